@@ -1,0 +1,20 @@
+using System.Buffers.Binary;
+using System.Numerics;
+
+namespace KvStore.Mvcc;
+
+/// <summary>CRC-32C (Castagnoli), the checksum etcd's Hash and HashKV use, on the CPU's crc32 instruction.</summary>
+internal static class Crc32C
+{
+    public static uint Append(uint crc, ReadOnlySpan<byte> data)
+    {
+        crc = ~crc;
+        while (data.Length >= 8)
+        {
+            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
+            data = data[8..];
+        }
+        foreach (byte b in data) crc = BitOperations.Crc32C(crc, b);
+        return ~crc;
+    }
+}

@@ -1,0 +1,55 @@
+namespace KvStore.Mvcc;
+
+public sealed partial class MvccStore
+{
+    private long _bytesSinceCheckpoint;
+    private long _lastCheckpointTicks;
+
+    /// <summary>Starts a checkpoint when enough bytes or time went by since the last one. Caller holds the write lock.</summary>
+    private void MaybeCheckpointLocked()
+    {
+        if (_bytesSinceCheckpoint == 0 || _records.CheckpointInProgress) return;
+        bool bySize = _bytesSinceCheckpoint >= Options.CheckpointBytes;
+        bool byTime = Options.CheckpointInterval > TimeSpan.Zero &&
+                      Environment.TickCount64 - _lastCheckpointTicks >= (long)Options.CheckpointInterval.TotalMilliseconds;
+        if (bySize || byTime) BeginCheckpointLocked();
+    }
+
+    private Task? BeginCheckpointLocked()
+    {
+        Task? task = _records.BeginCheckpoint(_consistentIndex);
+        if (task is not null)
+        {
+            _bytesSinceCheckpoint = 0;
+            _lastCheckpointTicks = Environment.TickCount64;
+        }
+        return task;
+    }
+
+    /// <summary>
+    /// Takes a checkpoint of everything applied so far (with the consistent index) and waits until it is
+    /// durable. Writers are held only while the checkpoint's version boundary is set.
+    /// </summary>
+    public async Task CheckpointAsync()
+    {
+        while (true)
+        {
+            await _records.WaitForCheckpointAsync().ConfigureAwait(false);
+            Task? started;
+            _lock.EnterWriteLock();
+            try
+            {
+                started = BeginCheckpointLocked();
+            }
+            finally
+            {
+                _lock.ExitWriteLock();
+            }
+            if (started is not null)
+            {
+                await started.ConfigureAwait(false);
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using Google.Protobuf;
+using KvStore.Mvcc.Index;
+using KvStore.Storage;
+using Mvccpb;
+
+namespace KvStore.Mvcc;
+
+public sealed partial class MvccStore
+{
+    /// <summary>
+    /// The changes of one write transaction: every change gets main revision BeginRev + 1 and the next sub
+    /// revision (etcd's storeTxnWrite). Reads inside the transaction see its own changes.
+    /// </summary>
+    private sealed class WriteTxn(long beginRev)
+    {
+        public readonly long BeginRev = beginRev;
+        public readonly List<Event> Changes = [];
+        public long Bytes;
+
+        public long Rev => BeginRev + 1;
+
+        /// <summary>The revision reads inside the transaction see.</summary>
+        public long ReadRev => Changes.Count > 0 ? BeginRev + 1 : BeginRev;
+    }
+
+    /// <summary>etcd's storeTxnWrite.put. Caller holds the write lock. Returns the revision written.</summary>
+    private long PutLocked(WriteTxn tx, ReadOnlySpan<byte> keySpan, ByteString key, ByteString value, long leaseId)
+    {
+        long rev = tx.Rev;
+        long created = rev, version = 1, oldLease = 0;
+        KeyIndex ki = _index.GetOrAdd(keySpan);
+        if (ki.TryGet(rev, out _, out Revision c, out long v))
+        {
+            created = c.Main;
+            version = v + 1;
+            oldLease = _leases.LeaseOf(ki.Key);
+        }
+        var at = new Revision(rev, tx.Changes.Count);
+        var kv = new KeyValue
+        {
+            Key = key, Value = value, CreateRevision = created, ModRevision = rev, Version = version, Lease = leaseId,
+        };
+        tx.Bytes += RecordCodec.WriteKeyValue(_records, at, kv, tombstone: false);
+        ki.Put(at);
+        tx.Changes.Add(new Event { Type = Event.Types.EventType.Put, Kv = kv });
+        if (oldLease != 0) _leases.Detach(oldLease, ki.Key);
+        if (leaseId != 0) _leases.Attach(leaseId, ki.Key);
+        return rev;
+    }
+
+    /// <summary>etcd's storeTxnWrite.deleteRange. Caller holds the write lock. Returns the number deleted.</summary>
+    private long DeleteRangeLocked(WriteTxn tx, ReadOnlySpan<byte> key, byte[]? end)
+    {
+        List<KeyIndex> keys = CollectVisibleKeys(key, end, tx.ReadRev);
+        foreach (KeyIndex ki in keys) DeleteLocked(tx, ki);
+        return keys.Count;
+    }
+
+    private void DeleteLocked(WriteTxn tx, KeyIndex ki)
+    {
+        var at = new Revision(tx.Rev, tx.Changes.Count);
+        var kv = new KeyValue { Key = UnsafeByteOperations.UnsafeWrap(ki.Key) };
+        tx.Bytes += RecordCodec.WriteKeyValue(_records, at, kv, tombstone: true);
+        ki.Tombstone(at);
+        // The event carries the deletion's revision (etcd sets ModRevision on DELETE events).
+        tx.Changes.Add(new Event
+        {
+            Type = Event.Types.EventType.Delete,
+            Kv = new KeyValue { Key = kv.Key, ModRevision = tx.Rev },
+        });
+        long leaseId = _leases.LeaseOf(ki.Key);
+        if (leaseId != 0) _leases.Detach(leaseId, ki.Key);
+    }
+
+    /// <summary>Ends a write transaction: moves the current revision and notifies watchers. Caller holds the write lock.</summary>
+    private void EndLocked(WriteTxn tx)
+    {
+        if (tx.Changes.Count == 0) return;
+        Volatile.Write(ref _currentRev, tx.Rev);
+        _bytesSinceCheckpoint += tx.Bytes;
+        _watchers.Notify(tx.Rev, tx.Changes);
+    }
+}

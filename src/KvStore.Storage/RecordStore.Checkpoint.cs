@@ -1,0 +1,45 @@
+using System.Buffers.Binary;
+using FASTER.core;
+
+namespace KvStore.Storage;
+
+public sealed partial class RecordStore
+{
+    private Task? _checkpointTask;
+
+    /// <summary>True while a checkpoint started by <see cref="BeginCheckpoint"/> is still being written.</summary>
+    public bool CheckpointInProgress => _checkpointTask is { IsCompleted: false };
+
+    /// <summary>
+    /// Starts a checkpoint holding exactly the writes made so far, tagged with <paramref name="appliedIndex"/>
+    /// (recovered as <see cref="RecoveredIndex"/>). Writer only: the caller must not write until this returns.
+    /// It returns once the version boundary is fixed (microseconds to a few milliseconds); the flush to disk
+    /// goes on in the background and the returned task completes when the checkpoint is durable. Returns null
+    /// when a previous checkpoint is still running.
+    /// </summary>
+    public Task? BeginCheckpoint(long appliedIndex)
+    {
+        if (CheckpointInProgress) return null;
+        var cookie = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(cookie, appliedIndex);
+        _store.CommitCookie = cookie;
+        long version = _store.SystemState.Version;
+        if (!_store.TryInitiateFullCheckpoint(out _, CheckpointType.FoldOver)) return null;
+
+        // CPR: writes the writer session makes while at `version` are in this checkpoint, later ones are not.
+        // Move the writer across the boundary now, before any further write, so that the checkpoint holds
+        // exactly the writes up to appliedIndex.
+        var spin = new SpinWait();
+        while (_store.SystemState.Version <= version)
+        {
+            _writer.Refresh();
+            spin.SpinOnce();
+        }
+        _writer.Refresh();
+        _checkpointTask = _store.CompleteCheckpointAsync().AsTask();
+        return _checkpointTask;
+    }
+
+    /// <summary>Waits for the checkpoint in progress, if any.</summary>
+    public Task WaitForCheckpointAsync() => _checkpointTask ?? Task.CompletedTask;
+}

@@ -1,0 +1,140 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using FASTER.core;
+
+namespace KvStore.Storage;
+
+using Session = ClientSession<Revision, SpanByte, SpanByte, byte[]?, Empty, RecordFunctions>;
+
+/// <summary>
+/// The only user of FASTER: a store of byte records keyed by <see cref="Revision"/>, with one writer and any
+/// number of concurrent readers, checkpoints that carry the caller's applied index, and log compaction.
+/// Writes are single-threaded: the caller serialises <see cref="Upsert"/>, <see cref="Delete"/> and
+/// <see cref="BeginCheckpoint"/>. Reads may run on any thread at any time.
+/// </summary>
+public sealed partial class RecordStore : IDisposable
+{
+    private readonly FasterKV<Revision, SpanByte> _store;
+    private readonly IDevice _device;
+    private readonly RecordFunctions _functions = new();
+    private readonly Session _writer;
+    private readonly ConcurrentBag<Session> _readers = new();
+    private readonly string _checkpointDir;
+    private bool _disposed;
+
+    private RecordStore(StorageOptions options)
+    {
+        Options = options;
+        System.IO.Directory.CreateDirectory(options.Directory);
+        _checkpointDir = Path.Combine(options.Directory, "checkpoints");
+        _device = Devices.CreateLogDevice(Path.Combine(options.Directory, "log", "hlog"), preallocateFile: false,
+            deleteOnClose: false, recoverDevice: true);
+        _store = new FasterKV<Revision, SpanByte>(
+            options.IndexBuckets,
+            new LogSettings
+            {
+                LogDevice = _device,
+                MemorySizeBits = options.MemorySizeBits,
+                PageSizeBits = options.PageSizeBits,
+                SegmentSizeBits = options.SegmentSizeBits,
+            },
+            new CheckpointSettings { CheckpointDir = _checkpointDir, RemoveOutdated = true },
+            comparer: RevisionComparer.Instance);
+
+        if (HasCheckpoint(_checkpointDir))
+        {
+            _store.Recover();
+            byte[]? cookie = _store.RecoveredCommitCookie;
+            RecoveredIndex = cookie is { Length: 8 } ? BinaryPrimitives.ReadInt64LittleEndian(cookie) : 0;
+            Recovered = true;
+        }
+        _writer = NewSession();
+    }
+
+    public StorageOptions Options { get; }
+
+    /// <summary>True when <see cref="Open"/> found and loaded a checkpoint.</summary>
+    public bool Recovered { get; }
+
+    /// <summary>The index the caller passed to the checkpoint that was recovered (0 for a new store).</summary>
+    public long RecoveredIndex { get; }
+
+    /// <summary>Bytes of log between its begin and tail addresses (live and dead records).</summary>
+    public long LogSizeBytes => _store.Log.TailAddress - _store.Log.BeginAddress;
+
+    /// <summary>Opens (and recovers, when a checkpoint exists) the store in <see cref="StorageOptions.Directory"/>.</summary>
+    public static RecordStore Open(StorageOptions options) => new(options);
+
+    private static bool HasCheckpoint(string dir)
+    {
+        string cpr = Path.Combine(dir, "cpr-checkpoints");
+        return System.IO.Directory.Exists(cpr) && System.IO.Directory.EnumerateDirectories(cpr).Any();
+    }
+
+    private Session NewSession() => _store.For(_functions).NewSession<RecordFunctions>();
+
+    /// <summary>Writes (or replaces) the record at <paramref name="key"/>. Writer only.</summary>
+    public unsafe void Upsert(Revision key, ReadOnlySpan<byte> value)
+    {
+        fixed (byte* p = value)
+        {
+            var v = SpanByte.FromPointer(p, value.Length);
+            _writer.Upsert(ref key, ref v);
+        }
+    }
+
+    /// <summary>Removes the record at <paramref name="key"/>. Writer only.</summary>
+    public void Delete(Revision key) => _writer.Delete(ref key);
+
+    /// <summary>Reads the record at <paramref name="key"/>; null when there is none. Any thread.</summary>
+    public byte[]? Read(Revision key)
+    {
+        Session session = RentReader();
+        try
+        {
+            byte[]? output = null;
+            Status status = session.Read(ref key, ref output);
+            if (status.IsPending)
+            {
+                session.CompletePendingWithOutputs(out var outputs, wait: true);
+                using (outputs)
+                {
+                    while (outputs.Next())
+                    {
+                        ref var completed = ref outputs.Current;
+                        status = completed.Status;
+                        output = completed.Output;
+                    }
+                }
+            }
+            return status.Found ? output : null;
+        }
+        finally
+        {
+            _readers.Add(session);
+        }
+    }
+
+    private Session RentReader() => _readers.TryTake(out Session? s) ? s : NewSession();
+
+    /// <summary>Every live record, in no particular order (used to rebuild in-memory indexes after recovery).</summary>
+    public IEnumerable<(Revision Key, byte[] Value)> ScanLive()
+    {
+        using var iterator = _writer.Iterate();
+        while (iterator.GetNext(out RecordInfo _))
+        {
+            yield return (iterator.GetKey(), iterator.GetValue().AsReadOnlySpan().ToArray());
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        try { _checkpointTask?.Wait(); } catch (AggregateException) { }
+        _writer.Dispose();
+        while (_readers.TryTake(out Session? s)) s.Dispose();
+        _store.Dispose();
+        _device.Dispose();
+    }
+}

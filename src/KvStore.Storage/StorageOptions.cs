@@ -1,0 +1,23 @@
+namespace KvStore.Storage;
+
+/// <summary>
+/// Sizing of the FASTER store. FASTER's own defaults keep 16 GB of log in memory; these defaults are small
+/// (64 MB of log memory, a 16 MB hash index) and every one can be raised.
+/// </summary>
+public sealed record StorageOptions
+{
+    /// <summary>Folder holding the log segments and the checkpoints.</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>Hash index size in buckets (power of two; 64 bytes each).</summary>
+    public long IndexBuckets { get; init; } = 1L << 18;
+
+    /// <summary>In-memory part of the log: 2^MemorySizeBits bytes.</summary>
+    public int MemorySizeBits { get; init; } = 26;
+
+    /// <summary>Log page size: 2^PageSizeBits bytes (a record must fit in a page).</summary>
+    public int PageSizeBits { get; init; } = 22;
+
+    /// <summary>On-disk log segment size: 2^SegmentSizeBits bytes; whole segments are freed after log compaction.</summary>
+    public int SegmentSizeBits { get; init; } = 26;
+}
