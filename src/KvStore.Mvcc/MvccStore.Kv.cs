@@ -22,6 +22,7 @@ public sealed partial class MvccStore
             if (index > 0 && index <= _consistentIndex) return MvccError.AlreadyApplied;
             MvccResult<T> result = apply();
             if (index > 0) Volatile.Write(ref _consistentIndex, index);
+            _bytesSinceCheckpoint++; // every applied command (leases and compactions too) makes a checkpoint due
             MaybeCheckpointLocked();
             return result;
         }
