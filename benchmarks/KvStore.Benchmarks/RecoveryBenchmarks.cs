@@ -8,7 +8,7 @@ namespace KvStore.Benchmarks;
 
 /// <summary>
 /// Restart time: MvccStore.Open on a store of 1,000,000 keys (256-byte values, one revision each, about
-/// 330 MB of log) checkpointed in the setup, then Dispose. Open recovers FASTER's checkpoint and rebuilds the
+/// 310 MB of log) checkpointed in the setup, then Dispose. Open recovers FASTER's checkpoint and rebuilds the
 /// key index from every record; Dispose takes no checkpoint since nothing was written. FASTER is sized to
 /// hold the whole log in memory (512 MB) with a 2^20-bucket (64 MB) hash index.
 /// </summary>
