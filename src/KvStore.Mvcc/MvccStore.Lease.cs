@@ -1,6 +1,7 @@
 using Etcdserverpb;
 using KvStore.Mvcc.Index;
 using KvStore.Mvcc.Leases;
+using KvStore.Storage;
 using Lease = KvStore.Mvcc.Leases.Lease;
 
 namespace KvStore.Mvcc;
@@ -39,6 +40,7 @@ public sealed partial class MvccStore
             }
             _leases.Remove(id);
             _records.Delete(RecordCodec.LeaseKey(id));
+            MarkDirty(Revision.EncodedSize);
             EndLocked(tx);
             return new LeaseRevokeResponse { Header = Header() };
         });
