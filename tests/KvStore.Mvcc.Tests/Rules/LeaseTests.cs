@@ -160,6 +160,31 @@ public sealed class LeaseTests : IDisposable
     }
 
     [Fact]
+    public void Checkpoint_RecordsRemainingTtl_AndIgnoresUnknownLeases()
+    {
+        // etcd lessor.Checkpoint: sets remainingTTL of a lease it knows and silently skips one it does not
+        // (revoked between the leader scheduling the checkpoint and applying it); the rest of the batch applies.
+        _s.Grant(1, 60);
+        _s.Grant(2, 60);
+        var req = new LeaseCheckpointRequest
+        {
+            Checkpoints =
+            {
+                new LeaseCheckpoint { ID = 1, RemainingTTL = 40 },
+                new LeaseCheckpoint { ID = 99, RemainingTTL = 10 },
+                new LeaseCheckpoint { ID = 2, RemainingTTL = 30 },
+            },
+        };
+        Assert.True(_s.Store.LeaseCheckpoint(req).Ok);
+        Assert.Equal(40, _s.Store.LookupLease(1)!.Value.RemainingTtl);
+        Assert.Equal(30, _s.Store.LookupLease(2)!.Value.RemainingTtl);
+        Assert.Null(_s.Store.LookupLease(99));
+        // a new leader counts down from the checkpointed rest (etcd Promote -> refresh uses RemainingTTL)
+        _s.Store.PromoteLeases(1000);
+        Assert.Equal(30, _s.Store.LeaseTimeToLive(new LeaseTimeToLiveRequest { ID = 2 }, 1000).Value.TTL);
+    }
+
+    [Fact]
     public void Leases_SurviveReopen()
     {
         _s.Grant(1, 60);
