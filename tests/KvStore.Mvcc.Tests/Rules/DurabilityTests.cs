@@ -76,6 +76,9 @@ public sealed class DurabilityTests
             Assert.Equal(MvccError.AlreadyApplied, s.Store.Apply(i, new InternalRaftRequest { Put = PutReq("zzz", "1") }).Error);
         }
         Assert.Equal(MvccError.AlreadyApplied, s.Store.Put(PutReq("zzz", "1"), index: 9).Error);
+        // every kind of command, a serialized read and one the engine does not own included
+        Assert.Equal(MvccError.AlreadyApplied, s.Store.Apply(5, new InternalRaftRequest { Range = RangeReq("a") }).Error);
+        Assert.Equal(MvccError.AlreadyApplied, s.Store.Apply(5, new InternalRaftRequest { AuthEnable = new AuthEnableRequest() }).Error);
         Assert.Equal(MvccError.AlreadyApplied, s.Store.Compact(9, index: 3).Error);
         Assert.Equal(MvccError.AlreadyApplied, s.Store.LeaseGrant(new LeaseGrantRequest { ID = 50, TTL = 10 }, index: 1).Error);
         Assert.Equal(before, State(s.Store));

@@ -230,6 +230,17 @@ public sealed class RangeTests : IDisposable
     }
 
     [Fact]
+    public void RangeEnd_BeforeKey_IsEmpty()
+    {
+        // etcd: a range whose end is not after its key holds no keys.
+        RangeResponse r = _s.Get("c", "b");
+        Assert.Empty(r.Kvs);
+        Assert.Equal(0, r.Count);
+        Assert.Equal(0, _s.Delete("c", "b").Deleted);
+        Assert.Equal(15, _s.Rev);
+    }
+
+    [Fact]
     public void HeaderRevision_IsCurrent()
     {
         Assert.Equal(15, _s.Get("a").Header.Revision);

@@ -310,6 +310,13 @@ public sealed class TxnTests : IDisposable
     }
 
     [Fact]
+    public void EmptyRequestOp_IsKeyNotFound()
+    {
+        // etcd checkRequestOp: a RequestOp with no request set is ErrGRPCKeyNotFound.
+        Assert.Equal(MvccError.KeyNotFound, _s.Store.Txn(Txn(success: [new RequestOp()])).Error);
+    }
+
+    [Fact]
     public void EmptyKeyInCompareOrOp_IsEmptyKey()
     {
         Assert.Equal(MvccError.EmptyKey, _s.Store.Txn(Txn([new Compare { Key = ByteString.Empty }])).Error);

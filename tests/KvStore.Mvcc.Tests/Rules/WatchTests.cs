@@ -1,6 +1,7 @@
 using Etcdserverpb;
 using KvStore.Mvcc.Watch;
 using Mvccpb;
+using Xunit.Abstractions;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
 
 namespace KvStore.Mvcc.Tests.Rules;
@@ -297,7 +298,7 @@ public sealed class WatchTests : IDisposable
 public sealed class WatchMemoryCollection;
 
 [Collection(nameof(WatchMemoryCollection))]
-public sealed class WatchScaleTests
+public sealed class WatchScaleTests(ITestOutputHelper output)
 {
     [Fact]
     public void HundredThousandWatchers_StayWithinBoundedMemory_AndAWriteReachesThemAll()
@@ -316,6 +317,7 @@ public sealed class WatchScaleTests
         }
         long after = GC.GetTotalMemory(forceFullCollection: true);
         long perWatcher = (after - before) / (streams * perStream);
+        output.WriteLine($"{perWatcher} bytes per watcher");
         Assert.True(perWatcher < 2048, $"{perWatcher} bytes per watcher");
         Assert.Equal(streams * perStream, s.Store.SyncedWatcherCount);
 
