@@ -311,10 +311,12 @@ public sealed class WatchScaleTests(ITestOutputHelper output)
         for (int i = 0; i < streams; i++) list.Add(s.Store.NewWatchStream(capacity: perStream));
 
         long before = GC.GetTotalMemory(forceFullCollection: true);
+        var created = System.Diagnostics.Stopwatch.StartNew();
         foreach (WatchStream ws in list)
         {
             for (int j = 0; j < perStream; j++) _ = ws.Watch(B("hot").Span, default, 0).Value;
         }
+        output.WriteLine($"created {streams * perStream} watchers in {created.ElapsedMilliseconds} ms");
         long after = GC.GetTotalMemory(forceFullCollection: true);
         long perWatcher = (after - before) / (streams * perStream);
         output.WriteLine($"{perWatcher} bytes per watcher");
@@ -332,7 +334,54 @@ public sealed class WatchScaleTests(ITestOutputHelper output)
             }
             Assert.Equal(perStream, ids.Count);
         }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
         foreach (WatchStream ws in list) ws.Dispose();
+        output.WriteLine($"closed {streams * perStream} watchers in {sw.ElapsedMilliseconds} ms");
         Assert.Equal(0, s.Store.SyncedWatcherCount);
+    }
+
+    [Fact]
+    public void HundredThousandWatchersFallingBehindAtOnce_DoNotBlockTheWriter()
+    {
+        // etcd watchableStore: moving a watcher to the victim/unsynced group is O(1) (watcher sets are maps), so a
+        // write that overflows a stream of many watchers still completes at once. A cost per watcher that grows
+        // with the number of watchers (100,000 x 100,000) would hold the write for tens of seconds.
+        const int watchers = 100_000;
+        using var s = new RuleStore();
+        using WatchStream ws = s.Store.NewWatchStream(capacity: 4);
+        for (int j = 0; j < watchers; j++) _ = ws.Watch(B(j % 2 == 0 ? "k" : "a").Span, j % 2 == 0 ? default : B("z").Span, 0).Value;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        s.Put("k", "1");
+        output.WriteLine($"put with {watchers} watchers falling behind: {sw.ElapsedMilliseconds} ms");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"the put took {sw.ElapsedMilliseconds} ms");
+        Assert.Equal(0, s.Store.SyncedWatcherCount);
+
+        var ids = new HashSet<long>();
+        while (ws.TryRead(out WatchResponse r))
+        {
+            Assert.Equal("k", r.Events.Single().Kv.Key.ToStringUtf8());
+            Assert.True(ids.Add(r.WatchId));
+        }
+        Assert.Equal(watchers, ids.Count);
+        Assert.Equal(watchers, s.Store.SyncedWatcherCount);
+    }
+
+    [Fact]
+    public void CancellingHundredThousandWatchers_TakesTimeLinearInTheirNumber()
+    {
+        // etcd watcherGroup.delete is O(1) per watcher; cancelling each of 100,000 watchers on one key (and on one
+        // range) must not scan the others under the store lock.
+        const int watchers = 100_000;
+        using var s = new RuleStore();
+        using WatchStream ws = s.Store.NewWatchStream();
+        var ids = new List<long>();
+        for (int j = 0; j < watchers; j++) ids.Add(ws.Watch(B(j % 2 == 0 ? "k" : "a").Span, j % 2 == 0 ? default : B("z").Span, 0).Value.WatchId);
+        ids.Reverse();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        foreach (long id in ids) Assert.True(ws.Cancel(id));
+        output.WriteLine($"cancelled {watchers} watchers in {sw.ElapsedMilliseconds} ms");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"cancelling took {sw.ElapsedMilliseconds} ms");
+        Assert.Equal(0, s.Store.SyncedWatcherCount);
+        Assert.Equal(0, ws.Count);
     }
 }
