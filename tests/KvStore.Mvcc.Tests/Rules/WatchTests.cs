@@ -270,6 +270,39 @@ public sealed class WatchTests : IDisposable
         Assert.Equal(2, Drain(ws).Count);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task WatcherThatRejoinsAndAtOnceFallsBehind_IsNotLost(int capacity)
+    {
+        // A watcher caught up to the current revision rejoins the synced group; if the very next writes overflow
+        // its stream again it must be queued for catch-up again, not dropped (its reader would wait forever).
+        const int puts = 20_000;
+        using WatchStream ws = _s.Store.NewWatchStream(capacity);
+        _ = ws.Watch(B("k").Span, default, 0).Value;
+        var writer = Task.Run(() =>
+        {
+            for (int i = 0; i < puts; i++) _s.Put("k", "v");
+        });
+        long next = 2;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (next < puts + 2)
+        {
+            WatchResponse r;
+            try
+            {
+                r = await ws.ReadAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"no event after revision {next - 1} of {puts + 1}; the watcher was lost (AllSynced {ws.AllSynced})");
+                return;
+            }
+            foreach (Event e in r.Events) Assert.Equal(next++, e.Kv.ModRevision);
+        }
+        await writer;
+    }
+
     [Fact]
     public async Task SlowConsumer_ReadingWhileWritersRun_GetsEveryEventOnce()
     {
