@@ -99,6 +99,7 @@ public sealed class CompactionTests : IDisposable
     [Fact]
     public void NeverCompacted_CompactRevisionIsMinus1()
     {
+        // etcd mvcc: compactMainRev starts at -1.
         Assert.Equal(-1, _s.Store.CompactRevision);
     }
 
@@ -128,6 +129,7 @@ public sealed class CompactionTests : IDisposable
     [Fact]
     public void Compaction_SurvivesReopen()
     {
+        // etcd mvcc restore: the compact revision is read back from the meta bucket; reads below stay compacted.
         _ = _s.Store.Compact(6).Value;
         _s.Reopen();
         Assert.Equal(6, _s.Store.CompactRevision);

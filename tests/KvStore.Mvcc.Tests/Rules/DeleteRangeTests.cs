@@ -61,6 +61,7 @@ public sealed class DeleteRangeTests : IDisposable
     [Fact]
     public void DeletedKey_IsGoneNow_ButReadableInHistory()
     {
+        // etcd mvcc: a delete writes a tombstone; older revisions still read the key until compacted.
         _s.Delete("a");
         Assert.Null(_s.One("a"));
         Assert.Equal("a=A c2 m2 v1 l0", Text(_s.One("a", 5)!));
@@ -69,6 +70,7 @@ public sealed class DeleteRangeTests : IDisposable
     [Fact]
     public void EmptyKey_IsEmptyKey()
     {
+        // etcd v3rpc key.go: an empty key is ErrGRPCEmptyKey.
         Assert.Equal(MvccError.EmptyKey, _s.Store.DeleteRange(new DeleteRangeRequest { Key = ByteString.Empty }).Error);
     }
 }

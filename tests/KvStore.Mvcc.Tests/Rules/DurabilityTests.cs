@@ -65,6 +65,7 @@ public sealed class DurabilityTests
     [Fact]
     public void Apply_AtOrBelowConsistentIndex_IsAlreadyApplied_AndChangesNothing()
     {
+        // etcd applyEntryNormal: an entry with index <= consistentIndex is skipped.
         using var s = new RuleStore();
         ApplyRange(s.Store, 1, 9);
         Assert.Equal(9, s.Store.ConsistentIndex);
@@ -87,6 +88,7 @@ public sealed class DurabilityTests
     [Fact]
     public void Index0_IsAlwaysApplied_AndLeavesTheConsistentIndex()
     {
+        // etcd: only raft entries move the consistent index; a write outside the log (index 0) does not.
         using var s = new RuleStore();
         ApplyRange(s.Store, 1, 3);
         _ = s.Store.Put(PutReq("x", "1")).Value;
@@ -110,6 +112,7 @@ public sealed class DurabilityTests
     [Fact]
     public void NonEngineCommand_MovesTheConsistentIndex()
     {
+        // etcd: every applied entry (auth, alarms... too) moves the consistent index.
         using var s = new RuleStore();
         ApplyResult r = s.Store.Apply(1, new InternalRaftRequest { AuthEnable = new AuthEnableRequest() });
         Assert.False(r.Handled);
@@ -127,6 +130,7 @@ public sealed class DurabilityTests
     [InlineData(15)]
     public async Task CheckpointThenReopen_RecoversIndexAndData_AndReplayAfterItMatchesANeverRestartedStore(int checkpointAt)
     {
+        // etcd: the consistent index is saved with the backend; on restart raft replays entries after it.
         using var s = new RuleStore();
         ApplyRange(s.Store, 1, checkpointAt);
         string atCheckpoint = State(s.Store);
@@ -151,6 +155,7 @@ public sealed class DurabilityTests
     [InlineData(12)] // lease checkpoint
     public async Task CleanClose_KeepsEveryAppliedCommand(int lastIndex)
     {
+        // etcd commits the backend (with the consistent index) on a clean stop.
         // Dispose() takes a final checkpoint of everything applied, whatever the last command was.
         using var s = new RuleStore();
         ApplyRange(s.Store, 1, lastIndex - 1);
@@ -164,6 +169,7 @@ public sealed class DurabilityTests
     [Fact]
     public async Task CrashAfterCheckpoint_LosesLaterWrites_ReplayRestoresThem()
     {
+        // etcd: after a crash the backend is at its last commit; the WAL replay after its consistent index restores the rest.
         // A copy of the folder taken after a checkpoint and more writes stands for a crash: the store recovers
         // the checkpoint (its consistent index and data), and replaying the log after it gives the reference state.
         using var s = new RuleStore();

@@ -29,6 +29,7 @@ public sealed class HashTests : IDisposable
     [Fact]
     public void SameOperations_GiveEqualHashes()
     {
+        // etcd HashByRev: a CRC over the kv history; equal histories hash equal (the corruption check relies on it).
         Same(_a);
         Same(_b);
         Assert.Equal(HashKV(_a), HashKV(_b));
@@ -43,6 +44,7 @@ public sealed class HashTests : IDisposable
     [InlineData("delete")]
     public void DifferingWrite_GivesDifferentHashKV(string how)
     {
+        // etcd HashByRev: a different write changes the hash; the hash at an older revision ignores later writes.
         Same(_a);
         Same(_b);
         long common = _a.Rev;
@@ -61,6 +63,7 @@ public sealed class HashTests : IDisposable
     [Fact]
     public void HashKV_ChangesWithEveryWrite()
     {
+        // etcd HashByRev: every revision is hashed, even a put of the same value.
         Same(_a);
         uint before = HashKV(_a);
         _a.Put("a", "3"); // same value again: still a new revision
@@ -71,6 +74,7 @@ public sealed class HashTests : IDisposable
     [Fact]
     public void Hash_IncludesLeases()
     {
+        // etcd Hash (whole backend) covers the lease bucket; HashKV covers only the key bucket.
         Same(_a);
         Same(_b);
         _b.Grant(99, 60);

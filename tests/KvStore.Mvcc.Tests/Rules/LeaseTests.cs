@@ -29,6 +29,7 @@ public sealed class LeaseTests : IDisposable
     [Fact]
     public void Grant_SameIdTwice_IsLeaseExists()
     {
+        // etcd lessor.Grant: an id in use is ErrLeaseExists.
         _ = _s.Store.LeaseGrant(GrantReq(42, 10)).Value;
         Assert.Equal(MvccError.LeaseExists, _s.Store.LeaseGrant(GrantReq(42, 20)).Error);
         Assert.Equal(10, _s.Store.LookupLease(42)!.Value.Ttl);
@@ -75,6 +76,7 @@ public sealed class LeaseTests : IDisposable
     [Fact]
     public void Revoke_WithoutKeys_DoesNotBumpTheRevision()
     {
+        // etcd lessor.Revoke: the delete txn has no changes, so currentRev stays.
         _s.Grant(1, 60);
         _ = _s.Store.LeaseRevoke(1).Value;
         Assert.Equal(1, _s.Rev);
@@ -83,6 +85,7 @@ public sealed class LeaseTests : IDisposable
     [Fact]
     public void Revoke_SkipsKeysDeletedOrMovedMeanwhile()
     {
+        // etcd: delete and put-with-another-lease detach keys, so revoke deletes only what is still attached.
         _s.Grant(1, 60);
         _s.Grant(2, 60);
         _s.Put("a", "1", lease: 1);
@@ -112,6 +115,7 @@ public sealed class LeaseTests : IDisposable
     [Fact]
     public void LeaseLeases_ListsEveryLease()
     {
+        // etcd LeaseLeases: every lease the lessor holds (revoked ones gone).
         _s.Grant(3, 60);
         _s.Grant(1, 60);
         _s.Grant(2, 60);
@@ -140,6 +144,7 @@ public sealed class LeaseTests : IDisposable
     [Fact]
     public void TimeToLive_UnknownLease_IsLeaseNotFound()
     {
+        // etcd v3_server LeaseTimeToLive: lessor.Lookup nil -> ErrLeaseNotFound.
         Assert.Equal(MvccError.LeaseNotFound, _s.Store.LeaseTimeToLive(new LeaseTimeToLiveRequest { ID = 5 }, 0).Error);
     }
 
@@ -187,6 +192,7 @@ public sealed class LeaseTests : IDisposable
     [Fact]
     public void Leases_SurviveReopen()
     {
+        // etcd lessor.initAndRecover: leases and their attached keys are rebuilt from the backend.
         _s.Grant(1, 60);
         _s.Grant(2, 30);
         _s.Put("a", "1", lease: 1);
@@ -206,6 +212,7 @@ public sealed class LeaseTests : IDisposable
     [Fact]
     public void LeaseGrantedLast_SurvivesCleanClose()
     {
+        // etcd lessor.Grant persists the lease in the backend at once.
         // Dispose() takes a final checkpoint: a lease granted after the last data write must not be lost.
         _s.Put("a", "1");
         _s.Grant(7, 60);

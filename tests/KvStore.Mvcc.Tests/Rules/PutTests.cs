@@ -107,6 +107,7 @@ public sealed class PutTests : IDisposable
     [Fact]
     public void EmptyKey_IsEmptyKey()
     {
+        // etcd v3rpc key.go: an empty key is ErrGRPCEmptyKey.
         Assert.Equal(MvccError.EmptyKey, _s.Store.Put(new PutRequest { Key = ByteString.Empty, Value = B("v") }).Error);
     }
 

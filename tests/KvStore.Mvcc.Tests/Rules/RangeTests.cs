@@ -243,6 +243,7 @@ public sealed class RangeTests : IDisposable
     [Fact]
     public void HeaderRevision_IsCurrent()
     {
+        // etcd rangeKeys: RangeResult.Rev = currentRev.
         Assert.Equal(15, _s.Get("a").Header.Revision);
         Assert.Equal(15, _s.Get("nothing").Header.Revision);
     }

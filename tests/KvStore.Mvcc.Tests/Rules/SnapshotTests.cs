@@ -50,6 +50,7 @@ public sealed class SnapshotTests : IDisposable
     [Fact]
     public void RoundTrip_GivesEqualHashKV_Ranges_Leases_AndRevisions()
     {
+        // etcd snapshot restore: the restored member has the same kv history, leases and revisions.
         using MvccStore copy = Import(Export(), "copy");
         Assert.Equal(_s.Rev, copy.CurrentRevision);
         Assert.Equal(3, copy.CompactRevision);
@@ -80,6 +81,7 @@ public sealed class SnapshotTests : IDisposable
     [Fact]
     public void ImportedStore_SurvivesReopen()
     {
+        // etcd snapshot restore writes a complete backend that opens like any other.
         string dir = Path.Combine(_dir.Path, "reopen");
         byte[] snap = Export();
         MvccStore.Import(new MemoryStream(snap), OptionsFor(dir)).Dispose();
@@ -121,6 +123,7 @@ public sealed class SnapshotTests : IDisposable
     [Fact]
     public void TruncatedStream_IsInvalidDataException()
     {
+        // etcd snapshot restore: a cut snapshot fails its integrity check.
         byte[] snap = Export();
         foreach (int len in new[] { 0, 4, 12, 40, snap.Length / 2, snap.Length - 33, snap.Length - 1 })
         {
@@ -131,6 +134,7 @@ public sealed class SnapshotTests : IDisposable
     [Fact]
     public void ImportIntoAFolderThatHoldsAStore_IsRefused()
     {
+        // etcdctl snapshot restore refuses a data dir that already exists.
         Assert.Throws<IOException>(() => MvccStore.Import(new MemoryStream(Export()), _s.Options));
     }
 }

@@ -119,6 +119,7 @@ public sealed class TxnTests : IDisposable
     [Fact]
     public void Compare_OnDeletedKey_IsLikeMissing()
     {
+        // etcd applyCompare: a deleted key has no kvs at the current revision.
         _s.Delete("other");
         Assert.True(Holds(Cmp("other", Target.Version, Result.Equal, "0")));
         Assert.False(Holds(Cmp("other", Target.Value, Result.Equal, "x")));
@@ -143,6 +144,7 @@ public sealed class TxnTests : IDisposable
     [Fact]
     public void Compare_OverAnEmptyRange_IsLikeAMissingKey()
     {
+        // etcd applyCompare: no kvs in the range -> VALUE fails, others compare against a zero KeyValue.
         Assert.True(Holds(Cmp("s/", Target.Version, Result.Equal, "0", end: "s0")));
         Assert.True(Holds(Cmp("s/", Target.Mod, Result.Equal, "0", end: "s0")));
         Assert.False(Holds(Cmp("s/", Target.Value, Result.Equal, "", end: "s0")));
@@ -151,6 +153,7 @@ public sealed class TxnTests : IDisposable
     [Fact]
     public void Compare_OverRangeFromKey_UsesZeroRangeEnd()
     {
+        // etcd mkGteRange in applyCompare: range_end "\0" means every key >= key.
         // range_end "\0": every key >= key; "other" (version 1) and "r/c" (version 2) are in [k, ...).
         Assert.False(Holds(Cmp("k", Target.Version, Result.Equal, "1", end: "\0")));
         Assert.True(Holds(Cmp("r/b", Target.Mod, Result.Greater, "5", end: "\0")));
@@ -159,6 +162,7 @@ public sealed class TxnTests : IDisposable
     [Fact]
     public void AllComparesMustHold()
     {
+        // etcd applyCompares: the compares are ANDed.
         Assert.True(_s.Store.Txn(Txn([Cmp("k", Target.Version, Result.Equal, "2"), Cmp("other", Target.Value, Result.Equal, "x")])).Value.Succeeded);
         Assert.False(_s.Store.Txn(Txn([Cmp("k", Target.Version, Result.Equal, "2"), Cmp("other", Target.Value, Result.Equal, "y")])).Value.Succeeded);
     }
@@ -319,6 +323,7 @@ public sealed class TxnTests : IDisposable
     [Fact]
     public void EmptyKeyInCompareOrOp_IsEmptyKey()
     {
+        // etcd checkTxnRequest: an empty key in a compare or an op is ErrGRPCEmptyKey.
         Assert.Equal(MvccError.EmptyKey, _s.Store.Txn(Txn([new Compare { Key = ByteString.Empty }])).Error);
         Assert.Equal(MvccError.EmptyKey, _s.Store.Txn(Txn(success: [OpPut("", "1")])).Error);
     }

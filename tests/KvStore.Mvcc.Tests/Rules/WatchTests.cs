@@ -32,6 +32,7 @@ public sealed class WatchTests : IDisposable
     [Fact]
     public void KeyWatcher_SeesOnlyItsKey()
     {
+        // etcd watchableStore.notify: a key watcher gets events of its key only, one response per revision.
         using WatchStream ws = _s.Store.NewWatchStream();
         long id = Id(ws.Watch(B("a").Span, default, 0));
         _s.Put("a", "1"); // 2
@@ -51,6 +52,7 @@ public sealed class WatchTests : IDisposable
     [InlineData("\0", "\0", "PUT:a@2 PUT:ab@3 PUT:b@4 PUT:c@5")]
     public void RangeWatcher_SeesKeysInItsRange(string key, string end, string expected)
     {
+        // etcd watcher range [key, end), "\0" as end = every key >= key.
         using WatchStream ws = _s.Store.NewWatchStream();
         _ = ws.Watch(B(key).Span, B(end).Span, 0).Value;
         foreach (string k in new[] { "a", "ab", "b", "c" }) _s.Put(k, "1");
@@ -178,6 +180,7 @@ public sealed class WatchTests : IDisposable
     [Fact]
     public void Cancel_StopsTheWatcher()
     {
+        // etcd watchStream.Cancel: the watcher leaves its group and gets nothing more.
         using WatchStream ws = _s.Store.NewWatchStream();
         long a = Id(ws.Watch(B("a").Span, default, 0));
         long b = Id(ws.Watch(B("b").Span, default, 0));
@@ -194,6 +197,7 @@ public sealed class WatchTests : IDisposable
     [Fact]
     public void CancelledCatchingUpWatcher_SendsNothingMore()
     {
+        // etcd watchStream.Cancel works on an unsynced watcher too.
         _s.Put("a", "1");
         using WatchStream ws = _s.Store.NewWatchStream();
         long id = Id(ws.Watch(B("a").Span, default, 1));
@@ -231,6 +235,7 @@ public sealed class WatchTests : IDisposable
     [Fact]
     public async Task ReadAsync_WaitsForTheNextWrite()
     {
+        // etcd v3rpc watch sendLoop: a response is sent as soon as a write notifies the watcher.
         using WatchStream ws = _s.Store.NewWatchStream();
         _ = ws.Watch(B("a").Span, default, 0).Value;
         ValueTask<WatchResponse> pending = ws.ReadAsync();
@@ -306,6 +311,7 @@ public sealed class WatchTests : IDisposable
     [Fact]
     public async Task SlowConsumer_ReadingWhileWritersRun_GetsEveryEventOnce()
     {
+        // etcd watchableStore: events reach a watcher in revision order, none lost or repeated, while writes go on.
         const int puts = 5_000;
         using WatchStream ws = _s.Store.NewWatchStream(capacity: 4);
         _ = ws.Watch(B("k").Span, default, 0).Value;
