@@ -154,7 +154,7 @@ public sealed class TxnTests : IDisposable
     public void Compare_OverRangeFromKey_UsesZeroRangeEnd()
     {
         // etcd mkGteRange in applyCompare: range_end "\0" means every key >= key.
-        // range_end "\0": every key >= key; "other" (version 1) and "r/c" (version 2) are in [k, ...).
+        // "other" (version 1) and "r/c" (version 2) are both in [k, ...).
         Assert.False(Holds(Cmp("k", Target.Version, Result.Equal, "1", end: "\0")));
         Assert.True(Holds(Cmp("r/b", Target.Mod, Result.Greater, "5", end: "\0")));
     }
