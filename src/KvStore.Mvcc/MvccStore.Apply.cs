@@ -25,7 +25,7 @@ public sealed partial class MvccStore
         if (request.LeaseCheckpoint is { } checkpoint) return From(LeaseCheckpoint(checkpoint, index));
         if (request.Range is { } range)
         {
-            MarkApplied(index);
+            if (!MarkApplied(index)) return new ApplyResult(null, MvccError.AlreadyApplied);
             return From(Range(range));
         }
         return MarkApplied(index) ? new ApplyResult(null, MvccError.None, Handled: false) : new ApplyResult(null, MvccError.AlreadyApplied);

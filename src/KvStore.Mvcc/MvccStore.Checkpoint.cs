@@ -5,6 +5,12 @@ public sealed partial class MvccStore
     private long _bytesSinceCheckpoint;
     private long _lastCheckpointTicks;
 
+    /// <summary>
+    /// Notes a change the next checkpoint must hold (<paramref name="bytes"/> of records written; 0 for metadata
+    /// such as the consistent index), so that a clean close checkpoints it. Caller holds the write lock.
+    /// </summary>
+    private void MarkDirty(long bytes) => _bytesSinceCheckpoint = Math.Max(_bytesSinceCheckpoint + bytes, 1);
+
     /// <summary>Starts a checkpoint when enough bytes or time went by since the last one. Caller holds the write lock.</summary>
     private void MaybeCheckpointLocked()
     {

@@ -42,6 +42,7 @@ public sealed partial class MvccStore
             if (r.Main <= rev) _records.Delete(r);
         }
         _deadRecords += dropped.Count;
+        MarkDirty((dropped.Count + 1) * Revision.EncodedSize);
         MaybeCompactLogLocked();
         return new CompactionResponse { Header = Header() };
     }

@@ -8,16 +8,18 @@ public sealed partial class MvccStore
 {
     /// <summary>
     /// etcd's HashKV: a CRC-32C over the key-value history up to <paramref name="revision"/> (0: current), in
-    /// revision order, as compaction left it. Members with equal history have equal hashes.
+    /// revision order, as compaction left it. Members with equal history have equal hashes. A revision at or
+    /// below the compact revision gives <see cref="MvccError.Compacted"/>, as in etcd 3.4.
     /// </summary>
     public MvccResult<HashKVResponse> HashKV(long revision)
     {
         _lock.EnterReadLock();
         try
         {
+            // etcd 3.4 HashByRev: a revision at or below the compact revision is compacted (0 means current).
+            if (revision > 0 && revision <= _compactRev) return MvccError.Compacted;
             long rev = revision == 0 ? _currentRev : revision;
             if (rev > _currentRev) return MvccError.FutureRevision;
-            if (rev < _compactRev) return MvccError.Compacted;
             uint hash = HashHistory(rev);
             return new HashKVResponse { Header = Header(), Hash = hash, CompactRevision = _compactRev };
         }

@@ -21,8 +21,11 @@ public sealed partial class MvccStore
         {
             if (index > 0 && index <= _consistentIndex) return MvccError.AlreadyApplied;
             MvccResult<T> result = apply();
-            if (index > 0) Volatile.Write(ref _consistentIndex, index);
-            _bytesSinceCheckpoint++; // every applied command (leases and compactions too) makes a checkpoint due
+            if (index > 0)
+            {
+                Volatile.Write(ref _consistentIndex, index);
+                MarkDirty(0); // the consistent index alone is state the next checkpoint must carry
+            }
             MaybeCheckpointLocked();
             return result;
         }

@@ -1,6 +1,7 @@
 using Etcdserverpb;
 using KvStore.Mvcc.Index;
 using KvStore.Mvcc.Leases;
+using KvStore.Storage;
 using Lease = KvStore.Mvcc.Leases.Lease;
 
 namespace KvStore.Mvcc;
@@ -39,18 +40,22 @@ public sealed partial class MvccStore
             }
             _leases.Remove(id);
             _records.Delete(RecordCodec.LeaseKey(id));
+            MarkDirty(Revision.EncodedSize);
             EndLocked(tx);
             return new LeaseRevokeResponse { Header = Header() };
         });
 
-    /// <summary>Records the remaining TTL of leases (etcd's lease checkpoint), so a new leader keeps the countdown.</summary>
+    /// <summary>
+    /// Records the remaining TTL of leases (etcd's lease checkpoint), so a new leader keeps the countdown. A lease
+    /// that no longer exists (revoked after the checkpoint was proposed) is skipped, as etcd's lessor.Checkpoint does.
+    /// </summary>
     public MvccResult<LeaseCheckpointResponse> LeaseCheckpoint(LeaseCheckpointRequest request, long index = 0) =>
         Write<LeaseCheckpointResponse>(index, () =>
         {
             foreach (Etcdserverpb.LeaseCheckpoint cp in request.Checkpoints)
             {
                 Lease? lease = _leases.Lookup(cp.ID);
-                if (lease is null) return MvccError.LeaseNotFound;
+                if (lease is null) continue;
                 lease.RemainingTtl = cp.RemainingTTL;
                 PersistLease(lease);
             }

@@ -63,7 +63,15 @@ public sealed partial class MvccStore
         var store = new MvccStore(options);
         try
         {
-            store.ImportRecords(source);
+            try
+            {
+                store.ImportRecords(source);
+            }
+            catch (EndOfStreamException e)
+            {
+                // A damaged length or a cut stream: refuse it like any other damage.
+                throw new InvalidDataException("snapshot is truncated or damaged", e);
+            }
             store.CheckpointAsync().GetAwaiter().GetResult();
             return store;
         }
@@ -85,6 +93,7 @@ public sealed partial class MvccStore
         long currentRev = ReadInt64(hashing);
         long compactRev = ReadInt64(hashing);
         long compactSubs = ReadInt64(hashing);
+        var leaseRecords = new List<byte[]>();
         _lock.EnterWriteLock();
         try
         {
@@ -101,9 +110,7 @@ public sealed partial class MvccStore
                 }
                 else if (tag == TagLease)
                 {
-                    byte[] record = ReadBytes(hashing);
-                    var pb = Leasepb.Lease.Parser.ParseFrom(record);
-                    _records.Upsert(RecordCodec.LeaseKey(pb.ID), record);
+                    leaseRecords.Add(ReadBytes(hashing)); // parsed once the checksum has been verified
                 }
                 else
                 {
@@ -114,6 +121,12 @@ public sealed partial class MvccStore
             Span<byte> actual = stackalloc byte[32];
             source.ReadExactly(actual);
             if (!actual.SequenceEqual(expected)) throw new InvalidDataException("snapshot checksum mismatch");
+
+            foreach (byte[] record in leaseRecords)
+            {
+                var pb = Leasepb.Lease.Parser.ParseFrom(record);
+                _records.Upsert(RecordCodec.LeaseKey(pb.ID), record);
+            }
 
             _compactRev = compactRev;
             _compactSubCount = compactSubs;
@@ -153,13 +166,32 @@ public sealed partial class MvccStore
         s.Write(bytes);
     }
 
+    /// <summary>Up to this many bytes a record is read at once; a longer one in chunks (see <see cref="ReadBytes"/>).</summary>
+    private const int ReadChunk = 1 << 20;
+
     private static byte[] ReadBytes(Stream s)
     {
         Span<byte> len = stackalloc byte[4];
         s.ReadExactly(len);
-        var bytes = new byte[BinaryPrimitives.ReadInt32LittleEndian(len)];
-        s.ReadExactly(bytes);
-        return bytes;
+        int length = BinaryPrimitives.ReadInt32LittleEndian(len);
+        if (length < 0) throw new InvalidDataException($"bad snapshot record length {length}");
+        if (length <= ReadChunk)
+        {
+            var bytes = new byte[length];
+            s.ReadExactly(bytes);
+            return bytes;
+        }
+        // A damaged length must not allocate more than the stream really holds: grow chunk by chunk, so a
+        // bogus length ends in EndOfStreamException after at most the rest of the stream.
+        using var buffer = new MemoryStream();
+        var chunk = new byte[ReadChunk];
+        for (int left = length; left > 0; left -= ReadChunk)
+        {
+            int n = Math.Min(left, ReadChunk);
+            s.ReadExactly(chunk, 0, n);
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.ToArray();
     }
 
     /// <summary>Passes bytes through to an inner stream while hashing them with SHA-256.</summary>

@@ -116,7 +116,9 @@ public sealed partial class MvccStore : IDisposable
     private void PersistLease(Leases.Lease lease)
     {
         var pb = new Leasepb.Lease { ID = lease.Id, TTL = lease.Ttl, RemainingTTL = lease.RemainingTtl };
-        _records.Upsert(RecordCodec.LeaseKey(lease.Id), pb.ToByteArray());
+        byte[] record = pb.ToByteArray();
+        _records.Upsert(RecordCodec.LeaseKey(lease.Id), record);
+        MarkDirty(record.Length);
     }
 
     public void Dispose()

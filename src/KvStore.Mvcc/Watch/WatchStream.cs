@@ -14,7 +14,8 @@ public sealed class WatchStream : IDisposable
     private readonly object _gate = new();
     private readonly Queue<WatchResponse> _queue = new();
     private readonly Dictionary<long, Watcher> _watchers = new();
-    private readonly List<Watcher> _unsynced = [];
+    // Watchers to catch up, round-robin; a cancelled one is skipped when it comes up (Watcher.Closed).
+    private readonly Queue<Watcher> _unsynced = new();
     private TaskCompletionSource _signal = NewSignal();
     private long _nextId;
     private bool _closed;
@@ -74,8 +75,8 @@ public sealed class WatchStream : IDisposable
         lock (_gate)
         {
             if (!_watchers.Remove(watchId, out w)) return false;
-            _unsynced.Remove(w);
-            w.Closed = true;
+            w.Closed = true; // dropped from _unsynced when it comes up
+
         }
         _store.RemoveWatcher(w);
         return true;
@@ -104,7 +105,7 @@ public sealed class WatchStream : IDisposable
     {
         get
         {
-            lock (_gate) return _unsynced.Count == 0 && _watchers.Values.All(w => w.Synced);
+            lock (_gate) return _watchers.Values.All(w => w.Synced);
         }
     }
 
@@ -117,20 +118,18 @@ public sealed class WatchStream : IDisposable
             lock (_gate)
             {
                 if (_queue.TryDequeue(out response!)) return true;
-                if (_unsynced.Count == 0 || _closed) return false;
-                behind = _unsynced[0];
+                if (_closed || !_unsynced.TryDequeue(out behind)) return false;
+                // Off the queue while it is caught up: if it rejoins the synced group and at once falls behind
+                // again, MarkUnsynced must queue it anew.
+                behind.Queued = false;
+                if (behind.Closed) continue;
             }
             // Catch this watcher up by one chunk of history (or cancel it when its start was compacted).
             bool done = _store.CatchUp(behind);
-            lock (_gate)
+            if (!done)
             {
-                if (done) _unsynced.Remove(behind);
-                else if (_unsynced.Count > 1)
-                {
-                    // Round-robin so one far-behind watcher does not starve the others.
-                    _unsynced.Remove(behind);
-                    _unsynced.Add(behind);
-                }
+                // Round-robin so one far-behind watcher does not starve the others.
+                MarkUnsynced(behind);
             }
         }
     }
@@ -175,8 +174,9 @@ public sealed class WatchStream : IDisposable
     {
         lock (_gate)
         {
-            if (w.Closed || _unsynced.Contains(w)) return;
-            _unsynced.Add(w);
+            if (w.Closed || w.Queued) return;
+            w.Queued = true;
+            _unsynced.Enqueue(w);
         }
         Signal();
     }

@@ -21,6 +21,12 @@ internal sealed class Watcher(WatchStream stream, long id, byte[] key, byte[]? e
     /// <summary>In the store's synced group. Guarded by the store lock.</summary>
     public bool Synced;
 
+    /// <summary>Position in the synced group's list that holds it (O(1) removal). Guarded by the store lock.</summary>
+    public int SyncedSlot = -1;
+
+    /// <summary>In its stream's queue of watchers to catch up. Guarded by the stream's gate.</summary>
+    public bool Queued;
+
     /// <summary>Cancelled or ended by compaction: nothing more is delivered.</summary>
     public bool Closed;
 

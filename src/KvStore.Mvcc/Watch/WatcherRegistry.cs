@@ -36,12 +36,10 @@ internal sealed class WatcherRegistry(MvccStore store)
     /// <summary>Caller holds the store's write lock.</summary>
     public void Add(Watcher w)
     {
-        if (w.IsRange) _ranges.Add(w);
-        else
-        {
-            if (!_byKey.TryGetValue(w.Key, out List<Watcher>? list)) _byKey[w.Key] = list = [];
-            list.Add(w);
-        }
+        List<Watcher> list = _ranges;
+        if (!w.IsRange && !_byKey.TryGetValue(w.Key, out list!)) _byKey[w.Key] = list = [];
+        w.SyncedSlot = list.Count;
+        list.Add(w);
         w.Synced = true;
         SyncedCount++;
     }
@@ -52,12 +50,14 @@ internal sealed class WatcherRegistry(MvccStore store)
         if (!w.Synced) return;
         w.Synced = false;
         SyncedCount--;
-        if (w.IsRange) _ranges.Remove(w);
-        else if (_byKey.TryGetValue(w.Key, out List<Watcher>? list))
-        {
-            list.Remove(w);
-            if (list.Count == 0) _byKey.Remove(w.Key);
-        }
+        List<Watcher> list = w.IsRange ? _ranges : _byKey[w.Key];
+        // O(1): the last watcher takes the removed one's slot (etcd's watcher sets are maps for the same reason).
+        Watcher last = list[^1];
+        list[w.SyncedSlot] = last;
+        last.SyncedSlot = w.SyncedSlot;
+        list.RemoveAt(list.Count - 1);
+        w.SyncedSlot = -1;
+        if (list.Count == 0 && !w.IsRange) _byKey.Remove(w.Key);
     }
 
     /// <summary>
