@@ -5,10 +5,14 @@ public sealed partial class MvccStore
     private long _bytesSinceCheckpoint;
     private long _lastCheckpointTicks;
 
+    // Set by every applied command, even one that writes no key-value record (lease grant/revoke, compaction,
+    // a failed command that still moves the consistent index).
+    private bool _appliedSinceCheckpoint;
+
     /// <summary>Starts a checkpoint when enough bytes or time went by since the last one. Caller holds the write lock.</summary>
     private void MaybeCheckpointLocked()
     {
-        if (_bytesSinceCheckpoint == 0 || _records.CheckpointInProgress) return;
+        if ((!_appliedSinceCheckpoint && _bytesSinceCheckpoint == 0) || _records.CheckpointInProgress) return;
         bool bySize = _bytesSinceCheckpoint >= Options.CheckpointBytes;
         bool byTime = Options.CheckpointInterval > TimeSpan.Zero &&
                       Environment.TickCount64 - _lastCheckpointTicks >= (long)Options.CheckpointInterval.TotalMilliseconds;
@@ -21,6 +25,7 @@ public sealed partial class MvccStore
         if (task is not null)
         {
             _bytesSinceCheckpoint = 0;
+            _appliedSinceCheckpoint = false;
             _lastCheckpointTicks = Environment.TickCount64;
         }
         return task;

@@ -21,6 +21,7 @@ public sealed partial class MvccStore
         {
             if (index > 0 && index <= _consistentIndex) return MvccError.AlreadyApplied;
             MvccResult<T> result = apply();
+            _appliedSinceCheckpoint = true;
             if (index > 0) Volatile.Write(ref _consistentIndex, index);
             MaybeCheckpointLocked();
             return result;

@@ -124,7 +124,7 @@ public sealed partial class MvccStore : IDisposable
         if (_disposed) return;
         _watchers.CloseAll();
         // A clean close checkpoints what was applied, so the next open replays nothing.
-        if (_bytesSinceCheckpoint > 0) CheckpointAsync().GetAwaiter().GetResult();
+        if (_appliedSinceCheckpoint || _bytesSinceCheckpoint > 0) CheckpointAsync().GetAwaiter().GetResult();
         _disposed = true;
         _records.Dispose();
         _lock.Dispose();
