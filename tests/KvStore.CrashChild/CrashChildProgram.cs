@@ -40,7 +40,7 @@ public static class CrashChildProgram
                 IndexBuckets = 1 << 12,
                 MemorySizeBits = 20,
                 PageSizeBits = 16,
-                SegmentSizeBits = 20,
+                SegmentSizeBits = 18,
             },
         };
     }
