@@ -24,6 +24,7 @@ public sealed partial class RecordStore
         BinaryPrimitives.WriteInt64LittleEndian(cookie, appliedIndex);
         _store.CommitCookie = cookie;
         long version = _store.SystemState.Version;
+        long beginAddress = _store.Log.BeginAddress; // FASTER records the same begin address in this checkpoint
         if (!_store.TryInitiateFullCheckpoint(out _, CheckpointType.FoldOver)) return null;
 
         // CPR: writes the writer session makes while at `version` are in this checkpoint, later ones are not.
@@ -36,8 +37,18 @@ public sealed partial class RecordStore
             spin.SpinOnce();
         }
         _writer.Refresh();
-        _checkpointTask = _store.CompleteCheckpointAsync().AsTask();
+        _checkpointTask = CompleteCheckpointAsync(beginAddress);
         return _checkpointTask;
+    }
+
+    private async Task CompleteCheckpointAsync(long beginAddress)
+    {
+        await _store.CompleteCheckpointAsync().ConfigureAwait(false);
+        // FASTER's checkpoint does not delete the log segments below BeginAddress that CompactLog left behind
+        // (2.6.5 only truncates when told to). This checkpoint is durable and starts at beginAddress, and older
+        // checkpoints are removed, so no recovery needs those segments any more: delete them (in the background,
+        // once every thread has left the epoch in which they could still be read).
+        _store.Log.ShiftBeginAddress(beginAddress, truncateLog: true);
     }
 
     /// <summary>Waits for the checkpoint in progress, if any.</summary>

@@ -65,10 +65,26 @@ public sealed partial class RecordStore : IDisposable
     /// <summary>Opens (and recovers, when a checkpoint exists) the store in <see cref="StorageOptions.Directory"/>.</summary>
     public static RecordStore Open(StorageOptions options) => new(options);
 
+    /// <summary>
+    /// True when some log checkpoint's metadata was written completely (info.dat on device segment 0: a 4-byte
+    /// length, then the body; FASTER creates the checkpoint's folder and this file when it commits). A crash
+    /// between creating and writing the file (or a failed write) leaves an empty or short one; if that was the
+    /// first checkpoint there is no durable state yet, and FASTER's Recover would throw ("Unable to find valid
+    /// HybridLog token") on every open instead of starting empty.
+    /// </summary>
     private static bool HasCheckpoint(string dir)
     {
         string cpr = Path.Combine(dir, "cpr-checkpoints");
-        return System.IO.Directory.Exists(cpr) && System.IO.Directory.EnumerateDirectories(cpr).Any();
+        if (!System.IO.Directory.Exists(cpr)) return false;
+        Span<byte> prefix = stackalloc byte[4];
+        foreach (string token in System.IO.Directory.EnumerateDirectories(cpr))
+        {
+            var info = new DirectoryInfo(token).EnumerateFiles("info.dat*").FirstOrDefault();
+            if (info is null || info.Length < 4) continue;
+            using (FileStream f = info.OpenRead()) f.ReadExactly(prefix);
+            if (info.Length >= 4L + BinaryPrimitives.ReadInt32LittleEndian(prefix)) return true;
+        }
+        return false;
     }
 
     private Session NewSession() => _store.For(_functions).NewSession<RecordFunctions>();

@@ -1,0 +1,304 @@
+using System.Text;
+
+namespace KvStore.Storage.Tests;
+
+/// <summary>
+/// RecordStore, the backend under the MVCC store (etcd's storage/backend role): records keyed by revision,
+/// checkpoints carrying the applied index (etcd's consistent index saved with the data), and log compaction
+/// that gives disk space back after MVCC compaction deletes history (etcd's defrag).
+/// </summary>
+public sealed class RecordStoreTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private StorageOptions Options(int memoryBits = 20, int pageBits = 14, int segmentBits = 16) => new()
+    {
+        Directory = _dir.Path,
+        IndexBuckets = 1 << 10,
+        MemorySizeBits = memoryBits,
+        PageSizeBits = pageBits,
+        SegmentSizeBits = segmentBits,
+    };
+
+    private static byte[] Value(long main, long sub, int size = 32)
+    {
+        var v = new byte[size];
+        byte[] tag = Encoding.ASCII.GetBytes($"{main}_{sub}:");
+        for (int i = 0; i < size; i++) v[i] = tag[i % tag.Length];
+        return v;
+    }
+
+    private static async Task CheckpointAsync(RecordStore store, long appliedIndex)
+    {
+        Task? task;
+        while ((task = store.BeginCheckpoint(appliedIndex)) is null) await store.WaitForCheckpointAsync();
+        await task;
+    }
+
+    /// <summary>Bytes of log segment files on disk (a segment may be deleted in the background meanwhile).</summary>
+    private long LogFileBytes() =>
+        new DirectoryInfo(Path.Combine(_dir.Path, "log")).EnumerateFiles().Sum(f =>
+        {
+            try { return f.Length; } catch (FileNotFoundException) { return 0; }
+        });
+
+    [Fact]
+    public void UpsertThenReadReturnsTheBytesAndDeleteRemovesThem()
+    {
+        using var store = RecordStore.Open(Options());
+        var rev = new Revision(2, 0);
+        store.Upsert(rev, Value(2, 0));
+        Assert.Equal(Value(2, 0), store.Read(rev));
+
+        store.Upsert(rev, Value(2, 0, size: 100)); // replace with a longer record
+        Assert.Equal(Value(2, 0, size: 100), store.Read(rev));
+
+        store.Delete(rev);
+        Assert.Null(store.Read(rev));
+        Assert.Empty(store.ScanLive());
+    }
+
+    [Fact]
+    public void ReadOfAMissingKeyIsNull()
+    {
+        using var store = RecordStore.Open(Options());
+        Assert.Null(store.Read(new Revision(5, 0)));
+        store.Upsert(new Revision(5, 1), Value(5, 1));
+        Assert.Null(store.Read(new Revision(5, 0))); // same main revision, other sub revision
+        Assert.Null(store.Read(new Revision(-1, 5))); // lease space is a different key
+        Assert.False(store.Recovered);
+        Assert.Equal(0, store.RecoveredIndex);
+    }
+
+    [Fact]
+    public void EmptyRecordIsStoredAndDistinctFromMissing()
+    {
+        using var store = RecordStore.Open(Options());
+        store.Upsert(new Revision(3, 0), ReadOnlySpan<byte>.Empty);
+        Assert.Equal(Array.Empty<byte>(), store.Read(new Revision(3, 0)));
+    }
+
+    [Fact]
+    public void RecordsLargerThanMemorySpillToDiskAndAreReadBack()
+    {
+        // 16 KB of log memory in 4 KB pages; 1.2 MB of records: almost all are read back from disk.
+        using var store = RecordStore.Open(Options(memoryBits: 14, pageBits: 12, segmentBits: 18));
+        const int count = 3000;
+        for (int i = 0; i < count; i++) store.Upsert(new Revision(i + 2, i % 3), Value(i + 2, i % 3, size: 400));
+        Assert.True(store.LogSizeBytes > 50 * (1 << 14), $"log is {store.LogSizeBytes} bytes");
+        Assert.True(LogFileBytes() > (1 << 20), "records were not written to the log files");
+
+        for (int i = 0; i < count; i += 11) Assert.Equal(Value(i + 2, i % 3, size: 400), store.Read(new Revision(i + 2, i % 3)));
+        Assert.Null(store.Read(new Revision(2, 1)));
+
+        // Reads from any thread, concurrently (the engine's readers do this). Dedicated threads, not the thread
+        // pool: a read that goes to disk blocks its thread until an I/O completion that itself runs on the pool.
+        int wrong = 0;
+        var threads = Enumerable.Range(0, 2).Select(t => new Thread(() =>
+        {
+            for (int j = t; j < 100; j += 2)
+            {
+                int i = (j * 29) % count;
+                byte[]? read = store.Read(new Revision(i + 2, i % 3));
+                if (read is null || !read.AsSpan().SequenceEqual(Value(i + 2, i % 3, size: 400))) Interlocked.Increment(ref wrong);
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Assert.Equal(0, wrong);
+        Assert.Equal(count, store.ScanLive().Count());
+    }
+
+    [Fact]
+    public async Task CheckpointThenReopenRecoversRecordsAndTheAppliedIndex()
+    {
+        using (var store = RecordStore.Open(Options()))
+        {
+            for (int i = 0; i < 500; i++) store.Upsert(new Revision(i + 2, 0), Value(i + 2, 0));
+            store.Upsert(new Revision(-1, 7), Value(-1, 7)); // a lease record
+            store.Delete(new Revision(10, 0));
+            await CheckpointAsync(store, appliedIndex: 41);
+            store.Upsert(new Revision(600, 0), Value(600, 0));
+            await CheckpointAsync(store, appliedIndex: 42); // the latest checkpoint wins
+        }
+
+        using var reopened = RecordStore.Open(Options());
+        Assert.True(reopened.Recovered);
+        Assert.Equal(42, reopened.RecoveredIndex);
+        Assert.Equal(Value(2, 0), reopened.Read(new Revision(2, 0)));
+        Assert.Equal(Value(501, 0), reopened.Read(new Revision(501, 0)));
+        Assert.Equal(Value(600, 0), reopened.Read(new Revision(600, 0)));
+        Assert.Equal(Value(-1, 7), reopened.Read(new Revision(-1, 7)));
+        Assert.Null(reopened.Read(new Revision(10, 0)));
+
+        var live = reopened.ScanLive().ToDictionary(r => r.Key, r => r.Value);
+        Assert.Equal(500 - 1 + 1 + 1, live.Count);
+        Assert.Equal(Value(300, 0), live[new Revision(300, 0)]);
+    }
+
+    [Fact]
+    public async Task WritesAfterTheLastCheckpointAreGoneAfterReopenSoTheCallerReplaysItsLog()
+    {
+        using (var store = RecordStore.Open(Options()))
+        {
+            store.Upsert(new Revision(2, 0), Value(2, 0));
+            store.Upsert(new Revision(3, 0), Value(3, 0));
+            await CheckpointAsync(store, appliedIndex: 7);
+
+            // After the checkpoint: a new record, a replaced one, a deleted one. Dispose does not checkpoint.
+            store.Upsert(new Revision(4, 0), Value(4, 0));
+            store.Upsert(new Revision(2, 0), Value(2, 0, size: 80));
+            store.Delete(new Revision(3, 0));
+        }
+
+        using var reopened = RecordStore.Open(Options());
+        Assert.Equal(7, reopened.RecoveredIndex);
+        Assert.Equal(Value(2, 0), reopened.Read(new Revision(2, 0)));
+        Assert.Equal(Value(3, 0), reopened.Read(new Revision(3, 0)));
+        Assert.Null(reopened.Read(new Revision(4, 0)));
+        Assert.Equal(2, reopened.ScanLive().Count());
+    }
+
+    [Fact]
+    public void StoreWithoutACheckpointReopensEmpty()
+    {
+        using (var store = RecordStore.Open(Options()))
+        {
+            store.Upsert(new Revision(2, 0), Value(2, 0));
+        }
+        using var reopened = RecordStore.Open(Options());
+        Assert.False(reopened.Recovered);
+        Assert.Equal(0, reopened.RecoveredIndex);
+        Assert.Null(reopened.Read(new Revision(2, 0)));
+    }
+
+    [Fact]
+    public async Task WritesDuringABackgroundCheckpointBelongToTheNextOne()
+    {
+        // CPR: BeginCheckpoint fixes the version boundary before it returns; later writes are not in it.
+        using (var store = RecordStore.Open(Options(memoryBits: 16, pageBits: 12, segmentBits: 16)))
+        {
+            for (int i = 0; i < 2000; i++) store.Upsert(new Revision(i + 2, 0), Value(i + 2, 0, size: 200));
+            Task? first = store.BeginCheckpoint(2000);
+            Assert.NotNull(first);
+            for (int i = 2000; i < 2100; i++) store.Upsert(new Revision(i + 2, 0), Value(i + 2, 0, size: 200));
+            await first;
+        }
+
+        using var reopened = RecordStore.Open(Options(memoryBits: 16, pageBits: 12, segmentBits: 16));
+        Assert.Equal(2000, reopened.RecoveredIndex);
+        Assert.Equal(Value(2001, 0, size: 200), reopened.Read(new Revision(2001, 0)));
+        Assert.Null(reopened.Read(new Revision(2002, 0)));
+        Assert.Equal(2000, reopened.ScanLive().Count());
+    }
+
+    [Fact]
+    public async Task CompactLogReclaimsTheSpaceOfDeletedRecords()
+    {
+        StorageOptions options = Options(memoryBits: 16, pageBits: 12, segmentBits: 14);
+        const int count = 4000;
+        long sizeBefore, filesBefore;
+        using (var store = RecordStore.Open(options))
+        {
+            for (int i = 0; i < count; i++) store.Upsert(new Revision(i + 2, 0), Value(i + 2, 0, size: 200));
+            for (int i = 0; i < count; i++)
+            {
+                if (i % 20 != 0) store.Delete(new Revision(i + 2, 0)); // keep 1 in 20, as an MVCC compaction would
+            }
+            await CheckpointAsync(store, appliedIndex: 1);
+            sizeBefore = store.LogSizeBytes;
+            filesBefore = LogFileBytes();
+
+            long released = store.CompactLog();
+            Assert.True(released > 0, "nothing was compacted");
+            await CheckpointAsync(store, appliedIndex: 2);
+            Assert.True(store.LogSizeBytes < sizeBefore / 4, $"log size {sizeBefore} -> {store.LogSizeBytes}");
+            for (int i = 0; i < count; i += 20) Assert.Equal(Value(i + 2, 0, size: 200), store.Read(new Revision(i + 2, 0)));
+            Assert.Null(store.Read(new Revision(3, 0)));
+
+            // The disk space comes back too: once a checkpoint starting at the new begin address is durable,
+            // the log segments wholly below it are deleted (in the background).
+            long filesAfter = LogFileBytes();
+            for (int wait = 0; wait < 100 && filesAfter >= filesBefore / 2; wait++)
+            {
+                await Task.Delay(50);
+                filesAfter = LogFileBytes();
+            }
+            Assert.True(filesAfter < filesBefore / 2, $"log files {filesBefore} -> {filesAfter} bytes");
+        }
+
+        using var reopened = RecordStore.Open(options);
+        Assert.Equal(2, reopened.RecoveredIndex);
+        Assert.Equal(count / 20, reopened.ScanLive().Count());
+        for (int i = 0; i < count; i += 20) Assert.Equal(Value(i + 2, 0, size: 200), reopened.Read(new Revision(i + 2, 0)));
+        Assert.Null(reopened.Read(new Revision(3, 0)));
+    }
+
+    [Fact]
+    public async Task OldCheckpointsAreRemoved()
+    {
+        using var store = RecordStore.Open(Options());
+        for (int c = 1; c <= 20; c++)
+        {
+            for (int i = 0; i < 50; i++) store.Upsert(new Revision(c * 100 + i, 0), Value(c * 100 + i, 0));
+            await CheckpointAsync(store, appliedIndex: c);
+        }
+        string checkpoints = Path.Combine(_dir.Path, "checkpoints");
+        foreach (string kind in new[] { "cpr-checkpoints", "index-checkpoints" })
+        {
+            int n = Directory.GetDirectories(Path.Combine(checkpoints, kind)).Length;
+            Assert.True(n <= 2, $"{n} {kind} kept after 20 checkpoints");
+        }
+    }
+
+    /// <summary>
+    /// What a crash leaves when it lands while a checkpoint commits: the index snapshot is written and FASTER
+    /// has created the log checkpoint's metadata file (info.dat on device segment 0) but not written it yet.
+    /// </summary>
+    private void AddTornCheckpoint()
+    {
+        string token = Guid.NewGuid().ToString();
+        string log = Path.Combine(_dir.Path, "checkpoints", "cpr-checkpoints", token);
+        Directory.CreateDirectory(log);
+        File.WriteAllBytes(Path.Combine(log, "info.dat.0"), []);
+        string index = Path.Combine(_dir.Path, "checkpoints", "index-checkpoints", token);
+        Directory.CreateDirectory(index);
+        File.WriteAllBytes(Path.Combine(index, "ht.dat.0"), new byte[4096]);
+    }
+
+    [Fact]
+    public async Task ACheckpointTornByACrashIsIgnoredAndThePreviousOneRecovered()
+    {
+        using (var store = RecordStore.Open(Options()))
+        {
+            store.Upsert(new Revision(2, 0), Value(2, 0));
+            await CheckpointAsync(store, appliedIndex: 5);
+            store.Upsert(new Revision(3, 0), Value(3, 0));
+        }
+        AddTornCheckpoint();
+
+        using var reopened = RecordStore.Open(Options());
+        Assert.Equal(5, reopened.RecoveredIndex);
+        Assert.Equal(Value(2, 0), reopened.Read(new Revision(2, 0)));
+        Assert.Null(reopened.Read(new Revision(3, 0)));
+    }
+
+    [Fact]
+    public void AFirstCheckpointTornByACrashLeavesAnEmptyStoreThatOpens()
+    {
+        using (var store = RecordStore.Open(Options()))
+        {
+            store.Upsert(new Revision(2, 0), Value(2, 0));
+        }
+        AddTornCheckpoint();
+
+        using var reopened = RecordStore.Open(Options());
+        Assert.False(reopened.Recovered);
+        Assert.Equal(0, reopened.RecoveredIndex);
+        Assert.Null(reopened.Read(new Revision(2, 0)));
+        reopened.Upsert(new Revision(2, 0), Value(2, 0, size: 50));
+        Assert.Equal(Value(2, 0, size: 50), reopened.Read(new Revision(2, 0)));
+    }
+}
