@@ -17,9 +17,9 @@ log=$(mktemp)
 status=0
 dotnet test KvStore.sln -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log" || status=$?
 
-# "Passed!  - Failed:     0, Passed:    57, Skipped:     0, Total:    57, Duration: ..." per test project.
-read -r passed failed skipped < <(grep -E '(Passed|Failed)! +- Failed:' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' \
-  | awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
+# Each test project ends with "Total tests: N", then "     Passed: N", "     Failed: N", "     Skipped: N" lines.
+read -r passed failed skipped < <(awk '/^ +Passed: [0-9]+$/ {p+=$2} /^ +Failed: [0-9]+$/ {f+=$2} /^ +Skipped: [0-9]+$/ {s+=$2}
+  END {print p+0, f+0, s+0}' "$log")
 rm -f "$log"
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"
