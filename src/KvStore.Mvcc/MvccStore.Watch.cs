@@ -118,7 +118,8 @@ public sealed partial class MvccStore
         {
             if (w.MinRev < _compactRev)
             {
-                w.Stream.Enqueue(new WatchResponse { WatchId = w.Id, Header = Header(), CompactRevision = _compactRev });
+                // etcd's chooseAll sends WatchResponse{WatchID, CompactRevision} with no revision: header revision 0.
+                w.Stream.Enqueue(new WatchResponse { WatchId = w.Id, Header = new ResponseHeader(), CompactRevision = _compactRev });
                 w.Stream.Forget(w);
                 return true;
             }
