@@ -27,7 +27,9 @@ public sealed partial class MvccStore
         while (_records.Read(new Revision(rev, subs)) is not null) subs++;
         Volatile.Write(ref _compactRev, rev);
         _compactSubCount = subs;
-        _records.Upsert(RecordCodec.MetaKey, RecordCodec.EncodeMeta(rev, subs));
+        byte[] meta = RecordCodec.EncodeMeta(rev, subs);
+        _records.Upsert(RecordCodec.MetaKey, meta);
+        _bytesSinceCheckpoint += Revision.EncodedSize + meta.Length;
 
         var dropped = new List<Revision>();
         var emptyKeys = new List<byte[]>();
@@ -39,7 +41,11 @@ public sealed partial class MvccStore
         foreach (byte[] key in emptyKeys) _index.Remove(key);
         foreach (Revision r in dropped)
         {
-            if (r.Main <= rev) _records.Delete(r);
+            if (r.Main <= rev)
+            {
+                _records.Delete(r);
+                _bytesSinceCheckpoint += Revision.EncodedSize;
+            }
         }
         _deadRecords += dropped.Count;
         MaybeCompactLogLocked();

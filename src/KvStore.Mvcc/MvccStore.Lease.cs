@@ -39,6 +39,7 @@ public sealed partial class MvccStore
             }
             _leases.Remove(id);
             _records.Delete(RecordCodec.LeaseKey(id));
+            _bytesSinceCheckpoint += KvStore.Storage.Revision.EncodedSize;
             EndLocked(tx);
             return new LeaseRevokeResponse { Header = Header() };
         });

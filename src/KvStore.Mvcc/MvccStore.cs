@@ -31,7 +31,7 @@ public sealed partial class MvccStore : IDisposable
     {
         Options = options;
         _records = RecordStore.Open(options.StorageOrDefault());
-        _consistentIndex = _records.RecoveredIndex;
+        _consistentIndex = _checkpointIndex = _records.RecoveredIndex;
         _watchers = new WatcherRegistry(this);
         if (_records.Recovered) RebuildFromRecords();
         _lastCheckpointTicks = Environment.TickCount64;
@@ -116,7 +116,9 @@ public sealed partial class MvccStore : IDisposable
     private void PersistLease(Leases.Lease lease)
     {
         var pb = new Leasepb.Lease { ID = lease.Id, TTL = lease.Ttl, RemainingTTL = lease.RemainingTtl };
-        _records.Upsert(RecordCodec.LeaseKey(lease.Id), pb.ToByteArray());
+        byte[] record = pb.ToByteArray();
+        _records.Upsert(RecordCodec.LeaseKey(lease.Id), record);
+        _bytesSinceCheckpoint += Revision.EncodedSize + record.Length;
     }
 
     public void Dispose()
@@ -124,7 +126,7 @@ public sealed partial class MvccStore : IDisposable
         if (_disposed) return;
         _watchers.CloseAll();
         // A clean close checkpoints what was applied, so the next open replays nothing.
-        if (_bytesSinceCheckpoint > 0) CheckpointAsync().GetAwaiter().GetResult();
+        if (_bytesSinceCheckpoint > 0 || _consistentIndex != _checkpointIndex) CheckpointAsync().GetAwaiter().GetResult();
         _disposed = true;
         _records.Dispose();
         _lock.Dispose();
