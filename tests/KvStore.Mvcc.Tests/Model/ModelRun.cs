@@ -19,7 +19,7 @@ internal sealed class ModelRun : IDisposable
     private readonly int _ops;
     private readonly Random _rng;
     private readonly TempDir _dir = new();
-    private readonly MvccOptions _options;
+    private MvccOptions _options;
     private readonly ReferenceModel _model = new(MaxTxnOps, MinLeaseTtl);
     private readonly RequestGenerator _gen;
     private readonly WatchChecker _watch;
@@ -36,20 +36,22 @@ internal sealed class ModelRun : IDisposable
         _rng = new Random(seed);
         _gen = new RequestGenerator(_rng, _model, MaxTxnOps);
         _watch = new WatchChecker(_model, () => Context);
-        _options = new MvccOptions
-        {
-            Directory = _dir.Path,
-            MaxTxnOps = MaxTxnOps,
-            MinLeaseTtl = MinLeaseTtl,
-            Storage = tinyMemory
-                ? new KvStore.Storage.StorageOptions
-                {
-                    Directory = Path.Combine(_dir.Path, "engine"), MemorySizeBits = 15, PageSizeBits = 12, SegmentSizeBits = 20, IndexBuckets = 1 << 10,
-                }
-                : null,
-        };
+        _options = Options(_dir.Path, tinyMemory);
         _store = MvccStore.Open(_options);
     }
+
+    private static MvccOptions Options(string dir, bool tinyMemory) => new()
+    {
+        Directory = dir,
+        MaxTxnOps = MaxTxnOps,
+        MinLeaseTtl = MinLeaseTtl,
+        Storage = tinyMemory
+            ? new KvStore.Storage.StorageOptions
+            {
+                Directory = Path.Combine(dir, "engine"), MemorySizeBits = 15, PageSizeBits = 12, SegmentSizeBits = 20, IndexBuckets = 1 << 10,
+            }
+            : null,
+    };
 
     public Dictionary<string, int> Counts { get; } = [];
 
@@ -72,6 +74,7 @@ internal sealed class ModelRun : IDisposable
                 continue;
             }
             if (reopenAt.Contains(_opNo)) { Step("reopen", Reopen); continue; }
+            if (_opNo == _ops * 85 / 100) { Step("export+import", ExportImport); continue; }
             if (_opNo == _ops * 26 / 100) { Step("sleepy watchers", SleepyWatchers); continue; }
             if (_opNo == _ops * 48 / 100 && _sleepy is not null) { Step("sleepy read", () => _watch.Read(_sleepy)); continue; }
             if (_opNo == _ops * 2 / 5) { Step("lagging watcher over a compaction", LaggingWatcherOverCompaction); continue; }
@@ -350,6 +353,26 @@ internal sealed class ModelRun : IDisposable
         Assert.True(_store.CompactRevision == _model.CompactRev, $"{Context}\ncompact revision {_store.CompactRevision} after reopen, model {_model.CompactRev}");
         Assert.True(_store.HashKV(0).Value.Hash == hash, $"{Context}\nHashKV changed across reopen");
         Assert.True(_store.ConsistentIndex == _logIndex, $"{Context}\nconsistent index {_store.ConsistentIndex} after reopen, applied {_logIndex}");
+        CheckFullState();
+    }
+
+    /// <summary>Moves on with a store imported from a snapshot of this one: nothing may change, the rest of the run goes to it.</summary>
+    private void ExportImport()
+    {
+        _watch.DrainAndCheckComplete();
+        uint hash = _store.HashKV(0).Value.Hash;
+        var snapshot = new MemoryStream();
+        _store.Export(snapshot);
+        _store.Dispose();
+        _watch.Streams.Clear();
+        _sleepy = null;
+        snapshot.Position = 0;
+        _options = Options(Path.Combine(_dir.Path, "imported"), _options.Storage is not null);
+        _store = MvccStore.Import(snapshot, _options);
+        Assert.True(_store.CurrentRevision == _model.CurrentRev, $"{Context}\ncurrent revision {_store.CurrentRevision} after import, model {_model.CurrentRev}");
+        Assert.True(_store.CompactRevision == _model.CompactRev, $"{Context}\ncompact revision {_store.CompactRevision} after import, model {_model.CompactRev}");
+        Assert.True(_store.HashKV(0).Value.Hash == hash, $"{Context}\nHashKV changed by export and import");
+        Assert.True(_store.ConsistentIndex == _logIndex, $"{Context}\nconsistent index {_store.ConsistentIndex} after import, applied {_logIndex}");
         CheckFullState();
     }
 
