@@ -63,6 +63,7 @@ internal sealed class ModelRun : IDisposable
     public void Run()
     {
         var reopenAt = new HashSet<int> { _ops / 4, _ops * 3 / 4 };
+        Step("bulk load", BulkLoad);
         for (_opNo = 0; _opNo < _ops; _opNo++)
         {
             // Reopens right after ops that write no key-value record: a clean close must keep them too.
@@ -228,6 +229,16 @@ internal sealed class ModelRun : IDisposable
             return _sleepy;
         }
         return streams[_rng.Next(streams.Count)];
+    }
+
+    /// <summary>Every wide key once, in random order, with short values: a multi-level index from the start.</summary>
+    private void BulkLoad()
+    {
+        foreach (byte[] key in RequestGenerator.WideKeys.OrderBy(_ => _rng.Next()))
+        {
+            var p = new PutRequest { Key = ByteString.CopyFrom(key), Value = ByteString.CopyFrom(key[2..]) };
+            Same(p, _model.Put(p), _store.Put(p));
+        }
     }
 
     /// <summary>

@@ -22,7 +22,8 @@ internal sealed class ReferenceModel(int maxTxnOps, long minLeaseTtl)
     private static readonly Comparer<byte[]> ByteOrder = Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b));
 
     private readonly List<Rec> _history = [];
-    private readonly SortedDictionary<byte[], List<Rec>> _byKey = new(ByteOrder); // the same records, per key
+    private readonly Dictionary<string, List<Rec>> _byKey = []; // the same records, per key (hex)
+    private readonly SortedSet<byte[]> _keys = new(ByteOrder); // every key ever written, in byte order
     private readonly SortedDictionary<long, long> _leases = new(); // id -> granted TTL
 
     /// <summary>etcd: an empty store is at revision 1; the first write makes 2.</summary>
@@ -35,12 +36,11 @@ internal sealed class ReferenceModel(int maxTxnOps, long minLeaseTtl)
 
     public IEnumerable<long> LeaseIds => _leases.Keys;
 
-    public IEnumerable<byte[]> KnownKeys => _byKey.Keys;
 
     /// <summary>The key-value of <paramref name="key"/> visible at <paramref name="rev"/> (newest record at or below it), null if none.</summary>
     public KeyValue? Visible(ReadOnlySpan<byte> key, long rev)
     {
-        if (!_byKey.TryGetValue(key.ToArray(), out List<Rec>? recs)) return null;
+        if (!_byKey.TryGetValue(Convert.ToHexString(key), out List<Rec>? recs)) return null;
         for (int i = recs.Count - 1; i >= 0; i--)
         {
             if (recs[i].Main <= rev) return recs[i].Kv;
@@ -52,7 +52,7 @@ internal sealed class ReferenceModel(int maxTxnOps, long minLeaseTtl)
     public bool SurvivesCompaction(Rec rec, long compactRev)
     {
         if (rec.Kv is null || rec.Main > compactRev) return rec.Main > compactRev;
-        List<Rec> recs = _byKey[rec.Key];
+        List<Rec> recs = _byKey[Convert.ToHexString(rec.Key)];
         Rec? newest = recs.LastOrDefault(r => r.Main <= compactRev);
         return ReferenceEquals(newest, rec);
     }
@@ -70,13 +70,23 @@ internal sealed class ReferenceModel(int maxTxnOps, long minLeaseTtl)
     private List<KeyValue> VisibleIn(ReadOnlySpan<byte> key, ReadOnlySpan<byte> rangeEnd, long rev)
     {
         var kvs = new List<KeyValue>();
-        foreach (byte[] k in _byKey.Keys)
+        foreach (byte[] k in Candidates(key, rangeEnd))
         {
             if (!InRange(k, key, rangeEnd)) continue;
             KeyValue? kv = Visible(k, rev);
             if (kv is not null) kvs.Add(kv.Clone());
         }
         return kvs;
+    }
+
+    /// <summary>A superset of the keys in the range (the keys between its bounds); InRange decides.</summary>
+    private IEnumerable<byte[]> Candidates(ReadOnlySpan<byte> key, ReadOnlySpan<byte> rangeEnd)
+    {
+        if (_keys.Count == 0) return [];
+        byte[] from = key.ToArray();
+        if (rangeEnd.Length == 0) return _keys.Contains(from) ? [from] : [];
+        byte[] to = rangeEnd.Length == 1 && rangeEnd[0] == 0 ? _keys.Max! : rangeEnd.ToArray();
+        return ByteOrder.Compare(from, to) <= 0 ? _keys.GetViewBetween(from, to) : [];
     }
 
     // ---------------------------------------------------------------- writes within one revision
@@ -94,7 +104,11 @@ internal sealed class ReferenceModel(int maxTxnOps, long minLeaseTtl)
     {
         var rec = new Rec(view.Rev, view.Changes++, key, kv);
         _history.Add(rec);
-        if (!_byKey.TryGetValue(key, out List<Rec>? recs)) _byKey[key] = recs = [];
+        if (!_byKey.TryGetValue(Convert.ToHexString(key), out List<Rec>? recs))
+        {
+            _byKey[Convert.ToHexString(key)] = recs = [];
+            _keys.Add(key);
+        }
         recs.Add(rec);
     }
 
@@ -476,7 +490,7 @@ internal sealed class ReferenceModel(int maxTxnOps, long minLeaseTtl)
 
     /// <summary>The live keys whose current version carries the lease, in key order.</summary>
     private List<byte[]> LeaseKeys(long id) =>
-        _byKey.Keys.Where(k => Visible(k, CurrentRev) is { } kv && kv.Lease == id).ToList();
+        _keys.Where(k => Visible(k, CurrentRev) is { } kv && kv.Lease == id).ToList();
 
     /// <summary>lessor.Revoke: deletes the lease's keys (sorted) in one revision.</summary>
     public MvccResult<LeaseRevokeResponse> LeaseRevoke(long id)

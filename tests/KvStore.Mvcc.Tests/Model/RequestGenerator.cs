@@ -30,11 +30,17 @@ internal sealed class RequestGenerator(Random rng, ReferenceModel model, int max
         return [.. keys];
     }
 
+    /// <summary>
+    /// "0/0000".."0/4999": enough keys for the engine's B+ tree index (order 64) to split leaves and inner nodes.
+    /// They sort before the small alphabet, so only ranges from "\0" on or inside "0/" cover them.
+    /// </summary>
+    public static readonly byte[][] WideKeys = [.. Enumerable.Range(0, 5000).Select(i => System.Text.Encoding.ASCII.GetBytes($"0/{i:D4}"))];
+
     private bool Chance(double p) => rng.NextDouble() < p;
 
     private long Between(long lo, long hi) => lo >= hi ? lo : lo + (long)(rng.NextDouble() * (hi - lo + 1));
 
-    public byte[] Key() => Keys[rng.Next(Keys.Length)];
+    public byte[] Key() => Chance(0.15) ? WideKeys[rng.Next(WideKeys.Length)] : Keys[rng.Next(Keys.Length)];
 
     /// <summary>etcd's prefix range end: the key with its last byte below 0xff incremented ("\0" if none).</summary>
     public static byte[] PrefixEnd(byte[] key)
@@ -69,9 +75,14 @@ internal sealed class RequestGenerator(Random rng, ReferenceModel model, int max
         double r = rng.NextDouble();
         byte[] k = Key();
         if (r < 0.35) return (k, []);
-        if (r < 0.6) return (k[..1], PrefixEnd(k[..1]));
+        if (r < 0.6)
+        {
+            // one letter, or "0/12" / "0/123" (100 / 10 wide keys), rarely "0/1" (1,000)
+            byte[] prefix = k[0] != (byte)'0' ? k[..1] : Chance(0.1) ? k[..3] : k[..rng.Next(4, 6)];
+            return (prefix, PrefixEnd(prefix));
+        }
         if (allowFromKey && r < 0.72) return (k, [0]);
-        if (allowFromKey && r < 0.8) return ([0], [0]);
+        if (allowFromKey && r < 0.75) return ([0], [0]);
         return (k, Key());
     }
 

@@ -26,7 +26,7 @@ internal sealed class WatchChecker(ReferenceModel model, Func<string> context)
         public List<WatcherState> Watchers { get; } = [];
     }
 
-    internal sealed record Expected(Event Event, long Rev, bool Optional);
+    internal sealed record Expected(Event Event, long Rev, ReferenceModel.Rec Rec);
 
     public sealed class WatcherState
     {
@@ -111,7 +111,6 @@ internal sealed class WatchChecker(ReferenceModel model, Func<string> context)
                 Count("watch events removed by compaction");
                 continue;
             }
-            bool optional = !w.Eager && w.LaterCompactions.Any(c => c == rec.Main && !model.SurvivesCompaction(rec, c));
 
             var ev = new Event
             {
@@ -121,9 +120,16 @@ internal sealed class WatchChecker(ReferenceModel model, Func<string> context)
             // v3rpc watch.go: prev_kv is read at mod_revision - 1, except for a create event.
             bool create = isPut && rec.Kv!.CreateRevision == rec.Kv.ModRevision;
             if (w.Options.PrevKv && !create && model.Visible(rec.Key, rec.Main - 1) is { } prev) ev.PrevKv = prev.Clone();
-            w.Expected.Add(new Expected(ev, rec.Main, optional));
+            w.Expected.Add(new Expected(ev, rec.Main, rec));
         }
     }
+
+    /// <summary>
+    /// Whether a lagging reader may have missed the event: a compaction at its revision since the watcher was
+    /// created removed its record. Decided when matching, as the compaction may come after the event was expected.
+    /// </summary>
+    private bool Optional(WatcherState w, Expected e) =>
+        !w.Eager && w.LaterCompactions.Any(c => c == e.Rev && !model.SurvivesCompaction(e.Rec, c));
 
     private bool Matches(Expected e, Event actual)
     {
@@ -138,7 +144,8 @@ internal sealed class WatchChecker(ReferenceModel model, Func<string> context)
 
     private void Fail(WatcherState w, string what, WatchResponse? resp = null) =>
         Assert.Fail($"{context()}\nwatcher {w.Id} {w.Description} (eager={w.Eager}, start={w.EffectiveStart}, " +
-                    $"compact at creation={w.CompactAtCreation}, matched {w.Matched}/{w.Expected.Count}): {what}" +
+                    $"compact at creation={w.CompactAtCreation}, compactions since [{string.Join(", ", w.LaterCompactions)}], " +
+                    $"compact revision now {model.CompactRev}, current {model.CurrentRev}, matched {w.Matched}/{w.Expected.Count}): {what}" +
                     (resp is null ? "" : $"\nresponse: {Format.Json(resp)}"));
 
     /// <summary>Checks one response the engine delivered on <paramref name="s"/>.</summary>
@@ -175,7 +182,7 @@ internal sealed class WatchChecker(ReferenceModel model, Func<string> context)
         Extend(w);
         foreach (Event actual in resp.Events)
         {
-            while (w.Matched < w.Expected.Count && w.Expected[w.Matched].Optional && !Matches(w.Expected[w.Matched], actual))
+            while (w.Matched < w.Expected.Count && Optional(w, w.Expected[w.Matched]) && !Matches(w.Expected[w.Matched], actual))
             {
                 w.Matched++;
                 Count("watch events lost to compaction while lagging");
@@ -221,7 +228,7 @@ internal sealed class WatchChecker(ReferenceModel model, Func<string> context)
                     continue;
                 }
                 Extend(w);
-                while (w.Matched < w.Expected.Count && w.Expected[w.Matched].Optional)
+                while (w.Matched < w.Expected.Count && Optional(w, w.Expected[w.Matched]))
                 {
                     w.Matched++;
                     Count("watch events lost to compaction while lagging");
