@@ -19,6 +19,7 @@ internal sealed class ModelRun : IDisposable
     private readonly int _ops;
     private readonly Random _rng;
     private readonly TempDir _dir = new();
+    private readonly bool _smallThresholds;
     private MvccOptions _options;
     private readonly ReferenceModel _model = new(MaxTxnOps, MinLeaseTtl);
     private readonly RequestGenerator _gen;
@@ -29,22 +30,27 @@ internal sealed class ModelRun : IDisposable
     private int _opNo;
     private string _op = "";
 
-    public ModelRun(int seed, int ops, bool tinyMemory)
+    /// <param name="tinyMemory">A FASTER log of 32 KiB in memory: most records are read back from disk.</param>
+    /// <param name="smallThresholds">Background checkpoints every 64 KiB and FASTER log compaction from 256 KiB on.</param>
+    public ModelRun(int seed, int ops, bool tinyMemory, bool smallThresholds)
     {
         _seed = seed;
         _ops = ops;
         _rng = new Random(seed);
         _gen = new RequestGenerator(_rng, _model, MaxTxnOps);
         _watch = new WatchChecker(_model, () => Context);
+        _smallThresholds = smallThresholds;
         _options = Options(_dir.Path, tinyMemory);
         _store = MvccStore.Open(_options);
     }
 
-    private static MvccOptions Options(string dir, bool tinyMemory) => new()
+    private MvccOptions Options(string dir, bool tinyMemory) => new()
     {
         Directory = dir,
         MaxTxnOps = MaxTxnOps,
         MinLeaseTtl = MinLeaseTtl,
+        CheckpointBytes = _smallThresholds ? 64 << 10 : 64L << 20,
+        LogCompactionMinBytes = _smallThresholds ? 256 << 10 : 64L << 20,
         Storage = tinyMemory
             ? new KvStore.Storage.StorageOptions
             {
@@ -90,7 +96,6 @@ internal sealed class ModelRun : IDisposable
         Counts["events"] = _watch.EventsChecked;
         Counts["compact notices"] = _watch.CompactNotices;
         Counts["watchers"] = _watch.WatchersCreated;
-        Counts["log KiB"] = (int)(_store.StorageSizeBytes / 1024); // far above 32 KiB of log memory: records read from disk
         foreach ((string k, int v) in _watch.Counts) Counts[k] = v;
     }
 
@@ -355,6 +360,7 @@ internal sealed class ModelRun : IDisposable
     {
         _watch.DrainAndCheckComplete();
         uint hash = _store.HashKV(0).Value.Hash;
+        Counts["log KiB at reopen, max"] = Math.Max(Counts.GetValueOrDefault("log KiB at reopen, max"), (int)(_store.StorageSizeBytes >> 10));
         _store.Dispose();
         _watch.Streams.Clear(); // closing the store closed its streams; new ones start after the reopen
         _sleepy = null;
