@@ -2,7 +2,10 @@ namespace KvStore.Mvcc;
 
 public sealed partial class MvccStore
 {
+    // Bytes of records written or deleted since the last checkpoint (key-values, leases, compaction): a clean
+    // close checkpoints when it is not 0 or the consistent index moved.
     private long _bytesSinceCheckpoint;
+    private long _checkpointIndex;
     private long _lastCheckpointTicks;
 
     /// <summary>
@@ -27,6 +30,7 @@ public sealed partial class MvccStore
         if (task is not null)
         {
             _bytesSinceCheckpoint = 0;
+            _checkpointIndex = _consistentIndex;
             _lastCheckpointTicks = Environment.TickCount64;
         }
         return task;

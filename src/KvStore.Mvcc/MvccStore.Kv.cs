@@ -38,10 +38,11 @@ public sealed partial class MvccStore
     /// <summary>etcd's Put: lease must exist; ignore_value/ignore_lease need the key; prev_kv on request.</summary>
     public MvccResult<PutResponse> Put(PutRequest request, long index = 0)
     {
-        MvccError invalid = RequestValidation.CheckPut(request);
-        if (invalid != MvccError.None) return invalid;
+        // Checked inside the write: a rejected command still moves the consistent index (etcd moves it for every entry).
         return Write<PutResponse>(index, () =>
         {
+            MvccError invalid = RequestValidation.CheckPut(request);
+            if (invalid != MvccError.None) return invalid;
             if (request.Lease != 0 && _leases.Lookup(request.Lease) is null) return MvccError.LeaseNotFound;
             var tx = new WriteTxn(_currentRev);
             MvccResult<PutResponse> result = PutOpLocked(tx, request);
@@ -73,10 +74,10 @@ public sealed partial class MvccStore
     /// <summary>etcd's DeleteRange: one key or a range, the number deleted, prev_kv on request.</summary>
     public MvccResult<DeleteRangeResponse> DeleteRange(DeleteRangeRequest request, long index = 0)
     {
-        MvccError invalid = RequestValidation.CheckDelete(request);
-        if (invalid != MvccError.None) return invalid;
         return Write<DeleteRangeResponse>(index, () =>
         {
+            MvccError invalid = RequestValidation.CheckDelete(request);
+            if (invalid != MvccError.None) return invalid;
             var tx = new WriteTxn(_currentRev);
             DeleteRangeResponse resp = DeleteOpLocked(tx, request);
             EndLocked(tx);
@@ -100,9 +101,11 @@ public sealed partial class MvccStore
     /// <summary>etcd's Txn: compares, then the success or failure ops (nested txns too) at one revision.</summary>
     public MvccResult<TxnResponse> Txn(TxnRequest request, long index = 0)
     {
-        MvccError invalid = RequestValidation.CheckTxn(request, Options.MaxTxnOps);
-        if (invalid != MvccError.None) return invalid;
-        return Write(index, () => TxnLocked(request));
+        return Write(index, () =>
+        {
+            MvccError invalid = RequestValidation.CheckTxn(request, Options.MaxTxnOps);
+            return invalid != MvccError.None ? invalid : TxnLocked(request);
+        });
     }
 
     private MvccResult<TxnResponse> TxnLocked(TxnRequest rt)

@@ -96,7 +96,10 @@ public sealed partial class MvccStore
         if ((isPut && w.Options.NoPut) || (!isPut && w.Options.NoDelete)) return null;
         if (!w.Options.PrevKv) return ev;
         var withPrev = new Event { Type = ev.Type, Kv = ev.Kv };
-        if (rev - 1 >= _compactRev)
+        // etcd (v3rpc watch.go) does not look up prev_kv for a create event: a key deleted and created again in
+        // one txn (delete of a "\0" range, then put) must not show the deleted version as the create's prev_kv.
+        bool create = isPut && ev.Kv.CreateRevision == ev.Kv.ModRevision;
+        if (!create && rev - 1 >= _compactRev)
         {
             List<Revision> prev = CollectVisible(ev.Kv.Key.Span, null, rev - 1);
             if (prev.Count > 0) withPrev.PrevKv = ReadKeyValue(prev[0]);
@@ -118,7 +121,8 @@ public sealed partial class MvccStore
         {
             if (w.MinRev < _compactRev)
             {
-                w.Stream.Enqueue(new WatchResponse { WatchId = w.Id, Header = Header(), CompactRevision = _compactRev });
+                // etcd's chooseAll sends WatchResponse{WatchID, CompactRevision} with no revision: header revision 0.
+                w.Stream.Enqueue(new WatchResponse { WatchId = w.Id, Header = new ResponseHeader(), CompactRevision = _compactRev });
                 w.Stream.Forget(w);
                 return true;
             }

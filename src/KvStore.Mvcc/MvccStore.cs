@@ -31,7 +31,7 @@ public sealed partial class MvccStore : IDisposable
     {
         Options = options;
         _records = RecordStore.Open(options.StorageOrDefault());
-        _consistentIndex = _records.RecoveredIndex;
+        _consistentIndex = _checkpointIndex = _records.RecoveredIndex;
         _watchers = new WatcherRegistry(this);
         if (_records.Recovered) RebuildFromRecords();
         _lastCheckpointTicks = Environment.TickCount64;
@@ -126,7 +126,7 @@ public sealed partial class MvccStore : IDisposable
         if (_disposed) return;
         _watchers.CloseAll();
         // A clean close checkpoints what was applied, so the next open replays nothing.
-        if (_bytesSinceCheckpoint > 0) CheckpointAsync().GetAwaiter().GetResult();
+        if (_bytesSinceCheckpoint > 0 || _consistentIndex != _checkpointIndex) CheckpointAsync().GetAwaiter().GetResult();
         _disposed = true;
         _records.Dispose();
         _lock.Dispose();
