@@ -1,0 +1,71 @@
+namespace KvStore.Server;
+
+/// <summary>
+/// One member's settings, named after etcd's flags (etcd's defaults). The host maps flags, ETCD_* variables
+/// and the config file onto it.
+/// </summary>
+public sealed record ServerConfig
+{
+    /// <summary>--name</summary>
+    public string Name { get; init; } = "default";
+
+    /// <summary>--data-dir</summary>
+    public string DataDir { get; init; } = "default.kvstore";
+
+    /// <summary>--wal-dir (empty: &lt;data-dir&gt;/member/wal)</summary>
+    public string? WalDir { get; init; }
+
+    /// <summary>--listen-peer-urls</summary>
+    public IReadOnlyList<Uri> ListenPeerUrls { get; init; } = [new("http://127.0.0.1:2380")];
+
+    /// <summary>--initial-advertise-peer-urls</summary>
+    public IReadOnlyList<Uri> InitialAdvertisePeerUrls { get; init; } = [new("http://127.0.0.1:2380")];
+
+    /// <summary>--listen-client-urls</summary>
+    public IReadOnlyList<Uri> ListenClientUrls { get; init; } = [new("http://127.0.0.1:2379")];
+
+    /// <summary>--advertise-client-urls</summary>
+    public IReadOnlyList<Uri> AdvertiseClientUrls { get; init; } = [new("http://127.0.0.1:2379")];
+
+    /// <summary>--initial-cluster (name=peerURL,...); empty: this member alone.</summary>
+    public string InitialCluster { get; init; } = "default=http://127.0.0.1:2380";
+
+    /// <summary>--initial-cluster-state: new or existing.</summary>
+    public string InitialClusterState { get; init; } = "new";
+
+    /// <summary>--initial-cluster-token</summary>
+    public string InitialClusterToken { get; init; } = "etcd-cluster";
+
+    /// <summary>--snapshot-count: applied entries between Raft snapshots (log compaction).</summary>
+    public long SnapshotCount { get; init; } = 100_000;
+
+    /// <summary>--heartbeat-interval in milliseconds.</summary>
+    public int HeartbeatIntervalMs { get; init; } = 100;
+
+    /// <summary>--election-timeout in milliseconds.</summary>
+    public int ElectionTimeoutMs { get; init; } = 1000;
+
+    /// <summary>--quota-backend-bytes (0: etcd's default 2 GiB).</summary>
+    public long QuotaBackendBytes { get; init; }
+
+    /// <summary>--max-request-bytes</summary>
+    public int MaxRequestBytes { get; init; } = 1536 * 1024;
+
+    /// <summary>--max-txn-ops</summary>
+    public int MaxTxnOps { get; init; } = 128;
+
+    /// <summary>--auto-compaction-mode: periodic or revision.</summary>
+    public string AutoCompactionMode { get; init; } = "periodic";
+
+    /// <summary>--auto-compaction-retention ("0": off; periodic: hours or a duration like 5m; revision: a count).</summary>
+    public string AutoCompactionRetention { get; init; } = "0";
+
+    /// <summary>Interval of progress notifications for watchers that asked for them (etcd: 10 minutes).</summary>
+    public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The etcd quota default when --quota-backend-bytes is 0 (2 GiB).</summary>
+    public long EffectiveQuotaBytes => QuotaBackendBytes > 0 ? QuotaBackendBytes : 2L << 30;
+
+    /// <summary>Minimum lease TTL in seconds: ceil(1.5 x election timeout), as etcd.</summary>
+    public long MinLeaseTtlSeconds => (long)Math.Ceiling(3.0 * ElectionTimeoutMs / 2 / 1000);
+}

@@ -1,0 +1,28 @@
+namespace KvStore.Server;
+
+/// <summary>
+/// Outcomes of the member itself (not of the engine): etcd's etcdserver errors. The RPC edge maps each one,
+/// with <see cref="KvStore.Mvcc.MvccError"/>, to etcd's gRPC code and exact message.
+/// </summary>
+public enum ServerError
+{
+    None = 0,
+    /// <summary>etcdserver: no leader (Unavailable).</summary>
+    NoLeader,
+    /// <summary>etcdserver: request timed out (Unavailable).</summary>
+    Timeout,
+    /// <summary>etcdserver: server stopped (Unavailable).</summary>
+    Stopped,
+    /// <summary>etcdserver: request is too large (InvalidArgument).</summary>
+    RequestTooLarge,
+    /// <summary>etcdserver: mvcc: database space exceeded (ResourceExhausted) — the NOSPACE alarm is active.</summary>
+    NoSpace,
+    /// <summary>etcdserver: not leader (FailedPrecondition).</summary>
+    NotLeader,
+    /// <summary>etcdserver: bad leader transferee (FailedPrecondition).</summary>
+    BadLeaderTransferee,
+    /// <summary>etcdserver: member not found (NotFound).</summary>
+    MemberNotFound,
+    /// <summary>etcdserver: corrupt cluster (DataLoss).</summary>
+    Corrupt,
+}
