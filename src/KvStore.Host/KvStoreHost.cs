@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using KvStore.Host.Flags;
 using KvStore.Host.Http;
 using KvStore.Host.Kestrel;
@@ -149,6 +151,7 @@ internal static class KvStoreHost
             json.UseUtcTimestamp = true;
             json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             json.IncludeScopes = false;
+            json.JsonWriterOptions = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         });
     });
 }

@@ -35,14 +35,23 @@ internal static class StartupArguments
         var options = new Dictionary<EtcdFlag, Option>();
         foreach (var flag in EtcdFlags.All)
         {
+            // A value flag may repeat (Go's flag package keeps the last), one value per occurrence.
             Option option = flag.Kind == FlagKind.Bool
                 ? new Option<bool>("--" + flag.Name) { Description = Describe(flag) }
-                : new Option<string>("--" + flag.Name) { Description = Describe(flag), HelpName = flag.Kind.ToString().ToLowerInvariant() };
+                : new Option<string[]>("--" + flag.Name) { Description = Describe(flag), HelpName = flag.Kind.ToString().ToLowerInvariant(), Arity = ArgumentArity.OneOrMore };
             options.Add(flag, option);
             root.Options.Add(option);
         }
 
-        var result = root.Parse([.. args.Select(GoStyleFlag)]);
+        var tokens = new List<string>();
+        foreach (var arg in args)
+        {
+            if (GoStyleFlag(arg, tokens) is { } error)
+            {
+                return new StartupCommand.Exit(2, Error: $"{Program}: {error}\nSee '{Program} --help'.\n");
+            }
+        }
+        var result = root.Parse(tokens);
         if (result.UnmatchedTokens.Count > 0)
         {
             var token = result.UnmatchedTokens[0];
@@ -75,7 +84,7 @@ internal static class StartupArguments
             {
                 continue;
             }
-            var text = option is Option<bool> boolean ? (result.GetValue(boolean) ? "true" : "false") : result.GetValue((Option<string>)option) ?? "";
+            var text = option is Option<bool> boolean ? (result.GetValue(boolean) ? "true" : "false") : result.GetValue((Option<string[]>)option)?.LastOrDefault() ?? "";
             if (commandLine.TrySet(flag, text) is { } error)
             {
                 return new StartupCommand.Exit(2, Error: $"{Program}: {error}\n");
@@ -112,20 +121,39 @@ internal static class StartupArguments
         }
     }
 
-    /// <summary>Go's flag package takes -name as well as --name: single-dash etcd flags become double-dash ones.</summary>
-    private static string GoStyleFlag(string token)
+    /// <summary>
+    /// Go's flag syntax on top of System.CommandLine's: -name is --name, and a boolean flag takes its value only
+    /// as --flag=value (any of Go's spellings: 1, t, TRUE, false...). Returns Go's error for a bad boolean.
+    /// </summary>
+    private static string? GoStyleFlag(string token, List<string> tokens)
     {
-        if (token.Length < 2 || token[0] != '-' || token[1] == '-')
+        if (token.Length < 2 || token[0] != '-')
         {
-            return token;
+            tokens.Add(token);
+            return null;
         }
-        var name = token[1..];
-        var equals = name.IndexOf('=');
-        if (equals >= 0)
+        var body = token.AsSpan(token[1] == '-' ? 2 : 1);
+        var equals = body.IndexOf('=');
+        var name = (equals >= 0 ? body[..equals] : body).ToString();
+        var flag = EtcdFlags.Find(name);
+        if (flag is null && name is not ("version" or "help"))
         {
-            name = name[..equals];
+            tokens.Add(token);
+            return null;
         }
-        return EtcdFlags.Find(name) is not null || name is "version" or "help" ? "-" + token : token;
+        if (flag?.Kind == FlagKind.Bool && equals >= 0)
+        {
+            var value = body[(equals + 1)..].ToString();
+            if (!FlagText.TryParseBool(value, out var on))
+            {
+                return $"invalid boolean value \"{value}\" for -{name}: parse error";
+            }
+            tokens.Add("--" + name);
+            tokens.Add(on ? "true" : "false");
+            return null;
+        }
+        tokens.Add("--" + body.ToString());
+        return null;
     }
 
     /// <summary>
