@@ -19,6 +19,7 @@ public sealed partial class EtcdServer
         [
             Task.Run(() => ProposeLoopAsync(token), token),
             Task.Run(() => LessorLoopAsync(token), token),
+            Task.Run(() => new Compactor(this, _logger).RunAsync(token), token),
         ];
     }
 

@@ -114,3 +114,31 @@ public class EtcdServerTests
         Assert.Equal(MvccError.LeaseNotFound, missing.MvccError);
     }
 }
+
+public class CompactorTests
+{
+    [Theory]
+    [InlineData("1", 3600)]
+    [InlineData("0", 0)]
+    [InlineData("5m", 300)]
+    [InlineData("1h30m", 5400)]
+    [InlineData("500ms", 0.5)]
+    public void RetentionParsesAsEtcd(string retention, double seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), Compactor.ParsePeriod(retention));
+
+    [Fact]
+    public async Task PeriodicModeCompactsHistoryOlderThanTheRetention()
+    {
+        await using var m = await TestMember.StartAsync(c => c with { AutoCompactionMode = "periodic", AutoCompactionRetention = "1s" });
+        for (int i = 0; i < 20; i++)
+        {
+            await m.Server.ProposeAsync(new Etcdserverpb.InternalRaftRequest
+            {
+                Put = new Etcdserverpb.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("k"), Value = Google.Protobuf.ByteString.CopyFromUtf8("v" + i) },
+            }, default);
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (m.Server.Store.CompactRevision < 2 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.True(m.Server.Store.CompactRevision >= 2, $"compact revision {m.Server.Store.CompactRevision}");
+    }
+}
