@@ -242,6 +242,25 @@ public sealed class StartupArgumentsTests
     }
 
     [Fact]
+    public void Config_file_keys_at_etcds_defaults_do_not_warn()
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "etcd.yml");
+        File.WriteAllText(path, """
+            strict-reconfig-check: true
+            enable-v2: false
+            backend-batch-interval: 0
+            experimental-corrupt-check-time: 0s
+            max-snapshots: 5
+            discovery:
+            cors: "*"
+            auto-tls: false
+            """);
+
+        Assert.DoesNotContain(Run(["--config-file", path]).Notes, n => n.Level == LogLevel.Warning);
+    }
+
+    [Fact]
     public void The_config_file_can_come_from_etcd_config_file()
     {
         using var dir = new TempDir();

@@ -68,11 +68,19 @@ internal static class ConfigFile
             {
                 throw new FlagException($"config file {path}: {error}");
             }
-            if (!flag.Supported && valueText != flag.Default)
+            if (!flag.Supported && !IsDefault(flag, valueText))
             {
                 notes.Add(new(LogLevel.Warning, $"config file {path}: \"{key}\" has no effect in kvstore (accepted for etcd compatibility)"));
             }
         }
         return flags;
     }
+
+    /// <summary>Whether a value is the flag's default (etcd's sample config lists every key with its default).</summary>
+    private static bool IsDefault(EtcdFlag flag, string text) => flag.Kind switch
+    {
+        FlagKind.Bool => FlagText.TryParseBool(text, out var a) && FlagText.TryParseBool(flag.Default.Length == 0 ? "false" : flag.Default, out var b) && a == b,
+        FlagKind.Duration => FlagText.TryParseDuration(text, out var a) && FlagText.TryParseDuration(flag.Default, out var b) && a == b,
+        _ => text == flag.Default || (text.Length == 0 && flag.Kind != FlagKind.String),
+    };
 }

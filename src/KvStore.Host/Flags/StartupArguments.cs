@@ -80,7 +80,7 @@ internal static class StartupArguments
         var commandLine = new FlagValues();
         foreach (var (flag, option) in options)
         {
-            if (result.GetResult(option) is not { Implicit: false } given)
+            if (result.GetResult(option) is not { Implicit: false })
             {
                 continue;
             }
@@ -93,7 +93,6 @@ internal static class StartupArguments
             {
                 notes.Add(new(LogLevel.Warning, $"flag --{flag.Name} has no effect in kvstore (accepted for etcd compatibility)"));
             }
-            _ = given;
         }
 
         try
