@@ -1,0 +1,151 @@
+using DotNext.Net.Cluster.Consensus.Raft;
+using Etcdserverpb;
+using KvStore.Mvcc;
+using Microsoft.Extensions.Logging;
+
+namespace KvStore.Server;
+
+public sealed partial class EtcdServer
+{
+    private readonly Lock _readLock = new();
+    private TaskCompletionSource<ServerError>? _nextReadRound;
+    private bool _readRoundRunning;
+    private Task[] _loops = [];
+
+    private void StartBackgroundLoops()
+    {
+        CancellationToken token = _stopping.Token;
+        _loops =
+        [
+            Task.Run(() => ProposeLoopAsync(token), token),
+            Task.Run(() => LessorLoopAsync(token), token),
+            Task.Run(() => new Compactor(this, _logger).RunAsync(token), token),
+        ];
+    }
+
+    private async Task StopBackgroundLoopsAsync()
+    {
+        _proposals.Writer.TryComplete();
+        try
+        {
+            await Task.WhenAll(_loops).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Linearizable read barrier. Reads that arrive while a round is in flight share the next round, so one
+    /// quorum confirmation serves many reads (etcd's linearizableReadLoop).
+    /// </summary>
+    public Task<ServerError> ReadIndexAsync(CancellationToken cancellationToken)
+    {
+        if (_disposed) return Task.FromResult(ServerError.Stopped);
+        Task<ServerError> round;
+        bool start = false;
+        lock (_readLock)
+        {
+            _nextReadRound ??= new TaskCompletionSource<ServerError>(TaskCreationOptions.RunContinuationsAsynchronously);
+            round = _nextReadRound.Task;
+            if (!_readRoundRunning)
+            {
+                _readRoundRunning = true;
+                start = true;
+            }
+        }
+        if (start) _ = RunReadRoundsAsync();
+        return round.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunReadRoundsAsync()
+    {
+        while (true)
+        {
+            TaskCompletionSource<ServerError>? round;
+            lock (_readLock)
+            {
+                round = _nextReadRound;
+                _nextReadRound = null;
+                if (round is null)
+                {
+                    _readRoundRunning = false;
+                    return;
+                }
+            }
+            round.TrySetResult(await ReadBarrierAsync().ConfigureAwait(false));
+        }
+    }
+
+    private async Task<ServerError> ReadBarrierAsync()
+    {
+        if (!IsLeader) return ServerError.NoLeader;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(RequestTimeout);
+        try
+        {
+            await _cluster.ApplyReadBarrierAsync(timeout.Token).ConfigureAwait(false);
+            return ServerError.None;
+        }
+        catch (NotLeaderException)
+        {
+            return ServerError.NoLeader;
+        }
+        catch (OperationCanceledException)
+        {
+            return _stopping.IsCancellationRequested ? ServerError.Stopped : ServerError.Timeout;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            return ServerError.Stopped;
+        }
+    }
+
+    /// <summary>The lessor: on the leader only, revokes expired leases through the log (once, cluster-wide).</summary>
+    private async Task LessorLoopAsync(CancellationToken token)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+        while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+        {
+            if (!IsLeader) continue;
+            foreach (long id in _store.ExpiredLeases(Environment.TickCount64, max: 500))
+            {
+                var revoke = new InternalRaftRequest { LeaseRevoke = new LeaseRevokeRequest { ID = id } };
+                ProposeResult r = await ProposeAsync(revoke, token).ConfigureAwait(false);
+                if (r.Error != ServerError.None) Log.RevokeFailed(_logger, id, r.Error);
+            }
+        }
+    }
+
+    public Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> LeaseRenewAsync(long id, CancellationToken cancellationToken)
+    {
+        if (!IsLeader) return Task.FromResult<(LeaseKeepAliveResponse?, MvccError, ServerError)>((null, MvccError.None, ServerError.NoLeader));
+        MvccResult<LeaseKeepAliveResponse> r = _store.LeaseRenew(id, Environment.TickCount64);
+        if (r.Response is { } resp) resp.Header = Header(_store.CurrentRevision);
+        return Task.FromResult((r.Response, r.Error, ServerError.None));
+    }
+
+    public Task<(LeaseTimeToLiveResponse? Response, MvccError MvccError, ServerError Error)> LeaseTimeToLiveAsync(LeaseTimeToLiveRequest request, CancellationToken cancellationToken)
+    {
+        if (!IsLeader) return Task.FromResult<(LeaseTimeToLiveResponse?, MvccError, ServerError)>((null, MvccError.None, ServerError.NoLeader));
+        MvccResult<LeaseTimeToLiveResponse> r = _store.LeaseTimeToLive(request, Environment.TickCount64);
+        if (r.Response is { } resp) resp.Header = Header(_store.CurrentRevision);
+        return Task.FromResult((r.Response, r.Error, ServerError.None));
+    }
+
+    /// <summary>etcd's MoveLeader: only the leader moves leadership, and only to a voting member.</summary>
+    public Task<ServerError> MoveLeaderAsync(ulong targetMemberId, CancellationToken cancellationToken)
+    {
+        if (!IsLeader) return Task.FromResult(ServerError.NotLeader);
+        if (_members.All(m => m.Id != targetMemberId)) return Task.FromResult(ServerError.BadLeaderTransferee);
+        if (targetMemberId == MemberId) return Task.FromResult(ServerError.None);
+        // Leadership transfer between members arrives with the cluster issue.
+        return Task.FromResult(ServerError.BadLeaderTransferee);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "revoking expired lease {LeaseId:x} failed: {Error}")]
+        public static partial void RevokeFailed(ILogger logger, long leaseId, ServerError error);
+    }
+}

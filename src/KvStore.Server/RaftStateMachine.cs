@@ -1,0 +1,87 @@
+using System.Buffers;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Etcdserverpb;
+using Kvstorepb;
+using Microsoft.Extensions.Logging;
+
+namespace KvStore.Server;
+
+/// <summary>
+/// Applies committed Raft entries to the engine, in log order, on every member (etcd's apply loop). Each
+/// entry is a <see cref="RaftBatch"/>; command k of entry i is applied with engine index (i &lt;&lt; 16) | k, so
+/// the engine's consistent index pins the exact command and a replay after a crash skips what was applied.
+/// Never throws for a business outcome: an exception here would stop DotNext's applier for good.
+/// </summary>
+internal sealed partial class RaftStateMachine(EtcdServer server, ILogger logger) : IStateMachine
+{
+    /// <summary>Commands per Raft entry are numbered within 16 bits of the engine index.</summary>
+    public const int MaxBatch = 1 << 16;
+
+    public static long EngineIndex(long raftIndex, int position) => (raftIndex << 16) | (uint)position;
+
+    public static long RaftIndex(long engineIndex) => engineIndex >> 16;
+
+    public int Version => 1;
+
+    // No Raft snapshot yet: the WAL keeps every entry and replays it on restart; the engine skips what its
+    // checkpoint already holds. (Snapshots for lagging members come with the cluster issue.)
+    public ISnapshot? Snapshot => null;
+
+    public ValueTask ReclaimGarbageAsync(long watermark, CancellationToken token) => ValueTask.CompletedTask;
+
+    public IStateMachine CreateNoOp(long count) => throw new NotSupportedException("snapshots are not used yet");
+
+    public ValueTask<long> ApplyAsync(LogEntry entry, CancellationToken token)
+    {
+        if (entry.IsConfiguration || entry.IsSnapshot) return ValueTask.FromResult(entry.Index);
+        RaftBatch batch;
+        try
+        {
+            ReadOnlySequence<byte> payload = entry.TryGetPayload(out var p) ? p : new ReadOnlySequence<byte>(Concat(entry.GetPayload()));
+            batch = RaftBatch.Parser.ParseFrom(payload);
+        }
+        catch (Exception e) when (e is Google.Protobuf.InvalidProtocolBufferException or InvalidOperationException)
+        {
+            // An entry that is not ours (e.g. a no-op appended by the library) carries nothing to apply.
+            if (entry.Length is > 0) Log.UnreadableEntry(logger, entry.Index, e);
+            return ValueTask.FromResult(entry.Index);
+        }
+
+        long nowMs = Environment.TickCount64;
+        for (int k = 0; k < batch.Requests.Count; k++)
+        {
+            InternalRaftRequest request = batch.Requests[k];
+            ProposeResult result;
+            try
+            {
+                result = server.ApplyCommand(EngineIndex(entry.Index, k), request, nowMs);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A bug, not an outcome: report it to the waiting client and keep the applier alive.
+                Log.ApplyFailed(logger, entry.Index, k, e);
+                server.CompleteWaiter(request.Header?.ID ?? 0, e);
+                continue;
+            }
+            server.CompleteWaiter(request.Header?.ID ?? 0, result);
+        }
+        server.OnApplied(entry.Index, entry.Term);
+        return ValueTask.FromResult(entry.Index);
+    }
+
+    private static byte[] Concat(IEnumerable<ReadOnlyMemory<byte>> parts)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        foreach (ReadOnlyMemory<byte> part in parts) buffer.Write(part.Span);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "raft entry {Index} is not a command batch")]
+        public static partial void UnreadableEntry(ILogger logger, long index, Exception e);
+
+        [LoggerMessage(Level = LogLevel.Critical, Message = "applying command {Position} of raft entry {Index} failed")]
+        public static partial void ApplyFailed(ILogger logger, long index, int position, Exception e);
+    }
+}

@@ -1,0 +1,144 @@
+using Etcdserverpb;
+using Google.Protobuf;
+using KvStore.Mvcc;
+
+namespace KvStore.Server.Tests;
+
+public class EtcdServerTests
+{
+    private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
+
+    private static InternalRaftRequest Put(string key, string value, long lease = 0) =>
+        new() { Put = new PutRequest { Key = B(key), Value = B(value), Lease = lease } };
+
+    [Fact]
+    public void MemberAndClusterIdsAreEtcds()
+    {
+        // etcd's well-known ids of a default single member: member 8e9e05c52164694d, cluster cdf818194e3a8c32.
+        ulong member = MemberIds.Member(["http://localhost:2380"], "etcd-cluster");
+        Assert.Equal(0x8e9e05c52164694dUL, member);
+        Assert.Equal(0xcdf818194e3a8c32UL, MemberIds.Cluster([member]));
+    }
+
+    [Fact]
+    public async Task ProposalsAreAppliedInOrderAndAnsweredWithTheirOwnRevision()
+    {
+        await using var m = await TestMember.StartAsync();
+        var results = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => m.Server.ProposeAsync(Put("k" + i, "v"), default)));
+        Assert.All(results, r => Assert.True(r.Ok));
+        var revisions = results.Select(r => ((PutResponse)r.Response!).Header.Revision).ToList();
+        Assert.Equal(revisions.Count, revisions.Distinct().Count()); // one revision per put
+        Assert.Equal(501, m.Server.Store.CurrentRevision);
+        Assert.Equal(ServerError.None, await m.Server.ReadIndexAsync(default));
+    }
+
+    [Fact]
+    public async Task AcknowledgedWritesSurviveARestart()
+    {
+        await using var m = await TestMember.StartAsync();
+        for (int i = 0; i < 50; i++) Assert.True((await m.Server.ProposeAsync(Put("a" + i, "v" + i), default)).Ok);
+        uint before = m.Server.Store.HashKV(0).Value.Hash;
+        await m.RestartAsync();
+        Assert.Equal(51, m.Server.Store.CurrentRevision);
+        Assert.Equal(before, m.Server.Store.HashKV(0).Value.Hash);
+        // and it keeps serving writes after the restart
+        var r = await m.Server.ProposeAsync(Put("after", "restart"), default);
+        Assert.Equal(52, ((PutResponse)r.Response!).Header.Revision);
+    }
+
+    [Fact]
+    public async Task EngineErrorsComeBackAsResults()
+    {
+        await using var m = await TestMember.StartAsync();
+        var r = await m.Server.ProposeAsync(Put("k", "v", lease: 12345), default);
+        Assert.Equal(MvccError.LeaseNotFound, r.MvccError);
+        r = await m.Server.ProposeAsync(new InternalRaftRequest { Compaction = new CompactionRequest { Revision = 99 } }, default);
+        Assert.Equal(MvccError.FutureRevision, r.MvccError);
+    }
+
+    [Fact]
+    public async Task RequestsLargerThanMaxRequestBytesAreRefused()
+    {
+        await using var m = await TestMember.StartAsync(c => c with { MaxRequestBytes = 1024 });
+        var r = await m.Server.ProposeAsync(Put("big", new string('x', 2048)), default);
+        Assert.Equal(ServerError.RequestTooLarge, r.Error);
+    }
+
+    [Fact]
+    public async Task ExceedingTheQuotaRaisesNoSpaceAndRefusesWrites()
+    {
+        await using var m = await TestMember.StartAsync(c => c with { QuotaBackendBytes = 1 });
+        var r = await m.Server.ProposeAsync(Put("k", "v"), default);
+        Assert.Equal(ServerError.NoSpace, r.Error);
+        // the NOSPACE alarm goes through the log; wait until it is applied
+        for (int i = 0; i < 100 && m.Server.Alarms.Count == 0; i++) await Task.Delay(20);
+        Assert.Contains(m.Server.Alarms, a => a.Alarm == AlarmType.Nospace && a.MemberID == m.Server.MemberId);
+        Assert.Contains("NOSPACE", m.Server.StatusErrors);
+        // deletes and reads still work under NOSPACE (etcd's capped applier only refuses puts, txns with writes, grants)
+        var del = await m.Server.ProposeAsync(new InternalRaftRequest { DeleteRange = new DeleteRangeRequest { Key = B("k") } }, default);
+        Assert.True(del.Ok);
+        // disarming clears it
+        var disarm = await m.Server.ProposeAsync(new InternalRaftRequest
+        {
+            Alarm = new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Deactivate, MemberID = m.Server.MemberId, Alarm = AlarmType.Nospace },
+        }, default);
+        Assert.True(disarm.Ok);
+        Assert.Empty(m.Server.Alarms);
+    }
+
+    [Fact]
+    public async Task TheLeaderRevokesExpiredLeasesThroughTheLog()
+    {
+        await using var m = await TestMember.StartAsync(); // election timeout 300 ms: minimum TTL 1 s
+        var grant = await m.Server.ProposeAsync(new InternalRaftRequest { LeaseGrant = new LeaseGrantRequest { ID = 7, TTL = 1 } }, default);
+        Assert.True(grant.Ok);
+        Assert.True((await m.Server.ProposeAsync(Put("leased", "v", lease: 7), default)).Ok);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (m.Server.Store.LookupLease(7) is not null && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Null(m.Server.Store.LookupLease(7));
+        var range = m.Server.Store.Range(new RangeRequest { Key = B("leased") }).Value;
+        Assert.Empty(range.Kvs);
+    }
+
+    [Fact]
+    public async Task KeepAliveRenewsOnTheLeader()
+    {
+        await using var m = await TestMember.StartAsync();
+        Assert.True((await m.Server.ProposeAsync(new InternalRaftRequest { LeaseGrant = new LeaseGrantRequest { ID = 9, TTL = 30 } }, default)).Ok);
+        var (resp, mvccError, error) = await m.Server.LeaseRenewAsync(9, default);
+        Assert.Equal(ServerError.None, error);
+        Assert.Equal(MvccError.None, mvccError);
+        Assert.Equal(30, resp!.TTL);
+        Assert.Equal(m.Server.ClusterId, resp.Header.ClusterId);
+        var missing = await m.Server.LeaseRenewAsync(10, default);
+        Assert.Equal(MvccError.LeaseNotFound, missing.MvccError);
+    }
+}
+
+public class CompactorTests
+{
+    [Theory]
+    [InlineData("1", 3600)]
+    [InlineData("0", 0)]
+    [InlineData("5m", 300)]
+    [InlineData("1h30m", 5400)]
+    [InlineData("500ms", 0.5)]
+    public void RetentionParsesAsEtcd(string retention, double seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), Compactor.ParsePeriod(retention));
+
+    [Fact]
+    public async Task PeriodicModeCompactsHistoryOlderThanTheRetention()
+    {
+        await using var m = await TestMember.StartAsync(c => c with { AutoCompactionMode = "periodic", AutoCompactionRetention = "1s" });
+        for (int i = 0; i < 20; i++)
+        {
+            await m.Server.ProposeAsync(new Etcdserverpb.InternalRaftRequest
+            {
+                Put = new Etcdserverpb.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("k"), Value = Google.Protobuf.ByteString.CopyFromUtf8("v" + i) },
+            }, default);
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (m.Server.Store.CompactRevision < 2 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.True(m.Server.Store.CompactRevision >= 2, $"compact revision {m.Server.Store.CompactRevision}");
+    }
+}
