@@ -74,6 +74,7 @@ public sealed class GrpcHost : IAsyncDisposable
         Server = await EtcdServer.StartAsync(Config, NullLoggerFactory.Instance, CancellationToken.None);
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("KVSTORE_TEST_LOG") == "1") builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Debug);
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
         builder.Services.AddSingleton<IEtcdServer>(Server);
         builder.Services.AddKvStoreGrpc();
