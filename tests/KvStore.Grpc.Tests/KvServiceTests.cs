@@ -20,11 +20,11 @@ public sealed class KvServiceTests(KvFixture fixture) : IClassFixture<KvFixture>
     [Fact]
     public async Task PutThenRange_LinearizableAndSerializable_WithEtcdsHeader()
     {
-        long rev = await _h.PutAsync("kv/a", "1");
-        await _h.PutAsync("kv/b", "2");
+        long rev = await _h.PutAsync("kv/range/a", "1");
+        await _h.PutAsync("kv/range/b", "2");
         foreach (bool serializable in new[] { false, true })
         {
-            RangeResponse r = await _h.Kv.RangeAsync(new RangeRequest { Key = B("kv/"), RangeEnd = B("kv0"), Serializable = serializable });
+            RangeResponse r = await _h.Kv.RangeAsync(new RangeRequest { Key = B("kv/range/"), RangeEnd = B("kv/range0"), Serializable = serializable });
             Assert.Equal(["1", "2"], r.Kvs.Select(kv => kv.Value.ToStringUtf8()));
             Assert.Equal(rev, r.Kvs[0].ModRevision);
             Assert.Equal(2, r.Count);
