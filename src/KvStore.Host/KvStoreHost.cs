@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using KvStore.Grpc;
 using KvStore.Host.Flags;
 using KvStore.Host.Http;
 using KvStore.Host.Kestrel;
@@ -22,9 +23,6 @@ namespace KvStore.Host;
 /// </summary>
 internal static class KvStoreHost
 {
-    // etcd's grpcOverheadBytes: room for the gRPC envelope around a request of --max-request-bytes.
-    private const int GrpcOverheadBytes = 512 * 1024;
-
     public static async Task<int> RunAsync(HostSettings settings, IReadOnlyList<StartupNote> notes)
     {
         using var loggers = CreateLoggerFactory(settings.LogLevel);
@@ -118,20 +116,16 @@ internal static class KvStoreHost
         builder.Services.AddSingleton<IEtcdServer>(server);
         builder.Services.AddSingleton<EtcdMetrics>();
         builder.Services.AddSingleton<GrpcMetricsInterceptor>();
-        builder.Services.AddGrpc(grpc =>
-        {
-            grpc.Interceptors.Add<GrpcMetricsInterceptor>();
-            grpc.MaxReceiveMessageSize = settings.Server.MaxRequestBytes + GrpcOverheadBytes;
-            grpc.MaxSendMessageSize = null;
-        });
-        // KVSTORE-GRPC: builder.Services.AddKvStoreGrpc(); once src/KvStore.Grpc (branch grpc) is on main.
+        // The metrics interceptor first: it counts every call, also those the services' own interceptors refuse.
+        builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<GrpcMetricsInterceptor>());
+        builder.Services.AddKvStoreGrpc();
 
         builder.WebHost.UseSetting(WebHostDefaults.PreferHostingUrlsKey, "false");
         builder.WebHost.ConfigureKestrel(kestrel => KestrelEndpoints.Configure(kestrel, settings, http2Socket));
 
         var app = builder.Build();
         app.MapEtcdHttpEndpoints();
-        // KVSTORE-GRPC: app.MapKvStoreGrpc(); once src/KvStore.Grpc (branch grpc) is on main.
+        app.MapKvStoreGrpc();
         return app;
     }
 

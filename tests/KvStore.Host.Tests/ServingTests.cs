@@ -114,18 +114,99 @@ public sealed class ServingTests
     }
 
     [Fact]
-    public async Task ClientPort_takes_grpc_calls_over_h2c()
+    public async Task ClientPort_takes_grpc_calls_over_h2c_and_counts_them_in_metrics()
     {
         using var member = new Member();
         member.Process.WaitUntilReady();
 
         using var channel = GrpcChannel.ForAddress(member.ClientUrl);
         var kv = new KV.KVClient(channel);
-        // KVSTORE-GRPC: until src/KvStore.Grpc is on main no service is mapped, and the call ends in
-        // Unimplemented from the HTTP/2 pipeline (an HTTP/1.1 answer would be Internal/Unavailable).
-        var error = await Assert.ThrowsAsync<RpcException>(() =>
-            kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("a") }, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
-        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var put = await kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("foo"), Value = ByteString.CopyFromUtf8("bar") }, deadline: deadline);
+        var range = await kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("foo") }, deadline: deadline);
+        Assert.Equal("bar", Assert.Single(range.Kvs).Value.ToStringUtf8());
+        Assert.Equal(put.Header.Revision, range.Header.Revision);
+        var future = await Assert.ThrowsAsync<RpcException>(() =>
+            kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("foo"), Revision = 1000 }, deadline: deadline).ResponseAsync);
+        Assert.Equal(StatusCode.OutOfRange, future.StatusCode);
+
+        // Every call is counted as go-grpc-prometheus counts it for etcd.
+        var metrics = await Http.GetStringAsync(member.ClientUrl + "/metrics");
+        Assert.Contains("grpc_server_started_total{grpc_type=\"unary\",grpc_service=\"etcdserverpb.KV\",grpc_method=\"Range\"} 2\n", metrics);
+        Assert.Contains("grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"etcdserverpb.KV\",grpc_method=\"Put\",grpc_code=\"OK\"} 1\n", metrics);
+        Assert.Contains("grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"etcdserverpb.KV\",grpc_method=\"Range\",grpc_code=\"OK\"} 1\n", metrics);
+        Assert.Contains("grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"etcdserverpb.KV\",grpc_method=\"Range\",grpc_code=\"OutOfRange\"} 1\n", metrics);
+        Assert.Contains("grpc_server_msg_sent_total{grpc_type=\"unary\",grpc_service=\"etcdserverpb.KV\",grpc_method=\"Range\"} 1\n", metrics);
+        Assert.Matches(@"\netcd_server_proposals_applied_total [1-9]", metrics);
+    }
+
+    [Fact]
+    public async Task Watch_streams_are_counted_as_bidi_streams()
+    {
+        using var member = new Member();
+        member.Process.WaitUntilReady();
+
+        using var channel = GrpcChannel.ForAddress(member.ClientUrl);
+        using (var watch = new Watch.WatchClient(channel).Watch(deadline: DateTime.UtcNow.AddSeconds(30)))
+        {
+            await watch.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = ByteString.CopyFromUtf8("w") } });
+            Assert.True(await watch.ResponseStream.MoveNext(CancellationToken.None));
+            Assert.True(watch.ResponseStream.Current.Created);
+            await watch.RequestStream.CompleteAsync();
+        }
+
+        var metrics = "";
+        for (var i = 0; i < 100 && !metrics.Contains("grpc_server_handled_total{grpc_type=\"bidi_stream\"", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+            metrics = await Http.GetStringAsync(member.MetricsUrl + "/metrics");
+        }
+        Assert.Contains("grpc_server_started_total{grpc_type=\"bidi_stream\",grpc_service=\"etcdserverpb.Watch\",grpc_method=\"Watch\"} 1\n", metrics);
+        Assert.Contains("grpc_server_msg_received_total{grpc_type=\"bidi_stream\",grpc_service=\"etcdserverpb.Watch\",grpc_method=\"Watch\"} 1\n", metrics);
+        Assert.Contains("grpc_server_msg_sent_total{grpc_type=\"bidi_stream\",grpc_service=\"etcdserverpb.Watch\",grpc_method=\"Watch\"} 1\n", metrics);
+        Assert.Contains("grpc_server_handled_total{grpc_type=\"bidi_stream\",grpc_service=\"etcdserverpb.Watch\",grpc_method=\"Watch\",grpc_code=", metrics);
+    }
+
+    [Fact]
+    public async Task Etcdctl_uses_the_client_port_like_etcds()
+    {
+        using var member = new Member();
+        member.Process.WaitUntilReady();
+
+        Assert.Equal("OK", (await Etcdctl.RunAsync(member.ClientUrl, "put", "greeting", "hello")).Trim());
+        Assert.Equal("greeting\nhello", (await Etcdctl.RunAsync(member.ClientUrl, "get", "greeting")).Trim());
+        Assert.Contains($"{member.ClientUrl} is healthy", await Etcdctl.RunAsync(member.ClientUrl, "endpoint", "health"));
+    }
+
+    [Fact]
+    public async Task Health_is_false_with_etcds_reason_while_the_nospace_alarm_is_raised()
+    {
+        using var member = new Member(["--quota-backend-bytes", "1"]);
+        member.Process.WaitUntilReady();
+
+        using var channel = GrpcChannel.ForAddress(member.ClientUrl);
+        var put = await Assert.ThrowsAsync<RpcException>(() =>
+            new KV.KVClient(channel).PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("k"), Value = ByteString.CopyFromUtf8("v") }, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, put.StatusCode);
+
+        HttpResponseMessage? health = null;
+        for (var i = 0; i < 100; i++)
+        {
+            health?.Dispose();
+            health = await GetAsync(member.ClientUrl + "/health", HttpVersion.Version11);
+            if (health.StatusCode != HttpStatusCode.OK)
+            {
+                break;
+            }
+            await Task.Delay(100);
+        }
+        using (health)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, health!.StatusCode);
+            Assert.Equal("{\"health\":\"false\",\"reason\":\"ALARM NOSPACE\"}\n", await health.Content.ReadAsStringAsync());
+        }
+        using var excluded = await GetAsync(member.MetricsUrl + "/health?exclude=NOSPACE", HttpVersion.Version11);
+        Assert.Equal(HttpStatusCode.OK, excluded.StatusCode);
     }
 
     [Theory]
