@@ -80,6 +80,25 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public async Task Every_client_url_serves_both_protocols()
+    {
+        var first = $"http://127.0.0.1:{KvStoreProcess.FreePort()}";
+        var second = $"http://127.0.0.1:{KvStoreProcess.FreePort()}";
+        // Given after the member's own URL flags: the last occurrence of a flag wins, as in Go.
+        using var member = new Member(["--listen-client-urls", $"{first},{second}", "--advertise-client-urls", first]);
+        member.Process.WaitUntilReady();
+
+        foreach (var url in new[] { first, second })
+        {
+            using var h1 = await GetAsync(url + "/health", HttpVersion.Version11);
+            Assert.Equal(HttpStatusCode.OK, h1.StatusCode);
+            using var channel = GrpcChannel.ForAddress(url);
+            var range = await new KV.KVClient(channel).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("x") }, deadline: DateTime.UtcNow.AddSeconds(30));
+            Assert.Empty(range.Kvs);
+        }
+    }
+
+    [Fact]
     public async Task ClientPort_decides_the_protocol_from_bytes_that_arrive_in_pieces()
     {
         using var member = new Member();
