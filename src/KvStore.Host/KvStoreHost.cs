@@ -87,7 +87,7 @@ internal static class KvStoreHost
             }
             Log.Ready(log);
 
-            await stopping.Token.WaitHandle.WaitOneAsync().ConfigureAwait(false);
+            await Task.Delay(Timeout.Infinite, stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             Log.Stopping(log);
             using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
@@ -148,16 +148,4 @@ internal static class KvStoreHost
             json.JsonWriterOptions = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         });
     });
-}
-
-internal static class WaitHandleExtensions
-{
-    /// <summary>Completes when <paramref name="handle"/> is signalled.</summary>
-    public static Task WaitOneAsync(this WaitHandle handle)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var registration = ThreadPool.RegisterWaitForSingleObject(handle, (_, _) => done.TrySetResult(), null, Timeout.Infinite, executeOnlyOnce: true);
-        _ = done.Task.ContinueWith(_ => registration.Unregister(null), TaskScheduler.Default);
-        return done.Task;
-    }
 }
