@@ -72,7 +72,7 @@ public sealed class KvCommandTests(PairFixture pair) : IClassFixture<PairFixture
         await Compare.SameAsync(pair, _ => ["txn", "-i", "-w", "json"], notTaken);
         var create = "create(\"tx/none\") = \"0\"\n\nput tx/none \"created\" --prev-kv\n\n\n";
         await Compare.SameAsync(pair, _ => ["txn", "-i", "-w", "fields"], create);
-        await Compare.SameAsync(pair, _ => ["txn", "-i"], "lease(\"tx/a\") = \"694d77aa9d6f1c05\"\n\nput tx/e lease\n\ndel tx/ --prefix --prev-kv\n\n\n");
+        await Compare.SameAsync(pair, _ => ["txn", "-i"], "mod(\"tx/a\") < \"1000000\"\n\nput tx/e taken\n\ndel tx/ --prefix --prev-kv\n\n\n");
         await Compare.SameAsync(pair, _ => ["txn", "-i"], "value(\"tx/a\") != \"1\"\nvalue(\"tx/b\") < \"x\"\n\nput tx/f then\n\nput tx/f else --prev-kv\n\n");
         await Compare.SameAsync(pair, "get", "tx/", "--prefix");
     }

@@ -32,8 +32,8 @@ public sealed partial class WatchLeaseTests(PairFixture pair) : IClassFixture<Pa
                 var (o, _) = await w.StopAsync();
                 outputs.Add(o);
             }
-            var etcd = string.Join('\n', outputs[0]);
-            var kv = string.Join('\n', outputs[1]);
+            var etcd = Compare.Normalise(string.Join('\n', outputs[0]), pair.Etcd);
+            var kv = Compare.Normalise(string.Join('\n', outputs[1]), pair.Kv);
             Assert.True(outputs[0].Count >= lines, "etcd printed too little:\n" + etcd);
             Assert.True(etcd == kv, $"watch {string.Join(' ', args(pair.Etcd))}\n--- etcd:\n{etcd}\n--- kvstore:\n{kv}");
             return outputs[0];
@@ -66,7 +66,7 @@ public sealed partial class WatchLeaseTests(PairFixture pair) : IClassFixture<Pa
         Assert.Contains("DELETE", seen);
         // From a past revision: the history since then, at once.
         await WatchSameAsync(s => ["watch", "wa/", "--prefix", "--rev", s.Vars["wrev"]], 10, () => Task.CompletedTask);
-        await WatchSameAsync(s => ["watch", "wa/a", "--rev", s.Vars["wrev"], "-w", "json"], 3, () => Task.CompletedTask);
+        await WatchSameAsync(s => ["watch", "wa/a", "--rev", s.Vars["wrev"], "-w", "json"], 1, () => Task.CompletedTask);
         await WatchSameAsync(_ => ["watch", "wa/b", "wa/z"], 3, () => Compare.SameAsync(pair, "put", "wa/c", "range"));
     }
 
