@@ -1,11 +1,12 @@
 using System.Text.RegularExpressions;
+using Xunit.Abstractions;
 
 namespace KvStore.Etcdctl.Tests;
 
 /// <summary>etcdctl check perf --load=s (60 s each, run side by side): both complete and print the same summary shape.</summary>
-public sealed partial class PerfTests(PairFixture pair) : IClassFixture<PairFixture>
+public sealed partial class PerfTests(PairFixture pair, ITestOutputHelper output) : IClassFixture<PairFixture>
 {
-    [GeneratedRegex(@"(?m)^(PASS|FAIL): ([A-Za-z ]+?)(?= is| took|:| \d|$)")]
+    [GeneratedRegex(@"(?m)(Throughput|Slowest request|Stddev|too many errors|^PASS$|^FAIL$)")]
     private static partial Regex Summary();
 
     [Fact]
@@ -15,10 +16,15 @@ public sealed partial class PerfTests(PairFixture pair) : IClassFixture<PairFixt
         var kv = Ctl.RunAsync(pair.Kv.HostPort, ["check", "perf", "--load=s"], seconds: 150);
         var e = await etcd;
         var k = await kv;
-        Assert.True(e.Exit == 0, "etcd: " + e);
-        string Shape(Ctl.Result r) => string.Join('\n', Summary().Matches(r.Out).Select(m => m.Groups[2].Value));
+        output.WriteLine($"--- etcd:\n{e.Out}\n--- kvstore:\n{k.Out}");
+        // PASS exits 0, FAIL exits 1 (a loaded 2-core machine may fail the thresholds): both must complete.
+        Assert.True(e.Exit is 0 or 1, "etcd: " + e);
+        Assert.True(k.Exit is 0 or 1, "kvstore: " + k);
+        // The summary: one line each for throughput, slowest request and stddev (PASS or not), then PASS or FAIL.
+        string Shape(Ctl.Result r) => string.Join('\n', Summary().Matches(r.Out).Select(m => m.Groups[1].Value));
         Assert.NotEmpty(Shape(e));
         Assert.True(Shape(e) == Shape(k), $"--- etcd:\n{e}\n--- kvstore:\n{k}");
-        Assert.True(k.Exit == 0, "kvstore: " + k);
+        Assert.Matches("(?m)^(PASS|FAIL)$", k.Out);
+        Assert.Contains("Throughput", Shape(k), StringComparison.Ordinal);
     }
 }
