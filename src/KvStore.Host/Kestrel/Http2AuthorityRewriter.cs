@@ -238,7 +238,7 @@ internal sealed class Http2AuthorityRewriter(int maxFrameSize = Http2AuthorityRe
         {
             host = host[..slash];
         }
-        fixedField = field with { Value = host.ToArray() };
+        fixedField = field with { Value = host.ToArray(), StaticIndex = -1, StaticNameIndex = -1 };
         return true;
     }
 

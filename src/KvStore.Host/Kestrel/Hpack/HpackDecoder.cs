@@ -77,7 +77,7 @@ internal sealed class HpackDecoder(int maxTableSize = 4096)
         if (index <= StaticTable.Count)
         {
             var (name, value) = StaticTable.Get(index);
-            return new HeaderField(name, value);
+            return new HeaderField(name, value, StaticIndex: index, StaticNameIndex: index);
         }
         var dynamic = index - StaticTable.Count;
         if (dynamic > _entries.Count)
@@ -92,7 +92,8 @@ internal sealed class HpackDecoder(int maxTableSize = 4096)
         var nameIndex = ReadInteger(block, ref position, prefixBits);
         var name = nameIndex == 0 ? ReadString(block, ref position) : Lookup(nameIndex).Name;
         var value = ReadString(block, ref position);
-        return new HeaderField(name, value, neverIndexed);
+        var staticIndex = StaticTable.Find(name, value, out var staticNameIndex);
+        return new HeaderField(name, value, neverIndexed, staticIndex, staticNameIndex);
     }
 
     private void Add(HeaderField field)

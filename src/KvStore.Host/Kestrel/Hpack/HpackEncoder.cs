@@ -13,7 +13,12 @@ internal static class HpackEncoder
     {
         foreach (var field in fields)
         {
-            var index = StaticTable.Find(field.Name, field.Value, out var nameIndex);
+            var index = field.StaticIndex;
+            var nameIndex = field.StaticNameIndex;
+            if (index < 0 || nameIndex < 0)
+            {
+                index = StaticTable.Find(field.Name, field.Value, out nameIndex);
+            }
             if (index != 0 && !field.NeverIndexed)
             {
                 WriteInteger(output, 0x80, 7, index);
