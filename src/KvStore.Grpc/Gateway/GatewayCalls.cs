@@ -60,7 +60,7 @@ internal static class GatewayCalls
                 return;
             }
             var buffer = new ArrayBufferWriter<byte>();
-            GatewayJson.WriteMessage(buffer, response);
+            GatewayJsonWriter.WriteMessage(buffer, response);
             http.Response.ContentType = JsonContentType;
             context.AddResponseHeaders(http.Response.Headers);
             http.Response.ContentLength = buffer.WrittenCount;

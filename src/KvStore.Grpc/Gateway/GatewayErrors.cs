@@ -60,9 +60,9 @@ internal static class GatewayErrors
         if (status.Detail.Length > 0)
         {
             output.Write("\"error\":"u8);
-            GatewayJson.WriteString(output, status.Detail);
+            GatewayJsonWriter.WriteString(output, status.Detail);
             output.Write(",\"message\":"u8);
-            GatewayJson.WriteString(output, status.Detail);
+            GatewayJsonWriter.WriteString(output, status.Detail);
             first = false;
         }
         if (status.StatusCode != StatusCode.OK)
@@ -90,10 +90,10 @@ internal static class GatewayErrors
         if (status.Detail.Length > 0)
         {
             output.Write(",\"message\":"u8);
-            GatewayJson.WriteString(output, status.Detail);
+            GatewayJsonWriter.WriteString(output, status.Detail);
         }
         output.Write(",\"http_status\":"u8);
-        GatewayJson.WriteString(output, HttpStatusText(http));
+        GatewayJsonWriter.WriteString(output, HttpStatusText(http));
         output.Write("}}"u8);
     }
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
@@ -12,21 +11,17 @@ internal sealed class GatewayDecodeException(string message) : Exception(message
 
 /// <summary>
 /// Reads request messages from a body as grpc-gateway's JSON decoder does: one JSON value after another, each
-/// decoded as soon as it is complete (a watch or keep-alive body may stream many). Unknown fields are ignored,
-/// field names may be the .proto names or their lowerCamelCase JSON names, a JSON null is the empty message.
+/// decoded as soon as it is complete (a watch or keep-alive body may stream many) by <see cref="GatewayJsonReader"/>.
 /// </summary>
 internal sealed class GatewayRequests(PipeReader body, int? maxMessageBytes)
 {
-    private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
-
     private static readonly JsonReaderOptions ReaderOptions = new() { AllowMultipleValues = true, MaxDepth = 256 };
 
     /// <summary>The next message, or null when the body ends. Throws <see cref="GatewayDecodeException"/>.</summary>
     public async ValueTask<T?> ReadAsync<T>(CancellationToken ct) where T : class, IMessage<T>, new()
     {
-        string? json = await ReadValueAsync(ct).ConfigureAwait(false);
-        if (json is null) return null;
-        T message = Parse<T>(json);
+        T? message = await ReadValueAsync<T>(ct).ConfigureAwait(false);
+        if (message is null) return null;
         // The size check gRPC makes on a received message (etcd's --max-request-bytes plus gRPC overhead).
         int size = message.CalculateSize();
         if (size > maxMessageBytes)
@@ -37,22 +32,8 @@ internal sealed class GatewayRequests(PipeReader body, int? maxMessageBytes)
         return message;
     }
 
-    internal static T Parse<T>(string json) where T : class, IMessage<T>, new()
-    {
-        if (json == "null") return new T();
-        try
-        {
-            return Parser.Parse<T>(json);
-        }
-        catch (Exception e) when (e is InvalidJsonException or InvalidProtocolBufferException or FormatException or OverflowException
-                                      or ArgumentException)
-        {
-            throw new GatewayDecodeException(e.Message);
-        }
-    }
-
-    /// <summary>The text of the next complete top-level JSON value; null when only whitespace is left.</summary>
-    private async ValueTask<string?> ReadValueAsync(CancellationToken ct)
+    /// <summary>The next complete top-level JSON value as a message; null when only whitespace is left.</summary>
+    private async ValueTask<T?> ReadValueAsync<T>(CancellationToken ct) where T : class, IMessage<T>, new()
     {
         while (true)
         {
@@ -68,9 +49,14 @@ internal sealed class GatewayRequests(PipeReader body, int? maxMessageBytes)
             ReadOnlySequence<byte> buffer = result.Buffer;
             if (TryFindValue(buffer, result.IsCompleted, out SequencePosition start, out SequencePosition end))
             {
-                string json = Encoding.UTF8.GetString(buffer.Slice(start, end));
-                body.AdvanceTo(end);
-                return json;
+                try
+                {
+                    return GatewayJsonReader.Parse<T>(buffer.Slice(start, end));
+                }
+                finally
+                {
+                    body.AdvanceTo(end);
+                }
             }
             if (result.IsCompleted)
             {

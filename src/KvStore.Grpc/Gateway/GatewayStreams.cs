@@ -62,7 +62,7 @@ internal sealed class GatewayStreamWriter<T>(HttpContext http, GatewayCallContex
     {
         var buffer = new ArrayBufferWriter<byte>();
         buffer.Write("{\"result\":"u8);
-        GatewayJson.WriteMessage(buffer, message);
+        GatewayJsonWriter.WriteMessage(buffer, message);
         buffer.Write("}\n"u8);
         if (!Started)
         {

@@ -14,7 +14,7 @@ namespace KvStore.Grpc.Gateway;
 /// written even when it holds its default), 64-bit integers quoted, bytes in padded standard base64, enums by
 /// name (by number when the number has no name), strings escaped as Go's encoding/json does (HTML-safe).
 /// </summary>
-internal static class GatewayJson
+internal static class GatewayJsonWriter
 {
     private static ReadOnlySpan<byte> Hex => "0123456789abcdef"u8;
 
