@@ -257,11 +257,30 @@ public sealed class GatewayDifferentialTests(GatewayPair pair) : IClassFixture<G
         await SameAsync("/v3/lease/revoke", "{\"ID\":\"12345\"}");
         await SameAsync("/v3/kv/put", Put("gw/err", "v", ",\"lease\":\"12345\""));
         await SameAsync("/v3/maintenance/transfer-leadership", "{\"targetID\":\"1\"}");
+        // bodies that do not decode: Go's type and base64 errors word for word; syntax errors by code only
         await SameDecodeErrorAsync("/v3/kv/range", "not json");
-        await SameDecodeErrorAsync("/v3/kv/range", "{\"key\":123}");
-        await SameDecodeErrorAsync("/v3/kv/range", "{\"key\":\"!!!\"}");
-        await SameDecodeErrorAsync("/v3/kv/range", "[1]");
         await SameDecodeErrorAsync("/v3/kv/range", "{\"key\":\"Zm9v\"");
+        foreach (string body in new[]
+                 {
+                     "[1]", "\"x\"", "{\"key\":123}", "{\"key\":\"!!!\"}", "{\"key\":\"Zm9v_-\"}", "{\"key\":\"Zm9\"}", "{\"key\":\"Zm9v=\"}",
+                     "{\"key\":\"Zg==Zg==\"}", "{\"key\":\"Zm\\n9v\"}", "{\"key\":\"Zm9v\",\"sort_order\":\"FOO\"}",
+                     "{\"key\":\"Zm9v\",\"sort_order\":true}", "{\"key\":\"Zm9v\",\"limit\":1.5}", "{\"key\":\"Zm9v\",\"limit\":1e2}",
+                     "{\"key\":\"Zm9v\",\"limit\":\"1e2\"}", "{\"key\":\"Zm9v\",\"limit\":\"true\"}", "{\"key\":\"Zm9v\",\"limit\":[1]}",
+                     "{\"key\":\"Zm9v\",\"limit\":\"99999999999999999999\"}", "{\"key\":\"Zm9v\",\"serializable\":\"true\"}",
+                     "{\"key\":\"Zm9v\",\"serializable\":1}", "{\"key\":\"Zm9v\",\"limit\":\"null\"}",
+                     "{\"key\":\"Zm9v\",\"limit\":\"x\"}", "{\"key\":\"Zm9v\",\"limit\":\"12 x\"}", "{\"key\":\"Zm9v\",\"limit\":\" \"}",
+                 })
+        {
+            await SameAsync("/v3/kv/range", body);
+        }
+        await SameAsync("/v3/kv/txn", "{\"success\":{}}");
+        await SameAsync("/v3/kv/txn", "{\"success\":[{\"request_range\":\"x\"}]}");
+        await SameAsync("/v3/kv/txn", "{\"success\":[{\"request_range\":null}]}");
+        await SameAsync("/v3/lease/grant", "{\"TTL\":\"-1\",\"ID\":\"x1\"}");
+        await SameAsync("/v3/maintenance/alarm", "{\"memberID\":\"-1\"}");
+        await SameAsync("/v3/kv/range", "{\"key\":\"Zm9v\",\"key\":\"YmFy\"}");
+        await SameAsync("/v3/kv/range", "{\"key\":null}");
+        await SameAsync("/v3/kv/range", "{\"Key\":\"Zm9v\"}");
         // above --max-request-bytes (1.5 MiB): the member refuses; above it plus gRPC's 512 KiB: gRPC refuses
         await SameAsync("/v3/kv/put", Put("gw/err/big", new string('x', 1_600_000)));
         await SameAsync("/v3/kv/put", Put("gw/err/big", new string('x', 2_200_000)));
