@@ -29,7 +29,7 @@ public sealed class EtcdProcess : IAsyncDisposable
         get { lock (_log) return _log.ToString(); }
     }
 
-    public static async Task<EtcdProcess> StartAsync()
+    public static async Task<EtcdProcess> StartAsync(string name = "default")
     {
         int clientPort = GrpcHost.FreePort();
         int peerPort = GrpcHost.FreePort();
@@ -39,10 +39,10 @@ public sealed class EtcdProcess : IAsyncDisposable
         var psi = new ProcessStartInfo("etcd") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in new[]
                  {
-                     "--name", "default", "--data-dir", dataDir,
+                     "--name", name, "--data-dir", dataDir,
                      "--listen-client-urls", client, "--advertise-client-urls", client,
                      "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                     "--initial-cluster", $"default={peer}",
+                     "--initial-cluster", $"{name}={peer}",
                  })
         {
             psi.ArgumentList.Add(a);

@@ -27,15 +27,17 @@ public sealed class GatewayHost : IAsyncDisposable
     /// <summary>http://127.0.0.1:port, no trailing slash.</summary>
     public string Address { get; private set; } = "";
 
-    public static async Task<GatewayHost> StartAsync()
+    /// <summary>Starts a member named <paramref name="name"/>; <paramref name="services"/> may add to the host's DI.</summary>
+    public static async Task<GatewayHost> StartAsync(string name = "default", Action<IServiceCollection>? services = null)
     {
         int peerPort = GrpcHost.FreePort();
         var config = new ServerConfig
         {
+            Name = name,
             DataDir = Path.Combine(Path.GetTempPath(), "kvstore-gateway-tests", Guid.NewGuid().ToString("N")),
             ListenPeerUrls = [new($"http://127.0.0.1:{peerPort}")],
             InitialAdvertisePeerUrls = [new($"http://127.0.0.1:{peerPort}")],
-            InitialCluster = $"default=http://127.0.0.1:{peerPort}",
+            InitialCluster = $"{name}=http://127.0.0.1:{peerPort}",
             HeartbeatIntervalMs = 50,
             ElectionTimeoutMs = 300,
         };
@@ -49,6 +51,7 @@ public sealed class GatewayHost : IAsyncDisposable
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http1));
             builder.Services.AddSingleton<IEtcdServer>(host.Server);
             builder.Services.AddKvStoreGrpc();
+            services?.Invoke(builder.Services);
             host._app = builder.Build();
             host._app.MapKvStoreGrpc();
             host._app.MapKvStoreGateway();
