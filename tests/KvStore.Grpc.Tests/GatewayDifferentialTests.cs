@@ -195,6 +195,33 @@ public sealed class GatewayDifferentialTests(GatewayPair pair) : IClassFixture<G
     }
 
     [Fact]
+    public async Task LockAndElection()
+    {
+        const long id = 0x676174657761794C; // explicit, so both stores name the lock and election keys alike
+        await SameAsync("/v3/lease/grant", $"{{\"ID\":\"{id}\",\"TTL\":\"60\"}}");
+        GatewayAnswer locked = await SameAsync("/v3/lock/lock", $"{{\"name\":\"{B64("gw/lock")}\",\"lease\":\"{id}\"}}");
+        await SameAsync("/v3/lock/unlock", $"{{\"key\":{JsonNode.Parse(locked.Body)!["key"]!.ToJsonString()}}}");
+        await SameAsync("/v3/lock/lock", $"{{\"name\":\"{B64("gw/lock")}\",\"lease\":\"{id + 1}\"}}");
+
+        string name = $"\"name\":\"{B64("gw/election")}\"";
+        await SameAsync("/v3/election/leader", $"{{{name}}}");
+        GatewayAnswer campaign = await SameAsync("/v3/election/campaign", $"{{{name},\"lease\":\"{id}\",\"value\":\"{B64("v1")}\"}}");
+        string leader = JsonNode.Parse(campaign.Body)!["leader"]!.ToJsonString();
+        await SameAsync("/v3/election/leader", $"{{{name}}}");
+        await SameAsync("/v3/election/proclaim", $"{{\"leader\":{leader},\"value\":\"{B64("v2")}\"}}");
+        await SameAsync("/v3/election/proclaim", $"{{\"leader\":{leader.Replace(B64("gw/election"), B64("gw/other"))},\"value\":\"{B64("v3")}\"}}");
+        await using (GatewayStream etcd = await pair.EtcdClient.StreamAsync("/v3/election/observe", $"{{{name}}}"))
+        await using (GatewayStream kv = await pair.KvClient.StreamAsync("/v3/election/observe", $"{{{name}}}"))
+        {
+            Assert.Equal((200, etcd.ContentType), (kv.Status, kv.ContentType));
+            Assert.Equal(WithoutIds((await etcd.NextAsync())!), WithoutIds((await kv.NextAsync())!));
+        }
+        await SameAsync("/v3/election/resign", $"{{\"leader\":{leader}}}");
+        await SameAsync("/v3/election/leader", $"{{{name}}}");
+        await SameAsync("/v3/lease/revoke", $"{{\"ID\":\"{id}\"}}");
+    }
+
+    [Fact]
     public async Task Watch()
     {
         long rev = Revision(await SameAsync("/v3/kv/put", Put("gw/watch/a", "0")));

@@ -32,7 +32,7 @@ public sealed class DenyInterceptor : Interceptor
     private static void Check(ServerCallContext context)
     {
         if (context.RequestHeaders.GetValue("x-deny") is { } value)
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"denied {context.Method} ({value})"));
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"denied {context.Method} ({value}) at {context.GetHttpContext().Request.Path}"));
     }
 }
 
@@ -78,7 +78,7 @@ public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<Gateway
         { "/v3/lock/unlock", "{\"key\":\"bA==\"}", "v3lockpb.Lock" },
         { "/v3/election/campaign", "{\"name\":\"ZQ==\"}", "v3electionpb.Election" },
         { "/v3/election/leader", "{\"name\":\"ZQ==\"}", "v3electionpb.Election" },
-        { "/v3/election/observe", "{\"name\":\"ZQ==\"}", "v3electionpb.Election" },
+        { "/v3/auth/role/add", "{\"name\":\"r\"}", "etcdserverpb.Auth" },
         { "/v3/auth/user/list", "{}", "etcdserverpb.Auth" },
     };
 
@@ -112,7 +112,7 @@ public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<Gateway
         request.Headers.Add("Grpc-Metadata-X-Deny", "yes");
         using HttpResponseMessage r = await http.SendAsync(request);
         Assert.Equal(403, (int)r.StatusCode);
-        Assert.Equal("{\"error\":\"denied /etcdserverpb.KV/Range (yes)\",\"message\":\"denied /etcdserverpb.KV/Range (yes)\",\"code\":7}",
+        Assert.Equal("{\"error\":\"denied /etcdserverpb.KV/Range (yes) at /v3/kv/range\",\"message\":\"denied /etcdserverpb.KV/Range (yes) at /v3/kv/range\",\"code\":7}",
             await r.Content.ReadAsStringAsync());
 
         // a stream refused before its first message answers as a unary call does
@@ -120,7 +120,7 @@ public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<Gateway
         watch.Headers.Add("Grpc-Metadata-X-Deny", "w");
         using HttpResponseMessage w = await http.SendAsync(watch);
         Assert.Equal(403, (int)w.StatusCode);
-        Assert.Equal("{\"error\":\"denied /etcdserverpb.Watch/Watch (w)\",\"message\":\"denied /etcdserverpb.Watch/Watch (w)\",\"code\":7}",
+        Assert.Equal("{\"error\":\"denied /etcdserverpb.Watch/Watch (w) at /v3/watch\",\"message\":\"denied /etcdserverpb.Watch/Watch (w) at /v3/watch\",\"code\":7}",
             await w.Content.ReadAsStringAsync());
     }
 
