@@ -22,10 +22,8 @@ public static class GatewayExtensions
     /// <summary>etcd 3.4 serves /v3 and /v3beta; /v3alpha (etcd 3.2 and 3.3) is served too.</summary>
     public static IReadOnlyList<string> Versions { get; } = ["/v3", "/v3beta", "/v3alpha"];
 
-    /// <summary>Class names of services that other parts of KvStore.Grpc add; until they exist their calls answer Unimplemented.</summary>
+    /// <summary>The class name the Auth service will have; until this build has it, its calls answer Unimplemented.</summary>
     internal const string AuthServiceName = "KvStore.Grpc.AuthService";
-    internal const string LockServiceName = "KvStore.Grpc.LockService";
-    internal const string ElectionServiceName = "KvStore.Grpc.ElectionService";
 
     /// <summary>
     /// Maps every call of etcd 3.4's gateway under each of <see cref="Versions"/>. Needs the services of
@@ -89,11 +87,11 @@ public static class GatewayExtensions
         auth.Unary<AuthRoleGrantPermissionRequest, AuthRoleGrantPermissionResponse>("auth/role/grant", "RoleGrantPermission", (s, r, c) => s.RoleGrantPermission(r, c));
         auth.Unary<AuthRoleRevokePermissionRequest, AuthRoleRevokePermissionResponse>("auth/role/revoke", "RoleRevokePermission", (s, r, c) => s.RoleRevokePermission(r, c));
 
-        var locks = Service<Lock.LockBase>(routes, GatewayService<Lock.LockBase>.ByName(LockServiceName, Lock.Descriptor));
+        var locks = Service<Lock.LockBase>(routes, new(typeof(LockService), Lock.Descriptor));
         locks.Unary<LockRequest, LockResponse>("lock/lock", "Lock", (s, r, c) => s.Lock(r, c));
         locks.Unary<UnlockRequest, UnlockResponse>("lock/unlock", "Unlock", (s, r, c) => s.Unlock(r, c));
 
-        var election = Service<Election.ElectionBase>(routes, GatewayService<Election.ElectionBase>.ByName(ElectionServiceName, Election.Descriptor));
+        var election = Service<Election.ElectionBase>(routes, new(typeof(ElectionService), Election.Descriptor));
         election.Unary<CampaignRequest, CampaignResponse>("election/campaign", "Campaign", (s, r, c) => s.Campaign(r, c));
         election.Unary<ProclaimRequest, ProclaimResponse>("election/proclaim", "Proclaim", (s, r, c) => s.Proclaim(r, c));
         election.Unary<LeaderRequest, LeaderResponse>("election/leader", "Leader", (s, r, c) => s.Leader(r, c));
