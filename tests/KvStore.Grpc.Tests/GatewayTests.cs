@@ -173,14 +173,6 @@ public sealed class GatewayTests(GatewayFixture fixture) : IClassFixture<Gateway
         }
     }
 
-    [Fact]
-    public async Task KeepAliveWithAnEmptyBodyEndsAtOnce()
-    {
-        await using GatewayStream s = await _client.StreamAsync("/v3/lease/keepalive", "");
-        Assert.Equal(200, s.Status);
-        Assert.Empty(await s.AllAsync());
-    }
-
     /// <summary>A message nested deeper than protobuf would parse it off the wire never reaches a service.</summary>
     [Fact]
     public async Task TooDeepMessagesAreRefused()

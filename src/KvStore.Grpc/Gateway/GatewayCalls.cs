@@ -100,6 +100,7 @@ internal static class GatewayCalls
                     next = (r, w, c) => interceptor.ServerStreamingServerHandler(r, w, c, inner);
                 }
                 await next(request, writer, context).ConfigureAwait(false);
+                writer.CompleteEmpty();
             }
             catch (Exception e)
             {
@@ -144,6 +145,7 @@ internal static class GatewayCalls
                     next = (r, w, c) => interceptor.DuplexStreamingServerHandler(r, w, c, inner);
                 }
                 await next(reader, writer, context).ConfigureAwait(false);
+                writer.CompleteEmpty();
             }
             catch (Exception e)
             {

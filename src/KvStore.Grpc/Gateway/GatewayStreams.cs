@@ -75,6 +75,14 @@ internal sealed class GatewayStreamWriter<T>(HttpContext http, GatewayCallContex
         await http.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The stream ended without a message: grpc-gateway answers 200 with its content type and no body.</summary>
+    public void CompleteEmpty()
+    {
+        if (Started) return;
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = GatewayCalls.JsonContentType;
+    }
+
     /// <summary>
     /// The stream failed. Before any message grpc-gateway answers as for a failed unary call (the gRPC response
     /// had no headers); after, it ends the body with an {"error": ...} chunk.
