@@ -47,7 +47,18 @@ internal sealed class GatewayRequests(PipeReader body, int? maxMessageBytes)
                 throw new GatewayDecodeException(e.Message); // Kestrel's body limit, a malformed chunk
             }
             ReadOnlySequence<byte> buffer = result.Buffer;
-            if (TryFindValue(buffer, result.IsCompleted, out SequencePosition start, out SequencePosition end))
+            bool found;
+            SequencePosition start, end;
+            try
+            {
+                found = TryFindValue(buffer, result.IsCompleted, out start, out end);
+            }
+            catch (GatewayDecodeException)
+            {
+                body.AdvanceTo(buffer.End); // every read is ended, or Kestrel cannot drain the body after the answer
+                throw;
+            }
+            if (found)
             {
                 try
                 {
