@@ -50,15 +50,36 @@ public sealed partial class MvccStore
         }
     }
 
+    /// <summary>
+    /// etcd 3.4's HashByRev over its "key" bucket: CRC-32C of the bucket name, then for each revision in order its
+    /// bucket key (8-byte big-endian main, '_', 8-byte big-endian sub, and 't' for a tombstone) and the stored
+    /// mvccpb.KeyValue. Equal history gives the hash etcd itself reports.
+    /// </summary>
     private uint HashHistory(long rev)
     {
-        uint hash = 0;
-        Span<byte> revBytes = stackalloc byte[Revision.EncodedSize];
+        // etcd hashes a revision at or below the compact revision only if a compaction at `rev` would keep it
+        // (kvindex.Keep(rev)), unless nothing would be kept at all.
+        var keep = new HashSet<Revision>();
+        if (_compactRev >= 0)
+        {
+            foreach (KeyIndex ki in _index.Scan([], []))
+            {
+                if (ki.TryKeep(rev, out Revision kept)) keep.Add(kept);
+            }
+        }
+        uint hash = Crc32C.Append(0, "key"u8);
+        Span<byte> bucketKey = stackalloc byte[18];
         foreach (Revision r in HistoryRevisions(rev))
         {
-            r.WriteTo(revBytes);
-            hash = Crc32C.Append(hash, revBytes);
-            hash = Crc32C.Append(hash, _records.Read(r) ?? throw new InvalidOperationException($"record {r} missing"));
+            if (r.Main <= _compactRev && keep.Count > 0 && !keep.Contains(r)) continue;
+            byte[] record = _records.Read(r) ?? throw new InvalidOperationException($"record {r} missing");
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(bucketKey, r.Main);
+            bucketKey[8] = (byte)'_';
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(bucketKey[9..], r.Sub);
+            bucketKey[17] = (byte)'t';
+            bool tombstone = record[0] == RecordCodec.KindTombstone;
+            hash = Crc32C.Append(hash, tombstone ? bucketKey : bucketKey[..17]);
+            hash = Crc32C.Append(hash, record.AsSpan(1));
         }
         return hash;
     }

@@ -134,6 +134,26 @@ internal sealed class KeyIndex
         if (genIdx > 0) Generations.RemoveRange(0, genIdx);
     }
 
+    /// <summary>
+    /// etcd's keyIndex.keep: the revision a compaction at <paramref name="atRev"/> would keep for this key (the
+    /// newest at or below it in the generation live then), unless that is a tombstone.
+    /// </summary>
+    public bool TryKeep(long atRev, out Revision kept)
+    {
+        kept = default;
+        int genIdx = 0;
+        while (genIdx < Generations.Count - 1 && Generations[genIdx].Last.Main <= atRev) genIdx++;
+        Generation g = Generations[genIdx];
+        for (int i = g.Revisions.Count - 1; i >= 0; i--)
+        {
+            if (g.Revisions[i].Main > atRev) continue;
+            if (i == g.Revisions.Count - 1 && genIdx != Generations.Count - 1) return false; // a tombstone
+            kept = g.Revisions[i];
+            return true;
+        }
+        return false;
+    }
+
     /// <summary>Every revision (oldest first) with main revision in [from, to].</summary>
     public void CollectRevisions(long from, long to, List<Revision> into)
     {
