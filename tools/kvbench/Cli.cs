@@ -25,10 +25,15 @@ internal static class Cli
         try
         {
             var flags = ParsedFlags.Parse(command is null ? GlobalFlags : [.. GlobalFlags, .. command.Flags], rest);
-            if (flags.Bool("help") || command is null)
+            if (flags.Bool("help"))
             {
-                WriteUsage(command is null && args.Length > 0 && !flags.Bool("help") ? error : output, command);
-                return command is null && !flags.Bool("help") ? 2 : 0;
+                WriteUsage(output, command);
+                return 0;
+            }
+
+            if (command is null)
+            {
+                throw new UsageException(flags.Positional.Count > 0 ? $"unknown command \"{flags.Positional[0]}\"" : "no command given");
             }
 
             var format = flags.String("output");
@@ -39,7 +44,9 @@ internal static class Cli
 
             var endpoints = Connections.ParseEndpoints(flags.String("endpoints"));
             var clients = flags.Int("clients", 1);
-            using var connections = Connections.Open(endpoints, flags.Int("conns", 1));
+            var conns = flags.Int("conns", 1);
+            var benchmark = command.Parse(flags);
+            using var connections = Connections.Open(endpoints, conns);
             var context = new BenchContext(endpoints, clients, connections);
 
             using var interrupt = new CancellationTokenSource();
@@ -52,8 +59,8 @@ internal static class Cli
             try
             {
                 await WarmUpAsync(connections, interrupt.Token).ConfigureAwait(false);
-                var result = await command.RunAsync(context, flags, interrupt.Token).ConfigureAwait(false);
-                var setting = $"{string.Join(',', endpoints.Select(u => $"{u.Scheme}://{u.Authority}"))}, {clients} clients, {connections.Count} conns; {context.Setting}";
+                var result = await benchmark.RunAsync(context, interrupt.Token).ConfigureAwait(false);
+                var setting = $"{string.Join(',', endpoints.Select(u => $"{u.Scheme}://{u.Authority}"))}, {clients} clients, {connections.Count} conns; {benchmark.Setting}";
                 Report.Write(output, result, format, setting);
                 return result.Failed > 0 || result.Interrupted ? 1 : 0;
             }

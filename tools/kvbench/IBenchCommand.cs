@@ -11,7 +11,17 @@ internal interface IBenchCommand
 
     IReadOnlyList<FlagSpec> Flags { get; }
 
-    Task<RunResult> RunAsync(BenchContext context, ParsedFlags flags, CancellationToken ct);
+    /// <summary>Validates the command's flags and arguments before anything connects; throws <see cref="UsageException"/>.</summary>
+    IBenchmark Parse(ParsedFlags flags);
+}
+
+/// <summary>A validated workload, ready to run against open connections.</summary>
+internal interface IBenchmark
+{
+    /// <summary>The workload in words, printed with the result.</summary>
+    string Setting { get; }
+
+    Task<RunResult> RunAsync(BenchContext context, CancellationToken ct);
 }
 
 /// <summary>What every command gets: the global flags and the open connections.</summary>
@@ -24,10 +34,7 @@ internal sealed class BenchContext(IReadOnlyList<Uri> endpoints, int clients, Co
 
     public Connections Connections { get; } = connections;
 
-    /// <summary>The command's workload in words, printed with the result.</summary>
-    public string Setting { get; set; } = "";
-
-    public void ExpectPositional(ParsedFlags flags, int count)
+    public static void ExpectPositional(ParsedFlags flags, int count)
     {
         if (flags.Positional.Count != count)
         {

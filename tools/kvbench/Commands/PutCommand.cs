@@ -23,22 +23,29 @@ internal sealed class PutCommand : IBenchCommand
         new("rate", "0", "Maximum puts per second (0 is no limit)"),
     ];
 
-    public async Task<RunResult> RunAsync(BenchContext context, ParsedFlags flags, CancellationToken ct)
+    public IBenchmark Parse(ParsedFlags flags)
     {
-        context.ExpectPositional(flags, 0);
-        var total = flags.Int("total", 1);
+        BenchContext.ExpectPositional(flags, 0);
         var keys = new KeySpace(flags.Int("key-size", 1), flags.Int("key-space-size"), flags.Bool("sequential-keys"));
-        var value = UnsafeByteOperations.UnsafeWrap(BenchContext.RandomBytes(flags.Int("val-size", 0), seed: 1));
-        context.Setting = $"key-size {keys.KeySize}, val-size {value.Length}, key-space-size {keys.Size}"
-            + (keys.Sequential ? ", sequential keys" : ", random keys");
+        return new PutBenchmark(flags.Int("total", 1), keys, flags.Int("val-size", 0), flags.Int("rate", 0));
+    }
 
-        var workers = new IRequestWorker[context.Clients];
-        for (var c = 0; c < workers.Length; c++)
+    private sealed class PutBenchmark(int total, KeySpace keys, int valueSize, int rate) : IBenchmark
+    {
+        public string Setting => $"key-size {keys.KeySize}, val-size {valueSize}, key-space-size {keys.Size}, "
+            + (keys.Sequential ? "sequential keys" : "random keys") + (rate > 0 ? $", rate {rate}/s" : "");
+
+        public Task<RunResult> RunAsync(BenchContext context, CancellationToken ct)
         {
-            workers[c] = new PutWorker(new KV.KVClient(context.Connections.ForClient(c)), keys, value, new Random(c + 1));
-        }
+            var value = UnsafeByteOperations.UnsafeWrap(BenchContext.RandomBytes(valueSize, seed: 1));
+            var workers = new IRequestWorker[context.Clients];
+            for (var c = 0; c < workers.Length; c++)
+            {
+                workers[c] = new PutWorker(new KV.KVClient(context.Connections.ForClient(c)), keys, value, new Random(c + 1));
+            }
 
-        return await LoadRunner.RunAsync(Name, workers, total, flags.Int("rate", 0), ct).ConfigureAwait(false);
+            return LoadRunner.RunAsync("put", workers, total, rate, ct);
+        }
     }
 
     private sealed class PutWorker : IRequestWorker

@@ -22,7 +22,7 @@ internal sealed class RangeCommand : IBenchCommand
         new("rate", "0", "Maximum range requests per second (0 is no limit)"),
     ];
 
-    public async Task<RunResult> RunAsync(BenchContext context, ParsedFlags flags, CancellationToken ct)
+    public IBenchmark Parse(ParsedFlags flags)
     {
         if (flags.Positional.Count is 0 or > 2)
         {
@@ -35,20 +35,30 @@ internal sealed class RangeCommand : IBenchCommand
             "s" => true,
             var other => throw new UsageException($"--consistency must be l or s, got \"{other}\""),
         };
-        var key = ByteString.CopyFrom(Encoding.UTF8.GetBytes(flags.Positional[0]));
-        var end = flags.Positional.Count == 2 ? ByteString.CopyFrom(Encoding.UTF8.GetBytes(flags.Positional[1])) : ByteString.Empty;
-        var limit = flags.Int("limit", 0);
-        context.Setting = (serializable ? "serializable" : "linearizable") + $" range of \"{flags.Positional[0]}\""
-            + (end.IsEmpty ? "" : $" to \"{flags.Positional[1]}\"") + (limit > 0 ? $", limit {limit}" : "");
+        var key = flags.Positional[0];
+        var end = flags.Positional.Count == 2 ? flags.Positional[1] : "";
+        return new RangeBenchmark(flags.Int("total", 1), key, end, serializable, flags.Int("limit", 0), flags.Int("rate", 0));
+    }
 
-        var workers = new IRequestWorker[context.Clients];
-        for (var c = 0; c < workers.Length; c++)
+    private sealed class RangeBenchmark(int total, string key, string end, bool serializable, int limit, int rate) : IBenchmark
+    {
+        public string Setting => (serializable ? "serializable" : "linearizable") + $" range of \"{key}\""
+            + (end.Length == 0 ? "" : $" to \"{end}\"") + (limit > 0 ? $", limit {limit}" : "")
+            + (rate > 0 ? $", rate {rate}/s" : "");
+
+        public Task<RunResult> RunAsync(BenchContext context, CancellationToken ct)
         {
-            var request = new RangeRequest { Key = key, RangeEnd = end, Serializable = serializable, Limit = limit };
-            workers[c] = new RangeWorker(new KV.KVClient(context.Connections.ForClient(c)), request);
-        }
+            var keyBytes = ByteString.CopyFrom(Encoding.UTF8.GetBytes(key));
+            var endBytes = ByteString.CopyFrom(Encoding.UTF8.GetBytes(end));
+            var workers = new IRequestWorker[context.Clients];
+            for (var c = 0; c < workers.Length; c++)
+            {
+                var request = new RangeRequest { Key = keyBytes, RangeEnd = endBytes, Serializable = serializable, Limit = limit };
+                workers[c] = new RangeWorker(new KV.KVClient(context.Connections.ForClient(c)), request);
+            }
 
-        return await LoadRunner.RunAsync(Name, workers, flags.Int("total", 1), flags.Int("rate", 0), ct).ConfigureAwait(false);
+            return LoadRunner.RunAsync("range", workers, total, rate, ct);
+        }
     }
 
     /// <summary>Sends the same request every time; each client has its own instance.</summary>

@@ -26,9 +26,9 @@ internal sealed class TxnPutCommand : IBenchCommand
         new("rate", "0", "Maximum txns per second (0 is no limit)"),
     ];
 
-    public async Task<RunResult> RunAsync(BenchContext context, ParsedFlags flags, CancellationToken ct)
+    public IBenchmark Parse(ParsedFlags flags)
     {
-        context.ExpectPositional(flags, 0);
+        BenchContext.ExpectPositional(flags, 0);
         var keys = new KeySpace(flags.Int("key-size", 1), flags.Int("key-space-size"), sequential: true);
         var ops = flags.Int("txn-ops");
         if (ops <= 0)
@@ -42,16 +42,25 @@ internal sealed class TxnPutCommand : IBenchCommand
                 $"expected --txn-ops no larger than --key-space-size, got txn-ops({ops}) key-space-size({keys.Size})");
         }
 
-        var value = UnsafeByteOperations.UnsafeWrap(BenchContext.RandomBytes(flags.Int("val-size", 0), seed: 1));
-        context.Setting = $"txn-ops {ops}, key-size {keys.KeySize}, val-size {value.Length}, key-space-size {keys.Size}";
+        return new TxnPutBenchmark(flags.Int("total", 1), keys, ops, flags.Int("val-size", 0), flags.Int("rate", 0));
+    }
 
-        var workers = new IRequestWorker[context.Clients];
-        for (var c = 0; c < workers.Length; c++)
+    private sealed class TxnPutBenchmark(int total, KeySpace keys, int ops, int valueSize, int rate) : IBenchmark
+    {
+        public string Setting => $"txn-ops {ops}, key-size {keys.KeySize}, val-size {valueSize}, key-space-size {keys.Size}"
+            + (rate > 0 ? $", rate {rate}/s" : "");
+
+        public Task<RunResult> RunAsync(BenchContext context, CancellationToken ct)
         {
-            workers[c] = new TxnPutWorker(new KV.KVClient(context.Connections.ForClient(c)), keys, ops, value);
-        }
+            var value = UnsafeByteOperations.UnsafeWrap(BenchContext.RandomBytes(valueSize, seed: 1));
+            var workers = new IRequestWorker[context.Clients];
+            for (var c = 0; c < workers.Length; c++)
+            {
+                workers[c] = new TxnPutWorker(new KV.KVClient(context.Connections.ForClient(c)), keys, ops, value);
+            }
 
-        return await LoadRunner.RunAsync(Name, workers, flags.Int("total", 1), flags.Int("rate", 0), ct).ConfigureAwait(false);
+            return LoadRunner.RunAsync("txn-put", workers, total, rate, ct);
+        }
     }
 
     private sealed class TxnPutWorker : IRequestWorker

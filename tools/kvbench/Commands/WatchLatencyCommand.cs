@@ -27,73 +27,81 @@ internal sealed class WatchLatencyCommand : IBenchCommand
         new("val-size", "32", "Value size of watch response"),
     ];
 
-    public async Task<RunResult> RunAsync(BenchContext context, ParsedFlags flags, CancellationToken ct)
+    public IBenchmark Parse(ParsedFlags flags)
     {
-        context.ExpectPositional(flags, 0);
-        var total = flags.Int("total", 1);
-        var putRate = flags.Int("put-rate", 1);
-        var key = UnsafeByteOperations.UnsafeWrap(BenchContext.RandomBytes(flags.Int("key-size", 1), seed: Environment.TickCount));
-        var value = UnsafeByteOperations.UnsafeWrap(BenchContext.RandomBytes(flags.Int("val-size", 0), seed: 2));
-        context.Setting = $"{context.Clients} watchers, {total} puts at {putRate}/s, key-size {key.Length}, val-size {value.Length}";
+        BenchContext.ExpectPositional(flags, 0);
+        return new WatchLatencyBenchmark(
+            flags.Int("total", 1), flags.Int("put-rate", 1), flags.Int("key-size", 1), flags.Int("val-size", 0));
+    }
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var watchers = new Watcher[context.Clients];
-        for (var c = 0; c < watchers.Length; c++)
-        {
-            watchers[c] = await Watcher.StartAsync(new Watch.WatchClient(context.Connections.ForClient(c)), key, stop.Token)
-                .ConfigureAwait(false);
-        }
+    private sealed class WatchLatencyBenchmark(int total, int putRate, int keySize, int valueSize) : IBenchmark
+    {
+        public string Setting => $"{total} puts at {putRate}/s, key-size {keySize}, val-size {valueSize}, one watch stream per client";
 
-        using var putChannel = Connections.OpenChannel(context.Endpoints[0]);
-        var putClient = new KV.KVClient(putChannel);
-        var put = new PutRequest { Key = key, Value = value };
-        var stats = new ClientStats();
-        var ticksPerPut = (double)Stopwatch.Frequency / putRate;
-        var start = Stopwatch.GetTimestamp();
-        try
+        public async Task<RunResult> RunAsync(BenchContext context, CancellationToken ct)
         {
-            for (var i = 0; i < total && !ct.IsCancellationRequested; i++)
+            var key = UnsafeByteOperations.UnsafeWrap(BenchContext.RandomBytes(keySize, seed: Environment.TickCount));
+            var value = UnsafeByteOperations.UnsafeWrap(BenchContext.RandomBytes(valueSize, seed: 2));
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var watchers = new Watcher[context.Clients];
+            for (var c = 0; c < watchers.Length; c++)
             {
-                var wait = start + (long)(i * ticksPerPut) - Stopwatch.GetTimestamp();
-                if (wait > 0)
-                {
-                    await Task.Delay(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency), ct).ConfigureAwait(false);
-                }
+                watchers[c] = await Watcher.StartAsync(new Watch.WatchClient(context.Connections.ForClient(c)), key, stop.Token)
+                    .ConfigureAwait(false);
+            }
 
-                try
+            using var putChannel = Connections.OpenChannel(context.Endpoints[0]);
+            var putClient = new KV.KVClient(putChannel);
+            var put = new PutRequest { Key = key, Value = value };
+            var stats = new ClientStats();
+            var ticksPerPut = (double)Stopwatch.Frequency / putRate;
+            var start = Stopwatch.GetTimestamp();
+            try
+            {
+                for (var i = 0; i < total && !ct.IsCancellationRequested; i++)
                 {
-                    await putClient.PutAsync(put, new CallOptions(cancellationToken: ct)).ResponseAsync.ConfigureAwait(false);
-                }
-                catch (RpcException e) when (!ct.IsCancellationRequested)
-                {
-                    stats.RecordError(e);
-                    continue;
-                }
+                    var wait = start + (long)(i * ticksPerPut) - Stopwatch.GetTimestamp();
+                    if (wait > 0)
+                    {
+                        await Task.Delay(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency), ct).ConfigureAwait(false);
+                    }
 
-                var acknowledged = Stopwatch.GetTimestamp();
-                foreach (var watcher in watchers)
-                {
-                    var received = await watcher.Events.ReadAsync(ct).ConfigureAwait(false);
-                    stats.Latencies.RecordValue(Report.ToMicroseconds(Math.Max(0, received - acknowledged)));
+                    try
+                    {
+                        await putClient.PutAsync(put, new CallOptions(cancellationToken: ct)).ResponseAsync.ConfigureAwait(false);
+                    }
+                    catch (RpcException e) when (!ct.IsCancellationRequested)
+                    {
+                        stats.RecordError(e);
+                        continue;
+                    }
+
+                    var acknowledged = Stopwatch.GetTimestamp();
+                    foreach (var watcher in watchers)
+                    {
+                        var received = await watcher.Events.ReadAsync(ct).ConfigureAwait(false);
+                        stats.Latencies.RecordValue(Report.ToMicroseconds(Math.Max(0, received - acknowledged)));
+                    }
                 }
             }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        catch (ChannelClosedException e)
-        {
-            throw new InvalidOperationException("a watch stream ended before the benchmark did", e.InnerException ?? e);
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+            catch (ChannelClosedException e)
+            {
+                throw new InvalidOperationException("a watch stream ended before the benchmark did", e.InnerException ?? e);
+            }
+
+            var elapsed = Stopwatch.GetElapsedTime(start);
+            await stop.CancelAsync().ConfigureAwait(false);
+            foreach (var watcher in watchers)
+            {
+                await watcher.DisposeAsync().ConfigureAwait(false);
+            }
+
+            return RunResult.Merge("watch-latency", [stats], elapsed, ct.IsCancellationRequested);
         }
 
-        var elapsed = Stopwatch.GetElapsedTime(start);
-        await stop.CancelAsync().ConfigureAwait(false);
-        foreach (var watcher in watchers)
-        {
-            await watcher.DisposeAsync().ConfigureAwait(false);
-        }
-
-        return RunResult.Merge(Name, [stats], elapsed, ct.IsCancellationRequested);
     }
 
     /// <summary>One watch stream; its receive loop queues the arrival time of every event.</summary>
