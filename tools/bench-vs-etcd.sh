@@ -62,7 +62,8 @@ cleanup() {
   dirs=()
 }
 results=$(mktemp)
-trap 'cleanup; rm -f "$results"' EXIT
+run_out=$(mktemp)
+trap 'cleanup; rm -f "$results" "$run_out"' EXIT
 trap 'exit 130' INT TERM
 
 free_port() {
@@ -109,7 +110,11 @@ bench() {
     esac
     load=$(cut -d' ' -f1 /proc/loadavg)
     before=$(cpu_ticks "$member_pid")
-    json=$(dotnet "$KVBENCH_DLL" --endpoints "$endpoint" --clients "$CLIENTS" --conns "$CONNS" --output json "${args[@]}") || true
+    # In the background and waited for, so that a signal reaches the trap at once (and the trap stops kvbench too).
+    dotnet "$KVBENCH_DLL" --endpoints "$endpoint" --clients "$CLIENTS" --conns "$CONNS" --output json "${args[@]}" >"$run_out" &
+    pids+=($!)
+    wait $! || true
+    json=$(cat "$run_out")
     after=$(cpu_ticks "$member_pid")
     if [ -z "$json" ]; then
       echo "kvbench $w against $system printed no result" >&2
@@ -136,12 +141,12 @@ run_etcd() {
   client=$(free_port)
   peer=$(free_port)
   echo "etcd $(etcd --version | head -n1 | awk '{print $3}') on 127.0.0.1:$client (data $data)"
+  dirs+=("$data.log")
   start_member etcd "$data.log" etcd --data-dir "$data" \
     --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
     --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-    --initial-cluster "default=http://127.0.0.1:$peer"
-  dirs+=("$data.log")
-  seed_range_key "http://127.0.0.1:$client"
+    --initial-cluster "default=http://127.0.0.1:$peer" || return 1
+  seed_range_key "http://127.0.0.1:$client" || echo "  could not write kvbench-range-key; the range workloads read a missing key" >&2
   bench etcd "http://127.0.0.1:$client"
   cleanup
 }
@@ -157,37 +162,41 @@ run_kvstore() {
   client=$(free_port)
   peer=$(free_port)
   echo "kvstore on 127.0.0.1:$client (data $data)"
+  dirs+=("$data.log")
   start_member kvstore "$data.log" dotnet "$KVSTORE_DLL" --data-dir "$data" \
     --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
     --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-    --initial-cluster "default=http://127.0.0.1:$peer"
-  dirs+=("$data.log")
-  seed_range_key "http://127.0.0.1:$client"
+    --initial-cluster "default=http://127.0.0.1:$peer" || return 1
+  seed_range_key "http://127.0.0.1:$client" || echo "  could not write kvbench-range-key; the range workloads read a missing key" >&2
   bench kvstore "http://127.0.0.1:$client"
   cleanup
 }
 
 echo "kvbench: --clients $CLIENTS --conns $CONNS, put total $TOTAL (key-size $KEY_SIZE, val-size $VAL_SIZE," \
   "$TOTAL sequential keys), range total $RANGE_TOTAL; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-[ "$only" = kvstore ] || run_etcd
-[ "$only" = etcd ] || run_kvstore
+# A system that fails to start is reported and the other one still runs; its log is printed above.
+if [ "$only" != kvstore ]; then run_etcd || { echo "etcd: run failed" >&2; cleanup; }; fi
+if [ "$only" != etcd ]; then run_kvstore || { echo "kvstore: run failed" >&2; cleanup; }; fi
 
 [ -n "${KEEP_JSON:-}" ] && cat "$results" >>"$KEEP_JSON"
 
 echo
 {
   echo "workload system req/s p50_ms p90_ms p99_ms p99.9_ms max_ms failed server_cpu_s load1"
-  jq -r '[.workload, .system, .requestsPerSecond, (.latencyMs.p50 // "-"), (.latencyMs.p90 // "-"),
-          (.latencyMs.p99 // "-"), (.latencyMs["p99.9"] // "-"), (.latencyMs.max // "-"), .failed,
-          .serverCpuSeconds, .load1] | map(tostring) | join(" ")' "$results"
-  # kvstore/etcd for every workload both ran: >1 means kvstore is higher (better for req/s, worse for latency).
-  jq -rs 'group_by(.workload)[] | select(length == 2) | (map(select(.system == "etcd"))[0]) as $e
-          | (map(select(.system == "kvstore"))[0]) as $k | select($e and $k)
-          | def r(a; b): if (a | type) == "number" and (b | type) == "number" and b != 0
-              then (a / b * 100 | round / 100 | tostring) + "x" else "-" end;
-          [$e.workload, "kvstore/etcd", r($k.requestsPerSecond; $e.requestsPerSecond),
-           r($k.latencyMs.p50; $e.latencyMs.p50), r($k.latencyMs.p90; $e.latencyMs.p90),
-           r($k.latencyMs.p99; $e.latencyMs.p99), r($k.latencyMs["p99.9"]; $e.latencyMs["p99.9"]),
-           r($k.latencyMs.max; $e.latencyMs.max), "-", r($k.serverCpuSeconds; $e.serverCpuSeconds), "-"]
-          | join(" ")' "$results"
+  # Per workload: each system's row, then kvstore/etcd when both ran (>1: kvstore higher, which is better for
+  # req/s and worse for latency and CPU).
+  jq -rs 'def row: [.workload, .system, .requestsPerSecond, (.latencyMs.p50 // "-"), (.latencyMs.p90 // "-"),
+            (.latencyMs.p99 // "-"), (.latencyMs["p99.9"] // "-"), (.latencyMs.max // "-"), .failed,
+            .serverCpuSeconds, .load1] | map(tostring) | join(" ");
+          def r(a; b): if (a | type) == "number" and (b | type) == "number" and b != 0
+            then (a / b * 100 | round / 100 | tostring) + "x" else "-" end;
+          group_by(.workload)[]
+          | (map(select(.system == "etcd"))[0]) as $e | (map(select(.system == "kvstore"))[0]) as $k
+          | (.[] | row),
+            (select($e != null and $k != null)
+             | [$e.workload, "kvstore/etcd", r($k.requestsPerSecond; $e.requestsPerSecond),
+                r($k.latencyMs.p50; $e.latencyMs.p50), r($k.latencyMs.p90; $e.latencyMs.p90),
+                r($k.latencyMs.p99; $e.latencyMs.p99), r($k.latencyMs["p99.9"]; $e.latencyMs["p99.9"]),
+                r($k.latencyMs.max; $e.latencyMs.max), "-", r($k.serverCpuSeconds; $e.serverCpuSeconds), "-"]
+             | join(" "))' "$results"
 } | column -t
