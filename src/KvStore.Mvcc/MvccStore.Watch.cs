@@ -73,12 +73,24 @@ public sealed partial class MvccStore
         }
     }
 
-    internal WatchResponse? ProgressResponse(Watcher w)
+    /// <summary>
+    /// etcd's progressIfSync: when every watcher given is synced (and none starts beyond the next revision),
+    /// queues one response with no events at the current revision, as <paramref name="responseId"/>. Queued
+    /// under the store lock, so no event of a later revision can be queued before it and none of an earlier
+    /// one after it. True when sent (or there was no watcher to send it for).
+    /// </summary>
+    internal bool TryQueueProgress(WatchStream stream, IReadOnlyCollection<Watcher> watchers, long responseId)
     {
         _lock.EnterReadLock();
         try
         {
-            return w.Synced ? new WatchResponse { WatchId = w.Id, Header = Header() } : null;
+            foreach (Watcher w in watchers)
+            {
+                if (!w.Synced || w.MinRev > _currentRev + 1) return false;
+            }
+            if (watchers.Count == 0) return true;
+            stream.Enqueue(new WatchResponse { WatchId = responseId, Header = Header() });
+            return true;
         }
         finally
         {

@@ -93,11 +93,24 @@ public sealed class WatchStream : IDisposable
         {
             if (!_watchers.TryGetValue(watchId, out w)) return false;
         }
-        WatchResponse? progress = _store.ProgressResponse(w);
-        if (progress is null) return false;
-        lock (_gate) _queue.Enqueue(progress);
-        Signal();
-        return true;
+        return _store.TryQueueProgress(this, [w], watchId);
+    }
+
+    /// <summary>
+    /// etcd 3.5's RequestProgressAll: when every watcher of this stream is synced, queues one progress
+    /// response (no events, the current revision) with watch id -1, which a client takes as progress for
+    /// all its watchers on the stream. False, and nothing queued, while some watcher is still catching up.
+    /// With no watchers nothing is queued (as etcd).
+    /// </summary>
+    public bool RequestProgressAll()
+    {
+        Watcher[] all;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            all = [.. _watchers.Values];
+        }
+        return _store.TryQueueProgress(this, all, -1);
     }
 
     /// <summary>True when every watcher of this stream is synced (nothing older than the current revision is pending).</summary>

@@ -158,6 +158,41 @@ public sealed class WatchTests : IDisposable
     }
 
     [Fact]
+    public void RequestProgressAll_AnswersWithIdMinusOne_OnlyWhenEveryWatcherIsSynced()
+    {
+        // etcd 3.5 watchableStore.progressAll: one response with watch id -1 at the current revision when all
+        // watchers of the stream are synced; nothing while one is catching up; nothing for a stream without watchers.
+        _s.Put("x", "1"); // 2
+        _s.Put("x", "2"); // 3
+        using WatchStream ws = _s.Store.NewWatchStream();
+        Assert.True(ws.RequestProgressAll());
+        Assert.False(ws.TryRead(out _));
+
+        _ = ws.Watch(B("a").Span, default, 0).Value;
+        long behind = Id(ws.Watch(B("x").Span, default, 2));
+        Assert.False(ws.RequestProgressAll()); // the second watcher still has revisions 2 and 3 to deliver
+        List<WatchResponse> caughtUp = Drain(ws);
+        Assert.Equal(behind, Assert.Single(caughtUp).WatchId);
+
+        Assert.True(ws.RequestProgressAll());
+        Assert.True(ws.TryRead(out WatchResponse r));
+        Assert.Equal(-1, r.WatchId);
+        Assert.Empty(r.Events);
+        Assert.Equal(3, r.Header.Revision);
+        Assert.False(ws.TryRead(out _)); // one response for the whole stream
+    }
+
+    [Fact]
+    public void RequestProgressAll_IsNotSentForAWatcherStartingBeyondTheNextRevision()
+    {
+        // etcd progressIfSync: a watcher whose start revision is still ahead makes the stream not in sync.
+        using WatchStream ws = _s.Store.NewWatchStream();
+        _ = ws.Watch(B("a").Span, default, 10).Value;
+        Assert.False(ws.RequestProgressAll());
+        Assert.False(ws.TryRead(out _));
+    }
+
+    [Fact]
     public void OneTxnWithManyChanges_IsOneResponseAtOneRevision()
     {
         // etcd watchableStore.notify: the events of one revision reach a watcher as one response.

@@ -1,0 +1,86 @@
+using Grpc.Core;
+using KvStore.Mvcc;
+using KvStore.Server;
+
+namespace KvStore.Grpc;
+
+/// <summary>Errors only the RPC edge detects: etcd rpctypes errors with no engine or member counterpart.</summary>
+public enum RpcError
+{
+    None = 0,
+    /// <summary>etcd 3.5 checkRangeRequest: a sort order or target outside the enum.</summary>
+    InvalidSortOption,
+    /// <summary>A capability this member does not have yet (member reconfiguration).</summary>
+    NotCapable,
+    /// <summary>A watch stream ended by the client's cancellation.</summary>
+    WatchCanceled,
+}
+
+/// <summary>
+/// The one table from internal outcomes to etcd's gRPC status codes and exact messages (etcd's
+/// api/v3rpc/util.go toGRPCErrorMap over api/v3rpc/rpctypes/error.go). Nothing else builds an RpcException.
+/// </summary>
+public static class ErrorTable
+{
+    /// <summary>etcd's code and message for an engine outcome.</summary>
+    public static (StatusCode Code, string Message) Status(MvccError error) => error switch
+    {
+        MvccError.EmptyKey => (StatusCode.InvalidArgument, "etcdserver: key is not provided"),
+        MvccError.KeyNotFound => (StatusCode.InvalidArgument, "etcdserver: key not found"),
+        MvccError.ValueProvided => (StatusCode.InvalidArgument, "etcdserver: value is provided"),
+        MvccError.LeaseProvided => (StatusCode.InvalidArgument, "etcdserver: lease is provided"),
+        MvccError.TooManyOps => (StatusCode.InvalidArgument, "etcdserver: too many operations in txn request"),
+        MvccError.DuplicateKey => (StatusCode.InvalidArgument, "etcdserver: duplicate key given in txn request"),
+        MvccError.Compacted => (StatusCode.OutOfRange, "etcdserver: mvcc: required revision has been compacted"),
+        MvccError.FutureRevision => (StatusCode.OutOfRange, "etcdserver: mvcc: required revision is a future revision"),
+        MvccError.LeaseNotFound => (StatusCode.NotFound, "etcdserver: requested lease not found"),
+        MvccError.LeaseExists => (StatusCode.FailedPrecondition, "etcdserver: lease already exists"),
+        MvccError.LeaseTtlTooLarge => (StatusCode.OutOfRange, "etcdserver: too large lease TTL"),
+        // Watch creation errors travel as cancel reasons, never as a status; etcd's default would be Unknown.
+        MvccError.EmptyWatcherRange => (StatusCode.Unknown, "mvcc: watcher range is empty"),
+        MvccError.DuplicateWatchId => (StatusCode.Unknown, "mvcc: duplicate watch ID provided on the WatchStream"),
+        // A replayed command never reaches a client; etcd's togRPCError answers Unknown for what it does not map.
+        MvccError.AlreadyApplied => (StatusCode.Unknown, "command already applied"),
+        _ => (StatusCode.Unknown, error.ToString()),
+    };
+
+    /// <summary>etcd's code and message for a member outcome.</summary>
+    public static (StatusCode Code, string Message) Status(ServerError error) => error switch
+    {
+        ServerError.NoLeader => (StatusCode.Unavailable, "etcdserver: no leader"),
+        ServerError.Timeout => (StatusCode.Unavailable, "etcdserver: request timed out"),
+        ServerError.Stopped => (StatusCode.Unavailable, "etcdserver: server stopped"),
+        ServerError.RequestTooLarge => (StatusCode.InvalidArgument, "etcdserver: request is too large"),
+        ServerError.NoSpace => (StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded"),
+        ServerError.NotLeader => (StatusCode.FailedPrecondition, "etcdserver: not leader"),
+        ServerError.BadLeaderTransferee => (StatusCode.FailedPrecondition, "etcdserver: bad leader transferee"),
+        ServerError.MemberNotFound => (StatusCode.NotFound, "etcdserver: member not found"),
+        ServerError.Corrupt => (StatusCode.DataLoss, "etcdserver: corrupt cluster"),
+        _ => (StatusCode.Unknown, error.ToString()),
+    };
+
+    /// <summary>etcd's code and message for an error the RPC edge detects itself.</summary>
+    public static (StatusCode Code, string Message) Status(RpcError error) => error switch
+    {
+        RpcError.InvalidSortOption => (StatusCode.InvalidArgument, "etcdserver: invalid sort option"),
+        RpcError.NotCapable => (StatusCode.Unavailable, "etcdserver: not capable"),
+        RpcError.WatchCanceled => (StatusCode.Cancelled, "etcdserver: watch canceled"),
+        _ => (StatusCode.Unknown, error.ToString()),
+    };
+
+    public static RpcException For(MvccError error) => Exception(Status(error));
+
+    public static RpcException For(ServerError error) => Exception(Status(error));
+
+    public static RpcException For(RpcError error) => Exception(Status(error));
+
+    /// <summary>The error of a failed proposal: the member's own first, else the engine's.</summary>
+    public static RpcException For(ProposeResult result) =>
+        result.Error != ServerError.None ? For(result.Error) : For(result.MvccError);
+
+    /// <summary>The text etcd puts in a watch response's cancel_reason for an engine outcome.</summary>
+    public static string CancelReason(MvccError error) => Status(error).Message;
+
+    private static RpcException Exception((StatusCode Code, string Message) status) =>
+        new(new Status(status.Code, status.Message), status.Message);
+}

@@ -1,0 +1,13 @@
+using Microsoft.Extensions.Logging;
+
+namespace KvStore.Grpc;
+
+/// <summary>The assembly's log messages.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Debug, "watch stream closed by the client ({Reason})")]
+    public static partial void WatchStreamClosed(ILogger logger, string reason);
+
+    [LoggerMessage(2, LogLevel.Debug, "refused a request that requires a leader: this member has none")]
+    public static partial void NoLeader(ILogger logger);
+}

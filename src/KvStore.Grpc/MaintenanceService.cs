@@ -1,0 +1,142 @@
+using System.Security.Cryptography;
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
+using KvStore.Mvcc;
+using KvStore.Server;
+
+namespace KvStore.Grpc;
+
+/// <summary>
+/// etcd's Maintenance service (api/v3rpc/maintenance.go). Defragment is a successful no-op: the storage engine
+/// reclaims space by its own log compaction.
+/// </summary>
+public sealed class MaintenanceService(IEtcdServer server) : Maintenance.MaintenanceBase
+{
+    /// <summary>etcd's snapshotSendBufferSize: more than one OS page per message.</summary>
+    internal const int SnapshotChunkBytes = 32 * 1024;
+
+    /// <summary>etcdctl accepts a snapshot whose length is a multiple of this plus the 32-byte SHA-256.</summary>
+    internal const int SnapshotSectorBytes = 512;
+
+    public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
+    {
+        long dbSize = server.DbSizeBytes;
+        var response = new StatusResponse
+        {
+            Header = server.Header(server.Store.CurrentRevision),
+            Version = EtcdVersion.Server,
+            DbSize = dbSize,
+            DbSizeInUse = Math.Min(dbSize, server.Store.StorageSizeBytes),
+            Leader = server.LeaderId,
+            RaftIndex = (ulong)server.RaftIndex,
+            RaftTerm = (ulong)server.RaftTerm,
+            RaftAppliedIndex = (ulong)server.AppliedIndex,
+            IsLearner = false,
+        };
+        const string noLeader = "etcdserver: no leader";
+        if (response.Leader == 0) response.Errors.Add(noLeader);
+        foreach (string e in server.StatusErrors)
+        {
+            if (e != noLeader || response.Leader != 0) response.Errors.Add(e);
+        }
+        return Task.FromResult(response);
+    }
+
+    public override Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context) =>
+        Task.FromResult(new DefragmentResponse()); // etcd's response carries no header
+
+    public override Task<HashResponse> Hash(HashRequest request, ServerCallContext context)
+    {
+        HashResponse response = server.Store.Hash();
+        response.Header = server.Fill(response.Header);
+        return Task.FromResult(response);
+    }
+
+    public override Task<HashKVResponse> HashKV(HashKVRequest request, ServerCallContext context)
+    {
+        MvccResult<HashKVResponse> result = server.Store.HashKV(request.Revision);
+        HashKVResponse response = result.Response ?? throw ErrorTable.For(result.Error);
+        response.Header = server.Fill(response.Header);
+        return Task.FromResult(response);
+    }
+
+    public override async Task<AlarmResponse> Alarm(AlarmRequest request, ServerCallContext context)
+    {
+        AlarmResponse response;
+        if (request.Action == AlarmRequest.Types.AlarmAction.Get)
+        {
+            // etcd's alarmStore.Get: every alarm for NONE, else the alarms of that type, on any member.
+            response = new AlarmResponse();
+            response.Alarms.AddRange(server.Alarms.Where(a => request.Alarm == AlarmType.None || a.Alarm == request.Alarm));
+        }
+        else
+        {
+            ProposeResult result = await server.ProposeAsync(new InternalRaftRequest { Alarm = request }, context.CancellationToken).ConfigureAwait(false);
+            response = result.Unwrap<AlarmResponse>();
+        }
+        response.Header = server.Fill(response.Header);
+        return response;
+    }
+
+    public override async Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context)
+    {
+        if (server.MemberId != server.LeaderId) throw ErrorTable.For(ServerError.NotLeader);
+        ServerError error = await server.MoveLeaderAsync(request.TargetID, context.CancellationToken).ConfigureAwait(false);
+        if (error != ServerError.None) throw ErrorTable.For(error);
+        return new MoveLeaderResponse(); // etcd's response carries no header
+    }
+
+    /// <summary>
+    /// Streams the engine's export, padded with zeros to a multiple of 512 bytes, in 32 KiB chunks, then one last
+    /// message holding the SHA-256 of all of it: etcdctl's snapshot save checks that the length is
+    /// 512 x n + 32, and restore checks the digest. The export keeps its own SHA-256 inside, so the padding
+    /// and the trailing digest are ignored when the engine imports the file.
+    /// </summary>
+    public override async Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
+    {
+        CancellationToken ct = context.CancellationToken;
+        await using FileStream file = CreateSpoolFile();
+        long revision = server.Store.CurrentRevision;
+        // The export holds the store's read lock while it runs: write it to disk first so that a slow client
+        // never holds up writers.
+        await Task.Run(() => server.Store.Export(file), ct).ConfigureAwait(false);
+        long exported = file.Length;
+        long total = (exported + SnapshotSectorBytes - 1) / SnapshotSectorBytes * SnapshotSectorBytes;
+        file.Position = 0;
+
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        byte[] buffer = new byte[SnapshotChunkBytes];
+        long sent = 0;
+        bool first = true;
+        while (sent < total)
+        {
+            int n = (int)Math.Min(buffer.Length, total - sent);
+            int read = 0;
+            while (read < n)
+            {
+                int r = await file.ReadAsync(buffer.AsMemory(read, n - read), ct).ConfigureAwait(false);
+                if (r == 0) break;
+                read += r;
+            }
+            Array.Clear(buffer, read, n - read); // the zero padding after the export
+            sent += n;
+            sha.AppendData(buffer, 0, n);
+            var chunk = new SnapshotResponse { RemainingBytes = (ulong)(total - sent), Blob = ByteString.CopyFrom(buffer, 0, n) };
+            if (first) chunk.Header = server.Header(revision);
+            first = false;
+            await responseStream.WriteAsync(chunk, ct).ConfigureAwait(false);
+        }
+        await responseStream.WriteAsync(new SnapshotResponse { RemainingBytes = 0, Blob = ByteString.CopyFrom(sha.GetHashAndReset()) }, ct)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>A temporary file beside the member's data (the same disk), deleted when closed.</summary>
+    private FileStream CreateSpoolFile()
+    {
+        string dir = Directory.Exists(server.Config.DataDir) ? server.Config.DataDir : Path.GetTempPath();
+        string path = Path.Combine(dir, $"snapshot-{Guid.NewGuid():N}.tmp");
+        return new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16,
+            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+    }
+}

@@ -1,0 +1,100 @@
+using Grpc.Core;
+using KvStore.Mvcc;
+using KvStore.Server;
+
+namespace KvStore.Grpc.Tests;
+
+/// <summary>The error table against etcd's rpctypes/error.go, entry by entry.</summary>
+public class ErrorTableTests
+{
+    public static TheoryData<MvccError, StatusCode, string> MvccErrors => new()
+    {
+        { MvccError.EmptyKey, StatusCode.InvalidArgument, "etcdserver: key is not provided" },
+        { MvccError.KeyNotFound, StatusCode.InvalidArgument, "etcdserver: key not found" },
+        { MvccError.ValueProvided, StatusCode.InvalidArgument, "etcdserver: value is provided" },
+        { MvccError.LeaseProvided, StatusCode.InvalidArgument, "etcdserver: lease is provided" },
+        { MvccError.TooManyOps, StatusCode.InvalidArgument, "etcdserver: too many operations in txn request" },
+        { MvccError.DuplicateKey, StatusCode.InvalidArgument, "etcdserver: duplicate key given in txn request" },
+        { MvccError.Compacted, StatusCode.OutOfRange, "etcdserver: mvcc: required revision has been compacted" },
+        { MvccError.FutureRevision, StatusCode.OutOfRange, "etcdserver: mvcc: required revision is a future revision" },
+        { MvccError.LeaseNotFound, StatusCode.NotFound, "etcdserver: requested lease not found" },
+        { MvccError.LeaseExists, StatusCode.FailedPrecondition, "etcdserver: lease already exists" },
+        { MvccError.LeaseTtlTooLarge, StatusCode.OutOfRange, "etcdserver: too large lease TTL" },
+        { MvccError.EmptyWatcherRange, StatusCode.Unknown, "mvcc: watcher range is empty" },
+        { MvccError.DuplicateWatchId, StatusCode.Unknown, "mvcc: duplicate watch ID provided on the WatchStream" },
+        { MvccError.AlreadyApplied, StatusCode.Unknown, "command already applied" },
+    };
+
+    public static TheoryData<ServerError, StatusCode, string> ServerErrors => new()
+    {
+        { ServerError.NoLeader, StatusCode.Unavailable, "etcdserver: no leader" },
+        { ServerError.Timeout, StatusCode.Unavailable, "etcdserver: request timed out" },
+        { ServerError.Stopped, StatusCode.Unavailable, "etcdserver: server stopped" },
+        { ServerError.RequestTooLarge, StatusCode.InvalidArgument, "etcdserver: request is too large" },
+        { ServerError.NoSpace, StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded" },
+        { ServerError.NotLeader, StatusCode.FailedPrecondition, "etcdserver: not leader" },
+        { ServerError.BadLeaderTransferee, StatusCode.FailedPrecondition, "etcdserver: bad leader transferee" },
+        { ServerError.MemberNotFound, StatusCode.NotFound, "etcdserver: member not found" },
+        { ServerError.Corrupt, StatusCode.DataLoss, "etcdserver: corrupt cluster" },
+    };
+
+    public static TheoryData<RpcError, StatusCode, string> RpcErrors => new()
+    {
+        { RpcError.InvalidSortOption, StatusCode.InvalidArgument, "etcdserver: invalid sort option" },
+        { RpcError.NotCapable, StatusCode.Unavailable, "etcdserver: not capable" },
+        { RpcError.WatchCanceled, StatusCode.Cancelled, "etcdserver: watch canceled" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MvccErrors))]
+    public void EngineErrors(MvccError error, StatusCode code, string message)
+    {
+        RpcException e = ErrorTable.For(error);
+        Assert.Equal(code, e.StatusCode);
+        Assert.Equal(message, e.Status.Detail);
+    }
+
+    [Theory]
+    [MemberData(nameof(ServerErrors))]
+    public void MemberErrors(ServerError error, StatusCode code, string message)
+    {
+        RpcException e = ErrorTable.For(error);
+        Assert.Equal(code, e.StatusCode);
+        Assert.Equal(message, e.Status.Detail);
+    }
+
+    [Theory]
+    [MemberData(nameof(RpcErrors))]
+    public void EdgeErrors(RpcError error, StatusCode code, string message)
+    {
+        RpcException e = ErrorTable.For(error);
+        Assert.Equal(code, e.StatusCode);
+        Assert.Equal(message, e.Status.Detail);
+    }
+
+    [Fact]
+    public void EveryErrorValueHasAnEntry()
+    {
+        // A new enum value must be added to the table (and to the rows above), never fall to the default.
+        Assert.Equal(Enum.GetValues<MvccError>().Where(e => e != MvccError.None).Order(), MvccErrors.Select(r => (MvccError)r[0]).Order());
+        Assert.Equal(Enum.GetValues<ServerError>().Where(e => e != ServerError.None).Order(), ServerErrors.Select(r => (ServerError)r[0]).Order());
+        Assert.Equal(Enum.GetValues<RpcError>().Where(e => e != RpcError.None).Order(), RpcErrors.Select(r => (RpcError)r[0]).Order());
+    }
+
+    [Fact]
+    public void EngineMessagesAgreeWithTheEngine()
+    {
+        // The engine's own message text (what its exceptions say) is the text clients see.
+        foreach (MvccError e in Enum.GetValues<MvccError>().Where(e => e != MvccError.None))
+        {
+            Assert.Equal(KvStore.Mvcc.MvccErrors.Message(e), ErrorTable.Status(e).Message);
+        }
+    }
+
+    [Fact]
+    public void AFailedProposalReportsTheMemberErrorFirst()
+    {
+        Assert.Equal(StatusCode.ResourceExhausted, ErrorTable.For(new ProposeResult(null, MvccError.None, ServerError.NoSpace)).StatusCode);
+        Assert.Equal(StatusCode.NotFound, ErrorTable.For(new ProposeResult(null, MvccError.LeaseNotFound)).StatusCode);
+    }
+}
