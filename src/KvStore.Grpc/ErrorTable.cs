@@ -14,6 +14,14 @@ public enum RpcError
     NotCapable,
     /// <summary>A watch stream ended by the client's cancellation.</summary>
     WatchCanceled,
+    /// <summary>v3election: Proclaim or Campaign by a candidate whose key is gone or was created anew (concurrency.ErrElectionNotLeader).</summary>
+    ElectionNotLeader,
+    /// <summary>v3election: Leader of an election with no candidate (concurrency.ErrElectionNoLeader).</summary>
+    ElectionNoLeader,
+    /// <summary>v3election: Proclaim or Resign without a leader key (v3election.ErrMissingLeaderKey).</summary>
+    MissingLeaderKey,
+    /// <summary>v3lock: the lock's own key went with its lease while it waited (etcd 3.5 concurrency.ErrSessionExpired).</summary>
+    SessionExpired,
 }
 
 /// <summary>
@@ -65,6 +73,11 @@ public static class ErrorTable
         RpcError.InvalidSortOption => (StatusCode.InvalidArgument, "etcdserver: invalid sort option"),
         RpcError.NotCapable => (StatusCode.Unavailable, "etcdserver: not capable"),
         RpcError.WatchCanceled => (StatusCode.Cancelled, "etcdserver: watch canceled"),
+        // Plain Go errors returned by etcd's v3lock and v3election handlers: gRPC sends them as Unknown.
+        RpcError.ElectionNotLeader => (StatusCode.Unknown, "election: not leader"),
+        RpcError.ElectionNoLeader => (StatusCode.Unknown, "election: no leader"),
+        RpcError.MissingLeaderKey => (StatusCode.Unknown, "\"leader\" field must be provided"),
+        RpcError.SessionExpired => (StatusCode.Unknown, "session expired"),
         _ => (StatusCode.Unknown, error.ToString()),
     };
 
@@ -77,6 +90,22 @@ public static class ErrorTable
     /// <summary>The error of a failed proposal: the member's own first, else the engine's.</summary>
     public static RpcException For(ProposeResult result) =>
         result.Error != ServerError.None ? For(result.Error) : For(result.MvccError);
+
+    /// <summary>
+    /// An error met by etcd's v3lock or v3election, whose handlers call the member through an in-process clientv3:
+    /// the client turns each status into an rpctypes.EtcdError, which gRPC sends back as Unknown with the same
+    /// message ("etcdserver: requested lease not found" arrives as Unknown, not NotFound).
+    /// </summary>
+    public static RpcException ThroughClient(ProposeResult result) =>
+        ThroughClient(result.Error != ServerError.None ? Status(result.Error) : Status(result.MvccError));
+
+    /// <inheritdoc cref="ThroughClient(ProposeResult)"/>
+    public static RpcException ThroughClient(MvccError error) => ThroughClient(Status(error));
+
+    /// <inheritdoc cref="ThroughClient(ProposeResult)"/>
+    public static RpcException ThroughClient(ServerError error) => ThroughClient(Status(error));
+
+    private static RpcException ThroughClient((StatusCode Code, string Message) status) => Exception((StatusCode.Unknown, status.Message));
 
     /// <summary>The text etcd puts in a watch response's cancel_reason for an engine outcome.</summary>
     public static string CancelReason(MvccError error) => Status(error).Message;

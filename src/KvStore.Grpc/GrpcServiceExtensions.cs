@@ -27,7 +27,7 @@ public static class GrpcServiceExtensions
         return services;
     }
 
-    /// <summary>Maps KV, Watch, Lease, Cluster and Maintenance.</summary>
+    /// <summary>Maps KV, Watch, Lease, Cluster, Maintenance, Lock and Election.</summary>
     public static IEndpointRouteBuilder MapKvStoreGrpc(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGrpcService<KvService>();
@@ -35,6 +35,8 @@ public static class GrpcServiceExtensions
         endpoints.MapGrpcService<LeaseService>();
         endpoints.MapGrpcService<ClusterService>();
         endpoints.MapGrpcService<MaintenanceService>();
+        endpoints.MapGrpcService<LockService>();
+        endpoints.MapGrpcService<ElectionService>();
         return endpoints;
     }
 }

@@ -43,6 +43,10 @@ public class ErrorTableTests
         { RpcError.InvalidSortOption, StatusCode.InvalidArgument, "etcdserver: invalid sort option" },
         { RpcError.NotCapable, StatusCode.Unavailable, "etcdserver: not capable" },
         { RpcError.WatchCanceled, StatusCode.Cancelled, "etcdserver: watch canceled" },
+        { RpcError.ElectionNotLeader, StatusCode.Unknown, "election: not leader" },
+        { RpcError.ElectionNoLeader, StatusCode.Unknown, "election: no leader" },
+        { RpcError.MissingLeaderKey, StatusCode.Unknown, "\"leader\" field must be provided" },
+        { RpcError.SessionExpired, StatusCode.Unknown, "session expired" },
     };
 
     [Theory]
@@ -96,5 +100,17 @@ public class ErrorTableTests
     {
         Assert.Equal(StatusCode.ResourceExhausted, ErrorTable.For(new ProposeResult(null, MvccError.None, ServerError.NoSpace)).StatusCode);
         Assert.Equal(StatusCode.NotFound, ErrorTable.For(new ProposeResult(null, MvccError.LeaseNotFound)).StatusCode);
+    }
+
+    [Fact]
+    public void ErrorsThroughEtcdsInProcessClient_KeepTheMessageAsUnknown()
+    {
+        // etcd 3.4.23's lock server answers a Lock on a missing lease with Unknown "etcdserver: requested lease not found".
+        RpcException e = ErrorTable.ThroughClient(new ProposeResult(null, MvccError.LeaseNotFound));
+        Assert.Equal((StatusCode.Unknown, "etcdserver: requested lease not found"), (e.StatusCode, e.Status.Detail));
+        e = ErrorTable.ThroughClient(new ProposeResult(null, MvccError.None, ServerError.NoSpace));
+        Assert.Equal((StatusCode.Unknown, "etcdserver: mvcc: database space exceeded"), (e.StatusCode, e.Status.Detail));
+        e = ErrorTable.ThroughClient(ServerError.NoLeader);
+        Assert.Equal((StatusCode.Unknown, "etcdserver: no leader"), (e.StatusCode, e.Status.Detail));
     }
 }

@@ -10,28 +10,7 @@ public sealed class EtcdctlTests(HostFixture fixture) : IClassFixture<HostFixtur
 
     private Task<(int Exit, string Out, string Err)> EtcdctlAsync(params string[] args) => RunAsync(_h.Address, args);
 
-    private async Task<(int Exit, string Out, string Err)> RunAsync(string endpoint, params string[] args)
-    {
-        var psi = new ProcessStartInfo("etcdctl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment["ETCDCTL_API"] = "3";
-        psi.ArgumentList.Add("--endpoints=" + endpoint);
-        psi.ArgumentList.Add("--command-timeout=20s");
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        using Process p = Process.Start(psi)!;
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await p.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Exit, string Out, string Err)> RunAsync(string endpoint, params string[] args) => Etcdctl.RunAsync(endpoint, args);
 
     [Fact]
     public async Task PutGetDel()

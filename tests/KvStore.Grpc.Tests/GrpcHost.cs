@@ -36,6 +36,8 @@ public sealed class GrpcHost : IAsyncDisposable
     public Lease.LeaseClient Lease => new(Channel);
     public Cluster.ClusterClient Cluster => new(Channel);
     public Maintenance.MaintenanceClient Maintenance => new(Channel);
+    public V3lockpb.Lock.LockClient Lock => new(Channel);
+    public V3electionpb.Election.ElectionClient Election => new(Channel);
 
     public static int FreePort()
     {
@@ -101,6 +103,27 @@ public sealed class GrpcHost : IAsyncDisposable
 
     public async Task<long> PutAsync(string key, string value, long lease = 0) =>
         (await Kv.PutAsync(new PutRequest { Key = B(key), Value = B(value), Lease = lease })).Header.Revision;
+
+    /// <summary>A new lease of <paramref name="ttl"/> seconds.</summary>
+    public async Task<long> GrantAsync(long ttl = 60) => (await Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = ttl })).ID;
+
+    /// <summary>The keys under a prefix, in key order.</summary>
+    public async Task<IReadOnlyList<Mvccpb.KeyValue>> PrefixAsync(string prefix)
+    {
+        byte[] end = System.Text.Encoding.UTF8.GetBytes(prefix);
+        end[^1]++;
+        return (await Kv.RangeAsync(new RangeRequest { Key = B(prefix), RangeEnd = ByteString.CopyFrom(end) })).Kvs;
+    }
+
+    /// <summary>Fails unless <paramref name="task"/> is still running after <paramref name="ms"/> milliseconds.</summary>
+    public static async Task AssertPendingAsync(Task task, int ms = 300)
+    {
+        await Task.WhenAny(task, Task.Delay(ms));
+        Assert.False(task.IsCompleted, "the call should still be waiting");
+    }
+
+    /// <summary>Waits at most 10 s for <paramref name="task"/>.</summary>
+    public static async Task<T> WithinAsync<T>(Task<T> task, int seconds = 10) => await task.WaitAsync(TimeSpan.FromSeconds(seconds));
 
     /// <summary>The status an RPC fails with.</summary>
     public static async Task<Status> FailsWith(Func<Task> call)

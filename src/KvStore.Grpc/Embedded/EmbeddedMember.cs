@@ -23,12 +23,16 @@ public sealed class EmbeddedMember : IAsyncDisposable
             Etcdserverpb.Lease.BindService(binder, new LeaseService(server, ids));
             Etcdserverpb.Cluster.BindService(binder, new ClusterService(server));
             Etcdserverpb.Maintenance.BindService(binder, new MaintenanceService(server));
+            V3lockpb.Lock.BindService(binder, new LockService(server, ids));
+            V3electionpb.Election.BindService(binder, new ElectionService(server, ids));
         });
         Kv = new KV.KVClient(CallInvoker);
         Watch = new Etcdserverpb.Watch.WatchClient(CallInvoker);
         Lease = new Etcdserverpb.Lease.LeaseClient(CallInvoker);
         Cluster = new Etcdserverpb.Cluster.ClusterClient(CallInvoker);
         Maintenance = new Etcdserverpb.Maintenance.MaintenanceClient(CallInvoker);
+        Lock = new V3lockpb.Lock.LockClient(CallInvoker);
+        Election = new V3electionpb.Election.ElectionClient(CallInvoker);
     }
 
     /// <summary>The member itself.</summary>
@@ -42,6 +46,8 @@ public sealed class EmbeddedMember : IAsyncDisposable
     public Etcdserverpb.Lease.LeaseClient Lease { get; }
     public Etcdserverpb.Cluster.ClusterClient Cluster { get; }
     public Etcdserverpb.Maintenance.MaintenanceClient Maintenance { get; }
+    public V3lockpb.Lock.LockClient Lock { get; }
+    public V3electionpb.Election.ElectionClient Election { get; }
 
     /// <summary>Starts a member with <paramref name="config"/> (etcd's defaults when omitted: data dir ./default.kvstore, peer port 2380).</summary>
     public static async Task<EmbeddedMember> StartAsync(ServerConfig? config = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)

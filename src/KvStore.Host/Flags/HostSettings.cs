@@ -1,0 +1,178 @@
+using System.Globalization;
+using KvStore.Server;
+using Microsoft.Extensions.Logging;
+
+namespace KvStore.Host.Flags;
+
+/// <summary>Everything the kvstore process runs with: the member's <see cref="ServerConfig"/> and what only the host uses.</summary>
+internal sealed record HostSettings
+{
+    public required ServerConfig Server { get; init; }
+
+    /// <summary>--listen-metrics-urls: extra HTTP/1.1 endpoints serving /metrics and /health.</summary>
+    public IReadOnlyList<Uri> ListenMetricsUrls { get; init; } = [];
+
+    /// <summary>--log-level (or --debug).</summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>--max-concurrent-streams: HTTP/2 streams per client connection.</summary>
+    public uint MaxConcurrentStreams { get; init; } = uint.MaxValue;
+
+    /// <summary>--grpc-keepalive-interval: HTTP/2 ping delay on an idle connection (zero: off).</summary>
+    public TimeSpan GrpcKeepAliveInterval { get; init; } = TimeSpan.FromHours(2);
+
+    /// <summary>--grpc-keepalive-timeout: how long an unanswered ping keeps the connection.</summary>
+    public TimeSpan GrpcKeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Builds the settings from the given flags and etcd's defaults, with etcd's checks (embed.Config.Validate)
+    /// and etcd's messages. <paramref name="fromCommandLine"/>: the flags came from the command line or the
+    /// environment (etcd then requires --advertise-client-urls with --listen-client-urls).
+    /// </summary>
+    public static HostSettings Build(FlagValues flags, bool fromCommandLine)
+    {
+        var name = flags[EtcdFlags.Name];
+        var dataDir = flags[EtcdFlags.DataDir];
+        if (dataDir.Length == 0)
+        {
+            dataDir = name + ".kvstore";
+        }
+        var walDir = flags[EtcdFlags.WalDir];
+
+        var listenPeer = Urls(flags, EtcdFlags.ListenPeerUrls);
+        var listenClient = Urls(flags, EtcdFlags.ListenClientUrls);
+        var listenMetrics = Urls(flags, EtcdFlags.ListenMetricsUrls);
+        var advertisePeer = Urls(flags, EtcdFlags.InitialAdvertisePeerUrls);
+        var advertiseClient = Urls(flags, EtcdFlags.AdvertiseClientUrls);
+        foreach (var (flag, urls) in new[] { (EtcdFlags.ListenPeerUrls, listenPeer), (EtcdFlags.ListenClientUrls, listenClient), (EtcdFlags.ListenMetricsUrls, listenMetrics) })
+        {
+            foreach (var url in urls)
+            {
+                if (!FlagText.IsBindable(url))
+                {
+                    throw new FlagException($"expected IP in URL for binding ({Text(url)})");
+                }
+                if (url.Scheme != "http")
+                {
+                    throw new FlagException($"--{flag} {Text(url)}: only http URLs are served here (no TLS, no unix sockets)");
+                }
+            }
+        }
+        if (fromCommandLine && flags.IsSet(EtcdFlags.ListenClientUrls) && !flags.IsSet(EtcdFlags.AdvertiseClientUrls))
+        {
+            throw new FlagException("--advertise-client-urls is required when --listen-client-urls is set explicitly");
+        }
+        if (listenClient.Count == 0)
+        {
+            throw new FlagException("--listen-client-urls: no valid URLs given");
+        }
+
+        // etcd: when only --name is given, the initial cluster is this member alone under that name.
+        var initialCluster = flags.IsSet(EtcdFlags.InitialCluster)
+            ? flags[EtcdFlags.InitialCluster]
+            : string.Join(",", advertisePeer.Select(u => name + "=" + Text(u)));
+
+        var clusterState = flags[EtcdFlags.InitialClusterState];
+        if (clusterState is not ("new" or "existing"))
+        {
+            throw new FlagException($"unexpected clusterState \"{clusterState}\"");
+        }
+
+        var tickMs = Uint(flags, EtcdFlags.HeartbeatInterval);
+        var electionMs = Uint(flags, EtcdFlags.ElectionTimeout);
+        if (tickMs == 0)
+        {
+            throw new FlagException($"--heartbeat-interval must be >0 (set to {tickMs}ms)");
+        }
+        if (electionMs == 0)
+        {
+            throw new FlagException($"--election-timeout must be >0 (set to {electionMs}ms)");
+        }
+        if (5L * tickMs > electionMs)
+        {
+            throw new FlagException($"--election-timeout[{electionMs}ms] should be at least as 5 times as --heartbeat-interval[{tickMs}ms]");
+        }
+        if (electionMs > 50_000)
+        {
+            throw new FlagException($"--election-timeout[{electionMs}ms] is too long, and should be set less than 50000ms");
+        }
+
+        var compactionMode = flags[EtcdFlags.AutoCompactionMode];
+        if (compactionMode is not ("" or "periodic" or "revision"))
+        {
+            throw new FlagException($"unknown auto-compaction-mode \"{compactionMode}\"");
+        }
+
+        var maxRequestBytes = Uint(flags, EtcdFlags.MaxRequestBytes);
+        var maxTxnOps = Uint(flags, EtcdFlags.MaxTxnOps);
+        var server = new ServerConfig
+        {
+            Name = name,
+            DataDir = dataDir,
+            WalDir = walDir.Length == 0 ? null : walDir,
+            ListenPeerUrls = listenPeer,
+            InitialAdvertisePeerUrls = advertisePeer,
+            ListenClientUrls = listenClient,
+            AdvertiseClientUrls = advertiseClient,
+            InitialCluster = initialCluster,
+            InitialClusterState = clusterState,
+            InitialClusterToken = flags[EtcdFlags.InitialClusterToken],
+            SnapshotCount = (long)Math.Min(ulong.Parse(flags[EtcdFlags.SnapshotCount], CultureInfo.InvariantCulture), long.MaxValue),
+            HeartbeatIntervalMs = (int)tickMs,
+            ElectionTimeoutMs = (int)electionMs,
+            QuotaBackendBytes = long.Parse(flags[EtcdFlags.QuotaBackendBytes], CultureInfo.InvariantCulture),
+            MaxRequestBytes = (int)Math.Min(maxRequestBytes, int.MaxValue),
+            MaxTxnOps = (int)Math.Min(maxTxnOps, int.MaxValue),
+            AutoCompactionMode = compactionMode.Length == 0 ? "periodic" : compactionMode,
+            AutoCompactionRetention = flags[EtcdFlags.AutoCompactionRetention],
+            WatchProgressNotifyInterval = Duration(flags, EtcdFlags.WatchProgressNotifyInterval),
+        };
+
+        return new HostSettings
+        {
+            Server = server,
+            ListenMetricsUrls = listenMetrics,
+            LogLevel = LogLevelOf(flags),
+            MaxConcurrentStreams = Uint(flags, EtcdFlags.MaxConcurrentStreams),
+            GrpcKeepAliveInterval = Duration(flags, EtcdFlags.GrpcKeepAliveInterval),
+            GrpcKeepAliveTimeout = Duration(flags, EtcdFlags.GrpcKeepAliveTimeout),
+        };
+    }
+
+    /// <summary>A URL as etcd prints it (no trailing slash).</summary>
+    public static string Text(Uri url) => url.GetLeftPart(UriPartial.Authority);
+
+    private static LogLevel LogLevelOf(FlagValues flags)
+    {
+        if (FlagText.TryParseBool(flags[EtcdFlags.Debug], out var debug) && debug)
+        {
+            return LogLevel.Debug;
+        }
+        var level = flags[EtcdFlags.LogLevel];
+        return level switch
+        {
+            "debug" => LogLevel.Debug,
+            "info" => LogLevel.Information,
+            "warn" => LogLevel.Warning,
+            "error" => LogLevel.Error,
+            "dpanic" or "panic" or "fatal" => LogLevel.Critical,
+            _ => throw new FlagException($"unknown log level \"{level}\" (--log-level supports debug, info, warn, error, panic, or fatal)"),
+        };
+    }
+
+    private static IReadOnlyList<Uri> Urls(FlagValues flags, string name) =>
+        FlagText.TryParseUrls(flags[name], out var urls, out var error) ? urls : throw new FlagException($"--{name}: {error}");
+
+    private static uint Uint(FlagValues flags, string name) =>
+        uint.TryParse(flags[name], NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new FlagException($"invalid value \"{flags[name]}\" for flag -{name}: parse error");
+
+    private static TimeSpan Duration(FlagValues flags, string name) =>
+        FlagText.TryParseDuration(flags[name], out var value)
+            ? value
+            : throw new FlagException($"invalid value \"{flags[name]}\" for flag -{name}: time: invalid duration \"{flags[name]}\"");
+}
+
+/// <summary>A flag, variable or config file entry that etcd would refuse, with etcd's message.</summary>
+internal sealed class FlagException(string message) : Exception(message);

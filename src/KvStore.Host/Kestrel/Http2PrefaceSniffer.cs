@@ -1,0 +1,77 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+
+namespace KvStore.Host.Kestrel;
+
+/// <summary>
+/// Serves gRPC (HTTP/2 with prior knowledge, h2c) and HTTP/1.1 on one cleartext port, as etcd does on its
+/// client URLs. Kestrel picks one protocol per cleartext endpoint, so the public endpoint runs HTTP/1.1 and a
+/// connection middleware peeks at the first bytes: the 24-byte HTTP/2 client preface sends the connection to
+/// the connection pipeline captured from a private HTTP/2-only endpoint, anything else to HTTP/1.1.
+/// </summary>
+internal static class Http2PrefaceSniffer
+{
+    /// <summary>The HTTP/2 client connection preface (RFC 9113, section 3.4).</summary>
+    private static ReadOnlySpan<byte> Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
+
+    /// <summary>
+    /// A middleware for the public endpoint: a connection that starts with the preface goes to
+    /// <paramref name="http2Pipeline"/> (read when the connection arrives), any other to its own next step.
+    /// </summary>
+    public static Func<ConnectionDelegate, ConnectionDelegate> Middleware(Func<ConnectionDelegate?> http2Pipeline) =>
+        next => async connection =>
+        {
+            var http2 = await StartsWithPrefaceAsync(connection.Transport.Input, connection.ConnectionClosed).ConfigureAwait(false);
+            var target = http2 ? http2Pipeline() ?? throw new InvalidOperationException("the HTTP/2 endpoint has not been built") : next;
+            await target(connection).ConfigureAwait(false);
+        };
+
+    /// <summary>
+    /// Reads until the bytes so far either stop matching the preface or complete it, and consumes nothing: the
+    /// chosen protocol reads the same bytes again. A short HTTP/1.1 request is decided at its first byte.
+    /// </summary>
+    public static async ValueTask<bool> StartsWithPrefaceAsync(PipeReader input, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+            var buffer = result.Buffer;
+            var match = Match(buffer);
+            if (match != PrefaceMatch.Undecided || result.IsCompleted || result.IsCanceled)
+            {
+                input.AdvanceTo(buffer.Start);
+                return match == PrefaceMatch.Preface;
+            }
+            // Examined everything, consumed nothing: the next read waits for more bytes.
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    internal enum PrefaceMatch
+    {
+        Undecided,
+        Preface,
+        Other,
+    }
+
+    internal static PrefaceMatch Match(in ReadOnlySequence<byte> buffer)
+    {
+        var length = (int)Math.Min(buffer.Length, Preface.Length);
+        Span<byte> head = stackalloc byte[Preface.Length];
+        buffer.Slice(0, length).CopyTo(head);
+        if (!head[..length].SequenceEqual(Preface[..length]))
+        {
+            return PrefaceMatch.Other;
+        }
+        return length == Preface.Length ? PrefaceMatch.Preface : PrefaceMatch.Undecided;
+    }
+}

@@ -1,0 +1,151 @@
+using System.Runtime.InteropServices;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using KvStore.Grpc;
+using KvStore.Host.Flags;
+using KvStore.Host.Http;
+using KvStore.Host.Kestrel;
+using KvStore.Host.Metrics;
+using KvStore.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace KvStore.Host;
+
+/// <summary>
+/// Runs one member: starts the <see cref="EtcdServer"/> (WAL recovery), then Kestrel on the client and metrics
+/// URLs, logs "ready to serve client requests", and on SIGTERM/SIGINT stops Kestrel and disposes the member
+/// (which checkpoints).
+/// </summary>
+internal static class KvStoreHost
+{
+    public static async Task<int> RunAsync(HostSettings settings, IReadOnlyList<StartupNote> notes)
+    {
+        using var loggers = CreateLoggerFactory(settings.LogLevel);
+        var log = loggers.CreateLogger("kvstore");
+        foreach (var note in notes)
+        {
+            Log.Note(log, note.Level, note.Message);
+        }
+
+        using var stopping = new CancellationTokenSource();
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stopping.Cancel();
+        }
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+
+        Log.Starting(log, settings.Server.Name, settings.Server.DataDir, EtcdVersion.Server);
+        EtcdServer server;
+        try
+        {
+            server = await EtcdServer.StartAsync(settings.Server, loggers, stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            Log.Stopped(log);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            Log.StartFailed(log, e);
+            return 1;
+        }
+
+        var http2Socket = KestrelEndpoints.Http2SocketPath(settings.Server.DataDir);
+        try
+        {
+            await using var app = Build(settings, server, loggers, http2Socket);
+            using var applicationStopping = app.Lifetime.ApplicationStopping.Register(stopping.Cancel);
+            try
+            {
+                await app.StartAsync(stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException)
+            {
+                Log.ListenFailed(log, e);
+                return 1;
+            }
+
+            foreach (var url in settings.Server.ListenClientUrls)
+            {
+                Log.ServingInsecurely(log, url.Authority);
+            }
+            foreach (var url in settings.ListenMetricsUrls)
+            {
+                Log.ServingMetrics(log, url.Authority);
+            }
+            Log.Ready(log);
+
+            await Task.Delay(Timeout.Infinite, stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            Log.Stopping(log);
+            using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
+            return 0;
+        }
+        finally
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            File.Delete(http2Socket);
+            Log.Stopped(log);
+        }
+    }
+
+    private static WebApplication Build(HostSettings settings, EtcdServer server, ILoggerFactory loggers, string http2Socket)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggers);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+
+        builder.Services.AddSingleton<IEtcdServer>(server);
+        builder.Services.AddSingleton<EtcdMetrics>();
+        builder.Services.AddSingleton<GrpcMetricsInterceptor>();
+        // The metrics interceptor first: it counts every call, also those the services' own interceptors refuse.
+        builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<GrpcMetricsInterceptor>());
+        builder.Services.AddKvStoreGrpc();
+
+        builder.WebHost.UseSetting(WebHostDefaults.PreferHostingUrlsKey, "false");
+        builder.WebHost.ConfigureKestrel(kestrel => KestrelEndpoints.Configure(kestrel, settings, http2Socket));
+
+        var app = builder.Build();
+        app.MapEtcdHttpEndpoints();
+        app.MapKvStoreGrpc();
+        return app;
+    }
+
+    /// <summary>
+    /// Structured logs (one JSON object a line) on stderr, as etcd's zap logger writes them; ASP.NET Core's own
+    /// messages only from warnings on, unless --log-level debug.
+    /// </summary>
+    private static ILoggerFactory CreateLoggerFactory(LogLevel level) => LoggerFactory.Create(logging =>
+    {
+        logging.SetMinimumLevel(level);
+        var frameworkLevel = level <= LogLevel.Debug ? level : (LogLevel)Math.Max((int)level, (int)LogLevel.Warning);
+        logging.AddFilter("Microsoft", frameworkLevel);
+        logging.AddFilter("Grpc", frameworkLevel);
+        logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        logging.AddJsonConsole(json =>
+        {
+            json.UseUtcTimestamp = true;
+            json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            json.IncludeScopes = false;
+            json.JsonWriterOptions = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        });
+    });
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace KvStore.Host;
+
+/// <summary>The host's log messages (source-generated).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(Message = "{Message}")]
+    public static partial void Note(ILogger logger, LogLevel level, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "starting member {Name} in data dir {DataDir} (etcd {EtcdVersion} compatible)")]
+    public static partial void Starting(ILogger logger, string name, string dataDir, string etcdVersion);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "serving client traffic insecurely on {Address}; this is strongly discouraged!")]
+    public static partial void ServingInsecurely(ILogger logger, string address);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "serving metrics and health on {Address}")]
+    public static partial void ServingMetrics(ILogger logger, string address);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ready to serve client requests")]
+    public static partial void Ready(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "failed to start the member")]
+    public static partial void StartFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "failed to serve client requests")]
+    public static partial void ListenFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "received a stop signal; shutting down the member")]
+    public static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "stopped the member")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "serving /health false; {Reason}")]
+    public static partial void HealthFalse(ILogger logger, string reason);
+}

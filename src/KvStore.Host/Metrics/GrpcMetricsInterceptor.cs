@@ -1,0 +1,158 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Prometheus;
+
+namespace KvStore.Host.Metrics;
+
+/// <summary>
+/// Counts RPCs as go-grpc-prometheus does for etcd: grpc_server_started_total, grpc_server_handled_total
+/// (with grpc_code), grpc_server_msg_received_total and grpc_server_msg_sent_total, labelled with grpc_type
+/// (unary, client_stream, server_stream, bidi_stream), grpc_service (etcdserverpb.KV) and grpc_method (Range).
+/// </summary>
+internal sealed class GrpcMetricsInterceptor(EtcdMetrics metrics) : Interceptor
+{
+    private const string Unary = "unary";
+    private const string ClientStream = "client_stream";
+    private const string ServerStream = "server_stream";
+    private const string BidiStream = "bidi_stream";
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        var call = Start(Unary, context);
+        call.Received.Inc();
+        try
+        {
+            var response = await continuation(request, context).ConfigureAwait(false);
+            call.Sent.Inc();
+            call.Handled(context.Status.StatusCode);
+            return response;
+        }
+        catch (Exception e)
+        {
+            call.Handled(CodeOf(e, context));
+            throw;
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var call = Start(ClientStream, context);
+        try
+        {
+            var response = await continuation(new CountingReader<TRequest>(requestStream, call.Received), context).ConfigureAwait(false);
+            call.Sent.Inc();
+            call.Handled(context.Status.StatusCode);
+            return response;
+        }
+        catch (Exception e)
+        {
+            call.Handled(CodeOf(e, context));
+            throw;
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var call = Start(ServerStream, context);
+        call.Received.Inc();
+        try
+        {
+            await continuation(request, new CountingWriter<TResponse>(responseStream, call.Sent), context).ConfigureAwait(false);
+            call.Handled(context.Status.StatusCode);
+        }
+        catch (Exception e)
+        {
+            call.Handled(CodeOf(e, context));
+            throw;
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var call = Start(BidiStream, context);
+        try
+        {
+            await continuation(new CountingReader<TRequest>(requestStream, call.Received), new CountingWriter<TResponse>(responseStream, call.Sent), context).ConfigureAwait(false);
+            call.Handled(context.Status.StatusCode);
+        }
+        catch (Exception e)
+        {
+            call.Handled(CodeOf(e, context));
+            throw;
+        }
+    }
+
+    private Call Start(string type, ServerCallContext context)
+    {
+        // context.Method is "/etcdserverpb.KV/Range".
+        var path = context.Method.AsSpan().TrimStart('/');
+        var slash = path.IndexOf('/');
+        var service = slash < 0 ? path.ToString() : path[..slash].ToString();
+        var method = slash < 0 ? "" : path[(slash + 1)..].ToString();
+        metrics.GrpcStarted.WithLabels(type, service, method).Inc();
+        return new Call(metrics, type, service, method);
+    }
+
+    private static StatusCode CodeOf(Exception e, ServerCallContext context) => e switch
+    {
+        RpcException rpc => rpc.StatusCode,
+        OperationCanceledException when context.CancellationToken.IsCancellationRequested => StatusCode.Cancelled,
+        _ => StatusCode.Unknown,
+    };
+
+    /// <summary>Go's codes.Code names (grpc-go spells Cancelled "Canceled").</summary>
+    internal static string CodeName(StatusCode code) => code switch
+    {
+        StatusCode.Cancelled => "Canceled",
+        _ => code.ToString(),
+    };
+
+    private readonly struct Call(EtcdMetrics metrics, string type, string service, string method)
+    {
+        public Counter.Child Received { get; } = metrics.GrpcReceived.WithLabels(type, service, method);
+
+        public Counter.Child Sent { get; } = metrics.GrpcSent.WithLabels(type, service, method);
+
+        public void Handled(StatusCode code) => metrics.GrpcHandled.WithLabels(type, service, method, CodeName(code)).Inc();
+    }
+
+    private sealed class CountingReader<T>(IAsyncStreamReader<T> inner, Counter.Child received) : IAsyncStreamReader<T>
+    {
+        public T Current => inner.Current;
+
+        public async Task<bool> MoveNext(CancellationToken cancellationToken)
+        {
+            var more = await inner.MoveNext(cancellationToken).ConfigureAwait(false);
+            if (more)
+            {
+                received.Inc();
+            }
+            return more;
+        }
+    }
+
+    private sealed class CountingWriter<T>(IServerStreamWriter<T> inner, Counter.Child sent) : IServerStreamWriter<T>
+    {
+        public WriteOptions? WriteOptions
+        {
+            get => inner.WriteOptions;
+            set => inner.WriteOptions = value;
+        }
+
+        public async Task WriteAsync(T message)
+        {
+            await inner.WriteAsync(message).ConfigureAwait(false);
+            sent.Inc();
+        }
+
+        public async Task WriteAsync(T message, CancellationToken cancellationToken)
+        {
+            await inner.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            sent.Inc();
+        }
+    }
+}

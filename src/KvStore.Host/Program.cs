@@ -1,0 +1,15 @@
+using KvStore.Host;
+using KvStore.Host.Flags;
+
+// kvstore: one etcd-compatible member, configured with etcd's flags, ETCD_* variables or --config-file.
+switch (StartupArguments.Parse(args, Environment.GetEnvironmentVariables()))
+{
+    case StartupCommand.Exit exit:
+        Console.Out.Write(exit.Output);
+        Console.Error.Write(exit.Error);
+        return exit.Code;
+    case StartupCommand.Run run:
+        return await KvStoreHost.RunAsync(run.Settings, run.Notes).ConfigureAwait(false);
+    default:
+        throw new InvalidOperationException("unexpected startup command");
+}
