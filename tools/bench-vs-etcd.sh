@@ -5,7 +5,8 @@
 #   tools/bench-vs-etcd.sh [--no-build] [--only etcd|kvstore]
 #
 # Workload knobs (environment): TOTAL (100000), CLIENTS (100), CONNS (10), KEY_SIZE (8), VAL_SIZE (256),
-# RANGE_TOTAL (= TOTAL), WORKLOADS ("put range-l range-s"; also "txn-put"), TXN_OPS (4),
+# RANGE_TOTAL (= TOTAL), WORKLOADS ("put range-l range-s"; also "txn-put"), TXN_OPS (4), WARMUP (5000 unmeasured
+# requests before each workload's measured run),
 # BENCH_DIR (parent of the data dirs; /tmp), KEEP_JSON (a file to append every run's JSON line to).
 # The machine's load average is printed with every run: on a shared machine, compare runs taken together.
 set -euo pipefail
@@ -19,6 +20,7 @@ VAL_SIZE=${VAL_SIZE:-256}
 RANGE_TOTAL=${RANGE_TOTAL:-$TOTAL}
 WORKLOADS=${WORKLOADS:-"put range-l range-s"}
 TXN_OPS=${TXN_OPS:-4}
+WARMUP=${WARMUP:-5000}
 BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}}
 
 build=1
@@ -96,24 +98,43 @@ start_member() {
   return 1
 }
 
-# bench SYSTEM ENDPOINT: runs every workload against one started member.
+# workload_args WORKLOAD TOTAL: kvbench's command line for one workload.
+workload_args() {
+  case "$1" in
+    put) echo put --total "$2" --key-size "$KEY_SIZE" --val-size "$VAL_SIZE" --key-space-size "$TOTAL" --sequential-keys ;;
+    range-l) echo range kvbench-range-key --consistency l --total "$2" ;;
+    range-s) echo range kvbench-range-key --consistency s --total "$2" ;;
+    txn-put) echo txn-put --total "$2" --txn-ops "$TXN_OPS" --key-size "$KEY_SIZE" --val-size "$VAL_SIZE" --key-space-size "$TOTAL" ;;
+    *) echo "unknown workload $1" >&2; return 1 ;;
+  esac
+}
+
+# kvbench ENDPOINT ARGS...: one kvbench run, its JSON in $run_out. In the background and waited for, so that a
+# signal reaches the trap at once (and the trap stops kvbench too).
+kvbench() {
+  local endpoint=$1
+  shift
+  dotnet "$KVBENCH_DLL" --endpoints "$endpoint" --clients "$CLIENTS" --conns "$CONNS" --output json "$@" >"$run_out" &
+  pids+=($!)
+  wait $! || true
+}
+
+# bench SYSTEM ENDPOINT: runs every workload against one started member. Each workload first runs WARMUP
+# requests that are not measured: .NET compiles its hot paths again, optimised, during the first thousands of
+# requests (that tiering thread alone took more CPU than the requests in a cold 1000-put run), Go does not.
 bench() {
-  local system=$1 endpoint=$2 w json before after load
+  local system=$1 endpoint=$2 w json before after load args
   for w in $WORKLOADS; do
-    local args=()
-    case "$w" in
-      put) args=(put --total "$TOTAL" --key-size "$KEY_SIZE" --val-size "$VAL_SIZE" --key-space-size "$TOTAL" --sequential-keys) ;;
-      range-l) args=(range kvbench-range-key --consistency l --total "$RANGE_TOTAL") ;;
-      range-s) args=(range kvbench-range-key --consistency s --total "$RANGE_TOTAL") ;;
-      txn-put) args=(txn-put --total "$TOTAL" --txn-ops "$TXN_OPS" --key-size "$KEY_SIZE" --val-size "$VAL_SIZE" --key-space-size "$TOTAL") ;;
-      *) echo "unknown workload $w" >&2; return 1 ;;
-    esac
+    args=$(workload_args "$w" "$TOTAL") || return 1
+    [ "$w" = put ] || [ "$w" = txn-put ] || args=$(workload_args "$w" "$RANGE_TOTAL")
+    if [ "$WARMUP" -gt 0 ]; then
+      # shellcheck disable=SC2046 # the arguments are words without spaces
+      kvbench "$endpoint" $(workload_args "$w" "$WARMUP")
+    fi
     load=$(cut -d' ' -f1 /proc/loadavg)
     before=$(cpu_ticks "$member_pid")
-    # In the background and waited for, so that a signal reaches the trap at once (and the trap stops kvbench too).
-    dotnet "$KVBENCH_DLL" --endpoints "$endpoint" --clients "$CLIENTS" --conns "$CONNS" --output json "${args[@]}" >"$run_out" &
-    pids+=($!)
-    wait $! || true
+    # shellcheck disable=SC2086
+    kvbench "$endpoint" $args
     json=$(cat "$run_out")
     after=$(cpu_ticks "$member_pid")
     if [ -z "$json" ]; then
