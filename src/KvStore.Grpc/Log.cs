@@ -10,4 +10,7 @@ internal static partial class Log
 
     [LoggerMessage(2, LogLevel.Debug, "refused a request that requires a leader: this member has none")]
     public static partial void NoLeader(ILogger logger);
+
+    [LoggerMessage(3, LogLevel.Error, "gateway call {Method} failed")]
+    public static partial void GatewayCallFailed(ILogger logger, string method, Exception exception);
 }

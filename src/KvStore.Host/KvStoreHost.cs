@@ -126,6 +126,7 @@ internal static class KvStoreHost
         var app = builder.Build();
         app.MapEtcdHttpEndpoints();
         app.MapKvStoreGrpc();
+        app.MapKvStoreGateway();
         return app;
     }
 

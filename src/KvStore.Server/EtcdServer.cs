@@ -82,6 +82,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     /// <summary>Starts the member and waits until its log is replayed into the engine and it has a leader.</summary>
     public static async Task<EtcdServer> StartAsync(ServerConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
+        ServerMetrics.EnsureStarted();
         var server = new EtcdServer(config, loggers);
         try
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Google.Protobuf;
 using Etcdserverpb;
 using Kvstorepb;
 using Microsoft.Extensions.Logging;
@@ -21,6 +22,9 @@ internal sealed partial class RaftStateMachine(EtcdServer server, ILogger logger
 
     public static long RaftIndex(long engineIndex) => engineIndex >> 16;
 
+    /// <summary>Protobuf nesting allowed when reading an entry: a client's 100 plus the batch's wrapping.</summary>
+    private const int RecursionLimit = 110;
+
     public int Version => 1;
 
     // No Raft snapshot yet: the WAL keeps every entry and replays it on restart; the engine skips what its
@@ -37,8 +41,10 @@ internal sealed partial class RaftStateMachine(EtcdServer server, ILogger logger
         RaftBatch batch;
         try
         {
-            ReadOnlySequence<byte> payload = entry.TryGetPayload(out var p) ? p : new ReadOnlySequence<byte>(Concat(entry.GetPayload()));
-            batch = RaftBatch.Parser.ParseFrom(payload);
+            byte[] payload = entry.TryGetPayload(out var p) ? p.ToArray() : Concat(entry.GetPayload());
+            // The batch wraps each client request two messages deep: allow the client's own nesting limit (100) on top.
+            var input = CodedInputStream.CreateWithLimits(new MemoryStream(payload, writable: false), payload.Length + 1, RecursionLimit);
+            batch = RaftBatch.Parser.ParseFrom(input);
         }
         catch (Exception e) when (e is Google.Protobuf.InvalidProtocolBufferException or InvalidOperationException)
         {

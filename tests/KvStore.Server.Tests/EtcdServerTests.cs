@@ -142,3 +142,25 @@ public class CompactorTests
         Assert.True(m.Server.Store.CompactRevision >= 2, $"compact revision {m.Server.Store.CompactRevision}");
     }
 }
+
+public class DeepTxnTests
+{
+    [Fact]
+    public async Task ATxnNestedNearProtobufsLimitIsAppliedNotDropped()
+    {
+        // A client may nest up to protobuf's default depth (100); the Raft batch wraps it two messages deeper.
+        await using var m = await TestMember.StartAsync();
+        var txn = new Etcdserverpb.TxnRequest();
+        txn.Success.Add(new Etcdserverpb.RequestOp { RequestPut = new Etcdserverpb.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("deep"), Value = Google.Protobuf.ByteString.CopyFromUtf8("v") } });
+        for (int i = 0; i < 45; i++)
+        {
+            var outer = new Etcdserverpb.TxnRequest();
+            outer.Success.Add(new Etcdserverpb.RequestOp { RequestTxn = txn });
+            txn = outer;
+        }
+        var r = await m.Server.ProposeAsync(new Etcdserverpb.InternalRaftRequest { Txn = txn }, default);
+        Assert.Equal(ServerError.None, r.Error);
+        Assert.True(((Etcdserverpb.TxnResponse)r.Response!).Succeeded);
+        Assert.Single(m.Server.Store.Range(new Etcdserverpb.RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("deep") }).Value.Kvs);
+    }
+}

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace KvStore.Host.Kestrel;
 
@@ -17,15 +18,55 @@ internal static class Http2PrefaceSniffer
 
     /// <summary>
     /// A middleware for the public endpoint: a connection that starts with the preface goes to
-    /// <paramref name="http2Pipeline"/> (read when the connection arrives), any other to its own next step.
+    /// <paramref name="http2Pipeline"/> (read when the connection arrives) through an
+    /// <see cref="Http2AuthorityRewriter"/> sized by the server's <paramref name="limits"/>, any other to its own next step.
     /// </summary>
-    public static Func<ConnectionDelegate, ConnectionDelegate> Middleware(Func<ConnectionDelegate?> http2Pipeline) =>
+    public static Func<ConnectionDelegate, ConnectionDelegate> Middleware(Func<ConnectionDelegate?> http2Pipeline, Http2Limits limits) =>
         next => async connection =>
         {
             var http2 = await StartsWithPrefaceAsync(connection.Transport.Input, connection.ConnectionClosed).ConfigureAwait(false);
-            var target = http2 ? http2Pipeline() ?? throw new InvalidOperationException("the HTTP/2 endpoint has not been built") : next;
-            await target(connection).ConfigureAwait(false);
+            if (!http2)
+            {
+                await next(connection).ConfigureAwait(false);
+                return;
+            }
+            var pipeline = http2Pipeline() ?? throw new InvalidOperationException("the HTTP/2 endpoint has not been built");
+            await ServeHttp2Async(connection, pipeline, limits).ConfigureAwait(false);
         };
+
+    /// <summary>
+    /// Runs the HTTP/2 pipeline on the client's bytes as <see cref="Http2AuthorityRewriter"/> passes them on, and
+    /// puts the connection's own transport back when it is done.
+    /// </summary>
+    private static async Task ServeHttp2Async(ConnectionContext connection, ConnectionDelegate pipeline, Http2Limits limits)
+    {
+        var transport = connection.Transport;
+        // Kestrel's own input pipe limits (MaxRequestBufferSize 1 MiB).
+        var rewritten = new Pipe(new PipeOptions(pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, useSynchronizationContext: false));
+        // The client sends frames up to the server's SETTINGS_MAX_FRAME_SIZE and sizes its HPACK table by the
+        // server's SETTINGS_HEADER_TABLE_SIZE; Kestrel advertises these limits.
+        var rewriter = new Http2AuthorityRewriter(limits.MaxFrameSize, limits.HeaderTableSize);
+        var pump = rewriter.PumpAsync(transport.Input, rewritten.Writer, connection.ConnectionClosed);
+        connection.Transport = new DuplexPipe(rewritten.Reader, transport.Output);
+        try
+        {
+            await pipeline(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            connection.Transport = transport;
+            await rewritten.Reader.CompleteAsync().ConfigureAwait(false);
+            transport.Input.CancelPendingRead();
+            await pump.ConfigureAwait(false);
+        }
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
 
     /// <summary>
     /// Reads until the bytes so far either stop matching the preface or complete it, and consumes nothing: the

@@ -52,7 +52,7 @@ internal static class KestrelEndpoints
             Listen(kestrel, url, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
-                listen.Use(Http2PrefaceSniffer.Middleware(() => http2Pipeline));
+                listen.Use(Http2PrefaceSniffer.Middleware(() => http2Pipeline, http2));
             });
         }
         foreach (var url in settings.ListenMetricsUrls)

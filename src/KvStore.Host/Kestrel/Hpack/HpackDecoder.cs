@@ -1,0 +1,184 @@
+namespace KvStore.Host.Kestrel.Hpack;
+
+/// <summary>
+/// An HPACK decoder (RFC 7541) that keeps the dynamic table one sender builds over a connection: the header
+/// blocks must be decoded in the order they were sent. <paramref name="maxTableSize"/> is the
+/// SETTINGS_HEADER_TABLE_SIZE the receiver advertised, the largest size update the sender may ask for.
+/// </summary>
+internal sealed class HpackDecoder(int maxTableSize = 4096)
+{
+    private readonly int _maxTableSize = maxTableSize;
+    private const int EntryOverhead = 32;
+
+    // Oldest first: dynamic index 1 (HPACK index 62) is the last entry.
+    private readonly List<HeaderField> _entries = [];
+    private int _tableSize = maxTableSize;
+
+    /// <summary>The table's size as RFC 7541 section 4.1 counts it (name + value + 32 per entry).</summary>
+    public int TableSize { get; private set; }
+
+    public int TableCount => _entries.Count;
+
+    /// <summary>The maximum size the sender set last (initially the advertised maximum).</summary>
+    public int MaxTableSize => _tableSize;
+
+    /// <summary>Decodes a whole header block, updating the dynamic table, and adds its fields to <paramref name="fields"/>.</summary>
+    public void Decode(ReadOnlySpan<byte> block, List<HeaderField> fields)
+    {
+        var position = 0;
+        var first = true;
+        while (position < block.Length)
+        {
+            var b = block[position];
+            if ((b & 0x80) != 0)
+            {
+                // Indexed header field (6.1).
+                var index = ReadInteger(block, ref position, 7);
+                fields.Add(Lookup(index));
+            }
+            else if ((b & 0x40) != 0)
+            {
+                // Literal with incremental indexing (6.2.1).
+                var field = ReadLiteral(block, ref position, 6, false);
+                Add(field);
+                fields.Add(field);
+            }
+            else if ((b & 0x20) != 0)
+            {
+                // Dynamic table size update (6.3): only at the start of a block.
+                if (!first)
+                {
+                    throw new HpackDecodingException("dynamic table size update after a header field");
+                }
+                var size = ReadInteger(block, ref position, 5);
+                if (size > _maxTableSize)
+                {
+                    throw new HpackDecodingException($"dynamic table size update to {size} exceeds {_maxTableSize}");
+                }
+                _tableSize = size;
+                Evict(0);
+                continue;
+            }
+            else
+            {
+                // Literal without indexing (6.2.2) or never indexed (6.2.3).
+                fields.Add(ReadLiteral(block, ref position, 4, (b & 0x10) != 0));
+            }
+            first = false;
+        }
+    }
+
+    private HeaderField Lookup(int index)
+    {
+        if (index <= 0)
+        {
+            throw new HpackDecodingException("index 0");
+        }
+        if (index <= StaticTable.Count)
+        {
+            var (name, value) = StaticTable.Get(index);
+            return new HeaderField(name, value, StaticIndex: index, StaticNameIndex: index);
+        }
+        var dynamic = index - StaticTable.Count;
+        if (dynamic > _entries.Count)
+        {
+            throw new HpackDecodingException($"index {index} is beyond the dynamic table");
+        }
+        return _entries[^dynamic] with { NeverIndexed = false };
+    }
+
+    private HeaderField ReadLiteral(ReadOnlySpan<byte> block, ref int position, int prefixBits, bool neverIndexed)
+    {
+        var nameIndex = ReadInteger(block, ref position, prefixBits);
+        var name = nameIndex == 0 ? ReadString(block, ref position) : Lookup(nameIndex).Name;
+        var value = ReadString(block, ref position);
+        var staticIndex = StaticTable.Find(name, value, out var staticNameIndex);
+        return new HeaderField(name, value, neverIndexed, staticIndex, staticNameIndex);
+    }
+
+    private void Add(HeaderField field)
+    {
+        var size = field.Name.Length + field.Value.Length + EntryOverhead;
+        // An entry larger than the table empties it and is not added (4.4).
+        Evict(Math.Min(size, _tableSize + 1));
+        if (size <= _tableSize)
+        {
+            _entries.Add(field with { NeverIndexed = false });
+            TableSize += size;
+        }
+    }
+
+    /// <summary>Evicts oldest entries until <paramref name="room"/> more bytes fit.</summary>
+    private void Evict(int room)
+    {
+        var evicted = 0;
+        while (evicted < _entries.Count && TableSize + room > _tableSize)
+        {
+            var entry = _entries[evicted++];
+            TableSize -= entry.Name.Length + entry.Value.Length + EntryOverhead;
+        }
+        _entries.RemoveRange(0, evicted);
+    }
+
+    private static byte[] ReadString(ReadOnlySpan<byte> block, ref int position)
+    {
+        if (position >= block.Length)
+        {
+            throw new HpackDecodingException("truncated string");
+        }
+        var huffman = (block[position] & 0x80) != 0;
+        var length = ReadInteger(block, ref position, 7);
+        if (length > block.Length - position)
+        {
+            throw new HpackDecodingException("truncated string");
+        }
+        var raw = block.Slice(position, length);
+        position += length;
+        if (!huffman)
+        {
+            return raw.ToArray();
+        }
+        var decoded = new byte[Huffman.MaxDecodedLength(length)];
+        if (!Huffman.TryDecode(raw, decoded, out var written))
+        {
+            throw new HpackDecodingException("invalid Huffman string");
+        }
+        return decoded[..written];
+    }
+
+    /// <summary>An integer with an N-bit prefix (5.1), at most 2^31 - 1.</summary>
+    internal static int ReadInteger(ReadOnlySpan<byte> block, ref int position, int prefixBits)
+    {
+        if (position >= block.Length)
+        {
+            throw new HpackDecodingException("truncated integer");
+        }
+        var max = (1 << prefixBits) - 1;
+        long value = block[position++] & max;
+        if (value < max)
+        {
+            return (int)value;
+        }
+        for (var shift = 0; ; shift += 7)
+        {
+            if (position >= block.Length)
+            {
+                throw new HpackDecodingException("truncated integer");
+            }
+            if (shift > 28)
+            {
+                throw new HpackDecodingException("integer too large");
+            }
+            var b = block[position++];
+            value += (long)(b & 0x7f) << shift;
+            if (value > int.MaxValue)
+            {
+                throw new HpackDecodingException("integer too large");
+            }
+            if ((b & 0x80) == 0)
+            {
+                return (int)value;
+            }
+        }
+    }
+}
