@@ -1,0 +1,3 @@
+using KvStore.KvBench;
+
+return await Cli.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);
