@@ -17,8 +17,8 @@ namespace KvStore.Differential.Tests;
 public sealed class DifferentialTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData(1, 1200)]
-    [InlineData(20261126, 1200)]
+    [InlineData(1, 1500)]
+    [InlineData(20261126, 1500)]
     public async Task Same_responses_and_watch_events_as_etcd(int seed, int ops)
     {
         using var etcd = ServerProcess.StartEtcd();
