@@ -192,6 +192,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
                 else if (p < 89) await TimeToLiveAsync();
                 else if (p < 91) await LeasesAsync();
                 else if (p < 93) await KeepAliveOnceAsync();
+                else if (p < 94) await GrantOddTtlAsync();
                 else if (_watches.Count < 40) await WatchAsync();
                 else await RangeAsync();
             }
@@ -312,6 +313,14 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         private Task GrantAsync() => CompareAsync(
             new LeaseGrantRequest { ID = LeaseIds[_rnd.Next(LeaseIds.Length)], TTL = _rnd.Next(60, 600) },
             (s, r) => s.Lease.LeaseGrantAsync(r).ResponseAsync);
+
+        // TTLs below etcd's minimum (raised to it), zero, negative and too large; revoked at once, before it can expire
+        private async Task GrantOddTtlAsync()
+        {
+            long[] ttls = [-5, 0, 1, 2, 9_000_000_000, 9_000_000_001];
+            await CompareAsync(new LeaseGrantRequest { ID = 900, TTL = ttls[_rnd.Next(ttls.Length)] }, (s, r) => s.Lease.LeaseGrantAsync(r).ResponseAsync);
+            await CompareAsync(new LeaseRevokeRequest { ID = 900 }, (s, r) => s.Lease.LeaseRevokeAsync(r).ResponseAsync);
+        }
 
         private Task RevokeAsync() => CompareAsync(
             new LeaseRevokeRequest { ID = LeaseIds[_rnd.Next(LeaseIds.Length)] },
