@@ -211,7 +211,11 @@ public sealed class DifferentialTests(ITestOutputHelper output)
             return put;
         }
 
-        private Task RangeAsync() => CompareAsync(RandomRange(), (s, r) => s.Kv.RangeAsync(r).ResponseAsync, CanonicalRange);
+        private Task RangeAsync()
+        {
+            var range = RandomRange();
+            return CompareAsync(range, (s, r) => s.Kv.RangeAsync(r).ResponseAsync, m => CanonicalRange((RangeResponse)m, range.SortTarget));
+        }
 
         private RangeRequest RandomRange()
         {
@@ -242,7 +246,11 @@ public sealed class DifferentialTests(ITestOutputHelper output)
             return CompareAsync(new DeleteRangeRequest { Key = key, RangeEnd = end, PrevKv = _rnd.Next(2) == 0 }, (s, r) => s.Kv.DeleteRangeAsync(r).ResponseAsync);
         }
 
-        private Task TxnAsync() => CompareAsync(RandomTxn(0), (s, r) => s.Kv.TxnAsync(r).ResponseAsync, CanonicalTxn);
+        private Task TxnAsync()
+        {
+            var txn = RandomTxn(0);
+            return CompareAsync(txn, (s, r) => s.Kv.TxnAsync(r).ResponseAsync, m => CanonicalTxn(txn, (TxnResponse)m));
+        }
 
         private TxnRequest RandomTxn(int depth)
         {
@@ -255,7 +263,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
                     Target = (Compare.Types.CompareTarget)_rnd.Next(5),
                     Result = (Compare.Types.CompareResult)_rnd.Next(4),
                 };
-                if (_rnd.Next(6) == 0) c.RangeEnd = _rnd.Next(2) == 0 ? ByteString.CopyFrom(0) : PrefixEnd(ByteString.CopyFromUtf8(c.Key.ToStringUtf8()[..1]));
+                if (_rnd.Next(6) == 0) c.RangeEnd = _rnd.Next(2) == 0 || c.Key.IsEmpty ? ByteString.CopyFrom(0) : PrefixEnd(ByteString.CopyFromUtf8(c.Key.ToStringUtf8()[..1]));
                 switch (c.Target)
                 {
                     case Compare.Types.CompareTarget.Version: c.Version = _rnd.Next(4); break;
@@ -463,19 +471,28 @@ public sealed class DifferentialTests(ITestOutputHelper output)
             }
         }
 
-        private static void CanonicalRange(IMessage m) => CanonicalRange((RangeResponse)m, null);
-
-        // etcd sorts with Go's unstable sort: within a run of equal sort values the order is not fixed.
-        private static void CanonicalRange(RangeResponse r, RangeRequest? _)
+        // etcd sorts with Go's unstable sort: within a run of equal sort values the order is not fixed, so each
+        // run is put in key order on both sides (the order of the runs is still compared)
+        private static void CanonicalRange(RangeResponse r, RangeRequest.Types.SortTarget target)
         {
+            if (target == RangeRequest.Types.SortTarget.Key)
+            {
+                return;
+            }
+            Func<KeyValue, string> sortValue = target switch
+            {
+                RangeRequest.Types.SortTarget.Version => kv => kv.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                RangeRequest.Types.SortTarget.Create => kv => kv.CreateRevision.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                RangeRequest.Types.SortTarget.Mod => kv => kv.ModRevision.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                _ => kv => kv.Value.ToBase64(),
+            };
             var kvs = r.Kvs.ToList();
             var result = new List<KeyValue>();
             var i = 0;
             while (i < kvs.Count)
             {
                 var j = i + 1;
-                while (j < kvs.Count && kvs[j].Version == kvs[i].Version && kvs[j].CreateRevision == kvs[i].CreateRevision
-                       && kvs[j].ModRevision == kvs[i].ModRevision && kvs[j].Value == kvs[i].Value)
+                while (j < kvs.Count && sortValue(kvs[j]) == sortValue(kvs[i]))
                 {
                     j++;
                 }
@@ -486,12 +503,14 @@ public sealed class DifferentialTests(ITestOutputHelper output)
             r.Kvs.AddRange(result);
         }
 
-        private static void CanonicalTxn(IMessage m)
+        private static void CanonicalTxn(TxnRequest request, TxnResponse response)
         {
-            foreach (var op in ((TxnResponse)m).Responses)
+            var ops = response.Succeeded ? request.Success : request.Failure;
+            for (var i = 0; i < response.Responses.Count && i < ops.Count; i++)
             {
-                if (op.ResponseRange is { } rr) CanonicalRange(rr);
-                if (op.ResponseTxn is { } t) CanonicalTxn(t);
+                var op = response.Responses[i];
+                if (op.ResponseRange is { } rr) CanonicalRange(rr, ops[i].RequestRange.SortTarget);
+                if (op.ResponseTxn is { } t) CanonicalTxn(ops[i].RequestTxn, t);
             }
         }
 
@@ -541,7 +560,8 @@ public sealed class DifferentialTests(ITestOutputHelper output)
 
         // ---- random pieces ----
 
-        private ByteString Key() => ByteString.CopyFromUtf8(Keys[_rnd.Next(Keys.Length)]);
+        // now and then no key at all ("etcdserver: key is not provided")
+        private ByteString Key() => _rnd.Next(80) == 0 ? ByteString.Empty : ByteString.CopyFromUtf8(Keys[_rnd.Next(Keys.Length)]);
 
         private ByteString Value()
         {
@@ -574,9 +594,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
                     return (Key(), ByteString.CopyFrom(0)); // from key
                 case 4:
                 {
-                    var x = Keys[_rnd.Next(Keys.Length)];
-                    var y = Keys[_rnd.Next(Keys.Length)];
-                    return (ByteString.CopyFromUtf8(x), ByteString.CopyFromUtf8(y)); // may be empty or reversed
+                    return (Key(), Key()); // may be empty or reversed
                 }
                 default:
                     return (ByteString.CopyFrom(0), ByteString.CopyFrom(0)); // everything
