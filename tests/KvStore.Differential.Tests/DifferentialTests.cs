@@ -392,6 +392,12 @@ public sealed class DifferentialTests(ITestOutputHelper output)
                     _ => _rnd.NextInt64(Math.Max(1, Revision - 10), Revision + 1),
                 },
             };
+            if (create.StartRevision != 0 && create.StartRevision == _compacted)
+            {
+                // etcd removes a tombstone at the compaction revision in the background: whether a watcher from
+                // exactly that revision sees the delete depends on timing there
+                create.StartRevision++;
+            }
             if (_rnd.Next(5) == 0) create.Filters.Add((WatchCreateRequest.Types.FilterType)_rnd.Next(2));
             _watches.Add((stream, create.WatchId, Json.Format(create)));
             await CompareAsync(create, async (s, r) => await s.Streams[stream].CreateAsync(r));
