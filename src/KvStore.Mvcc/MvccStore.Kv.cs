@@ -185,8 +185,10 @@ public sealed partial class MvccStore
     }
 
     /// <summary>etcd's checkRequests with checkRequestPut or checkRequestRange, along the chosen branches.</summary>
-    private MvccError CheckOps(TxnRequest rt, List<bool> path, ref int pos, long atRev, bool checkPut)
+    private MvccError CheckOps(TxnRequest rt, List<bool> path, ref int pos, long atRev, bool checkPut,
+        List<(byte[] Start, byte[]? End)>? deletedBefore = null)
     {
+        deletedBefore ??= [];
         bool success = path[pos++];
         foreach (RequestOp op in success ? rt.Success : rt.Failure)
         {
@@ -194,11 +196,18 @@ public sealed partial class MvccStore
             switch (op.RequestCase)
             {
                 case RequestOp.RequestOneofCase.RequestTxn:
-                    e = CheckOps(op.RequestTxn, path, ref pos, atRev, checkPut);
+                    e = CheckOps(op.RequestTxn, path, ref pos, atRev, checkPut, deletedBefore);
+                    break;
+                case RequestOp.RequestOneofCase.RequestDeleteRange when checkPut:
+                    deletedBefore.Add((op.RequestDeleteRange.Key.ToByteArray(), KeyRanges.End(op.RequestDeleteRange.RangeEnd.Span)));
                     break;
                 case RequestOp.RequestOneofCase.RequestPut when checkPut:
                     PutRequest p = op.RequestPut;
-                    if ((p.IgnoreValue || p.IgnoreLease) && CollectVisible(p.Key.Span, null, atRev).Count == 0) e = MvccError.KeyNotFound;
+                    bool ignores = p.IgnoreValue || p.IgnoreLease;
+                    if (ignores && CollectVisible(p.Key.Span, null, atRev).Count == 0) e = MvccError.KeyNotFound;
+                    // A from-key delete earlier in this txn slips past etcd's duplicate-key check, and etcd then
+                    // panics applying the ignore_* put; here it is refused before anything is written.
+                    else if (ignores && deletedBefore.Exists(d => KeyRanges.Contains(d.Start, d.End, p.Key.Span))) e = MvccError.KeyNotFound;
                     else if (p.Lease != 0 && _leases.Lookup(p.Lease) is null) e = MvccError.LeaseNotFound;
                     break;
                 case RequestOp.RequestOneofCase.RequestRange when !checkPut:

@@ -55,15 +55,10 @@ public static class RequestValidation
 
     private readonly record struct Interval(byte[] Start, byte[]? End)
     {
-        // etcd's affine intervals: [start, end) for a range, the point start otherwise. Unlike etcd 3.4, a
-        // range_end of "\0" (every key >= start) is the unbounded interval it means: etcd takes it literally
-        // as [start, "\0"), misses a put after such a delete in one txn, and panics applying it.
-        public bool Contains(byte[] key) => End switch
-        {
-            null => key.AsSpan().SequenceEqual(Start),
-            [0] => key.AsSpan().SequenceCompareTo(Start) >= 0,
-            _ => key.AsSpan().SequenceCompareTo(Start) >= 0 && key.AsSpan().SequenceCompareTo(End) < 0,
-        };
+        // etcd's affine intervals: [start, end) for a range, the point start otherwise.
+        public bool Contains(byte[] key) => End is null
+            ? key.AsSpan().SequenceEqual(Start)
+            : key.AsSpan().SequenceCompareTo(Start) >= 0 && key.AsSpan().SequenceCompareTo(End) < 0;
     }
 
     /// <summary>etcd's checkIntervals: false when one key is put twice, or put and deleted, in one branch.</summary>

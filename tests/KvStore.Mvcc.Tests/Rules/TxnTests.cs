@@ -336,19 +336,26 @@ public sealed class TxnFromKeyDeleteTests : IDisposable
     public void Dispose() => _s.Dispose();
 
     [Fact]
-    public void APutAfterAFromKeyDeleteOfTheSameKeyIsADuplicateKey()
+    public void AnIgnoreLeasePutAfterAFromKeyDeleteOfTheSameKeyIsKeyNotFound()
     {
         // etcd 3.4's checkIntervals reads range_end "\0" literally and lets this through, then panics while
-        // applying (ignore_lease on a key the txn already deleted). Here it is refused before anything is written.
+        // applying (ignore_lease on a key the txn already deleted). Here it is refused before anything is written
+        // with etcd's error for ignore_* on a missing key; a plain put after such a delete stays allowed, as in etcd.
         _s.Put("c5", "v");
         long rev = _s.Store.CurrentRevision;
         var txn = new Etcdserverpb.TxnRequest();
         txn.Success.Add(RuleStore.OpDel("c", "\0"));
         txn.Success.Add(new Etcdserverpb.RequestOp { RequestPut = new Etcdserverpb.PutRequest { Key = RuleStore.B("c5"), Value = RuleStore.B("w"), IgnoreLease = true } });
-        Assert.Equal(MvccError.DuplicateKey, _s.Store.Txn(txn).Error);
+        Assert.Equal(MvccError.KeyNotFound, _s.Store.Txn(txn).Error);
         Assert.Equal(rev, _s.Store.CurrentRevision);
         Assert.Equal("v", _s.One("c5")!.Value.ToStringUtf8());
         _s.Put("c6", "x"); // and the store goes on
         Assert.Equal(rev + 1, _s.Store.CurrentRevision);
+
+        var plain = new Etcdserverpb.TxnRequest();
+        plain.Success.Add(RuleStore.OpDel("c", "\0"));
+        plain.Success.Add(RuleStore.OpPut("c5", "w"));
+        Assert.True(_s.Store.Txn(plain).Ok);
+        Assert.Equal("w", _s.One("c5")!.Value.ToStringUtf8());
     }
 }
