@@ -115,7 +115,7 @@ public sealed partial class MvccStore
         CompareToPath(rt, beginRev, path);
 
         int pos = 0;
-        MvccError e = IsReadOnly(rt) ? MvccError.None : CheckOps(rt, path, ref pos, beginRev, checkPut: true);
+        MvccError e = RequestValidation.IsReadOnly(rt) ? MvccError.None : CheckOps(rt, path, ref pos, beginRev, checkPut: true);
         if (e != MvccError.None) return e;
         pos = 0;
         e = CheckOps(rt, path, ref pos, beginRev, checkPut: false);
@@ -129,14 +129,6 @@ public sealed partial class MvccStore
         resp.Header.Revision = tx.ReadRev;
         return resp;
     }
-
-    private static bool IsReadOnly(TxnRequest r) =>
-        r.Success.Concat(r.Failure).All(op => op.RequestCase switch
-        {
-            RequestOp.RequestOneofCase.RequestRange => true,
-            RequestOp.RequestOneofCase.RequestTxn => IsReadOnly(op.RequestTxn),
-            _ => false,
-        });
 
     /// <summary>Evaluates the compares of the txn and of every nested txn on the branch taken (etcd's compareToPath).</summary>
     private void CompareToPath(TxnRequest rt, long atRev, List<bool> path)

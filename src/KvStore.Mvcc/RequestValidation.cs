@@ -8,6 +8,15 @@ namespace KvStore.Mvcc;
 /// </summary>
 public static class RequestValidation
 {
+    /// <summary>etcd's isTxnReadonly: every op on both branches, nested txns included, is a range.</summary>
+    public static bool IsReadOnly(TxnRequest r) =>
+        r.Success.Concat(r.Failure).All(op => op.RequestCase switch
+        {
+            RequestOp.RequestOneofCase.RequestRange => true,
+            RequestOp.RequestOneofCase.RequestTxn => IsReadOnly(op.RequestTxn),
+            _ => false,
+        });
+
     public static MvccError CheckRange(RangeRequest r) => r.Key.IsEmpty ? MvccError.EmptyKey : MvccError.None;
 
     public static MvccError CheckPut(PutRequest r)

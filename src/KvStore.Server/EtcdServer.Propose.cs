@@ -132,7 +132,7 @@ public sealed partial class EtcdServer
     internal ProposeResult ApplyCommand(long engineIndex, InternalRaftRequest request, long nowMs)
     {
         if (request.Alarm is { } alarm) return ApplyAlarm(engineIndex, alarm);
-        if (NoSpaceActive && IsCappedByNoSpace(request))
+        if (NoSpaceActive && IsWrite(request))
         {
             _store.MarkApplied(engineIndex); // etcd's applierV3Capped refuses writes while NOSPACE is raised
             return new ProposeResult(null, Error: ServerError.NoSpace);
@@ -142,11 +142,5 @@ public sealed partial class EtcdServer
     }
 
     private static bool IsWrite(InternalRaftRequest r) =>
-        r.Put is not null || r.LeaseGrant is not null || (r.Txn is { } txn && !IsReadOnlyTxn(txn));
-
-    private static bool IsCappedByNoSpace(InternalRaftRequest r) => IsWrite(r);
-
-    private static bool IsReadOnlyTxn(TxnRequest t) => t.Success.Concat(t.Failure).All(op =>
-        op.RequestCase == RequestOp.RequestOneofCase.RequestRange ||
-        (op.RequestCase == RequestOp.RequestOneofCase.RequestTxn && IsReadOnlyTxn(op.RequestTxn)));
+        r.Put is not null || r.LeaseGrant is not null || (r.Txn is { } txn && !RequestValidation.IsReadOnly(txn));
 }

@@ -23,7 +23,6 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<MemberInfo> _members;
     private long _appliedIndex;
-    private long _appliedTerm;
     private bool _disposed;
 
     private EtcdServer(ServerConfig config, ILoggerFactory loggers)
@@ -136,10 +135,9 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         ClusterId = ClusterId, MemberId = MemberId, Revision = revision, RaftTerm = (ulong)RaftTerm,
     };
 
-    internal void OnApplied(long index, long term)
+    internal void OnApplied(long index)
     {
         Volatile.Write(ref _appliedIndex, index);
-        Volatile.Write(ref _appliedTerm, term);
     }
 
     private void OnLeaderChanged(ICluster cluster, IClusterMember? leader)

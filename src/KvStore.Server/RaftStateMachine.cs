@@ -71,7 +71,7 @@ internal sealed partial class RaftStateMachine(EtcdServer server, ILogger logger
             }
             server.CompleteWaiter(request.Header?.ID ?? 0, result);
         }
-        server.OnApplied(entry.Index, entry.Term);
+        server.OnApplied(entry.Index);
         return ValueTask.FromResult(entry.Index);
     }
 
