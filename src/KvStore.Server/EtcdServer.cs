@@ -54,7 +54,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             ChunkSize = 512 * 1024,
         }, _stateMachine);
 
-        IPEndPoint peerEndPoint = ToEndPoint(config.ListenPeerUrls[0]);
+        IPEndPoint peerEndPoint = _peerEndPoint = ToEndPoint(config.ListenPeerUrls[0]);
         var storage = new EndPointConfigurationStorage();
         var builder = storage.CreateInitialConfigurationBuilder();
         foreach (MemberInfo m in _members) builder.Add(m.Id == MemberId ? peerEndPoint : ToEndPoint(new Uri(m.PeerUrls[0])));
@@ -77,6 +77,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     }
 
     private readonly RaftStateMachine _stateMachine;
+    private readonly IPEndPoint _peerEndPoint;
 
     /// <summary>Starts the member and waits until its log is replayed into the engine and it has a leader.</summary>
     public static async Task<EtcdServer> StartAsync(ServerConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -87,6 +88,13 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         {
             await server._wal.InitializeAsync(cancellationToken).ConfigureAwait(false);
             server._appliedIndex = server._wal.LastAppliedIndex;
+            if (server._members.Count == 1)
+            {
+                // DotNext starts a one-member cluster as leader in the stored term without an election; etcd's
+                // member campaigns on every start, so each start is a new term (a new leadership) there and here.
+                await ((IPersistentState)server._wal)
+                    .IncrementTermAsync(ClusterMemberId.FromEndPoint(server._peerEndPoint), cancellationToken).ConfigureAwait(false);
+            }
             await server._cluster.StartAsync(cancellationToken).ConfigureAwait(false);
             server.StartBackgroundLoops();
             await server._cluster.WaitForLeaderAsync(TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 10), cancellationToken)
