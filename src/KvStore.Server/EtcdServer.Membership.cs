@@ -345,7 +345,13 @@ public sealed partial class EtcdServer
             attempt.CancelAfter(TimeSpan.FromMilliseconds(Config.ElectionTimeoutMs * 5L));
             try
             {
-                if (await _cluster.AddMemberAsync(added, attempt.Token).ConfigureAwait(false)) Log.AddedVoter(_logger, added.ToString()!);
+                if (await _cluster.AddMemberAsync(added, attempt.Token).ConfigureAwait(false))
+                {
+                    Log.AddedVoter(_logger, added.ToString()!);
+                    // The record once more through the log: a member caught up by a Raft snapshot (which holds the
+                    // engine, not the record) learns the members, and itself, from this entry.
+                    await ProposeRecordAsync(record, token).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (!token.IsCancellationRequested)
             {
@@ -385,14 +391,19 @@ public sealed partial class EtcdServer
                 changed.Add(m);
             }
         }
-        if (!any) return;
+        if (any) await ProposeRecordAsync(record, token, record with { Members = changed }).ConfigureAwait(false);
+    }
+
+    /// <summary>Replicates <paramref name="next"/> (default: <paramref name="basis"/> itself) unless the record changed since <paramref name="basis"/>.</summary>
+    private async Task ProposeRecordAsync(Membership basis, CancellationToken token, Membership? next = null)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(RequestTimeout);
         await _membershipGate.WaitAsync(timeout.Token).ConfigureAwait(false);
         try
         {
-            if (!ReferenceEquals(record, Volatile.Read(ref _membership))) return; // changed meanwhile: next round
-            var batch = new RaftBatch { Members = (record with { Members = changed }).ToProto() };
+            if (!ReferenceEquals(basis, Volatile.Read(ref _membership))) return; // changed meanwhile: next round
+            var batch = new RaftBatch { Members = (next ?? basis).ToProto() };
             await _cluster.ReplicateAsync(batch.ToByteArray(), null!, timeout.Token).ConfigureAwait(false);
         }
         finally
