@@ -108,8 +108,10 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
                 Log.WaitingToJoin(server._logger);
                 await server._joined.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            await server._cluster.WaitForLeaderAsync(TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 10), cancellationToken)
-                .ConfigureAwait(false);
+            // Members of a cluster start at different times (pods in parallel, hosts rebooting): wait for the
+            // others as long as it takes, as etcd does, rather than give up after a few election timeouts.
+            TimeSpan leaderWait = server.Members.Count > 1 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 10);
+            await server._cluster.WaitForLeaderAsync(leaderWait, cancellationToken).ConfigureAwait(false);
             Log.Started(server._logger, config.Name, server.MemberId, server.ClusterId, server._wal.LastAppliedIndex);
             return server;
         }
