@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using Etcdserverpb;
 using Grpc.Core;
-using Grpc.Net.Client;
 using KvStore.Server;
 
 namespace KvStore.Grpc;
@@ -14,8 +12,6 @@ namespace KvStore.Grpc;
 /// </summary>
 public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
 {
-    private static readonly ConcurrentDictionary<string, GrpcChannel> LeaderChannels = new(StringComparer.Ordinal);
-
     public override Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context)
     {
         var response = new MemberListResponse { Header = Header() };
@@ -70,8 +66,7 @@ public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
     {
         if (server.LeaderId == server.MemberId || server.LeaderId == 0) return null;
         if (server.LeaderClientUrl is not { } url) return null;
-        GrpcChannel channel = LeaderChannels.GetOrAdd(url, u => GrpcChannel.ForAddress(u));
-        return new Cluster.ClusterClient(channel);
+        return new Cluster.ClusterClient(MemberChannels.For(url));
     }
 
     private static CallOptions Options(ServerCallContext context) =>

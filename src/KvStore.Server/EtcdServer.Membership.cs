@@ -469,6 +469,38 @@ public sealed partial class EtcdServer
         }
     }
 
+    public async Task<ServerError> StandByForTransferAsync(ulong targetMemberId, CancellationToken cancellationToken)
+    {
+        if (IsLeader) return ServerError.NotLeader; // only the leader starts a transfer; a leader never stands by for one
+        if (targetMemberId == MemberId || Volatile.Read(ref _membership).ById(targetMemberId) is null) return ServerError.None;
+        if (!await _cluster.EnableStandbyModeAsync(cancellationToken).ConfigureAwait(false)) return ServerError.None;
+        _ = Task.Run(async () =>
+        {
+            var deadline = DateTime.UtcNow + RequestTimeout;
+            try
+            {
+                while (DateTime.UtcNow < deadline && LeaderId != targetMemberId && !_stopping.IsCancellationRequested)
+                {
+                    await Task.Delay(50, _stopping.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                try
+                {
+                    await _cluster.RevertToNormalModeAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+        }, CancellationToken.None);
+        return ServerError.None;
+    }
+
     private static partial class Log
     {
         [LoggerMessage(Level = LogLevel.Information, Message = "applied membership at raft index {Index}: {Count} members")]

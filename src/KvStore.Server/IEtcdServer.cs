@@ -90,6 +90,9 @@ public interface IEtcdServer
     /// <summary>etcd's PromoteMember: there are no learners here, so this always fails with etcd's error.</summary>
     Task<MembershipResult> PromoteMemberAsync(ulong id, CancellationToken cancellationToken);
 
+    /// <summary>During a leader transfer to <paramref name="targetMemberId"/>: stop campaigning until it leads (bounded by the request timeout).</summary>
+    Task<ServerError> StandByForTransferAsync(ulong targetMemberId, CancellationToken cancellationToken);
+
     /// <summary>Moves leadership to <paramref name="targetMemberId"/> (etcd's MoveLeader).</summary>
     Task<ServerError> MoveLeaderAsync(ulong targetMemberId, CancellationToken cancellationToken);
 }
