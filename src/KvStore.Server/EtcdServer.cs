@@ -119,7 +119,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     public ulong ClusterId { get; }
     public ulong MemberId { get; }
     public MvccStore Store => _store;
-    public IReadOnlyList<MemberInfo> Members => _members;
+    public IReadOnlyList<MemberInfo> Members => MembersWithClientUrls();
 
     public ulong LeaderId
     {
@@ -127,7 +127,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         {
             if (_cluster.Leader is not { } leader) return 0;
             if (leader.IsRemote is false) return MemberId;
-            return leader.TryGetMetadata() is { } meta && meta.TryGetValue("member-id", out string? id) ? Convert.ToUInt64(id, 16) : 0;
+            if (leader.TryGetMetadata() is { } meta && meta.TryGetValue("member-id", out string? id)) return Convert.ToUInt64(id, 16);
+            return MemberAt(leader.EndPoint)?.Id ?? 0;
         }
     }
 
@@ -146,6 +147,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     internal void OnApplied(long index)
     {
         Volatile.Write(ref _appliedIndex, index);
+        ReleaseAppliedWaiters(index);
     }
 
     private void OnLeaderChanged(ICluster cluster, IClusterMember? leader)
@@ -177,6 +179,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         }
         await StopBackgroundLoopsAsync().ConfigureAwait(false);
         _cluster.Dispose();
+        DisposeForwardClients();
         await _wal.DisposeAsync().ConfigureAwait(false);
         _store.Dispose();
         _stopping.Dispose();
