@@ -48,9 +48,6 @@ public sealed partial class EtcdServer : IForwardTarget
         Channel.CreateUnbounded<InternalRaftRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _forwardsInFlight = new(MaxInFlightBatches);
     private readonly ConcurrentDictionary<string, (GrpcChannel Channel, Forward.ForwardClient Client)> _forwardClients = new();
-    private readonly Lock _appliedLock = new();
-    private readonly List<(long Index, TaskCompletionSource Done)> _appliedWaiters = [];
-    private int _appliedWaiterCount;
 
     /// <summary>How long a follower waits for a leader before it answers "no leader": a little less than the request timeout.</summary>
     private TimeSpan LeaderWait => RequestTimeout - TimeSpan.FromMilliseconds(Math.Min(500, Config.ElectionTimeoutMs));
@@ -117,6 +114,11 @@ public sealed partial class EtcdServer : IForwardTarget
                 if (results.NotLeader)
                 {
                     // The callee proposed nothing: safe to send again once the leader changes.
+                    if (DateTime.UtcNow >= leaderDeadline)
+                    {
+                        FailWaiters(batch, ServerError.NoLeader);
+                        return;
+                    }
                     await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
                     continue;
                 }
@@ -334,7 +336,9 @@ public sealed partial class EtcdServer : IForwardTarget
         if (!IsLeader) return new ReadIndexResponse { ServerError = (int)ServerError.NoLeader };
         // Shares the read rounds of this member's own clients: one quorum round serves many followers' reads.
         ServerError error = await ReadIndexAsync(cancellationToken).ConfigureAwait(false);
-        return new ReadIndexResponse { Index = AppliedIndex, ServerError = (int)error };
+        // The WAL's applied index (not AppliedIndex, which skips entries without commands): at least the commit
+        // index the barrier confirmed.
+        return new ReadIndexResponse { Index = _wal.LastAppliedIndex, ServerError = (int)error };
     }
 
     public async Task<LeaseRenewResult> LeaderLeaseRenewAsync(long id, CancellationToken cancellationToken)
@@ -353,46 +357,23 @@ public sealed partial class EtcdServer : IForwardTarget
 
     // ---- apply progress ----
 
-    /// <summary>Completes the read waiters whose index is now applied (called after every applied entry).</summary>
-    private void ReleaseAppliedWaiters(long index)
-    {
-        if (Volatile.Read(ref _appliedWaiterCount) == 0) return;
-        lock (_appliedLock)
-        {
-            for (int i = _appliedWaiters.Count - 1; i >= 0; i--)
-            {
-                if (_appliedWaiters[i].Index > index) continue;
-                _appliedWaiters[i].Done.TrySetResult();
-                _appliedWaiters.RemoveAt(i);
-            }
-            Volatile.Write(ref _appliedWaiterCount, _appliedWaiters.Count);
-        }
-    }
-
-    /// <summary>Waits until this member has applied <paramref name="index"/>; false at the deadline.</summary>
+    /// <summary>
+    /// Waits until this member has applied log index <paramref name="index"/>; false at the deadline. Counts in the
+    /// WAL's applied index (every entry, no-ops and configuration too), the same count the leader's answer uses.
+    /// </summary>
     private async Task<bool> WaitAppliedAsync(long index, DateTime deadline, CancellationToken token)
     {
-        if (AppliedIndex >= index) return true;
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_appliedLock)
-        {
-            _appliedWaiters.Add((index, done));
-            Volatile.Write(ref _appliedWaiterCount, _appliedWaiters.Count);
-        }
-        ReleaseAppliedWaiters(AppliedIndex); // applied between the check and the registration
+        if (_wal.LastAppliedIndex >= index) return true;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         TimeSpan left = deadline - DateTime.UtcNow;
+        timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         try
         {
-            await done.Task.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, token).ConfigureAwait(false);
+            await _wal.WaitForApplyAsync(index, timeout.Token).ConfigureAwait(false);
             return true;
         }
-        catch (TimeoutException)
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
         {
-            lock (_appliedLock)
-            {
-                _appliedWaiters.RemoveAll(w => w.Done == done);
-                Volatile.Write(ref _appliedWaiterCount, _appliedWaiters.Count);
-            }
             return false;
         }
     }

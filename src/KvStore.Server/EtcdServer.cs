@@ -148,7 +148,6 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     internal void OnApplied(long index)
     {
         Volatile.Write(ref _appliedIndex, index);
-        ReleaseAppliedWaiters(index);
     }
 
     private void OnLeaderChanged(ICluster cluster, IClusterMember? leader)

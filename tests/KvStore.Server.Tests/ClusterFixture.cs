@@ -103,6 +103,9 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts stopped member <paramref name="i"/> again on its data dir and ports.</summary>
+    public Task RestartAsync(int i) => IsRunning(i) ? throw new InvalidOperationException($"member {i} runs") : StartMemberAsync(i);
+
     /// <summary>Waits until every running member names the same running leader; returns its index.</summary>
     public async Task<int> WaitForLeaderAsync(TimeSpan? timeout = null)
     {
