@@ -75,6 +75,7 @@ public static class ErrorTable
             "etcdserver: learner members are not supported: kvstore's Raft library (DotNext) has no non-voting members; add a voting member instead"),
         ServerError.LeaderTransferTimeout => (StatusCode.Unknown, // not in etcd's toGRPCErrorMap: sent as Unknown
             "etcdserver: request timed out, leader transfer took too long"),
+        ServerError.LeaderChanged => (StatusCode.Unavailable, "etcdserver: leader changed"),
         _ => (StatusCode.Unknown, error.ToString()),
     };
 

@@ -69,7 +69,9 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             PublicEndPoint = peerEndPoint,
             ConfigurationStorage = _configStorage,
         };
-        raft.Metadata["member-id"] = MemberId.ToString("x16");
+        // A member joining an existing cluster learns its id from the leader's log, after this is fixed: then
+        // the others find it by its end point in the member record.
+        if (MemberId != 0) raft.Metadata["member-id"] = MemberId.ToString("x16");
         raft.Metadata["name"] = config.Name;
         raft.Metadata["client-urls"] = string.Join(",", config.AdvertiseClientUrls.Select(u => Url(u.ToString())));
         _cluster = new RaftCluster(raft) { AuditTrail = _wal };
@@ -150,7 +152,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 
     public long RaftTerm => ((IPersistentState)_wal).Term;
     public long RaftIndex => _wal.LastEntryIndex;
-    public long AppliedIndex => Volatile.Read(ref _appliedIndex);
+    // Raft's applied index counts every entry (a new leader's no-op too), as etcd's raftAppliedIndex does.
+    public long AppliedIndex => Math.Max(Volatile.Read(ref _appliedIndex), _wal.LastAppliedIndex);
     public long DbSizeBytes => _store.StorageSizeBytes;
 
     public ResponseHeader Header(long revision) => new()
@@ -192,6 +195,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         }
         await StopBackgroundLoopsAsync().ConfigureAwait(false);
         _cluster.Dispose();
+        DisposeForwardClients();
         await _wal.DisposeAsync().ConfigureAwait(false);
         _store.Dispose();
         _stopping.Dispose();

@@ -41,4 +41,6 @@ public enum ServerError
     LearnerNotSupported,
     /// <summary>etcdserver: request timed out, leader transfer took too long (Unknown, as etcd sends it).</summary>
     LeaderTransferTimeout,
+    /// <summary>etcdserver: leader changed (Unavailable): the leader went away while a forwarded request was in flight.</summary>
+    LeaderChanged,
 }
