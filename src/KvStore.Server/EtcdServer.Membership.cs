@@ -340,9 +340,11 @@ public sealed partial class EtcdServer
         }
         if (wanted.FirstOrDefault(w => !voters.Contains(w)) is { } added)
         {
-            // DotNext catches the new member up first, so this succeeds only once it runs; retried every round.
+            // DotNext catches the new member up first (log or snapshot), so try only once its peer port answers,
+            // and give the catch-up time; until then, every round probes again.
+            if (!await AcceptsConnectionsAsync(added, token).ConfigureAwait(false)) return;
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
-            attempt.CancelAfter(TimeSpan.FromMilliseconds(Config.ElectionTimeoutMs * 5L));
+            attempt.CancelAfter(TimeSpan.FromSeconds(Math.Max(60, Config.ElectionTimeoutMs * 20L / 1000)));
             try
             {
                 if (await _cluster.AddMemberAsync(added, attempt.Token).ConfigureAwait(false))
@@ -357,6 +359,22 @@ public sealed partial class EtcdServer
             {
                 // not up yet
             }
+        }
+    }
+
+    private static async Task<bool> AcceptsConnectionsAsync(EndPoint endPoint, CancellationToken token)
+    {
+        using var probe = CancellationTokenSource.CreateLinkedTokenSource(token);
+        probe.CancelAfter(TimeSpan.FromSeconds(1));
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(endPoint, probe.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException && !token.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
