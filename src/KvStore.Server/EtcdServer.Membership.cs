@@ -148,6 +148,8 @@ public sealed partial class EtcdServer
             Log.RecordWriteFailed(_logger, index, e); // the log still holds the entry: a restart replays it
         }
         Volatile.Write(ref _membership, next);
+        ulong before = MemberId;
+        if (before != 0 && current.ById(before) is not null && next.ById(before) is null) OnRemoved();
         ulong self = FindSelf(next);
         if (self != 0)
         {
@@ -155,6 +157,35 @@ public sealed partial class EtcdServer
             _joined.TrySetResult();
         }
         Log.MembersApplied(_logger, index, next.Members.Count);
+    }
+
+    private readonly CancellationTokenSource _removed = new();
+
+    /// <summary>
+    /// Cancelled once this member has been removed from the cluster (etcd: "the member has been permanently
+    /// removed from the cluster"; etcd then stops, and so does the host).
+    /// </summary>
+    public CancellationToken Removed => _removed.Token;
+
+    private void OnRemoved()
+    {
+        Log.RemovedFromCluster(_logger, MemberId);
+        _ = Task.Run(async () =>
+        {
+            // Give the leader (maybe this member) time to take it out of the Raft voters before it goes away.
+            var deadline = DateTime.UtcNow + TimeSpan.FromMilliseconds(Config.ElectionTimeoutMs * 5L);
+            try
+            {
+                while (DateTime.UtcNow < deadline && (await _configStorage.MembersAsync(_stopping.Token).ConfigureAwait(false)).Contains(_peerEndPoint))
+                {
+                    await Task.Delay(100, _stopping.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+            }
+            _removed.Cancel();
+        }, CancellationToken.None);
     }
 
     // ---- membership changes (leader only; ClusterService forwards from followers) ----
@@ -521,6 +552,9 @@ public sealed partial class EtcdServer
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "the member has been permanently removed from the cluster ({MemberId:x16}); stopping")]
+        public static partial void RemovedFromCluster(ILogger logger, ulong memberId);
+
         [LoggerMessage(Level = LogLevel.Information, Message = "applied membership at raft index {Index}: {Count} members")]
         public static partial void MembersApplied(ILogger logger, long index, int count);
 

@@ -91,6 +91,22 @@ public sealed class Member : IDisposable
         }
     }
 
+    /// <summary>Waits for the process to end by itself (false after <paramref name="seconds"/>).</summary>
+    public async Task<bool> WaitForExitAsync(int seconds)
+    {
+        if (_process is null) return true;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     public void Kill()
     {
         if (_process is { HasExited: false })

@@ -47,7 +47,9 @@ public sealed class MembershipTests
         Member follower = cluster.Members.First(m => m != leader);
         ulong followerId = (await Ctl.StatusAsync(follower.Endpoint))[0].Id;
         await Ctl.OkAsync(cluster.Members.First(m => m != leader && m != follower).Endpoint, "member", "remove", followerId.ToString("x"));
-        follower.Kill();
+        // As etcd, the removed member stops by itself.
+        Assert.True(await follower.WaitForExitAsync(60), "the removed member is still running:\n" + follower.Output);
+        Assert.Contains("the member has been permanently removed from the cluster", follower.Output);
         members = await Ctl.MembersAsync(leader.Endpoint);
         Assert.DoesNotContain(members, m => m.Id == followerId);
         Assert.Equal(3, members.Count);
