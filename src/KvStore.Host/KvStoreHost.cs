@@ -63,6 +63,7 @@ internal static class KvStoreHost
         {
             await using var app = Build(settings, server, loggers, http2Socket);
             using var applicationStopping = app.Lifetime.ApplicationStopping.Register(stopping.Cancel);
+            using var removed = server.Removed.Register(stopping.Cancel); // etcd stops a member removed from the cluster
             try
             {
                 await app.StartAsync(stopping.Token).ConfigureAwait(false);
