@@ -49,6 +49,11 @@ public sealed partial class EtcdServer : IForwardTarget
     private readonly SemaphoreSlim _forwardsInFlight = new(MaxInFlightBatches);
     private readonly ConcurrentDictionary<string, (GrpcChannel Channel, Forward.ForwardClient Client)> _forwardClients = new();
 
+    /// <summary>Metadata names on every forwarded call: the caller's cluster and member id (hex), checked by the Forward service.</summary>
+    public const string ClusterIdHeader = "kvstore-cluster-id", MemberIdHeader = "kvstore-member-id";
+
+    private Metadata PeerHeaders => new() { { ClusterIdHeader, ClusterId.ToString("x16") }, { MemberIdHeader, MemberId.ToString("x16") } };
+
     /// <summary>How long a follower waits for a leader before it answers "no leader": a little less than the request timeout.</summary>
     private TimeSpan LeaderWait => RequestTimeout - TimeSpan.FromMilliseconds(Math.Min(500, Config.ElectionTimeoutMs));
 
@@ -99,7 +104,7 @@ public sealed partial class EtcdServer : IForwardTarget
                 ForwardResults results;
                 try
                 {
-                    results = await client.ProposeAsync(batch, deadline: DateTime.UtcNow + RequestTimeout, cancellationToken: token)
+                    results = await client.ProposeAsync(batch, PeerHeaders, deadline: DateTime.UtcNow + RequestTimeout, cancellationToken: token)
                         .ConfigureAwait(false);
                 }
                 catch (RpcException e) when (!token.IsCancellationRequested)
@@ -187,7 +192,7 @@ public sealed partial class EtcdServer : IForwardTarget
                 {
                     try
                     {
-                        ReadIndexResponse response = await client.ReadIndexAsync(new ReadIndexRequest(), deadline: deadline, cancellationToken: token)
+                        ReadIndexResponse response = await client.ReadIndexAsync(new ReadIndexRequest(), PeerHeaders, deadline: deadline, cancellationToken: token)
                             .ConfigureAwait(false);
                         if (response.ServerError == (int)ServerError.None)
                         {
@@ -255,7 +260,7 @@ public sealed partial class EtcdServer : IForwardTarget
         ForwardLeaseCallAsync<LeaseKeepAliveResponse>(
             async (client, deadline, token) =>
             {
-                LeaseRenewResult r = await client.LeaseRenewAsync(new LeaseKeepAliveRequest { ID = id }, deadline: deadline, cancellationToken: token)
+                LeaseRenewResult r = await client.LeaseRenewAsync(new LeaseKeepAliveRequest { ID = id }, PeerHeaders, deadline: deadline, cancellationToken: token)
                     .ConfigureAwait(false);
                 return (r.Response, (MvccError)r.MvccError, (ServerError)r.ServerError);
             },
@@ -265,7 +270,7 @@ public sealed partial class EtcdServer : IForwardTarget
         ForwardLeaseCallAsync<LeaseTimeToLiveResponse>(
             async (client, deadline, token) =>
             {
-                LeaseTimeToLiveResult r = await client.LeaseTimeToLiveAsync(request, deadline: deadline, cancellationToken: token).ConfigureAwait(false);
+                LeaseTimeToLiveResult r = await client.LeaseTimeToLiveAsync(request, PeerHeaders, deadline: deadline, cancellationToken: token).ConfigureAwait(false);
                 return (r.Response, (MvccError)r.MvccError, (ServerError)r.ServerError);
             },
             () => LocalLeaseTimeToLive(request), cancellationToken);

@@ -228,6 +228,12 @@ public class ForwardTests
         Assert.True(await keepAlive.ResponseStream.MoveNext(default));
         Assert.Equal(20, keepAlive.ResponseStream.Current.TTL);
         await keepAlive.RequestStream.CompleteAsync();
+
+        // the internal service is for members only
+        using var leaderChannel = GrpcChannel.ForAddress(c.ClientUrl(leader));
+        var forward = new Kvstorepb.Forward.ForwardClient(leaderChannel);
+        var denied = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () => await forward.ProposeAsync(new Kvstorepb.RaftBatch()));
+        Assert.Equal(global::Grpc.Core.StatusCode.PermissionDenied, denied.StatusCode);
     }
 
     [Fact]
