@@ -107,6 +107,14 @@ public sealed partial class EtcdServer : IForwardTarget
                     results = await client.ProposeAsync(batch, PeerHeaders, deadline: DateTime.UtcNow + RequestTimeout, cancellationToken: token)
                         .ConfigureAwait(false);
                 }
+                catch (RpcException e) when (!token.IsCancellationRequested && NeverSent(e) && DateTime.UtcNow < leaderDeadline)
+                {
+                    // No connection to the leader (it died, or its client endpoint is not up yet): nothing left this
+                    // member, so the batch may go to whoever leads next.
+                    Log.ForwardNotSent(_logger, batch.Requests.Count, e.Status.Detail);
+                    await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
+                    continue;
+                }
                 catch (RpcException e) when (!token.IsCancellationRequested)
                 {
                     // The leader may have proposed some of it: never send again. "leader changed" once another
@@ -146,6 +154,16 @@ public sealed partial class EtcdServer : IForwardTarget
             _forwardsInFlight.Release();
         }
     }
+
+    /// <summary>A call that failed to connect (TCP connect refused or timed out): the request never left this member.</summary>
+    internal static bool NeverSent(RpcException e) =>
+        e.StatusCode == StatusCode.Unavailable && e.Status.DebugException switch
+        {
+            // grpc-dotnet's own connect (its subchannel) or the HTTP handler's connect
+            System.Net.Sockets.SocketException => e.Status.Detail.StartsWith("Error connecting to subchannel", StringComparison.Ordinal),
+            HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => true,
+            _ => false,
+        };
 
     private async Task FailOnLeaderChangeAsync(RaftBatch batch, RaftClusterMember leader, CancellationToken token)
     {
@@ -517,6 +535,9 @@ public sealed partial class EtcdServer : IForwardTarget
     {
         [LoggerMessage(Level = LogLevel.Warning, Message = "forwarding {Count} proposals to the leader failed: {Code} {Detail}")]
         public static partial void ForwardFailed(ILogger logger, int count, StatusCode code, string detail);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "no connection to the leader for {Count} proposals, trying again: {Detail}")]
+        public static partial void ForwardNotSent(ILogger logger, int count, string detail);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "read index from the leader failed: {Code} {Detail}")]
         public static partial void ReadIndexFailed(ILogger logger, StatusCode code, string detail);

@@ -299,4 +299,20 @@ public class ForwardTests
         }
         Assert.Equal(1 + present, via.Store.CurrentRevision); // one revision per applied put, none doubled
     }
+
+    [Fact]
+    public async Task OnlyAFailedConnectCountsAsNeverSent()
+    {
+        // Nothing listens on the port: the batch never left, so a follower may send it to the next leader.
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{TestMember.FreePort()}");
+        var client = new Kvstorepb.Forward.ForwardClient(channel);
+        var refused = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () => await client.ProposeAsync(new Kvstorepb.RaftBatch()));
+        Assert.True(EtcdServer.NeverSent(refused), refused.ToString());
+
+        // An answer from a live server (here: refused for not naming the cluster) is not a failed connect.
+        await using var c = await TestCluster.StartAsync(size: 1);
+        using var live = GrpcChannel.ForAddress(c.ClientUrl(0));
+        var denied = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () => await new Kvstorepb.Forward.ForwardClient(live).ProposeAsync(new Kvstorepb.RaftBatch()));
+        Assert.False(EtcdServer.NeverSent(denied));
+    }
 }
