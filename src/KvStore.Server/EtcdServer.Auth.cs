@@ -9,6 +9,22 @@ public sealed partial class EtcdServer
 
     private SimpleTokens Tokens => _tokens;
 
+    private string? _rootToken;
+
+    /// <summary>
+    /// etcd's WithRoot: a token of root minted on this member only, for the member's own proposals that must pass
+    /// the auth checks (the lessor's revokes of leases with keys); null while auth is disabled.
+    /// </summary>
+    private string? RootToken()
+    {
+        if (!_store.AuthEnabled) return null;
+        long now = Environment.TickCount64;
+        if (_rootToken is { } cached && Tokens.Lookup(cached, now) is not null) return cached;
+        return _rootToken = Tokens.Assign(AuthRootUser, SimpleTokens.NewPrefix(), 0, now);
+    }
+
+    private const string AuthRootUser = "root";
+
     /// <inheritdoc/>
     public MvccError ResolveAuth(out AuthInfo? info)
     {

@@ -18,7 +18,12 @@ internal sealed class SimpleTokens(TimeSpan ttl)
     public string Assign(string user, string prefix, long raftIndex, long nowMs)
     {
         string token = $"{prefix}.{raftIndex}";
-        lock (_lock) _tokens[token] = (user, nowMs + (long)ttl.TotalMilliseconds);
+        lock (_lock)
+        {
+            // etcd's TTL keeper deletes expired tokens every second; here each new token sweeps them.
+            foreach (string expired in _tokens.Where(t => t.Value.ExpiryMs < nowMs).Select(t => t.Key).ToList()) _tokens.Remove(expired);
+            _tokens[token] = (user, nowMs + (long)ttl.TotalMilliseconds);
+        }
         return token;
     }
 

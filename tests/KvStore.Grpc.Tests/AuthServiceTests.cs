@@ -221,6 +221,24 @@ public sealed class AuthServiceTests
     }
 
     [Fact]
+    public async Task TheLessorRevokesExpiredLeasesWithKeysWhileAuthIsEnabled()
+    {
+        // etcd's lessor revokes as root (authStore.WithRoot); without it the revoke would fail "user name is empty".
+        await using GrpcHost host = await StartAsync();
+        var (root, _) = await EnableAsync(host);
+        long lease = (await host.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 1 }, As(root))).ID;
+        await host.Kv.PutAsync(new PutRequest { Key = B("/x/leased"), Value = B("v"), Lease = lease }, As(root));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        long count = 1;
+        while (count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            count = (await host.Kv.RangeAsync(new RangeRequest { Key = B("/x/leased") }, As(root))).Count;
+        }
+        Assert.Equal(0, count);
+    }
+
+    [Fact]
     public async Task TokensExpireAfterTheirTtlWithoutUse()
     {
         await using GrpcHost host = await StartAsync(tokenTtlSeconds: 1);
