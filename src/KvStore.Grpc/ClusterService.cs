@@ -21,6 +21,7 @@ public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
 
     public override async Task<MemberAddResponse> MemberAdd(MemberAddRequest request, ServerCallContext context)
     {
+        CheckAdmin();
         if (request.IsLearner) throw ErrorTable.For(ServerError.LearnerNotSupported);
         if (Leader(context) is { } leader) return await leader.MemberAddAsync(request, Options(context)).ConfigureAwait(false);
         MembershipResult r = await server.AddMemberAsync(request.PeerURLs, request.IsLearner, context.CancellationToken).ConfigureAwait(false);
@@ -31,6 +32,7 @@ public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
 
     public override async Task<MemberRemoveResponse> MemberRemove(MemberRemoveRequest request, ServerCallContext context)
     {
+        CheckAdmin();
         if (Leader(context) is { } leader) return await leader.MemberRemoveAsync(request, Options(context)).ConfigureAwait(false);
         MembershipResult r = await server.RemoveMemberAsync(request.ID, context.CancellationToken).ConfigureAwait(false);
         Unwrap(r);
@@ -41,6 +43,7 @@ public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
 
     public override async Task<MemberUpdateResponse> MemberUpdate(MemberUpdateRequest request, ServerCallContext context)
     {
+        CheckAdmin();
         if (Leader(context) is { } leader) return await leader.MemberUpdateAsync(request, Options(context)).ConfigureAwait(false);
         MembershipResult r = await server.UpdateMemberAsync(request.ID, request.PeerURLs, context.CancellationToken).ConfigureAwait(false);
         Unwrap(r);
@@ -51,6 +54,7 @@ public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
 
     public override async Task<MemberPromoteResponse> MemberPromote(MemberPromoteRequest request, ServerCallContext context)
     {
+        CheckAdmin();
         MembershipResult r = await server.PromoteMemberAsync(request.ID, context.CancellationToken).ConfigureAwait(false);
         Unwrap(r);
         var response = new MemberPromoteResponse { Header = Header() };
@@ -69,8 +73,20 @@ public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
         return new Cluster.ClusterClient(MemberChannels.For(url));
     }
 
-    private static CallOptions Options(ServerCallContext context) =>
-        new(deadline: context.Deadline == DateTime.MaxValue ? null : context.Deadline, cancellationToken: context.CancellationToken);
+    /// <summary>The call passed on with the client's deadline and auth token (the leader checks the token again).</summary>
+    private static CallOptions Options(ServerCallContext context)
+    {
+        var headers = new Metadata();
+        if (context.RequestHeaders.Get("token") is { } token) headers.Add(token);
+        return new(headers, context.Deadline == DateTime.MaxValue ? null : context.Deadline, context.CancellationToken);
+    }
+
+    /// <summary>etcd's checkMembershipOperationPermission: member changes need the root role when auth is on.</summary>
+    private void CheckAdmin()
+    {
+        KvStore.Mvcc.MvccError error = server.CheckAdmin();
+        if (error != KvStore.Mvcc.MvccError.None) throw ErrorTable.For(error);
+    }
 
     /// <summary>etcd's ClusterServer.header: ids and term, no revision.</summary>
     private ResponseHeader Header()

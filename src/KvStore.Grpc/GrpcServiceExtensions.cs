@@ -20,6 +20,7 @@ public static class GrpcServiceExtensions
         services.AddGrpc(options =>
         {
             options.MaxSendMessageSize = null;
+            options.Interceptors.Add<AuthTokenInterceptor>();
             options.Interceptors.Add<RequireLeaderInterceptor>();
         })
         // A follower's batch of proposals may hold many requests of up to --max-request-bytes each.
@@ -30,7 +31,7 @@ public static class GrpcServiceExtensions
         return services;
     }
 
-    /// <summary>Maps KV, Watch, Lease, Cluster, Maintenance, Lock and Election, and the internal Forward service.</summary>
+    /// <summary>Maps KV, Watch, Lease, Cluster, Maintenance, Lock, Election and Auth, and the internal Forward service.</summary>
     public static IEndpointRouteBuilder MapKvStoreGrpc(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGrpcService<KvService>();
@@ -40,6 +41,7 @@ public static class GrpcServiceExtensions
         endpoints.MapGrpcService<MaintenanceService>();
         endpoints.MapGrpcService<LockService>();
         endpoints.MapGrpcService<ElectionService>();
+        endpoints.MapGrpcService<AuthService>();
         endpoints.MapGrpcService<ForwardService>(); // member to member: followers forward to the leader
         return endpoints;
     }

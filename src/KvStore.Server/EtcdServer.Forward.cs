@@ -49,6 +49,11 @@ public sealed partial class EtcdServer : IForwardTarget
     private readonly SemaphoreSlim _forwardsInFlight = new(MaxInFlightBatches);
     private readonly ConcurrentDictionary<string, (GrpcChannel Channel, Forward.ForwardClient Client)> _forwardClients = new();
 
+    /// <summary>Metadata names on every forwarded call: the caller's cluster and member id (hex), checked by the Forward service.</summary>
+    public const string ClusterIdHeader = "kvstore-cluster-id", MemberIdHeader = "kvstore-member-id";
+
+    private Metadata PeerHeaders => new() { { ClusterIdHeader, ClusterId.ToString("x16") }, { MemberIdHeader, MemberId.ToString("x16") } };
+
     /// <summary>How long a follower waits for a leader before it answers "no leader": a little less than the request timeout.</summary>
     private TimeSpan LeaderWait => RequestTimeout - TimeSpan.FromMilliseconds(Math.Min(500, Config.ElectionTimeoutMs));
 
@@ -99,8 +104,16 @@ public sealed partial class EtcdServer : IForwardTarget
                 ForwardResults results;
                 try
                 {
-                    results = await client.ProposeAsync(batch, deadline: DateTime.UtcNow + RequestTimeout, cancellationToken: token)
+                    results = await client.ProposeAsync(batch, PeerHeaders, deadline: DateTime.UtcNow + RequestTimeout, cancellationToken: token)
                         .ConfigureAwait(false);
+                }
+                catch (RpcException e) when (!token.IsCancellationRequested && NeverSent(e) && DateTime.UtcNow < leaderDeadline)
+                {
+                    // No connection to the leader (it died, or its client endpoint is not up yet): nothing left this
+                    // member, so the batch may go to whoever leads next.
+                    Log.ForwardNotSent(_logger, batch.Requests.Count, e.Status.Detail);
+                    await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
+                    continue;
                 }
                 catch (RpcException e) when (!token.IsCancellationRequested)
                 {
@@ -142,6 +155,16 @@ public sealed partial class EtcdServer : IForwardTarget
         }
     }
 
+    /// <summary>A call that failed to connect (TCP connect refused or timed out): the request never left this member.</summary>
+    internal static bool NeverSent(RpcException e) =>
+        e.StatusCode == StatusCode.Unavailable && e.Status.DebugException switch
+        {
+            // grpc-dotnet's own connect (its subchannel) or the HTTP handler's connect
+            System.Net.Sockets.SocketException => e.Status.Detail.StartsWith("Error connecting to subchannel", StringComparison.Ordinal),
+            HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => true,
+            _ => false,
+        };
+
     private async Task FailOnLeaderChangeAsync(RaftBatch batch, RaftClusterMember leader, CancellationToken token)
     {
         DateTime deadline = DateTime.UtcNow + RequestTimeout;
@@ -169,28 +192,41 @@ public sealed partial class EtcdServer : IForwardTarget
 
     // ---- follower side: read index, leases ----
 
-    /// <summary>A follower's read barrier: the leader's quorum-confirmed read index, then local apply up to it.</summary>
-    private async Task<ServerError> ForwardedReadBarrierAsync()
+    /// <summary>
+    /// A follower's read barrier: the leader's quorum-confirmed read index, then local apply up to it. Asking is
+    /// harmless to repeat, so a leader that went away or stepped down is asked again (or its successor) until
+    /// <paramref name="deadline"/>.
+    /// </summary>
+    private async Task<ServerError> ForwardedReadBarrierAsync(DateTime deadline)
     {
         CancellationToken token = _stopping.Token;
-        DateTime deadline = DateTime.UtcNow + RequestTimeout;
         try
         {
-            if (await WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) return ServerError.Timeout;
-            if (!leader.IsRemote) return await LocalReadBarrierAsync().ConfigureAwait(false);
-            if (await ForwardClientAsync(leader, token).ConfigureAwait(false) is not { } client) return ServerError.Timeout;
-            ReadIndexResponse response;
-            try
+            while (true)
             {
-                response = await client.ReadIndexAsync(new ReadIndexRequest(), deadline: deadline, cancellationToken: token).ConfigureAwait(false);
+                if (await WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) return ServerError.Timeout;
+                if (!leader.IsRemote) return await LocalReadBarrierAsync(deadline).ConfigureAwait(false);
+                if (await ForwardClientAsync(leader, token).ConfigureAwait(false) is { } client)
+                {
+                    try
+                    {
+                        ReadIndexResponse response = await client.ReadIndexAsync(new ReadIndexRequest(), PeerHeaders, deadline: deadline, cancellationToken: token)
+                            .ConfigureAwait(false);
+                        if (response.ServerError == (int)ServerError.None)
+                        {
+                            return await WaitAppliedAsync(response.Index, deadline, token).ConfigureAwait(false) ? ServerError.None : ServerError.Timeout;
+                        }
+                        if (response.ServerError != (int)ServerError.NoLeader) return (ServerError)response.ServerError;
+                    }
+                    catch (RpcException e) when (!token.IsCancellationRequested)
+                    {
+                        Log.ReadIndexFailed(_logger, e.Status.StatusCode, e.Status.Detail);
+                        if (e.StatusCode == StatusCode.DeadlineExceeded) return ServerError.Timeout;
+                    }
+                }
+                if (DateTime.UtcNow >= deadline) return ServerError.Timeout;
+                await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
             }
-            catch (RpcException e) when (!token.IsCancellationRequested)
-            {
-                Log.ReadIndexFailed(_logger, e.Status.StatusCode, e.Status.Detail);
-                return ServerError.Timeout;
-            }
-            if (response.ServerError != 0) return (ServerError)response.ServerError;
-            return await WaitAppliedAsync(response.Index, deadline, token).ConfigureAwait(false) ? ServerError.None : ServerError.Timeout;
         }
         catch (OperationCanceledException)
         {
@@ -242,7 +278,7 @@ public sealed partial class EtcdServer : IForwardTarget
         ForwardLeaseCallAsync<LeaseKeepAliveResponse>(
             async (client, deadline, token) =>
             {
-                LeaseRenewResult r = await client.LeaseRenewAsync(new LeaseKeepAliveRequest { ID = id }, deadline: deadline, cancellationToken: token)
+                LeaseRenewResult r = await client.LeaseRenewAsync(new LeaseKeepAliveRequest { ID = id }, PeerHeaders, deadline: deadline, cancellationToken: token)
                     .ConfigureAwait(false);
                 return (r.Response, (MvccError)r.MvccError, (ServerError)r.ServerError);
             },
@@ -252,7 +288,7 @@ public sealed partial class EtcdServer : IForwardTarget
         ForwardLeaseCallAsync<LeaseTimeToLiveResponse>(
             async (client, deadline, token) =>
             {
-                LeaseTimeToLiveResult r = await client.LeaseTimeToLiveAsync(request, deadline: deadline, cancellationToken: token).ConfigureAwait(false);
+                LeaseTimeToLiveResult r = await client.LeaseTimeToLiveAsync(request, PeerHeaders, deadline: deadline, cancellationToken: token).ConfigureAwait(false);
                 return (r.Response, (MvccError)r.MvccError, (ServerError)r.ServerError);
             },
             () => LocalLeaseTimeToLive(request), cancellationToken);
@@ -485,6 +521,9 @@ public sealed partial class EtcdServer : IForwardTarget
     {
         [LoggerMessage(Level = LogLevel.Warning, Message = "forwarding {Count} proposals to the leader failed: {Code} {Detail}")]
         public static partial void ForwardFailed(ILogger logger, int count, StatusCode code, string detail);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "no connection to the leader for {Count} proposals, trying again: {Detail}")]
+        public static partial void ForwardNotSent(ILogger logger, int count, string detail);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "read index from the leader failed: {Code} {Detail}")]
         public static partial void ReadIndexFailed(ILogger logger, StatusCode code, string detail);
