@@ -103,5 +103,12 @@ public sealed class MembershipTests
             var r = await Ctl.RunAsync(moved.Endpoint, "get", "after-update", "--consistency=s", "--print-value-only");
             return r.Exit == 0 && r.Out.Trim() == "ok";
         }, "the write on the updated member");
+
+        // With one of three down, a fourth member would leave the started ones short of its quorum: refused, as etcd.
+        moved.Kill();
+        await Task.Delay(3000); // the leader's heartbeats to it fail at once; give it a moment on a loaded machine
+        var refused = await Ctl.RunAsync(target.Endpoint, "member", "add", "n9", $"--peer-urls=http://127.0.0.1:{Member.FreePort()}");
+        Assert.Contains("etcdserver: re-configuration failed due to not enough started members", refused.Err);
+        Assert.Equal(3, (await Ctl.MembersAsync(target.Endpoint)).Count);
     }
 }
