@@ -47,7 +47,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         MemberId = self.Id;
         ClusterId = MemberIds.Cluster(_members.Select(m => m.Id));
 
-        _stateMachine = new RaftStateMachine(this, loggers.CreateLogger("kvstore.apply"));
+        _stateMachine = new RaftStateMachine(this, Path.Combine(memberDir, "snap"), loggers.CreateLogger("kvstore.apply"));
         _wal = new WriteAheadLog(new WriteAheadLog.Options
         {
             Location = config.WalDir ?? Path.Combine(memberDir, "wal"),
@@ -178,6 +178,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         await StopBackgroundLoopsAsync().ConfigureAwait(false);
         _cluster.Dispose();
         await _wal.DisposeAsync().ConfigureAwait(false);
+        await _stateMachine.DrainAsync().ConfigureAwait(false);
         _store.Dispose();
         _stopping.Dispose();
     }
