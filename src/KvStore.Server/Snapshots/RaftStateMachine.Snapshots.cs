@@ -34,7 +34,11 @@ internal sealed partial class RaftStateMachine
     /// Nothing to reclaim: there is one snapshot, the engine itself (FASTER drops its own outdated
     /// checkpoints), and a payload export lives in a delete-on-close file for one transfer only.
     /// </summary>
-    public ValueTask ReclaimGarbageAsync(long watermark, CancellationToken token) => ValueTask.CompletedTask;
+    public ValueTask ReclaimGarbageAsync(long watermark, CancellationToken token)
+    {
+        Log.LogCompacted(logger, watermark);
+        return ValueTask.CompletedTask;
+    }
 
     private EngineSnapshot? LoadSnapshot()
     {
@@ -134,6 +138,9 @@ internal sealed partial class RaftStateMachine
 
         [LoggerMessage(Level = LogLevel.Error, Message = "raft snapshot at index {Index} failed; the log keeps its entries")]
         public static partial void SnapshotFailed(ILogger logger, long index, Exception e);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "raft log compacted up to index {Index}")]
+        public static partial void LogCompacted(ILogger logger, long index);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "installing raft snapshot at index {Index} (term {Term}) from the leader")]
         public static partial void InstallingSnapshot(ILogger logger, long index, long term);

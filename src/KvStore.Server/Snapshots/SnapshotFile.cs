@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace KvStore.Server.Snapshots;
@@ -9,7 +10,7 @@ namespace KvStore.Server.Snapshots;
 /// written only after a durable engine checkpoint covers that index, and the WAL drops entries up to it only
 /// after it is written, so on restart the engine holds everything the WAL no longer has.
 /// </summary>
-internal static class SnapshotFile
+internal static partial class SnapshotFile
 {
     private const string FileName = "snapshot";
     private static ReadOnlySpan<byte> Magic => "KVRSNAP1"u8;
@@ -49,10 +50,28 @@ internal static class SnapshotFile
 
     private static byte[] Checksum(ReadOnlySpan<byte> data) => SHA256.HashData(data)[..8];
 
+    /// <summary>Makes the rename durable. .NET cannot open a directory, so this calls libc on Linux.</summary>
     private static void FsyncDirectory(string directory)
     {
-        if (OperatingSystem.IsWindows()) return; // NTFS journals the rename; a directory cannot be opened there
-        using var handle = File.OpenHandle(directory, FileMode.Open, FileAccess.Read);
-        RandomAccess.FlushToDisk(handle);
+        if (!OperatingSystem.IsLinux()) return;
+        int fd = Open(directory, 0 /* O_RDONLY */);
+        if (fd < 0) throw new IOException($"cannot open directory '{directory}' to fsync it: errno {Marshal.GetLastPInvokeError()}");
+        try
+        {
+            if (Fsync(fd) != 0) throw new IOException($"fsync of directory '{directory}' failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
     }
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
 }
