@@ -56,6 +56,8 @@ internal sealed partial class RaftStateMachine : IStateMachine
         {
             // An entry that is not ours (e.g. a no-op appended by the library) carries nothing to apply.
             if (entry.Length is > 0) Log.UnreadableEntry(logger, entry.Index, e);
+            server.OnApplied(entry.Index);
+            CountForSnapshot(entry, 0);
             return ValueTask.FromResult(entry.Index);
         }
 

@@ -51,7 +51,7 @@ public sealed class SnapshotTestCluster : IAsyncDisposable
             InitialAdvertisePeerUrls = [new($"http://127.0.0.1:{p}")],
             InitialCluster = initial,
             HeartbeatIntervalMs = 50,
-            ElectionTimeoutMs = 500, // generous: the test machine is shared and slow
+            ElectionTimeoutMs = 1000, // generous: the machine is shared and slow (start waits 10x this for a leader)
             SnapshotCount = snapshotCount,
         }).ToArray();
         Members = new EtcdServer?[size];

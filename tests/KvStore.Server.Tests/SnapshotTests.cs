@@ -97,7 +97,11 @@ public class SnapshotTests
         {
             long[] revisions = cluster.Members.Select(s => s!.Store.CurrentRevision).ToArray();
             if (revisions.All(r => r == revisions[0])) return;
-            if (DateTime.UtcNow > deadline) Assert.Fail("members did not converge: revisions " + string.Join(", ", revisions));
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail("members did not converge: revisions " + string.Join(", ", revisions) + "\n"
+                    + string.Join("\n---\n", cluster.Loggers.Select(l => string.Join('\n', l.Lines.Where(x => !x.Contains("Debug")).TakeLast(30)))));
+            }
             await Task.Delay(100);
         }
     }

@@ -11,7 +11,7 @@ namespace KvStore.Server.Snapshots;
 /// <see cref="Index"/> (a "fuzzy" snapshot): the receiver restores it with that later consistent index and
 /// skips the commands at or below it when the leader sends the entries after <see cref="Index"/>.
 /// </summary>
-internal sealed class EngineSnapshot(long index, long term, MvccStore store, string directory) : ISnapshot
+internal sealed class EngineSnapshot(long index, long term, MvccStore store, string directory, Action onSend) : ISnapshot
 {
     public long Index { get; } = index;
 
@@ -25,6 +25,7 @@ internal sealed class EngineSnapshot(long index, long term, MvccStore store, str
     {
         // The export holds the engine's read lock (the apply loop waits) while it writes to a local file; the
         // slow network copy then runs without the lock. The file is gone once closed.
+        onSend();
         string path = Path.Combine(directory, $"export-{Guid.NewGuid():N}.tmp");
         var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16,
             FileOptions.Asynchronous | FileOptions.DeleteOnClose);

@@ -26,6 +26,7 @@ internal sealed partial class RaftStateMachine
     private EngineSnapshot? _snapshot; // guarded by _snapshotLock for writes; read without it
     private long _commandsSinceSnapshot; // apply loop only
     private Task _snapshotTask = Task.CompletedTask; // apply loop only
+    private volatile bool _snapshotWanted; // set by a snapshot transfer, read by the apply loop
 
     /// <summary>The last snapshot whose state the engine's durable checkpoint holds; null before the first one.</summary>
     public ISnapshot? Snapshot => Volatile.Read(ref _snapshot);
@@ -54,18 +55,34 @@ internal sealed partial class RaftStateMachine
                 $"the engine's checkpoint is at raft index {engineRaftIndex}, behind the raft snapshot at {index}: the data dir is damaged");
         }
         Log.SnapshotLoaded(logger, index, term, engineRaftIndex);
-        return new EngineSnapshot(index, term, server.Store, _snapshotDirectory);
+        return NewSnapshot(index, term);
     }
 
-    /// <summary>Counts applied commands and starts a snapshot every --snapshot-count of them. Apply loop only.</summary>
+    /// <summary>
+    /// Counts applied commands and starts a snapshot every --snapshot-count of them, or at the next entry after
+    /// a snapshot was sent to a member (see <see cref="OnSnapshotSent"/>). Apply loop only.
+    /// </summary>
     private void CountForSnapshot(LogEntry entry, int commands)
     {
-        if (commands == 0) return;
         _commandsSinceSnapshot += commands;
-        if (_commandsSinceSnapshot < _snapshotCount || !_snapshotTask.IsCompleted) return;
+        bool wanted = _snapshotWanted && entry.Index > (Volatile.Read(ref _snapshot)?.Index ?? 0);
+        if ((_commandsSinceSnapshot < _snapshotCount && !wanted) || !_snapshotTask.IsCompleted) return;
         _commandsSinceSnapshot = 0;
+        _snapshotWanted = false;
+        // An entry without commands (a leader's no-op) moves the consistent index here, so that the engine's
+        // checkpoint visibly covers the snapshot's index (checked on start).
+        if (commands == 0) server.Store.MarkApplied(EngineIndex(entry.Index, 0));
         _snapshotTask = TakeSnapshotAsync(entry.Index, entry.Term);
     }
+
+    /// <summary>
+    /// Called each time the leader sends <see cref="Snapshot"/> to a member: asks for a newer snapshot at the
+    /// next applied entry. DotNext 6.12 makes a member reject an install at or below its commit index and
+    /// the leader then resends the same snapshot forever; that happens when the member finished installing
+    /// but the leader's request timed out (a slow export, transfer or checkpoint). The retry then carries a
+    /// newer index, which the member accepts. The extra snapshot costs one engine checkpoint.
+    /// </summary>
+    private void OnSnapshotSent() => _snapshotWanted = true;
 
     private async Task TakeSnapshotAsync(long index, long term)
     {
@@ -91,7 +108,7 @@ internal sealed partial class RaftStateMachine
         {
             if (_snapshot is { } current && current.Index >= index) return;
             SnapshotFile.Write(_snapshotDirectory, index, term);
-            Volatile.Write(ref _snapshot, new EngineSnapshot(index, term, server.Store, _snapshotDirectory));
+            Volatile.Write(ref _snapshot, NewSnapshot(index, term));
         }
     }
 
@@ -117,13 +134,15 @@ internal sealed partial class RaftStateMachine
         lock (_snapshotLock)
         {
             SnapshotFile.Write(_snapshotDirectory, entry.Index, entry.Term);
-            Volatile.Write(ref _snapshot, new EngineSnapshot(entry.Index, entry.Term, server.Store, _snapshotDirectory));
+            Volatile.Write(ref _snapshot, NewSnapshot(entry.Index, entry.Term));
         }
         _commandsSinceSnapshot = 0;
         server.OnApplied(entry.Index);
         Log.SnapshotInstalled(logger, entry.Index, server.Store.CurrentRevision, server.Store.ConsistentIndex);
         return entry.Index;
     }
+
+    private EngineSnapshot NewSnapshot(long index, long term) => new(index, term, server.Store, _snapshotDirectory, OnSnapshotSent);
 
     /// <summary>Waits for a snapshot in flight (before the engine is closed).</summary>
     public Task DrainAsync() => _snapshotTask;
