@@ -85,15 +85,17 @@ public sealed partial class MvccStore
 
     /// <summary>
     /// Replaces this store's whole state with a snapshot written by <see cref="Export"/> (a Raft snapshot
-    /// installed on a lagging member), then checkpoints it. <paramref name="source"/> must be seekable: its
-    /// SHA-256 is checked before anything is touched, so a damaged snapshot leaves the store as it was.
+    /// installed on a lagging member), then checkpoints it. <paramref name="source"/> must be seekable; the
+    /// snapshot runs from its current position to its end. Its SHA-256 is checked before anything is touched,
+    /// so a damaged snapshot leaves the store as it was.
     /// Watchers stay open: they are moved to the unsynced group at their next revision and catch up from the
     /// restored history (etcd's watchableStore.Restore), or end with the compact revision when it is gone.
     /// </summary>
     public async Task RestoreAsync(Stream source)
     {
-        VerifyChecksum(source);
-        source.Position = 0;
+        long start = source.Position;
+        VerifyChecksum(source, start);
+        source.Position = start;
         try
         {
             ImportRecords(source, replace: true);
@@ -118,12 +120,11 @@ public sealed partial class MvccStore
         _compactSubCount = 0;
     }
 
-    /// <summary>Checks the trailing SHA-256 of a snapshot stream (read from its start to its end).</summary>
-    private static void VerifyChecksum(Stream source)
+    /// <summary>Checks the trailing SHA-256 of a snapshot stream (read from <paramref name="start"/> to its end).</summary>
+    private static void VerifyChecksum(Stream source, long start)
     {
-        long length = source.Length;
+        long length = source.Length - start;
         if (length < SnapshotMagic.Length + 32) throw new InvalidDataException("snapshot is truncated or damaged");
-        source.Position = 0;
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 16];
         for (long left = length - 32; left > 0;)

@@ -39,16 +39,16 @@ public class SnapshotTests
         Assert.True(wal <= 2 * 1024 * 1024, $"WAL holds {wal} bytes after {Puts} puts of 1 KB with --snapshot-count 100: "
             + string.Join(", ", new DirectoryInfo(walDir).EnumerateFiles("*", SearchOption.AllDirectories).Select(f => $"{Path.GetRelativePath(walDir, f.FullName)}={f.Length}"))
             + $"; snapshot {SnapshotFile.Read(Path.Combine(m.Config.DataDir, "member", "snap"))}");
-        (long index, long term)? snap = SnapshotFile.Read(Path.Combine(m.Config.DataDir, "member", "snap"));
+        var snap = SnapshotFile.Read(Path.Combine(m.Config.DataDir, "member", "snap"));
         Assert.NotNull(snap);
-        Assert.True(snap.Value.index > 0 && snap.Value.term > 0);
+        Assert.True(snap.Value.Index > 0 && snap.Value.Term > 0);
 
         long revision = m.Server.Store.CurrentRevision;
         uint hash = m.Server.Store.HashKV(0).Value.Hash;
         await m.RestartAsync();
         Assert.Equal(revision, m.Server.Store.CurrentRevision);
         Assert.Equal(hash, m.Server.Store.HashKV(0).Value.Hash);
-        Assert.True(m.Server.AppliedIndex >= snap.Value.index);
+        Assert.True(m.Server.AppliedIndex >= snap.Value.Index);
 
         // It keeps writing, snapshotting and restarting from the newer snapshot.
         await PutManyAsync(r => m.Server.ProposeAsync(r, default), "after", 300, concurrency: 8);
@@ -57,7 +57,26 @@ public class SnapshotTests
         await m.RestartAsync();
         Assert.Equal(revision, m.Server.Store.CurrentRevision);
         Assert.Equal(hash, m.Server.Store.HashKV(0).Value.Hash);
-        Assert.True(SnapshotFile.Read(Path.Combine(m.Config.DataDir, "member", "snap"))!.Value.Index > snap.Value.index);
+        Assert.True(SnapshotFile.Read(Path.Combine(m.Config.DataDir, "member", "snap"))!.Value.Index > snap.Value.Index);
+    }
+
+    private static Etcdserverpb.InternalRaftRequest Alarm(ulong member) => new()
+    {
+        Alarm = new Etcdserverpb.AlarmRequest
+        {
+            Action = Etcdserverpb.AlarmRequest.Types.AlarmAction.Activate, MemberID = member, Alarm = Etcdserverpb.AlarmType.Corrupt,
+        },
+    };
+
+    [Fact]
+    public async Task AlarmsSurviveARestartAfterTheirEntryWasCompacted()
+    {
+        // etcd keeps alarms in its backend; ours are member state, carried by the snapshot marker.
+        await using var m = await TestMember.StartAsync(c => c with { SnapshotCount = 20 });
+        Assert.True((await m.Server.ProposeAsync(Alarm(7), default)).Ok);
+        await PutManyAsync(r => m.Server.ProposeAsync(r, default), "k", 100, concurrency: 4);
+        await m.RestartAsync();
+        Assert.Contains(m.Server.Alarms, a => a.MemberID == 7 && a.Alarm == Etcdserverpb.AlarmType.Corrupt);
     }
 
     [Fact]
@@ -71,6 +90,7 @@ public class SnapshotTests
         int leader = cluster.LeaderIndex();
         int lagging = (leader + 1) % 3;
         await cluster.StopAsync(lagging);
+        Assert.True((await cluster.ProposeAsync(Alarm(7))).Ok); // reaches the lagging member only in the snapshot
         await PutManyAsync(cluster.ProposeAsync, "b", 1500, concurrency: 10);
         for (int i = 0; i < 3; i++)
         {
@@ -88,6 +108,7 @@ public class SnapshotTests
         Assert.True(cluster.Loggers[lagging].Contains("installed raft snapshot"),
             "the lagging member did not install a snapshot:\n" + string.Join('\n', cluster.Loggers[lagging].Lines.TakeLast(40)));
         Assert.True(revision >= 1 + 50 + 1500 + 20, $"revision {revision}"); // more if a retried put had committed after all
+        Assert.Contains(cluster.Members[lagging]!.Alarms, a => a.MemberID == 7 && a.Alarm == Etcdserverpb.AlarmType.Corrupt);
     }
 
     private static async Task WaitForEqualRevisionsAsync(SnapshotTestCluster cluster)

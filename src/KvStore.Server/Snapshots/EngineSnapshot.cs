@@ -1,5 +1,6 @@
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Etcdserverpb;
 using KvStore.Mvcc;
 
 namespace KvStore.Server.Snapshots;
@@ -10,9 +11,14 @@ namespace KvStore.Server.Snapshots;
 /// <see cref="MvccStore.Export"/> of the live engine, so it holds the state at some applied index at or after
 /// <see cref="Index"/> (a "fuzzy" snapshot): the receiver restores it with that later consistent index and
 /// skips the commands at or below it when the leader sends the entries after <see cref="Index"/>.
+/// Payload: <see cref="PayloadMagic"/>, the member's alarms (<see cref="SnapshotFile.EncodeAlarms"/>), then
+/// the engine export.
 /// </summary>
-internal sealed class EngineSnapshot(long index, long term, MvccStore store, string directory, Action onSend) : ISnapshot
+internal sealed class EngineSnapshot(long index, long term, MvccStore store, string directory,
+    Func<IReadOnlyList<AlarmMember>> alarms, Action onSend) : ISnapshot
 {
+    public static ReadOnlySpan<byte> PayloadMagic => "KVRPAY01"u8;
+
     public long Index { get; } = index;
 
     public long Term { get; } = term;
@@ -31,6 +37,8 @@ internal sealed class EngineSnapshot(long index, long term, MvccStore store, str
             FileOptions.Asynchronous | FileOptions.DeleteOnClose);
         await using (file.ConfigureAwait(false))
         {
+            file.Write(PayloadMagic);
+            file.Write(SnapshotFile.EncodeAlarms(alarms()));
             await Task.Run(() => store.Export(file), token).ConfigureAwait(false);
             file.Position = 0;
             await writer.CopyFromAsync(file, count: null, token).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Etcdserverpb;
 using KvStore.Server.Snapshots;
 using Microsoft.Extensions.Logging;
 
@@ -45,7 +46,7 @@ internal sealed partial class RaftStateMachine
     {
         Directory.CreateDirectory(_snapshotDirectory);
         foreach (string stale in Directory.EnumerateFiles(_snapshotDirectory, "*.tmp")) File.Delete(stale); // a crash mid-transfer
-        if (SnapshotFile.Read(_snapshotDirectory) is not var (index, term)) return null;
+        if (SnapshotFile.Read(_snapshotDirectory) is not var (index, term, alarms)) return null;
         // The marker is written only after an engine checkpoint covering it is durable: an engine behind it
         // would silently miss the entries the WAL has already dropped.
         long engineRaftIndex = RaftIndex(server.Store.ConsistentIndex);
@@ -54,6 +55,7 @@ internal sealed partial class RaftStateMachine
             throw new InvalidDataException(
                 $"the engine's checkpoint is at raft index {engineRaftIndex}, behind the raft snapshot at {index}: the data dir is damaged");
         }
+        server.ReplaceAlarms(alarms); // the entries after the snapshot re-apply later alarm changes
         Log.SnapshotLoaded(logger, index, term, engineRaftIndex);
         return NewSnapshot(index, term);
     }
@@ -107,7 +109,8 @@ internal sealed partial class RaftStateMachine
         lock (_snapshotLock)
         {
             if (_snapshot is { } current && current.Index >= index) return;
-            SnapshotFile.Write(_snapshotDirectory, index, term);
+            // Alarms as of now (at or after `index`): replaying the entries after `index` re-applies later changes.
+            SnapshotFile.Write(_snapshotDirectory, index, term, server.Alarms);
             Volatile.Write(ref _snapshot, NewSnapshot(index, term));
         }
     }
@@ -127,13 +130,15 @@ internal sealed partial class RaftStateMachine
         {
             await entry.WriteToAsync(file, 1 << 16, token).ConfigureAwait(false);
             await file.FlushAsync(token).ConfigureAwait(false);
+            List<AlarmMember> alarms = ReadPayloadHeader(file);
             // Checks the SHA-256 before touching anything, replaces the state, moves watchers to catch up, and
             // checkpoints (so the marker below is covered by a durable checkpoint).
             await server.Store.RestoreAsync(file).ConfigureAwait(false);
+            server.ReplaceAlarms(alarms);
         }
         lock (_snapshotLock)
         {
-            SnapshotFile.Write(_snapshotDirectory, entry.Index, entry.Term);
+            SnapshotFile.Write(_snapshotDirectory, entry.Index, entry.Term, server.Alarms);
             Volatile.Write(ref _snapshot, NewSnapshot(entry.Index, entry.Term));
         }
         _commandsSinceSnapshot = 0;
@@ -142,7 +147,26 @@ internal sealed partial class RaftStateMachine
         return entry.Index;
     }
 
-    private EngineSnapshot NewSnapshot(long index, long term) => new(index, term, server.Store, _snapshotDirectory, OnSnapshotSent);
+    private EngineSnapshot NewSnapshot(long index, long term) =>
+        new(index, term, server.Store, _snapshotDirectory, () => server.Alarms, OnSnapshotSent);
+
+    /// <summary>Reads the payload's header (see <see cref="EngineSnapshot"/>); leaves the file at the engine export.</summary>
+    private static List<AlarmMember> ReadPayloadHeader(FileStream file)
+    {
+        file.Position = 0;
+        var head = new byte[EngineSnapshot.PayloadMagic.Length + 4];
+        file.ReadExactly(head);
+        if (!head.AsSpan(0, EngineSnapshot.PayloadMagic.Length).SequenceEqual(EngineSnapshot.PayloadMagic))
+        {
+            throw new InvalidDataException("not a kvstore raft snapshot");
+        }
+        int count = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(EngineSnapshot.PayloadMagic.Length));
+        if (count < 0 || count > 1 << 16) throw new InvalidDataException("damaged alarm list in a raft snapshot");
+        var alarms = new byte[4 + count * 12];
+        head.AsSpan(EngineSnapshot.PayloadMagic.Length).CopyTo(alarms);
+        file.ReadExactly(alarms, 4, count * 12);
+        return SnapshotFile.DecodeAlarms(alarms, out _);
+    }
 
     /// <summary>Waits for a snapshot in flight (before the engine is closed).</summary>
     public Task DrainAsync() => _snapshotTask;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Etcdserverpb;
 
 namespace KvStore.Server.Snapshots;
 
@@ -13,31 +14,40 @@ namespace KvStore.Server.Snapshots;
 internal static partial class SnapshotFile
 {
     private const string FileName = "snapshot";
-    private static ReadOnlySpan<byte> Magic => "KVRSNAP1"u8;
-    private const int Size = 8 + 8 + 8 + 8; // magic, index, term, first 8 bytes of SHA-256 of the rest
+    private static ReadOnlySpan<byte> Magic => "KVRSNAP2"u8;
+    private const int ChecksumSize = 8; // first 8 bytes of the SHA-256 of everything before it
 
-    /// <summary>The last snapshot's index and term; null when none was taken yet.</summary>
-    public static (long Index, long Term)? Read(string directory)
+    /// <summary>
+    /// The last snapshot's index and term, with the alarms as they were when it was recorded (alarms are
+    /// member state outside the engine; replaying the entries after the snapshot re-applies later changes);
+    /// null when no snapshot was taken yet.
+    /// </summary>
+    public static (long Index, long Term, List<AlarmMember> Alarms)? Read(string directory)
     {
         string path = Path.Combine(directory, FileName);
         if (!File.Exists(path)) return null;
         byte[] data = File.ReadAllBytes(path);
-        if (data.Length != Size || !data.AsSpan(0, 8).SequenceEqual(Magic) || !Checksum(data.AsSpan(0, 24)).SequenceEqual(data.AsSpan(24)))
+        int body = data.Length - ChecksumSize;
+        if (body < 24 || !data.AsSpan(0, 8).SequenceEqual(Magic) || !Checksum(data.AsSpan(0, body)).SequenceEqual(data.AsSpan(body)))
         {
             throw new InvalidDataException($"raft snapshot marker '{path}' is damaged");
         }
-        return (BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(8)), BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(16)));
+        List<AlarmMember> alarms = DecodeAlarms(data.AsSpan(24, body - 24), out _);
+        return (BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(8)), BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(16)), alarms);
     }
 
     /// <summary>Replaces the marker atomically and durably (write a temp file, fsync, rename, fsync the directory).</summary>
-    public static void Write(string directory, long index, long term)
+    public static void Write(string directory, long index, long term, IReadOnlyList<AlarmMember> alarms)
     {
         Directory.CreateDirectory(directory);
-        var data = new byte[Size];
+        byte[] encodedAlarms = EncodeAlarms(alarms);
+        var data = new byte[24 + encodedAlarms.Length + ChecksumSize];
         Magic.CopyTo(data);
         BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(8), index);
         BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(16), term);
-        Checksum(data.AsSpan(0, 24)).CopyTo(data.AsSpan(24));
+        encodedAlarms.CopyTo(data.AsSpan(24));
+        int body = data.Length - ChecksumSize;
+        Checksum(data.AsSpan(0, body)).CopyTo(data.AsSpan(body));
         string path = Path.Combine(directory, FileName), temp = path + ".tmp";
         using (var f = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
@@ -46,6 +56,36 @@ internal static partial class SnapshotFile
         }
         File.Move(temp, path, overwrite: true);
         FsyncDirectory(directory);
+    }
+
+    /// <summary>Alarms as a count then (member id, alarm type) pairs, little-endian.</summary>
+    public static byte[] EncodeAlarms(IReadOnlyList<AlarmMember> alarms)
+    {
+        var bytes = new byte[4 + alarms.Count * 12];
+        BinaryPrimitives.WriteInt32LittleEndian(bytes, alarms.Count);
+        for (int i = 0; i < alarms.Count; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(4 + i * 12), alarms[i].MemberID);
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(12 + i * 12), (int)alarms[i].Alarm);
+        }
+        return bytes;
+    }
+
+    public static List<AlarmMember> DecodeAlarms(ReadOnlySpan<byte> bytes, out int consumed)
+    {
+        int count = bytes.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(bytes) : -1;
+        if (count < 0 || count > (bytes.Length - 4) / 12) throw new InvalidDataException("damaged alarm list in a raft snapshot");
+        var alarms = new List<AlarmMember>(count);
+        for (int i = 0; i < count; i++)
+        {
+            alarms.Add(new AlarmMember
+            {
+                MemberID = BinaryPrimitives.ReadUInt64LittleEndian(bytes[(4 + i * 12)..]),
+                Alarm = (AlarmType)BinaryPrimitives.ReadInt32LittleEndian(bytes[(12 + i * 12)..]),
+            });
+        }
+        consumed = 4 + count * 12;
+        return alarms;
     }
 
     private static byte[] Checksum(ReadOnlySpan<byte> data) => SHA256.HashData(data)[..8];
