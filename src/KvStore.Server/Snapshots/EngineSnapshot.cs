@@ -15,8 +15,10 @@ namespace KvStore.Server.Snapshots;
 /// the engine export.
 /// </summary>
 internal sealed class EngineSnapshot(long index, long term, MvccStore store, string directory,
-    Func<IReadOnlyList<AlarmMember>> alarms, Action onSend) : ISnapshot
+    Func<IReadOnlyList<AlarmMember>> alarms, Action onResend) : ISnapshot
 {
+    private int _sends;
+
     public static ReadOnlySpan<byte> PayloadMagic => "KVRPAY01"u8;
 
     public long Index { get; } = index;
@@ -31,7 +33,9 @@ internal sealed class EngineSnapshot(long index, long term, MvccStore store, str
     {
         // The export holds the engine's read lock (the apply loop waits) while it writes to a local file; the
         // slow network copy then runs without the lock. The file is gone once closed.
-        onSend();
+        // Sent again: a member may have installed it already while the leader's request timed out (see
+        // RaftStateMachine.OnSnapshotResent), or a second member needs it; either way ask for a newer one.
+        if (Interlocked.Increment(ref _sends) > 1) onResend();
         string path = Path.Combine(directory, $"export-{Guid.NewGuid():N}.tmp");
         var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16,
             FileOptions.Asynchronous | FileOptions.DeleteOnClose);

@@ -62,7 +62,7 @@ internal sealed partial class RaftStateMachine
 
     /// <summary>
     /// Counts applied commands and starts a snapshot every --snapshot-count of them, or at the next entry after
-    /// a snapshot was sent to a member (see <see cref="OnSnapshotSent"/>). Apply loop only.
+    /// the current snapshot was sent more than once (see <see cref="OnSnapshotResent"/>). Apply loop only.
     /// </summary>
     private void CountForSnapshot(LogEntry entry, int commands)
     {
@@ -78,13 +78,14 @@ internal sealed partial class RaftStateMachine
     }
 
     /// <summary>
-    /// Called each time the leader sends <see cref="Snapshot"/> to a member: asks for a newer snapshot at the
+    /// Called when the leader sends the same <see cref="Snapshot"/> again: asks for a newer snapshot at the
     /// next applied entry. DotNext 6.12 makes a member reject an install at or below its commit index and
     /// the leader then resends the same snapshot forever; that happens when the member finished installing
-    /// but the leader's request timed out (a slow export, transfer or checkpoint). The retry then carries a
-    /// newer index, which the member accepts. The extra snapshot costs one engine checkpoint.
+    /// but the leader's request timed out (a slow export, transfer or checkpoint). The next retry carries a
+    /// newer index, which the member accepts. Not on the first send: a newer snapshot taken while a member
+    /// installs the first one would make the leader send it a second time instead of the log entries.
     /// </summary>
-    private void OnSnapshotSent() => _snapshotWanted = true;
+    private void OnSnapshotResent() => _snapshotWanted = true;
 
     private async Task TakeSnapshotAsync(long index, long term)
     {
@@ -148,7 +149,7 @@ internal sealed partial class RaftStateMachine
     }
 
     private EngineSnapshot NewSnapshot(long index, long term) =>
-        new(index, term, server.Store, _snapshotDirectory, () => server.Alarms, OnSnapshotSent);
+        new(index, term, server.Store, _snapshotDirectory, () => server.Alarms, OnSnapshotResent);
 
     /// <summary>Reads the payload's header (see <see cref="EngineSnapshot"/>); leaves the file at the engine export.</summary>
     private static List<AlarmMember> ReadPayloadHeader(FileStream file)
