@@ -79,6 +79,8 @@ internal sealed class ConcurrencyRecipes(IEtcdServer server, LeaseIdGenerator id
     {
         ServerError error = await server.ReadIndexAsync(ct).ConfigureAwait(false);
         if (error != ServerError.None) throw ErrorTable.ThroughClient(error);
+        MvccError denied = server.CheckRead(ai => server.Store.IsOpPermitted(ai, request.Key.Span, request.RangeEnd.Span, write: false), out _);
+        if (denied != MvccError.None) throw ErrorTable.ThroughClient(denied);
         MvccResult<RangeResponse> result = server.Store.Range(request);
         return result.Response ?? throw ErrorTable.ThroughClient(result.Error);
     }

@@ -19,6 +19,7 @@ public static class GrpcServiceExtensions
         services.AddGrpc(options =>
         {
             options.MaxSendMessageSize = null;
+            options.Interceptors.Add<AuthTokenInterceptor>();
             options.Interceptors.Add<RequireLeaderInterceptor>();
         });
         services.AddSingleton<IConfigureOptions<GrpcServiceOptions>>(sp => new ConfigureOptions<GrpcServiceOptions>(options =>
@@ -27,7 +28,7 @@ public static class GrpcServiceExtensions
         return services;
     }
 
-    /// <summary>Maps KV, Watch, Lease, Cluster, Maintenance, Lock and Election.</summary>
+    /// <summary>Maps KV, Watch, Lease, Cluster, Maintenance, Lock, Election and Auth.</summary>
     public static IEndpointRouteBuilder MapKvStoreGrpc(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGrpcService<KvService>();
@@ -37,6 +38,7 @@ public static class GrpcServiceExtensions
         endpoints.MapGrpcService<MaintenanceService>();
         endpoints.MapGrpcService<LockService>();
         endpoints.MapGrpcService<ElectionService>();
+        endpoints.MapGrpcService<AuthService>();
         return endpoints;
     }
 }

@@ -16,8 +16,10 @@ public sealed class KvService(IEtcdServer server) : KV.KVBase
         Check(RequestValidation.CheckRange(request));
         CheckSortOption(request);
         if (!request.Serializable) await ReadIndexAsync(context.CancellationToken).ConfigureAwait(false);
+        Check(server.CheckRead(ai => server.Store.IsOpPermitted(ai, request.Key.Span, request.RangeEnd.Span, write: false), out AuthInfo ai));
         MvccResult<RangeResponse> result = server.Store.Range(request);
         RangeResponse response = result.Response ?? throw ErrorTable.For(result.Error);
+        CheckAuthRevision(ai);
         response.Header = server.Fill(response.Header);
         return response;
     }
@@ -49,8 +51,10 @@ public sealed class KvService(IEtcdServer server) : KV.KVBase
         {
             // etcd serves a txn of ranges only like a range: no proposal; linearizable unless every range is serializable.
             if (!IsSerializable(request)) await ReadIndexAsync(context.CancellationToken).ConfigureAwait(false);
+            Check(server.CheckRead(ai => server.CheckTxn(ai, request), out AuthInfo ai));
             MvccResult<TxnResponse> local = server.Store.Txn(request);
             response = local.Response ?? throw ErrorTable.For(local.Error);
+            CheckAuthRevision(ai);
         }
         else
         {
@@ -74,6 +78,12 @@ public sealed class KvService(IEtcdServer server) : KV.KVBase
     {
         ServerError error = await server.ReadIndexAsync(cancellationToken).ConfigureAwait(false);
         if (error != ServerError.None) throw ErrorTable.For(error);
+    }
+
+    /// <summary>etcd's doSerialize: a read served while the auth store changed under its token is refused.</summary>
+    private void CheckAuthRevision(AuthInfo ai)
+    {
+        if (ai.Revision != 0 && ai.Revision != server.Store.AuthRevision) throw ErrorTable.For(MvccError.AuthOldRevision);
     }
 
     private static void Check(MvccError error)

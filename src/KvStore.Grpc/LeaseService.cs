@@ -36,6 +36,15 @@ public sealed class LeaseService(IEtcdServer server, LeaseIdGenerator ids) : Lea
         // etcd's v3rpc answers a lease that does not exist with TTL -1, not an error.
         if (mvccError == MvccError.LeaseNotFound) response = new LeaseTimeToLiveResponse { ID = request.ID, TTL = -1 };
         else if (mvccError != MvccError.None || response is null) throw ErrorTable.For(mvccError);
+        else if (request.Keys)
+        {
+            // etcd 3.5.10+: the keys of a lease are shown only to a user who may read every one of them.
+            foreach (Google.Protobuf.ByteString key in response.Keys)
+            {
+                MvccError denied = server.CheckRead(ai => server.Store.IsOpPermitted(ai, key.Span, default, write: false), out _);
+                if (denied != MvccError.None) throw ErrorTable.For(denied);
+            }
+        }
         response.Header = server.Header(server.Store.CurrentRevision); // etcd's lessor leaves the header empty; fill adds the current revision
         return response;
     }

@@ -43,11 +43,22 @@ public sealed class MaintenanceService(IEtcdServer server) : Maintenance.Mainten
         return Task.FromResult(response);
     }
 
-    public override Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context) =>
-        Task.FromResult(new DefragmentResponse()); // etcd's response carries no header
+    public override Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context)
+    {
+        CheckAdmin();
+        return Task.FromResult(new DefragmentResponse()); // etcd's response carries no header
+    }
+
+    /// <summary>etcd's authMaintenanceServer: Defragment, Snapshot, Hash and HashKV need the root role when auth is on.</summary>
+    private void CheckAdmin()
+    {
+        MvccError error = server.CheckAdmin();
+        if (error != MvccError.None) throw ErrorTable.For(error);
+    }
 
     public override Task<HashResponse> Hash(HashRequest request, ServerCallContext context)
     {
+        CheckAdmin();
         HashResponse response = server.Store.Hash();
         response.Header = server.Fill(response.Header);
         return Task.FromResult(response);
@@ -55,6 +66,7 @@ public sealed class MaintenanceService(IEtcdServer server) : Maintenance.Mainten
 
     public override Task<HashKVResponse> HashKV(HashKVRequest request, ServerCallContext context)
     {
+        CheckAdmin();
         MvccResult<HashKVResponse> result = server.Store.HashKV(request.Revision);
         HashKVResponse response = result.Response ?? throw ErrorTable.For(result.Error);
         response.Header = server.Fill(response.Header);
@@ -95,6 +107,7 @@ public sealed class MaintenanceService(IEtcdServer server) : Maintenance.Mainten
     /// </summary>
     public override async Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
     {
+        CheckAdmin();
         CancellationToken ct = context.CancellationToken;
         await using FileStream file = CreateSpoolFile();
         long revision = server.Store.CurrentRevision;

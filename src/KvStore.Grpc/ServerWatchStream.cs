@@ -157,6 +157,16 @@ internal sealed class ServerWatchStream(IEtcdServer server, IServerStreamWriter<
             await WriteAsync(Refused(ErrorTable.CancelReason(MvccError.Compacted)), ct).ConfigureAwait(false);
             return;
         }
+        MvccError denied = server.CheckRead(ai => server.Store.IsOpPermitted(ai, create.Key.Span, create.RangeEnd.Span, write: false), out _);
+        if (denied != MvccError.None)
+        {
+            // etcd's isWatchPermitted: a refused create, reason "invalid auth token", "revision of auth store is
+            // old", "user name is empty", or else "permission denied".
+            MvccError reason = denied is MvccError.AuthInvalidToken or MvccError.AuthOldRevision or MvccError.AuthUserEmpty
+                ? denied : MvccError.AuthPermissionDenied;
+            await WriteAsync(Refused(ErrorTable.CancelReason(reason)), ct).ConfigureAwait(false);
+            return;
+        }
         // etcd: an empty key is "\0", the smallest key; range_end as the client sent it (empty: the key alone, "\0": every key from it).
         ReadOnlySpan<byte> key = create.Key.IsEmpty ? [0] : create.Key.Span;
         var options = new WatchOptions(

@@ -35,6 +35,42 @@ public enum MvccError
     DuplicateWatchId,
     /// <summary>the command was at or below the consistent index and was not applied again.</summary>
     AlreadyApplied,
+
+    // etcd's auth store errors (auth/store.go), in its order.
+    /// <summary>root user does not exist (AuthEnable without root).</summary>
+    AuthRootUserNotExist,
+    /// <summary>root user does not have root role.</summary>
+    AuthRootRoleNotExist,
+    /// <summary>user name already exists.</summary>
+    AuthUserAlreadyExist,
+    /// <summary>user name is empty (also: a request without a token while auth is enabled).</summary>
+    AuthUserEmpty,
+    /// <summary>user name not found.</summary>
+    AuthUserNotFound,
+    /// <summary>role name already exists.</summary>
+    AuthRoleAlreadyExist,
+    /// <summary>role name not found.</summary>
+    AuthRoleNotFound,
+    /// <summary>role name is empty.</summary>
+    AuthRoleEmpty,
+    /// <summary>authentication failed, invalid user ID or password.</summary>
+    AuthFailed,
+    /// <summary>authentication failed, password was given for no password user.</summary>
+    AuthNoPasswordUser,
+    /// <summary>permission denied.</summary>
+    AuthPermissionDenied,
+    /// <summary>role is not granted to the user.</summary>
+    AuthRoleNotGranted,
+    /// <summary>permission is not granted to the role.</summary>
+    AuthPermissionNotGranted,
+    /// <summary>authentication is not enabled.</summary>
+    AuthNotEnabled,
+    /// <summary>revision of auth store is old.</summary>
+    AuthOldRevision,
+    /// <summary>invalid auth token.</summary>
+    AuthInvalidToken,
+    /// <summary>invalid auth management (deleting root while enabled, revoking root's root role...).</summary>
+    AuthInvalidMgmt,
 }
 
 public static class MvccErrors
@@ -57,6 +93,23 @@ public static class MvccErrors
         MvccError.EmptyWatcherRange => "mvcc: watcher range is empty",
         MvccError.DuplicateWatchId => "mvcc: duplicate watch ID provided on the WatchStream",
         MvccError.AlreadyApplied => "command already applied",
+        MvccError.AuthRootUserNotExist => "etcdserver: root user does not exist",
+        MvccError.AuthRootRoleNotExist => "etcdserver: root user does not have root role",
+        MvccError.AuthUserAlreadyExist => "etcdserver: user name already exists",
+        MvccError.AuthUserEmpty => "etcdserver: user name is empty",
+        MvccError.AuthUserNotFound => "etcdserver: user name not found",
+        MvccError.AuthRoleAlreadyExist => "etcdserver: role name already exists",
+        MvccError.AuthRoleNotFound => "etcdserver: role name not found",
+        MvccError.AuthRoleEmpty => "etcdserver: role name is empty",
+        MvccError.AuthFailed => "etcdserver: authentication failed, invalid user ID or password",
+        MvccError.AuthNoPasswordUser => "auth: authentication failed, password was given for no password user",
+        MvccError.AuthPermissionDenied => "etcdserver: permission denied",
+        MvccError.AuthRoleNotGranted => "etcdserver: role is not granted to the user",
+        MvccError.AuthPermissionNotGranted => "etcdserver: permission is not granted to the role",
+        MvccError.AuthNotEnabled => "etcdserver: authentication is not enabled",
+        MvccError.AuthOldRevision => "etcdserver: revision of auth store is old",
+        MvccError.AuthInvalidToken => "etcdserver: invalid auth token",
+        MvccError.AuthInvalidMgmt => "etcdserver: invalid auth management",
         _ => error.ToString(),
     };
 }

@@ -4,7 +4,7 @@ using Google.Protobuf;
 namespace KvStore.Mvcc;
 
 /// <summary>The outcome of applying one log command: the response or an expected error.</summary>
-/// <param name="Handled">False for commands the engine does not own (alarms, auth, membership).</param>
+/// <param name="Handled">False for commands the engine does not own (alarms, membership).</param>
 public readonly record struct ApplyResult(IMessage? Response, MvccError Error, bool Handled = true);
 
 public sealed partial class MvccStore
@@ -23,6 +23,7 @@ public sealed partial class MvccStore
         if (request.LeaseGrant is { } grant) return From(LeaseGrant(grant, index, nowMs));
         if (request.LeaseRevoke is { } revoke) return From(LeaseRevoke(revoke.ID, index));
         if (request.LeaseCheckpoint is { } checkpoint) return From(LeaseCheckpoint(checkpoint, index));
+        if (ApplyAuth(index, request) is { } auth) return auth;
         if (request.Range is { } range)
         {
             if (!MarkApplied(index)) return new ApplyResult(null, MvccError.AlreadyApplied);

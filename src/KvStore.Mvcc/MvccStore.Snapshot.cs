@@ -7,10 +7,10 @@ namespace KvStore.Mvcc;
 public sealed partial class MvccStore
 {
     private static readonly byte[] SnapshotMagic = "KVSNAP01"u8.ToArray();
-    private const byte TagEnd = 0, TagRecord = 1, TagLease = 2;
+    private const byte TagEnd = 0, TagRecord = 1, TagLease = 2, TagAuth = 3;
 
     /// <summary>
-    /// Writes the whole state (history as compaction left it, leases, revisions and the consistent index) to
+    /// Writes the whole state (history as compaction left it, leases, auth store, revisions and the consistent index) to
     /// <paramref name="destination"/>, ending with the SHA-256 of everything before it. Writers wait while
     /// the state is read.
     /// </summary>
@@ -39,6 +39,11 @@ public sealed partial class MvccStore
                 byte[] record = _records.Read(RecordCodec.LeaseKey(l.Id)) ?? throw new InvalidOperationException($"lease {l.Id} missing");
                 hashing.WriteByte(TagLease);
                 WriteBytes(hashing, record);
+            }
+            if (_records.Read(RecordCodec.AuthKey) is { } auth)
+            {
+                hashing.WriteByte(TagAuth);
+                WriteBytes(hashing, auth);
             }
             hashing.WriteByte(TagEnd);
         }
@@ -154,6 +159,7 @@ public sealed partial class MvccStore
         long compactRev = ReadInt64(hashing);
         long compactSubs = ReadInt64(hashing);
         var leaseRecords = new List<byte[]>();
+        byte[]? authRecord = null;
         _lock.EnterWriteLock();
         try
         {
@@ -173,6 +179,10 @@ public sealed partial class MvccStore
                 {
                     leaseRecords.Add(ReadBytes(hashing)); // parsed once the checksum has been verified
                 }
+                else if (tag == TagAuth)
+                {
+                    authRecord = ReadBytes(hashing);
+                }
                 else
                 {
                     throw new InvalidDataException($"bad snapshot record tag {tag}");
@@ -189,12 +199,15 @@ public sealed partial class MvccStore
                 _records.Upsert(RecordCodec.LeaseKey(pb.ID), record);
             }
 
+            if (authRecord is not null) _records.Upsert(RecordCodec.AuthKey, authRecord);
+
             _compactRev = compactRev;
             _compactSubCount = compactSubs;
             _records.Upsert(RecordCodec.MetaKey, RecordCodec.EncodeMeta(compactRev, compactSubs));
             _consistentIndex = consistentIndex;
             _index.Clear();
             _leases.Clear();
+            _auth.Reset();
             RebuildFromRecords();
             _currentRev = Math.Max(_currentRev, currentRev);
             _bytesSinceCheckpoint = 1;

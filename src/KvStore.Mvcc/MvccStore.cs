@@ -67,7 +67,7 @@ public sealed partial class MvccStore : IDisposable
     /// <summary>Bytes of FASTER log between begin and tail (live and not yet reclaimed records).</summary>
     public long StorageSizeBytes => _records.LogSizeBytes;
 
-    /// <summary>Rebuilds the key index, lease table and revisions from the recovered records.</summary>
+    /// <summary>Rebuilds the key index, lease table, auth store and revisions from the recovered records.</summary>
     private void RebuildFromRecords()
     {
         var history = new List<(Revision Rev, byte[] Record)>();
@@ -77,6 +77,7 @@ public sealed partial class MvccStore : IDisposable
             if (key.Main >= 0) history.Add((key, value));
             else if (key.Main == RecordCodec.LeaseSpace) leaseRecords.Add(value);
             else if (key == RecordCodec.MetaKey) (_compactRev, _compactSubCount) = RecordCodec.DecodeMeta(value);
+            else if (key == RecordCodec.AuthKey) _auth.Decode(value);
         }
 
         foreach (byte[] record in leaseRecords)

@@ -9,7 +9,7 @@ namespace KvStore.Mvcc;
 /// <summary>
 /// How the engine lays its records out in FASTER. Key-value history: key = (main, sub) revision, value =
 /// one kind byte (put or tombstone) then the etcd <see cref="KeyValue"/> protobuf. Leases: key = (-1, id),
-/// value = leasepb.Lease. Store metadata: key = (-2, 0).
+/// value = leasepb.Lease. Store metadata: key = (-2, 0). Auth store (users, roles, enabled, auth revision): key = (-3, 0).
 /// </summary>
 internal static class RecordCodec
 {
@@ -17,6 +17,7 @@ internal static class RecordCodec
     public const byte KindTombstone = 1;
     public const long LeaseSpace = -1;
     public static readonly Revision MetaKey = new(-2, 0);
+    public static readonly Revision AuthKey = new(-3, 0);
 
     public static Revision LeaseKey(long id) => new(LeaseSpace, id);
 

@@ -42,8 +42,11 @@ public sealed partial class EtcdServer
         if (request.CalculateSize() > Config.MaxRequestBytes) return new ProposeResult(null, Error: ServerError.RequestTooLarge);
         if (IsWrite(request) && !QuotaAvailable(request)) return new ProposeResult(null, Error: ServerError.NoSpace);
 
+        // etcd's processInternalRaftRequestOnce: the user of the call's token travels in the header.
+        MvccError authError = ResolveAuth(out AuthInfo? auth);
+        if (authError != MvccError.None) return new ProposeResult(null, authError);
         ulong id = NextRequestId();
-        request.Header = new RequestHeader { ID = id };
+        request.Header = new RequestHeader { ID = id, Username = auth?.Username ?? "", AuthRevision = auth?.Revision ?? 0 };
         var waiter = new TaskCompletionSource<ProposeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         _waiters[id] = waiter;
         _proposals.Writer.TryWrite(request);
@@ -128,7 +131,7 @@ public sealed partial class EtcdServer
         if (id != 0 && _waiters.TryGetValue(id, out var waiter)) waiter.TrySetException(error);
     }
 
-    /// <summary>The apply dispatch for one committed command (engine commands, plus alarms which the member owns).</summary>
+    /// <summary>The apply dispatch for one committed command (engine commands, plus alarms which the member owns), after etcd's auth checks.</summary>
     internal ProposeResult ApplyCommand(long engineIndex, InternalRaftRequest request, long nowMs)
     {
         if (request.Alarm is { } alarm) return ApplyAlarm(engineIndex, alarm);
@@ -137,7 +140,14 @@ public sealed partial class EtcdServer
             _store.MarkApplied(engineIndex); // etcd's applierV3Capped refuses writes while NOSPACE is raised
             return new ProposeResult(null, Error: ServerError.NoSpace);
         }
+        MvccError denied = CheckCommand(request);
+        if (denied != MvccError.None)
+        {
+            _store.MarkApplied(engineIndex);
+            return new ProposeResult(null, denied);
+        }
         ApplyResult r = _store.Apply(engineIndex, request, nowMs);
+        AfterAuthApplied(engineIndex, request, r, nowMs);
         return new ProposeResult(r.Response, r.Error == MvccError.AlreadyApplied ? MvccError.None : r.Error);
     }
 

@@ -28,6 +28,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private EtcdServer(ServerConfig config, ILoggerFactory loggers)
     {
         Config = config;
+        _tokens = new SimpleTokens(TimeSpan.FromSeconds(config.AuthTokenTtlSeconds));
         _logger = loggers.CreateLogger("kvstore.server");
         string memberDir = Path.Combine(config.DataDir, "member");
         _store = MvccStore.Open(new MvccOptions

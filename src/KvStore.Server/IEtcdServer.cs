@@ -75,6 +75,27 @@ public interface IEtcdServer
     /// <summary>Size of the data on disk in bytes (etcd's dbSize).</summary>
     long DbSizeBytes { get; }
 
+    /// <summary>
+    /// The user of the current call's auth token (<see cref="RequestAuth.Token"/>): null with no token;
+    /// <see cref="MvccError.AuthInvalidToken"/> for a token this member does not know (etcd's AuthInfoFromCtx).
+    /// </summary>
+    MvccError ResolveAuth(out AuthInfo? info);
+
+    /// <summary>etcd's doSerialize check: resolves the call's user (none: revision 0) and runs <paramref name="check"/>.</summary>
+    MvccError CheckRead(Func<AuthInfo, MvccError> check, out AuthInfo info);
+
+    /// <summary>etcd's IsAdminPermitted for the current call (maintenance operations that need root).</summary>
+    MvccError CheckAdmin();
+
+    /// <summary>etcd's checkTxnAuth: read access to every compare and range, write access to every put and delete.</summary>
+    MvccError CheckTxn(AuthInfo auth, TxnRequest txn);
+
+    /// <summary>The bcrypt hash of a password (done before proposing: the log never holds a plain password).</summary>
+    string HashPassword(string password);
+
+    /// <summary>etcd's Authenticate: checks the password, then proposes the command that mints a simple token.</summary>
+    Task<ProposeResult> AuthenticateAsync(AuthenticateRequest request, CancellationToken cancellationToken);
+
     /// <summary>Moves leadership to <paramref name="targetMemberId"/> (etcd's MoveLeader).</summary>
     Task<ServerError> MoveLeaderAsync(ulong targetMemberId, CancellationToken cancellationToken);
 }

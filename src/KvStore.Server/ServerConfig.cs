@@ -60,6 +60,12 @@ public sealed record ServerConfig
     /// <summary>--auto-compaction-retention ("0": off; periodic: hours or a duration like 5m; revision: a count).</summary>
     public string AutoCompactionRetention { get; init; } = "0";
 
+    /// <summary>--auth-token-ttl in seconds: a simple token lives this long after its last use.</summary>
+    public int AuthTokenTtlSeconds { get; init; } = 300;
+
+    /// <summary>--bcrypt-cost: cost of the bcrypt hash of auth passwords.</summary>
+    public int BcryptCost { get; init; } = 10;
+
     /// <summary>Interval of progress notifications for watchers that asked for them (etcd: 10 minutes).</summary>
     public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
 

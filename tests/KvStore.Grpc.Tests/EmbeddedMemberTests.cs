@@ -48,6 +48,27 @@ public sealed class EmbeddedMemberTests
     }
 
     [Fact]
+    public async Task AuthTokensTravelAsMetadataInProcess()
+    {
+        ServerConfig config = Config() with { BcryptCost = 4 };
+        await using (EmbeddedMember member = await EmbeddedMember.StartAsync(config))
+        {
+            await member.Auth.UserAddAsync(new AuthUserAddRequest { Name = "root", Password = "pw" });
+            await member.Auth.UserGrantRoleAsync(new AuthUserGrantRoleRequest { User = "root", Role = "root" });
+            await member.Auth.AuthEnableAsync(new AuthEnableRequest());
+            var anonymous = await Assert.ThrowsAsync<RpcException>(async () => await member.Kv.PutAsync(new PutRequest { Key = B("k"), Value = B("v") }));
+            Assert.Equal("etcdserver: user name is empty", anonymous.Status.Detail);
+            string token = (await member.Auth.AuthenticateAsync(new AuthenticateRequest { Name = "root", Password = "pw" })).Token;
+            var headers = new Metadata { { "token", token } };
+            await member.Kv.PutAsync(new PutRequest { Key = B("k"), Value = B("v") }, headers);
+            await using var watch = new WatchCall(member.Watch, headers);
+            await watch.CreateAsync(new WatchCreateRequest { Key = B("k") });
+            Assert.False((await watch.NextAsync()).Canceled);
+        }
+        Directory.Delete(config.DataDir, recursive: true);
+    }
+
+    [Fact]
     public async Task StreamsWorkInProcess()
     {
         ServerConfig config = Config();

@@ -23,6 +23,23 @@ public class ErrorTableTests
         { MvccError.EmptyWatcherRange, StatusCode.Unknown, "mvcc: watcher range is empty" },
         { MvccError.DuplicateWatchId, StatusCode.Unknown, "mvcc: duplicate watch ID provided on the WatchStream" },
         { MvccError.AlreadyApplied, StatusCode.Unknown, "command already applied" },
+        { MvccError.AuthRootUserNotExist, StatusCode.FailedPrecondition, "etcdserver: root user does not exist" },
+        { MvccError.AuthRootRoleNotExist, StatusCode.FailedPrecondition, "etcdserver: root user does not have root role" },
+        { MvccError.AuthUserAlreadyExist, StatusCode.FailedPrecondition, "etcdserver: user name already exists" },
+        { MvccError.AuthUserEmpty, StatusCode.InvalidArgument, "etcdserver: user name is empty" },
+        { MvccError.AuthUserNotFound, StatusCode.FailedPrecondition, "etcdserver: user name not found" },
+        { MvccError.AuthRoleAlreadyExist, StatusCode.FailedPrecondition, "etcdserver: role name already exists" },
+        { MvccError.AuthRoleNotFound, StatusCode.FailedPrecondition, "etcdserver: role name not found" },
+        { MvccError.AuthRoleEmpty, StatusCode.InvalidArgument, "etcdserver: role name is empty" },
+        { MvccError.AuthFailed, StatusCode.InvalidArgument, "etcdserver: authentication failed, invalid user ID or password" },
+        { MvccError.AuthNoPasswordUser, StatusCode.Unknown, "auth: authentication failed, password was given for no password user" },
+        { MvccError.AuthPermissionDenied, StatusCode.PermissionDenied, "etcdserver: permission denied" },
+        { MvccError.AuthRoleNotGranted, StatusCode.FailedPrecondition, "etcdserver: role is not granted to the user" },
+        { MvccError.AuthPermissionNotGranted, StatusCode.FailedPrecondition, "etcdserver: permission is not granted to the role" },
+        { MvccError.AuthNotEnabled, StatusCode.FailedPrecondition, "etcdserver: authentication is not enabled" },
+        { MvccError.AuthOldRevision, StatusCode.InvalidArgument, "etcdserver: revision of auth store is old" },
+        { MvccError.AuthInvalidToken, StatusCode.Unauthenticated, "etcdserver: invalid auth token" },
+        { MvccError.AuthInvalidMgmt, StatusCode.InvalidArgument, "etcdserver: invalid auth management" },
     };
 
     public static TheoryData<ServerError, StatusCode, string> ServerErrors => new()

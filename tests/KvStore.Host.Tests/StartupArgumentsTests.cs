@@ -149,6 +149,7 @@ public sealed class StartupArgumentsTests
     [InlineData("--election-timeout 60000", 1, "--election-timeout[60000ms] is too long, and should be set less than 50000ms")]
     [InlineData("--auto-compaction-mode daily", 1, "unknown auto-compaction-mode \"daily\"")]
     [InlineData("--log-level verbose", 1, "unknown log level \"verbose\"")]
+    [InlineData("--auth-token jwt,pub-key=a.pub", 1, "--auth-token jwt,pub-key=a.pub: only the simple token provider is supported")]
     public void Bad_flags_fail_with_etcds_message(string line, int code, string message)
     {
         var exit = Exit(line.Split(' '));
@@ -156,6 +157,15 @@ public sealed class StartupArgumentsTests
         Assert.Equal(code, exit.Code);
         Assert.Contains(message, exit.Error);
         Assert.StartsWith("kvstore: ", exit.Error);
+    }
+
+    [Fact]
+    public void Auth_flags_reach_the_settings_without_a_warning()
+    {
+        var run = Run(["--auth-token", "simple", "--auth-token-ttl", "60", "--bcrypt-cost", "12"]);
+        Assert.Equal((60, 12), (run.Settings.Server.AuthTokenTtlSeconds, run.Settings.Server.BcryptCost));
+        Assert.DoesNotContain(run.Notes, n => n.Level == LogLevel.Warning);
+        Assert.Equal((300, 10), (Run([]).Settings.Server.AuthTokenTtlSeconds, Run(["--bcrypt-cost", "99"]).Settings.Server.BcryptCost));
     }
 
     [Fact]

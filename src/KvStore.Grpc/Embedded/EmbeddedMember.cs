@@ -25,6 +25,7 @@ public sealed class EmbeddedMember : IAsyncDisposable
             Etcdserverpb.Maintenance.BindService(binder, new MaintenanceService(server));
             V3lockpb.Lock.BindService(binder, new LockService(server, ids));
             V3electionpb.Election.BindService(binder, new ElectionService(server, ids));
+            Etcdserverpb.Auth.BindService(binder, new AuthService(server));
         });
         Kv = new KV.KVClient(CallInvoker);
         Watch = new Etcdserverpb.Watch.WatchClient(CallInvoker);
@@ -33,6 +34,7 @@ public sealed class EmbeddedMember : IAsyncDisposable
         Maintenance = new Etcdserverpb.Maintenance.MaintenanceClient(CallInvoker);
         Lock = new V3lockpb.Lock.LockClient(CallInvoker);
         Election = new V3electionpb.Election.ElectionClient(CallInvoker);
+        Auth = new Etcdserverpb.Auth.AuthClient(CallInvoker);
     }
 
     /// <summary>The member itself.</summary>
@@ -48,6 +50,9 @@ public sealed class EmbeddedMember : IAsyncDisposable
     public Etcdserverpb.Maintenance.MaintenanceClient Maintenance { get; }
     public V3lockpb.Lock.LockClient Lock { get; }
     public V3electionpb.Election.ElectionClient Election { get; }
+
+    /// <summary>The Auth service; with auth enabled, pass the token from Authenticate as metadata "token".</summary>
+    public Etcdserverpb.Auth.AuthClient Auth { get; }
 
     /// <summary>Starts a member with <paramref name="config"/> (etcd's defaults when omitted: data dir ./default.kvstore, peer port 2380).</summary>
     public static async Task<EmbeddedMember> StartAsync(ServerConfig? config = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)

@@ -27,7 +27,7 @@ public sealed class InProcessCallInvoker : CallInvoker
     {
         var handler = Handler<UnaryServerMethod<TRequest, TResponse>>(method);
         var context = new InProcessServerCallContext(method.FullName, options);
-        Task<TResponse> response = Run(() => handler(request, context));
+        Task<TResponse> response = Run(options, () => handler(request, context));
         return new AsyncUnaryCall<TResponse>(response, Task.FromResult(new Metadata()), () => context.CallStatus, () => context.Trailers, context.Cancel);
     }
 
@@ -36,7 +36,7 @@ public sealed class InProcessCallInvoker : CallInvoker
         var handler = Handler<ServerStreamingServerMethod<TRequest, TResponse>>(method);
         var context = new InProcessServerCallContext(method.FullName, options);
         var responses = Channel.CreateUnbounded<TResponse>();
-        Complete(responses.Writer, Run(() => handler(request, new ChannelStreamWriter<TResponse>(responses.Writer, context.CancellationToken), context)));
+        Complete(responses.Writer, Run(options, () => handler(request, new ChannelStreamWriter<TResponse>(responses.Writer, context.CancellationToken), context)));
         return new AsyncServerStreamingCall<TResponse>(new ChannelStreamReader<TResponse>(responses.Reader), Task.FromResult(new Metadata()),
             () => context.CallStatus, () => context.Trailers, context.Cancel);
     }
@@ -46,7 +46,7 @@ public sealed class InProcessCallInvoker : CallInvoker
         var handler = Handler<ClientStreamingServerMethod<TRequest, TResponse>>(method);
         var context = new InProcessServerCallContext(method.FullName, options);
         var requests = Channel.CreateUnbounded<TRequest>();
-        Task<TResponse> response = Run(() => handler(new ChannelStreamReader<TRequest>(requests.Reader), context));
+        Task<TResponse> response = Run(options, () => handler(new ChannelStreamReader<TRequest>(requests.Reader), context));
         return new AsyncClientStreamingCall<TRequest, TResponse>(new ChannelClientWriter<TRequest>(requests.Writer), response,
             Task.FromResult(new Metadata()), () => context.CallStatus, () => context.Trailers, context.Cancel);
     }
@@ -57,7 +57,7 @@ public sealed class InProcessCallInvoker : CallInvoker
         var context = new InProcessServerCallContext(method.FullName, options);
         var requests = Channel.CreateUnbounded<TRequest>();
         var responses = Channel.CreateUnbounded<TResponse>();
-        Complete(responses.Writer, Run(() => handler(new ChannelStreamReader<TRequest>(requests.Reader),
+        Complete(responses.Writer, Run(options, () => handler(new ChannelStreamReader<TRequest>(requests.Reader),
             new ChannelStreamWriter<TResponse>(responses.Writer, context.CancellationToken), context)));
         return new AsyncDuplexStreamingCall<TRequest, TResponse>(new ChannelClientWriter<TRequest>(requests.Writer),
             new ChannelStreamReader<TResponse>(responses.Reader), Task.FromResult(new Metadata()), () => context.CallStatus,
@@ -65,11 +65,15 @@ public sealed class InProcessCallInvoker : CallInvoker
     }
 
     /// <summary>Runs a handler off the caller's stack; any exception that is not an RpcException becomes one, as a server would send it.</summary>
-    private static async Task Run(Func<Task> handler)
+    /// <summary>The auth token of the call, as the AuthTokenInterceptor hands it over for calls over the network.</summary>
+    private static void SetToken(CallOptions options) =>
+        KvStore.Server.RequestAuth.Token = options.Headers?.GetValue(AuthTokenInterceptor.TokenKey) ?? options.Headers?.GetValue(AuthTokenInterceptor.AuthorizationKey);
+
+    private static async Task Run(CallOptions options, Func<Task> handler)
     {
         try
         {
-            await Task.Run(handler).ConfigureAwait(false);
+            await Task.Run(() => { SetToken(options); return handler(); }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not RpcException)
         {
@@ -77,11 +81,11 @@ public sealed class InProcessCallInvoker : CallInvoker
         }
     }
 
-    private static async Task<T> Run<T>(Func<Task<T>> handler)
+    private static async Task<T> Run<T>(CallOptions options, Func<Task<T>> handler)
     {
         try
         {
-            return await Task.Run(handler).ConfigureAwait(false);
+            return await Task.Run(() => { SetToken(options); return handler(); }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not RpcException)
         {

@@ -31,6 +31,9 @@ internal static class EtcdFlags
     public const string LogLevel = "log-level";
     public const string AutoCompactionRetention = "auto-compaction-retention";
     public const string AutoCompactionMode = "auto-compaction-mode";
+    public const string AuthToken = "auth-token";
+    public const string BcryptCost = "bcrypt-cost";
+    public const string AuthTokenTtl = "auth-token-ttl";
     public const string WatchProgressNotifyInterval = "experimental-watch-progress-notify-interval";
 
     public const string DefaultClientUrl = "http://127.0.0.1:2379";
@@ -122,9 +125,9 @@ internal static class EtcdFlags
         // pprof profiler, metrics, auth, gateway
         Ignored("enable-pprof", FlagKind.Bool, "false", "Enable runtime profiling data via HTTP server. Address is at client URL + \"/debug/pprof/\""),
         Ignored("metrics", FlagKind.String, "basic", "Set level of detail for exported metrics, specify 'extensive' to include histogram metrics"),
-        Ignored("auth-token", FlagKind.String, "simple", "Specify auth token specific options."),
-        Ignored("bcrypt-cost", FlagKind.Uint, "10", "Specify bcrypt algorithm cost factor for auth password hashing."),
-        Ignored("auth-token-ttl", FlagKind.Uint, "300", "The lifetime in seconds of the auth token."),
+        Flag(AuthToken, FlagKind.String, "simple", "Specify auth token specific options."),
+        Flag(BcryptCost, FlagKind.Uint, "10", "Specify bcrypt algorithm cost factor for auth password hashing."),
+        Flag(AuthTokenTtl, FlagKind.Uint, "300", "The lifetime in seconds of the auth token."),
         Ignored("enable-grpc-gateway", FlagKind.Bool, "true", "Enable GRPC gateway."),
 
         // experimental

@@ -103,6 +103,16 @@ internal sealed record HostSettings
             throw new FlagException($"unknown auto-compaction-mode \"{compactionMode}\"");
         }
 
+        // etcd's --auth-token: "simple" (the default) or "jwt,..."; only the simple provider is built here.
+        string authToken = flags[EtcdFlags.AuthToken];
+        if (authToken.Split(',')[0] is not ("" or "simple"))
+        {
+            throw new FlagException($"--auth-token {authToken}: only the simple token provider is supported");
+        }
+        // etcd: a cost outside bcrypt's [4, 31] falls back to the default 10.
+        ulong bcryptCost = Uint(flags, EtcdFlags.BcryptCost);
+        ulong tokenTtl = Uint(flags, EtcdFlags.AuthTokenTtl);
+
         var maxRequestBytes = Uint(flags, EtcdFlags.MaxRequestBytes);
         var maxTxnOps = Uint(flags, EtcdFlags.MaxTxnOps);
         var server = new ServerConfig
@@ -126,6 +136,8 @@ internal sealed record HostSettings
             AutoCompactionMode = compactionMode.Length == 0 ? "periodic" : compactionMode,
             AutoCompactionRetention = flags[EtcdFlags.AutoCompactionRetention],
             WatchProgressNotifyInterval = Duration(flags, EtcdFlags.WatchProgressNotifyInterval),
+            BcryptCost = bcryptCost is >= 4 and <= 31 ? (int)bcryptCost : 10,
+            AuthTokenTtlSeconds = (int)Math.Clamp(tokenTtl, 1UL, int.MaxValue),
         };
 
         return new HostSettings

@@ -112,12 +112,13 @@ public sealed class DurabilityTests
     [Fact]
     public void NonEngineCommand_MovesTheConsistentIndex()
     {
-        // etcd: every applied entry (auth, alarms... too) moves the consistent index.
+        // etcd: every applied entry (alarms, which the member owns, too) moves the consistent index.
         using var s = new RuleStore();
-        ApplyResult r = s.Store.Apply(1, new InternalRaftRequest { AuthEnable = new AuthEnableRequest() });
+        var alarm = new InternalRaftRequest { Alarm = new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, Alarm = AlarmType.Nospace } };
+        ApplyResult r = s.Store.Apply(1, alarm);
         Assert.False(r.Handled);
         Assert.Equal(1, s.Store.ConsistentIndex);
-        Assert.Equal(MvccError.AlreadyApplied, s.Store.Apply(1, new InternalRaftRequest { AuthEnable = new AuthEnableRequest() }).Error);
+        Assert.Equal(MvccError.AlreadyApplied, s.Store.Apply(1, alarm).Error);
     }
 
     [Theory]

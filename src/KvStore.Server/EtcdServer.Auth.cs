@@ -1,0 +1,191 @@
+using Etcdserverpb;
+using KvStore.Mvcc;
+
+namespace KvStore.Server;
+
+public sealed partial class EtcdServer
+{
+    private readonly SimpleTokens _tokens;
+
+    private SimpleTokens Tokens => _tokens;
+
+    private string? _rootToken;
+
+    /// <summary>
+    /// etcd's WithRoot: a token of root minted on this member only, for the member's own proposals that must pass
+    /// the auth checks (the lessor's revokes of leases with keys); null while auth is disabled.
+    /// </summary>
+    private string? RootToken()
+    {
+        if (!_store.AuthEnabled) return null;
+        long now = Environment.TickCount64;
+        if (_rootToken is { } cached && Tokens.Lookup(cached, now) is not null) return cached;
+        return _rootToken = Tokens.Assign(AuthRootUser, SimpleTokens.NewPrefix(), 0, now);
+    }
+
+    private const string AuthRootUser = "root";
+
+    /// <inheritdoc/>
+    public MvccError ResolveAuth(out AuthInfo? info)
+    {
+        info = null;
+        if (RequestAuth.Token is not { } token) return MvccError.None;
+        // etcd's simple token provider: a token it never minted (or that expired, or whose user changed) is invalid.
+        if (Tokens.Lookup(token, Environment.TickCount64) is not { } user) return MvccError.AuthInvalidToken;
+        info = new AuthInfo(user, _store.AuthRevision);
+        return MvccError.None;
+    }
+
+    /// <inheritdoc/>
+    public MvccError CheckRead(Func<AuthInfo, MvccError> check, out AuthInfo info)
+    {
+        MvccError error = ResolveAuth(out AuthInfo? resolved);
+        info = resolved ?? default; // no token: revision 0, which etcd reads as "user name is empty"
+        return error != MvccError.None ? error : check(info);
+    }
+
+    /// <inheritdoc/>
+    public MvccError CheckAdmin()
+    {
+        MvccError error = ResolveAuth(out AuthInfo? info);
+        return error != MvccError.None ? error : _store.IsAdminPermitted(info?.Username);
+    }
+
+    /// <inheritdoc/>
+    public string HashPassword(string password) => BCrypt.Net.BCrypt.HashPassword(password, Config.BcryptCost);
+
+    /// <inheritdoc/>
+    public async Task<ProposeResult> AuthenticateAsync(AuthenticateRequest request, CancellationToken cancellationToken)
+    {
+        ServerError read = await ReadIndexAsync(cancellationToken).ConfigureAwait(false);
+        if (read != ServerError.None) return new ProposeResult(null, Error: read);
+        while (true)
+        {
+            (byte[]? hash, ulong checkedRevision, MvccError error) = _store.PasswordOf(request.Name);
+            if (error != MvccError.None) return new ProposeResult(null, error);
+            if (!VerifyPassword(request.Password, hash!)) return new ProposeResult(null, MvccError.AuthFailed);
+            // The password stays out of the log: the command carries the user and the token prefix only.
+            var command = new InternalRaftRequest
+            {
+                Authenticate = new InternalAuthenticateRequest { Name = request.Name, SimpleToken = SimpleTokens.NewPrefix() },
+            };
+            ProposeResult result = await ProposeAsync(command, cancellationToken).ConfigureAwait(false);
+            if (!result.Ok || checkedRevision == _store.AuthRevision) return result;
+            // etcd: the password was checked at an auth revision that is stale now; check again.
+        }
+    }
+
+    private static bool VerifyPassword(string password, byte[] hash)
+    {
+        if (hash.Length == 0) return false;
+        try
+        {
+            return BCrypt.Net.BCrypt.Verify(password, System.Text.Encoding.UTF8.GetString(hash));
+        }
+        catch (BCrypt.Net.SaltParseException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// etcd's authApplierV3: the checks a command passes before it is applied, as the user and auth revision
+    /// in its header (admin for user and role management, key permissions for writes).
+    /// </summary>
+    private MvccError CheckCommand(InternalRaftRequest r)
+    {
+        if (!_store.AuthEnabled) return MvccError.None;
+        var ai = new AuthInfo(r.Header?.Username ?? "", r.Header?.AuthRevision ?? 0);
+        if (NeedsAdmin(r)) return _store.IsAdminPermitted(ai.Username);
+        if (r.Put is { } put)
+        {
+            MvccError e = _store.IsOpPermitted(ai, put.Key.Span, default, write: true);
+            if (e == MvccError.None) e = CheckLeasePuts(ai, put.Lease);
+            if (e == MvccError.None && put.PrevKv) e = _store.IsOpPermitted(ai, put.Key.Span, default, write: false);
+            return e;
+        }
+        if (r.DeleteRange is { } del)
+        {
+            MvccError e = _store.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: true);
+            if (e == MvccError.None && del.PrevKv) e = _store.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: false);
+            return e;
+        }
+        if (r.Txn is { } txn) return CheckTxn(ai, txn);
+        if (r.LeaseRevoke is { } revoke) return CheckLeasePuts(ai, revoke.ID);
+        if (r.AuthUserGet is { } userGet)
+        {
+            MvccError e = _store.IsAdminPermitted(ai.Username);
+            return e != MvccError.None && userGet.Name != ai.Username ? e : MvccError.None;
+        }
+        if (r.AuthRoleGet is { } roleGet)
+        {
+            MvccError e = _store.IsAdminPermitted(ai.Username);
+            return e != MvccError.None && !_store.HasRole(ai.Username, roleGet.Role) ? e : MvccError.None;
+        }
+        return MvccError.None;
+    }
+
+    /// <inheritdoc/>
+    public MvccError CheckTxn(AuthInfo ai, TxnRequest txn)
+    {
+        foreach (Compare c in txn.Compare)
+        {
+            MvccError e = _store.IsOpPermitted(ai, c.Key.Span, c.RangeEnd.Span, write: false);
+            if (e != MvccError.None) return e;
+        }
+        foreach (RequestOp op in txn.Success.Concat(txn.Failure))
+        {
+            MvccError e = op.RequestCase switch
+            {
+                RequestOp.RequestOneofCase.RequestRange => _store.IsOpPermitted(ai, op.RequestRange.Key.Span, op.RequestRange.RangeEnd.Span, write: false),
+                RequestOp.RequestOneofCase.RequestPut => _store.IsOpPermitted(ai, op.RequestPut.Key.Span, default, write: true),
+                RequestOp.RequestOneofCase.RequestDeleteRange => CheckTxnDelete(ai, op.RequestDeleteRange),
+                RequestOp.RequestOneofCase.RequestTxn => CheckTxn(ai, op.RequestTxn), // etcd 3.5 checks nested txns too
+                _ => MvccError.None,
+            };
+            if (e != MvccError.None) return e;
+        }
+        return MvccError.None;
+    }
+
+    private MvccError CheckTxnDelete(AuthInfo ai, DeleteRangeRequest del)
+    {
+        if (del.PrevKv)
+        {
+            MvccError e = _store.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: false);
+            if (e != MvccError.None) return e;
+        }
+        return _store.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: true);
+    }
+
+    /// <summary>etcd's checkLeasePuts: write access to every key attached to the lease.</summary>
+    private MvccError CheckLeasePuts(AuthInfo ai, long leaseId)
+    {
+        if (leaseId == 0 || _store.LookupLease(leaseId) is not { } lease) return MvccError.None;
+        foreach (byte[] key in lease.Keys)
+        {
+            MvccError e = _store.IsOpPermitted(ai, key, default, write: true);
+            if (e != MvccError.None) return e;
+        }
+        return MvccError.None;
+    }
+
+    private static bool NeedsAdmin(InternalRaftRequest r) =>
+        r.AuthEnable is not null || r.AuthDisable is not null || r.AuthUserAdd is not null || r.AuthUserDelete is not null ||
+        r.AuthUserChangePassword is not null || r.AuthUserGrantRole is not null || r.AuthUserRevokeRole is not null ||
+        r.AuthRoleAdd is not null || r.AuthRoleGrantPermission is not null || r.AuthRoleRevokePermission is not null ||
+        r.AuthRoleDelete is not null || r.AuthUserList is not null || r.AuthRoleList is not null;
+
+    /// <summary>What an applied auth command changes in the member's tokens (etcd's tokenProvider calls in the auth store).</summary>
+    private void AfterAuthApplied(long engineIndex, InternalRaftRequest r, ApplyResult result, long nowMs)
+    {
+        if (result.Error != MvccError.None || result.Response is null) return;
+        if (r.Authenticate is { } a && result.Response is AuthenticateResponse resp)
+        {
+            resp.Token = Tokens.Assign(a.Name, a.SimpleToken, RaftStateMachine.RaftIndex(engineIndex), nowMs);
+        }
+        else if (r.AuthDisable is not null) Tokens.Clear();
+        else if (r.AuthUserDelete is { } ud) Tokens.InvalidateUser(ud.Name);
+        else if (r.AuthUserChangePassword is { } uc) Tokens.InvalidateUser(uc.Name);
+    }
+}
