@@ -92,4 +92,29 @@ public sealed class SnapshotRestoreTests : IDisposable
         Assert.Equal(before, _member.Store.HashKV(0).Value.Hash);
         Assert.Single(_member.Get("x").Kvs);
     }
+
+    private static void EnableAuth(MvccStore s, long index)
+    {
+        Assert.Equal(MvccError.None, s.Apply(index, new InternalRaftRequest { AuthUserAdd = new AuthUserAddRequest { Name = "root", HashedPassword = "$2a$04$h" } }).Error);
+        Assert.Equal(MvccError.None, s.Apply(index + 1, new InternalRaftRequest { AuthUserGrantRole = new AuthUserGrantRoleRequest { User = "root", Role = "root" } }).Error);
+        Assert.Equal(MvccError.None, s.Apply(index + 2, new InternalRaftRequest { AuthEnable = new AuthEnableRequest() }).Error);
+    }
+
+    [Fact]
+    public async Task Restore_ReplacesTheAuthStoreToo()
+    {
+        EnableAuth(_leader.Store, 100);
+        await _member.Store.RestoreAsync(new MemoryStream(Export()));
+        Assert.True(_member.Store.AuthEnabled);
+        Assert.Equal(_leader.Store.AuthRevision, _member.Store.AuthRevision);
+
+        // and a snapshot without auth turns it off again (nothing of the member's own state is left)
+        using var plain = new RuleStore();
+        plain.Put("a", "1");
+        using var ms = new MemoryStream();
+        plain.Store.Export(ms);
+        await _member.Store.RestoreAsync(new MemoryStream(ms.ToArray()));
+        Assert.False(_member.Store.AuthEnabled);
+        Assert.Equal(plain.Store.HashKV(0).Value.Hash, _member.Store.HashKV(0).Value.Hash);
+    }
 }
