@@ -135,13 +135,17 @@ public sealed partial class EtcdServer : IForwardTarget
                     await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
                     continue;
                 }
+                List<(TaskCompletionSource<ProposeResult> Waiter, ProposeResult Result)>? applied = null;
                 for (int i = 0; i < batch.Requests.Count && i < results.Results.Count; i++)
                 {
                     ulong id = batch.Requests[i].Header.ID;
                     ForwardResult r = results.Results[i];
+                    ProposeResult result = ToProposeResult(r);
                     if (r.Failure.Length > 0) CompleteWaiter(id, new InvalidOperationException(r.Failure));
-                    else CompleteWaiter(id, ToProposeResult(r));
+                    else if (result.Error != ServerError.None) CompleteWaiter(id, result);
+                    else if (_waiters.TryGetValue(id, out var waiter) && !waiter.Task.IsCompleted) (applied ??= []).Add((waiter, result));
                 }
+                if (applied is not null) _ = CompleteOnLocalApplyAsync(applied);
                 return;
             }
         }
@@ -152,6 +156,24 @@ public sealed partial class EtcdServer : IForwardTarget
         finally
         {
             _forwardsInFlight.Release();
+        }
+    }
+
+    /// <summary>
+    /// Commands the leader applied are answered once this member applied them too (its apply completes the
+    /// waiter with the same result), as etcd answers a follower's client: a serializable read here then sees the
+    /// write. Should the local apply not come within the request timeout, the leader's answer is given.
+    /// </summary>
+    private async Task CompleteOnLocalApplyAsync(List<(TaskCompletionSource<ProposeResult> Waiter, ProposeResult Result)> applied)
+    {
+        try
+        {
+            await Task.WhenAll(applied.Select(a => a.Waiter.Task)).WaitAsync(RequestTimeout, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // timed out, stopping, or one local apply failed (its waiter holds that failure): the rest get the leader's answer
+            foreach (var (waiter, result) in applied) waiter.TrySetResult(result);
         }
     }
 
@@ -356,6 +378,9 @@ public sealed partial class EtcdServer : IForwardTarget
                 }
                 results.Results.Add(result);
             }
+            // Followers learn the new commit index with the next heartbeat; send it now, so the follower that
+            // waits for its own apply before answering its client is not held up a heartbeat interval.
+            _ = ForceReplicationAsync();
             return results;
         }
         finally
@@ -364,6 +389,18 @@ public sealed partial class EtcdServer : IForwardTarget
             {
                 if (id != 0) _waiters.TryRemove(id, out _);
             }
+        }
+    }
+
+    private async Task ForceReplicationAsync()
+    {
+        try
+        {
+            await _cluster.ForceReplicationAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or NotLeaderException or InvalidOperationException or ObjectDisposedException)
+        {
+            // not leader any more, or stopping: followers learn the commit index from whoever leads
         }
     }
 
