@@ -22,6 +22,8 @@ public enum RpcError
     MissingLeaderKey,
     /// <summary>v3lock: the lock's own key went with its lease while it waited (etcd 3.5 concurrency.ErrSessionExpired).</summary>
     SessionExpired,
+    /// <summary>The internal Forward service called by something that does not name this cluster and one of its members.</summary>
+    NotAPeer,
 }
 
 /// <summary>
@@ -83,6 +85,7 @@ public static class ErrorTable
         ServerError.BadLeaderTransferee => (StatusCode.FailedPrecondition, "etcdserver: bad leader transferee"),
         ServerError.MemberNotFound => (StatusCode.NotFound, "etcdserver: member not found"),
         ServerError.Corrupt => (StatusCode.DataLoss, "etcdserver: corrupt cluster"),
+        ServerError.LeaderChanged => (StatusCode.Unavailable, "etcdserver: leader changed"),
         _ => (StatusCode.Unknown, error.ToString()),
     };
 
@@ -97,6 +100,8 @@ public static class ErrorTable
         RpcError.ElectionNoLeader => (StatusCode.Unknown, "election: no leader"),
         RpcError.MissingLeaderKey => (StatusCode.Unknown, "\"leader\" field must be provided"),
         RpcError.SessionExpired => (StatusCode.Unknown, "session expired"),
+        // No etcd counterpart: etcd's member-to-member traffic has its own (peer) URL.
+        RpcError.NotAPeer => (StatusCode.PermissionDenied, "kvstore: forwarding is for members of this cluster"),
         _ => (StatusCode.Unknown, error.ToString()),
     };
 

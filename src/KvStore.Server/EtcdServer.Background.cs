@@ -20,12 +20,15 @@ public sealed partial class EtcdServer
             Task.Run(() => ProposeLoopAsync(token), token),
             Task.Run(() => LessorLoopAsync(token), token),
             Task.Run(() => new Compactor(this, _logger).RunAsync(token), token),
+            Task.Run(() => ForwardLoopAsync(token), token),
+            Task.Run(() => MetadataLoopAsync(token), token),
         ];
     }
 
     private async Task StopBackgroundLoopsAsync()
     {
         _proposals.Writer.TryComplete();
+        _forwards.Writer.TryComplete();
         try
         {
             await Task.WhenAll(_loops).ConfigureAwait(false);
@@ -77,23 +80,55 @@ public sealed partial class EtcdServer
         }
     }
 
+    /// <summary>
+    /// One read round: on the leader its own barrier, on a follower the leader's (EtcdServer.Forward.cs). A round
+    /// that met a leader change is tried again until the request timeout (reads change nothing), as etcd's read
+    /// loop does; a member that never reaches a leader answers "request timed out".
+    /// </summary>
     private async Task<ServerError> ReadBarrierAsync()
     {
-        if (!IsLeader) return ServerError.NoLeader;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        timeout.CancelAfter(RequestTimeout);
+        DateTime deadline = DateTime.UtcNow + RequestTimeout;
+        while (true)
+        {
+            ServerError error = IsLeader ? await LocalReadBarrierAsync(deadline).ConfigureAwait(false) : await ForwardedReadBarrierAsync(deadline).ConfigureAwait(false);
+            if (error is not (ServerError.NoLeader or ServerError.LeaderChanged)) return error;
+            if (DateTime.UtcNow >= deadline) return ServerError.Timeout;
+            try
+            {
+                await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return ServerError.Stopped;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The leader's read barrier: a heartbeat round a quorum answers (DotNext's strong barrier), then local apply
+    /// of everything the log held before it. Bound to this leadership: if the member steps down meanwhile (a
+    /// round without a quorum deposes it) the read fails instead of trusting another leader's unconfirmed index.
+    /// </summary>
+    private async Task<ServerError> LocalReadBarrierAsync(DateTime deadline)
+    {
+        CancellationToken leadership = _cluster.LeadershipToken;
+        if (leadership.IsCancellationRequested) return ServerError.NoLeader;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, leadership);
+        TimeSpan left = deadline - DateTime.UtcNow;
+        timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         try
         {
-            await _cluster.ApplyReadBarrierAsync(timeout.Token).ConfigureAwait(false);
+            await _cluster.ApplyReadBarrierAsync(ReadBarrierType.Strong, timeout.Token).ConfigureAwait(false);
             return ServerError.None;
         }
-        catch (NotLeaderException)
+        catch (Exception e) when (e is NotLeaderException or QuorumUnreachableException)
         {
             return ServerError.NoLeader;
         }
         catch (OperationCanceledException)
         {
-            return _stopping.IsCancellationRequested ? ServerError.Stopped : ServerError.Timeout;
+            if (_stopping.IsCancellationRequested) return ServerError.Stopped;
+            return leadership.IsCancellationRequested ? ServerError.LeaderChanged : ServerError.Timeout;
         }
         catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
@@ -118,17 +153,21 @@ public sealed partial class EtcdServer
         }
     }
 
-    public Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> LeaseRenewAsync(long id, CancellationToken cancellationToken)
+    public Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> LeaseRenewAsync(long id, CancellationToken cancellationToken) =>
+        IsLeader ? LocalLeaseRenew(id) : ForwardLeaseRenewAsync(id, cancellationToken);
+
+    public Task<(LeaseTimeToLiveResponse? Response, MvccError MvccError, ServerError Error)> LeaseTimeToLiveAsync(LeaseTimeToLiveRequest request, CancellationToken cancellationToken) =>
+        IsLeader ? LocalLeaseTimeToLive(request) : ForwardLeaseTimeToLiveAsync(request, cancellationToken);
+
+    private Task<(LeaseKeepAliveResponse?, MvccError, ServerError)> LocalLeaseRenew(long id)
     {
-        if (!IsLeader) return Task.FromResult<(LeaseKeepAliveResponse?, MvccError, ServerError)>((null, MvccError.None, ServerError.NoLeader));
         MvccResult<LeaseKeepAliveResponse> r = _store.LeaseRenew(id, Environment.TickCount64);
         if (r.Response is { } resp) resp.Header = Header(_store.CurrentRevision);
         return Task.FromResult((r.Response, r.Error, ServerError.None));
     }
 
-    public Task<(LeaseTimeToLiveResponse? Response, MvccError MvccError, ServerError Error)> LeaseTimeToLiveAsync(LeaseTimeToLiveRequest request, CancellationToken cancellationToken)
+    private Task<(LeaseTimeToLiveResponse?, MvccError, ServerError)> LocalLeaseTimeToLive(LeaseTimeToLiveRequest request)
     {
-        if (!IsLeader) return Task.FromResult<(LeaseTimeToLiveResponse?, MvccError, ServerError)>((null, MvccError.None, ServerError.NoLeader));
         MvccResult<LeaseTimeToLiveResponse> r = _store.LeaseTimeToLive(request, Environment.TickCount64);
         if (r.Response is { } resp) resp.Header = Header(_store.CurrentRevision);
         return Task.FromResult((r.Response, r.Error, ServerError.None));

@@ -98,8 +98,9 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             }
             await server._cluster.StartAsync(cancellationToken).ConfigureAwait(false);
             server.StartBackgroundLoops();
-            await server._cluster.WaitForLeaderAsync(TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 10), cancellationToken)
-                .ConfigureAwait(false);
+            // A member of several waits for its peers as long as it takes (etcd does): they start when they start.
+            TimeSpan leaderWait = server._members.Count == 1 ? TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 10) : Timeout.InfiniteTimeSpan;
+            await server._cluster.WaitForLeaderAsync(leaderWait, cancellationToken).ConfigureAwait(false);
             Log.Started(server._logger, config.Name, server.MemberId, server.ClusterId, server._wal.LastAppliedIndex);
             return server;
         }
@@ -120,7 +121,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     public ulong ClusterId { get; }
     public ulong MemberId { get; }
     public MvccStore Store => _store;
-    public IReadOnlyList<MemberInfo> Members => _members;
+    public IReadOnlyList<MemberInfo> Members => MembersWithClientUrls();
 
     public ulong LeaderId
     {
@@ -128,7 +129,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         {
             if (_cluster.Leader is not { } leader) return 0;
             if (leader.IsRemote is false) return MemberId;
-            return leader.TryGetMetadata() is { } meta && meta.TryGetValue("member-id", out string? id) ? Convert.ToUInt64(id, 16) : 0;
+            if (leader.TryGetMetadata() is { } meta && meta.TryGetValue("member-id", out string? id)) return Convert.ToUInt64(id, 16);
+            return MemberAt(leader.EndPoint)?.Id ?? 0;
         }
     }
 
@@ -136,7 +138,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 
     public long RaftTerm => ((IPersistentState)_wal).Term;
     public long RaftIndex => _wal.LastEntryIndex;
-    public long AppliedIndex => Volatile.Read(ref _appliedIndex);
+    // Raft's applied index counts every entry (a new leader's no-op too), as etcd's raftAppliedIndex does.
+    public long AppliedIndex => Math.Max(Volatile.Read(ref _appliedIndex), _wal.LastAppliedIndex);
     public long DbSizeBytes => _store.StorageSizeBytes;
 
     public ResponseHeader Header(long revision) => new()
@@ -178,6 +181,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         }
         await StopBackgroundLoopsAsync().ConfigureAwait(false);
         _cluster.Dispose();
+        DisposeForwardClients();
         await _wal.DisposeAsync().ConfigureAwait(false);
         await _stateMachine.DrainAsync().ConfigureAwait(false);
         _store.Dispose();

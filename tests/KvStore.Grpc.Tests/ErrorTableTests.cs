@@ -53,6 +53,7 @@ public class ErrorTableTests
         { ServerError.BadLeaderTransferee, StatusCode.FailedPrecondition, "etcdserver: bad leader transferee" },
         { ServerError.MemberNotFound, StatusCode.NotFound, "etcdserver: member not found" },
         { ServerError.Corrupt, StatusCode.DataLoss, "etcdserver: corrupt cluster" },
+        { ServerError.LeaderChanged, StatusCode.Unavailable, "etcdserver: leader changed" },
     };
 
     public static TheoryData<RpcError, StatusCode, string> RpcErrors => new()
@@ -64,6 +65,7 @@ public class ErrorTableTests
         { RpcError.ElectionNoLeader, StatusCode.Unknown, "election: no leader" },
         { RpcError.MissingLeaderKey, StatusCode.Unknown, "\"leader\" field must be provided" },
         { RpcError.SessionExpired, StatusCode.Unknown, "session expired" },
+        { RpcError.NotAPeer, StatusCode.PermissionDenied, "kvstore: forwarding is for members of this cluster" },
     };
 
     [Theory]
