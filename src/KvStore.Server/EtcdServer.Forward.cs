@@ -168,14 +168,24 @@ public sealed partial class EtcdServer : IForwardTarget
     {
         try
         {
-            await Task.WhenAll(applied.Select(a => a.Waiter.Task)).WaitAsync(RequestTimeout, _stopping.Token).ConfigureAwait(false);
+            Task all = Task.WhenAll(applied.Select(a => a.Waiter.Task));
+            // A snapshot installed here replaces the log it would have applied them from: do not wait for that.
+            await Task.WhenAny(all, Volatile.Read(ref _snapshotInstalled).Task).WaitAsync(RequestTimeout, _stopping.Token).ConfigureAwait(false);
+            if (all.IsCompleted) return;
         }
         catch (Exception)
         {
-            // timed out, stopping, or one local apply failed (its waiter holds that failure): the rest get the leader's answer
-            foreach (var (waiter, result) in applied) waiter.TrySetResult(result);
+            // timed out, stopping, or one local apply failed (its waiter holds that failure)
         }
+        // the rest get the leader's answer
+        foreach (var (waiter, result) in applied) waiter.TrySetResult(result);
     }
+
+    private TaskCompletionSource _snapshotInstalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A snapshot from the leader replaced this member's state: forwarded commands waiting for a local apply get the leader's answer.</summary>
+    internal void OnSnapshotInstalled() =>
+        Interlocked.Exchange(ref _snapshotInstalled, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>A call that failed to connect (TCP connect refused or timed out): the request never left this member.</summary>
     internal static bool NeverSent(RpcException e) =>

@@ -144,6 +144,7 @@ internal sealed partial class RaftStateMachine
         }
         _commandsSinceSnapshot = 0;
         server.OnApplied(entry.Index);
+        server.OnSnapshotInstalled();
         Log.SnapshotInstalled(logger, entry.Index, server.Store.CurrentRevision, server.Store.ConsistentIndex);
         return entry.Index;
     }
