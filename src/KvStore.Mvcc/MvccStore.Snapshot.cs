@@ -70,7 +70,7 @@ public sealed partial class MvccStore
         {
             try
             {
-                store.ImportRecords(source);
+                store.ImportRecords(source, replace: false);
             }
             catch (EndOfStreamException e)
             {
@@ -88,7 +88,67 @@ public sealed partial class MvccStore
         }
     }
 
-    private void ImportRecords(Stream source)
+    /// <summary>
+    /// Replaces this store's whole state with a snapshot written by <see cref="Export"/> (a Raft snapshot
+    /// installed on a lagging member), then checkpoints it. <paramref name="source"/> must be seekable; the
+    /// snapshot runs from its current position to its end. Its SHA-256 is checked before anything is touched,
+    /// so a damaged snapshot leaves the store as it was.
+    /// Watchers stay open: they are moved to the unsynced group at their next revision and catch up from the
+    /// restored history (etcd's watchableStore.Restore), or end with the compact revision when it is gone.
+    /// </summary>
+    public async Task RestoreAsync(Stream source)
+    {
+        long start = source.Position;
+        VerifyChecksum(source, start);
+        source.Position = start;
+        try
+        {
+            ImportRecords(source, replace: true);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("snapshot is truncated or damaged", e);
+        }
+        await CheckpointAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Forgets every record, key, lease and revision (before a snapshot replaces them). Caller holds the write lock.</summary>
+    private void DropAllLocked()
+    {
+        var stale = new List<Revision>();
+        foreach ((Revision key, byte[] _) in _records.ScanLive()) stale.Add(key);
+        foreach (Revision key in stale) _records.Delete(key);
+        _index.Clear();
+        _leases.Clear();
+        _currentRev = 1;
+        _compactRev = -1;
+        _compactSubCount = 0;
+    }
+
+    /// <summary>Checks the trailing SHA-256 of a snapshot stream (read from <paramref name="start"/> to its end).</summary>
+    private static void VerifyChecksum(Stream source, long start)
+    {
+        long length = source.Length - start;
+        if (length < SnapshotMagic.Length + 32) throw new InvalidDataException("snapshot is truncated or damaged");
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 16];
+        for (long left = length - 32; left > 0;)
+        {
+            int n = source.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (n == 0) throw new InvalidDataException("snapshot is truncated or damaged");
+            sha.AppendData(buffer, 0, n);
+            left -= n;
+        }
+        Span<byte> actual = stackalloc byte[32];
+        source.ReadExactly(actual);
+        if (!actual.SequenceEqual(sha.GetCurrentHash())) throw new InvalidDataException("snapshot checksum mismatch");
+    }
+
+    /// <summary>
+    /// Reads a snapshot into the records and rebuilds the in-memory state, all under the write lock. With
+    /// <paramref name="replace"/>, first drops every record this store holds and moves its watchers aside.
+    /// </summary>
+    private void ImportRecords(Stream source, bool replace)
     {
         using var hashing = new HashingStream(source);
         Span<byte> magic = stackalloc byte[8];
@@ -103,6 +163,7 @@ public sealed partial class MvccStore
         _lock.EnterWriteLock();
         try
         {
+            if (replace) DropAllLocked();
             Span<byte> rev = stackalloc byte[Revision.EncodedSize];
             while (true)
             {
@@ -150,6 +211,7 @@ public sealed partial class MvccStore
             RebuildFromRecords();
             _currentRev = Math.Max(_currentRev, currentRev);
             _bytesSinceCheckpoint = 1;
+            if (replace) _watchers.UnsyncAll();
         }
         finally
         {

@@ -18,6 +18,16 @@ public sealed partial class EtcdServer
         get { lock (_alarmLock) return _alarms.Select(a => a.Clone()).ToList(); }
     }
 
+    /// <summary>Sets the alarm list from a Raft snapshot (alarms are member state outside the engine).</summary>
+    internal void ReplaceAlarms(IEnumerable<AlarmMember> alarms)
+    {
+        lock (_alarmLock)
+        {
+            _alarms.Clear();
+            _alarms.AddRange(alarms.Select(a => a.Clone()));
+        }
+    }
+
     public IReadOnlyList<string> StatusErrors =>
         Alarms.Select(a => a.Alarm == AlarmType.Nospace ? "NOSPACE" : a.Alarm.ToString().ToUpperInvariant()).Distinct().ToList();
 

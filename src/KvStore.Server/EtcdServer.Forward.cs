@@ -135,13 +135,17 @@ public sealed partial class EtcdServer : IForwardTarget
                     await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
                     continue;
                 }
+                List<(TaskCompletionSource<ProposeResult> Waiter, ProposeResult Result)>? applied = null;
                 for (int i = 0; i < batch.Requests.Count && i < results.Results.Count; i++)
                 {
                     ulong id = batch.Requests[i].Header.ID;
                     ForwardResult r = results.Results[i];
+                    ProposeResult result = ToProposeResult(r);
                     if (r.Failure.Length > 0) CompleteWaiter(id, new InvalidOperationException(r.Failure));
-                    else CompleteWaiter(id, ToProposeResult(r));
+                    else if (result.Error != ServerError.None) CompleteWaiter(id, result);
+                    else if (_waiters.TryGetValue(id, out var waiter) && !waiter.Task.IsCompleted) (applied ??= []).Add((waiter, result));
                 }
+                if (applied is not null) _ = CompleteOnLocalApplyAsync(applied);
                 return;
             }
         }
@@ -154,6 +158,34 @@ public sealed partial class EtcdServer : IForwardTarget
             _forwardsInFlight.Release();
         }
     }
+
+    /// <summary>
+    /// Commands the leader applied are answered once this member applied them too (its apply completes the
+    /// waiter with the same result), as etcd answers a follower's client: a serializable read here then sees the
+    /// write. Should the local apply not come within the request timeout, the leader's answer is given.
+    /// </summary>
+    private async Task CompleteOnLocalApplyAsync(List<(TaskCompletionSource<ProposeResult> Waiter, ProposeResult Result)> applied)
+    {
+        try
+        {
+            Task all = Task.WhenAll(applied.Select(a => a.Waiter.Task));
+            // A snapshot installed here replaces the log it would have applied them from: do not wait for that.
+            await Task.WhenAny(all, Volatile.Read(ref _snapshotInstalled).Task).WaitAsync(RequestTimeout, _stopping.Token).ConfigureAwait(false);
+            if (all.IsCompleted) return;
+        }
+        catch (Exception)
+        {
+            // timed out, stopping, or one local apply failed (its waiter holds that failure)
+        }
+        // the rest get the leader's answer
+        foreach (var (waiter, result) in applied) waiter.TrySetResult(result);
+    }
+
+    private TaskCompletionSource _snapshotInstalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A snapshot from the leader replaced this member's state: forwarded commands waiting for a local apply get the leader's answer.</summary>
+    internal void OnSnapshotInstalled() =>
+        Interlocked.Exchange(ref _snapshotInstalled, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>A call that failed to connect (TCP connect refused or timed out): the request never left this member.</summary>
     internal static bool NeverSent(RpcException e) =>
@@ -356,6 +388,9 @@ public sealed partial class EtcdServer : IForwardTarget
                 }
                 results.Results.Add(result);
             }
+            // Followers learn the new commit index with the next heartbeat; send it now, so the follower that
+            // waits for its own apply before answering its client is not held up a heartbeat interval.
+            _ = ForceReplicationAsync();
             return results;
         }
         finally
@@ -364,6 +399,18 @@ public sealed partial class EtcdServer : IForwardTarget
             {
                 if (id != 0) _waiters.TryRemove(id, out _);
             }
+        }
+    }
+
+    private async Task ForceReplicationAsync()
+    {
+        try
+        {
+            await _cluster.ForceReplicationAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or NotLeaderException or InvalidOperationException or ObjectDisposedException)
+        {
+            // not leader any more, or stopping: followers learn the commit index from whoever leads
         }
     }
 

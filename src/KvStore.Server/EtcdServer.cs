@@ -43,7 +43,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         _memberId = FindSelf(_membership);
         if (_memberId != 0) _joined.TrySetResult();
 
-        _stateMachine = new RaftStateMachine(this, loggers.CreateLogger("kvstore.apply"));
+        _stateMachine = new RaftStateMachine(this, Path.Combine(memberDir, "snap"), loggers.CreateLogger("kvstore.apply"));
         _wal = new WriteAheadLog(new WriteAheadLog.Options
         {
             Location = config.WalDir ?? Path.Combine(memberDir, "wal"),
@@ -198,6 +198,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         _cluster.Dispose();
         DisposeForwardClients();
         await _wal.DisposeAsync().ConfigureAwait(false);
+        await _stateMachine.DrainAsync().ConfigureAwait(false);
         _store.Dispose();
         _stopping.Dispose();
     }

@@ -54,13 +54,16 @@ public interface IEtcdServer
     /// </summary>
     Task<ProposeResult> ProposeAsync(InternalRaftRequest request, CancellationToken cancellationToken);
 
-    /// <summary>Waits until this member has applied everything committed before the call (a quorum-confirmed read index).</summary>
+    /// <summary>
+    /// Waits until this member has applied everything committed before the call (a read index the leader confirmed
+    /// with a quorum; a follower asks the leader for it). "request timed out" when no leader confirms one in time.
+    /// </summary>
     Task<ServerError> ReadIndexAsync(CancellationToken cancellationToken);
 
-    /// <summary>Keep-alive of a lease on the leader's lessor clock.</summary>
+    /// <summary>Keep-alive of a lease on the leader's lessor clock (a follower asks the leader).</summary>
     Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> LeaseRenewAsync(long id, CancellationToken cancellationToken);
 
-    /// <summary>Remaining TTL of a lease on the leader's lessor clock.</summary>
+    /// <summary>Remaining TTL of a lease on the leader's lessor clock (a follower asks the leader).</summary>
     Task<(LeaseTimeToLiveResponse? Response, MvccError MvccError, ServerError Error)> LeaseTimeToLiveAsync(LeaseTimeToLiveRequest request, CancellationToken cancellationToken);
 
     /// <summary>The members of the cluster.</summary>

@@ -12,9 +12,22 @@ namespace KvStore.Server;
 /// entry is a <see cref="RaftBatch"/>; command k of entry i is applied with engine index (i &lt;&lt; 16) | k, so
 /// the engine's consistent index pins the exact command and a replay after a crash skips what was applied.
 /// Never throws for a business outcome: an exception here would stop DotNext's applier for good.
+/// Snapshots and log compaction: RaftStateMachine.Snapshots.cs.
 /// </summary>
-internal sealed partial class RaftStateMachine(EtcdServer server, ILogger logger) : IStateMachine
+internal sealed partial class RaftStateMachine : IStateMachine
 {
+    private readonly EtcdServer server;
+    private readonly ILogger logger;
+
+    public RaftStateMachine(EtcdServer server, string snapshotDirectory, ILogger logger)
+    {
+        this.server = server;
+        this.logger = logger;
+        _snapshotDirectory = snapshotDirectory;
+        _snapshotCount = Math.Max(1, server.Config.SnapshotCount);
+        _snapshot = LoadSnapshot();
+    }
+
     /// <summary>Commands per Raft entry are numbered within 16 bits of the engine index.</summary>
     public const int MaxBatch = 1 << 16;
 
@@ -27,17 +40,10 @@ internal sealed partial class RaftStateMachine(EtcdServer server, ILogger logger
 
     public int Version => 1;
 
-    // No Raft snapshot yet: the WAL keeps every entry and replays it on restart; the engine skips what its
-    // checkpoint already holds. (Snapshots for lagging members come with the cluster issue.)
-    public ISnapshot? Snapshot => null;
-
-    public ValueTask ReclaimGarbageAsync(long watermark, CancellationToken token) => ValueTask.CompletedTask;
-
-    public IStateMachine CreateNoOp(long count) => throw new NotSupportedException("snapshots are not used yet");
-
     public ValueTask<long> ApplyAsync(LogEntry entry, CancellationToken token)
     {
-        if (entry.IsConfiguration || entry.IsSnapshot) return ValueTask.FromResult(entry.Index);
+        if (entry.IsSnapshot) return InstallSnapshotAsync(entry, token);
+        if (entry.IsConfiguration) return ValueTask.FromResult(entry.Index);
         RaftBatch batch;
         try
         {
@@ -50,6 +56,8 @@ internal sealed partial class RaftStateMachine(EtcdServer server, ILogger logger
         {
             // An entry that is not ours (e.g. a no-op appended by the library) carries nothing to apply.
             if (entry.Length is > 0) Log.UnreadableEntry(logger, entry.Index, e);
+            server.OnApplied(entry.Index);
+            CountForSnapshot(entry, 0);
             return ValueTask.FromResult(entry.Index);
         }
 
@@ -73,6 +81,7 @@ internal sealed partial class RaftStateMachine(EtcdServer server, ILogger logger
             server.CompleteWaiter(request.Header?.ID ?? 0, result);
         }
         server.OnApplied(entry.Index);
+        CountForSnapshot(entry, batch.Requests.Count);
         return ValueTask.FromResult(entry.Index);
     }
 

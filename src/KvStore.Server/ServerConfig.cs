@@ -36,7 +36,7 @@ public sealed record ServerConfig
     /// <summary>--initial-cluster-token</summary>
     public string InitialClusterToken { get; init; } = "etcd-cluster";
 
-    /// <summary>--snapshot-count: applied entries between Raft snapshots (log compaction).</summary>
+    /// <summary>--snapshot-count: applied commands (etcd: committed requests; our Raft entries are batches of them) between Raft snapshots (log compaction).</summary>
     public long SnapshotCount { get; init; } = 100_000;
 
     /// <summary>--heartbeat-interval in milliseconds.</summary>

@@ -32,12 +32,19 @@ public class ForwardTests
         Assert.True(r.Ok, $"{r.Error} {r.MvccError}");
         var put = Assert.IsType<PutResponse>(r.Response);
         Assert.Equal(2, put.Header.Revision);
+        // answered once applied on the follower too (as etcd): a serializable read there sees the write at once
+        Assert.Equal("from-follower", Get(c[follower], "k"));
+        for (int n = 0; n < 20; n++)
+        {
+            ProposeResult again = await c[follower].ProposeAsync(Put("k", "v" + n), default);
+            Assert.Equal(((PutResponse)again.Response!).Header.Revision, c[follower].Store.CurrentRevision);
+        }
 
         foreach (int i in c.Running)
         {
             Assert.Equal(ServerError.None, await c[i].ReadIndexAsync(default));
-            Assert.Equal("from-follower", Get(c[i], "k"));
-            Assert.Equal(2, c[i].Store.CurrentRevision);
+            Assert.Equal("v19", Get(c[i], "k"));
+            Assert.Equal(22, c[i].Store.CurrentRevision);
         }
     }
 

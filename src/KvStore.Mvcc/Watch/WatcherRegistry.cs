@@ -33,6 +33,21 @@ internal sealed class WatcherRegistry(MvccStore store)
         foreach (WatchStream s in streams) s.Close();
     }
 
+    /// <summary>
+    /// Moves every synced watcher to its stream's catch-up queue at its next revision (after the store's state
+    /// was replaced by a snapshot). Caller holds the store's write lock.
+    /// </summary>
+    public void UnsyncAll()
+    {
+        var all = new List<Watcher>(_ranges);
+        foreach (List<Watcher> list in _byKey.Values) all.AddRange(list);
+        foreach (Watcher w in all)
+        {
+            Remove(w);
+            w.Stream.MarkUnsynced(w);
+        }
+    }
+
     /// <summary>Caller holds the store's write lock.</summary>
     public void Add(Watcher w)
     {

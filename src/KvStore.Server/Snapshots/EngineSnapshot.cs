@@ -1,0 +1,51 @@
+using DotNext.IO;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Etcdserverpb;
+using KvStore.Mvcc;
+
+namespace KvStore.Server.Snapshots;
+
+/// <summary>
+/// The Raft snapshot DotNext sees: an index and term whose state the engine's durable checkpoint holds. Its
+/// payload, read only when the leader installs it on a member that is behind, is a fresh
+/// <see cref="MvccStore.Export"/> of the live engine, so it holds the state at some applied index at or after
+/// <see cref="Index"/> (a "fuzzy" snapshot): the receiver restores it with that later consistent index and
+/// skips the commands at or below it when the leader sends the entries after <see cref="Index"/>.
+/// Payload: <see cref="PayloadMagic"/>, the member's alarms (<see cref="SnapshotFile.EncodeAlarms"/>), then
+/// the engine export.
+/// </summary>
+internal sealed class EngineSnapshot(long index, long term, MvccStore store, string directory,
+    Func<IReadOnlyList<AlarmMember>> alarms, Action onResend) : ISnapshot
+{
+    private int _sends;
+
+    public static ReadOnlySpan<byte> PayloadMagic => "KVRPAY01"u8;
+
+    public long Index { get; } = index;
+
+    public long Term { get; } = term;
+
+    bool IDataTransferObject.IsReusable => true;
+
+    long? IDataTransferObject.Length => null; // streamed in frames: the size is known only once exported
+
+    async ValueTask IDataTransferObject.WriteToAsync<TWriter>(TWriter writer, CancellationToken token)
+    {
+        // The export holds the engine's read lock (the apply loop waits) while it writes to a local file; the
+        // slow network copy then runs without the lock. The file is gone once closed.
+        // Sent again: a member may have installed it already while the leader's request timed out (see
+        // RaftStateMachine.OnSnapshotResent), or a second member needs it; either way ask for a newer one.
+        if (Interlocked.Increment(ref _sends) > 1) onResend();
+        string path = Path.Combine(directory, $"export-{Guid.NewGuid():N}.tmp");
+        var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16,
+            FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        await using (file.ConfigureAwait(false))
+        {
+            file.Write(PayloadMagic);
+            file.Write(SnapshotFile.EncodeAlarms(alarms()));
+            await Task.Run(() => store.Export(file), token).ConfigureAwait(false);
+            file.Position = 0;
+            await writer.CopyFromAsync(file, count: null, token).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,196 @@
+using DotNext.IO;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Etcdserverpb;
+using KvStore.Server.Snapshots;
+using Microsoft.Extensions.Logging;
+
+namespace KvStore.Server;
+
+/// <summary>
+/// Raft snapshots (etcd's triggerSnapshot/applySnapshot). The engine's FASTER checkpoint is the snapshot's
+/// data; <see cref="SnapshotFile"/> records the Raft index and term it covers.
+/// <para>Taking: after --snapshot-count applied commands (etcd counts committed requests, one per Raft entry;
+/// our entries are batches, so we count the commands in them, not the entries), the apply loop starts an
+/// engine checkpoint at the entry's end; once durable, the marker is written and <see cref="Snapshot"/>
+/// moves to that index. DotNext's flusher then sees a newer snapshot and deletes the WAL pages up to it, and
+/// on restart the WAL replays only the entries after it (commands the engine's later checkpoint holds are
+/// skipped by their engine index).</para>
+/// <para>Installing: when a member's next entry was compacted on the leader (or it is new), DotNext sends
+/// <see cref="Snapshot"/>'s payload (a live engine export) and calls <see cref="ApplyAsync"/> with an entry
+/// that <c>IsSnapshot</c>: it is spooled to a file, checked, and replaces the engine's state in place.</para>
+/// </summary>
+internal sealed partial class RaftStateMachine
+{
+    private readonly string _snapshotDirectory;
+    private readonly long _snapshotCount;
+    private readonly Lock _snapshotLock = new();
+    private EngineSnapshot? _snapshot; // guarded by _snapshotLock for writes; read without it
+    private long _commandsSinceSnapshot; // apply loop only
+    private Task _snapshotTask = Task.CompletedTask; // apply loop only
+    private volatile bool _snapshotWanted; // set by a snapshot transfer, read by the apply loop
+
+    /// <summary>The last snapshot whose state the engine's durable checkpoint holds; null before the first one.</summary>
+    public ISnapshot? Snapshot => Volatile.Read(ref _snapshot);
+
+    /// <summary>
+    /// Nothing to reclaim: there is one snapshot, the engine itself (FASTER drops its own outdated
+    /// checkpoints), and a payload export lives in a delete-on-close file for one transfer only.
+    /// </summary>
+    public ValueTask ReclaimGarbageAsync(long watermark, CancellationToken token)
+    {
+        Log.LogCompacted(logger, watermark);
+        return ValueTask.CompletedTask;
+    }
+
+    private EngineSnapshot? LoadSnapshot()
+    {
+        Directory.CreateDirectory(_snapshotDirectory);
+        foreach (string stale in Directory.EnumerateFiles(_snapshotDirectory, "*.tmp")) File.Delete(stale); // a crash mid-transfer
+        if (SnapshotFile.Read(_snapshotDirectory) is not var (index, term, alarms)) return null;
+        // The marker is written only after an engine checkpoint covering it is durable: an engine behind it
+        // would silently miss the entries the WAL has already dropped.
+        long engineRaftIndex = RaftIndex(server.Store.ConsistentIndex);
+        if (engineRaftIndex < index)
+        {
+            throw new InvalidDataException(
+                $"the engine's checkpoint is at raft index {engineRaftIndex}, behind the raft snapshot at {index}: the data dir is damaged");
+        }
+        server.ReplaceAlarms(alarms); // the entries after the snapshot re-apply later alarm changes
+        Log.SnapshotLoaded(logger, index, term, engineRaftIndex);
+        return NewSnapshot(index, term);
+    }
+
+    /// <summary>
+    /// Counts applied commands and starts a snapshot every --snapshot-count of them, or at the next entry after
+    /// the current snapshot was sent more than once (see <see cref="OnSnapshotResent"/>). Apply loop only.
+    /// </summary>
+    private void CountForSnapshot(LogEntry entry, int commands)
+    {
+        _commandsSinceSnapshot += commands;
+        bool wanted = _snapshotWanted && entry.Index > (Volatile.Read(ref _snapshot)?.Index ?? 0);
+        if ((_commandsSinceSnapshot < _snapshotCount && !wanted) || !_snapshotTask.IsCompleted) return;
+        _commandsSinceSnapshot = 0;
+        _snapshotWanted = false;
+        // An entry without commands (a leader's no-op) moves the consistent index here, so that the engine's
+        // checkpoint visibly covers the snapshot's index (checked on start).
+        if (commands == 0) server.Store.MarkApplied(EngineIndex(entry.Index, 0));
+        _snapshotTask = TakeSnapshotAsync(entry.Index, entry.Term);
+    }
+
+    /// <summary>
+    /// Called when the leader sends the same <see cref="Snapshot"/> again: asks for a newer snapshot at the
+    /// next applied entry. DotNext 6.12 makes a member reject an install at or below its commit index and
+    /// the leader then resends the same snapshot forever; that happens when the member finished installing
+    /// but the leader's request timed out (a slow export, transfer or checkpoint). The next retry carries a
+    /// newer index, which the member accepts. Not on the first send: a newer snapshot taken while a member
+    /// installs the first one would make the leader send it a second time instead of the log entries.
+    /// </summary>
+    private void OnSnapshotResent() => _snapshotWanted = true;
+
+    private async Task TakeSnapshotAsync(long index, long term)
+    {
+        try
+        {
+            // Starts at once (between two entries, so at the end of entry `index`) unless an engine checkpoint
+            // is running; then it starts after that one, at a later applied index, which covers `index` too.
+            await server.Store.CheckpointAsync().ConfigureAwait(false);
+            Publish(index, term);
+            Log.SnapshotTaken(logger, index, term);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The WAL keeps its entries until the next snapshot succeeds: nothing is lost, only disk.
+            Log.SnapshotFailed(logger, index, e);
+        }
+    }
+
+    /// <summary>Records a snapshot at <paramref name="index"/> and makes it the current one, unless a newer one is.</summary>
+    private void Publish(long index, long term)
+    {
+        lock (_snapshotLock)
+        {
+            if (_snapshot is { } current && current.Index >= index) return;
+            // Alarms as of now (at or after `index`): replaying the entries after `index` re-applies later changes.
+            SnapshotFile.Write(_snapshotDirectory, index, term, server.Alarms);
+            Volatile.Write(ref _snapshot, NewSnapshot(index, term));
+        }
+    }
+
+    /// <summary>
+    /// Installs a snapshot sent by the leader (DotNext calls this under its overwrite lock: the apply loop is
+    /// paused). Returns the snapshot's index, which <see cref="Snapshot"/> then reports, as DotNext requires.
+    /// </summary>
+    private async ValueTask<long> InstallSnapshotAsync(LogEntry entry, CancellationToken token)
+    {
+        Log.InstallingSnapshot(logger, entry.Index, entry.Term);
+        await _snapshotTask.ConfigureAwait(false); // a local snapshot in flight must not publish over this one
+        string path = Path.Combine(_snapshotDirectory, $"install-{entry.Index}.tmp");
+        var file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16,
+            FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        await using (file.ConfigureAwait(false))
+        {
+            await entry.WriteToAsync(file, 1 << 16, token).ConfigureAwait(false);
+            await file.FlushAsync(token).ConfigureAwait(false);
+            List<AlarmMember> alarms = ReadPayloadHeader(file);
+            // Checks the SHA-256 before touching anything, replaces the state, moves watchers to catch up, and
+            // checkpoints (so the marker below is covered by a durable checkpoint).
+            await server.Store.RestoreAsync(file).ConfigureAwait(false);
+            server.ReplaceAlarms(alarms);
+        }
+        lock (_snapshotLock)
+        {
+            SnapshotFile.Write(_snapshotDirectory, entry.Index, entry.Term, server.Alarms);
+            Volatile.Write(ref _snapshot, NewSnapshot(entry.Index, entry.Term));
+        }
+        _commandsSinceSnapshot = 0;
+        server.OnApplied(entry.Index);
+        server.OnSnapshotInstalled();
+        Log.SnapshotInstalled(logger, entry.Index, server.Store.CurrentRevision, server.Store.ConsistentIndex);
+        return entry.Index;
+    }
+
+    private EngineSnapshot NewSnapshot(long index, long term) =>
+        new(index, term, server.Store, _snapshotDirectory, () => server.Alarms, OnSnapshotResent);
+
+    /// <summary>Reads the payload's header (see <see cref="EngineSnapshot"/>); leaves the file at the engine export.</summary>
+    private static List<AlarmMember> ReadPayloadHeader(FileStream file)
+    {
+        file.Position = 0;
+        var head = new byte[EngineSnapshot.PayloadMagic.Length + 4];
+        file.ReadExactly(head);
+        if (!head.AsSpan(0, EngineSnapshot.PayloadMagic.Length).SequenceEqual(EngineSnapshot.PayloadMagic))
+        {
+            throw new InvalidDataException("not a kvstore raft snapshot");
+        }
+        int count = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(EngineSnapshot.PayloadMagic.Length));
+        if (count < 0 || count > 1 << 16) throw new InvalidDataException("damaged alarm list in a raft snapshot");
+        var alarms = new byte[4 + count * 12];
+        head.AsSpan(EngineSnapshot.PayloadMagic.Length).CopyTo(alarms);
+        file.ReadExactly(alarms, 4, count * 12);
+        return SnapshotFile.DecodeAlarms(alarms, out _);
+    }
+
+    /// <summary>Waits for a snapshot in flight (before the engine is closed).</summary>
+    public Task DrainAsync() => _snapshotTask;
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "raft snapshot at index {Index} (term {Term}); engine at raft index {EngineIndex}")]
+        public static partial void SnapshotLoaded(ILogger logger, long index, long term, long engineIndex);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "took raft snapshot at index {Index} (term {Term})")]
+        public static partial void SnapshotTaken(ILogger logger, long index, long term);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "raft snapshot at index {Index} failed; the log keeps its entries")]
+        public static partial void SnapshotFailed(ILogger logger, long index, Exception e);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "raft log compacted up to index {Index}")]
+        public static partial void LogCompacted(ILogger logger, long index);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "installing raft snapshot at index {Index} (term {Term}) from the leader")]
+        public static partial void InstallingSnapshot(ILogger logger, long index, long term);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "installed raft snapshot at index {Index}: revision {Revision}, consistent index {ConsistentIndex}")]
+        public static partial void SnapshotInstalled(ILogger logger, long index, long revision, long consistentIndex);
+    }
+}

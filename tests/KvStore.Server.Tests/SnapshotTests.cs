@@ -1,0 +1,129 @@
+using KvStore.Server.Snapshots;
+
+namespace KvStore.Server.Tests;
+
+/// <summary>Raft snapshots: WAL compaction after --snapshot-count, restart from the snapshot, install on a lagging member.</summary>
+public class SnapshotTests
+{
+    private static readonly string Value = new('v', 1000);
+
+    private static long WalBytes(ServerConfig config) =>
+        new DirectoryInfo(Path.Combine(config.DataDir, "member", "wal")).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+
+    private static async Task PutManyAsync(Func<Etcdserverpb.InternalRaftRequest, Task<ProposeResult>> propose, string prefix, int count, int concurrency)
+    {
+        for (int i = 0; i < count; i += concurrency)
+        {
+            ProposeResult[] results = await Task.WhenAll(Enumerable.Range(i, Math.Min(concurrency, count - i))
+                .Select(j => propose(SnapshotTestCluster.Put($"{prefix}{j % 200}", $"{Value}{j}"))));
+            Assert.All(results, r => Assert.True(r.Ok, $"{r.Error} {r.MvccError}"));
+        }
+    }
+
+    [Fact]
+    public async Task SnapshotsReclaimTheWalAndARestartRestoresTheSameState()
+    {
+        await using var m = await TestMember.StartAsync(c => c with { SnapshotCount = 100 });
+        string walDir = Path.Combine(m.Config.DataDir, "member", "wal");
+        const int Puts = 4000; // ~4 MB of values: eight 512 KiB WAL chunks if nothing were dropped
+        await PutManyAsync(r => m.Server.ProposeAsync(r, default), "k", Puts, concurrency: 8);
+
+        // The WAL drops pages behind the snapshot on its next flush: wait for it (the machine is slow).
+        long wal = WalBytes(m.Config);
+        for (int i = 0; i < 200 && wal > 2 * 1024 * 1024; i++)
+        {
+            await m.Server.ProposeAsync(SnapshotTestCluster.Put("tick", "x"), default);
+            await Task.Delay(50);
+            wal = WalBytes(m.Config);
+        }
+        Assert.True(wal <= 2 * 1024 * 1024, $"WAL holds {wal} bytes after {Puts} puts of 1 KB with --snapshot-count 100: "
+            + string.Join(", ", new DirectoryInfo(walDir).EnumerateFiles("*", SearchOption.AllDirectories).Select(f => $"{Path.GetRelativePath(walDir, f.FullName)}={f.Length}"))
+            + $"; snapshot {SnapshotFile.Read(Path.Combine(m.Config.DataDir, "member", "snap"))}");
+        var snap = SnapshotFile.Read(Path.Combine(m.Config.DataDir, "member", "snap"));
+        Assert.NotNull(snap);
+        Assert.True(snap.Value.Index > 0 && snap.Value.Term > 0);
+
+        long revision = m.Server.Store.CurrentRevision;
+        uint hash = m.Server.Store.HashKV(0).Value.Hash;
+        await m.RestartAsync();
+        Assert.Equal(revision, m.Server.Store.CurrentRevision);
+        Assert.Equal(hash, m.Server.Store.HashKV(0).Value.Hash);
+        Assert.True(m.Server.AppliedIndex >= snap.Value.Index);
+
+        // It keeps writing, snapshotting and restarting from the newer snapshot.
+        await PutManyAsync(r => m.Server.ProposeAsync(r, default), "after", 300, concurrency: 8);
+        revision = m.Server.Store.CurrentRevision;
+        hash = m.Server.Store.HashKV(0).Value.Hash;
+        await m.RestartAsync();
+        Assert.Equal(revision, m.Server.Store.CurrentRevision);
+        Assert.Equal(hash, m.Server.Store.HashKV(0).Value.Hash);
+        Assert.True(SnapshotFile.Read(Path.Combine(m.Config.DataDir, "member", "snap"))!.Value.Index > snap.Value.Index);
+    }
+
+    private static Etcdserverpb.InternalRaftRequest Alarm(ulong member) => new()
+    {
+        Alarm = new Etcdserverpb.AlarmRequest
+        {
+            Action = Etcdserverpb.AlarmRequest.Types.AlarmAction.Activate, MemberID = member, Alarm = Etcdserverpb.AlarmType.Corrupt,
+        },
+    };
+
+    [Fact]
+    public async Task AlarmsSurviveARestartAfterTheirEntryWasCompacted()
+    {
+        // etcd keeps alarms in its backend; ours are member state, carried by the snapshot marker.
+        await using var m = await TestMember.StartAsync(c => c with { SnapshotCount = 20 });
+        Assert.True((await m.Server.ProposeAsync(Alarm(7), default)).Ok);
+        await PutManyAsync(r => m.Server.ProposeAsync(r, default), "k", 100, concurrency: 4);
+        await m.RestartAsync();
+        Assert.Contains(m.Server.Alarms, a => a.MemberID == 7 && a.Alarm == Etcdserverpb.AlarmType.Corrupt);
+    }
+
+    [Fact]
+    public async Task AMemberBehindTheCompactedLogCatchesUpThroughASnapshot()
+    {
+        await using var cluster = new SnapshotTestCluster(3, snapshotCount: 100);
+        await cluster.StartAllAsync();
+        await PutManyAsync(cluster.ProposeAsync, "a", 50, concurrency: 5);
+
+        // Stop a follower; the other two go on, snapshot and compact their logs past it.
+        int leader = cluster.LeaderIndex();
+        int lagging = (leader + 1) % 3;
+        await cluster.StopAsync(lagging);
+        Assert.True((await cluster.ProposeAsync(Alarm(7))).Ok); // reaches the lagging member only in the snapshot
+        await PutManyAsync(cluster.ProposeAsync, "b", 1500, concurrency: 10);
+        for (int i = 0; i < 3; i++)
+        {
+            if (i == lagging) continue;
+            Assert.NotNull(SnapshotFile.Read(Path.Combine(cluster.Config(i).DataDir, "member", "snap")));
+        }
+
+        await cluster.StartAsync(lagging);
+        await PutManyAsync(cluster.ProposeAsync, "c", 20, concurrency: 5); // the log continues after the snapshot
+        await WaitForEqualRevisionsAsync(cluster);
+
+        long revision = cluster.Members[0]!.Store.CurrentRevision;
+        uint[] hashes = cluster.Members.Select(s => s!.Store.HashKV(revision).Value.Hash).ToArray();
+        Assert.All(hashes, h => Assert.Equal(hashes[0], h));
+        Assert.True(cluster.Loggers[lagging].Contains("installed raft snapshot"),
+            "the lagging member did not install a snapshot:\n" + string.Join('\n', cluster.Loggers[lagging].Lines.TakeLast(40)));
+        Assert.True(revision >= 1 + 50 + 1500 + 20, $"revision {revision}"); // more if a retried put had committed after all
+        Assert.Contains(cluster.Members[lagging]!.Alarms, a => a.MemberID == 7 && a.Alarm == Etcdserverpb.AlarmType.Corrupt);
+    }
+
+    private static async Task WaitForEqualRevisionsAsync(SnapshotTestCluster cluster)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            long[] revisions = cluster.Members.Select(s => s!.Store.CurrentRevision).ToArray();
+            if (revisions.All(r => r == revisions[0])) return;
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail("members did not converge: revisions " + string.Join(", ", revisions) + "\n"
+                    + string.Join("\n---\n", cluster.Loggers.Select(l => string.Join('\n', l.Lines.Where(x => !x.Contains("Debug")).TakeLast(30)))));
+            }
+            await Task.Delay(100);
+        }
+    }
+}
