@@ -121,6 +121,28 @@ public sealed partial class EtcdServer
         return self?.Id ?? 0;
     }
 
+    private readonly bool _resetVoters;
+    private readonly string _configStoragePath;
+
+    /// <summary>
+    /// A single-member cluster restarted on another peer URL (same name, same data dir): etcd's lone member never
+    /// dials its own peer URL, so it simply runs on; here the member record and DotNext's one voter follow the new
+    /// URL. A member of several cannot do this (the others dial the old URL): that takes `member update`.
+    /// </summary>
+    private bool AdoptNewPeerUrlOfSingleMember()
+    {
+        Membership current = _membership;
+        if (current.Members.Count != 1 || current.Members[0].Name != Config.Name) return false;
+        var ours = Config.InitialAdvertisePeerUrls.Select(u => Url(u.ToString())).ToList();
+        MemberInfo self = current.Members[0];
+        if (self.PeerUrls.Any(ours.Contains)) return false;
+        _membership = current with { Members = [self with { PeerUrls = ours }] };
+        WriteRecord(_membership);
+        _memberId = self.Id;
+        _joined.TrySetResult();
+        return true;
+    }
+
     private void WriteRecord(Membership membership)
     {
         string temp = _recordPath + ".tmp";

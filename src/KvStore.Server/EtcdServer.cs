@@ -42,6 +42,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         _membership = LoadOrBootstrapMembership(config);
         _memberId = FindSelf(_membership);
         if (_memberId != 0) _joined.TrySetResult();
+        _resetVoters = AdoptNewPeerUrlOfSingleMember();
 
         _stateMachine = new RaftStateMachine(this, Path.Combine(memberDir, "snap"), loggers.CreateLogger("kvstore.apply"));
         _wal = new WriteAheadLog(new WriteAheadLog.Options
@@ -58,7 +59,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         // DotNext's voters: a file beside the record, written at bootstrap (new cluster) and on every
         // configuration entry applied; a member joining an existing cluster starts with none and waits, frozen,
         // until the leader adds it.
-        _configStorage = new EndPointConfigurationStorage(Path.Combine(memberDir, "raft-members.cfg"));
+        _configStoragePath = Path.Combine(memberDir, "raft-members.cfg");
+        _configStorage = new EndPointConfigurationStorage(_configStoragePath);
         var raft = new RaftCluster.TcpConfiguration(listen)
         {
             LowerElectionTimeout = config.ElectionTimeoutMs,
@@ -89,7 +91,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         var server = new EtcdServer(config, loggers);
         try
         {
-            if (!server._configStorage.Exists && server._membership.AppliedIndex == 0 && server._membership.Members.Count > 0)
+            if (server._resetVoters) File.Delete(server._configStoragePath);
+            if (server._resetVoters || (!server._configStorage.Exists && server._membership.AppliedIndex == 0 && server._membership.Members.Count > 0))
             {
                 await server._configStorage.BootstrapAsync(server._membership.Members.Select(EndPointOf), cancellationToken).ConfigureAwait(false);
             }

@@ -17,8 +17,9 @@ public sealed class MembershipTests
         using var n4 = new Member("n4");
         string added = await Ctl.OkAsync(cluster.Members[0].Endpoint, "member", "add", "n4", "--peer-urls=" + n4.PeerUrl);
         Assert.Contains("ETCD_INITIAL_CLUSTER_STATE=\"existing\"", added);
+        // MemberList is served from each member's own record (etcd 3.4 too): a follower may apply the change a moment later.
         var members = await Ctl.MembersAsync(cluster.Endpoints);
-        Assert.Equal(4, members.Count);
+        await TestCluster.EventuallyAsync(async () => (members = await Ctl.MembersAsync(cluster.Endpoints)).Count == 4, "4 members listed");
         var pending = Assert.Single(members, m => m.PeerUrls.Contains(n4.PeerUrl));
         Assert.Equal("", pending.Name);
 
@@ -29,7 +30,9 @@ public sealed class MembershipTests
             var r = await Ctl.RunAsync(n4.Endpoint, "get", "k4", "--consistency=s", "--print-value-only");
             return r.Exit == 0 && r.Out.Trim() == "v4";
         }, "k4 on the new member");
-        members = await Ctl.MembersAsync(cluster.Endpoints);
+        // The leader publishes the new member's name and client URLs once it runs.
+        await TestCluster.EventuallyAsync(async () =>
+            (members = await Ctl.MembersAsync(cluster.Endpoints)).Any(m => m.Id == pending.Id && m.Name == "n4"), "n4 named in the list");
         var joined = Assert.Single(members, m => m.Id == pending.Id);
         Assert.Equal("n4", joined.Name);
         Assert.Equal([n4.ClientUrl], joined.ClientUrls);
