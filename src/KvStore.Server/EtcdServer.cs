@@ -54,12 +54,14 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             ChunkSize = 512 * 1024,
         }, _stateMachine);
 
-        IPEndPoint peerEndPoint = _peerEndPoint = ToEndPoint(config.ListenPeerUrls[0]);
+        // Raft knows every member (this one too) by its advertised peer URL from --initial-cluster, the address
+        // the others dial; this member listens on --listen-peer-urls, which differs behind a proxy or NAT.
+        IPEndPoint peerEndPoint = _peerEndPoint = ToEndPoint(new Uri(self.PeerUrls[0]));
         var storage = new EndPointConfigurationStorage();
         var builder = storage.CreateInitialConfigurationBuilder();
-        foreach (MemberInfo m in _members) builder.Add(m.Id == MemberId ? peerEndPoint : ToEndPoint(new Uri(m.PeerUrls[0])));
+        foreach (MemberInfo m in _members) builder.Add(ToEndPoint(new Uri(m.PeerUrls[0])));
         builder.Build();
-        var raft = new RaftCluster.TcpConfiguration(peerEndPoint)
+        var raft = new RaftCluster.TcpConfiguration(ToEndPoint(config.ListenPeerUrls[0]))
         {
             LowerElectionTimeout = config.ElectionTimeoutMs,
             UpperElectionTimeout = config.ElectionTimeoutMs * 2,
