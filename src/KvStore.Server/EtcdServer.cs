@@ -99,8 +99,10 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             }
             await server._cluster.StartAsync(cancellationToken).ConfigureAwait(false);
             server.StartBackgroundLoops();
-            await server._cluster.WaitForLeaderAsync(TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 10), cancellationToken)
-                .ConfigureAwait(false);
+            // One member leads at once; a member of several waits for its peers however long they take to start
+            // (etcd's member keeps campaigning and serves once a leader is known).
+            TimeSpan leaderWait = server._members.Count == 1 ? TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 10) : Timeout.InfiniteTimeSpan;
+            await server._cluster.WaitForLeaderAsync(leaderWait, cancellationToken).ConfigureAwait(false);
             Log.Started(server._logger, config.Name, server.MemberId, server.ClusterId, server._wal.LastAppliedIndex);
             return server;
         }
