@@ -88,7 +88,7 @@ internal sealed class TestCluster : IAsyncDisposable
             }
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException("no leader among " + string.Join(", ", Members.Select(m => m.Describe())));
+                throw new TimeoutException("no leader among " + string.Join(", ", Members.Select(m => m.Describe())) + "\n" + Logs());
             }
             await Task.Delay(200);
         }
@@ -163,6 +163,10 @@ internal sealed class TestCluster : IAsyncDisposable
             await Task.Delay(300);
         }
     }
+
+    /// <summary>The last lines of every member's log, for a failure message.</summary>
+    public string Logs(int lines = 15) =>
+        string.Join("\n", Members.Select(m => $"--- {m.Describe()}:\n{m.Process?.Tail(lines)}"));
 
     private void Launch(ClusterMember m)
     {
