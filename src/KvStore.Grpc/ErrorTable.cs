@@ -64,6 +64,7 @@ public static class ErrorTable
         ServerError.BadLeaderTransferee => (StatusCode.FailedPrecondition, "etcdserver: bad leader transferee"),
         ServerError.MemberNotFound => (StatusCode.NotFound, "etcdserver: member not found"),
         ServerError.Corrupt => (StatusCode.DataLoss, "etcdserver: corrupt cluster"),
+        ServerError.LeaderChanged => (StatusCode.Unavailable, "etcdserver: leader changed"),
         _ => (StatusCode.Unknown, error.ToString()),
     };
 

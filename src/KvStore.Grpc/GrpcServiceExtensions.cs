@@ -1,4 +1,5 @@
 using Grpc.AspNetCore.Server;
+using KvStore.Grpc.Internal;
 using KvStore.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -20,14 +21,16 @@ public static class GrpcServiceExtensions
         {
             options.MaxSendMessageSize = null;
             options.Interceptors.Add<RequireLeaderInterceptor>();
-        });
+        })
+        // A follower's batch of proposals may hold many requests of up to --max-request-bytes each.
+        .AddServiceOptions<ForwardService>(options => options.MaxReceiveMessageSize = null);
         services.AddSingleton<IConfigureOptions<GrpcServiceOptions>>(sp => new ConfigureOptions<GrpcServiceOptions>(options =>
             options.MaxReceiveMessageSize = sp.GetRequiredService<IEtcdServer>().Config.MaxRequestBytes + WatchService.GrpcOverheadBytes));
         services.AddSingleton<LeaseIdGenerator>();
         return services;
     }
 
-    /// <summary>Maps KV, Watch, Lease, Cluster, Maintenance, Lock and Election.</summary>
+    /// <summary>Maps KV, Watch, Lease, Cluster, Maintenance, Lock and Election, and the internal Forward service.</summary>
     public static IEndpointRouteBuilder MapKvStoreGrpc(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGrpcService<KvService>();
@@ -37,6 +40,7 @@ public static class GrpcServiceExtensions
         endpoints.MapGrpcService<MaintenanceService>();
         endpoints.MapGrpcService<LockService>();
         endpoints.MapGrpcService<ElectionService>();
+        endpoints.MapGrpcService<ForwardService>(); // member to member: followers forward to the leader
         return endpoints;
     }
 }

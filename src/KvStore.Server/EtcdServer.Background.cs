@@ -20,12 +20,15 @@ public sealed partial class EtcdServer
             Task.Run(() => ProposeLoopAsync(token), token),
             Task.Run(() => LessorLoopAsync(token), token),
             Task.Run(() => new Compactor(this, _logger).RunAsync(token), token),
+            Task.Run(() => ForwardLoopAsync(token), token),
+            Task.Run(() => MetadataLoopAsync(token), token),
         ];
     }
 
     private async Task StopBackgroundLoopsAsync()
     {
         _proposals.Writer.TryComplete();
+        _forwards.Writer.TryComplete();
         try
         {
             await Task.WhenAll(_loops).ConfigureAwait(false);
@@ -77,23 +80,32 @@ public sealed partial class EtcdServer
         }
     }
 
-    private async Task<ServerError> ReadBarrierAsync()
+    private Task<ServerError> ReadBarrierAsync() => IsLeader ? LocalReadBarrierAsync() : ForwardedReadBarrierAsync();
+
+    /// <summary>
+    /// The leader's read barrier: a heartbeat round a quorum answers (DotNext's strong barrier), then local apply
+    /// of everything the log held before it. Bound to this leadership: if the member steps down meanwhile (a
+    /// round without a quorum deposes it) the read fails instead of trusting another leader's unconfirmed index.
+    /// </summary>
+    private async Task<ServerError> LocalReadBarrierAsync()
     {
-        if (!IsLeader) return ServerError.NoLeader;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        CancellationToken leadership = _cluster.LeadershipToken;
+        if (leadership.IsCancellationRequested) return ServerError.NoLeader;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, leadership);
         timeout.CancelAfter(RequestTimeout);
         try
         {
-            await _cluster.ApplyReadBarrierAsync(timeout.Token).ConfigureAwait(false);
+            await _cluster.ApplyReadBarrierAsync(ReadBarrierType.Strong, timeout.Token).ConfigureAwait(false);
             return ServerError.None;
         }
-        catch (NotLeaderException)
+        catch (Exception e) when (e is NotLeaderException or QuorumUnreachableException)
         {
             return ServerError.NoLeader;
         }
         catch (OperationCanceledException)
         {
-            return _stopping.IsCancellationRequested ? ServerError.Stopped : ServerError.Timeout;
+            if (_stopping.IsCancellationRequested) return ServerError.Stopped;
+            return leadership.IsCancellationRequested ? ServerError.LeaderChanged : ServerError.Timeout;
         }
         catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
@@ -117,17 +129,21 @@ public sealed partial class EtcdServer
         }
     }
 
-    public Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> LeaseRenewAsync(long id, CancellationToken cancellationToken)
+    public Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> LeaseRenewAsync(long id, CancellationToken cancellationToken) =>
+        IsLeader ? LocalLeaseRenew(id) : ForwardLeaseRenewAsync(id, cancellationToken);
+
+    public Task<(LeaseTimeToLiveResponse? Response, MvccError MvccError, ServerError Error)> LeaseTimeToLiveAsync(LeaseTimeToLiveRequest request, CancellationToken cancellationToken) =>
+        IsLeader ? LocalLeaseTimeToLive(request) : ForwardLeaseTimeToLiveAsync(request, cancellationToken);
+
+    private Task<(LeaseKeepAliveResponse?, MvccError, ServerError)> LocalLeaseRenew(long id)
     {
-        if (!IsLeader) return Task.FromResult<(LeaseKeepAliveResponse?, MvccError, ServerError)>((null, MvccError.None, ServerError.NoLeader));
         MvccResult<LeaseKeepAliveResponse> r = _store.LeaseRenew(id, Environment.TickCount64);
         if (r.Response is { } resp) resp.Header = Header(_store.CurrentRevision);
         return Task.FromResult((r.Response, r.Error, ServerError.None));
     }
 
-    public Task<(LeaseTimeToLiveResponse? Response, MvccError MvccError, ServerError Error)> LeaseTimeToLiveAsync(LeaseTimeToLiveRequest request, CancellationToken cancellationToken)
+    private Task<(LeaseTimeToLiveResponse?, MvccError, ServerError)> LocalLeaseTimeToLive(LeaseTimeToLiveRequest request)
     {
-        if (!IsLeader) return Task.FromResult<(LeaseTimeToLiveResponse?, MvccError, ServerError)>((null, MvccError.None, ServerError.NoLeader));
         MvccResult<LeaseTimeToLiveResponse> r = _store.LeaseTimeToLive(request, Environment.TickCount64);
         if (r.Response is { } resp) resp.Header = Header(_store.CurrentRevision);
         return Task.FromResult((r.Response, r.Error, ServerError.None));

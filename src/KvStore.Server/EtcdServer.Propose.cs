@@ -46,7 +46,8 @@ public sealed partial class EtcdServer
         request.Header = new RequestHeader { ID = id };
         var waiter = new TaskCompletionSource<ProposeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         _waiters[id] = waiter;
-        _proposals.Writer.TryWrite(request);
+        // A follower hands the command to the leader (EtcdServer.Forward.cs); the leader batches it into the log.
+        (IsLeader ? _proposals : _forwards).Writer.TryWrite(request);
         try
         {
             return await waiter.Task.WaitAsync(RequestTimeout, cancellationToken).ConfigureAwait(false);
@@ -85,7 +86,8 @@ public sealed partial class EtcdServer
         {
             if (!IsLeader)
             {
-                FailWaiters(batch, ServerError.NoLeader);
+                // Not proposed anywhere yet: the leader can still take it.
+                foreach (InternalRaftRequest r in batch.Requests) _forwards.Writer.TryWrite(r);
                 return;
             }
             await _cluster.ReplicateAsync(batch.ToByteArray(), null!, token).ConfigureAwait(false);

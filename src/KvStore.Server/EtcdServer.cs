@@ -103,8 +103,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             }
             await server._cluster.StartAsync(cancellationToken).ConfigureAwait(false);
             server.StartBackgroundLoops();
-            // One member leads at once; a member of several waits for its peers however long they take to start
-            // (etcd's member keeps campaigning and serves once a leader is known).
+            // A member of several waits for its peers as long as it takes (etcd does): they start when they start.
             TimeSpan leaderWait = server._members.Count == 1 ? TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 10) : Timeout.InfiniteTimeSpan;
             await server._cluster.WaitForLeaderAsync(leaderWait, cancellationToken).ConfigureAwait(false);
             Log.Started(server._logger, config.Name, server.MemberId, server.ClusterId, server._wal.LastAppliedIndex);
@@ -127,7 +126,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     public ulong ClusterId { get; }
     public ulong MemberId { get; }
     public MvccStore Store => _store;
-    public IReadOnlyList<MemberInfo> Members => _members;
+    public IReadOnlyList<MemberInfo> Members => MembersWithClientUrls();
 
     public ulong LeaderId
     {
@@ -135,7 +134,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         {
             if (_cluster.Leader is not { } leader) return 0;
             if (leader.IsRemote is false) return MemberId;
-            return leader.TryGetMetadata() is { } meta && meta.TryGetValue("member-id", out string? id) ? Convert.ToUInt64(id, 16) : 0;
+            if (leader.TryGetMetadata() is { } meta && meta.TryGetValue("member-id", out string? id)) return Convert.ToUInt64(id, 16);
+            return MemberAt(leader.EndPoint)?.Id ?? 0;
         }
     }
 
@@ -185,6 +185,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         }
         await StopBackgroundLoopsAsync().ConfigureAwait(false);
         _cluster.Dispose();
+        DisposeForwardClients();
         await _wal.DisposeAsync().ConfigureAwait(false);
         _store.Dispose();
         _stopping.Dispose();

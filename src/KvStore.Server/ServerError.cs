@@ -25,4 +25,6 @@ public enum ServerError
     MemberNotFound,
     /// <summary>etcdserver: corrupt cluster (DataLoss).</summary>
     Corrupt,
+    /// <summary>etcdserver: leader changed (Unavailable): the leader went away while a forwarded request was in flight.</summary>
+    LeaderChanged,
 }

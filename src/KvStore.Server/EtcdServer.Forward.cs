@@ -1,0 +1,503 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Threading.Channels;
+using DotNext.Net.Cluster.Consensus.Raft;
+using Etcdserverpb;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using KvStore.Mvcc;
+using Kvstorepb;
+using Microsoft.Extensions.Logging;
+
+namespace KvStore.Server;
+
+/// <summary>
+/// What a leader serves to its followers (the internal Forward gRPC service on the client URL calls it): the
+/// leader half of etcd's follower forwarding (MsgProp, MsgReadIndex, the lease renew handler on the peer URL).
+/// </summary>
+public interface IForwardTarget
+{
+    /// <summary>Proposes the commands of a follower, each under its own request id; answers once each is applied here.</summary>
+    Task<ForwardResults> ProposeForwardedAsync(RaftBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>A quorum-confirmed read index: this leader's applied index after a read barrier.</summary>
+    Task<ReadIndexResponse> LeaderReadIndexAsync(CancellationToken cancellationToken);
+
+    /// <summary>Keep-alive on this leader's lessor clock.</summary>
+    Task<LeaseRenewResult> LeaderLeaseRenewAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>Time-to-live on this leader's lessor clock.</summary>
+    Task<LeaseTimeToLiveResult> LeaderLeaseTimeToLiveAsync(LeaseTimeToLiveRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Follower forwarding (etcd serves every request on every member): a follower batches its clients' proposals
+/// and sends them to the leader's client URL (read from the leader's Raft metadata) with the request ids they
+/// already carry; a batch is sent at most once, so a command is never applied twice. Linearizable reads on a
+/// follower take a read index the leader confirmed with a quorum round, then wait for local apply. Lease
+/// keep-alive and time-to-live run on the leader's lessor.
+/// </summary>
+public sealed partial class EtcdServer : IForwardTarget
+{
+    private static readonly TypeRegistry ResponseTypes = TypeRegistry.FromFiles(RpcReflection.Descriptor);
+
+    private readonly Channel<InternalRaftRequest> _forwards =
+        Channel.CreateUnbounded<InternalRaftRequest>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _forwardsInFlight = new(MaxInFlightBatches);
+    private readonly ConcurrentDictionary<string, (GrpcChannel Channel, Forward.ForwardClient Client)> _forwardClients = new();
+
+    /// <summary>How long a follower waits for a leader before it answers "no leader": a little less than the request timeout.</summary>
+    private TimeSpan LeaderWait => RequestTimeout - TimeSpan.FromMilliseconds(Math.Min(500, Config.ElectionTimeoutMs));
+
+    // ---- follower side: proposals ----
+
+    /// <summary>Takes the proposals queued while not leader and sends them to the leader, a batch per call, a few calls in flight.</summary>
+    private async Task ForwardLoopAsync(CancellationToken token)
+    {
+        ChannelReader<InternalRaftRequest> reader = _forwards.Reader;
+        while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
+        {
+            await _forwardsInFlight.WaitAsync(token).ConfigureAwait(false);
+            var batch = new RaftBatch();
+            int bytes = 0;
+            while (batch.Requests.Count < RaftStateMachine.MaxBatch && bytes < MaxBatchBytes && reader.TryRead(out InternalRaftRequest? r))
+            {
+                batch.Requests.Add(r);
+                bytes += r.CalculateSize();
+            }
+            _ = ForwardBatchAsync(batch, token);
+        }
+    }
+
+    private async Task ForwardBatchAsync(RaftBatch batch, CancellationToken token)
+    {
+        try
+        {
+            DateTime leaderDeadline = DateTime.UtcNow + LeaderWait;
+            while (true)
+            {
+                if (await WaitForLeaderAsync(leaderDeadline, token).ConfigureAwait(false) is not { } leader)
+                {
+                    FailWaiters(batch, ServerError.NoLeader);
+                    return;
+                }
+                if (!leader.IsRemote)
+                {
+                    // Became leader before sending: nothing left this member, propose here.
+                    foreach (InternalRaftRequest r in batch.Requests) _proposals.Writer.TryWrite(r);
+                    return;
+                }
+                Forward.ForwardClient? client = await ForwardClientAsync(leader, token).ConfigureAwait(false);
+                if (client is null)
+                {
+                    FailWaiters(batch, ServerError.NoLeader);
+                    return;
+                }
+                ForwardResults results;
+                try
+                {
+                    results = await client.ProposeAsync(batch, deadline: DateTime.UtcNow + RequestTimeout, cancellationToken: token)
+                        .ConfigureAwait(false);
+                }
+                catch (RpcException e) when (!token.IsCancellationRequested)
+                {
+                    // The leader may have proposed some of it: never send again. "leader changed" once another
+                    // member leads, else the waiters run into the request timeout.
+                    Log.ForwardFailed(_logger, batch.Requests.Count, e.Status.StatusCode, e.Status.Detail);
+                    if (e.StatusCode == StatusCode.DeadlineExceeded) FailWaiters(batch, ServerError.Timeout);
+                    else _ = FailOnLeaderChangeAsync(batch, leader, token);
+                    return;
+                }
+                if (results.NotLeader)
+                {
+                    // The callee proposed nothing: safe to send again once the leader changes.
+                    if (DateTime.UtcNow >= leaderDeadline)
+                    {
+                        FailWaiters(batch, ServerError.NoLeader);
+                        return;
+                    }
+                    await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
+                    continue;
+                }
+                for (int i = 0; i < batch.Requests.Count && i < results.Results.Count; i++)
+                {
+                    ulong id = batch.Requests[i].Header.ID;
+                    ForwardResult r = results.Results[i];
+                    if (r.Failure.Length > 0) CompleteWaiter(id, new InvalidOperationException(r.Failure));
+                    else CompleteWaiter(id, ToProposeResult(r));
+                }
+                return;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            FailWaiters(batch, ServerError.Stopped);
+        }
+        finally
+        {
+            _forwardsInFlight.Release();
+        }
+    }
+
+    private async Task FailOnLeaderChangeAsync(RaftBatch batch, RaftClusterMember leader, CancellationToken token)
+    {
+        DateTime deadline = DateTime.UtcNow + RequestTimeout;
+        try
+        {
+            while (DateTime.UtcNow < deadline)
+            {
+                if (_cluster.Leader is { } now && !ReferenceEquals(now, leader))
+                {
+                    FailWaiters(batch, ServerError.LeaderChanged);
+                    return;
+                }
+                await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
+            }
+            FailWaiters(batch, ServerError.Timeout);
+        }
+        catch (OperationCanceledException)
+        {
+            FailWaiters(batch, ServerError.Stopped);
+        }
+    }
+
+    private static ProposeResult ToProposeResult(ForwardResult r) =>
+        new(r.Response?.Unpack(ResponseTypes), (MvccError)r.MvccError, (ServerError)r.ServerError);
+
+    // ---- follower side: read index, leases ----
+
+    /// <summary>A follower's read barrier: the leader's quorum-confirmed read index, then local apply up to it.</summary>
+    private async Task<ServerError> ForwardedReadBarrierAsync()
+    {
+        CancellationToken token = _stopping.Token;
+        DateTime deadline = DateTime.UtcNow + RequestTimeout;
+        try
+        {
+            if (await WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) return ServerError.Timeout;
+            if (!leader.IsRemote) return await LocalReadBarrierAsync().ConfigureAwait(false);
+            if (await ForwardClientAsync(leader, token).ConfigureAwait(false) is not { } client) return ServerError.Timeout;
+            ReadIndexResponse response;
+            try
+            {
+                response = await client.ReadIndexAsync(new ReadIndexRequest(), deadline: deadline, cancellationToken: token).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (!token.IsCancellationRequested)
+            {
+                Log.ReadIndexFailed(_logger, e.Status.StatusCode, e.Status.Detail);
+                return ServerError.Timeout;
+            }
+            if (response.ServerError != 0) return (ServerError)response.ServerError;
+            return await WaitAppliedAsync(response.Index, deadline, token).ConfigureAwait(false) ? ServerError.None : ServerError.Timeout;
+        }
+        catch (OperationCanceledException)
+        {
+            return ServerError.Stopped;
+        }
+    }
+
+    private async Task<(T? Response, MvccError MvccError, ServerError Error)> ForwardLeaseCallAsync<T>(
+        Func<Forward.ForwardClient, DateTime, CancellationToken, Task<(T?, MvccError, ServerError)>> call,
+        Func<Task<(T?, MvccError, ServerError)>> local, CancellationToken cancellationToken) where T : class
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        CancellationToken token = linked.Token;
+        DateTime deadline = DateTime.UtcNow + RequestTimeout;
+        try
+        {
+            // Renew and time-to-live change nothing in the log: a retry after a lost answer is harmless.
+            while (DateTime.UtcNow < deadline)
+            {
+                if (await WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) break;
+                if (!leader.IsRemote) return await local().ConfigureAwait(false);
+                if (await ForwardClientAsync(leader, token).ConfigureAwait(false) is { } client)
+                {
+                    try
+                    {
+                        var result = await call(client, deadline, token).ConfigureAwait(false);
+                        if (result.Item3 != ServerError.NotLeader) return result;
+                    }
+                    catch (RpcException e) when (!token.IsCancellationRequested && e.StatusCode != StatusCode.DeadlineExceeded)
+                    {
+                        Log.LeaseForwardFailed(_logger, e.Status.StatusCode, e.Status.Detail);
+                    }
+                    catch (RpcException) when (!token.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                }
+                await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
+            }
+            return (null, MvccError.None, _cluster.Leader is null ? ServerError.NoLeader : ServerError.Timeout);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            return (null, MvccError.None, ServerError.Stopped);
+        }
+    }
+
+    private Task<(LeaseKeepAliveResponse?, MvccError, ServerError)> ForwardLeaseRenewAsync(long id, CancellationToken cancellationToken) =>
+        ForwardLeaseCallAsync<LeaseKeepAliveResponse>(
+            async (client, deadline, token) =>
+            {
+                LeaseRenewResult r = await client.LeaseRenewAsync(new LeaseKeepAliveRequest { ID = id }, deadline: deadline, cancellationToken: token)
+                    .ConfigureAwait(false);
+                return (r.Response, (MvccError)r.MvccError, (ServerError)r.ServerError);
+            },
+            () => LocalLeaseRenew(id), cancellationToken);
+
+    private Task<(LeaseTimeToLiveResponse?, MvccError, ServerError)> ForwardLeaseTimeToLiveAsync(LeaseTimeToLiveRequest request, CancellationToken cancellationToken) =>
+        ForwardLeaseCallAsync<LeaseTimeToLiveResponse>(
+            async (client, deadline, token) =>
+            {
+                LeaseTimeToLiveResult r = await client.LeaseTimeToLiveAsync(request, deadline: deadline, cancellationToken: token).ConfigureAwait(false);
+                return (r.Response, (MvccError)r.MvccError, (ServerError)r.ServerError);
+            },
+            () => LocalLeaseTimeToLive(request), cancellationToken);
+
+    // ---- leader side (called by the Forward service) ----
+
+    public async Task<ForwardResults> ProposeForwardedAsync(RaftBatch batch, CancellationToken cancellationToken)
+    {
+        var results = new ForwardResults();
+        if (_disposed || !IsLeader)
+        {
+            results.NotLeader = true;
+            return results;
+        }
+        var pending = new (ulong Id, Task<ProposeResult>? Waiter, ServerError Refused)[batch.Requests.Count];
+        try
+        {
+            for (int i = 0; i < batch.Requests.Count; i++)
+            {
+                InternalRaftRequest request = batch.Requests[i];
+                ulong id = request.Header?.ID ?? 0;
+                if (id == 0)
+                {
+                    pending[i] = (0, null, ServerError.Stopped);
+                    continue;
+                }
+                if (IsWrite(request) && !QuotaAvailable(request))
+                {
+                    pending[i] = (0, null, ServerError.NoSpace);
+                    continue;
+                }
+                var waiter = new TaskCompletionSource<ProposeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (!_waiters.TryAdd(id, waiter))
+                {
+                    pending[i] = (0, null, ServerError.Stopped); // an id proposed twice: refuse the second
+                    continue;
+                }
+                pending[i] = (id, waiter.Task, ServerError.None);
+                _proposals.Writer.TryWrite(request);
+            }
+            foreach (var (_, waiter, refused) in pending)
+            {
+                var result = new ForwardResult();
+                if (waiter is null)
+                {
+                    result.ServerError = (int)refused;
+                }
+                else
+                {
+                    try
+                    {
+                        ProposeResult r = await waiter.WaitAsync(RequestTimeout, cancellationToken).ConfigureAwait(false);
+                        if (r.Response is not null) result.Response = Any.Pack(r.Response);
+                        result.MvccError = (int)r.MvccError;
+                        result.ServerError = (int)r.Error;
+                    }
+                    catch (TimeoutException)
+                    {
+                        result.ServerError = (int)ServerError.Timeout;
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        result.Failure = e.Message.Length > 0 ? e.Message : e.GetType().Name;
+                    }
+                }
+                results.Results.Add(result);
+            }
+            return results;
+        }
+        finally
+        {
+            foreach (var (id, _, _) in pending)
+            {
+                if (id != 0) _waiters.TryRemove(id, out _);
+            }
+        }
+    }
+
+    public async Task<ReadIndexResponse> LeaderReadIndexAsync(CancellationToken cancellationToken)
+    {
+        if (!IsLeader) return new ReadIndexResponse { ServerError = (int)ServerError.NoLeader };
+        // Shares the read rounds of this member's own clients: one quorum round serves many followers' reads.
+        ServerError error = await ReadIndexAsync(cancellationToken).ConfigureAwait(false);
+        // The WAL's applied index (not AppliedIndex, which skips entries without commands): at least the commit
+        // index the barrier confirmed.
+        return new ReadIndexResponse { Index = _wal.LastAppliedIndex, ServerError = (int)error };
+    }
+
+    public async Task<LeaseRenewResult> LeaderLeaseRenewAsync(long id, CancellationToken cancellationToken)
+    {
+        if (!IsLeader) return new LeaseRenewResult { ServerError = (int)ServerError.NotLeader };
+        var (response, mvccError, error) = await LocalLeaseRenew(id).ConfigureAwait(false);
+        return new LeaseRenewResult { Response = response, MvccError = (int)mvccError, ServerError = (int)error };
+    }
+
+    public async Task<LeaseTimeToLiveResult> LeaderLeaseTimeToLiveAsync(LeaseTimeToLiveRequest request, CancellationToken cancellationToken)
+    {
+        if (!IsLeader) return new LeaseTimeToLiveResult { ServerError = (int)ServerError.NotLeader };
+        var (response, mvccError, error) = await LocalLeaseTimeToLive(request).ConfigureAwait(false);
+        return new LeaseTimeToLiveResult { Response = response, MvccError = (int)mvccError, ServerError = (int)error };
+    }
+
+    // ---- apply progress ----
+
+    /// <summary>
+    /// Waits until this member has applied log index <paramref name="index"/>; false at the deadline. Counts in the
+    /// WAL's applied index (every entry, no-ops and configuration too), the same count the leader's answer uses.
+    /// </summary>
+    private async Task<bool> WaitAppliedAsync(long index, DateTime deadline, CancellationToken token)
+    {
+        if (_wal.LastAppliedIndex >= index) return true;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        TimeSpan left = deadline - DateTime.UtcNow;
+        timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        try
+        {
+            await _wal.WaitForApplyAsync(index, timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    // ---- the leader and the members' client URLs ----
+
+    /// <summary>The current leader, waiting for one until <paramref name="deadline"/> (null then).</summary>
+    private async Task<RaftClusterMember?> WaitForLeaderAsync(DateTime deadline, CancellationToken token)
+    {
+        while (true)
+        {
+            if (_cluster.Leader is { } leader) return leader;
+            if (DateTime.UtcNow >= deadline) return null;
+            await Task.Delay(Math.Clamp(Config.HeartbeatIntervalMs, 10, 100), token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The Forward client of a member's first client URL, from its Raft metadata (fetched once, then cached by DotNext).</summary>
+    private async ValueTask<Forward.ForwardClient?> ForwardClientAsync(RaftClusterMember member, CancellationToken token)
+    {
+        string? url = FirstClientUrl(member.TryGetMetadata());
+        if (url is null)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+            timeout.CancelAfter(RequestTimeout);
+            try
+            {
+                url = FirstClientUrl(await member.GetMetadataAsync(false, timeout.Token).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+            {
+                Log.MetadataFailed(_logger, member.EndPoint, e);
+                return null;
+            }
+        }
+        if (url is null) return null;
+        return _forwardClients.GetOrAdd(url, static u =>
+        {
+            var channel = GrpcChannel.ForAddress(u, new GrpcChannelOptions
+            {
+                MaxReceiveMessageSize = null,
+                MaxSendMessageSize = null,
+                HttpHandler = new SocketsHttpHandler
+                {
+                    EnableMultipleHttp2Connections = true,
+                    ConnectTimeout = TimeSpan.FromSeconds(2),
+                    PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                    KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+                    KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+                },
+            });
+            return (channel, new Forward.ForwardClient(channel));
+        }).Client;
+    }
+
+    private static string? FirstClientUrl(IReadOnlyDictionary<string, string>? metadata) =>
+        metadata is not null && metadata.TryGetValue("client-urls", out string? urls) && urls.Split(',')[0] is { Length: > 0 } first ? first : null;
+
+    /// <summary>The member of <see cref="_members"/> at a Raft endpoint (its first peer URL).</summary>
+    private MemberInfo? MemberAt(EndPoint endPoint)
+    {
+        foreach (MemberInfo m in _members)
+        {
+            if (m.PeerUrls.Count > 0 && Uri.TryCreate(m.PeerUrls[0], UriKind.Absolute, out Uri? url) && ToEndPoint(url).Equals(endPoint)) return m;
+        }
+        return null;
+    }
+
+    /// <summary>The members with the client URLs each one publishes in its Raft metadata (known once fetched).</summary>
+    private IReadOnlyList<MemberInfo> MembersWithClientUrls()
+    {
+        List<MemberInfo>? result = null;
+        foreach (RaftClusterMember member in _cluster.Members)
+        {
+            if (!member.IsRemote || member.TryGetMetadata() is not { } meta || !meta.TryGetValue("client-urls", out string? urls)) continue;
+            if (MemberAt(member.EndPoint) is not { ClientUrls.Count: 0 } info) continue;
+            result ??= [.. _members];
+            result[result.IndexOf(info)] = info with { ClientUrls = urls.Split(',', StringSplitOptions.RemoveEmptyEntries) };
+        }
+        return result ?? (IReadOnlyList<MemberInfo>)_members;
+    }
+
+    /// <summary>Fetches every remote member's metadata until all are known (member list, leader id, forwarding).</summary>
+    private async Task MetadataLoopAsync(CancellationToken token)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(100, Config.ElectionTimeoutMs)));
+        while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+        {
+            foreach (RaftClusterMember member in _cluster.Members)
+            {
+                if (!member.IsRemote || member.TryGetMetadata() is not null) continue;
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                timeout.CancelAfter(TimeSpan.FromMilliseconds(Config.ElectionTimeoutMs * 2));
+                try
+                {
+                    await member.GetMetadataAsync(false, timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!token.IsCancellationRequested)
+                {
+                    // unreachable now: try again on the next tick
+                    Log.MetadataFailed(_logger, member.EndPoint, e);
+                }
+            }
+        }
+    }
+
+    private void DisposeForwardClients()
+    {
+        foreach (var (channel, _) in _forwardClients.Values) channel.Dispose();
+        _forwardClients.Clear();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "forwarding {Count} proposals to the leader failed: {Code} {Detail}")]
+        public static partial void ForwardFailed(ILogger logger, int count, StatusCode code, string detail);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "read index from the leader failed: {Code} {Detail}")]
+        public static partial void ReadIndexFailed(ILogger logger, StatusCode code, string detail);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "forwarding a lease call to the leader failed: {Code} {Detail}")]
+        public static partial void LeaseForwardFailed(ILogger logger, StatusCode code, string detail);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "metadata of member {EndPoint} not available")]
+        public static partial void MetadataFailed(ILogger logger, EndPoint endPoint, Exception e);
+    }
+}
