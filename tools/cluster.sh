@@ -9,6 +9,7 @@
 #   tools/cluster.sh stop [name]    SIGTERM every member (or one: infra1|infra2|infra3); data stays
 #   tools/cluster.sh kill name      SIGKILL one member (a crash); 'start' brings it back from its data dir
 #   tools/cluster.sh status         etcdctl endpoint status --cluster -w table, and endpoint health
+#   tools/cluster.sh leader         the name of the member that leads now (e.g. tools/cluster.sh kill "$(tools/cluster.sh leader)")
 #   tools/cluster.sh clean          stop, then delete ./cluster-data
 set -euo pipefail
 
@@ -131,13 +132,25 @@ status)
     etcdctl --endpoints=$ENDPOINTS --command-timeout=5s endpoint status --cluster -w table 2> >(grep -v retry_interceptor >&2) || true
     etcdctl --endpoints=$ENDPOINTS --command-timeout=5s endpoint health 2> >(grep -v retry_interceptor >&2) || true
     ;;
+leader)
+    export ETCDCTL_API=3
+    for i in "${!NAMES[@]}"; do
+        [[ -n $(pid_of "${NAMES[$i]}") ]] || continue
+        json=$(etcdctl --endpoints="127.0.0.1:${CLIENT_PORTS[$i]}" --command-timeout=3s endpoint status -w json 2>/dev/null) || continue
+        [[ $json =~ \"member_id\":([0-9]+) ]] && member=${BASH_REMATCH[1]} || continue
+        [[ $json =~ \"leader\":([0-9]+) ]] && leader=${BASH_REMATCH[1]} || continue
+        if [[ $member == "$leader" ]]; then echo "${NAMES[$i]}"; exit 0; fi
+    done
+    echo "no leader among the running members" >&2
+    exit 1
+    ;;
 clean)
     "$0" stop
     rm -rf "$DATA"
     echo "deleted $DATA"
     ;;
 *)
-    echo "usage: $0 start|stop [name]|kill name|status|clean" >&2
+    echo "usage: $0 start|stop [name]|kill name|status|leader|clean" >&2
     exit 2
     ;;
 esac
