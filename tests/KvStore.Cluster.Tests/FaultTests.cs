@@ -40,6 +40,13 @@ public sealed class FaultTests(ITestOutputHelper output)
         int seed = Environment.TickCount;
         var random = new Random(seed);
         var injected = new List<string> { $"seed {seed}" };
+
+        // A watch on a follower across the first leader's death: every revision once, in order.
+        var firstLeader = await cluster.WaitForLeaderAsync();
+        var reader = new ClusterClient(cluster.Members, 0);
+        long from = (await reader.GetAsync("/none")).Header.Revision + 1;
+        var watch = new WatchRecorder(cluster.Members.First(m => m != firstLeader), load.Prefix, from);
+
         for (int round = 0; round < FaultSettings.KillRounds; round++)
         {
             var leader = await cluster.WaitForLeaderAsync();
@@ -55,6 +62,19 @@ public sealed class FaultTests(ITestOutputHelper output)
                           $"{load.Acknowledged - before} writes acknowledged meanwhile, restarted from its data dir";
             injected.Add(what);
             output.WriteLine(what);
+
+            if (round == 0)
+            {
+                long to = (await reader.GetAsync("/none")).Header.Revision;
+                await using (watch)
+                {
+                    Assert.True(await watch.WaitForRevisionAsync(to, Progress), $"watch on {watch.Member.Name} stopped short of revision {to}: {watch.Error}");
+                    Assert.Null(watch.FirstGapOrRepeat());
+                    string seen = $"watch on follower {watch.Member.Name} across the leader's SIGKILL: {watch.Count} events, revisions {from}..{to}+ without gap or repeat";
+                    injected.Add(seen);
+                    output.WriteLine(seen);
+                }
+            }
         }
         await load.StopAsync();
         int found = await load.VerifyAsync(cluster, output, string.Join("; ", injected));

@@ -47,7 +47,8 @@ public abstract class KvWatchLeaseTests<TFixture>(TFixture fixture) where TFixtu
         var put = await On(0).PutAsync(p + "a", "1");
         foreach (var m in Cluster.Members)
         {
-            var got = await On(m.Index).GetAsync(p + "a");
+            // Straight to each member (no failover): a follower serves the linearizable read itself.
+            var got = await m.Kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(p + "a") }, deadline: DateTime.UtcNow.AddSeconds(30));
             Assert.Equal("1", Assert.Single(got.Kvs).Value.ToStringUtf8());
             Assert.True(got.Header.Revision >= put.Header.Revision, $"{m.Name} read at revision {got.Header.Revision} < {put.Header.Revision}");
         }
@@ -64,11 +65,13 @@ public abstract class KvWatchLeaseTests<TFixture>(TFixture fixture) where TFixtu
             Compare = { new Compare { Key = ByteString.CopyFromUtf8(p + "k"), Target = Compare.Types.CompareTarget.Value, Result = Compare.Types.CompareResult.Equal, Value = ByteString.CopyFromUtf8("old") } },
             Success = { new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(p + "k"), Value = ByteString.CopyFromUtf8("new") } } },
         };
-        Assert.True((await On(last).TxnAsync(txn)).Succeeded);
-        Assert.False((await On(last).TxnAsync(txn)).Succeeded); // the value is no longer "old"
+        var members = Cluster.Members;
+        Assert.True((await members[last].Kv.TxnAsync(txn, deadline: DateTime.UtcNow.AddSeconds(30))).Succeeded);
+        Assert.False((await members[last].Kv.TxnAsync(txn, deadline: DateTime.UtcNow.AddSeconds(30))).Succeeded); // no longer "old"
         Assert.Equal("new", Assert.Single((await On(0).GetAsync(p + "k")).Kvs).Value.ToStringUtf8());
 
-        var deleted = await On(Math.Min(1, last)).DeleteAsync(p + "k");
+        var deleted = await members[Math.Min(1, last)].Kv.DeleteRangeAsync(new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(p + "k") },
+            deadline: DateTime.UtcNow.AddSeconds(30));
         Assert.Equal(1, deleted.Deleted);
         foreach (var m in Cluster.Members)
         {
@@ -137,14 +140,12 @@ public abstract class KvWatchLeaseTests<TFixture>(TFixture fixture) where TFixtu
 
         foreach (var m in Cluster.Members)
         {
-            var kept = await On(m.Index).CallAsync(async (member, d) =>
-            {
-                using var call = member.Lease.LeaseKeepAlive(deadline: d);
-                await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = grant.ID });
-                Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
-                await call.RequestStream.CompleteAsync();
-                return call.ResponseStream.Current;
-            }, TimeSpan.FromSeconds(60));
+            // Straight to each member (no failover): a follower forwards the keep-alive to the leader.
+            using var call = m.Lease.LeaseKeepAlive(deadline: DateTime.UtcNow.AddSeconds(30));
+            await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = grant.ID });
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None), $"{m.Name} ended the keep-alive stream");
+            await call.RequestStream.CompleteAsync();
+            var kept = call.ResponseStream.Current;
             Assert.Equal(grant.ID, kept.ID);
             Assert.Equal(30, kept.TTL);
         }
