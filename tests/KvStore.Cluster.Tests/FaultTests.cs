@@ -190,4 +190,52 @@ public sealed class FaultTests(ITestOutputHelper output)
         await load.StopAsync();
         await load.VerifyAsync(cluster, output, string.Join("; ", injected));
     }
+
+    [Fact]
+    public async Task AddAndRemoveMemberUnderLoad()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var original = cluster.Members.ToList();
+        await using var load = new WriteLoad(cluster, FaultSettings.Writers);
+        Assert.True(await load.WaitForProgressAsync(20, Progress), "no writes acknowledged before the change");
+        var admin = new ClusterClient(original, 0);
+
+        // etcdctl member add, then the new member starts with --initial-cluster-state existing and catches up.
+        var added = cluster.NewMember();
+        var add = await admin.CallAsync((m, d) => m.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { added.AdvertisedPeerUrl } }, deadline: d).ResponseAsync,
+            TimeSpan.FromSeconds(60));
+        Assert.Equal(4, add.Members.Count);
+        await cluster.JoinAsync(added, original);
+        int before = load.Acknowledged;
+        Assert.True(await load.WaitForProgressAsync(20, Progress), "no progress after the member add");
+        // Its own data (serializable: local) holds what was acknowledged before it joined.
+        long local = 0;
+        for (var until = DateTime.UtcNow + Progress; local < before && DateTime.UtcNow < until; await Task.Delay(200))
+        {
+            local = (await added.Kv.RangeAsync(new RangeRequest
+            {
+                Key = ByteString.CopyFromUtf8(load.Prefix), RangeEnd = ClusterClient.PrefixEnd(load.Prefix), CountOnly = true, Serializable = true,
+            }, deadline: DateTime.UtcNow.AddSeconds(30))).Count;
+        }
+        Assert.True(local >= before, $"the added member holds {local} keys, {before} were acknowledged before it joined");
+
+        // etcdctl member remove of a follower (asked through another member); the removed process is then stopped.
+        var leader = await cluster.WaitForLeaderAsync();
+        var removed = original.First(m => m != leader);
+        ulong removedId = (await removed.Maintenance.StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(30))).Header.MemberId;
+        var remove = await new ClusterClient(original.Where(m => m != removed).ToList(), 0).CallAsync(
+            (m, d) => m.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = removedId }, deadline: d).ResponseAsync, TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain(remove.Members, m => m.ID == removedId);
+        Assert.Equal(3, remove.Members.Count);
+        cluster.Kill(removed);
+        Assert.True(await load.WaitForProgressAsync(20, Progress), "no progress after the member remove");
+
+        var list = await admin.CallAsync((m, d) => m.Cluster.MemberListAsync(new MemberListRequest(), deadline: d).ResponseAsync, TimeSpan.FromSeconds(60));
+        Assert.Equal(3, list.Members.Count);
+        Assert.Contains(list.Members, m => m.PeerURLs.Contains(added.AdvertisedPeerUrl) && m.Name == added.Name);
+
+        await load.StopAsync();
+        await load.VerifyAsync(cluster, output,
+            $"member add {added.Name} ({add.Member.ID:x16}) under load, joined with --initial-cluster-state existing; member remove {removed.Name} ({removedId:x16}), then SIGKILL it");
+    }
 }

@@ -37,7 +37,8 @@ internal sealed class TestCluster : IAsyncDisposable
         _initialCluster = string.Join(",", members.Select(m => $"{m.Name}=http://127.0.0.1:{m.AdvertisedPeerPort}"));
     }
 
-    public IReadOnlyList<ClusterMember> Members { get; }
+    /// <summary>Every member ever started (removed ones included); replaced, never changed, when one is added.</summary>
+    public IReadOnlyList<ClusterMember> Members { get; private set; }
 
     public PeerProxy Proxy => _proxy;
 
@@ -123,6 +124,27 @@ internal sealed class TestCluster : IAsyncDisposable
         await WaitReadyAsync(member);
     }
 
+    /// <summary>
+    /// A new member's ports and data dir (behind a proxy like the others), to be named in Cluster.MemberAdd by
+    /// <see cref="ClusterMember.AdvertisedPeerUrl"/> and then started by <see cref="JoinAsync"/>.
+    /// </summary>
+    public ClusterMember NewMember()
+    {
+        string name = $"m{Members.Count + 1}";
+        int peerPort = FreePort();
+        var m = new ClusterMember(name, Members.Count, FreePort(), peerPort, _proxy.Add(name, peerPort), Path.Combine(_root, name));
+        Members = [.. Members, m];
+        return m;
+    }
+
+    /// <summary>Starts an added member with --initial-cluster-state existing and the current members, and waits until it serves.</summary>
+    public async Task JoinAsync(ClusterMember member, IEnumerable<ClusterMember> current)
+    {
+        string initialCluster = string.Join(",", current.Append(member).Select(m => $"{m.Name}={m.AdvertisedPeerUrl}"));
+        Launch(member, initialCluster, "existing");
+        await WaitReadyAsync(member);
+    }
+
     /// <summary>Cuts the member's Raft links to all the others (clients still reach it).</summary>
     public void Cut(ClusterMember member) => _proxy.Cut(member.Name);
 
@@ -168,8 +190,12 @@ internal sealed class TestCluster : IAsyncDisposable
     public string Logs(int lines = 15) =>
         string.Join("\n", Members.Select(m => $"--- {m.Describe()}:\n{m.Process?.Tail(lines)}"));
 
-    private void Launch(ClusterMember m)
+    private void Launch(ClusterMember m) => Launch(m, m.InitialCluster ?? _initialCluster, m.InitialClusterState ?? "new");
+
+    private void Launch(ClusterMember m, string initialCluster, string state)
     {
+        m.InitialCluster = initialCluster;
+        m.InitialClusterState = state;
         Directory.CreateDirectory(m.Directory);
         string client = m.ClientUrl;
         string[] args =
@@ -180,9 +206,9 @@ internal sealed class TestCluster : IAsyncDisposable
             "--advertise-client-urls", client,
             "--listen-peer-urls", $"http://127.0.0.1:{m.PeerPort}",
             "--initial-advertise-peer-urls", $"http://127.0.0.1:{m.AdvertisedPeerPort}",
-            "--initial-cluster", _initialCluster,
+            "--initial-cluster", initialCluster,
             "--initial-cluster-token", _token,
-            "--initial-cluster-state", "new",
+            "--initial-cluster-state", state,
         ];
         m.Process = new MemberProcess(args, m.Directory);
         m.IsPaused = false;
@@ -256,6 +282,11 @@ internal sealed class ClusterMember : IDisposable
     public string Directory { get; }
     public string DataDir => Path.Combine(Directory, "data");
     public string ClientUrl => $"http://127.0.0.1:{ClientPort}";
+    public string AdvertisedPeerUrl => $"http://127.0.0.1:{AdvertisedPeerPort}";
+
+    /// <summary>The flags of its last start (a restart repeats them, as an operator's unit file would).</summary>
+    public string? InitialCluster { get; set; }
+    public string? InitialClusterState { get; set; }
 
     public MemberProcess? Process { get; set; }
     public bool IsRunning => Process is { HasExited: false };
