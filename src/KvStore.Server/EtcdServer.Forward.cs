@@ -437,10 +437,19 @@ public sealed partial class EtcdServer : IForwardTarget
     {
         foreach (MemberInfo m in _members)
         {
-            if (m.PeerUrls.Count > 0 && Uri.TryCreate(m.PeerUrls[0], UriKind.Absolute, out Uri? url) && ToEndPoint(url).Equals(endPoint)) return m;
+            if (m.PeerUrls.Count > 0 && Uri.TryCreate(m.PeerUrls[0], UriKind.Absolute, out Uri? url) && IsAt(url, endPoint)) return m;
         }
         return null;
     }
+
+    private static bool IsAt(Uri url, EndPoint endPoint) => endPoint switch
+    {
+        IPEndPoint ip => ip.Port == url.Port && (IPAddress.TryParse(url.Host, out IPAddress? address)
+            ? address.Equals(ip.Address)
+            : url.Host == "localhost" && IPAddress.IsLoopback(ip.Address)),
+        DnsEndPoint dns => dns.Port == url.Port && string.Equals(dns.Host, url.Host, StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
 
     /// <summary>The members with the client URLs each one publishes in its Raft metadata (known once fetched).</summary>
     private IReadOnlyList<MemberInfo> MembersWithClientUrls()

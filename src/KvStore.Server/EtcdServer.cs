@@ -143,7 +143,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 
     public long RaftTerm => ((IPersistentState)_wal).Term;
     public long RaftIndex => _wal.LastEntryIndex;
-    public long AppliedIndex => Volatile.Read(ref _appliedIndex);
+    // Raft's applied index counts every entry (a new leader's no-op too), as etcd's raftAppliedIndex does.
+    public long AppliedIndex => Math.Max(Volatile.Read(ref _appliedIndex), _wal.LastAppliedIndex);
     public long DbSizeBytes => _store.StorageSizeBytes;
 
     public ResponseHeader Header(long revision) => new()

@@ -36,6 +36,7 @@ public class ErrorTableTests
         { ServerError.BadLeaderTransferee, StatusCode.FailedPrecondition, "etcdserver: bad leader transferee" },
         { ServerError.MemberNotFound, StatusCode.NotFound, "etcdserver: member not found" },
         { ServerError.Corrupt, StatusCode.DataLoss, "etcdserver: corrupt cluster" },
+        { ServerError.LeaderChanged, StatusCode.Unavailable, "etcdserver: leader changed" },
     };
 
     public static TheoryData<RpcError, StatusCode, string> RpcErrors => new()
