@@ -133,13 +133,17 @@ status)
     etcdctl --endpoints=$ENDPOINTS --command-timeout=5s endpoint health 2> >(grep -v retry_interceptor >&2) || true
     ;;
 leader)
+    # Waits up to 15 s for one (an election takes about one election timeout after a leader dies).
     export ETCDCTL_API=3
-    for i in "${!NAMES[@]}"; do
-        [[ -n $(pid_of "${NAMES[$i]}") ]] || continue
-        json=$(etcdctl --endpoints="127.0.0.1:${CLIENT_PORTS[$i]}" --command-timeout=3s endpoint status -w json 2>/dev/null) || continue
-        [[ $json =~ \"member_id\":([0-9]+) ]] && member=${BASH_REMATCH[1]} || continue
-        [[ $json =~ \"leader\":([0-9]+) ]] && leader=${BASH_REMATCH[1]} || continue
-        if [[ $member == "$leader" ]]; then echo "${NAMES[$i]}"; exit 0; fi
+    for _ in $(seq 30); do
+        for i in "${!NAMES[@]}"; do
+            [[ -n $(pid_of "${NAMES[$i]}") ]] || continue
+            json=$(etcdctl --endpoints="127.0.0.1:${CLIENT_PORTS[$i]}" --command-timeout=3s endpoint status -w json 2>/dev/null) || continue
+            [[ $json =~ \"member_id\":([0-9]+) ]] && member=${BASH_REMATCH[1]} || continue
+            [[ $json =~ \"leader\":([0-9]+) ]] && leader=${BASH_REMATCH[1]} || continue
+            if [[ $member == "$leader" ]]; then echo "${NAMES[$i]}"; exit 0; fi
+        done
+        sleep 0.5
     done
     echo "no leader among the running members" >&2
     exit 1
