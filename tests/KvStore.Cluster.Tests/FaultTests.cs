@@ -18,7 +18,7 @@ internal static class FaultSettings
     public static int Writers => Long ? 8 : 3;
 
     /// <summary>Cut/heal rounds in the partition test.</summary>
-    public static int CutRounds => Long ? 4 : 1;
+    public static int CutRounds => Long ? 4 : 2;
 }
 
 /// <summary>
