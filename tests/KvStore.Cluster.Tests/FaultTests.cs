@@ -12,13 +12,13 @@ internal static class FaultSettings
     public static bool Long => Environment.GetEnvironmentVariable("KVSTORE_FAULT_LONG") == "1";
 
     /// <summary>Kill rounds in the kill test (each kills a member, waits for progress, restarts it).</summary>
-    public static int KillRounds => Long ? 12 : 3;
+    public static int KillRounds => Long ? 30 : 3;
 
     /// <summary>Concurrent writers in each load.</summary>
     public static int Writers => Long ? 8 : 3;
 
     /// <summary>Cut/heal rounds in the partition test.</summary>
-    public static int CutRounds => Long ? 4 : 2;
+    public static int CutRounds => Long ? 6 : 2;
 }
 
 /// <summary>
