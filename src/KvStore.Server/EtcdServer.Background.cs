@@ -80,19 +80,42 @@ public sealed partial class EtcdServer
         }
     }
 
-    private Task<ServerError> ReadBarrierAsync() => IsLeader ? LocalReadBarrierAsync() : ForwardedReadBarrierAsync();
+    /// <summary>
+    /// One read round: on the leader its own barrier, on a follower the leader's (EtcdServer.Forward.cs). A round
+    /// that met a leader change is tried again until the request timeout (reads change nothing), as etcd's read
+    /// loop does; a member that never reaches a leader answers "request timed out".
+    /// </summary>
+    private async Task<ServerError> ReadBarrierAsync()
+    {
+        DateTime deadline = DateTime.UtcNow + RequestTimeout;
+        while (true)
+        {
+            ServerError error = IsLeader ? await LocalReadBarrierAsync(deadline).ConfigureAwait(false) : await ForwardedReadBarrierAsync(deadline).ConfigureAwait(false);
+            if (error is not (ServerError.NoLeader or ServerError.LeaderChanged)) return error;
+            if (DateTime.UtcNow >= deadline) return ServerError.Timeout;
+            try
+            {
+                await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return ServerError.Stopped;
+            }
+        }
+    }
 
     /// <summary>
     /// The leader's read barrier: a heartbeat round a quorum answers (DotNext's strong barrier), then local apply
     /// of everything the log held before it. Bound to this leadership: if the member steps down meanwhile (a
     /// round without a quorum deposes it) the read fails instead of trusting another leader's unconfirmed index.
     /// </summary>
-    private async Task<ServerError> LocalReadBarrierAsync()
+    private async Task<ServerError> LocalReadBarrierAsync(DateTime deadline)
     {
         CancellationToken leadership = _cluster.LeadershipToken;
         if (leadership.IsCancellationRequested) return ServerError.NoLeader;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, leadership);
-        timeout.CancelAfter(RequestTimeout);
+        TimeSpan left = deadline - DateTime.UtcNow;
+        timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         try
         {
             await _cluster.ApplyReadBarrierAsync(ReadBarrierType.Strong, timeout.Token).ConfigureAwait(false);

@@ -169,28 +169,41 @@ public sealed partial class EtcdServer : IForwardTarget
 
     // ---- follower side: read index, leases ----
 
-    /// <summary>A follower's read barrier: the leader's quorum-confirmed read index, then local apply up to it.</summary>
-    private async Task<ServerError> ForwardedReadBarrierAsync()
+    /// <summary>
+    /// A follower's read barrier: the leader's quorum-confirmed read index, then local apply up to it. Asking is
+    /// harmless to repeat, so a leader that went away or stepped down is asked again (or its successor) until
+    /// <paramref name="deadline"/>.
+    /// </summary>
+    private async Task<ServerError> ForwardedReadBarrierAsync(DateTime deadline)
     {
         CancellationToken token = _stopping.Token;
-        DateTime deadline = DateTime.UtcNow + RequestTimeout;
         try
         {
-            if (await WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) return ServerError.Timeout;
-            if (!leader.IsRemote) return await LocalReadBarrierAsync().ConfigureAwait(false);
-            if (await ForwardClientAsync(leader, token).ConfigureAwait(false) is not { } client) return ServerError.Timeout;
-            ReadIndexResponse response;
-            try
+            while (true)
             {
-                response = await client.ReadIndexAsync(new ReadIndexRequest(), deadline: deadline, cancellationToken: token).ConfigureAwait(false);
+                if (await WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) return ServerError.Timeout;
+                if (!leader.IsRemote) return await LocalReadBarrierAsync(deadline).ConfigureAwait(false);
+                if (await ForwardClientAsync(leader, token).ConfigureAwait(false) is { } client)
+                {
+                    try
+                    {
+                        ReadIndexResponse response = await client.ReadIndexAsync(new ReadIndexRequest(), deadline: deadline, cancellationToken: token)
+                            .ConfigureAwait(false);
+                        if (response.ServerError == (int)ServerError.None)
+                        {
+                            return await WaitAppliedAsync(response.Index, deadline, token).ConfigureAwait(false) ? ServerError.None : ServerError.Timeout;
+                        }
+                        if (response.ServerError != (int)ServerError.NoLeader) return (ServerError)response.ServerError;
+                    }
+                    catch (RpcException e) when (!token.IsCancellationRequested)
+                    {
+                        Log.ReadIndexFailed(_logger, e.Status.StatusCode, e.Status.Detail);
+                        if (e.StatusCode == StatusCode.DeadlineExceeded) return ServerError.Timeout;
+                    }
+                }
+                if (DateTime.UtcNow >= deadline) return ServerError.Timeout;
+                await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
             }
-            catch (RpcException e) when (!token.IsCancellationRequested)
-            {
-                Log.ReadIndexFailed(_logger, e.Status.StatusCode, e.Status.Detail);
-                return ServerError.Timeout;
-            }
-            if (response.ServerError != 0) return (ServerError)response.ServerError;
-            return await WaitAppliedAsync(response.Index, deadline, token).ConfigureAwait(false) ? ServerError.None : ServerError.Timeout;
         }
         catch (OperationCanceledException)
         {

@@ -237,7 +237,9 @@ public sealed class ServingTests
         member.Process.WaitUntilReady();
 
         member.Process.Signal(signal);
-        Assert.Equal(0, member.Process.WaitForExit(TimeSpan.FromSeconds(30)));
+        // A generous bound: on this 2-core box the suite runs next to other builds; the log says where it stuck.
+        int? exit = member.Process.WaitForExit(TimeSpan.FromSeconds(90));
+        Assert.True(exit == 0, $"exit code {exit?.ToString() ?? "none (still running)"}; output:\n{member.Process.Output}");
         Assert.Contains("stopped the member", member.Process.Output);
     }
 

@@ -183,19 +183,28 @@ public sealed class StartupArgumentsTests
             ["ETCDCTL_API"] = "3",
         };
 
-        var run = Run(["--snapshot-count", "88"], environment);
+        var run = Run(["--max-txn-ops", "88"], environment);
 
         Assert.Equal("env-name", run.Settings.Server.Name);
         Assert.Equal("env-name.kvstore", run.Settings.Server.DataDir);
-        Assert.Equal(88, run.Settings.Server.SnapshotCount);
+        Assert.Equal(88, run.Settings.Server.MaxTxnOps);
+        Assert.Equal(77, run.Settings.Server.SnapshotCount);
         Assert.Equal([new Uri("http://127.0.0.1:7")], run.Settings.Server.ListenClientUrls);
         Assert.Equal(TimeSpan.FromSeconds(5), run.Settings.Server.WatchProgressNotifyInterval);
         var warnings = run.Notes.Where(n => n.Level == LogLevel.Warning).Select(n => n.Message).ToList();
-        Assert.Contains(warnings, w => w.Contains("\"ETCD_SNAPSHOT_COUNT\" is shadowed", StringComparison.Ordinal));
         Assert.Contains(warnings, w => w.Contains("ETCD_AUTO_TLS has no effect", StringComparison.Ordinal));
         Assert.Contains(warnings, w => w.Contains("unrecognized environment variable ETCD_UNKNOWN=1", StringComparison.Ordinal));
         Assert.DoesNotContain(warnings, w => w.Contains("ETCDCTL_API", StringComparison.Ordinal));
         Assert.Contains(run.Notes, n => n.Level == LogLevel.Information && n.Message == "recognized and used environment variable ETCD_NAME=env-name");
+    }
+
+    [Fact]
+    public void A_flag_given_on_both_the_command_line_and_as_a_variable_is_refused_as_etcd()
+    {
+        var exit = Exit(["--snapshot-count", "88"], new Hashtable { ["ETCD_SNAPSHOT_COUNT"] = "77" });
+
+        Assert.Equal(1, exit.Code);
+        Assert.Contains("conflicting environment variable \"ETCD_SNAPSHOT_COUNT\" is shadowed by corresponding command-line flag (either unset environment variable or disable flag)", exit.Error);
     }
 
     [Fact]

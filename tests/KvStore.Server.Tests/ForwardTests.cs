@@ -257,4 +257,40 @@ public class ForwardTests
             Assert.Equal("2", Get(c[i], "after-restart"));
         }
     }
+
+    [Fact]
+    public async Task ForwardedPutsRacingALeaderKillAreAppliedAtMostOnce()
+    {
+        await using var c = await TestCluster.StartAsync();
+        int leader = await c.WaitForLeaderAsync();
+        int follower = Follower(c, leader);
+        EtcdServer via = c[follower];
+        var puts = new List<Task<ProposeResult>>();
+        Task stop = Task.CompletedTask;
+        for (int i = 0; i < 100; i++) puts.Add(via.ProposeAsync(Put("once" + i, "v"), default));
+        await Task.WhenAll(puts);
+        for (int i = 100; i < 400; i++)
+        {
+            puts.Add(via.ProposeAsync(Put("once" + i, "v"), default));
+            if (i == 150) stop = c.StopAsync(leader); // the leader goes away with forwarded batches in flight
+            if (i % 20 == 0) await Task.Delay(10);
+        }
+        ProposeResult[] results = await Task.WhenAll(puts);
+        Assert.All(results.Where(r => !r.Ok), r => Assert.Contains(r.Error, new[] { ServerError.NoLeader, ServerError.LeaderChanged, ServerError.Timeout }));
+        Assert.Contains(results, r => r.Ok);
+
+        await stop;
+        await c.WaitForLeaderAsync();
+        Assert.Equal(ServerError.None, await via.ReadIndexAsync(default));
+        int present = 0;
+        for (int i = 0; i < results.Length; i++)
+        {
+            var kvs = via.Store.Range(new RangeRequest { Key = B("once" + i) }).Response!.Kvs;
+            if (results[i].Ok) Assert.Single(kvs); // acknowledged: applied
+            if (kvs.Count == 0) continue;
+            present++;
+            Assert.Equal(1, kvs[0].Version); // never applied twice
+        }
+        Assert.Equal(1 + present, via.Store.CurrentRevision); // one revision per applied put, none doubled
+    }
 }

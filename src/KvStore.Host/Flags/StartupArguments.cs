@@ -156,8 +156,8 @@ internal static class StartupArguments
     }
 
     /// <summary>
-    /// etcd's flags.SetFlagsFromEnv: ETCD_&lt;FLAG&gt; sets each flag not given on the command line. A flag given on
-    /// both wins here with a warning (etcd refuses to start); ETCD_* names that are no flag are reported.
+    /// etcd's flags.SetFlagsFromEnv: ETCD_&lt;FLAG&gt; sets each flag not given on the command line; a flag given on
+    /// both refuses to start with etcd's message; ETCD_* names that are no flag are reported.
     /// </summary>
     private static string? ApplyEnvironment(FlagValues flags, IDictionary environment, List<StartupNote> notes)
     {
@@ -171,8 +171,7 @@ internal static class StartupArguments
             used.Add(flag.EnvironmentVariable);
             if (flags.IsSet(flag.Name))
             {
-                notes.Add(new(LogLevel.Warning, $"conflicting environment variable \"{flag.EnvironmentVariable}\" is shadowed by corresponding command-line flag --{flag.Name}; the flag is used"));
-                continue;
+                return $"conflicting environment variable \"{flag.EnvironmentVariable}\" is shadowed by corresponding command-line flag (either unset environment variable or disable flag)";
             }
             if (flags.TrySet(flag, text) is not null)
             {
