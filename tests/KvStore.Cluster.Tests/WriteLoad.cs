@@ -71,6 +71,10 @@ internal sealed class WriteLoad : IAsyncDisposable
                 await client.PutAsync(key, value, total: TimeSpan.FromSeconds(30), cancellationToken: _stop.Token);
                 _acknowledged[key] = value;
             }
+            catch (RpcException) when (_stop.IsCancellationRequested)
+            {
+                return; // the put in flight when the load stopped: neither acknowledged nor failed
+            }
             catch (RpcException)
             {
                 Interlocked.Increment(ref _failed); // outcome unknown: may or may not be there
@@ -94,7 +98,7 @@ internal sealed class WriteLoad : IAsyncDisposable
         var found = all.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.Value.ToStringUtf8());
         int present = _acknowledged.Count(a => found.TryGetValue(a.Key, out string? v) && v == a.Value);
         output.WriteLine($"injected: {injected}");
-        output.WriteLine($"writes: {Attempted} attempted, {Acknowledged} acknowledged, {Failed} failed (outcome unknown), " +
+        output.WriteLine($"writes: {Attempted} attempted (the last of each writer cut short by the stop), {Acknowledged} acknowledged, {Failed} failed (outcome unknown), " +
                          $"{Failovers} client failovers; keys found: {found.Count}; acknowledged found: {present}/{Acknowledged}");
         var missing = _acknowledged.Keys.Where(k => !found.ContainsKey(k)).Order(StringComparer.Ordinal).Take(10).ToList();
         Assert.True(missing.Count == 0, $"acknowledged writes lost: {string.Join(", ", missing)}");
