@@ -5,8 +5,10 @@ using KvStore.Server;
 namespace KvStore.Grpc;
 
 /// <summary>
-/// etcd's Cluster service (api/v3rpc/member.go). MemberList reads the member's view of the cluster. Member
-/// reconfiguration (add, remove, update, promote) is not built yet: those answer etcd's "not capable" error.
+/// etcd's Cluster service (api/v3rpc/member.go). MemberList answers from this member's record. Changes run on
+/// the leader: a follower passes the request on to the leader's client URL and returns its answer (etcd's
+/// followers propose conf changes through Raft instead). Learners do not exist here: DotNext's Raft has no
+/// non-voting member, so `member add --learner` fails with a message saying so.
 /// </summary>
 public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
 {
@@ -17,17 +19,58 @@ public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
         return Task.FromResult(response);
     }
 
-    public override Task<MemberAddResponse> MemberAdd(MemberAddRequest request, ServerCallContext context) =>
-        throw ErrorTable.For(RpcError.NotCapable);
+    public override async Task<MemberAddResponse> MemberAdd(MemberAddRequest request, ServerCallContext context)
+    {
+        if (request.IsLearner) throw ErrorTable.For(ServerError.LearnerNotSupported);
+        if (Leader(context) is { } leader) return await leader.MemberAddAsync(request, Options(context)).ConfigureAwait(false);
+        MembershipResult r = await server.AddMemberAsync(request.PeerURLs, request.IsLearner, context.CancellationToken).ConfigureAwait(false);
+        var response = new MemberAddResponse { Header = Header(), Member = ToProto(Unwrap(r)) };
+        response.Members.AddRange(r.Members.Select(ToProto));
+        return response;
+    }
 
-    public override Task<MemberRemoveResponse> MemberRemove(MemberRemoveRequest request, ServerCallContext context) =>
-        throw ErrorTable.For(RpcError.NotCapable);
+    public override async Task<MemberRemoveResponse> MemberRemove(MemberRemoveRequest request, ServerCallContext context)
+    {
+        if (Leader(context) is { } leader) return await leader.MemberRemoveAsync(request, Options(context)).ConfigureAwait(false);
+        MembershipResult r = await server.RemoveMemberAsync(request.ID, context.CancellationToken).ConfigureAwait(false);
+        Unwrap(r);
+        var response = new MemberRemoveResponse { Header = Header() };
+        response.Members.AddRange(r.Members.Select(ToProto));
+        return response;
+    }
 
-    public override Task<MemberUpdateResponse> MemberUpdate(MemberUpdateRequest request, ServerCallContext context) =>
-        throw ErrorTable.For(RpcError.NotCapable);
+    public override async Task<MemberUpdateResponse> MemberUpdate(MemberUpdateRequest request, ServerCallContext context)
+    {
+        if (Leader(context) is { } leader) return await leader.MemberUpdateAsync(request, Options(context)).ConfigureAwait(false);
+        MembershipResult r = await server.UpdateMemberAsync(request.ID, request.PeerURLs, context.CancellationToken).ConfigureAwait(false);
+        Unwrap(r);
+        var response = new MemberUpdateResponse { Header = Header() };
+        response.Members.AddRange(r.Members.Select(ToProto));
+        return response;
+    }
 
-    public override Task<MemberPromoteResponse> MemberPromote(MemberPromoteRequest request, ServerCallContext context) =>
-        throw ErrorTable.For(RpcError.NotCapable);
+    public override async Task<MemberPromoteResponse> MemberPromote(MemberPromoteRequest request, ServerCallContext context)
+    {
+        MembershipResult r = await server.PromoteMemberAsync(request.ID, context.CancellationToken).ConfigureAwait(false);
+        Unwrap(r);
+        var response = new MemberPromoteResponse { Header = Header() };
+        response.Members.AddRange(r.Members.Select(ToProto));
+        return response;
+    }
+
+    private static MemberInfo Unwrap(MembershipResult r) =>
+        r.Error != ServerError.None ? throw ErrorTable.For(r.Error) : r.Member!;
+
+    /// <summary>A client of the leader when this member is not it (null: serve here, or fail with "no leader").</summary>
+    private Cluster.ClusterClient? Leader(ServerCallContext context)
+    {
+        if (server.LeaderId == server.MemberId || server.LeaderId == 0) return null;
+        if (server.LeaderClientUrl is not { } url) return null;
+        return new Cluster.ClusterClient(MemberChannels.For(url));
+    }
+
+    private static CallOptions Options(ServerCallContext context) =>
+        new(deadline: context.Deadline == DateTime.MaxValue ? null : context.Deadline, cancellationToken: context.CancellationToken);
 
     /// <summary>etcd's ClusterServer.header: ids and term, no revision.</summary>
     private ResponseHeader Header()

@@ -64,6 +64,17 @@ public static class ErrorTable
         ServerError.BadLeaderTransferee => (StatusCode.FailedPrecondition, "etcdserver: bad leader transferee"),
         ServerError.MemberNotFound => (StatusCode.NotFound, "etcdserver: member not found"),
         ServerError.Corrupt => (StatusCode.DataLoss, "etcdserver: corrupt cluster"),
+        ServerError.MemberExists => (StatusCode.FailedPrecondition, "etcdserver: member ID already exist"),
+        ServerError.PeerUrlExists => (StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists"),
+        ServerError.MemberBadUrls => (StatusCode.InvalidArgument, "etcdserver: given member URLs are invalid"),
+        ServerError.NotEnoughStartedMembers => (StatusCode.FailedPrecondition, "etcdserver: re-configuration failed due to not enough started members"),
+        ServerError.Unhealthy => (StatusCode.Unavailable, "etcdserver: unhealthy cluster"),
+        ServerError.MemberNotLearner => (StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member"),
+        // No etcd counterpart: the code of etcd's learner errors (ErrGRPCMemberNotLearner, ErrGRPCTooManyLearners).
+        ServerError.LearnerNotSupported => (StatusCode.FailedPrecondition,
+            "etcdserver: learner members are not supported: kvstore's Raft library (DotNext) has no non-voting members; add a voting member instead"),
+        ServerError.LeaderTransferTimeout => (StatusCode.Unknown, // not in etcd's toGRPCErrorMap: sent as Unknown
+            "etcdserver: request timed out, leader transfer took too long"),
         ServerError.LeaderChanged => (StatusCode.Unavailable, "etcdserver: leader changed"),
         _ => (StatusCode.Unknown, error.ToString()),
     };

@@ -20,6 +20,7 @@ public sealed partial class EtcdServer
             Task.Run(() => ProposeLoopAsync(token), token),
             Task.Run(() => LessorLoopAsync(token), token),
             Task.Run(() => new Compactor(this, _logger).RunAsync(token), token),
+            Task.Run(() => ReconcileLoopAsync(token), token),
             Task.Run(() => ForwardLoopAsync(token), token),
             Task.Run(() => MetadataLoopAsync(token), token),
         ];
@@ -170,16 +171,6 @@ public sealed partial class EtcdServer
         MvccResult<LeaseTimeToLiveResponse> r = _store.LeaseTimeToLive(request, Environment.TickCount64);
         if (r.Response is { } resp) resp.Header = Header(_store.CurrentRevision);
         return Task.FromResult((r.Response, r.Error, ServerError.None));
-    }
-
-    /// <summary>etcd's MoveLeader: only the leader moves leadership, and only to a voting member.</summary>
-    public Task<ServerError> MoveLeaderAsync(ulong targetMemberId, CancellationToken cancellationToken)
-    {
-        if (!IsLeader) return Task.FromResult(ServerError.NotLeader);
-        if (_members.All(m => m.Id != targetMemberId)) return Task.FromResult(ServerError.BadLeaderTransferee);
-        if (targetMemberId == MemberId) return Task.FromResult(ServerError.None);
-        // Leadership transfer between members arrives with the cluster issue.
-        return Task.FromResult(ServerError.BadLeaderTransferee);
     }
 
     private static partial class Log

@@ -445,10 +445,10 @@ public sealed partial class EtcdServer : IForwardTarget
     private static string? FirstClientUrl(IReadOnlyDictionary<string, string>? metadata) =>
         metadata is not null && metadata.TryGetValue("client-urls", out string? urls) && urls.Split(',')[0] is { Length: > 0 } first ? first : null;
 
-    /// <summary>The member of <see cref="_members"/> at a Raft endpoint (its first peer URL).</summary>
+    /// <summary>The member of <see cref="Members"/> at a Raft endpoint (its first peer URL).</summary>
     private MemberInfo? MemberAt(EndPoint endPoint)
     {
-        foreach (MemberInfo m in _members)
+        foreach (MemberInfo m in Members)
         {
             if (m.PeerUrls.Count > 0 && Uri.TryCreate(m.PeerUrls[0], UriKind.Absolute, out Uri? url) && IsAt(url, endPoint)) return m;
         }
@@ -463,20 +463,6 @@ public sealed partial class EtcdServer : IForwardTarget
         DnsEndPoint dns => dns.Port == url.Port && string.Equals(dns.Host, url.Host, StringComparison.OrdinalIgnoreCase),
         _ => false,
     };
-
-    /// <summary>The members with the client URLs each one publishes in its Raft metadata (known once fetched).</summary>
-    private IReadOnlyList<MemberInfo> MembersWithClientUrls()
-    {
-        List<MemberInfo>? result = null;
-        foreach (RaftClusterMember member in _cluster.Members)
-        {
-            if (!member.IsRemote || member.TryGetMetadata() is not { } meta || !meta.TryGetValue("client-urls", out string? urls)) continue;
-            if (MemberAt(member.EndPoint) is not { ClientUrls.Count: 0 } info) continue;
-            result ??= [.. _members];
-            result[result.IndexOf(info)] = info with { ClientUrls = urls.Split(',', StringSplitOptions.RemoveEmptyEntries) };
-        }
-        return result ?? (IReadOnlyList<MemberInfo>)_members;
-    }
 
     /// <summary>Fetches every remote member's metadata until all are known (member list, leader id, forwarding).</summary>
     private async Task MetadataLoopAsync(CancellationToken token)

@@ -21,7 +21,6 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private readonly WriteAheadLog _wal;
     private readonly RaftCluster _cluster;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly List<MemberInfo> _members;
     private long _appliedIndex;
     private bool _disposed;
 
@@ -37,15 +36,11 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             MinLeaseTtl = config.MinLeaseTtlSeconds,
         });
 
-        var initial = MemberIds.ParseInitialCluster(config.InitialCluster);
-        _members = initial
-            .Select(m => new MemberInfo(MemberIds.Member(m.PeerUrls, config.InitialClusterToken), m.Name, m.PeerUrls,
-                m.Name == config.Name ? config.AdvertiseClientUrls.Select(u => u.ToString().TrimEnd('/')).ToList() : []))
-            .ToList();
-        MemberInfo self = _members.FirstOrDefault(m => m.Name == config.Name)
-            ?? throw new ArgumentException($"--initial-cluster has no member named '{config.Name}'");
-        MemberId = self.Id;
-        ClusterId = MemberIds.Cluster(_members.Select(m => m.Id));
+        Directory.CreateDirectory(memberDir);
+        _recordPath = Path.Combine(memberDir, RecordFile);
+        _membership = LoadOrBootstrapMembership(config);
+        _memberId = FindSelf(_membership);
+        if (_memberId != 0) _joined.TrySetResult();
 
         _stateMachine = new RaftStateMachine(this, loggers.CreateLogger("kvstore.apply"));
         _wal = new WriteAheadLog(new WriteAheadLog.Options
@@ -54,14 +49,16 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             ChunkSize = 512 * 1024,
         }, _stateMachine);
 
-        // Raft knows every member (this one too) by its advertised peer URL from --initial-cluster, the address
-        // the others dial; this member listens on --listen-peer-urls, which differs behind a proxy or NAT.
-        IPEndPoint peerEndPoint = _peerEndPoint = ToEndPoint(new Uri(self.PeerUrls[0]));
-        var storage = new EndPointConfigurationStorage();
-        var builder = storage.CreateInitialConfigurationBuilder();
-        foreach (MemberInfo m in _members) builder.Add(ToEndPoint(new Uri(m.PeerUrls[0])));
-        builder.Build();
-        var raft = new RaftCluster.TcpConfiguration(ToEndPoint(config.ListenPeerUrls[0]))
+        // Members know each other by advertised peer URL (DotNext's member id is its end point); the listener
+        // binds the listen URL (0.0.0.0 in a pod, the advertised name then being the pod's DNS name).
+        var listen = ToEndPoint(config.ListenPeerUrls[0]) as IPEndPoint
+            ?? throw new ArgumentException($"--listen-peer-urls needs an IP address: {config.ListenPeerUrls[0]}");
+        EndPoint peerEndPoint = _peerEndPoint = ToEndPoint(config.InitialAdvertisePeerUrls[0]);
+        // DotNext's voters: a file beside the record, written at bootstrap (new cluster) and on every
+        // configuration entry applied; a member joining an existing cluster starts with none and waits, frozen,
+        // until the leader adds it.
+        _configStorage = new EndPointConfigurationStorage(Path.Combine(memberDir, "raft-members.cfg"));
+        var raft = new RaftCluster.TcpConfiguration(listen)
         {
             LowerElectionTimeout = config.ElectionTimeoutMs,
             UpperElectionTimeout = config.ElectionTimeoutMs * 2,
@@ -74,16 +71,19 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             ColdStart = false,
             LoggerFactory = loggers,
             PublicEndPoint = peerEndPoint,
-            ConfigurationStorage = storage,
+            ConfigurationStorage = _configStorage,
         };
-        raft.Metadata["member-id"] = MemberId.ToString("x16");
-        raft.Metadata["client-urls"] = string.Join(",", self.ClientUrls);
+        // A member joining an existing cluster learns its id from the leader's log, after this is fixed: then
+        // the others find it by its end point in the member record.
+        if (MemberId != 0) raft.Metadata["member-id"] = MemberId.ToString("x16");
+        raft.Metadata["name"] = config.Name;
+        raft.Metadata["client-urls"] = string.Join(",", config.AdvertiseClientUrls.Select(u => Url(u.ToString())));
         _cluster = new RaftCluster(raft) { AuditTrail = _wal };
         _cluster.LeaderChanged += OnLeaderChanged;
     }
 
     private readonly RaftStateMachine _stateMachine;
-    private readonly IPEndPoint _peerEndPoint;
+    private readonly EndPoint _peerEndPoint;
 
     /// <summary>Starts the member and waits until its log is replayed into the engine and it has a leader.</summary>
     public static async Task<EtcdServer> StartAsync(ServerConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -92,9 +92,13 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         var server = new EtcdServer(config, loggers);
         try
         {
+            if (!server._configStorage.Exists && server._membership.AppliedIndex == 0 && server._membership.Members.Count > 0)
+            {
+                await server._configStorage.BootstrapAsync(server._membership.Members.Select(EndPointOf), cancellationToken).ConfigureAwait(false);
+            }
             await server._wal.InitializeAsync(cancellationToken).ConfigureAwait(false);
             server._appliedIndex = server._wal.LastAppliedIndex;
-            if (server._members.Count == 1)
+            if ((await server._configStorage.MembersAsync(cancellationToken).ConfigureAwait(false)).Count == 1 && server.MemberId != 0)
             {
                 // DotNext starts a one-member cluster as leader in the stored term without an election; etcd's
                 // member campaigns on every start, so each start is a new term (a new leadership) there and here.
@@ -103,8 +107,16 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             }
             await server._cluster.StartAsync(cancellationToken).ConfigureAwait(false);
             server.StartBackgroundLoops();
-            // A member of several waits for its peers as long as it takes (etcd does): they start when they start.
-            TimeSpan leaderWait = server._members.Count == 1 ? TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 10) : Timeout.InfiniteTimeSpan;
+            if (!server._joined.Task.IsCompleted)
+            {
+                // --initial-cluster-state existing: the leader adds this member (after etcdctl member add) and
+                // its log brings the member record, which names this member by its peer URL.
+                Log.WaitingToJoin(server._logger);
+                await server._joined.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            // Members of a cluster start at different times (pods in parallel, hosts rebooting): wait for the
+            // others as long as it takes, as etcd does, rather than give up after a few election timeouts.
+            TimeSpan leaderWait = server.Members.Count > 1 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 10);
             await server._cluster.WaitForLeaderAsync(leaderWait, cancellationToken).ConfigureAwait(false);
             Log.Started(server._logger, config.Name, server.MemberId, server.ClusterId, server._wal.LastAppliedIndex);
             return server;
@@ -116,17 +128,14 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         }
     }
 
-    private static IPEndPoint ToEndPoint(Uri url)
+    private static EndPoint ToEndPoint(Uri url)
     {
-        IPAddress address = url.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(url.Host);
-        return new IPEndPoint(address, url.Port);
+        if (url.Host == "localhost") return new IPEndPoint(IPAddress.Loopback, url.Port);
+        return IPAddress.TryParse(url.Host, out IPAddress? address) ? new IPEndPoint(address, url.Port) : new DnsEndPoint(url.Host, url.Port);
     }
 
     public ServerConfig Config { get; }
-    public ulong ClusterId { get; }
-    public ulong MemberId { get; }
     public MvccStore Store => _store;
-    public IReadOnlyList<MemberInfo> Members => MembersWithClientUrls();
 
     public ulong LeaderId
     {
@@ -134,8 +143,12 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         {
             if (_cluster.Leader is not { } leader) return 0;
             if (leader.IsRemote is false) return MemberId;
-            if (leader.TryGetMetadata() is { } meta && meta.TryGetValue("member-id", out string? id)) return Convert.ToUInt64(id, 16);
-            return MemberAt(leader.EndPoint)?.Id ?? 0;
+            // By end point in the record: a member that joined learnt its id after its Raft metadata was fixed.
+            foreach (MemberInfo m in Members)
+            {
+                if (EndPointOf(m).Equals(leader.EndPoint)) return m.Id;
+            }
+            return leader.TryGetMetadata() is { } meta && meta.TryGetValue("member-id", out string? id) ? Convert.ToUInt64(id, 16) : 0;
         }
     }
 

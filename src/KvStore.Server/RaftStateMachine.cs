@@ -53,6 +53,7 @@ internal sealed partial class RaftStateMachine(EtcdServer server, ILogger logger
             return ValueTask.FromResult(entry.Index);
         }
 
+        if (batch.Members is { } members) server.ApplyMembers(entry.Index, members);
         long nowMs = Environment.TickCount64;
         for (int k = 0; k < batch.Requests.Count; k++)
         {

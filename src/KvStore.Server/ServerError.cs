@@ -25,6 +25,22 @@ public enum ServerError
     MemberNotFound,
     /// <summary>etcdserver: corrupt cluster (DataLoss).</summary>
     Corrupt,
+    /// <summary>etcdserver: member ID already exist (FailedPrecondition).</summary>
+    MemberExists,
+    /// <summary>etcdserver: Peer URLs already exists (FailedPrecondition).</summary>
+    PeerUrlExists,
+    /// <summary>etcdserver: given member URLs are invalid (InvalidArgument).</summary>
+    MemberBadUrls,
+    /// <summary>etcdserver: re-configuration failed due to not enough started members (FailedPrecondition).</summary>
+    NotEnoughStartedMembers,
+    /// <summary>etcdserver: unhealthy cluster (Unavailable).</summary>
+    Unhealthy,
+    /// <summary>etcdserver: can only promote a learner member (FailedPrecondition): every member here votes.</summary>
+    MemberNotLearner,
+    /// <summary>A learner was asked for: DotNext's Raft has no non-voting members (FailedPrecondition).</summary>
+    LearnerNotSupported,
+    /// <summary>etcdserver: request timed out, leader transfer took too long (Unknown, as etcd sends it).</summary>
+    LeaderTransferTimeout,
     /// <summary>etcdserver: leader changed (Unavailable): the leader went away while a forwarded request was in flight.</summary>
     LeaderChanged,
 }

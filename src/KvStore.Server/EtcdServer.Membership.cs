@@ -1,0 +1,533 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using DotNext.Net.Cluster;
+using DotNext.Net.Cluster.Consensus.Raft;
+using Google.Protobuf;
+using Kvstorepb;
+using Microsoft.Extensions.Logging;
+
+namespace KvStore.Server;
+
+/// <summary>The outcome of a membership change: the member concerned, the members after it, or an error.</summary>
+public readonly record struct MembershipResult(MemberInfo? Member, IReadOnlyList<MemberInfo> Members, ServerError Error = ServerError.None);
+
+/// <summary>
+/// Membership (etcd's membership.RaftCluster plus EtcdServer.AddMember/RemoveMember/UpdateMember/MoveLeader).
+/// Two records are kept in step:
+/// <list type="bullet">
+/// <item>our own record (ids, names, peer and client URLs), changed only by a Raft entry carrying the whole
+/// record after the change and stored in member/members.pb (atomically) when applied, so every member and
+/// every restart sees the same members;</item>
+/// <item>DotNext's voter configuration (peer end points), in a file beside it, which the leader's reconciler
+/// moves towards the record one member at a time: AddMemberAsync once the new member is up (DotNext first
+/// catches it up), RemoveMemberAsync for a member no longer in the record.</item>
+/// </list>
+/// A member added with etcdctl therefore counts towards the quorum only once it has started and caught up
+/// (etcd counts it at once); until then MemberList shows it with an empty name, as etcd does.
+/// </summary>
+public sealed partial class EtcdServer
+{
+    private const string RecordFile = "members.pb";
+
+    private readonly SemaphoreSlim _membershipGate = new(1, 1);
+    private readonly TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly EndPointConfigurationStorage _configStorage;
+    private readonly string _recordPath;
+    private Membership _membership;
+    private ulong _memberId;
+
+    /// <summary>The member record at one applied index (immutable; replaced as a whole).</summary>
+    private sealed record Membership(ulong ClusterId, IReadOnlyList<MemberInfo> Members, long AppliedIndex)
+    {
+        public MemberInfo? ById(ulong id) => Members.FirstOrDefault(m => m.Id == id);
+
+        public ClusterMembers ToProto()
+        {
+            var record = new ClusterMembers { ClusterId = ClusterId, AppliedIndex = AppliedIndex };
+            foreach (MemberInfo m in Members)
+            {
+                var r = new MemberRecord { Id = m.Id, Name = m.Name };
+                r.PeerUrls.AddRange(m.PeerUrls);
+                r.ClientUrls.AddRange(m.ClientUrls);
+                record.Members.Add(r);
+            }
+            return record;
+        }
+
+        public static Membership FromProto(ClusterMembers record) => new(
+            record.ClusterId,
+            record.Members.Select(r => new MemberInfo(r.Id, r.Name, r.PeerUrls.ToList(), r.ClientUrls.ToList())).ToList(),
+            record.AppliedIndex);
+    }
+
+    public ulong ClusterId => Volatile.Read(ref _membership).ClusterId;
+
+    public ulong MemberId => Volatile.Read(ref _memberId);
+
+    public IReadOnlyList<MemberInfo> Members => Volatile.Read(ref _membership).Members;
+
+    /// <summary>A client URL of the current leader (from its Raft metadata); null when there is no leader.</summary>
+    public string? LeaderClientUrl
+    {
+        get
+        {
+            if (_cluster.Leader is not { } leader) return null;
+            if (!leader.IsRemote) return Config.AdvertiseClientUrls.Select(u => Url(u.ToString())).FirstOrDefault();
+            ulong leaderId = LeaderId;
+            if (Members.FirstOrDefault(m => m.Id == leaderId) is { ClientUrls.Count: > 0 } published) return published.ClientUrls[0];
+            return leader.TryGetMetadata() is { } meta && meta.TryGetValue("client-urls", out string? urls)
+                ? urls.Split(',', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()
+                : null;
+        }
+    }
+
+    /// <summary>etcd's URL text: no trailing slash.</summary>
+    internal static string Url(string url) => url.Trim().TrimEnd('/');
+
+    /// <summary>
+    /// The record this member starts with: the stored one (a restart: the flags' --initial-cluster is then
+    /// ignored, as etcd), else for a new cluster the members of --initial-cluster, else (joining an existing
+    /// cluster) none until the leader's log brings it.
+    /// </summary>
+    private Membership LoadOrBootstrapMembership(ServerConfig config)
+    {
+        if (File.Exists(_recordPath))
+        {
+            return Membership.FromProto(ClusterMembers.Parser.ParseFrom(File.ReadAllBytes(_recordPath)));
+        }
+        if (config.InitialClusterState == "existing") return new Membership(0, [], 0);
+        string selfClientUrls = string.Join(",", config.AdvertiseClientUrls.Select(u => Url(u.ToString())));
+        var members = MemberIds.ParseInitialCluster(config.InitialCluster)
+            .Select(m => new MemberInfo(MemberIds.Member(m.PeerUrls.Select(Url), config.InitialClusterToken), m.Name,
+                m.PeerUrls.Select(Url).ToList(),
+                m.Name == config.Name ? selfClientUrls.Split(',') : []))
+            .ToList();
+        if (members.All(m => m.Name != config.Name))
+        {
+            throw new ArgumentException($"--initial-cluster has no member named '{config.Name}'");
+        }
+        var bootstrap = new Membership(MemberIds.Cluster(members.Select(m => m.Id)), members, 0);
+        WriteRecord(bootstrap);
+        return bootstrap;
+    }
+
+    /// <summary>This member in a record: the one holding one of our advertised peer URLs (a just-added member has no name yet).</summary>
+    private ulong FindSelf(Membership membership)
+    {
+        var ours = Config.InitialAdvertisePeerUrls.Select(u => Url(u.ToString())).ToHashSet(StringComparer.Ordinal);
+        MemberInfo? self = membership.Members.FirstOrDefault(m => m.PeerUrls.Any(ours.Contains))
+            ?? membership.Members.FirstOrDefault(m => m.Name == Config.Name && m.Name.Length > 0);
+        return self?.Id ?? 0;
+    }
+
+    private void WriteRecord(Membership membership)
+    {
+        string temp = _recordPath + ".tmp";
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            membership.ToProto().WriteTo(file);
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temp, _recordPath, overwrite: true);
+    }
+
+    /// <summary>Applies a committed record (every member, in log order). A replayed older entry changes nothing.</summary>
+    internal void ApplyMembers(long index, ClusterMembers record)
+    {
+        Membership current = Volatile.Read(ref _membership);
+        if (index <= current.AppliedIndex) return;
+        var next = Membership.FromProto(record) with { AppliedIndex = index };
+        if (next.ClusterId == 0) next = next with { ClusterId = current.ClusterId };
+        try
+        {
+            WriteRecord(next);
+        }
+        catch (IOException e)
+        {
+            Log.RecordWriteFailed(_logger, index, e); // the log still holds the entry: a restart replays it
+        }
+        Volatile.Write(ref _membership, next);
+        ulong self = FindSelf(next);
+        if (self != 0)
+        {
+            Volatile.Write(ref _memberId, self);
+            _joined.TrySetResult();
+        }
+        Log.MembersApplied(_logger, index, next.Members.Count);
+    }
+
+    // ---- membership changes (leader only; ClusterService forwards from followers) ----
+
+    public Task<MembershipResult> AddMemberAsync(IReadOnlyList<string> peerUrls, bool isLearner, CancellationToken cancellationToken) =>
+        ChangeMembershipAsync(current =>
+        {
+            if (isLearner) return (null, null, ServerError.LearnerNotSupported);
+            var urls = peerUrls.Select(Url).ToList();
+            if (urls.Count == 0 || !urls.All(ValidPeerUrl)) return (null, null, ServerError.MemberBadUrls);
+            // etcd's membership.NewMember("", urls, "", now): sha1(sorted URLs + unix seconds).
+            var sorted = urls.OrderBy(u => u, StringComparer.Ordinal);
+            string seed = string.Concat(sorted) + DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            ulong id = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(SHA1.HashData(Encoding.UTF8.GetBytes(seed)));
+            if (current.ById(id) is not null) return (null, null, ServerError.MemberExists);
+            if (current.Members.Any(m => m.PeerUrls.Intersect(urls).Any())) return (null, null, ServerError.PeerUrlExists);
+            if (!ReadyToAddVotingMember(current)) return (null, null, ServerError.NotEnoughStartedMembers);
+            var added = new MemberInfo(id, "", urls, []);
+            return (added, current with { Members = [.. current.Members, added] }, ServerError.None);
+        }, cancellationToken);
+
+    public Task<MembershipResult> RemoveMemberAsync(ulong id, CancellationToken cancellationToken) =>
+        ChangeMembershipAsync(current =>
+        {
+            if (current.ById(id) is not { } removed) return (null, null, ServerError.MemberNotFound);
+            ServerError check = MayRemoveMember(current, removed);
+            if (check != ServerError.None) return (null, null, check);
+            return (removed, current with { Members = current.Members.Where(m => m.Id != id).ToList() }, ServerError.None);
+        }, cancellationToken, waitForVoters: true);
+
+    public Task<MembershipResult> UpdateMemberAsync(ulong id, IReadOnlyList<string> peerUrls, CancellationToken cancellationToken) =>
+        ChangeMembershipAsync(current =>
+        {
+            var urls = peerUrls.Select(Url).ToList();
+            if (urls.Count == 0 || !urls.All(ValidPeerUrl)) return (null, null, ServerError.MemberBadUrls);
+            if (current.ById(id) is not { } member) return (null, null, ServerError.MemberNotFound);
+            if (current.Members.Any(m => m.Id != id && m.PeerUrls.Intersect(urls).Any())) return (null, null, ServerError.PeerUrlExists);
+            var updated = member with { PeerUrls = urls };
+            return (updated, current with { Members = current.Members.Select(m => m.Id == id ? updated : m).ToList() }, ServerError.None);
+        }, cancellationToken);
+
+    /// <summary>etcd's PromoteMember: every member here is a voter, so there is never a learner to promote.</summary>
+    public Task<MembershipResult> PromoteMemberAsync(ulong id, CancellationToken cancellationToken)
+    {
+        Membership current = Volatile.Read(ref _membership);
+        ServerError error = current.ById(id) is null ? ServerError.MemberNotFound : ServerError.MemberNotLearner;
+        return Task.FromResult(new MembershipResult(null, current.Members, error));
+    }
+
+    private static bool ValidPeerUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https" && uri.Port > 0 && IPAddress.TryParse(uri.Host, out _)
+        || (Uri.TryCreate(url, UriKind.Absolute, out uri) && uri.Host == "localhost" && uri.Port > 0);
+
+    /// <summary>
+    /// One change at a time (etcd serializes conf changes through Raft): decide on the current record under the
+    /// gate, replicate the record after the change, and answer once it is applied here.
+    /// </summary>
+    private async Task<MembershipResult> ChangeMembershipAsync(
+        Func<Membership, (MemberInfo? Member, Membership? Next, ServerError Error)> change, CancellationToken cancellationToken,
+        bool waitForVoters = false)
+    {
+        if (_disposed) return new MembershipResult(null, Members, ServerError.Stopped);
+        if (!IsLeader) return new MembershipResult(null, Members, LeaderId == 0 ? ServerError.NoLeader : ServerError.NotLeader);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        timeout.CancelAfter(RequestTimeout);
+        try
+        {
+            await _membershipGate.WaitAsync(timeout.Token).ConfigureAwait(false);
+            try
+            {
+                (MemberInfo? member, Membership? next, ServerError error) = change(Volatile.Read(ref _membership));
+                if (error != ServerError.None || next is null) return new MembershipResult(null, Members, error);
+                var batch = new RaftBatch { Members = next.ToProto() };
+                await _cluster.ReplicateAsync(batch.ToByteArray(), null!, timeout.Token).ConfigureAwait(false);
+                Log.MembershipChanged(_logger, member!.Id, string.Join(",", member.PeerUrls), next.Members.Count);
+                _reconcileNow.TrySetResult();
+                if (waitForVoters) await WaitForVotersAsync(next, timeout.Token).ConfigureAwait(false);
+                return new MembershipResult(member, Members);
+            }
+            finally
+            {
+                _membershipGate.Release();
+            }
+        }
+        catch (NotLeaderException)
+        {
+            return new MembershipResult(null, Members, ServerError.NoLeader);
+        }
+        catch (OperationCanceledException)
+        {
+            return new MembershipResult(null, Members, _stopping.IsCancellationRequested ? ServerError.Stopped : ServerError.Timeout);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            return new MembershipResult(null, Members, ServerError.Stopped);
+        }
+    }
+
+    /// <summary>Waits until DotNext's voters are the record's (a removal is done when the member no longer votes).</summary>
+    private async Task WaitForVotersAsync(Membership record, CancellationToken token)
+    {
+        var wanted = record.Members.Select(EndPointOf).ToHashSet();
+        while (!token.IsCancellationRequested && IsLeader)
+        {
+            IReadOnlySet<EndPoint> voters = await _configStorage.MembersAsync(token).ConfigureAwait(false);
+            if (voters.All(wanted.Contains)) return;
+            await Task.Delay(50, token).ConfigureAwait(false);
+        }
+    }
+
+    private static EndPoint EndPointOf(MemberInfo m) => ToEndPoint(new Uri(m.PeerUrls[0]));
+
+    /// <summary>The DotNext member behind a record member (null when it is not a voter yet).</summary>
+    private IRaftClusterMember? RaftMember(MemberInfo m)
+    {
+        EndPoint ep = EndPointOf(m);
+        return _cluster.Members.FirstOrDefault(c => c.EndPoint.Equals(ep));
+    }
+
+    /// <summary>A member counts as started when it is this one, or a voter the leader hears from.</summary>
+    private bool IsStarted(MemberInfo m) =>
+        m.Id == MemberId || RaftMember(m) is { Status: ClusterMemberStatus.Available };
+
+    /// <summary>etcd's RaftCluster.IsReadyToAddVotingMember: the started members stay a quorum of the cluster with the new one.</summary>
+    private bool ReadyToAddVotingMember(Membership current)
+    {
+        int members = current.Members.Count + 1;
+        int started = current.Members.Count(IsStarted);
+        if (started == 1 && members == 2) return true;
+        return started >= members / 2 + 1;
+    }
+
+    /// <summary>etcd's mayRemoveMember: the started members left must still be a quorum.</summary>
+    private ServerError MayRemoveMember(Membership current, MemberInfo removed)
+    {
+        var left = current.Members.Where(m => m.Id != removed.Id).ToList();
+        int started = left.Count(IsStarted);
+        if (started < left.Count / 2 + 1) return ServerError.NotEnoughStartedMembers;
+        if (removed.Id != MemberId && !IsStarted(removed)) return ServerError.None; // a downed member is safe to remove
+        int active = current.Members.Count(IsStarted);
+        return active - 1 < 1 + (current.Members.Count - 1) / 2 ? ServerError.Unhealthy : ServerError.None;
+    }
+
+    // ---- the leader's reconciler: DotNext voters follow the record; members publish their attributes ----
+
+    private TaskCompletionSource _reconcileNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private async Task ReconcileLoopAsync(CancellationToken token)
+    {
+        while (!token.IsCancellationRequested)
+        {
+            TaskCompletionSource signal = _reconcileNow;
+            await Task.WhenAny(signal.Task, Task.Delay(500, token)).ConfigureAwait(false);
+            if (signal.Task.IsCompleted) Interlocked.CompareExchange(ref _reconcileNow, new(TaskCreationOptions.RunContinuationsAsynchronously), signal);
+            if (!IsLeader) continue;
+            try
+            {
+                await ReconcileVotersAsync(token).ConfigureAwait(false);
+                await PublishAttributesAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Log.ReconcileFailed(_logger, e.Message);
+            }
+        }
+    }
+
+    private async Task ReconcileVotersAsync(CancellationToken token)
+    {
+        Membership record = Volatile.Read(ref _membership);
+        if (record.Members.Count == 0) return;
+        var wanted = record.Members.Select(EndPointOf).ToList();
+        IReadOnlySet<EndPoint> voters = await _configStorage.MembersAsync(token).ConfigureAwait(false);
+        if (voters.FirstOrDefault(v => !wanted.Contains(v)) is { } gone)
+        {
+            Log.RemovingVoter(_logger, gone.ToString()!);
+            await _cluster.RemoveMemberAsync(gone, token).ConfigureAwait(false);
+            return;
+        }
+        if (wanted.FirstOrDefault(w => !voters.Contains(w)) is { } added)
+        {
+            // DotNext catches the new member up first, so this succeeds only once it runs; retried every round.
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
+            attempt.CancelAfter(TimeSpan.FromMilliseconds(Config.ElectionTimeoutMs * 5L));
+            try
+            {
+                if (await _cluster.AddMemberAsync(added, attempt.Token).ConfigureAwait(false))
+                {
+                    Log.AddedVoter(_logger, added.ToString()!);
+                    // The record once more through the log: a member caught up by a Raft snapshot (which holds the
+                    // engine, not the record) learns the members, and itself, from this entry.
+                    await ProposeRecordAsync(record, token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (!token.IsCancellationRequested)
+            {
+                // not up yet
+            }
+        }
+    }
+
+    /// <summary>etcd's publish: each started member's name and client URLs (from its Raft metadata) enter the record.</summary>
+    private async Task PublishAttributesAsync(CancellationToken token)
+    {
+        Membership record = Volatile.Read(ref _membership);
+        var changed = new List<MemberInfo>(record.Members.Count);
+        bool any = false;
+        foreach (MemberInfo m in record.Members)
+        {
+            (string Name, string[] ClientUrls)? attrs = null;
+            if (m.Id == MemberId)
+            {
+                attrs = (Config.Name, Config.AdvertiseClientUrls.Select(u => Url(u.ToString())).ToArray());
+            }
+            else if (RaftMember(m) is { Status: ClusterMemberStatus.Available } raft)
+            {
+                IReadOnlyDictionary<string, string> meta = await raft.GetMetadataAsync(false, token).ConfigureAwait(false);
+                if (meta.TryGetValue("name", out string? name) && meta.TryGetValue("client-urls", out string? urls))
+                {
+                    attrs = (name, urls.Split(',', StringSplitOptions.RemoveEmptyEntries));
+                }
+            }
+            if (attrs is { } a && (a.Name != m.Name || !a.ClientUrls.SequenceEqual(m.ClientUrls)))
+            {
+                changed.Add(m with { Name = a.Name, ClientUrls = a.ClientUrls });
+                any = true;
+            }
+            else
+            {
+                changed.Add(m);
+            }
+        }
+        if (any) await ProposeRecordAsync(record, token, record with { Members = changed }).ConfigureAwait(false);
+    }
+
+    /// <summary>Replicates <paramref name="next"/> (default: <paramref name="basis"/> itself) unless the record changed since <paramref name="basis"/>.</summary>
+    private async Task ProposeRecordAsync(Membership basis, CancellationToken token, Membership? next = null)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(RequestTimeout);
+        await _membershipGate.WaitAsync(timeout.Token).ConfigureAwait(false);
+        try
+        {
+            if (!ReferenceEquals(basis, Volatile.Read(ref _membership))) return; // changed meanwhile: next round
+            var batch = new RaftBatch { Members = (next ?? basis).ToProto() };
+            await _cluster.ReplicateAsync(batch.ToByteArray(), null!, timeout.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _membershipGate.Release();
+        }
+    }
+
+    // ---- MoveLeader ----
+
+    /// <summary>
+    /// etcd's MoveLeader. DotNext has no leadership transfer: this member stands by (it steps down and does not
+    /// campaign) and asks any other winner to resign, until the transferee wins an election or the request
+    /// times out (etcd: "etcdserver: request timed out, leader transfer took too long"). Only a member up to
+    /// date can win a Raft election, so nothing committed is lost.
+    /// </summary>
+    public async Task<ServerError> MoveLeaderAsync(ulong targetMemberId, CancellationToken cancellationToken)
+    {
+        if (!IsLeader) return ServerError.NotLeader;
+        if (Volatile.Read(ref _membership).ById(targetMemberId) is not { } target) return ServerError.BadLeaderTransferee;
+        if (targetMemberId == MemberId) return ServerError.None;
+        if (RaftMember(target) is not { } transferee) return ServerError.BadLeaderTransferee; // not a voter yet
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        timeout.CancelAfter(RequestTimeout);
+        CancellationToken token = timeout.Token;
+        Log.LeaderTransferStarting(_logger, MemberId, targetMemberId);
+        await _membershipGate.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            await _cluster.EnableStandbyModeAsync(token).ConfigureAwait(false);
+            while (true)
+            {
+                await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs / 2), token).ConfigureAwait(false);
+                IRaftClusterMember? leader = _cluster.Leader;
+                if (leader is null || !leader.IsRemote) continue;
+                if (ReferenceEquals(leader, transferee) || leader.EndPoint.Equals(transferee.EndPoint)) break;
+                try
+                {
+                    await leader.ResignAsync(token).ConfigureAwait(false); // another member won: make it try again
+                }
+                catch (Exception e) when (e is not OperationCanceledException && e is not OutOfMemoryException)
+                {
+                    // unreachable for a moment: the next round asks again
+                }
+            }
+            Log.LeaderTransferFinished(_logger, MemberId, targetMemberId);
+            return ServerError.None;
+        }
+        catch (OperationCanceledException)
+        {
+            return _stopping.IsCancellationRequested ? ServerError.Stopped : ServerError.LeaderTransferTimeout;
+        }
+        finally
+        {
+            try
+            {
+                await _cluster.RevertToNormalModeAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            _membershipGate.Release();
+        }
+    }
+
+    public async Task<ServerError> StandByForTransferAsync(ulong targetMemberId, CancellationToken cancellationToken)
+    {
+        if (IsLeader) return ServerError.NotLeader; // only the leader starts a transfer; a leader never stands by for one
+        if (targetMemberId == MemberId || Volatile.Read(ref _membership).ById(targetMemberId) is null) return ServerError.None;
+        if (!await _cluster.EnableStandbyModeAsync(cancellationToken).ConfigureAwait(false)) return ServerError.None;
+        _ = Task.Run(async () =>
+        {
+            var deadline = DateTime.UtcNow + RequestTimeout;
+            try
+            {
+                while (DateTime.UtcNow < deadline && LeaderId != targetMemberId && !_stopping.IsCancellationRequested)
+                {
+                    await Task.Delay(50, _stopping.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                try
+                {
+                    await _cluster.RevertToNormalModeAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+        }, CancellationToken.None);
+        return ServerError.None;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "applied membership at raft index {Index}: {Count} members")]
+        public static partial void MembersApplied(ILogger logger, long index, int count);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "writing the member record at raft index {Index} failed")]
+        public static partial void RecordWriteFailed(ILogger logger, long index, Exception e);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "membership changed for member {MemberId:x16} ({PeerUrls}): {Count} members")]
+        public static partial void MembershipChanged(ILogger logger, ulong memberId, string peerUrls, int count);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "removing voter {EndPoint}")]
+        public static partial void RemovingVoter(ILogger logger, string endPoint);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "added voter {EndPoint}")]
+        public static partial void AddedVoter(ILogger logger, string endPoint);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "membership reconcile round failed: {Reason}")]
+        public static partial void ReconcileFailed(ILogger logger, string reason);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "leadership transfer starting from {From:x16} to {To:x16}")]
+        public static partial void LeaderTransferStarting(ILogger logger, ulong from, ulong to);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "leadership transfer finished from {From:x16} to {To:x16}")]
+        public static partial void LeaderTransferFinished(ILogger logger, ulong from, ulong to);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "waiting to be added to the existing cluster by its leader (member add, then this member's peer URL)")]
+        public static partial void WaitingToJoin(ILogger logger);
+    }
+}

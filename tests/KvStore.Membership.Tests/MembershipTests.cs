@@ -1,0 +1,105 @@
+namespace KvStore.Membership.Tests;
+
+/// <summary>
+/// etcdctl 3.4 member add/remove/update/promote and move-leader against a real three-member kvstore cluster.
+/// Writes go to the leader's endpoint (so these tests do not depend on follower forwarding).
+/// </summary>
+public sealed class MembershipTests
+{
+    [Fact]
+    public async Task AddedMemberCatchesUpAndARemovedFollowerLeavesAServingCluster()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync();
+        Member leader = await cluster.LeaderAsync();
+        for (int i = 0; i < 5; i++) await Ctl.OkAsync(leader.Endpoint, "put", "k" + i, "v" + i);
+
+        // etcdctl member add: the new member is listed at once, unstarted (empty name), with a time-based id.
+        using var n4 = new Member("n4");
+        string added = await Ctl.OkAsync(cluster.Members[0].Endpoint, "member", "add", "n4", "--peer-urls=" + n4.PeerUrl);
+        Assert.Contains("ETCD_INITIAL_CLUSTER_STATE=\"existing\"", added);
+        var members = await Ctl.MembersAsync(cluster.Endpoints);
+        Assert.Equal(4, members.Count);
+        var pending = Assert.Single(members, m => m.PeerUrls.Contains(n4.PeerUrl));
+        Assert.Equal("", pending.Name);
+
+        // Started with --initial-cluster-state existing, it is caught up by the leader and serves the same data.
+        await n4.StartAsync(cluster.InitialCluster + $",n4={n4.PeerUrl}", "existing");
+        await TestCluster.EventuallyAsync(async () =>
+        {
+            var r = await Ctl.RunAsync(n4.Endpoint, "get", "k4", "--consistency=s", "--print-value-only");
+            return r.Exit == 0 && r.Out.Trim() == "v4";
+        }, "k4 on the new member");
+        members = await Ctl.MembersAsync(cluster.Endpoints);
+        var joined = Assert.Single(members, m => m.Id == pending.Id);
+        Assert.Equal("n4", joined.Name);
+        Assert.Equal([n4.ClientUrl], joined.ClientUrls);
+        var status = await Ctl.StatusAsync(n4.Endpoint);
+        Assert.Equal(pending.Id, status[0].Id);
+        Assert.NotEqual(0UL, status[0].Leader);
+
+        // One at a time, as etcd: a URL in use is refused.
+        var dup = await Ctl.RunAsync(leader.Endpoint, "member", "add", "x", "--peer-urls=" + n4.PeerUrl);
+        Assert.Contains("etcdserver: Peer URLs already exists", dup.Err);
+        var unknown = await Ctl.RunAsync(leader.Endpoint, "member", "remove", "1234");
+        Assert.Contains("etcdserver: member not found", unknown.Err);
+
+        // Remove a follower (through a follower's endpoint): the rest keep serving writes and reads.
+        Member follower = cluster.Members.First(m => m != leader);
+        ulong followerId = (await Ctl.StatusAsync(follower.Endpoint))[0].Id;
+        await Ctl.OkAsync(cluster.Members.First(m => m != leader && m != follower).Endpoint, "member", "remove", followerId.ToString("x"));
+        follower.Kill();
+        members = await Ctl.MembersAsync(leader.Endpoint);
+        Assert.DoesNotContain(members, m => m.Id == followerId);
+        Assert.Equal(3, members.Count);
+        await TestCluster.EventuallyAsync(async () => (await Ctl.RunAsync(leader.Endpoint, "put", "after-remove", "ok")).Exit == 0,
+            "a write after the removal");
+        await TestCluster.EventuallyAsync(async () =>
+        {
+            var r = await Ctl.RunAsync(n4.Endpoint, "get", "after-remove", "--consistency=s", "--print-value-only");
+            return r.Exit == 0 && r.Out.Trim() == "ok";
+        }, "the write on the added member");
+    }
+
+    [Fact]
+    public async Task MoveLeaderLearnerPromoteAndUpdate()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync();
+        Member leader = await cluster.LeaderAsync();
+        Member target = cluster.Members.First(m => m != leader);
+        ulong targetId = (await Ctl.StatusAsync(target.Endpoint))[0].Id;
+
+        // move-leader from a follower's endpoint only: etcd answers "not leader" (etcdctl finds the leader itself).
+        await Ctl.OkAsync(cluster.Endpoints, "move-leader", targetId.ToString("x"));
+        var status = await Ctl.StatusAsync(cluster.Endpoints, cluster: true);
+        Assert.Equal(3, status.Count);
+        Assert.All(status, s => Assert.Equal(targetId, s.Leader));
+        var bad = await Ctl.RunAsync(target.Endpoint, "move-leader", "1234");
+        Assert.Contains("etcdserver: bad leader transferee", bad.Err);
+        await Ctl.OkAsync(target.Endpoint, "put", "after-move", "ok");
+
+        // Learners: DotNext has no non-voting member, and the error says so; promote is etcd's own error.
+        var learner = await Ctl.RunAsync(target.Endpoint, "member", "add", "l1", "--learner", "--peer-urls=http://127.0.0.1:1");
+        Assert.NotEqual(0, learner.Exit);
+        Assert.Contains("learner members are not supported", learner.Err);
+        Assert.Contains("non-voting", learner.Err);
+        var promote = await Ctl.RunAsync(target.Endpoint, "member", "promote", targetId.ToString("x"));
+        Assert.Contains("etcdserver: can only promote a learner member", promote.Err);
+
+        // member update: the new peer URL is in the list; restarted on it, the member rejoins and catches up.
+        Member moved = cluster.Members.First(m => m != target);
+        ulong movedId = (await Ctl.StatusAsync(moved.Endpoint))[0].Id;
+        int newPort = Member.FreePort();
+        await Ctl.OkAsync(target.Endpoint, "member", "update", movedId.ToString("x"), $"--peer-urls=http://127.0.0.1:{newPort}");
+        var members = await Ctl.MembersAsync(target.Endpoint);
+        Assert.Equal([$"http://127.0.0.1:{newPort}"], Assert.Single(members, m => m.Id == movedId).PeerUrls);
+        moved.Kill();
+        moved.PeerPort = newPort;
+        await moved.StartAsync(cluster.InitialCluster, "new");
+        await Ctl.OkAsync(target.Endpoint, "put", "after-update", "ok");
+        await TestCluster.EventuallyAsync(async () =>
+        {
+            var r = await Ctl.RunAsync(moved.Endpoint, "get", "after-update", "--consistency=s", "--print-value-only");
+            return r.Exit == 0 && r.Out.Trim() == "ok";
+        }, "the write on the updated member");
+    }
+}
