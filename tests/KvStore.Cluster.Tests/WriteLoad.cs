@@ -107,6 +107,10 @@ internal sealed class WriteLoad : IAsyncDisposable
         long revision = all.Header.Revision;
         var hashes = await cluster.HashKvAsync(revision, TimeSpan.FromSeconds(90));
         output.WriteLine("hashkv at revision " + revision + ": " + string.Join(", ", hashes.Select(h => $"{h.Member.Name}={h.Hash:x8}")));
+        if (hashes.Select(h => h.Hash).Distinct().Count() != 1)
+        {
+            output.WriteLine(await DescribeDivergenceAsync(cluster, revision));
+        }
         Assert.True(hashes.Select(h => h.Hash).Distinct().Count() == 1, "members' HashKV differ at revision " + revision);
         Assert.Equal(cluster.Members.Count(m => m.IsRunning), hashes.Count);
 
@@ -120,6 +124,33 @@ internal sealed class WriteLoad : IAsyncDisposable
             Assert.True(found.Count == local.Count, $"{m.Name} holds {local.Count} keys at revision {revision}, the cluster {found.Count}");
         }
         return present;
+    }
+
+    /// <summary>What each member holds at the revision (serializable, local), and where it differs from the first.</summary>
+    private async Task<string> DescribeDivergenceAsync(TestCluster cluster, long revision)
+    {
+        var views = new List<(string Name, Dictionary<string, string> Kvs, StatusResponse? Status)>();
+        foreach (var m in cluster.Members.Where(m => m.IsRunning))
+        {
+            var r = await m.Kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("\0"), RangeEnd = ByteString.CopyFrom(0), Serializable = true, Revision = revision },
+                deadline: DateTime.UtcNow.AddSeconds(30));
+            views.Add((m.Name, r.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => $"{kv.Value.ToStringUtf8()}@{kv.ModRevision}"), await m.TryStatusAsync()));
+        }
+        var lines = new List<string> { $"divergence at revision {revision}:" };
+        foreach (var (name, kvs, status) in views)
+        {
+            lines.Add($"  {name}: {kvs.Count} keys; raft index {status?.RaftIndex}, applied {status?.RaftAppliedIndex}, term {status?.RaftTerm}");
+        }
+        var first = views[0];
+        foreach (var other in views.Skip(1))
+        {
+            var diff = first.Kvs.Keys.Union(other.Kvs.Keys)
+                .Where(k => !first.Kvs.TryGetValue(k, out string? a) || !other.Kvs.TryGetValue(k, out string? b) || a != b)
+                .Order(StringComparer.Ordinal).Take(8)
+                .Select(k => $"{k}: {first.Name}={first.Kvs.GetValueOrDefault(k)} {other.Name}={other.Kvs.GetValueOrDefault(k)}");
+            lines.Add($"  {first.Name} vs {other.Name}: " + string.Join("; ", diff));
+        }
+        return string.Join("\n", lines);
     }
 
     public async ValueTask DisposeAsync()
