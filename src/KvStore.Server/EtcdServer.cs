@@ -66,7 +66,11 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             LowerElectionTimeout = config.ElectionTimeoutMs,
             UpperElectionTimeout = config.ElectionTimeoutMs * 2,
             HeartbeatThreshold = Math.Clamp((double)config.HeartbeatIntervalMs / config.ElectionTimeoutMs, 0.01, 0.5),
-            RequestTimeout = TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 2),
+            // Below the election timeout: a candidate counts its votes only once every member has answered or
+            // failed, so a member that hangs (SIGSTOP, a stuck VM: the TCP connection stays open) must fail
+            // before the candidate's own timeout, or no election ever completes (DotNext's default is the lower
+            // election timeout itself, which races with it).
+            RequestTimeout = TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 3 / 4),
             ColdStart = false,
             LoggerFactory = loggers,
             PublicEndPoint = peerEndPoint,
