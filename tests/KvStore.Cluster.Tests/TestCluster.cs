@@ -299,7 +299,8 @@ internal sealed class ClusterMember : IDisposable
         PeerPort = peerPort;
         AdvertisedPeerPort = advertisedPeerPort;
         Directory = directory;
-        _channel = GrpcChannel.ForAddress(ClientUrl);
+        // No receive limit (etcdctl sets none either): the long fault runs read back tens of thousands of keys at once.
+        _channel = GrpcChannel.ForAddress(ClientUrl, new GrpcChannelOptions { MaxReceiveMessageSize = null });
         Kv = new KV.KVClient(_channel);
         Watch = new Watch.WatchClient(_channel);
         Lease = new Lease.LeaseClient(_channel);
