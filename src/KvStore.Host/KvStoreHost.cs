@@ -135,7 +135,20 @@ internal static class KvStoreHost
     /// Structured logs (one JSON object a line) on stderr, as etcd's zap logger writes them; ASP.NET Core's own
     /// messages only from warnings on, unless --log-level debug.
     /// </summary>
-    private static ILoggerFactory CreateLoggerFactory(LogLevel level) => LoggerFactory.Create(logging =>
+    private static ILoggerFactory CreateLoggerFactory(LogLevel level)
+    {
+        ILoggerFactory console = CreateConsoleLoggerFactory(level);
+        // DotNext repeats some events on every retry while a peer is down: one of each kind per 10 s (debug: all).
+        if (level <= LogLevel.Debug) return console;
+        var limited = LoggerFactory.Create(logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Trace);
+            logging.AddProvider(new Logging.RepeatLimitingLoggerProvider(console, "DotNext.", TimeSpan.FromSeconds(10)));
+        });
+        return new Logging.OwningLoggerFactory(limited, console);
+    }
+
+    private static ILoggerFactory CreateConsoleLoggerFactory(LogLevel level) => LoggerFactory.Create(logging =>
     {
         logging.SetMinimumLevel(level);
         var frameworkLevel = level <= LogLevel.Debug ? level : (LogLevel)Math.Max((int)level, (int)LogLevel.Warning);
