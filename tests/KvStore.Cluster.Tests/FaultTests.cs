@@ -191,7 +191,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         await load.VerifyAsync(cluster, output, string.Join("; ", injected));
     }
 
-    [MembershipFact]
+    [Fact]
     public async Task AddAndRemoveMemberUnderLoad()
     {
         await using var cluster = await TestCluster.StartAsync(3);
