@@ -21,13 +21,17 @@ internal sealed partial class KvStoreProcess : IDisposable
 
     public KvStoreProcess(IEnumerable<string> args, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        // Through env(1) with SIGINT at its default: a test runner started in the background by a shell without job
+        // control passes SIGINT on as ignored, and the stop-signal test then measured that, not the member.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(DotnetHost());
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kvstore.dll"));
         foreach (var arg in args)
         {
