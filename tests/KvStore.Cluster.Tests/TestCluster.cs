@@ -180,7 +180,18 @@ internal sealed class TestCluster : IAsyncDisposable
             if (DateTime.UtcNow > deadline)
             {
                 // Let the caller assert on what it got (unequal hashes are the interesting failure).
-                return wait is null ? hashes : throw new TimeoutException("HashKV: " + wait);
+                if (wait is null)
+                {
+                    return hashes;
+                }
+                var states = new List<string>();
+                foreach (var m in Members.Where(m => m.IsRunning))
+                {
+                    var s = await m.TryStatusAsync();
+                    states.Add(s is null ? $"{m.Name}: no status" :
+                        $"{m.Name}: leader {s.Leader:x16} term {s.RaftTerm} raft index {s.RaftIndex} applied {s.RaftAppliedIndex} revision {s.Header.Revision}");
+                }
+                throw new TimeoutException($"HashKV at revision {revision}: {wait}\n{string.Join("\n", states)}\n{Logs(40)}");
             }
             await Task.Delay(300);
         }
