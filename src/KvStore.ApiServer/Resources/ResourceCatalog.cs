@@ -1,0 +1,46 @@
+namespace KvStore.ApiServer.Resources;
+
+/// <summary>
+/// Every resource the facade stores and serves, in discovery order. kube-apiserver's names, kinds, scopes, short
+/// names and categories (checked against `kubectl api-resources` of a 1.32 cluster).
+/// </summary>
+public static class ResourceCatalog
+{
+    private static readonly string[] All_ = ["all"];
+
+    public static readonly IReadOnlyList<ResourceInfo> All =
+    [
+        // core/v1
+        new("", "v1", "namespaces", "Namespace", false, "namespace", ["ns"], []) { Subresources = ["status", "finalize"] },
+        new("", "v1", "nodes", "Node", false, "node", ["no"], []) { Subresources = ["status"] },
+        new("", "v1", "pods", "Pod", true, "pod", ["po"], All_) { Subresources = ["status", "log", "exec", "portforward", "attach", "binding", "eviction", "ephemeralcontainers"] },
+        new("", "v1", "services", "Service", true, "service", ["svc"], All_) { Subresources = ["status", "proxy"] },
+        new("", "v1", "endpoints", "Endpoints", true, "endpoints", ["ep"], []),
+        new("", "v1", "configmaps", "ConfigMap", true, "configmap", ["cm"], []),
+        new("", "v1", "secrets", "Secret", true, "secret", [], []),
+        new("", "v1", "serviceaccounts", "ServiceAccount", true, "serviceaccount", ["sa"], []),
+        new("", "v1", "events", "Event", true, "event", ["ev"], []),
+        // apps/v1
+        new("apps", "v1", "deployments", "Deployment", true, "deployment", ["deploy"], All_) { Subresources = ["status", "scale"] },
+        new("apps", "v1", "replicasets", "ReplicaSet", true, "replicaset", ["rs"], All_) { Subresources = ["status", "scale"] },
+        new("apps", "v1", "statefulsets", "StatefulSet", true, "statefulset", ["sts"], All_) { Subresources = ["status", "scale"] },
+        new("apps", "v1", "daemonsets", "DaemonSet", true, "daemonset", ["ds"], All_) { Subresources = ["status"] },
+        // networking.k8s.io/v1
+        new("networking.k8s.io", "v1", "ingresses", "Ingress", true, "ingress", ["ing"], []) { Subresources = ["status"] },
+        // autoscaling/v2
+        new("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, "horizontalpodautoscaler", ["hpa"], All_) { Subresources = ["status"] },
+        // coordination.k8s.io/v1
+        new("coordination.k8s.io", "v1", "leases", "Lease", true, "lease", [], []),
+    ];
+
+    /// <summary>Group-versions in discovery order ("" group first).</summary>
+    public static IEnumerable<(string Group, string Version)> GroupVersions =>
+        All.Select(r => (r.Group, r.Version)).Distinct();
+
+    public static ResourceInfo? Find(string group, string version, string resource) =>
+        All.FirstOrDefault(r => r.Group == group && r.Version == version && r.Resource == resource);
+
+    /// <summary>By apiVersion ("v1", "apps/v1") and kind, as found in a manifest.</summary>
+    public static ResourceInfo? FindByKind(string apiVersion, string kind) =>
+        All.FirstOrDefault(r => r.ApiVersion == apiVersion && r.Kind == kind);
+}
