@@ -125,6 +125,18 @@ public sealed partial class MvccStore
         _compactSubCount = 0;
     }
 
+    /// <summary>
+    /// Checks that <paramref name="source"/>, from its current position to its end, is a whole snapshot written by
+    /// <see cref="Export"/> (its trailing SHA-256); throws <see cref="InvalidDataException"/> otherwise. Leaves the
+    /// position where it was.
+    /// </summary>
+    public static void VerifySnapshot(Stream source)
+    {
+        long start = source.Position;
+        VerifyChecksum(source, start);
+        source.Position = start;
+    }
+
     /// <summary>Checks the trailing SHA-256 of a snapshot stream (read from <paramref name="start"/> to its end).</summary>
     private static void VerifyChecksum(Stream source, long start)
     {

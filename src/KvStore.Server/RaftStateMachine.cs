@@ -43,6 +43,7 @@ internal sealed partial class RaftStateMachine : IStateMachine
     public ValueTask<long> ApplyAsync(LogEntry entry, CancellationToken token)
     {
         if (entry.IsSnapshot) return InstallSnapshotAsync(entry, token);
+        if (!_pendingRestore.IsCompleted) return ApplyAfterRestoreAsync(entry, token);
         if (entry.IsConfiguration) return ValueTask.FromResult(entry.Index);
         RaftBatch batch;
         try

@@ -1,9 +1,10 @@
+using Xunit.Abstractions;
 using KvStore.Server.Snapshots;
 
 namespace KvStore.Server.Tests;
 
 /// <summary>Raft snapshots: WAL compaction after --snapshot-count, restart from the snapshot, install on a lagging member.</summary>
-public class SnapshotTests
+public class SnapshotTests(ITestOutputHelper output)
 {
     private static readonly string Value = new('v', 1000);
 
@@ -109,6 +110,39 @@ public class SnapshotTests
             "the lagging member did not install a snapshot:\n" + string.Join('\n', cluster.Loggers[lagging].Lines.TakeLast(40)));
         Assert.True(revision >= 1 + 50 + 1500 + 20, $"revision {revision}"); // more if a retried put had committed after all
         Assert.Contains(cluster.Members[lagging]!.Alarms, a => a.MemberID == 7 && a.Alarm == Etcdserverpb.AlarmType.Corrupt);
+    }
+
+    [Fact]
+    public async Task AMemberBehindALargeStoreCatchesUpWithTheDefaultElectionTimeout()
+    {
+        // DotNext bounds the whole InstallSnapshot exchange by its request timeout (750 ms with the default 1 s
+        // election timeout); restoring a 32 MB store inside it took longer than that here. The restore now runs after
+        // the exchange, before the next entry is applied.
+        await using var cluster = new SnapshotTestCluster(3, snapshotCount: 200);
+        await cluster.StartAllAsync();
+        int leader = cluster.LeaderIndex();
+        int lagging = (leader + 1) % 3;
+        await cluster.StopAsync(lagging);
+        string big = new('x', 16 * 1024);
+        for (int i = 0; i < 2048; i += 16)
+        {
+            ProposeResult[] results = await Task.WhenAll(Enumerable.Range(i, 16)
+                .Select(j => cluster.ProposeAsync(SnapshotTestCluster.Put($"big/{j:D5}", big + j))));
+            Assert.All(results, r => Assert.True(r.Ok, $"{r.Error} {r.MvccError}"));
+        }
+        long size = cluster.Members[leader]!.Store.StorageSizeBytes;
+        Assert.True(size >= 32L << 20, $"the store holds {size} bytes, not the 32 MB this test is about");
+
+        await cluster.StartAsync(lagging);
+        await PutManyAsync(cluster.ProposeAsync, "after", 20, concurrency: 5);
+        await WaitForEqualRevisionsAsync(cluster);
+        long revision = cluster.Members[leader]!.Store.CurrentRevision;
+        uint[] hashes = cluster.Members.Select(s => s!.Store.HashKV(revision).Value.Hash).ToArray();
+        Assert.All(hashes, h => Assert.Equal(hashes[0], h));
+        Assert.True(cluster.Loggers[lagging].Contains("installed raft snapshot"), "the lagging member did not install a snapshot");
+        // How many exchanges it took depends on the machine's load (a timed-out one is sent again at a newer index):
+        // printed, not asserted.
+        output.WriteLine($"{cluster.Loggers[lagging].Lines.Count(l => l.Contains("installing raft snapshot", StringComparison.Ordinal))} snapshot install(s) of a {size >> 20} MB store");
     }
 
     private static async Task WaitForEqualRevisionsAsync(SnapshotTestCluster cluster)

@@ -15,7 +15,7 @@ namespace KvStore.Server.Snapshots;
 /// the engine export.
 /// </summary>
 internal sealed class EngineSnapshot(long index, long term, MvccStore store, string directory,
-    Func<IReadOnlyList<AlarmMember>> alarms, Action onResend) : ISnapshot
+    Func<IReadOnlyList<AlarmMember>> alarms, Action onResend, Func<Task> restored) : ISnapshot
 {
     private int _sends;
 
@@ -36,6 +36,8 @@ internal sealed class EngineSnapshot(long index, long term, MvccStore store, str
         // Sent again: a member may have installed it already while the leader's request timed out (see
         // RaftStateMachine.OnSnapshotResent), or a second member needs it; either way ask for a newer one.
         if (Interlocked.Increment(ref _sends) > 1) onResend();
+        // Installed here but not yet restored into the engine: the export must hold that state, not the one before.
+        await restored().ConfigureAwait(false);
         string path = Path.Combine(directory, $"export-{Guid.NewGuid():N}.tmp");
         var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16,
             FileOptions.Asynchronous | FileOptions.DeleteOnClose);

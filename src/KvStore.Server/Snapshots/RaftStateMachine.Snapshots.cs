@@ -17,7 +17,12 @@ namespace KvStore.Server;
 /// skipped by their engine index).</para>
 /// <para>Installing: when a member's next entry was compacted on the leader (or it is new), DotNext sends
 /// <see cref="Snapshot"/>'s payload (a live engine export) and calls <see cref="ApplyAsync"/> with an entry
-/// that <c>IsSnapshot</c>: it is spooled to a file, checked, and replaces the engine's state in place.</para>
+/// that <c>IsSnapshot</c>. DotNext bounds that whole exchange by its Raft request timeout (3/4 of the election
+/// timeout), and a leader whose install request times out never lets the member go on; so the install only
+/// spools the payload durably (<see cref="PendingFileName"/>), checks its SHA-256 and records the marker, and
+/// the engine restore runs after it, before the next entry is applied (<see cref="_pendingRestore"/>). Until it
+/// is done the member's applied index stays where it was (linearizable reads wait) and a snapshot it would send
+/// as leader waits for it. A member that stops in between restores the pending payload when it starts.</para>
 /// </summary>
 internal sealed partial class RaftStateMachine
 {
@@ -28,6 +33,10 @@ internal sealed partial class RaftStateMachine
     private long _commandsSinceSnapshot; // apply loop only
     private Task _snapshotTask = Task.CompletedTask; // apply loop only
     private volatile bool _snapshotWanted; // set by a snapshot transfer, read by the apply loop
+    private Task _pendingRestore = Task.CompletedTask; // an installed snapshot being restored into the engine
+
+    /// <summary>An installed snapshot's payload not yet restored into the engine (see the class remarks).</summary>
+    private const string PendingFileName = "install.pending";
 
     /// <summary>The last snapshot whose state the engine's durable checkpoint holds; null before the first one.</summary>
     public ISnapshot? Snapshot => Volatile.Read(ref _snapshot);
@@ -46,6 +55,12 @@ internal sealed partial class RaftStateMachine
     {
         Directory.CreateDirectory(_snapshotDirectory);
         foreach (string stale in Directory.EnumerateFiles(_snapshotDirectory, "*.tmp")) File.Delete(stale); // a crash mid-transfer
+        string pending = Path.Combine(_snapshotDirectory, PendingFileName);
+        if (File.Exists(pending))
+        {
+            // Installed (DotNext may already count on it) but stopped before the engine held it: restore it now.
+            RestorePendingAsync(pending, index: 0).GetAwaiter().GetResult();
+        }
         if (SnapshotFile.Read(_snapshotDirectory) is not var (index, term, alarms)) return null;
         // The marker is written only after an engine checkpoint covering it is durable: an engine behind it
         // would silently miss the entries the WAL has already dropped.
@@ -118,39 +133,85 @@ internal sealed partial class RaftStateMachine
 
     /// <summary>
     /// Installs a snapshot sent by the leader (DotNext calls this under its overwrite lock: the apply loop is
-    /// paused). Returns the snapshot's index, which <see cref="Snapshot"/> then reports, as DotNext requires.
+    /// paused, and the leader waits for the answer within its request timeout). Spools the payload to
+    /// <see cref="PendingFileName"/> durably, checks it, records the marker and starts the engine restore, which the
+    /// next <see cref="ApplyAsync"/> waits for. Returns the snapshot's index, which <see cref="Snapshot"/> then
+    /// reports, as DotNext requires (it takes its commit index from it).
     /// </summary>
     private async ValueTask<long> InstallSnapshotAsync(LogEntry entry, CancellationToken token)
     {
         Log.InstallingSnapshot(logger, entry.Index, entry.Term);
         await _snapshotTask.ConfigureAwait(false); // a local snapshot in flight must not publish over this one
-        string path = Path.Combine(_snapshotDirectory, $"install-{entry.Index}.tmp");
-        var file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16,
-            FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        await _pendingRestore.ConfigureAwait(false); // one pending payload at a time
+        string pending = Path.Combine(_snapshotDirectory, PendingFileName), temp = pending + ".tmp";
+        List<AlarmMember> alarms;
+        var file = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
         await using (file.ConfigureAwait(false))
         {
             await entry.WriteToAsync(file, 1 << 16, token).ConfigureAwait(false);
             await file.FlushAsync(token).ConfigureAwait(false);
-            List<AlarmMember> alarms = ReadPayloadHeader(file);
-            // Checks the SHA-256 before touching anything, replaces the state, moves watchers to catch up, and
-            // checkpoints (so the marker below is covered by a durable checkpoint).
-            await server.Store.RestoreAsync(file).ConfigureAwait(false);
-            server.ReplaceAlarms(alarms);
+            alarms = ReadPayloadHeader(file);
+            KvStore.Mvcc.MvccStore.VerifySnapshot(file); // damaged: the install fails here and the leader sends it again
+            file.Flush(flushToDisk: true);
         }
+        File.Move(temp, pending, overwrite: true);
+        SnapshotFile.FsyncDirectory(_snapshotDirectory);
         lock (_snapshotLock)
         {
-            SnapshotFile.Write(_snapshotDirectory, entry.Index, entry.Term, server.Alarms);
+            // The marker goes after the payload: on start, a pending payload is restored before the marker is checked.
+            SnapshotFile.Write(_snapshotDirectory, entry.Index, entry.Term, alarms);
             Volatile.Write(ref _snapshot, NewSnapshot(entry.Index, entry.Term));
         }
         _commandsSinceSnapshot = 0;
-        server.OnApplied(entry.Index);
-        server.OnSnapshotInstalled();
-        Log.SnapshotInstalled(logger, entry.Index, server.Store.CurrentRevision, server.Store.ConsistentIndex);
+        _pendingRestore = Task.Run(() => RestorePendingAsync(pending, entry.Index), CancellationToken.None);
         return entry.Index;
     }
 
+    /// <summary>
+    /// Replaces the engine's state with a pending installed payload (its SHA-256 is checked again first), then
+    /// removes it and reports the snapshot's <paramref name="index"/> as applied (0 on start: the WAL's replay does).
+    /// A failure here leaves the member unable to go on without divergence: it stops, and its next start retries.
+    /// </summary>
+    private async Task RestorePendingAsync(string pending, long index)
+    {
+        try
+        {
+            var file = new FileStream(pending, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            await using (file.ConfigureAwait(false))
+            {
+                List<AlarmMember> alarms = ReadPayloadHeader(file);
+                // Replaces the state, moves watchers to catch up, and checkpoints (the marker is then covered).
+                await server.Store.RestoreAsync(file).ConfigureAwait(false);
+                server.ReplaceAlarms(alarms);
+            }
+            File.Delete(pending);
+            SnapshotFile.FsyncDirectory(_snapshotDirectory);
+        }
+        catch (Exception e)
+        {
+            Log.RestoreFailed(logger, pending, e);
+            Environment.FailFast($"restoring the installed raft snapshot '{pending}' failed: {e.Message}", e);
+        }
+        if (index > 0)
+        {
+            server.OnApplied(index);
+            server.OnSnapshotInstalled();
+        }
+        Log.SnapshotInstalled(logger, index, server.Store.CurrentRevision, server.Store.ConsistentIndex);
+    }
+
+    /// <summary>Applies <paramref name="entry"/> once the pending snapshot restore is done.</summary>
+    private async ValueTask<long> ApplyAfterRestoreAsync(LogEntry entry, CancellationToken token)
+    {
+        await _pendingRestore.ConfigureAwait(false);
+        return await ApplyAsync(entry, token).ConfigureAwait(false);
+    }
+
+    /// <summary>Completes once no installed snapshot waits to be restored (before exporting the engine).</summary>
+    private Task RestoredAsync() => _pendingRestore;
+
     private EngineSnapshot NewSnapshot(long index, long term) =>
-        new(index, term, server.Store, _snapshotDirectory, () => server.Alarms, OnSnapshotResent);
+        new(index, term, server.Store, _snapshotDirectory, () => server.Alarms, OnSnapshotResent, RestoredAsync);
 
     /// <summary>Reads the payload's header (see <see cref="EngineSnapshot"/>); leaves the file at the engine export.</summary>
     private static List<AlarmMember> ReadPayloadHeader(FileStream file)
@@ -171,7 +232,7 @@ internal sealed partial class RaftStateMachine
     }
 
     /// <summary>Waits for a snapshot in flight (before the engine is closed).</summary>
-    public Task DrainAsync() => _snapshotTask;
+    public Task DrainAsync() => Task.WhenAll(_snapshotTask, _pendingRestore);
 
     private static partial class Log
     {
@@ -189,6 +250,9 @@ internal sealed partial class RaftStateMachine
 
         [LoggerMessage(Level = LogLevel.Information, Message = "installing raft snapshot at index {Index} (term {Term}) from the leader")]
         public static partial void InstallingSnapshot(ILogger logger, long index, long term);
+
+        [LoggerMessage(Level = LogLevel.Critical, Message = "restoring the installed raft snapshot {Path} failed; stopping (the next start retries)")]
+        public static partial void RestoreFailed(ILogger logger, string path, Exception e);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "installed raft snapshot at index {Index}: revision {Revision}, consistent index {ConsistentIndex}")]
         public static partial void SnapshotInstalled(ILogger logger, long index, long revision, long consistentIndex);

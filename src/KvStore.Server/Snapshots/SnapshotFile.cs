@@ -91,7 +91,7 @@ internal static partial class SnapshotFile
     private static byte[] Checksum(ReadOnlySpan<byte> data) => SHA256.HashData(data)[..8];
 
     /// <summary>Makes the rename durable. .NET cannot open a directory, so this calls libc on Linux.</summary>
-    private static void FsyncDirectory(string directory)
+    internal static void FsyncDirectory(string directory)
     {
         if (!OperatingSystem.IsLinux()) return;
         int fd = Open(directory, 0 /* O_RDONLY */);
