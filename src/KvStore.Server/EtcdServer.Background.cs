@@ -107,12 +107,13 @@ public sealed partial class EtcdServer
 
     /// <summary>
     /// The leader's read barrier: a heartbeat round a quorum answers (DotNext's strong barrier), then local apply
-    /// of everything the log held before it. Bound to this leadership: if the member steps down meanwhile (a
+    /// of everything the log held before it, then a confirmation round (<see cref="ConfirmLeadershipAsync"/>). Bound to this leadership: if the member steps down meanwhile (a
     /// round without a quorum deposes it) the read fails instead of trusting another leader's unconfirmed index.
     /// </summary>
     private async Task<ServerError> LocalReadBarrierAsync(DateTime deadline)
     {
         CancellationToken leadership = _cluster.LeadershipToken;
+        long term = RaftTerm;
         if (leadership.IsCancellationRequested) return ServerError.NoLeader;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, leadership);
         TimeSpan left = deadline - DateTime.UtcNow;
@@ -120,7 +121,12 @@ public sealed partial class EtcdServer
         try
         {
             await _cluster.ApplyReadBarrierAsync(ReadBarrierType.Strong, timeout.Token).ConfigureAwait(false);
-            return ServerError.None;
+            // Everything committed before the read is applied; now prove this member still led after the read arrived.
+            if (await ConfirmLeadershipAsync(term, deadline).ConfigureAwait(false) && RaftTerm == term && !leadership.IsCancellationRequested)
+            {
+                return ServerError.None;
+            }
+            return DateTime.UtcNow >= deadline ? ServerError.Timeout : ServerError.LeaderChanged;
         }
         catch (Exception e) when (e is NotLeaderException or QuorumUnreachableException)
         {

@@ -31,6 +31,9 @@ public interface IForwardTarget
 
     /// <summary>Time-to-live on this leader's lessor clock.</summary>
     Task<LeaseTimeToLiveResult> LeaderLeaseTimeToLiveAsync(LeaseTimeToLiveRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Whether this member is in <paramref name="term"/> and follows <paramref name="leaderId"/> (a leader's read confirmation).</summary>
+    ConfirmLeaderResponse ConfirmLeader(long term, ulong leaderId);
 }
 
 /// <summary>
@@ -471,6 +474,68 @@ public sealed partial class EtcdServer : IForwardTarget
             if (_cluster.Leader is { } leader) return leader;
             if (DateTime.UtcNow >= deadline) return null;
             await Task.Delay(Math.Clamp(Config.HeartbeatIntervalMs, 10, 100), token).ConfigureAwait(false);
+        }
+    }
+
+    public ConfirmLeaderResponse ConfirmLeader(long term, ulong leaderId)
+    {
+        long current = RaftTerm;
+        return new ConfirmLeaderResponse { Term = current, Confirmed = current == term && !IsLeader && LeaderId == leaderId };
+    }
+
+    /// <summary>
+    /// Asks every other voter whether it still follows this member in <paramref name="term"/>; true once a majority
+    /// (this member included) says so, false when that can no longer happen or at <paramref name="deadline"/>. Called
+    /// after a read arrived, so a majority proves that no newer leader committed anything before it (DotNext's strong
+    /// read barrier alone does not: after a SIGSTOP/SIGCONT the old leader counted answers to requests it had sent
+    /// before the pause, and served a stale read).
+    /// </summary>
+    private async Task<bool> ConfirmLeadershipAsync(long term, DateTime deadline)
+    {
+        List<RaftClusterMember> others = _cluster.Members.Where(m => m.IsRemote).ToList();
+        int needed = (others.Count + 1) / 2; // a majority of all voters, minus this member
+        if (needed == 0) return true;
+        int confirmed = 0, refused = 0;
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        TimeSpan left = deadline - DateTime.UtcNow;
+        cancel.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        foreach (RaftClusterMember member in others)
+        {
+            _ = AskAsync(member);
+        }
+        try
+        {
+            return await done.Task.WaitAsync(cancel.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        finally
+        {
+            await cancel.CancelAsync().ConfigureAwait(false); // the slow ones are not needed any more
+        }
+
+        async Task AskAsync(RaftClusterMember member)
+        {
+            bool yes = false;
+            try
+            {
+                if (await ForwardClientAsync(member, cancel.Token).ConfigureAwait(false) is { } client)
+                {
+                    ConfirmLeaderResponse r = await client.ConfirmLeaderAsync(new ConfirmLeaderRequest { Term = term }, PeerHeaders,
+                        deadline: deadline, cancellationToken: cancel.Token).ConfigureAwait(false);
+                    yes = r.Confirmed;
+                }
+            }
+            catch (Exception e) when (e is RpcException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+            }
+            if (yes ? Interlocked.Increment(ref confirmed) == needed : Interlocked.Increment(ref refused) == others.Count - needed + 1)
+            {
+                done.TrySetResult(yes);
+            }
         }
     }
 

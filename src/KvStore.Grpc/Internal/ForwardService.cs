@@ -25,6 +25,13 @@ public sealed class ForwardService(IEtcdServer server) : Forward.ForwardBase
     public override Task<LeaseTimeToLiveResult> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context) =>
         Target(context).LeaderLeaseTimeToLiveAsync(request, context.CancellationToken);
 
+    public override Task<ConfirmLeaderResponse> ConfirmLeader(ConfirmLeaderRequest request, ServerCallContext context)
+    {
+        IForwardTarget target = Target(context);
+        ulong caller = Convert.ToUInt64(context.RequestHeaders.GetValue(EtcdServer.MemberIdHeader), 16);
+        return Task.FromResult(target.ConfirmLeader(request.Term, caller));
+    }
+
     private IForwardTarget Target(ServerCallContext context)
     {
         if (server is not IForwardTarget target) throw ErrorTable.For(RpcError.NotCapable);
