@@ -126,6 +126,7 @@ public sealed partial class EtcdServer
             {
                 return ServerError.None;
             }
+            Log.LeadershipNotConfirmed(_logger, term);
             return DateTime.UtcNow >= deadline ? ServerError.Timeout : ServerError.LeaderChanged;
         }
         catch (Exception e) when (e is NotLeaderException or QuorumUnreachableException)
@@ -182,6 +183,9 @@ public sealed partial class EtcdServer
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Information, Message = "read round: a majority did not confirm this member as leader of term {Term}; retrying")]
+        public static partial void LeadershipNotConfirmed(ILogger logger, long term);
+
         [LoggerMessage(Level = LogLevel.Warning, Message = "revoking expired lease {LeaseId:x} failed: {Error}")]
         public static partial void RevokeFailed(ILogger logger, long leaseId, ServerError error);
     }

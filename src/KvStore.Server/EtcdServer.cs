@@ -18,7 +18,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 {
     private readonly ILogger _logger;
     private readonly MvccStore _store;
-    private readonly WriteAheadLog _wal;
+    private readonly RaftLog _wal;
     private readonly RaftCluster _cluster;
     private readonly CancellationTokenSource _stopping = new();
     private long _appliedIndex;
@@ -45,7 +45,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         _resetVoters = AdoptNewPeerUrlOfSingleMember();
 
         _stateMachine = new RaftStateMachine(this, Path.Combine(memberDir, "snap"), loggers.CreateLogger("kvstore.apply"));
-        _wal = new WriteAheadLog(new WriteAheadLog.Options
+        _wal = new RaftLog(new WriteAheadLog.Options
         {
             Location = config.WalDir ?? Path.Combine(memberDir, "wal"),
             ChunkSize = 512 * 1024,
@@ -178,6 +178,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     {
         if (leader is { IsRemote: false })
         {
+            _wal.OnBecameLeader();
             Log.BecameLeader(_logger, MemberId, RaftTerm);
             _store.PromoteLeases(Environment.TickCount64); // etcd: a new leader extends every lease by its TTL
         }

@@ -111,7 +111,13 @@ public sealed class FaultTests(ITestOutputHelper output)
             try
             {
                 var r = await old.Kv.RangeAsync(new RangeRequest { Key = key }, deadline: DateTime.UtcNow.AddSeconds(20));
-                Assert.Equal("after", Assert.Single(r.Kvs).Value.ToStringUtf8());
+                string value = Assert.Single(r.Kvs).Value.ToStringUtf8();
+                if (value != "after")
+                {
+                    var now = await old.TryStatusAsync();
+                    Assert.Fail($"stale read on {old.Name} after SIGCONT: '{value}' at revision {r.Header.Revision} term {r.Header.RaftTerm} " +
+                                $"(the new value is at revision {after.Header.Revision}, term {after.Header.RaftTerm}); status then: {now}\n{cluster.Logs(60)}");
+                }
                 Assert.True(r.Header.Revision >= after.Header.Revision, $"read at revision {r.Header.Revision} < {after.Header.Revision}");
                 served++;
             }

@@ -1,0 +1,36 @@
+using DotNext.IO.Log;
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+
+namespace KvStore.Server;
+
+/// <summary>
+/// DotNext's <see cref="WriteAheadLog"/> with Raft's commit rule for followers enforced: an AppendEntries commits
+/// at most up to the last entry it carried (AppendEntries rule 5: commitIndex = min(leaderCommit, index of last
+/// new entry)). DotNext 6.12's handler appends the entries and then commits the local log up to the leader's
+/// commit index; on a member that led before, the log can still hold entries of its old term past the ones the
+/// new leader has sent so far, and those were applied although no quorum had them. The SIGSTOP fault test caught
+/// it: the old leader's state differed from the others' at the same applied index, for good (the engine skips an
+/// index it has applied).
+/// <para>The follower handler is the only caller of the producer <c>AppendAsync</c>; it calls <c>CommitAsync</c> right
+/// after, under DotNext's transition lock. The limit it sets is lifted when this member becomes leader (its own log is
+/// then the reference); a leader's commit clamped by a stale limit before that is only later, never wrong.</para>
+/// </summary>
+internal sealed class RaftLog(WriteAheadLog.Options options, IStateMachine stateMachine)
+    : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>, IAuditTrail
+{
+    private long _commitLimit = long.MaxValue;
+
+    /// <summary>This member leads: its commits follow its own quorum, no AppendEntries limits them.</summary>
+    public void OnBecameLeader() => Volatile.Write(ref _commitLimit, long.MaxValue);
+
+    ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntryImpl>(ILogEntryProducer<TEntryImpl> entries, long startIndex,
+        bool skipCommitted, CancellationToken token)
+    {
+        Volatile.Write(ref _commitLimit, startIndex - 1 + entries.RemainingCount);
+        return AppendAsync(entries, startIndex, skipCommitted, token);
+    }
+
+    ValueTask<long> IAuditTrail.CommitAsync(long endIndex, CancellationToken token) =>
+        CommitAsync(Math.Min(endIndex, Volatile.Read(ref _commitLimit)), token);
+}
