@@ -97,6 +97,9 @@ public sealed class EtcdProcess : IAsyncDisposable
     /// <summary>http://127.0.0.1:port</summary>
     public string ClientUrl { get; }
 
+    /// <summary>Disposed (killed) already.</summary>
+    public bool Stopped { get; private set; }
+
     public string Log
     {
         get { lock (_log) return _log.ToString(); }
@@ -176,6 +179,8 @@ public sealed class EtcdProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Stopped) return;
+        Stopped = true;
         try
         {
             if (!_process.HasExited) _process.Kill(entireProcessTree: true);
