@@ -103,6 +103,8 @@ public abstract class CompactionTests(IStoreBackend backend)
 
         var list = await Assert.ThrowsAsync<StoreException>(() => _store.ListAsync(_prefix, a.ModRevision.ToString(), 10, null, null, CancellationToken.None));
         Assert.Equal(StoreError.Expired, list.Error);
+        Assert.Equal("The resourceVersion for the provided list is too old.", list.Message);
+        Assert.Null(list.Continue);
 
         // A compacted continue token: Expired, with kube's token that continues at the latest revision.
         var next = await Assert.ThrowsAsync<StoreException>(() => _store.ListAsync(_prefix, "", 1, page1.Continue, null, CancellationToken.None));

@@ -207,6 +207,14 @@ public abstract class ObjectStoreTests(IStoreBackend backend)
             Assert.Equal(StoreError.BadRequest, e.Error);
             Assert.StartsWith("invalid continue token: continue key is not valid", e.Message);
         }
+
+        await _store.CreateAsync(_prefix + "a", ConfigMap("a"), 0, CancellationToken.None);
+        await _store.CreateAsync(_prefix + "b", ConfigMap("b"), 0, CancellationToken.None);
+        ListPage page = await _store.ListAsync(_prefix, "", 1, null, null, CancellationToken.None);
+        var withRv = await Assert.ThrowsAsync<StoreException>(() => _store.ListAsync(_prefix, page.Revision.ToString(), 1, page.Continue, null, CancellationToken.None));
+        Assert.Equal(StoreError.BadRequest, withRv.Error);
+        Assert.Equal("specifying resource version is not allowed when using continue", withRv.Message);
+        Assert.Single((await _store.ListAsync(_prefix, "0", 1, page.Continue, null, CancellationToken.None)).Items);
     }
 
     [Fact]
