@@ -287,6 +287,22 @@ public abstract class ObjectStoreTests(IStoreBackend backend)
     }
 
     [Fact]
+    public async Task ABookmarkAfterTheInitialObjectsIsAtLeastTheirListsRevision()
+    {
+        await _store.CreateAsync(_prefix + "a", ConfigMap("a"), 0, CancellationToken.None);
+        StoredObject b = await _store.CreateAsync(_prefix + "b", ConfigMap("b"), 0, CancellationToken.None);
+        StoredObject later = await _store.CreateAsync(_prefix.TrimEnd('/') + "x/c", ConfigMap("c"), 0, CancellationToken.None); // outside
+        var store = new ObjectStore(_kv) { BookmarkInterval = TimeSpan.FromSeconds(2) };
+        using var cts = new CancellationTokenSource(Wait);
+        await using IAsyncEnumerator<StoreEvent> watch = store.WatchAsync(_prefix, 0, true, cts.Token).GetAsyncEnumerator(cts.Token);
+        var events = new List<StoreEvent>();
+        while (events.Count < 3 && await watch.MoveNextAsync()) events.Add(watch.Current);
+        Assert.Equal([StoreEventType.Added, StoreEventType.Added, StoreEventType.Bookmark], events.Select(e => e.Type));
+        Assert.Equal(b.ModRevision, events[1].Revision);
+        Assert.True(events[2].Revision >= later.ModRevision, $"bookmark at {events[2].Revision}, the list was read after {later.ModRevision}");
+    }
+
+    [Fact]
     public async Task EventsShareOneLease()
     {
         // kube's leaseManager: an hour's TTL is granted 60 s longer (5%, at most 60 s) and reused within that slack.
