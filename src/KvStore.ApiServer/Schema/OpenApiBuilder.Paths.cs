@@ -123,7 +123,7 @@ internal sealed partial class OpenApiBuilder
         };
         if (canDeleteCollection)
             coll["delete"] = Operation(r, $"deletecollection{gp}{scope}{r.Kind}", $"delete collection of {r.Kind}", "deletecollection",
-                [.. ListParams().Select(p => p!.DeepClone()), .. DeleteParams()], Responses(MetaPrefix + "Status", "200"),
+                [.. ListParams().Select(p => p!.DeepClone()), .. DeleteParams().Select(p => p!.DeepClone())], Responses(MetaPrefix + "Status", "200"),
                 Body(MetaPrefix + "DeleteOptions", "*/*"));
         coll["parameters"] = new JsonArray([.. nsParam.Select(p => (JsonNode)p.DeepClone()), Pretty()]);
         paths[collection] = coll;
