@@ -198,7 +198,7 @@ public sealed class KubectlSchemaTests(KubectlSchemaFixture server) : IClassFixt
     {
         var (code, _, stderr) = await Kubectl("create", "-f", Manifest(DeploymentYaml.Replace("labels: {app: web}", "labels: {app: api}")));
         Assert.NotEqual(0, code);
-        Assert.Contains("Deployment.apps \"web\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"api\"}: `selector` does not match template `labels`", stderr);
+        Assert.Contains("The Deployment \"web\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"api\"}: `selector` does not match template `labels`", stderr);
     }
 
     [Fact]
