@@ -118,6 +118,23 @@ public sealed class SchemaRegistryTests
     }
 
     [Fact]
+    public void DuplicateFieldsAreFoundInTheRawBody()
+    {
+        Assert.Equal(
+        [
+            "duplicate field \"spec.replicas\"",
+            "duplicate field \"spec.template.spec.containers[1].image\"",
+            "duplicate field \"kind\"",
+        ], SchemaRegistry.DuplicateFields("""
+        {"kind":"Deployment","spec":{"replicas":1,"replicas":2,"template":{"spec":{"containers":[
+          {"name":"a","image":"x"},{"name":"b","image":"x","image":"y","ports":[{"containerPort":1}]}]}}},
+         "metadata":{"labels":{"a":"1","b":"1"}},"kind":"Deployment"}
+        """));
+        Assert.Empty(SchemaRegistry.DuplicateFields("""{"a":[{"x":1},{"x":2}],"b":{"x":1}}"""));
+        Assert.Empty(SchemaRegistry.DuplicateFields("{not json"));
+    }
+
+    [Fact]
     public void FieldsNewerThan132AreUnknown()
     {
         var hpa = Parse("""{"spec":{"behavior":{"scaleUp":{"tolerance":"0.1"}}},"status":{"observedGeneration":1}}""");
