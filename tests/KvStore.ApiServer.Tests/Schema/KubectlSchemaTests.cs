@@ -217,6 +217,11 @@ public sealed class KubectlSchemaTests(KubectlSchemaFixture server, ITestOutputH
         Assert.True(code == 0, stderr + string.Join("\n", server.Requests));
         Assert.Contains("averageUtilization", stdout);
         Assert.Contains("scaleTargetRef\t<CrossVersionObjectReference> -required-", stdout);
+
+        (code, stdout, stderr) = await Kubectl("explain", "svc.spec.type");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("FIELD: type <string>", stdout);
+        Assert.Contains("How the service is exposed", stdout);
     }
 
     [Fact]
