@@ -199,7 +199,8 @@ internal static class ServerSideApply
     {
         static string Name(Entry e) =>
             $"\"{e.Manager}\"" + (e.Subresource is { Length: > 0 } s ? $" with subresource \"{s}\"" : "") +
-            (e.Operation == "Update" ? $" using {e.ApiVersion}" + (e.Time is { } t ? $" at {t}" : "") : "");
+            (e.Operation == "Update" ? $" using {e.ApiVersion}" : ""); // the manager identifier holds no time
+        conflicts = conflicts.OrderBy(c => c.Owner.Manager, StringComparer.Ordinal).ThenBy(c => FieldSet.Render(c.Path), StringComparer.Ordinal).ToList();
         var causes = conflicts.Select(c => (FieldSet.Render(c.Path), $"conflict with {Name(c.Owner)}")).ToList();
         string message;
         if (conflicts.Count == 1)
