@@ -142,12 +142,38 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
         Assert.Equal("kubectl", cm["metadata"]!["managedFields"]![0]!["manager"]!.GetValue<string>());
 
         // another manager changing the same key without --force-conflicts is refused with kube's message
-        var conflict = await _server.KubectlAsync(home, coredns.Replace("/etc/resolv.conf", "8.8.8.8", StringComparison.Ordinal),
-            "apply", "--server-side", "--field-manager", "ops", "--validate=false", "-f", "-", expectFailure: true);
+        var conflict = await _server.KubectlFailsAsync(home, coredns.Replace("/etc/resolv.conf", "8.8.8.8", StringComparison.Ordinal),
+            "apply", "--server-side", "--field-manager", "ops", "--validate=false", "-f", "-");
         Assert.Contains("conflict with \"kubectl\": .data.Corefile", conflict, StringComparison.Ordinal);
         await _server.KubectlAsync(home, coredns.Replace("/etc/resolv.conf", "8.8.8.8", StringComparison.Ordinal),
             "apply", "--server-side", "--field-manager", "ops", "--force-conflicts", "--validate=false", "-f", "-");
         Assert.Contains("8.8.8.8", _server.Get("configmaps/coredns")!["data"]!["Corefile"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ServerSideApplyTakesOverFromClientSideApply()
+    {
+        _server.Reset();
+        var home = _server.NewHome();
+        await _server.KubectlAsync(home, DeploymentV1, "apply", "--validate=false", "-f", "-");
+        var created = _server.Get("deployments/web")!;
+        Assert.Equal("kubectl-client-side-apply", created["metadata"]!["managedFields"]![0]!["manager"]!.GetValue<string>());
+
+        // fields kubectl last applied client-side and nobody changed since: server-side apply takes them, no conflict
+        Assert.Contains("deployment.apps/web serverside-applied",
+            await _server.KubectlAsync(home, DeploymentV2, "apply", "--server-side", "--validate=false", "-f", "-"));
+        var stored = _server.Get("deployments/web")!;
+        Assert.Equal("nginx:1.27", stored["spec"]!["template"]!["spec"]!["containers"]!.AsArray()
+            .Single(c => c!["name"]!.GetValue<string>() == "web")!["image"]!.GetValue<string>());
+        var lastApplied = JsonNode.Parse(stored["metadata"]!["annotations"]!["kubectl.kubernetes.io/last-applied-configuration"]!.GetValue<string>())!;
+        Assert.Equal(3, lastApplied["spec"]!["replicas"]!.GetValue<int>());
+        Assert.Contains(stored["metadata"]!["managedFields"]!.AsArray(), m => m!["manager"]!.GetValue<string>() == "kubectl" && m["operation"]!.GetValue<string>() == "Apply");
+
+        // a value someone else changed is a real conflict
+        await _server.KubectlAsync(home, null, "patch", "deployment", "web", "-n", "shop", "--type", "merge", "-p", """{"spec":{"replicas":7}}""");
+        var conflict = await _server.KubectlFailsAsync(home, DeploymentV2.Replace("replicas: 3", "replicas: 4", StringComparison.Ordinal),
+            "apply", "--server-side", "--validate=false", "-f", "-");
+        Assert.Contains("Apply failed with 1 conflict: conflict with \"kubectl-patch\" using apps/v1: .spec.replicas", conflict, StringComparison.Ordinal);
     }
 
     /// <summary>Just enough apiserver for kubectl apply/patch of one namespace's deployments and configmaps.</summary>
@@ -188,8 +214,8 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
         public async Task<string> KubectlAsync(string home, string? stdin, params string[] args) =>
             await KubectlAsync(home, stdin, false, args);
 
-        public async Task<string> KubectlAsync(string home, string? stdin, string a0, string a1, string a2, string a3, string a4, string a5, string a6, bool expectFailure) =>
-            await KubectlAsync(home, stdin, expectFailure, [a0, a1, a2, a3, a4, a5, a6]);
+        public async Task<string> KubectlFailsAsync(string home, string? stdin, params string[] args) =>
+            await KubectlAsync(home, stdin, true, args);
 
         private async Task<string> KubectlAsync(string home, string? stdin, bool expectFailure, string[] args)
         {
@@ -307,7 +333,7 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
                     await NotFound(ctx, resource, name);
                     return;
                 case "POST":
-                    var created = JsonNode.Parse(body)!.AsObject();
+                    var created = Patcher.TrackUpdate(null, JsonNode.Parse(body)!.AsObject(), Manager(ctx), SchemaOf(resource));
                     key = $"{resource}/{created["metadata"]!["name"]}";
                     await Json(ctx, 201, Store(key, created).ToJsonString());
                     return;
@@ -330,7 +356,7 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
                         }
                         else
                         {
-                            patched = Patcher.Apply(contentType, existing, body, SchemaOf(resource));
+                            patched = Patcher.TrackUpdate(existing, Patcher.Apply(contentType, existing, body, SchemaOf(resource)), Manager(ctx), SchemaOf(resource));
                         }
                         await Json(ctx, existing is null ? 201 : 200, Store(key, patched).ToJsonString());
                     }
@@ -352,6 +378,9 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
                     return;
             }
         }
+
+        private static string Manager(HttpContext ctx) =>
+            ctx.Request.Query["fieldManager"].ToString() is { Length: > 0 } m ? m : "kubectl-" + ctx.Request.Method.ToLowerInvariant();
 
         private JsonObject Store(string key, JsonObject obj)
         {
