@@ -66,6 +66,8 @@ internal static class ServerSideApply
 
         var live = (JsonObject)existing.DeepClone();
         var entries = Read(live);
+        foreach (var entry in entries)
+            entry.Fields = entry.Fields.Canonicalize(live, schema);
         if (entries.Count == 0)
         {
             // objects written before any manager was tracked: their fields belong to a placeholder manager
@@ -190,6 +192,8 @@ internal static class ServerSideApply
     {
         var result = (JsonObject)updated.DeepClone();
         var entries = old is null ? [] : Read((JsonObject)old.DeepClone());
+        foreach (var entry in entries)
+            entry.Fields = entry.Fields.Canonicalize(old!, schema);
         if (old is not null && entries.Count == 0)
         {
             (result["metadata"] as JsonObject)?.Remove("managedFields");

@@ -170,6 +170,32 @@ public sealed class ServerSideApplyTests
     }
 
     [Fact]
+    public void ListElementsKeepTheirIdentityWhenDefaultingAddsAKeyField()
+    {
+        const string intent = """
+            {"apiVersion":"v1","kind":"Service","metadata":{"name":"dns","namespace":"kube-system"},
+             "spec":{"selector":{"k8s-app":"kube-dns"},"ports":[{"name":"dns","port":53,"targetPort":53,"protocol":"UDP"},{"name":"metrics","port":9153,"targetPort":9153}]}}
+            """;
+        static JsonObject Defaulted(JsonObject obj)
+        {
+            // what the REST layer's defaulting does after the patch: protocol TCP where none is given
+            foreach (var port in obj["spec"]!["ports"]!.AsArray())
+                port!.AsObject()["protocol"] ??= "TCP";
+            return Stored(obj);
+        }
+        JsonObject Apply(JsonObject? live, string body) => Patcher.ApplyServerSide(live, JsonAssert.Obj(body), "kubectl", false, TestSchemas.Service, T0);
+
+        var created = Defaulted(Apply(null, intent));
+        var again = Defaulted(Apply(created, intent));
+        Assert.Equal(["dns", "metrics"], again["spec"]!["ports"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()));
+        var fields = Entry(again, "kubectl")["fieldsV1"]!["f:spec"]!["f:ports"]!.AsObject().Select(p => p.Key).ToList();
+        Assert.Equal(["k:{\"port\":53,\"protocol\":\"UDP\"}", "k:{\"port\":9153,\"protocol\":\"TCP\"}"], fields);
+
+        var withoutMetrics = Apply(again, intent.Replace(""",{"name":"metrics","port":9153,"targetPort":9153}""", "", StringComparison.Ordinal));
+        Assert.Equal("dns", withoutMetrics["spec"]!["ports"]!.AsArray().Single()!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void MultipleConflictsAreGroupedByManager()
     {
         var live = Stored(Apply(null, Intent));
