@@ -202,6 +202,12 @@ internal sealed class FieldSet
 
     private static void WalkList(JsonArray arr, FieldSchema? schema, string path, FieldSet set, JsonArray? keySource)
     {
+        if (arr.Count == 0)
+        {
+            // an empty list is set as a whole (else an applied `[]` would be owned by nobody)
+            set.Add(path);
+            return;
+        }
         switch (ListTypeOf(schema))
         {
             case "map":
