@@ -333,32 +333,92 @@ internal static class ServerSideApply
 
     private static JsonArray MergeList(JsonArray live, JsonArray intent, FieldSchema? field)
     {
+        Func<JsonNode?, JsonNode?, bool> same;
         switch (FieldSet.ListTypeOf(field))
         {
             case "map":
                 var keys = FieldSet.MapKeysOf(field!);
-                var result = (JsonArray)live.DeepClone();
-                foreach (var item in intent)
-                {
-                    if (item is not JsonObject element)
-                        return (JsonArray)intent.DeepClone();
-                    if (FieldSet.FindElement(result, element, keys) is { } match)
-                        MergeInto(match, element, field!.Items, topLevel: false);
-                    else
-                        result.Add(element.DeepClone());
-                }
-                return result;
+                if (intent.Any(i => i is not JsonObject) || live.Any(l => l is not JsonObject))
+                    return (JsonArray)intent.DeepClone();
+                same = (l, r) => FieldSet.FindElement([l!.DeepClone()], (JsonObject)r!, keys) is not null;
+                break;
             case "set":
-                var union = (JsonArray)live.DeepClone();
-                foreach (var item in intent)
-                {
-                    if (!union.Any(u => JsonNodes.Equal(u, item)))
-                        union.Add(item?.DeepClone());
-                }
-                return union;
+                same = JsonNodes.Equal;
+                break;
             default:
                 return (JsonArray)intent.DeepClone();
         }
+        return MergeOrdered(live.ToList(), intent.ToList(), same, field?.Items);
+    }
+
+    /// <summary>
+    /// structured-merge-diff's list merge order (typed/merge.go visitListItems): live-only elements stay where they
+    /// are, applied elements come in the applied order, a new applied element goes before the shared one it
+    /// precedes in the applied list.
+    /// </summary>
+    private static JsonArray MergeOrdered(List<JsonNode?> lhs, List<JsonNode?> rhs, Func<JsonNode?, JsonNode?, bool> same, FieldSchema? itemSchema)
+    {
+        var rMatch = rhs.Select(r => lhs.FindIndex(l => same(l, r))).ToList();
+        var lMatchedBy = lhs.Select((l, i) => rMatch.IndexOf(i)).ToList();
+        var sharedOrder = new Queue<int>(Enumerable.Range(0, rhs.Count).Where(r => rMatch[r] >= 0));
+        int? nextShared = sharedOrder.Count > 0 ? sharedOrder.Dequeue() : null;
+        var mergedR = new HashSet<int>();
+        var output = new JsonArray();
+
+        JsonNode? Merge(int l, int r)
+        {
+            if (l < 0)
+                return rhs[r]?.DeepClone();
+            if (lhs[l] is JsonObject lo && rhs[r] is JsonObject ro)
+            {
+                var merged = (JsonObject)lo.DeepClone();
+                MergeInto(merged, ro, itemSchema, topLevel: false);
+                return merged;
+            }
+            return rhs[r]?.DeepClone();
+        }
+
+        int lI = 0, rI = 0;
+        while (lI < lhs.Count || rI < rhs.Count)
+        {
+            if (lI < lhs.Count && rI < rhs.Count)
+            {
+                if (rMatch[rI] == lI)
+                {
+                    mergedR.Add(rI);
+                    output.Add(Merge(lI, rI));
+                    lI++;
+                    rI++;
+                    nextShared = sharedOrder.Count > 0 ? sharedOrder.Dequeue() : null;
+                    continue;
+                }
+                if (lMatchedBy[lI] >= 0 && nextShared is { } ns && ns != lMatchedBy[lI])
+                {
+                    lI++;
+                    continue;
+                }
+            }
+            if (lI < lhs.Count)
+            {
+                if (lMatchedBy[lI] < 0)
+                {
+                    output.Add(lhs[lI]?.DeepClone());
+                    lI++;
+                    continue;
+                }
+                if (mergedR.Contains(lMatchedBy[lI]))
+                    lI++;
+            }
+            if (rI < rhs.Count)
+            {
+                mergedR.Add(rI);
+                output.Add(Merge(rMatch[rI], rI));
+                if (nextShared == rI)
+                    nextShared = sharedOrder.Count > 0 ? sharedOrder.Dequeue() : null;
+                rI++;
+            }
+        }
+        return output;
     }
 
     private static JsonNode? DropNulls(JsonNode? node)

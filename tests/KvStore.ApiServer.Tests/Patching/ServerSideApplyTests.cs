@@ -121,6 +121,11 @@ public sealed class ServerSideApplyTests
             """));
         Assert.Equal(".spec.template.spec.containers[name=\"istio-proxy\"].image", e.Conflicts.Single().Field);
 
+        // a new applied element goes before the shared one it precedes in the applied list; live-only ones stay put
+        var withInit = Apply(withSidecar, Intent.Replace("""[{"name":"web","image":"nginx:1.25"}]""",
+            """[{"name":"log","image":"fluentbit"},{"name":"web","image":"nginx:1.25"}]""", StringComparison.Ordinal));
+        Assert.Equal(["log", "web", "istio-proxy"], withInit["spec"]!["template"]!["spec"]!["containers"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()));
+
         // the injector drops its container: it goes
         var dropped = Apply(withSidecar, """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"shop"}}""", "injector");
         Assert.Equal("web", dropped["spec"]!["template"]!["spec"]!["containers"]!.AsArray().Single()!["name"]!.GetValue<string>());
