@@ -53,7 +53,7 @@ internal static class ServerSideApply
             throw new PatchException("metadata.managedFields must be nil", badRequest: true);
         var intent = (JsonObject)DropNulls(applied.DeepClone())!;
         (intent["metadata"] as JsonObject)?.Remove("managedFields");
-        var apiVersion = intent["apiVersion"]?.GetValue<string>();
+        var apiVersion = Str(intent["apiVersion"]);
         var time = Timestamp(now);
 
         if (existing is null)
@@ -73,7 +73,7 @@ internal static class ServerSideApply
             // objects written before any manager was tracked: their fields belong to a placeholder manager
             var liveSet = Strip(FieldSet.Of(live, schema));
             if (liveSet.Count > 0)
-                entries.Add(new Entry { Manager = BeforeFirstApply, Operation = "Update", ApiVersion = live["apiVersion"]?.GetValue<string>(), Fields = liveSet });
+                entries.Add(new Entry { Manager = BeforeFirstApply, Operation = "Update", ApiVersion = Str(live["apiVersion"]), Fields = liveSet });
         }
 
         var merged = (JsonObject)live.DeepClone();
@@ -126,13 +126,12 @@ internal static class ServerSideApply
             entries.Add(new Entry { Manager = fieldManager, Operation = "Apply", ApiVersion = apiVersion, Time = time, Fields = applySet });
         }
 
-        if (fieldManager == KubectlManager && merged["metadata"]?["annotations"]?[LastAppliedAnnotation] is JsonValue v &&
-            v.TryGetValue<string>(out var lastApplied) && lastApplied.Length > 0)
+        if (fieldManager == KubectlManager && LastApplied(merged) is not null)
         {
             // lastappliedupdater.go: keep the annotation in step so a later client-side apply diffs against this intent
             var record = (JsonObject)applied.DeepClone();
-            (record["metadata"]?["annotations"] as JsonObject)?.Remove(LastAppliedAnnotation);
-            merged["metadata"]!["annotations"]![LastAppliedAnnotation] = SortedJson(record) + "\n";
+            ((record["metadata"] as JsonObject)?["annotations"] as JsonObject)?.Remove(LastAppliedAnnotation);
+            ((JsonObject)((JsonObject)merged["metadata"]!)["annotations"]!)[LastAppliedAnnotation] = SortedJson(record) + "\n";
         }
 
         Prune(entries, merged);
@@ -146,7 +145,7 @@ internal static class ServerSideApply
     /// <summary>The fields of the last client-side applied configuration whose live values still match it; null without one.</summary>
     private static FieldSet? AllowedFromLastApplied(JsonObject live, FieldSchema? schema)
     {
-        if (live["metadata"]?["annotations"]?[LastAppliedAnnotation] is not JsonValue v || !v.TryGetValue<string>(out var text) || text.Length == 0)
+        if (LastApplied(live) is not { } text)
             return null;
         JsonObject? lastApplied;
         try
@@ -214,7 +213,7 @@ internal static class ServerSideApply
         }
         if (changed.Count > 0)
         {
-            var apiVersion = result["apiVersion"]?.GetValue<string>();
+            var apiVersion = Str(result["apiVersion"]);
             var mine = entries.FirstOrDefault(e => e.Is(fieldManager, "Update", subresource));
             if (mine is null)
             {
@@ -447,24 +446,31 @@ internal static class ServerSideApply
     private static List<Entry> Read(JsonObject obj)
     {
         var entries = new List<Entry>();
-        if (obj["metadata"]?["managedFields"] is not JsonArray list)
+        if ((obj["metadata"] as JsonObject)?["managedFields"] is not JsonArray list)
             return entries;
         foreach (var item in list)
         {
-            if (item is not JsonObject e || e["manager"]?.GetValue<string>() is not { } manager)
+            if (item is not JsonObject e || Str(e["manager"]) is not { } manager)
                 continue;
             entries.Add(new Entry
             {
                 Manager = manager,
-                Operation = e["operation"]?.GetValue<string>() ?? "Update",
-                ApiVersion = e["apiVersion"]?.GetValue<string>(),
-                Time = e["time"]?.GetValue<string>(),
-                Subresource = e["subresource"]?.GetValue<string>(),
+                Operation = Str(e["operation"]) ?? "Update",
+                ApiVersion = Str(e["apiVersion"]),
+                Time = Str(e["time"]),
+                Subresource = Str(e["subresource"]),
                 Fields = FieldSet.FromFieldsV1(e["fieldsV1"]),
             });
         }
         return entries;
     }
+
+    /// <summary>The non-empty last-applied-configuration annotation, or null.</summary>
+    private static string? LastApplied(JsonObject obj) =>
+        ((obj["metadata"] as JsonObject)?["annotations"] as JsonObject)?[LastAppliedAnnotation] is JsonValue v &&
+        v.TryGetValue<string>(out var s) && s.Length > 0 ? s : null;
+
+    private static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     private static void Write(JsonObject obj, List<Entry> entries)
     {

@@ -210,6 +210,14 @@ public sealed class ServerSideApplyTests
         Assert.Equal("Apply failed with 2 conflicts: conflicts with \"kubectl\":\n- .metadata.labels.app\n- .spec.replicas", e.Message);
     }
 
+    [Fact]
+    public void MalformedStoredManagedFieldsAreIgnoredNotFatal()
+    {
+        var live = JsonAssert.Obj("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{not json"},"managedFields":[{"manager":5},{"operation":"Apply"},"x"]},"data":{"a":"1"}}""");
+        var result = Patcher.ApplyServerSide(live, JsonAssert.Obj("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"a":"1"}}"""), "kubectl", false, TestSchemas.ConfigMap, T0);
+        Assert.Equal(["before-first-apply", "kubectl"], result["metadata"]!["managedFields"]!.AsArray().Select(m => m!["manager"]!.GetValue<string>()));
+    }
+
     [Theory]
     [InlineData("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","managedFields":[{"manager":"m"}]}}""", "metadata.managedFields must be nil")]
     public void BadIntentsAreBadRequests(string intent, string message)
