@@ -281,7 +281,8 @@ public sealed partial class EtcdServer
                 (MemberInfo? member, Membership? next, ServerError error) = change(Volatile.Read(ref _membership));
                 if (error != ServerError.None || next is null) return new MembershipResult(null, Members, error);
                 var batch = new RaftBatch { Members = next.ToProto() };
-                await _cluster.ReplicateAsync(batch.ToByteArray(), null!, timeout.Token).ConfigureAwait(false);
+                if (LeaderTermOrZero() is not (> 0 and var term)) return new MembershipResult(null, Members, ServerError.LeaderChanged);
+                await AppendAsLeaderAsync(batch, term, timeout.Token).ConfigureAwait(false);
                 Log.MembershipChanged(_logger, member!.Id, string.Join(",", member.PeerUrls), next.Members.Count);
                 _reconcileNow.TrySetResult();
                 if (waitForVoters) await WaitForVotersAsync(next, timeout.Token).ConfigureAwait(false);
@@ -475,7 +476,8 @@ public sealed partial class EtcdServer
         {
             if (!ReferenceEquals(basis, Volatile.Read(ref _membership))) return; // changed meanwhile: next round
             var batch = new RaftBatch { Members = (next ?? basis).ToProto() };
-            await _cluster.ReplicateAsync(batch.ToByteArray(), null!, timeout.Token).ConfigureAwait(false);
+            if (LeaderTermOrZero() is not (> 0 and var term)) return; // no longer leading: the next leader re-proposes
+            await AppendAsLeaderAsync(batch, term, timeout.Token).ConfigureAwait(false);
         }
         finally
         {

@@ -87,13 +87,15 @@ public sealed partial class EtcdServer
     {
         try
         {
-            if (!IsLeader)
+            if (LeaderTermOrZero() is not (> 0 and var term))
             {
-                // Not proposed anywhere yet: the leader can still take it.
+                // Not proposed anywhere yet: the leader can still take it. Leading but between terms (the leader event
+                // not seen yet, or stepping down): wait a moment rather than spin between the two queues.
+                if (IsLeader) await Task.Delay(10, token).ConfigureAwait(false);
                 foreach (InternalRaftRequest r in batch.Requests) _forwards.Writer.TryWrite(r);
                 return;
             }
-            await _cluster.ReplicateAsync(batch.ToByteArray(), null!, token).ConfigureAwait(false);
+            await AppendAsLeaderAsync(batch, term, token).ConfigureAwait(false);
         }
         catch (NotLeaderException)
         {
@@ -111,6 +113,25 @@ public sealed partial class EtcdServer
         {
             _inFlight.Release();
         }
+    }
+
+    /// <summary>
+    /// Appends <paramref name="batch"/> as an entry of <paramref name="term"/> (the term this member leads in) and
+    /// waits until it is committed. Never DotNext's ReplicateAsync(payload) extension: it stamps the entry with the
+    /// member's current term, read outside DotNext's transition lock, so an entry proposed while the leader was
+    /// stepping down (its term already raised to the new leader's) was appended with the NEW term. A later
+    /// AppendEntries from the new leader then matched it by (index, term), Raft's log matching broke, and the old
+    /// leader applied its own command where the others applied the new leader's (the SIGSTOP fault test's
+    /// divergence). Stamped with the old term, it conflicts and is replaced.
+    /// </summary>
+    private ValueTask AppendAsLeaderAsync(RaftBatch batch, long term, CancellationToken token) =>
+        _cluster.ReplicateAsync(new BinaryLogEntry { Content = batch.ToByteArray(), Term = term }, token);
+
+    /// <summary>The term this member leads in, or 0 when it does not lead (or its term has moved on since it became leader).</summary>
+    private long LeaderTermOrZero()
+    {
+        long term = Volatile.Read(ref _leaderTerm);
+        return IsLeader && term > 0 && RaftTerm == term ? term : 0;
     }
 
     private void FailWaiters(RaftBatch batch, ServerError error)

@@ -19,6 +19,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly MvccStore _store;
     private readonly RaftLog _wal;
+    private long _leaderTerm; // the Raft term this member became leader in (EtcdServer.Propose.cs)
     private readonly RaftCluster _cluster;
     private readonly CancellationTokenSource _stopping = new();
     private long _appliedIndex;
@@ -82,6 +83,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         raft.Metadata["name"] = config.Name;
         raft.Metadata["client-urls"] = string.Join(",", config.AdvertiseClientUrls.Select(u => Url(u.ToString())));
         _cluster = new RaftCluster(raft) { AuditTrail = _wal };
+        _wal.Clamped = (asked, limit) => Log.CommitClamped(_logger, asked, limit, _wal.LastEntryIndex);
         _cluster.LeaderChanged += OnLeaderChanged;
     }
 
@@ -178,6 +180,9 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     {
         if (leader is { IsRemote: false })
         {
+            // Terms only grow: read now, it is the term of this leadership unless that is already over (then the
+            // term check before each append refuses it).
+            Volatile.Write(ref _leaderTerm, RaftTerm);
             _wal.OnBecameLeader();
             Log.BecameLeader(_logger, MemberId, RaftTerm);
             _store.PromoteLeases(Environment.TickCount64); // etcd: a new leader extends every lease by its TTL
@@ -213,6 +218,9 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Information, Message = "append entries: the leader's commit index {Asked} is past the last entry it sent ({Limit}); committing up to {Limit} of {Last}")]
+        public static partial void CommitClamped(ILogger logger, long asked, long limit, long last);
+
         [LoggerMessage(Level = LogLevel.Information, Message = "member {Name} started: member id {MemberId:x16}, cluster id {ClusterId:x16}, applied index {Applied}")]
         public static partial void Started(ILogger logger, string name, ulong memberId, ulong clusterId, long applied);
 

@@ -31,6 +31,13 @@ internal sealed class RaftLog(WriteAheadLog.Options options, IStateMachine state
         return AppendAsync(entries, startIndex, skipCommitted, token);
     }
 
-    ValueTask<long> IAuditTrail.CommitAsync(long endIndex, CancellationToken token) =>
-        CommitAsync(Math.Min(endIndex, Volatile.Read(ref _commitLimit)), token);
+    /// <summary>Called with (leader's commit index, the limit) when an AppendEntries asked for more than it carried.</summary>
+    public Action<long, long>? Clamped { get; set; }
+
+    ValueTask<long> IAuditTrail.CommitAsync(long endIndex, CancellationToken token)
+    {
+        long limit = Volatile.Read(ref _commitLimit);
+        if (endIndex > limit && limit < LastEntryIndex) Clamped?.Invoke(endIndex, limit); // only when it matters: entries past the limit
+        return CommitAsync(Math.Min(endIndex, limit), token);
+    }
 }

@@ -110,6 +110,7 @@ internal sealed class WriteLoad : IAsyncDisposable
         if (hashes.Select(h => h.Hash).Distinct().Count() != 1)
         {
             output.WriteLine(await DescribeDivergenceAsync(cluster, revision));
+            output.WriteLine(cluster.Logs(80));
         }
         Assert.True(hashes.Select(h => h.Hash).Distinct().Count() == 1, "members' HashKV differ at revision " + revision);
         Assert.Equal(cluster.Members.Count(m => m.IsRunning), hashes.Count);
@@ -144,11 +145,13 @@ internal sealed class WriteLoad : IAsyncDisposable
         var first = views[0];
         foreach (var other in views.Skip(1))
         {
-            var diff = first.Kvs.Keys.Union(other.Kvs.Keys)
-                .Where(k => !first.Kvs.TryGetValue(k, out string? a) || !other.Kvs.TryGetValue(k, out string? b) || a != b)
-                .Order(StringComparer.Ordinal).Take(8)
+            // Keys on one side only first (the cause), then the earliest differing revisions.
+            var onlyOne = first.Kvs.Keys.Except(other.Kvs.Keys).Concat(other.Kvs.Keys.Except(first.Kvs.Keys)).Order(StringComparer.Ordinal).Take(8)
                 .Select(k => $"{k}: {first.Name}={first.Kvs.GetValueOrDefault(k)} {other.Name}={other.Kvs.GetValueOrDefault(k)}");
-            lines.Add($"  {first.Name} vs {other.Name}: " + string.Join("; ", diff));
+            var diff = first.Kvs.Keys.Intersect(other.Kvs.Keys).Where(k => first.Kvs[k] != other.Kvs[k])
+                .OrderBy(k => long.Parse(first.Kvs[k][(first.Kvs[k].LastIndexOf('@') + 1)..])).Take(8)
+                .Select(k => $"{k}: {first.Name}={first.Kvs[k]} {other.Name}={other.Kvs[k]}");
+            lines.Add($"  {first.Name} vs {other.Name}: only one side: " + string.Join("; ", onlyOne) + " | earliest differing: " + string.Join("; ", diff));
         }
         return string.Join("\n", lines);
     }
