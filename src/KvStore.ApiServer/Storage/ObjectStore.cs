@@ -1,3 +1,8 @@
+using System.Globalization;
+using System.Text.Json;
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
 using System.Text.Json.Nodes;
 
 namespace KvStore.ApiServer.Storage;
@@ -15,11 +20,17 @@ public enum StoreError
     Expired,
     /// <summary>504 Timeout / 500 (the etcd store did not answer or refused).</summary>
     Unavailable,
+    /// <summary>400 BadRequest (an invalid continue token or resourceVersion).</summary>
+    BadRequest,
 }
 
 public sealed class StoreException(StoreError error, string message, Exception? inner = null) : Exception(message, inner)
 {
     public StoreError Error { get; } = error;
+
+    /// <summary>Expired on a paged list whose continue token was compacted: kube's token to continue at the latest
+    /// revision (the Status carries it in metadata.continue).</summary>
+    public string? Continue { get; init; }
 }
 
 /// <summary>
@@ -41,55 +52,220 @@ public sealed record StoreEvent(StoreEventType Type, StoredObject? Object, long 
 /// kube-apiserver's storage/etcd3 store over <see cref="IKeyValue"/>: JSON objects under /registry keys,
 /// resourceVersion = mod_revision, create/update/delete as compare-and-swap transactions.
 /// </summary>
-public sealed class ObjectStore
+public sealed partial class ObjectStore
 {
-    public ObjectStore(IKeyValue kv) => throw new NotImplementedException("store helper");
+    private readonly IKeyValue _kv;
+    private readonly LeaseManager _leases;
+
+    public ObjectStore(IKeyValue kv)
+    {
+        ArgumentNullException.ThrowIfNull(kv);
+        _kv = kv;
+        _leases = new LeaseManager(kv);
+    }
 
     /// <summary>The object at <paramref name="key"/>, or null. <paramref name="resourceVersion"/>: "" = linearizable read,
     /// "0" = any (serializable), a number = at least that revision.</summary>
-    public Task<StoredObject?> GetAsync(string key, string? resourceVersion, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("store helper");
-
-    /// <summary>
-    /// Objects under <paramref name="prefix"/> (ending in "/") in key order. <paramref name="limit"/> 0 = all;
-    /// <paramref name="continueToken"/> from an earlier page (kube's format: base64 JSON {"v":"meta.k8s.io/v1","rv":N,"start":"..."},
-    /// the page after it is read at the same revision; compacted -> Expired). <paramref name="filter"/> (selectors) is applied
-    /// before counting against the limit, reading further pages as kube-apiserver does.
-    /// </summary>
-    public Task<ListPage> ListAsync(string prefix, string? resourceVersion, long limit, string? continueToken,
-        Func<JsonObject, bool>? filter, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("store helper");
+    public async Task<StoredObject?> GetAsync(string key, string? resourceVersion, CancellationToken cancellationToken)
+    {
+        long minimum = ParseResourceVersion(resourceVersion);
+        RangeResponse range = await RangeAsync(new RangeRequest { Key = Bytes(key), Serializable = resourceVersion == "0" }, cancellationToken)
+            .ConfigureAwait(false);
+        if (minimum > 0) EnsureMinimumRevision(minimum, range.Header.Revision);
+        return range.Kvs.Count == 0 ? null : Decode(range.Kvs[0]);
+    }
 
     /// <summary>Creates when the key does not exist (txn mod_revision == 0), else AlreadyExists. <paramref name="ttlSeconds"/> &gt; 0
     /// attaches a lease of that TTL (events). resourceVersion in <paramref name="obj"/> is ignored.</summary>
-    public Task<StoredObject> CreateAsync(string key, JsonObject obj, long ttlSeconds, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("store helper");
+    public async Task<StoredObject> CreateAsync(string key, JsonObject obj, long ttlSeconds, CancellationToken cancellationToken)
+    {
+        ByteString data = Encode(obj);
+        long lease = ttlSeconds > 0 ? await Call(() => _leases.GetLeaseAsync(ttlSeconds, cancellationToken)).ConfigureAwait(false) : 0;
+        TxnResponse txn = await TxnAsync(NotExists(key), Put(key, data, lease), null, cancellationToken).ConfigureAwait(false);
+        if (!txn.Succeeded) throw new StoreException(StoreError.AlreadyExists, $"key {key} already exists");
+        return Decode(key, data, txn.Header.Revision);
+    }
 
     /// <summary>
     /// Replaces the object when its mod_revision equals <paramref name="expectedRevision"/> (else Conflict; NotFound when gone).
     /// Writing identical bytes is a no-op that returns the current object (kube-apiserver does not bump the revision).
     /// </summary>
-    public Task<StoredObject> UpdateAsync(string key, JsonObject obj, long expectedRevision, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("store helper");
+    public async Task<StoredObject> UpdateAsync(string key, JsonObject obj, long expectedRevision, CancellationToken cancellationToken)
+    {
+        ByteString data = Encode(obj);
+        RangeResponse current = await RangeAsync(new RangeRequest { Key = Bytes(key) }, cancellationToken).ConfigureAwait(false);
+        if (current.Kvs.Count == 0) throw NotFound(key);
+        Mvccpb.KeyValue kv = current.Kvs[0];
+        if (kv.ModRevision != expectedRevision) throw Conflict(key, expectedRevision, kv.ModRevision);
+        if (kv.Value.Equals(data)) return Decode(kv);
+        TxnResponse txn = await TxnAsync(ModRevisionIs(key, expectedRevision), Put(key, data, kv.Lease == 0 ? 0 : -1), Get(key), cancellationToken)
+            .ConfigureAwait(false);
+        if (!txn.Succeeded)
+        {
+            RangeResponse now = txn.Responses[0].ResponseRange;
+            throw now.Kvs.Count == 0 ? NotFound(key) : Conflict(key, expectedRevision, now.Kvs[0].ModRevision);
+        }
+        return Decode(key, data, txn.Header.Revision);
+    }
 
     /// <summary>
     /// Read-modify-write with retries on conflict (kube's GuaranteedUpdate): <paramref name="update"/> gets the current object
     /// (a copy) and returns the new one; NotFound when absent (unless <paramref name="createIfMissing"/>, where update gets null).
+    /// Exceptions thrown by <paramref name="update"/> end the loop unchanged.
     /// </summary>
-    public Task<StoredObject> GuaranteedUpdateAsync(string key, Func<StoredObject?, JsonObject> update, bool createIfMissing,
-        CancellationToken cancellationToken) =>
-        throw new NotImplementedException("store helper");
+    public async Task<StoredObject> GuaranteedUpdateAsync(string key, Func<StoredObject?, JsonObject> update, bool createIfMissing,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        RangeResponse current = await RangeAsync(new RangeRequest { Key = Bytes(key) }, cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Mvccpb.KeyValue? kv = current.Kvs.Count == 0 ? null : current.Kvs[0];
+            if (kv is null && !createIfMissing) throw NotFound(key);
+            JsonObject updated = update(kv is null ? null : Decode(kv));
+            ByteString data = Encode(updated);
+            if (kv is not null && kv.Value.Equals(data)) return Decode(kv);
+            TxnResponse txn = kv is null
+                ? await TxnAsync(NotExists(key), Put(key, data, 0), Get(key), cancellationToken).ConfigureAwait(false)
+                : await TxnAsync(ModRevisionIs(key, kv.ModRevision), Put(key, data, kv.Lease == 0 ? 0 : -1), Get(key), cancellationToken)
+                    .ConfigureAwait(false);
+            if (txn.Succeeded) return Decode(key, data, txn.Header.Revision);
+            // Lost the race: go again from the state the failed txn read (kube's GuaranteedUpdate does the same).
+            current = txn.Responses[0].ResponseRange;
+        }
+    }
 
     /// <summary>Deletes (txn on mod_revision when <paramref name="expectedRevision"/> is given, else Conflict); returns the
-    /// object as it was. NotFound when absent.</summary>
-    public Task<StoredObject> DeleteAsync(string key, long? expectedRevision, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("store helper");
+    /// object as it was, with resourceVersion = the deletion's revision (as kube-apiserver returns it). NotFound when absent.</summary>
+    public async Task<StoredObject> DeleteAsync(string key, long? expectedRevision, CancellationToken cancellationToken)
+    {
+        var delete = new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = Bytes(key), PrevKv = true } };
+        TxnResponse txn = await TxnAsync(expectedRevision is long rev ? ModRevisionIs(key, rev) : null, delete, Get(key), cancellationToken)
+            .ConfigureAwait(false);
+        if (!txn.Succeeded)
+        {
+            RangeResponse now = txn.Responses[0].ResponseRange;
+            throw now.Kvs.Count == 0 ? NotFound(key) : Conflict(key, expectedRevision!.Value, now.Kvs[0].ModRevision);
+        }
+        DeleteRangeResponse deleted = txn.Responses[0].ResponseDeleteRange;
+        if (deleted.PrevKvs.Count == 0) throw NotFound(key);
+        return Decode(key, deleted.PrevKvs[0].Value, txn.Header.Revision);
+    }
 
-    /// <summary>
-    /// Events for <paramref name="keyOrPrefix"/> (a prefix when it ends in "/") after <paramref name="fromRevision"/> (exclusive),
-    /// in revision order. fromRevision 0 = first the current objects as Added, then changes. Compacted -> throws Expired.
-    /// Bookmarks (when <paramref name="bookmarks"/>) at least every minute and when the store reports progress.
-    /// </summary>
-    public IAsyncEnumerable<StoreEvent> WatchAsync(string keyOrPrefix, long fromRevision, bool bookmarks, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("store helper");
+    // ---- encoding: resourceVersion lives in etcd's mod_revision, never in the stored bytes ----
+
+    internal static ByteString Bytes(string s) => ByteString.CopyFromUtf8(s);
+
+    /// <summary>The bytes stored for <paramref name="obj"/>: its JSON without metadata.resourceVersion and selfLink
+    /// (kube's versioner.PrepareObjectForStorage).</summary>
+    internal static ByteString Encode(JsonObject obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        var copy = (JsonObject)obj.DeepClone();
+        if (copy["metadata"] is JsonObject metadata)
+        {
+            metadata.Remove("resourceVersion");
+            metadata.Remove("selfLink");
+        }
+        return ByteString.CopyFrom(JsonSerializer.SerializeToUtf8Bytes(copy));
+    }
+
+    internal static StoredObject Decode(Mvccpb.KeyValue kv) => Decode(kv.Key.ToStringUtf8(), kv.Value, kv.ModRevision);
+
+    /// <summary>The object in <paramref name="data"/> with metadata.resourceVersion = <paramref name="revision"/>.</summary>
+    internal static StoredObject Decode(string key, ByteString data, long revision)
+    {
+        JsonObject obj;
+        try
+        {
+            obj = JsonNode.Parse(data.Span) as JsonObject ?? throw new JsonException("not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new StoreException(StoreError.Unavailable, $"unable to decode the object stored at {key}: {e.Message}", e);
+        }
+        if (obj["metadata"] is not JsonObject metadata)
+        {
+            metadata = new JsonObject();
+            obj["metadata"] = metadata;
+        }
+        metadata["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture);
+        return new StoredObject(key, obj, revision);
+    }
+
+    // ---- resourceVersion parameters ----
+
+    /// <summary>"" and null = 0 (latest); otherwise a non-negative integer, else BadRequest as kube words it.</summary>
+    internal static long ParseResourceVersion(string? resourceVersion)
+    {
+        if (string.IsNullOrEmpty(resourceVersion)) return 0;
+        if (long.TryParse(resourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out long rv)) return rv;
+        throw new StoreException(StoreError.BadRequest, $"invalid resource version: {resourceVersion}");
+    }
+
+    /// <summary>kube's validateMinimumResourceVersion: reading at an older revision than asked for is a 504 "Too large resource version".</summary>
+    private static void EnsureMinimumRevision(long minimum, long actual)
+    {
+        if (actual < minimum)
+        {
+            throw new StoreException(StoreError.Unavailable, $"Too large resource version: {minimum}, current: {actual}");
+        }
+    }
+
+    // ---- txn building blocks ----
+
+    private static Compare NotExists(string key) => ModRevisionIs(key, 0);
+
+    private static Compare ModRevisionIs(string key, long revision) =>
+        new() { Key = Bytes(key), Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = revision };
+
+    /// <summary>A put; <paramref name="lease"/> -1 keeps the key's lease (ignore_lease), 0 none.</summary>
+    private static RequestOp Put(string key, ByteString data, long lease) =>
+        new() { RequestPut = lease < 0 ? new PutRequest { Key = Bytes(key), Value = data, IgnoreLease = true } : new PutRequest { Key = Bytes(key), Value = data, Lease = lease } };
+
+    private static RequestOp Get(string key) => new() { RequestRange = new RangeRequest { Key = Bytes(key) } };
+
+    private Task<TxnResponse> TxnAsync(Compare? compare, RequestOp success, RequestOp? failure, CancellationToken cancellationToken)
+    {
+        var txn = new TxnRequest();
+        if (compare is not null) txn.Compare.Add(compare);
+        txn.Success.Add(success);
+        if (failure is not null) txn.Failure.Add(failure);
+        return Call(() => _kv.TxnAsync(txn, cancellationToken));
+    }
+
+    private Task<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellationToken) =>
+        Call(() => _kv.RangeAsync(request, cancellationToken));
+
+    // ---- errors: the store's answers become StoreErrors once, here ----
+
+    internal static bool IsCompacted(RpcException e) =>
+        e.StatusCode == StatusCode.OutOfRange && e.Status.Detail.Contains("compacted", StringComparison.Ordinal);
+
+    /// <summary>Runs a call to the store; an RpcException becomes Expired (compacted) or Unavailable with the store's message.</summary>
+    private static async Task<T> Call<T>(Func<Task<T>> call, string expired = "The resourceVersion for the provided request is too old.")
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (RpcException e) when (IsCompacted(e))
+        {
+            throw new StoreException(StoreError.Expired, expired, e);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.OutOfRange && e.Status.Detail.Contains("future revision", StringComparison.Ordinal))
+        {
+            throw new StoreException(StoreError.Unavailable, "Too large resource version", e);
+        }
+        catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
+        {
+            throw new StoreException(StoreError.Unavailable, e.Status.Detail, e);
+        }
+    }
+
+    private static StoreException NotFound(string key) => new(StoreError.NotFound, $"key {key} not found");
+
+    private static StoreException Conflict(string key, long expected, long actual) =>
+        new(StoreError.Conflict, $"key {key}: resourceVersion {expected} does not match the current {actual}");
 }

@@ -1,0 +1,62 @@
+using System.Runtime.CompilerServices;
+using Etcdserverpb;
+using Grpc.Core;
+
+namespace KvStore.ApiServer.Storage;
+
+/// <summary>
+/// <see cref="IKeyValue"/> over one gRPC <see cref="CallInvoker"/>: the member's InProcessCallInvoker (no socket) or a
+/// GrpcChannel to one endpoint. Errors are the server's <see cref="RpcException"/>s, unchanged.
+/// </summary>
+public sealed class CallInvokerKeyValue : IKeyValue
+{
+    private readonly KV.KVClient _kv;
+    private readonly Lease.LeaseClient _lease;
+    private readonly Watch.WatchClient _watch;
+    private readonly IDisposable? _owned;
+
+    /// <param name="invoker">The etcd v3 services to call.</param>
+    /// <param name="owned">Disposed with this instance (the GrpcChannel behind <paramref name="invoker"/>), if any.</param>
+    public CallInvokerKeyValue(CallInvoker invoker, IDisposable? owned = null)
+    {
+        ArgumentNullException.ThrowIfNull(invoker);
+        _kv = new KV.KVClient(invoker);
+        _lease = new Lease.LeaseClient(invoker);
+        _watch = new Watch.WatchClient(invoker);
+        _owned = owned;
+    }
+
+    public async Task<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellationToken) =>
+        await _kv.RangeAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    public async Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
+        await _kv.TxnAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    public async Task<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken) =>
+        await _kv.CompactAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    public async Task<LeaseGrantResponse> LeaseGrantAsync(LeaseGrantRequest request, CancellationToken cancellationToken) =>
+        await _lease.LeaseGrantAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// One watch stream carrying one watcher. Every response is yielded (the created one too); the sequence ends after a
+    /// canceled response (compacted start revision) or when the server ends the stream. Cancelling ends the call.
+    /// </summary>
+    public async IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var call = _watch.Watch(cancellationToken: cancellationToken);
+        await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = request }, cancellationToken).ConfigureAwait(false);
+        while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+        {
+            WatchResponse response = call.ResponseStream.Current;
+            yield return response;
+            if (response.Canceled) yield break;
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _owned?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
