@@ -11,7 +11,12 @@ public static class ResourceCatalog
     public static readonly IReadOnlyList<ResourceInfo> All =
     [
         // core/v1
-        new("", "v1", "namespaces", "Namespace", false, "namespace", ["ns"], []) { Subresources = ["status", "finalize"] },
+        // kube-apiserver serves no deletecollection on namespaces
+        new("", "v1", "namespaces", "Namespace", false, "namespace", ["ns"], [])
+        {
+            Verbs = ["create", "delete", "get", "list", "patch", "update", "watch"],
+            Subresources = ["status", "finalize"],
+        },
         new("", "v1", "nodes", "Node", false, "node", ["no"], []) { Subresources = ["status"] },
         new("", "v1", "pods", "Pod", true, "pod", ["po"], All_) { Subresources = ["status", "log", "exec", "portforward", "attach", "binding", "eviction", "ephemeralcontainers"] },
         new("", "v1", "services", "Service", true, "service", ["svc"], All_) { Subresources = ["status", "proxy"] },
