@@ -16,6 +16,9 @@ public sealed class ApiError(int code, string reason, string message, JsonObject
     public string Reason { get; } = reason;
     public JsonObject? Details { get; } = details;
 
+    /// <summary>An expired list's token to continue at the latest revision (the Status's metadata.continue).</summary>
+    public string? ListContinue { get; init; }
+
     /// <summary>"pods", "deployments.apps": the group-qualified resource kube names in its messages.</summary>
     public static string Qualified(ResourceInfo resource) =>
         resource.Group.Length == 0 ? resource.Resource : $"{resource.Resource}.{resource.Group}";
@@ -84,10 +87,16 @@ public sealed class ApiError(int code, string reason, string message, JsonObject
         StoreError.AlreadyExists => AlreadyExists(resource, name),
         StoreError.Conflict => Conflict(resource, name),
         StoreError.Expired => Expired(e.Message.Length > 0 ? e.Message : "too old resource version"),
+        StoreError.BadRequest => BadRequest(e.Message),
         _ => new ApiError(504, "Timeout", $"etcd: {e.Message}"),
     };
 
-    public JsonObject ToStatus() => Status(Code, Reason, Message, Details);
+    public JsonObject ToStatus()
+    {
+        var status = Status(Code, Reason, Message, Details);
+        if (ListContinue is { Length: > 0 } next) status["metadata"] = new JsonObject { ["continue"] = next };
+        return status;
+    }
 
     public static JsonObject Status(int code, string reason, string message, JsonObject? details)
     {

@@ -16,11 +16,20 @@ namespace KvStore.ApiServer.Http;
 /// standing objects (namespaces default/kube-system/kube-public/kube-node-lease, the `kubernetes` service), then
 /// serves. Dispose to stop (the key-value port stays the caller's).
 /// </summary>
-public sealed class ApiServer : IAsyncDisposable
+public sealed partial class ApiServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _bootstrap;
 
-    private ApiServer(WebApplication app, Uri url) => (_app, Url) = (app, url);
+    private ApiServer(WebApplication app, Uri url, Func<CancellationToken, Task> bootstrap)
+    {
+        (_app, Url) = (app, url);
+        _bootstrap = bootstrap(_stopping.Token);
+    }
+
+    /// <summary>Completes once the standing objects exist (readyz says ok from then on).</summary>
+    public Task Bootstrapped => _bootstrap;
 
     /// <summary>The bound URL (the real port when the options asked for port 0).</summary>
     public Uri Url { get; }
@@ -30,7 +39,7 @@ public sealed class ApiServer : IAsyncDisposable
     {
         var store = new ObjectStore(kv);
         var handler = new ResourceHandler(store, options, TimeProvider.System);
-        await BootstrapAsync(handler, options, cancellationToken).ConfigureAwait(false);
+        var log = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("apiserver");
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -40,11 +49,35 @@ public sealed class ApiServer : IAsyncDisposable
         builder.WebHost.UseUrls(options.ListenUrl.GetLeftPart(UriPartial.Authority));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 3 * 1024 * 1024); // kube's 3 MiB request limit
         var app = builder.Build();
-        var endpoints = new ApiServerEndpoints(handler);
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var endpoints = new ApiServerEndpoints(handler, ready.Task);
         app.Run(endpoints.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), async stopping =>
+        {
+            // As kube-apiserver's bootstrap controllers: retried until the store answers (a cluster may still be electing).
+            while (true)
+            {
+                try
+                {
+                    await BootstrapAsync(handler, options, stopping).ConfigureAwait(false);
+                    ready.TrySetResult();
+                    Log.Bootstrapped(log);
+                    return;
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e) when (e is StoreException or ApiError or Grpc.Core.RpcException or IOException)
+                {
+                    Log.BootstrapRetry(log, e.Message);
+                    await Task.Delay(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    if (stopping.IsCancellationRequested) return;
+                }
+            }
+        });
     }
 
     /// <summary>What kube-apiserver's bootstrap controllers create: the system namespaces and the `kubernetes` service on the
@@ -91,6 +124,9 @@ public sealed class ApiServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _bootstrap.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _stopping.Dispose();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
@@ -100,5 +136,14 @@ public sealed class ApiServer : IAsyncDisposable
         {
             await _app.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "apiserver: namespaces and the kubernetes service are in place; ready")]
+        public static partial void Bootstrapped(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "apiserver: creating the standing objects failed, retrying: {Reason}")]
+        public static partial void BootstrapRetry(ILogger logger, string reason);
     }
 }

@@ -10,7 +10,7 @@ namespace KvStore.ApiServer.Http;
 /// The one request entry: non-resource paths (/version, health, discovery, OpenAPI) and resource paths, with
 /// every failure answered as a kube Status. kubectl's dispatcher needs /version minor "32".
 /// </summary>
-internal sealed class ApiServerEndpoints(ResourceHandler resources)
+internal sealed class ApiServerEndpoints(ResourceHandler resources, Task bootstrapped)
 {
     public static readonly JsonObject Version = new()
     {
@@ -129,6 +129,11 @@ internal sealed class ApiServerEndpoints(ResourceHandler resources)
     private async Task HealthAsync(HttpContext context, string path)
     {
         var checkStore = !path.EndsWith("/ping", StringComparison.Ordinal) && !path.StartsWith("/livez", StringComparison.Ordinal);
+        if (checkStore && !bootstrapped.IsCompleted)
+        {
+            await HttpIo.WriteTextAsync(context, 500, "[-]poststarthook/bootstrap-controller failed: not finished\nreadyz check failed\n").ConfigureAwait(false);
+            return;
+        }
         if (checkStore)
         {
             try

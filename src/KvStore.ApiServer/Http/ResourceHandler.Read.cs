@@ -62,9 +62,9 @@ internal sealed partial class ResourceHandler
         }
         catch (StoreException e) when (e.Error == StoreError.Expired)
         {
-            throw ApiError.Expired(continueToken is { Length: > 0 }
+            throw new ApiError(410, "Expired", continueToken is { Length: > 0 }
                 ? "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list."
-                : e.Message);
+                : e.Message) { ListContinue = e.Continue };
         }
         catch (StoreException e)
         {
