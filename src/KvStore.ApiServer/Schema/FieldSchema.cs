@@ -54,4 +54,13 @@ public sealed class FieldSchema
     public string? Definition { get; init; }
 
     public string? Description { get; init; }
+
+    /// <summary>OpenAPI format of a scalar ("int32", "int64", "date-time", "byte", "double"), or null.</summary>
+    public string? Format { get; init; }
+
+    /// <summary>x-kubernetes-map-type ("atomic" for selectors and references replaced as a whole by apply), or null.</summary>
+    public string? MapType { get; init; }
+
+    /// <summary>The allowed values of a string field (OpenAPI enum), empty when free.</summary>
+    public IReadOnlyList<string> Enum { get; init; } = [];
 }

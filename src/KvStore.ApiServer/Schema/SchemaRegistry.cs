@@ -1,29 +1,169 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Resources;
+using KvStore.ApiServer.Schema.Types;
 
 namespace KvStore.ApiServer.Schema;
 
 /// <summary>One field error, as kube-apiserver's StatusCause: reason (FieldValueRequired, FieldValueInvalid,
-/// FieldValueNotSupported, FieldValueDuplicate, FieldValueTooLong...), message and field path (".spec.replicas").</summary>
+/// FieldValueNotSupported, FieldValueDuplicate, FieldValueTooLong...), message ("Required value",
+/// "Invalid value: \"x\": ...") and field path without a leading dot as kube sends it ("spec.replicas",
+/// "spec.template.spec.containers[0].image").</summary>
 public sealed record FieldCause(string Reason, string Message, string Field);
 
 /// <summary>The schema of every served kind, strict field validation, and the object validation kube-apiserver does.</summary>
-public static class SchemaRegistry
+public static partial class SchemaRegistry
 {
+    private static readonly Dictionary<string, FieldSchema> ByKind = new(StringComparer.Ordinal)
+    {
+        ["Namespace"] = CoreKinds.Namespace,
+        ["Node"] = CoreKinds.Node,
+        ["Pod"] = PodTypes.Pod,
+        ["Service"] = CoreKinds.Service,
+        ["Endpoints"] = CoreKinds.Endpoints,
+        ["ConfigMap"] = CoreKinds.ConfigMap,
+        ["Secret"] = CoreKinds.Secret,
+        ["ServiceAccount"] = CoreKinds.ServiceAccount,
+        ["Event"] = CoreKinds.Event,
+        ["Deployment"] = AppsKinds.Deployment,
+        ["ReplicaSet"] = AppsKinds.ReplicaSet,
+        ["StatefulSet"] = AppsKinds.StatefulSet,
+        ["DaemonSet"] = AppsKinds.DaemonSet,
+        ["Ingress"] = OtherKinds.Ingress,
+        ["HorizontalPodAutoscaler"] = OtherKinds.HorizontalPodAutoscaler,
+        ["Lease"] = OtherKinds.Lease,
+    };
+
+    private static readonly FieldSchema Open = new() { Type = FieldType.Any };
+
     /// <summary>The schema of the resource's kind (the whole object: apiVersion, kind, metadata, spec, status...).</summary>
-    public static FieldSchema For(ResourceInfo resource) => throw new NotImplementedException("schema helper");
+    public static FieldSchema For(ResourceInfo resource) => ByKind.GetValueOrDefault(resource.Kind) ?? Open;
+
+    /// <summary>The schema of a kind by name ("Deployment"), or null when none is known.</summary>
+    public static FieldSchema? ForKind(string kind) => ByKind.GetValueOrDefault(kind);
+
+    /// <summary>ObjectMeta's schema (metadata of every kind).</summary>
+    public static FieldSchema ObjectMeta => MetaTypes.ObjectMeta;
+
+    /// <summary>ListMeta's schema (metadata of every list).</summary>
+    public static FieldSchema ListMeta => MetaTypes.ListMeta;
 
     /// <summary>
     /// fieldValidation=Strict: the paths of fields not declared in the schema, in kube-apiserver's wording
-    /// (`unknown field "spec.foo"`), and duplicate fields. Empty when all are known.
+    /// (`unknown field "spec.foo"`, `unknown field "spec.template.spec.containers[0].bar"`, `unknown field
+    /// "metadata.foo"`), in document order. Empty when all are known. Duplicate fields cannot be reported: a
+    /// <see cref="JsonObject"/> holds each name once (the HTTP layer must detect them while parsing).
     /// </summary>
-    public static IReadOnlyList<string> UnknownFields(ResourceInfo resource, JsonObject obj) =>
-        throw new NotImplementedException("schema helper");
+    public static IReadOnlyList<string> UnknownFields(ResourceInfo resource, JsonObject obj)
+    {
+        var found = new List<string>();
+        CollectUnknown(For(resource), obj, "", found);
+        return found;
+    }
+
+    /// <summary>Unknown fields of any JSON value against any schema node (e.g. a patch body's sub-tree); paths start at
+    /// <paramref name="path"/>.</summary>
+    public static void CollectUnknown(FieldSchema schema, JsonNode? node, string path, List<string> found)
+    {
+        if (node is null)
+            return;
+        switch (schema.Type)
+        {
+            case FieldType.Object when node is JsonObject o:
+                foreach (var (name, value) in o)
+                {
+                    var childPath = path.Length == 0 ? name : $"{path}.{name}";
+                    if (schema.Properties.TryGetValue(name, out var child))
+                        CollectUnknown(child, value, childPath, found);
+                    else
+                        found.Add($"unknown field \"{childPath}\"");
+                }
+                break;
+            case FieldType.Map when node is JsonObject m && schema.AdditionalProperties is { } valueSchema:
+                foreach (var (name, value) in m)
+                    CollectUnknown(valueSchema, value, path.Length == 0 ? name : $"{path}.{name}", found);
+                break;
+            case FieldType.Array when node is JsonArray a && schema.Items is { } item:
+                for (var i = 0; i < a.Count; i++)
+                    CollectUnknown(item, a[i], $"{path}[{i}]", found);
+                break;
+        }
+    }
 
     /// <summary>
-    /// The validation kube-apiserver does on create/update (names are DNS-1123, required fields, value ranges...):
-    /// the causes of a 422 Invalid; empty when valid. <paramref name="old"/> is the stored object on update.
+    /// Values whose JSON type does not fit the schema, worded as kube-apiserver's decoder reports them (a 400
+    /// BadRequest, whatever fieldValidation says): `json: cannot unmarshal string into Go struct field
+    /// DeploymentSpec.spec.replicas of type int32`. Empty when every value has the declared type.
     /// </summary>
-    public static IReadOnlyList<FieldCause> Validate(ResourceInfo resource, JsonObject obj, JsonObject? old) =>
-        throw new NotImplementedException("schema helper");
+    public static IReadOnlyList<string> TypeErrors(ResourceInfo resource, JsonObject obj)
+    {
+        var found = new List<string>();
+        CollectTypeErrors(For(resource), obj, "", null, found);
+        return found;
+    }
+
+    private static void CollectTypeErrors(FieldSchema schema, JsonNode? node, string path, string? owner, List<string> found)
+    {
+        if (node is null || schema.Type == FieldType.Any)
+            return;
+        var kind = node.GetValueKind();
+        var ok = schema.Type switch
+        {
+            FieldType.Object or FieldType.Map => kind == JsonValueKind.Object,
+            FieldType.Array => kind == JsonValueKind.Array,
+            FieldType.String => kind == JsonValueKind.String,
+            FieldType.Integer => kind == JsonValueKind.Number && IsInteger(node),
+            FieldType.Number => kind == JsonValueKind.Number,
+            FieldType.Boolean => kind is JsonValueKind.True or JsonValueKind.False,
+            FieldType.IntOrString => kind == JsonValueKind.String || (kind == JsonValueKind.Number && (schema.Definition?.EndsWith("Quantity") == true || IsInteger(node))),
+            _ => true,
+        };
+        if (!ok)
+        {
+            var jsonKind = kind switch
+            {
+                JsonValueKind.Object => "object",
+                JsonValueKind.Array => "array",
+                JsonValueKind.String => "string",
+                JsonValueKind.Number => "number",
+                JsonValueKind.True or JsonValueKind.False => "bool",
+                _ => "value",
+            };
+            var ownerName = owner is null ? "" : owner[(owner.LastIndexOf('.') + 1)..] + ".";
+            found.Add($"json: cannot unmarshal {jsonKind} into Go struct field {ownerName}{path} of type {GoType(schema)}");
+            return;
+        }
+        switch (node)
+        {
+            case JsonObject o when schema.Type == FieldType.Object:
+                foreach (var (name, value) in o)
+                    if (schema.Properties.TryGetValue(name, out var child))
+                        CollectTypeErrors(child, value, path.Length == 0 ? name : $"{path}.{name}", schema.Definition, found);
+                break;
+            case JsonObject m when schema.AdditionalProperties is { } valueSchema:
+                foreach (var (name, value) in m)
+                    CollectTypeErrors(valueSchema, value, $"{path}.{name}", owner, found);
+                break;
+            case JsonArray a when schema.Items is { } item:
+                foreach (var element in a)
+                    CollectTypeErrors(item, element, path, owner, found);
+                break;
+        }
+    }
+
+    private static bool IsInteger(JsonNode node) => node.AsValue().TryGetValue<long>(out _) ||
+        (node.AsValue().TryGetValue<double>(out var d) && Math.Floor(d) == d);
+
+    private static string GoType(FieldSchema schema) => schema.Type switch
+    {
+        FieldType.Object => schema.Definition is { } d ? "v1." + d[(d.LastIndexOf('.') + 1)..] : "struct",
+        FieldType.Map => "map[string]" + (schema.AdditionalProperties is { } v ? GoType(v) : "string"),
+        FieldType.Array => "[]" + (schema.Items is { } i ? GoType(i) : "string"),
+        FieldType.String => "string",
+        FieldType.Integer => schema.Format ?? "int64",
+        FieldType.Number => "float64",
+        FieldType.Boolean => "bool",
+        FieldType.IntOrString => schema.Definition?.EndsWith("Quantity") == true ? "resource.Quantity" : "intstr.IntOrString",
+        _ => "interface {}",
+    };
 }
