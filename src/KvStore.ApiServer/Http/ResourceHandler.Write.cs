@@ -188,12 +188,12 @@ internal sealed partial class ResourceHandler
                     result = Patcher.ApplyMergePatch(current, HttpIo.ParseDocument(body, HttpIo.Json) ?? new JsonObject());
                     break;
                 case Patcher.StrategicMergePatch:
-                    result = Patcher.ApplyStrategicMerge(current, HttpIo.ParseDocument(body, HttpIo.Json) ?? new JsonObject(), SchemaCalls.For(resource));
+                    result = Patcher.ApplyStrategicMerge(current, HttpIo.ParseDocument(body, HttpIo.Json) ?? new JsonObject(), SchemaRegistry.For(resource));
                     break;
                 case Patcher.ApplyPatchYaml:
                     var applied = HttpIo.ParseDocument(body, "application/yaml") as JsonObject ?? throw ApiError.BadRequest("the body of an apply patch must be an object");
                     CheckKind(resource, applied);
-                    result = Patcher.ApplyServerSide(current, applied, FieldManager(context), Query(context, "force") == "true", SchemaCalls.For(resource));
+                    result = Patcher.ApplyServerSide(current, applied, FieldManager(context), Query(context, "force") == "true", SchemaRegistry.For(resource));
                     break;
                 default:
                     throw ApiError.UnsupportedMediaType(contentType);
@@ -248,7 +248,7 @@ internal sealed partial class ResourceHandler
             JsonObject fresh;
             try
             {
-                fresh = Patcher.ApplyServerSide(null, applied, FieldManager(context), Query(context, "force") == "true", SchemaCalls.For(target.Resource));
+                fresh = Patcher.ApplyServerSide(null, applied, FieldManager(context), Query(context, "force") == "true", SchemaRegistry.For(target.Resource));
             }
             catch (PatchException e)
             {

@@ -102,7 +102,7 @@ internal sealed partial class ResourceHandler(ObjectStore store, ApiServerOption
             throw ApiError.BadRequest($"fieldValidation parameter unsupported: {mode}");
         }
         if (mode == "Ignore") return;
-        var unknown = SchemaCalls.UnknownFields(resource, obj);
+        var unknown = SchemaRegistry.UnknownFields(resource, obj);
         if (unknown.Count == 0) return;
         if (mode == "Strict")
         {
@@ -116,7 +116,7 @@ internal sealed partial class ResourceHandler(ObjectStore store, ApiServerOption
 
     private static void CheckValid(ResourceInfo resource, JsonObject obj, JsonObject? old)
     {
-        var causes = SchemaCalls.Validate(resource, obj, old);
+        var causes = SchemaRegistry.Validate(resource, obj, old);
         if (causes.Count > 0)
         {
             throw ApiError.Invalid(resource, ObjectDefaults.Str(obj["metadata"]?["name"]) ?? "", causes);
