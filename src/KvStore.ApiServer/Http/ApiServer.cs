@@ -72,7 +72,7 @@ public sealed partial class ApiServer : IAsyncDisposable
                 }
                 catch (Exception e) when (e is StoreException or ApiError or Grpc.Core.RpcException or IOException)
                 {
-                    Log.BootstrapRetry(log, e.Message);
+                    Log.BootstrapRetry(log, e.Message, e);
                     await Task.Delay(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     if (stopping.IsCancellationRequested) return;
                 }
@@ -115,9 +115,10 @@ public sealed partial class ApiServer : IAsyncDisposable
             {
                 await handler.CreateObjectAsync(resource, ns, obj, dryRun: false, cancellationToken).ConfigureAwait(false);
             }
-            catch (ApiError e) when (e.Reason is "AlreadyExists" || (e.Code == 422 && resource.Resource == "services"))
+            catch (ApiError e) when (e.Reason is "AlreadyExists" || e.Code == 422)
             {
-                // another apiserver on the same store made it first
+                // another apiserver on the same store made it first (422: its create took the address), else a real failure
+                if (await handler.Store.GetAsync(RequestTarget.KeyOf(resource, ns, name), null, cancellationToken).ConfigureAwait(false) is null) throw;
             }
         }
     }
@@ -144,6 +145,6 @@ public sealed partial class ApiServer : IAsyncDisposable
         public static partial void Bootstrapped(ILogger logger);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "apiserver: creating the standing objects failed, retrying: {Reason}")]
-        public static partial void BootstrapRetry(ILogger logger, string reason);
+        public static partial void BootstrapRetry(ILogger logger, string reason, Exception exception);
     }
 }

@@ -30,6 +30,10 @@ internal static class ObjectDefaults
 
     public static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
+    /// <summary>The object as parsed JSON: values set from C# (int, string) become JsonElement-backed like the request's,
+    /// so every reader's TryGetValue&lt;long&gt;/&lt;string&gt; sees them alike.</summary>
+    public static JsonObject Normalized(JsonObject obj) => JsonNode.Parse(obj.ToJsonString())!.AsObject();
+
     /// <summary>Create: name from generateName, uid, creationTimestamp, generation, and the type's defaults.</summary>
     public static void ForCreate(ResourceInfo resource, JsonObject obj, DateTimeOffset now)
     {

@@ -60,6 +60,7 @@ internal sealed partial class ResourceHandler
     public async Task<JsonObject> CreateObjectAsync(ResourceInfo resource, string? ns, JsonObject obj, bool dryRun, CancellationToken cancellationToken)
     {
         ObjectDefaults.ForCreate(resource, obj, Now);
+        obj = ObjectDefaults.Normalized(obj);
         var meta = ObjectDefaults.Metadata(obj);
         var name = ObjectDefaults.Str(meta["name"]);
         if (string.IsNullOrEmpty(name))
@@ -117,7 +118,7 @@ internal sealed partial class ResourceHandler
                 return Typed(target.Resource, result);
             }
             var stored = await store.GuaranteedUpdateAsync(target.Key,
-                current => modify((JsonObject?)current?.Object.DeepClone(), current?.ModRevision ?? 0), createIfMissing, cancellationToken).ConfigureAwait(false);
+                current => ObjectDefaults.Normalized(modify((JsonObject?)current?.Object.DeepClone(), current?.ModRevision ?? 0)), createIfMissing, cancellationToken).ConfigureAwait(false);
             return Typed(target.Resource, stored.Object);
         }
         catch (StoreException e)
@@ -164,7 +165,7 @@ internal sealed partial class ResourceHandler
         {
             if (current is null) throw ApiError.NotFound(target.Resource, target.Name!);
             CheckPrecondition(target, body, revision);
-            var result = ObjectDefaults.ForUpdate(target.Resource, current, (JsonObject)body.DeepClone(), target.Subresource);
+            var result = ObjectDefaults.Normalized(ObjectDefaults.ForUpdate(target.Resource, current, (JsonObject)body.DeepClone(), target.Subresource));
             CheckValid(target.Resource, result, current);
             return result;
         }, createIfMissing: false, dryRun, context.RequestAborted).ConfigureAwait(false);
@@ -274,7 +275,7 @@ internal sealed partial class ResourceHandler
             var result = ApplyPatch(target.Resource, contentType, body, original, context);
             CheckPrecondition(target, result, revision);
             if (validation is not null) CheckFields(context, target.Resource, result);
-            result = ObjectDefaults.ForUpdate(target.Resource, current, result, target.Subresource);
+            result = ObjectDefaults.Normalized(ObjectDefaults.ForUpdate(target.Resource, current, result, target.Subresource));
             CheckValid(target.Resource, result, current);
             return result;
         }, createIfMissing: false, dryRun, context.RequestAborted).ConfigureAwait(false);
