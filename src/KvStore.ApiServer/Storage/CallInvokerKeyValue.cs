@@ -15,6 +15,10 @@ public sealed class CallInvokerKeyValue : IKeyValue
     private readonly Watch.WatchClient _watch;
     private readonly IDisposable? _owned;
 
+    /// <summary>clientv3.WithRequireLeader, as kube-apiserver watches: a member without a leader cancels the stream
+    /// (after a few election timeouts) instead of leaving it silent, so the watch can move to another member.</summary>
+    private static readonly Metadata RequireLeader = new() { { "hasleader", "true" } };
+
     /// <param name="invoker">The etcd v3 services to call.</param>
     /// <param name="owned">Disposed with this instance (the GrpcChannel behind <paramref name="invoker"/>), if any.</param>
     public CallInvokerKeyValue(CallInvoker invoker, IDisposable? owned = null)
@@ -40,11 +44,12 @@ public sealed class CallInvokerKeyValue : IKeyValue
 
     /// <summary>
     /// One watch stream carrying one watcher. Every response is yielded (the created one too); the sequence ends after a
-    /// canceled response (compacted start revision) or when the server ends the stream. Cancelling ends the call.
+    /// canceled response (compacted start revision) or when the server ends the stream. Cancelling ends the call. The
+    /// stream requires a leader (metadata hasleader=true).
     /// </summary>
     public async IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var call = _watch.Watch(cancellationToken: cancellationToken);
+        using var call = _watch.Watch(RequireLeader, cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = request }, cancellationToken).ConfigureAwait(false);
         while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
         {

@@ -17,10 +17,11 @@ namespace KvStore.ApiServer.Storage;
 /// </remarks>
 public sealed class GrpcKeyValue : IKeyValue
 {
-    /// <summary>Rounds over the whole endpoint list before a call gives up with the last error.</summary>
-    private const int Rounds = 3;
+    /// <summary>How long a call keeps trying other endpoints (a leader election takes a few election timeouts).</summary>
+    internal TimeSpan RetryBudget { get; init; } = TimeSpan.FromSeconds(20);
 
-    private static readonly TimeSpan RoundBackoff = TimeSpan.FromMilliseconds(500);
+    /// <summary>The pause after every endpoint has failed once, before the next round.</summary>
+    private static readonly TimeSpan RoundBackoff = TimeSpan.FromMilliseconds(300);
 
     private readonly GrpcChannel[] _channels;
     private readonly CallInvokerKeyValue[] _members;
@@ -56,7 +57,7 @@ public sealed class GrpcKeyValue : IKeyValue
 
     private async Task<T> CallAsync<T>(Func<IKeyValue, Task<T>> call, CancellationToken cancellationToken)
     {
-        int attempts = _members.Length * Rounds;
+        DateTime giveUp = DateTime.UtcNow + RetryBudget;
         for (int attempt = 1; ; attempt++)
         {
             int index = Volatile.Read(ref _current);
@@ -64,7 +65,7 @@ public sealed class GrpcKeyValue : IKeyValue
             {
                 return await call(_members[index]).ConfigureAwait(false);
             }
-            catch (RpcException e) when (IsRetryable(e) && attempt < attempts && !cancellationToken.IsCancellationRequested)
+            catch (RpcException e) when (IsRetryable(e) && DateTime.UtcNow < giveUp && !cancellationToken.IsCancellationRequested)
             {
                 Advance(index);
                 if (attempt % _members.Length == 0) await Task.Delay(RoundBackoff, cancellationToken).ConfigureAwait(false);
@@ -94,46 +95,58 @@ public sealed class GrpcKeyValue : IKeyValue
         long next = request.StartRevision;
         bool created = false;
         int failures = 0;
+        DateTime? failingSince = null;
         while (!cancellationToken.IsCancellationRequested)
         {
             int index = Volatile.Read(ref _current);
             WatchCreateRequest create = request.Clone();
             create.StartRevision = next;
-            await using IAsyncEnumerator<WatchResponse> responses = _members[index].WatchAsync(create, cancellationToken).GetAsyncEnumerator(cancellationToken);
-            while (true)
+            RpcException? broken = null;
+            await using (IAsyncEnumerator<WatchResponse> responses = _members[index].WatchAsync(create, cancellationToken).GetAsyncEnumerator(cancellationToken))
             {
-                WatchResponse response;
-                try
+                while (true)
                 {
-                    if (!await responses.MoveNextAsync().ConfigureAwait(false)) break;
-                    response = responses.Current;
+                    WatchResponse response;
+                    try
+                    {
+                        if (!await responses.MoveNextAsync().ConfigureAwait(false)) break;
+                        response = responses.Current;
+                    }
+                    catch (RpcException e) when (IsRetryable(e) && !cancellationToken.IsCancellationRequested)
+                    {
+                        broken = e;
+                        break;
+                    }
+                    failures = 0;
+                    failingSince = null;
+                    if (response.Events.Count > 0)
+                    {
+                        next = response.Events[^1].Kv.ModRevision + 1;
+                    }
+                    else if (response.Created && next == 0)
+                    {
+                        next = response.Header.Revision + 1;
+                    }
+                    else if (!response.Created && !response.Canceled && response.Header is not null)
+                    {
+                        next = Math.Max(next, response.Header.Revision + 1); // progress notification
+                    }
+                    if (response.Created)
+                    {
+                        if (created) continue;
+                        created = true;
+                    }
+                    yield return response;
+                    if (response.Canceled) yield break;
                 }
-                catch (RpcException e) when (IsRetryable(e) && !cancellationToken.IsCancellationRequested)
-                {
-                    break;
-                }
-                failures = 0;
-                if (response.Events.Count > 0)
-                {
-                    next = response.Events[^1].Kv.ModRevision + 1;
-                }
-                else if (response.Created && next == 0)
-                {
-                    next = response.Header.Revision + 1;
-                }
-                else if (!response.Created && !response.Canceled && response.Header is not null)
-                {
-                    next = Math.Max(next, response.Header.Revision + 1); // progress notification
-                }
-                if (response.Created)
-                {
-                    if (created) continue;
-                    created = true;
-                }
-                yield return response;
-                if (response.Canceled) yield break;
             }
             if (cancellationToken.IsCancellationRequested) yield break;
+            // The stream broke or the member ended it: same watcher on the next endpoint, from where it stopped.
+            failingSince ??= DateTime.UtcNow;
+            if (DateTime.UtcNow - failingSince > RetryBudget)
+            {
+                throw broken ?? new RpcException(new Status(StatusCode.Unavailable, "etcd watch stream ended on every endpoint"));
+            }
             Advance(index);
             if (++failures % _members.Length == 0) await Task.Delay(RoundBackoff, cancellationToken).ConfigureAwait(false);
         }

@@ -23,9 +23,10 @@ public sealed partial class ObjectStore
     /// before counting against the limit, reading further pages as kube-apiserver does.
     /// </summary>
     /// <remarks>
-    /// resourceVersion as kube's etcd3 GetList: "" = latest (linearizable), "0" = latest serializable, N with a limit = exactly
-    /// at N (Expired when compacted), N without = at least N. A compacted continue token gives Expired whose
-    /// <see cref="StoreException.Continue"/> continues at the latest revision. RemainingItemCount only without a filter.
+    /// resourceVersion as kube's etcd3 GetList (legacy, no resourceVersionMatch): "" = latest (linearizable), "0" = latest
+    /// serializable, N with a limit = exactly at N (Expired when compacted), N without = at least N (else 504 "Too large
+    /// resource version"); with a continue token only "" or "0" (else BadRequest). A compacted continue token gives Expired
+    /// whose <see cref="StoreException.Continue"/> continues at the latest revision. RemainingItemCount only without a filter.
     /// </remarks>
     public async Task<ListPage> ListAsync(string prefix, string? resourceVersion, long limit, string? continueToken,
         Func<JsonObject, bool>? filter, CancellationToken cancellationToken)
@@ -37,10 +38,15 @@ public sealed partial class ObjectStore
         long withRev = 0;
         long minimum = 0;
         bool serializable = false;
-        if (!string.IsNullOrEmpty(continueToken))
+        bool continuing = !string.IsNullOrEmpty(continueToken);
+        if (continuing)
         {
-            (key, long rv) = ContinueToken.Decode(continueToken, prefix);
-            if (rv > 0) withRev = rv;
+            (key, long rv) = ContinueToken.Decode(continueToken!, prefix);
+            if (!string.IsNullOrEmpty(resourceVersion) && resourceVersion != "0")
+            {
+                throw new StoreException(StoreError.BadRequest, "specifying resource version is not allowed when using continue");
+            }
+            if (rv > 0) withRev = rv; // rv < 0: continue at the latest revision
         }
         else
         {
@@ -67,11 +73,10 @@ public sealed partial class ObjectStore
             {
                 range = await Call(() => _kv.RangeAsync(request, cancellationToken), ListExpired).ConfigureAwait(false);
             }
-            catch (StoreException e) when (e.Error == StoreError.Expired && paging)
+            catch (StoreException e) when (e.Error == StoreError.Expired && continuing)
             {
                 // kube's handleCompactedErrorForPaging: hand out a token that continues at the latest revision.
-                string? next = key.Length > prefix.Length ? ContinueToken.Encode(key, prefix, -1) : null;
-                throw new StoreException(StoreError.Expired, next is null ? ListExpired : InconsistentContinue, e.InnerException) { Continue = next };
+                throw new StoreException(StoreError.Expired, InconsistentContinue, e.InnerException) { Continue = ContinueToken.Encode(key, prefix, -1) };
             }
             hasMore = range.More;
             if (range.Kvs.Count == 0 && range.More)

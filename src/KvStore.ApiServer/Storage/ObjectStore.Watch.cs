@@ -20,8 +20,9 @@ public sealed partial class ObjectStore
     /// <remarks>
     /// As kube's etcd3 watcher: a put whose create_revision equals its mod_revision is Added, else Modified; a delete is
     /// Deleted with the previous value (prev_kv) at the delete's revision. The etcd watch runs in a receive loop that
-    /// feeds a bounded channel; this loop reads it and, when idle for the bookmark interval, sends a Bookmark at the last
-    /// revision delivered (or the last progress notification's), which is always safe to resume from.
+    /// feeds a bounded channel; this loop reads it and, when idle for the bookmark interval, sends a Bookmark at the
+    /// newest revision all of whose events were delivered (the last event's, the initial list's, or the last progress
+    /// notification's), which is always safe to resume from.
     /// </remarks>
     public async IAsyncEnumerable<StoreEvent> WatchAsync(string keyOrPrefix, long fromRevision, bool bookmarks,
         [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -30,7 +31,8 @@ public sealed partial class ObjectStore
         if (fromRevision < 0) throw new StoreException(StoreError.BadRequest, $"invalid resource version: {fromRevision}");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var events = Channel.CreateBounded<StoreEvent>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = true });
-        Task receive = ReceiveAsync(keyOrPrefix, fromRevision, bookmarks, events.Writer, stop.Token);
+        var progress = new StrongBox<long>(fromRevision);
+        Task receive = ReceiveAsync(keyOrPrefix, fromRevision, bookmarks, events.Writer, progress, stop.Token);
         long delivered = fromRevision;
         try
         {
@@ -41,7 +43,10 @@ public sealed partial class ObjectStore
                     : await events.Reader.WaitToReadAsync(stop.Token).ConfigureAwait(false);
                 if (more is null)
                 {
-                    if (delivered > 0) yield return new StoreEvent(StoreEventType.Bookmark, null, delivered);
+                    // The receive loop raises progress only after writing every event up to it; read it first, then make
+                    // sure nothing is waiting in the channel, and every event up to it has been delivered.
+                    long safe = Math.Max(delivered, Volatile.Read(ref progress.Value));
+                    if (!events.Reader.TryPeek(out _) && safe > 0) yield return new StoreEvent(StoreEventType.Bookmark, null, safe);
                     continue;
                 }
                 if (more == false) yield break;
@@ -83,7 +88,7 @@ public sealed partial class ObjectStore
     /// <summary>The receive loop: (for rv 0) the current objects, then the etcd watch's events, into <paramref name="events"/>;
     /// completes it with the error that ended the watch.</summary>
     private async Task ReceiveAsync(string keyOrPrefix, long fromRevision, bool bookmarks, ChannelWriter<StoreEvent> events,
-        CancellationToken cancellationToken)
+        StrongBox<long> progress, CancellationToken cancellationToken)
     {
         Exception? error = null;
         try
@@ -102,6 +107,7 @@ public sealed partial class ObjectStore
                     await events.WriteAsync(new StoreEvent(StoreEventType.Added, added, kv.ModRevision), cancellationToken).ConfigureAwait(false);
                 }
                 start = current.Header.Revision + 1;
+                Volatile.Write(ref progress.Value, current.Header.Revision);
             }
             var create = new WatchCreateRequest { Key = key, StartRevision = start, PrevKv = true, ProgressNotify = bookmarks };
             if (prefix) create.RangeEnd = PrefixEnd(keyOrPrefix);
@@ -118,6 +124,7 @@ public sealed partial class ObjectStore
                     {
                         await events.WriteAsync(new StoreEvent(StoreEventType.Bookmark, null, response.Header.Revision), cancellationToken)
                             .ConfigureAwait(false);
+                        Volatile.Write(ref progress.Value, response.Header.Revision);
                     }
                     continue;
                 }
@@ -126,6 +133,7 @@ public sealed partial class ObjectStore
                     StoreEvent? translated = Translate(e);
                     if (translated is not null) await events.WriteAsync(translated, cancellationToken).ConfigureAwait(false);
                 }
+                Volatile.Write(ref progress.Value, response.Events[^1].Kv.ModRevision);
             }
             if (!cancellationToken.IsCancellationRequested) throw new StoreException(StoreError.Unavailable, "etcd watch ended");
         }
