@@ -91,6 +91,59 @@ public static partial class SchemaRegistry
     }
 
     /// <summary>
+    /// Server-side apply's wording of the same check (structured-merge-diff, as kube-apiserver reports an apply patch
+    /// with unknown fields: `failed to create typed patch object (apps/v1, Kind=Deployment): .spec.foo: field not
+    /// declared in schema`): paths start with a dot and name list elements by their map keys
+    /// (`.spec.template.spec.containers[name="nginx"].foo`). Empty when all are known.
+    /// </summary>
+    public static IReadOnlyList<string> UndeclaredFields(ResourceInfo resource, JsonObject obj)
+    {
+        var found = new List<string>();
+        CollectUndeclared(For(resource), obj, "", found);
+        return found;
+    }
+
+    private static void CollectUndeclared(FieldSchema schema, JsonNode? node, string path, List<string> found)
+    {
+        if (node is null)
+            return;
+        switch (schema.Type)
+        {
+            case FieldType.Object when node is JsonObject o:
+                foreach (var (name, value) in o)
+                {
+                    if (schema.Properties.TryGetValue(name, out var child))
+                        CollectUndeclared(child, value, $"{path}.{name}", found);
+                    else
+                        found.Add($"{path}.{name}: field not declared in schema");
+                }
+                break;
+            case FieldType.Map when node is JsonObject m && schema.AdditionalProperties is { } valueSchema:
+                foreach (var (name, value) in m)
+                    CollectUndeclared(valueSchema, value, $"{path}.{name}", found);
+                break;
+            case FieldType.Array when node is JsonArray a && schema.Items is { } item:
+                for (var i = 0; i < a.Count; i++)
+                    CollectUndeclared(item, a[i], path + ElementPath(schema, a[i], i), found);
+                break;
+        }
+    }
+
+    /// <summary>structured-merge-diff's path element: [k=v,...] for map lists, [=v] for sets, [i] otherwise.</summary>
+    private static string ElementPath(FieldSchema list, JsonNode? element, int index)
+    {
+        if (list.ListType == "map" && list.ListMapKeys.Count > 0 && element is JsonObject o)
+        {
+            var keys = list.ListMapKeys.Where(k => o[k] is not null).Select(k => $"{k}={o[k]!.ToJsonString()}").ToList();
+            if (keys.Count > 0)
+                return "[" + string.Join(",", keys) + "]";
+        }
+        if (list.ListType == "set" && element is JsonValue v)
+            return $"[={v.ToJsonString()}]";
+        return $"[{index}]";
+    }
+
+    /// <summary>
     /// Values whose JSON type does not fit the schema, worded as kube-apiserver's decoder reports them (a 400
     /// BadRequest, whatever fieldValidation says): `json: cannot unmarshal string into Go struct field
     /// DeploymentSpec.spec.replicas of type int32`. Empty when every value has the declared type.

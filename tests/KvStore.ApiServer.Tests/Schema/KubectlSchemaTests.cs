@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
 
 namespace KvStore.ApiServer.Tests.Schema;
 
@@ -113,7 +114,7 @@ public sealed class KubectlSchemaFixture : IAsyncDisposable
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 }
 
-public sealed class KubectlSchemaTests(KubectlSchemaFixture server) : IClassFixture<KubectlSchemaFixture>, IDisposable
+public sealed class KubectlSchemaTests(KubectlSchemaFixture server, ITestOutputHelper output) : IClassFixture<KubectlSchemaFixture>, IDisposable
 {
     private readonly string _home = Directory.CreateTempSubdirectory("kubectl-schema-").FullName;
 
@@ -142,6 +143,7 @@ public sealed class KubectlSchemaTests(KubectlSchemaFixture server) : IClassFixt
             p.Kill(entireProcessTree: true);
             throw;
         }
+        output.WriteLine($"$ kubectl {string.Join(' ', args)} -> {p.ExitCode}\n{await stdout}{await stderr}");
         return (p.ExitCode, await stdout, await stderr);
     }
 
@@ -198,7 +200,7 @@ public sealed class KubectlSchemaTests(KubectlSchemaFixture server) : IClassFixt
     {
         var (code, _, stderr) = await Kubectl("create", "-f", Manifest(DeploymentYaml.Replace("labels: {app: web}", "labels: {app: api}")));
         Assert.NotEqual(0, code);
-        Assert.Contains("Deployment.apps \"web\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"api\"}: `selector` does not match template `labels`", stderr);
+        Assert.Contains("The Deployment \"web\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"api\"}: `selector` does not match template `labels`", stderr);
     }
 
     [Fact]

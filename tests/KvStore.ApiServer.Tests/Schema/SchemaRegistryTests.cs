@@ -101,6 +101,47 @@ public sealed class SchemaRegistryTests
     }
 
     [Fact]
+    public void ApplyWordingNamesListElementsByKey()
+    {
+        var deploy = Parse("""
+        {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","x":1,"finalizers":["a"]},
+         "spec":{"template":{"spec":{"containers":[{"name":"nginx","ports":[{"containerPort":80,"protocol":"TCP","bad":1}],"foo":2}],
+          "tolerations":[{"key":"k","oops":true}]}}}}
+        """);
+        Assert.Equal(
+        [
+            ".metadata.x: field not declared in schema",
+            ".spec.template.spec.containers[name=\"nginx\"].ports[containerPort=80,protocol=\"TCP\"].bad: field not declared in schema",
+            ".spec.template.spec.containers[name=\"nginx\"].foo: field not declared in schema",
+            ".spec.template.spec.tolerations[0].oops: field not declared in schema",
+        ], SchemaRegistry.UndeclaredFields(R("deployments"), deploy));
+    }
+
+    [Fact]
+    public void DuplicateFieldsAreFoundInTheRawBody()
+    {
+        Assert.Equal(
+        [
+            "duplicate field \"spec.replicas\"",
+            "duplicate field \"spec.template.spec.containers[1].image\"",
+            "duplicate field \"kind\"",
+        ], SchemaRegistry.DuplicateFields("""
+        {"kind":"Deployment","spec":{"replicas":1,"replicas":2,"template":{"spec":{"containers":[
+          {"name":"a","image":"x"},{"name":"b","image":"x","image":"y","ports":[{"containerPort":1}]}]}}},
+         "metadata":{"labels":{"a":"1","b":"1"}},"kind":"Deployment"}
+        """));
+        Assert.Empty(SchemaRegistry.DuplicateFields("""{"a":[{"x":1},{"x":2}],"b":{"x":1}}"""));
+        Assert.Empty(SchemaRegistry.DuplicateFields("{not json"));
+    }
+
+    [Fact]
+    public void FieldsNewerThan132AreUnknown()
+    {
+        var hpa = Parse("""{"spec":{"behavior":{"scaleUp":{"tolerance":"0.1"}}},"status":{"observedGeneration":1}}""");
+        Assert.Equal(["unknown field \"spec.behavior.scaleUp.tolerance\""], SchemaRegistry.UnknownFields(R("horizontalpodautoscalers"), hpa));
+    }
+
+    [Fact]
     public void KnownObjectsHaveNoUnknownFields()
     {
         var pod = Parse("""

@@ -40,7 +40,7 @@ internal static class AppsKinds
             ("status", Apps("DeploymentStatus", "DeploymentStatus is the most recently observed status of the Deployment.",
                 [
                     ("availableReplicas", I32), ("collisionCount", I32), ("conditions", MergeMap(ConditionOf("DeploymentCondition", true), "type")),
-                    ("observedGeneration", I64), ("readyReplicas", I32), ("replicas", I32), ("terminatingReplicas", I32),
+                    ("observedGeneration", I64), ("readyReplicas", I32), ("replicas", I32),
                     ("unavailableReplicas", I32), ("updatedReplicas", I32),
                 ])),
         ]);
@@ -54,7 +54,6 @@ internal static class AppsKinds
                 [
                     ("availableReplicas", I32), ("conditions", MergeMap(ConditionOf("ReplicaSetCondition"), "type")),
                     ("fullyLabeledReplicas", I32), ("observedGeneration", I64), ("readyReplicas", I32), ("replicas", I32),
-                    ("terminatingReplicas", I32),
                 ], ["replicas"])),
         ]);
 

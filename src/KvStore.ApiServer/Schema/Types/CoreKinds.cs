@@ -45,7 +45,7 @@ internal static class CoreKinds
         [
             ("architecture", Str), ("bootID", Str), ("containerRuntimeVersion", Str), ("kernelVersion", Str),
             ("kubeProxyVersion", Str), ("kubeletVersion", Str), ("machineID", Str), ("operatingSystem", Str), ("osImage", Str),
-            ("swap", Any), ("systemUUID", Str),
+            ("systemUUID", Str),
         ]);
 
     public static readonly FieldSchema NodeStatus = Core("NodeStatus", "NodeStatus is information about the current status of a node.",

@@ -102,7 +102,7 @@ internal static class OtherKinds
         [
             ("policies", Atomic(Hpa("HPAScalingPolicy", "HPAScalingPolicy is a single policy which must hold true for a specified past interval.",
                 [("periodSeconds", I32), ("type", Enum("Percent", "Pods")), ("value", I32)], ["type", "value", "periodSeconds"]))),
-            ("selectPolicy", Enum("Disabled", "Max", "Min")), ("stabilizationWindowSeconds", I32), ("tolerance", Quantity),
+            ("selectPolicy", Enum("Disabled", "Max", "Min")), ("stabilizationWindowSeconds", I32),
         ]);
 
     public static readonly FieldSchema HorizontalPodAutoscaler = Kind("io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",

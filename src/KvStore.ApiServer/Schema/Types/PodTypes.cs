@@ -161,7 +161,7 @@ internal static class PodTypes
 
     public static readonly FieldSchema PodCondition = Core("PodCondition", "PodCondition contains details for the current condition of this pod.",
         [
-            ("lastProbeTime", Time), ("lastTransitionTime", Time), ("message", Str), ("observedGeneration", I64),
+            ("lastProbeTime", Time), ("lastTransitionTime", Time), ("message", Str),
             ("reason", Str), ("status", Str), ("type", Str),
         ], ["type", "status"]);
 
@@ -178,7 +178,6 @@ internal static class PodTypes
             ("initContainerStatuses", Atomic(ContainerStatus)),
             ("message", Str),
             ("nominatedNodeName", Str),
-            ("observedGeneration", I64),
             ("phase", Enum("Failed", "Pending", "Running", "Succeeded", "Unknown")),
             ("podIP", Str),
             ("podIPs", MergeMap(PodIp, "ip")),
