@@ -94,7 +94,14 @@ internal static class ServerSideApply
             }
         }
         if (conflicts.Count > 0 && !force)
-            throw Conflict(conflicts);
+        {
+            // kubectl moving from client-side to server-side apply: fields it last applied client-side and nobody
+            // changed since are its own to take (lastappliedmanager.go)
+            var allowed = fieldManager == KubectlManager ? AllowedFromLastApplied(live, schema) : null;
+            var remaining = allowed is null ? conflicts : conflicts.Where(c => !allowed.Contains(c.Path)).ToList();
+            if (remaining.Count > 0)
+                throw Conflict(remaining);
+        }
         foreach (var (owner, path) in conflicts)
             owner.Fields.Remove(path);
 
@@ -117,9 +124,61 @@ internal static class ServerSideApply
             entries.Add(new Entry { Manager = fieldManager, Operation = "Apply", ApiVersion = apiVersion, Time = time, Fields = applySet });
         }
 
+        if (fieldManager == KubectlManager && merged["metadata"]?["annotations"]?[LastAppliedAnnotation] is JsonValue v &&
+            v.TryGetValue<string>(out var lastApplied) && lastApplied.Length > 0)
+        {
+            // lastappliedupdater.go: keep the annotation in step so a later client-side apply diffs against this intent
+            var record = (JsonObject)applied.DeepClone();
+            (record["metadata"]?["annotations"] as JsonObject)?.Remove(LastAppliedAnnotation);
+            merged["metadata"]!["annotations"]![LastAppliedAnnotation] = SortedJson(record) + "\n";
+        }
+
         Prune(entries, merged);
         Write(merged, entries);
         return merged;
+    }
+
+    private const string KubectlManager = "kubectl";
+    private const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
+    /// <summary>The fields of the last client-side applied configuration whose live values still match it; null without one.</summary>
+    private static FieldSet? AllowedFromLastApplied(JsonObject live, FieldSchema? schema)
+    {
+        if (live["metadata"]?["annotations"]?[LastAppliedAnnotation] is not JsonValue v || !v.TryGetValue<string>(out var text) || text.Length == 0)
+            return null;
+        JsonObject? lastApplied;
+        try
+        {
+            lastApplied = JsonNode.Parse(text) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+        if (lastApplied is null || lastApplied["apiVersion"]?.ToJsonString() != live["apiVersion"]?.ToJsonString())
+            return null;
+        var set = FieldSet.Of(lastApplied, schema, keySource: live);
+        var allowed = new FieldSet();
+        foreach (var path in set.Paths)
+        {
+            if (FieldSet.TryGet(live, path, out var liveValue) &&
+                (!IsLeaf(set, path) || (FieldSet.TryGet(lastApplied, path, out var appliedValue) && JsonNodes.Equal(liveValue, appliedValue))))
+                allowed.Add(path);
+        }
+        return allowed;
+    }
+
+    /// <summary>JSON with object keys sorted, as Go's encoding/json writes a map.</summary>
+    private static string SortedJson(JsonNode? node)
+    {
+        static JsonNode? Sort(JsonNode? n) => n switch
+        {
+            JsonObject o => new JsonObject(o.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, Sort(p.Value)))),
+            JsonArray a => new JsonArray(a.Select(Sort).ToArray()),
+            null => null,
+            _ => n.DeepClone(),
+        };
+        return Sort(node)?.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) ?? "null";
     }
 
     /// <summary>
@@ -199,7 +258,8 @@ internal static class ServerSideApply
     {
         static string Name(Entry e) =>
             $"\"{e.Manager}\"" + (e.Subresource is { Length: > 0 } s ? $" with subresource \"{s}\"" : "") +
-            (e.Operation == "Update" ? $" using {e.ApiVersion}" + (e.Time is { } t ? $" at {t}" : "") : "");
+            (e.Operation == "Update" ? $" using {e.ApiVersion}" : ""); // the manager identifier holds no time
+        conflicts = conflicts.OrderBy(c => c.Owner.Manager, StringComparer.Ordinal).ThenBy(c => FieldSet.Render(c.Path), StringComparer.Ordinal).ToList();
         var causes = conflicts.Select(c => (FieldSet.Render(c.Path), $"conflict with {Name(c.Owner)}")).ToList();
         string message;
         if (conflicts.Count == 1)

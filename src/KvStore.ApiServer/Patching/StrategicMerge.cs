@@ -194,18 +194,26 @@ internal static class StrategicMerge
                 ValidateWithSetOrder(patchList, order, mergeKey);
 
             JsonArray merged;
+            var serverOrder = originalList is null ? [] : originalList.ToList();
             if (originalList is not null && patchList is null)
                 merged = (JsonArray)Detach(originalList);
             else if (originalList is null && patchList is not null)
                 merged = (JsonArray)Clean(Detach(patchList))!;
             else if (originalList is not null && patchList is not null)
-                merged = Strategy(field) == "merge"
-                    ? MergeSlice((JsonArray)Detach(originalList), (JsonArray)Detach(patchList), field, isDeleteList: false)
-                    : (JsonArray)Clean(Detach(patchList))!;
+            {
+                if (Strategy(field) == "merge")
+                {
+                    merged = MergeSlice((JsonArray)Detach(originalList), (JsonArray)Detach(patchList), field, isDeleteList: false, out var aliased);
+                    serverOrder = aliased;
+                }
+                else
+                {
+                    merged = (JsonArray)Clean(Detach(patchList))!;
+                }
+            }
             else
                 continue;
 
-            var serverOrder = originalList is null ? [] : originalList.ToList();
             var (patchItems, serverOnly) = Partition(merged.ToList(), order.ToList(), mergeKey);
             var both = NormalizeElementOrder(patchItems, serverOnly, order.ToList(), serverOrder, mergeKey);
             original[key] = ToArray(both);
@@ -239,50 +247,52 @@ internal static class StrategicMerge
 
     // ---- lists ----
 
-    private static JsonArray MergeSlice(JsonArray original, JsonArray patch, FieldSchema? field, bool isDeleteList)
+    private static JsonArray MergeSlice(JsonArray original, JsonArray patch, FieldSchema? field, bool isDeleteList) =>
+        MergeSlice(original, patch, field, isDeleteList, out _);
+
+    /// <param name="aliasedOriginal">
+    /// What apimachinery's caller still sees through its own slice header of the original list after the merge:
+    /// Go deletes elements by shifting them left and appends new ones into the same backing array, and
+    /// mergePatchIntoOriginal orders server-only elements by that view. Reproduced so $setElementOrder results
+    /// come out in kube-apiserver's order.
+    /// </param>
+    private static JsonArray MergeSlice(JsonArray original, JsonArray patch, FieldSchema? field, bool isDeleteList, out List<JsonNode?> aliasedOriginal)
     {
-        if (original.Count == 0 && patch.Count == 0)
-            return original;
         var mergeKey = MergeKey(field);
         var origItems = original.ToList();
+        aliasedOriginal = origItems;
+        if (original.Count == 0 && patch.Count == 0)
+            return original;
         original.Clear();
         var patchItemsAll = patch.ToList();
         patch.Clear();
         var elementKind = ElementKind(origItems, patchItemsAll);
 
-        List<JsonNode?> merged;
-        List<JsonNode?> patchWithout = patchItemsAll;
         if (elementKind != Kind.Object)
         {
             if (isDeleteList)
                 return ToArray(origItems.Where(o => !patchItemsAll.Any(d => JsonNodes.Equal(o, d))));
-            merged = Dedupe(origItems.Concat(patchItemsAll.Select(p => p?.DeepClone())));
+            var union = Dedupe(origItems.Concat(patchItemsAll.Select(p => p?.DeepClone())));
+            var (inPatch, onlyServer) = Partition(union, patchItemsAll, "");
+            return ToArray(NormalizeElementOrder(inPatch, onlyServer, patchItemsAll, origItems, ""));
         }
-        else
-        {
-            if (mergeKey.Length == 0)
-                throw new PatchException($"cannot merge lists without merge key for {field?.Definition ?? "list"}");
-            (origItems, patchWithout) = WithSpecialElements(origItems, patchItemsAll, mergeKey);
-            merged = WithoutSpecialElements(origItems, patchWithout, mergeKey, field?.Items);
-        }
+        if (mergeKey.Length == 0)
+            throw new PatchException($"cannot merge lists without merge key for {field?.Definition ?? "list"}");
 
-        var serverOrder = origItems;
-        var (patchItems, serverOnly) = Partition(merged, patchWithout, elementKind == Kind.Object ? mergeKey : "");
-        return ToArray(NormalizeElementOrder(patchItems, serverOnly, patchWithout, serverOrder,
-            elementKind == Kind.Object ? mergeKey : ""));
-    }
+        // the Go slice: a backing array and a length; `original` in apimachinery is backing[0..length)
+        var backing = new List<JsonNode?>(origItems);
+        var length = backing.Count;
+        var originalLength = length;
 
-    /// <summary>"$patch": delete removes the elements with that key; "$patch": replace makes the list the patch's.</summary>
-    private static (List<JsonNode?> Original, List<JsonNode?> Patch) WithSpecialElements(List<JsonNode?> original, List<JsonNode?> patch, string mergeKey)
-    {
-        var without = new List<JsonNode?>();
+        // elements with "$patch": delete removes the elements with that key; "$patch": replace makes the list the patch's
+        var patchWithout = new List<JsonNode?>();
         var replace = false;
-        foreach (var item in patch)
+        foreach (var item in patchItemsAll)
         {
             var map = (JsonObject)item!;
             if (!map.TryGetPropertyValue(Directive, out var directive))
             {
-                without.Add(item);
+                patchWithout.Add(item);
                 continue;
             }
             switch (DirectiveName(directive))
@@ -290,7 +300,13 @@ internal static class StrategicMerge
                 case "delete":
                     if (!map.TryGetPropertyValue(mergeKey, out var value))
                         throw new PatchException($"map: {JsonNodes.Show(map)} does not contain declared merge key: {mergeKey}");
-                    original = original.Where(o => !JsonNodes.Equal((o as JsonObject)?[mergeKey], value)).ToList();
+                    int found;
+                    while ((found = FindByKey(backing, length, mergeKey, value)) >= 0)
+                    {
+                        for (var j = found; j < length - 1; j++)
+                            backing[j] = backing[j + 1];
+                        length--;
+                    }
                     break;
                 case "replace":
                     replace = true;
@@ -301,24 +317,55 @@ internal static class StrategicMerge
                     throw new PatchException($"unknown patch type: {DirectiveName(directive)} in map: {JsonNodes.Show(map)}");
             }
         }
-        return replace ? (without.Select(Clean).ToList(), []) : (original, without);
+
+        List<JsonNode?> serverOrder;
+        List<JsonNode?> merged;
+        if (replace)
+        {
+            merged = patchWithout.Select(Clean).ToList();
+            serverOrder = merged;
+            patchWithout = [];
+        }
+        else
+        {
+            var deletedLength = length;
+            foreach (var item in patchWithout)
+            {
+                var map = (JsonObject)item!;
+                if (!map.TryGetPropertyValue(mergeKey, out var value))
+                    throw new PatchException($"map: {JsonNodes.Show(map)} does not contain declared merge key: {mergeKey}");
+                var index = FindByKey(backing, length, mergeKey, value);
+                if (index >= 0)
+                {
+                    backing[index] = MergeMap((JsonObject)backing[index]!, (JsonObject)map.DeepClone(), field?.Items);
+                }
+                else
+                {
+                    var added = Clean(map.DeepClone());
+                    if (length < backing.Count)
+                        backing[length] = added;
+                    else
+                        backing.Add(added);
+                    length++;
+                }
+            }
+            merged = backing.Take(length).ToList();
+            serverOrder = backing.Take(deletedLength).ToList();
+        }
+        aliasedOriginal = backing.Take(originalLength).ToList();
+
+        var (patchItems, serverOnly) = Partition(merged, patchWithout, mergeKey);
+        return ToArray(NormalizeElementOrder(patchItems, serverOnly, patchWithout, serverOrder, mergeKey));
     }
 
-    private static List<JsonNode?> WithoutSpecialElements(List<JsonNode?> original, List<JsonNode?> patch, string mergeKey, FieldSchema? itemSchema)
+    private static int FindByKey(List<JsonNode?> items, int length, string mergeKey, JsonNode? value)
     {
-        var result = new List<JsonNode?>(original);
-        foreach (var item in patch)
+        for (var i = 0; i < length; i++)
         {
-            var map = (JsonObject)item!;
-            if (!map.TryGetPropertyValue(mergeKey, out var value))
-                throw new PatchException($"map: {JsonNodes.Show(map)} does not contain declared merge key: {mergeKey}");
-            var index = result.FindIndex(o => o is JsonObject om && om.TryGetPropertyValue(mergeKey, out var ov) && JsonNodes.Equal(ov, value));
-            if (index >= 0)
-                result[index] = MergeMap((JsonObject)result[index]!, (JsonObject)map.DeepClone(), itemSchema);
-            else
-                result.Add(Clean(map.DeepClone()));
+            if (items[i] is JsonObject o && o.TryGetPropertyValue(mergeKey, out var v) && JsonNodes.Equal(v, value))
+                return i;
         }
-        return result;
+        return -1;
     }
 
     /// <summary>Splits <paramref name="items"/> into those present in <paramref name="by"/> and the server-only rest.</summary>
