@@ -280,7 +280,7 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
             _ => ("", "ConfigMap", "configmaps", "cm"),
         };
 
-        private static Schema.FieldSchema SchemaOf(string plural) => plural == "deployments" ? TestSchemas.Deployment : TestSchemas.ConfigMap;
+        private static KvStore.ApiServer.Schema.FieldSchema SchemaOf(string plural) => plural == "deployments" ? TestSchemas.Deployment : TestSchemas.ConfigMap;
 
         private async Task HandleAsync(HttpContext ctx)
         {
