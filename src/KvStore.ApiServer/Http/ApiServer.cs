@@ -21,10 +21,11 @@ public sealed partial class ApiServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _bootstrap;
+    private readonly Compactor? _compactor;
 
-    private ApiServer(WebApplication app, Uri url, Func<CancellationToken, Task> bootstrap)
+    private ApiServer(WebApplication app, Uri url, Compactor? compactor, Func<CancellationToken, Task> bootstrap)
     {
-        (_app, Url) = (app, url);
+        (_app, Url, _compactor) = (app, url, compactor);
         _bootstrap = bootstrap(_stopping.Token);
     }
 
@@ -54,7 +55,11 @@ public sealed partial class ApiServer : IAsyncDisposable
         app.Run(endpoints.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), async stopping =>
+        // kube-apiserver's periodic compaction (CAS on compact_rev_key, so several apiservers on one store compact once).
+        var compactor = options.CompactionInterval > TimeSpan.Zero
+            ? Compactor.Start(kv, options.CompactionInterval, loggers?.CreateLogger<Compactor>())
+            : null;
+        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, async stopping =>
         {
             // As kube-apiserver's bootstrap controllers: retried until the store answers (a cluster may still be electing).
             while (true)
@@ -128,6 +133,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _bootstrap.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
+        if (_compactor is not null) await _compactor.DisposeAsync().ConfigureAwait(false);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
