@@ -59,7 +59,21 @@ internal static class ObjectDefaults
             case "pods": Pod(obj); break;
             case "services": Service(obj); break;
             case "deployments": Deployment(obj); break;
+            case "secrets": Secret(obj); break;
         }
+    }
+
+    /// <summary>Secrets: stringData is write-only, merged into data base64-encoded (kube's conversion); type Opaque by default.</summary>
+    private static void Secret(JsonObject secret)
+    {
+        Default(secret, "type", "Opaque");
+        if (secret["stringData"] is not JsonObject plain) return;
+        var data = Child(secret, "data");
+        foreach (var (key, value) in plain)
+        {
+            data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Str(value) ?? ""));
+        }
+        secret.Remove("stringData");
     }
 
     /// <summary>Update (PUT or patch result) of the main resource or a subresource over <paramref name="old"/>.</summary>
@@ -100,6 +114,7 @@ internal static class ObjectDefaults
         if (resource.Resource == "namespaces") Namespace(result);
         if (resource.Resource == "services") Service(result);
         if (resource.Resource == "pods") Pod(result);
+        if (resource.Resource == "secrets") Secret(result);
         return result;
     }
 
