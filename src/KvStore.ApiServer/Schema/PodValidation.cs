@@ -133,6 +133,7 @@ internal static class PodValidation
             else if (!mountPaths.Add(path))
                 errors.Add(Invalid($"{m}.mountPath", path, "must be unique"));
         }
+        Resources(c.Obj("resources"), $"{at}.resources", errors);
         foreach (var probe in new[] { "livenessProbe", "readinessProbe", "startupProbe" })
             if (c.Obj(probe) is { } pr)
                 Probe(pr, $"{at}.{probe}", probe, errors);
@@ -154,6 +155,48 @@ internal static class PodValidation
             Port(get["port"], $"{at}.httpGet.port", errors);
         if (probe.Obj("tcpSocket") is { } tcp)
             Port(tcp["port"], $"{at}.tcpSocket.port", errors);
+    }
+
+    /// <summary>Requests may not exceed limits (ValidateResourceRequirements), negative quantities are invalid.</summary>
+    private static void Resources(JsonObject? resources, string at, List<FieldCause> errors)
+    {
+        var limits = resources.Obj("limits");
+        foreach (var kind in new[] { "limits", "requests" })
+            if (resources.Obj(kind) is { } map)
+                foreach (var (name, value) in map)
+                    if (Quantity(value) is < 0)
+                        errors.Add(Invalid($"{at}.{kind}[{name}]", value?.ToString() ?? "", "must be greater than or equal to 0"));
+        if (resources.Obj("requests") is not { } requests || limits is null)
+            return;
+        foreach (var (name, value) in requests)
+            if (Quantity(value) is { } request && Quantity(limits[name]) is { } limit && request > limit)
+                errors.Add(Invalid($"{at}.requests[{name}]", value!.ToString(), $"must be less than or equal to {name} limit of {limits[name]}"));
+    }
+
+    /// <summary>A Quantity's value ("250m" = 0.25, "1Gi" = 2^30), or null when it is not one.</summary>
+    public static decimal? Quantity(JsonNode? node)
+    {
+        if (node is not JsonValue v)
+            return null;
+        if (v.TryGetValue<decimal>(out var number))
+            return number;
+        if (!v.TryGetValue<string>(out var text) || text.Length == 0)
+            return null;
+        var end = text.Length;
+        while (end > 0 && char.IsLetter(text[end - 1]))
+            end--;
+        var suffix = text[end..];
+        var numberPart = text[..end];
+        decimal multiplier = suffix switch
+        {
+            "" => 1, "n" => 0.000000001m, "u" => 0.000001m, "m" => 0.001m, "k" => 1e3m, "M" => 1e6m, "G" => 1e9m, "T" => 1e12m,
+            "P" => 1e15m, "E" => 1e18m, "Ki" => 1024m, "Mi" => 1024m * 1024, "Gi" => 1024m * 1024 * 1024,
+            "Ti" => 1024m * 1024 * 1024 * 1024, "Pi" => 1024m * 1024 * 1024 * 1024 * 1024, "Ei" => 1024m * 1024 * 1024 * 1024 * 1024 * 1024,
+            _ => -1,
+        };
+        if (multiplier < 0 || !decimal.TryParse(numberPart, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n))
+            return null;
+        return n * multiplier;
     }
 
     /// <summary>An IntOrString port: a number in range or an IANA service name.</summary>

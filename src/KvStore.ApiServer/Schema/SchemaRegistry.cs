@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Resources;
 using KvStore.ApiServer.Schema.Types;
@@ -146,7 +147,8 @@ public static partial class SchemaRegistry
     /// <summary>
     /// Values whose JSON type does not fit the schema, worded as kube-apiserver's decoder reports them (a 400
     /// BadRequest, whatever fieldValidation says): `json: cannot unmarshal string into Go struct field
-    /// DeploymentSpec.spec.replicas of type int32`. Empty when every value has the declared type.
+    /// DeploymentSpec.spec.replicas of type int32`, and malformed quantities (`quantities must match the regular
+    /// expression ...`). Empty when every value has the declared type.
     /// </summary>
     public static IReadOnlyList<string> TypeErrors(ResourceInfo resource, JsonObject obj)
     {
@@ -171,6 +173,12 @@ public static partial class SchemaRegistry
             FieldType.IntOrString => kind == JsonValueKind.String || (kind == JsonValueKind.Number && (schema.Definition?.EndsWith("Quantity") == true || IsInteger(node))),
             _ => true,
         };
+        if (ok && schema.Type == FieldType.IntOrString && kind == JsonValueKind.String && IsQuantity(schema) &&
+            !QuantityFormat().IsMatch(node.GetValue<string>()))
+        {
+            found.Add("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+            return;
+        }
         if (!ok)
         {
             var jsonKind = kind switch
@@ -203,6 +211,13 @@ public static partial class SchemaRegistry
                 break;
         }
     }
+
+    private static bool IsQuantity(FieldSchema schema) => schema.Definition?.EndsWith(".Quantity", StringComparison.Ordinal) == true;
+
+    /// <summary>kube's Quantity grammar (resource.ParseQuantity): a signed decimal then a suffix (Ki..Ei, n..E, or an
+    /// exponent).</summary>
+    [GeneratedRegex(@"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(|[numkMGTPE]|[KMGTPE]i|[eE][+-]?[0-9]+)$")]
+    private static partial Regex QuantityFormat();
 
     private static bool IsInteger(JsonNode node) => node.AsValue().TryGetValue<long>(out _) ||
         (node.AsValue().TryGetValue<double>(out var d) && Math.Floor(d) == d);

@@ -189,5 +189,8 @@ public sealed class SchemaRegistryTests
         ], SchemaRegistry.TypeErrors(R("deployments"), deploy));
         var ok = Parse("""{"spec":{"containers":[{"name":"a","resources":{"limits":{"cpu":1,"memory":"1Gi"}},"ports":[{"containerPort":80}],"readinessProbe":{"httpGet":{"port":8080}}}]}}""");
         Assert.Empty(SchemaRegistry.TypeErrors(R("pods"), ok));
+        var quantities = Parse("""{"spec":{"containers":[{"name":"a","resources":{"requests":{"cpu":"250m","memory":"64Mi","x":"1e3","y":"0.5","z":"+1.5Gi"},"limits":{"cpu":"1 core"}}}]}}""");
+        Assert.Equal(["quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"],
+            SchemaRegistry.TypeErrors(R("pods"), quantities));
     }
 }

@@ -71,6 +71,14 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void RequestsMayNotExceedLimits()
+    {
+        Assert.Equal(["spec.containers[0].resources.requests[memory]: Invalid value: \"2Gi\": must be less than or equal to memory limit of 1Gi"],
+            Errors("pods", """{"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i","resources":{"requests":{"cpu":"250m","memory":"2Gi"},"limits":{"cpu":1,"memory":"1Gi"}}}]}}"""));
+        Assert.Empty(Errors("pods", """{"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i","resources":{"requests":{"cpu":"500m","memory":"512Mi"},"limits":{"cpu":"1","memory":"1Gi"}}}]}}"""));
+    }
+
+    [Fact]
     public void WorkloadSelectorMustMatchTemplate()
     {
         var bad = Deployment.Replace("\"app\":\"web\",\"tier\"", "\"app\":\"api\",\"tier\"");

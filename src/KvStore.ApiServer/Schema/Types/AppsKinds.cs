@@ -26,8 +26,8 @@ internal static class AppsKinds
         [
             ("spec", Apps("DeploymentSpec", "DeploymentSpec is the specification of the desired behavior of the Deployment.",
                 [
-                    ("minReadySeconds", I32), ("paused", Bool), ("progressDeadlineSeconds", I32),
-                    ("replicas", I32.Doc("Number of desired pods. Defaults to 1.")), ("revisionHistoryLimit", I32),
+                    ("minReadySeconds", I32.Doc("Seconds a new pod must be ready before it counts as available. Defaults to 0.")), ("paused", Bool.Doc("Whether the deployment is paused.")), ("progressDeadlineSeconds", I32.Doc("Seconds before a stalled rollout is reported as failed. Defaults to 600.")),
+                    ("replicas", I32.Doc("Number of desired pods. Defaults to 1.")), ("revisionHistoryLimit", I32.Doc("Old ReplicaSets kept for rollback. Defaults to 10.")),
                     ("selector", Selector),
                     ("strategy", Apps("DeploymentStrategy", "DeploymentStrategy describes how to replace existing pods with new ones.",
                         [

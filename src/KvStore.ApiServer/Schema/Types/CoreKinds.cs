@@ -74,26 +74,26 @@ internal static class CoreKinds
 
     public static readonly FieldSchema ServicePort = Core("ServicePort", "ServicePort contains information on service's port.",
         [
-            ("appProtocol", Str), ("name", Str), ("nodePort", I32),
+            ("appProtocol", Str), ("name", Str.Doc("Name of this port within the service; required when there are several ports.")), ("nodePort", I32.Doc("The port on each node for NodePort and LoadBalancer services.")),
             ("port", I32.Doc("The port that will be exposed by this service.")),
-            ("protocol", Enum("SCTP", "TCP", "UDP")), ("targetPort", IntOrStr),
+            ("protocol", Enum("SCTP", "TCP", "UDP").Doc("The IP protocol of this port. Defaults to TCP.")), ("targetPort", IntOrStr.Doc("Number or name of the port on the selected pods. Defaults to the value of port.")),
         ], ["port"]);
 
     public static readonly FieldSchema ServiceSpec = Core("ServiceSpec", "ServiceSpec describes the attributes that a user creates on a service.",
         [
-            ("allocateLoadBalancerNodePorts", Bool), ("clusterIP", Str), ("clusterIPs", StrList), ("externalIPs", StrList),
-            ("externalName", Str), ("externalTrafficPolicy", Enum("Cluster", "Local")), ("healthCheckNodePort", I32),
+            ("allocateLoadBalancerNodePorts", Bool), ("clusterIP", Str.Doc("The IP address of the service, allocated by the server when empty; \"None\" makes a headless service.")), ("clusterIPs", StrList), ("externalIPs", StrList),
+            ("externalName", Str), ("externalTrafficPolicy", Enum("Cluster", "Local").Doc("How traffic from external sources is routed: Cluster or Local.")), ("healthCheckNodePort", I32),
             ("internalTrafficPolicy", Enum("Cluster", "Local")), ("ipFamilies", StrList),
             ("ipFamilyPolicy", Enum("PreferDualStack", "RequireDualStack", "SingleStack")), ("loadBalancerClass", Str),
             ("loadBalancerIP", Str), ("loadBalancerSourceRanges", StrList),
             ("ports", MergeMap(ServicePort, "port", ["port", "protocol"]).Doc("The list of ports that are exposed by this service.")),
             ("publishNotReadyAddresses", Bool),
             ("selector", AtomicStrMap.Doc("Route service traffic to pods with label keys and values matching this selector.")),
-            ("sessionAffinity", Enum("ClientIP", "None")),
+            ("sessionAffinity", Enum("ClientIP", "None").Doc("ClientIP keeps a client's connections on one endpoint. Defaults to None.")),
             ("sessionAffinityConfig", Core("SessionAffinityConfig", "SessionAffinityConfig represents the configurations of session affinity.",
                 [("clientIP", Core("ClientIPConfig", "ClientIPConfig represents the configurations of Client IP based session affinity.", [("timeoutSeconds", I32)]))])),
             ("trafficDistribution", Str),
-            ("type", Enum("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")),
+            ("type", Enum("ClusterIP", "ExternalName", "LoadBalancer", "NodePort").Doc("How the service is exposed: ClusterIP (default), NodePort, LoadBalancer or ExternalName.")),
         ]);
 
     public static readonly FieldSchema PortStatus = Core("PortStatus", "PortStatus represents the error condition of a service port",
