@@ -202,6 +202,12 @@ internal sealed class FieldSet
 
     private static void WalkList(JsonArray arr, FieldSchema? schema, string path, FieldSet set, JsonArray? keySource)
     {
+        if (arr.Count == 0)
+        {
+            // an empty list is set as a whole (else an applied `[]` would be owned by nobody)
+            set.Add(path);
+            return;
+        }
         switch (ListTypeOf(schema))
         {
             case "map":
@@ -272,6 +278,54 @@ internal sealed class FieldSet
                 return candidate;
         }
         return null;
+    }
+
+    /// <summary>
+    /// The same set with each list element named by the keys the element in <paramref name="root"/> has now: an
+    /// element applied without a key field that defaulting filled in later ("protocol") was recorded by the keys
+    /// it had, and must be recognised as the same element (else a re-apply would take it for a removed one).
+    /// </summary>
+    public FieldSet Canonicalize(JsonNode root, FieldSchema? schema)
+    {
+        var result = new FieldSet();
+        foreach (var path in _paths)
+            result.Add(CanonicalPath(root, schema, path));
+        return result;
+    }
+
+    private static string CanonicalPath(JsonNode root, FieldSchema? schema, string path)
+    {
+        var elements = Split(path);
+        JsonNode? node = root;
+        for (var i = 0; i < elements.Length && node is not null; i++)
+        {
+            var element = elements[i];
+            if (element[0] == 'f')
+            {
+                schema = schema?.Type switch
+                {
+                    FieldType.Object => schema.Properties.GetValueOrDefault(element[2..]),
+                    FieldType.Map => schema.AdditionalProperties,
+                    _ => null,
+                };
+            }
+            else if (element[0] == 'k' && schema is not null && ListTypeOf(schema) == "map")
+            {
+                if (!TryStep(node, element, out var found, out _, out _) || found is not JsonObject item)
+                    break;
+                elements[i] = KeyElement(item, MapKeysOf(schema));
+                schema = schema.Items;
+                node = item;
+                continue;
+            }
+            else
+            {
+                schema = schema?.Items;
+            }
+            if (!TryStep(node, element, out node, out _, out _))
+                break;
+        }
+        return string.Join(Separator, elements);
     }
 
     // ---- navigating by path ----

@@ -53,7 +53,7 @@ internal static class ServerSideApply
             throw new PatchException("metadata.managedFields must be nil", badRequest: true);
         var intent = (JsonObject)DropNulls(applied.DeepClone())!;
         (intent["metadata"] as JsonObject)?.Remove("managedFields");
-        var apiVersion = intent["apiVersion"]?.GetValue<string>();
+        var apiVersion = Str(intent["apiVersion"]);
         var time = Timestamp(now);
 
         if (existing is null)
@@ -66,12 +66,14 @@ internal static class ServerSideApply
 
         var live = (JsonObject)existing.DeepClone();
         var entries = Read(live);
+        foreach (var entry in entries)
+            entry.Fields = entry.Fields.Canonicalize(live, schema);
         if (entries.Count == 0)
         {
             // objects written before any manager was tracked: their fields belong to a placeholder manager
             var liveSet = Strip(FieldSet.Of(live, schema));
             if (liveSet.Count > 0)
-                entries.Add(new Entry { Manager = BeforeFirstApply, Operation = "Update", ApiVersion = live["apiVersion"]?.GetValue<string>(), Fields = liveSet });
+                entries.Add(new Entry { Manager = BeforeFirstApply, Operation = "Update", ApiVersion = Str(live["apiVersion"]), Fields = liveSet });
         }
 
         var merged = (JsonObject)live.DeepClone();
@@ -124,13 +126,12 @@ internal static class ServerSideApply
             entries.Add(new Entry { Manager = fieldManager, Operation = "Apply", ApiVersion = apiVersion, Time = time, Fields = applySet });
         }
 
-        if (fieldManager == KubectlManager && merged["metadata"]?["annotations"]?[LastAppliedAnnotation] is JsonValue v &&
-            v.TryGetValue<string>(out var lastApplied) && lastApplied.Length > 0)
+        if (fieldManager == KubectlManager && LastApplied(merged) is not null)
         {
             // lastappliedupdater.go: keep the annotation in step so a later client-side apply diffs against this intent
             var record = (JsonObject)applied.DeepClone();
-            (record["metadata"]?["annotations"] as JsonObject)?.Remove(LastAppliedAnnotation);
-            merged["metadata"]!["annotations"]![LastAppliedAnnotation] = SortedJson(record) + "\n";
+            ((record["metadata"] as JsonObject)?["annotations"] as JsonObject)?.Remove(LastAppliedAnnotation);
+            ((JsonObject)((JsonObject)merged["metadata"]!)["annotations"]!)[LastAppliedAnnotation] = SortedJson(record) + "\n";
         }
 
         Prune(entries, merged);
@@ -144,7 +145,7 @@ internal static class ServerSideApply
     /// <summary>The fields of the last client-side applied configuration whose live values still match it; null without one.</summary>
     private static FieldSet? AllowedFromLastApplied(JsonObject live, FieldSchema? schema)
     {
-        if (live["metadata"]?["annotations"]?[LastAppliedAnnotation] is not JsonValue v || !v.TryGetValue<string>(out var text) || text.Length == 0)
+        if (LastApplied(live) is not { } text)
             return null;
         JsonObject? lastApplied;
         try
@@ -190,6 +191,8 @@ internal static class ServerSideApply
     {
         var result = (JsonObject)updated.DeepClone();
         var entries = old is null ? [] : Read((JsonObject)old.DeepClone());
+        foreach (var entry in entries)
+            entry.Fields = entry.Fields.Canonicalize(old!, schema);
         if (old is not null && entries.Count == 0)
         {
             (result["metadata"] as JsonObject)?.Remove("managedFields");
@@ -210,7 +213,7 @@ internal static class ServerSideApply
         }
         if (changed.Count > 0)
         {
-            var apiVersion = result["apiVersion"]?.GetValue<string>();
+            var apiVersion = Str(result["apiVersion"]);
             var mine = entries.FirstOrDefault(e => e.Is(fieldManager, "Update", subresource));
             if (mine is null)
             {
@@ -329,32 +332,92 @@ internal static class ServerSideApply
 
     private static JsonArray MergeList(JsonArray live, JsonArray intent, FieldSchema? field)
     {
+        Func<JsonNode?, JsonNode?, bool> same;
         switch (FieldSet.ListTypeOf(field))
         {
             case "map":
                 var keys = FieldSet.MapKeysOf(field!);
-                var result = (JsonArray)live.DeepClone();
-                foreach (var item in intent)
-                {
-                    if (item is not JsonObject element)
-                        return (JsonArray)intent.DeepClone();
-                    if (FieldSet.FindElement(result, element, keys) is { } match)
-                        MergeInto(match, element, field!.Items, topLevel: false);
-                    else
-                        result.Add(element.DeepClone());
-                }
-                return result;
+                if (intent.Any(i => i is not JsonObject) || live.Any(l => l is not JsonObject))
+                    return (JsonArray)intent.DeepClone();
+                same = (l, r) => FieldSet.FindElement([l!.DeepClone()], (JsonObject)r!, keys) is not null;
+                break;
             case "set":
-                var union = (JsonArray)live.DeepClone();
-                foreach (var item in intent)
-                {
-                    if (!union.Any(u => JsonNodes.Equal(u, item)))
-                        union.Add(item?.DeepClone());
-                }
-                return union;
+                same = JsonNodes.Equal;
+                break;
             default:
                 return (JsonArray)intent.DeepClone();
         }
+        return MergeOrdered(live.ToList(), intent.ToList(), same, field?.Items);
+    }
+
+    /// <summary>
+    /// structured-merge-diff's list merge order (typed/merge.go visitListItems): live-only elements stay where they
+    /// are, applied elements come in the applied order, a new applied element goes before the shared one it
+    /// precedes in the applied list.
+    /// </summary>
+    private static JsonArray MergeOrdered(List<JsonNode?> lhs, List<JsonNode?> rhs, Func<JsonNode?, JsonNode?, bool> same, FieldSchema? itemSchema)
+    {
+        var rMatch = rhs.Select(r => lhs.FindIndex(l => same(l, r))).ToList();
+        var lMatchedBy = lhs.Select((l, i) => rMatch.IndexOf(i)).ToList();
+        var sharedOrder = new Queue<int>(Enumerable.Range(0, rhs.Count).Where(r => rMatch[r] >= 0));
+        int? nextShared = sharedOrder.Count > 0 ? sharedOrder.Dequeue() : null;
+        var mergedR = new HashSet<int>();
+        var output = new JsonArray();
+
+        JsonNode? Merge(int l, int r)
+        {
+            if (l < 0)
+                return rhs[r]?.DeepClone();
+            if (lhs[l] is JsonObject lo && rhs[r] is JsonObject ro)
+            {
+                var merged = (JsonObject)lo.DeepClone();
+                MergeInto(merged, ro, itemSchema, topLevel: false);
+                return merged;
+            }
+            return rhs[r]?.DeepClone();
+        }
+
+        int lI = 0, rI = 0;
+        while (lI < lhs.Count || rI < rhs.Count)
+        {
+            if (lI < lhs.Count && rI < rhs.Count)
+            {
+                if (rMatch[rI] == lI)
+                {
+                    mergedR.Add(rI);
+                    output.Add(Merge(lI, rI));
+                    lI++;
+                    rI++;
+                    nextShared = sharedOrder.Count > 0 ? sharedOrder.Dequeue() : null;
+                    continue;
+                }
+                if (lMatchedBy[lI] >= 0 && nextShared is { } ns && ns != lMatchedBy[lI])
+                {
+                    lI++;
+                    continue;
+                }
+            }
+            if (lI < lhs.Count)
+            {
+                if (lMatchedBy[lI] < 0)
+                {
+                    output.Add(lhs[lI]?.DeepClone());
+                    lI++;
+                    continue;
+                }
+                if (mergedR.Contains(lMatchedBy[lI]))
+                    lI++;
+            }
+            if (rI < rhs.Count)
+            {
+                mergedR.Add(rI);
+                output.Add(Merge(rMatch[rI], rI));
+                if (nextShared == rI)
+                    nextShared = sharedOrder.Count > 0 ? sharedOrder.Dequeue() : null;
+                rI++;
+            }
+        }
+        return output;
     }
 
     private static JsonNode? DropNulls(JsonNode? node)
@@ -383,24 +446,31 @@ internal static class ServerSideApply
     private static List<Entry> Read(JsonObject obj)
     {
         var entries = new List<Entry>();
-        if (obj["metadata"]?["managedFields"] is not JsonArray list)
+        if ((obj["metadata"] as JsonObject)?["managedFields"] is not JsonArray list)
             return entries;
         foreach (var item in list)
         {
-            if (item is not JsonObject e || e["manager"]?.GetValue<string>() is not { } manager)
+            if (item is not JsonObject e || Str(e["manager"]) is not { } manager)
                 continue;
             entries.Add(new Entry
             {
                 Manager = manager,
-                Operation = e["operation"]?.GetValue<string>() ?? "Update",
-                ApiVersion = e["apiVersion"]?.GetValue<string>(),
-                Time = e["time"]?.GetValue<string>(),
-                Subresource = e["subresource"]?.GetValue<string>(),
+                Operation = Str(e["operation"]) ?? "Update",
+                ApiVersion = Str(e["apiVersion"]),
+                Time = Str(e["time"]),
+                Subresource = Str(e["subresource"]),
                 Fields = FieldSet.FromFieldsV1(e["fieldsV1"]),
             });
         }
         return entries;
     }
+
+    /// <summary>The non-empty last-applied-configuration annotation, or null.</summary>
+    private static string? LastApplied(JsonObject obj) =>
+        ((obj["metadata"] as JsonObject)?["annotations"] as JsonObject)?[LastAppliedAnnotation] is JsonValue v &&
+        v.TryGetValue<string>(out var s) && s.Length > 0 ? s : null;
+
+    private static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     private static void Write(JsonObject obj, List<Entry> entries)
     {

@@ -280,7 +280,10 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
             _ => ("", "ConfigMap", "configmaps", "cm"),
         };
 
-        private static KvStore.ApiServer.Schema.FieldSchema SchemaOf(string plural) => plural == "deployments" ? TestSchemas.Deployment : TestSchemas.ConfigMap;
+        // the schema part's trees for the kinds (the hand-built ones only test Patching in isolation)
+        private static KvStore.ApiServer.Schema.FieldSchema SchemaOf(string plural) =>
+            KvStore.ApiServer.Schema.SchemaRegistry.ForKind(plural == "deployments" ? "Deployment" : "ConfigMap")
+            ?? throw new InvalidOperationException("no schema for " + plural);
 
         private async Task HandleAsync(HttpContext ctx)
         {

@@ -121,6 +121,11 @@ public sealed class ServerSideApplyTests
             """));
         Assert.Equal(".spec.template.spec.containers[name=\"istio-proxy\"].image", e.Conflicts.Single().Field);
 
+        // a new applied element goes before the shared one it precedes in the applied list; live-only ones stay put
+        var withInit = Apply(withSidecar, Intent.Replace("""[{"name":"web","image":"nginx:1.25"}]""",
+            """[{"name":"log","image":"fluentbit"},{"name":"web","image":"nginx:1.25"}]""", StringComparison.Ordinal));
+        Assert.Equal(["log", "web", "istio-proxy"], withInit["spec"]!["template"]!["spec"]!["containers"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()));
+
         // the injector drops its container: it goes
         var dropped = Apply(withSidecar, """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"shop"}}""", "injector");
         Assert.Equal("web", dropped["spec"]!["template"]!["spec"]!["containers"]!.AsArray().Single()!["name"]!.GetValue<string>());
@@ -170,6 +175,32 @@ public sealed class ServerSideApplyTests
     }
 
     [Fact]
+    public void ListElementsKeepTheirIdentityWhenDefaultingAddsAKeyField()
+    {
+        const string intent = """
+            {"apiVersion":"v1","kind":"Service","metadata":{"name":"dns","namespace":"kube-system"},
+             "spec":{"selector":{"k8s-app":"kube-dns"},"ports":[{"name":"dns","port":53,"targetPort":53,"protocol":"UDP"},{"name":"metrics","port":9153,"targetPort":9153}]}}
+            """;
+        static JsonObject Defaulted(JsonObject obj)
+        {
+            // what the REST layer's defaulting does after the patch: protocol TCP where none is given
+            foreach (var port in obj["spec"]!["ports"]!.AsArray())
+                port!.AsObject()["protocol"] ??= "TCP";
+            return Stored(obj);
+        }
+        JsonObject Apply(JsonObject? live, string body) => Patcher.ApplyServerSide(live, JsonAssert.Obj(body), "kubectl", false, TestSchemas.Service, T0);
+
+        var created = Defaulted(Apply(null, intent));
+        var again = Defaulted(Apply(created, intent));
+        Assert.Equal(["dns", "metrics"], again["spec"]!["ports"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()));
+        var fields = Entry(again, "kubectl")["fieldsV1"]!["f:spec"]!["f:ports"]!.AsObject().Select(p => p.Key).ToList();
+        Assert.Equal(["k:{\"port\":53,\"protocol\":\"UDP\"}", "k:{\"port\":9153,\"protocol\":\"TCP\"}"], fields);
+
+        var withoutMetrics = Apply(again, intent.Replace(""",{"name":"metrics","port":9153,"targetPort":9153}""", "", StringComparison.Ordinal));
+        Assert.Equal("dns", withoutMetrics["spec"]!["ports"]!.AsArray().Single()!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void MultipleConflictsAreGroupedByManager()
     {
         var live = Stored(Apply(null, Intent));
@@ -177,6 +208,14 @@ public sealed class ServerSideApplyTests
             {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"shop","labels":{"app":"api"}},"spec":{"replicas":9}}
             """, "other"));
         Assert.Equal("Apply failed with 2 conflicts: conflicts with \"kubectl\":\n- .metadata.labels.app\n- .spec.replicas", e.Message);
+    }
+
+    [Fact]
+    public void MalformedStoredManagedFieldsAreIgnoredNotFatal()
+    {
+        var live = JsonAssert.Obj("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{not json"},"managedFields":[{"manager":5},{"operation":"Apply"},"x"]},"data":{"a":"1"}}""");
+        var result = Patcher.ApplyServerSide(live, JsonAssert.Obj("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"a":"1"}}"""), "kubectl", false, TestSchemas.ConfigMap, T0);
+        Assert.Equal(["before-first-apply", "kubectl"], result["metadata"]!["managedFields"]!.AsArray().Select(m => m!["manager"]!.GetValue<string>()));
     }
 
     [Theory]
