@@ -53,6 +53,12 @@ internal static class HttpIo
     /// <summary>The body as a JSON object (JSON, or YAML when the content type says so).</summary>
     public static async Task<JsonObject> ReadObjectAsync(HttpRequest request)
     {
+        if ((request.ContentType ?? "").StartsWith(ProtobufBody.ContentType, StringComparison.Ordinal))
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            return ProtobufBody.Decode(buffer.ToArray());
+        }
         var text = await ReadBodyAsync(request).ConfigureAwait(false);
         var node = ParseDocument(text, request.ContentType);
         return node as JsonObject ?? throw ApiError.BadRequest("Object 'Kind' is missing in '" + Truncate(text) + "'");

@@ -234,4 +234,16 @@ public sealed class KubectlTests(MemberFixture member) : IClassFixture<MemberFix
         Assert.Contains("configmap/ssa serverside-applied", _kubectl.Ok("apply --server-side -f -", applied.Replace("\"1\"", "\"2\"")));
         Assert.Equal("2", _kubectl.Ok("get cm ssa -n scaling -o jsonpath={.data.x}"));
     }
+
+    [Fact]
+    public void GeneratorCommandsSendingProtobufWork()
+    {
+        Assert.Contains("namespace/gen created", _kubectl.Ok("create namespace gen"));
+        Assert.Contains("configmap/c created", _kubectl.Ok("create configmap c -n gen --from-literal=a=1 --from-literal=b=2"));
+        Assert.Contains("secret/s created", _kubectl.Ok("create secret generic s -n gen --from-literal=p=secret"));
+        Assert.Contains("pod/p created", _kubectl.Ok("run p --image=nginx -n gen -l app=p"));
+        Assert.Equal("12", _kubectl.Ok("get cm c -n gen -o jsonpath={.data.a}{.data.b}"));
+        Assert.Equal("c2VjcmV0", _kubectl.Ok("get secret s -n gen -o jsonpath={.data.p}"));
+        Assert.Contains("send JSON", _kubectl.Fails("create deployment d --image=nginx -n gen"));
+    }
 }
