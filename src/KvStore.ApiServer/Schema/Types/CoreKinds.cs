@@ -44,7 +44,7 @@ internal static class CoreKinds
     public static readonly FieldSchema NodeSystemInfo = Core("NodeSystemInfo", "NodeSystemInfo is a set of ids/uuids to uniquely identify the node.",
         [
             ("architecture", Str), ("bootID", Str), ("containerRuntimeVersion", Str), ("kernelVersion", Str),
-            ("kubeProxyVersion", Str), ("kubeletVersion", Str), ("machineID", Str), ("operatingSystem", Str), ("osImage", Str),
+            ("kubeProxyVersion", Str), ("kubeletVersion", Str), ("machineID", Str), ("operatingSystem", Str), ("osImage", Str), ("swap", Any),
             ("systemUUID", Str),
         ]);
 
