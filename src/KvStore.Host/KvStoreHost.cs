@@ -88,8 +88,18 @@ internal static class KvStoreHost
             }
             Log.Ready(log);
 
+            await using var apiServer = await StartApiServerAsync(settings, server, loggers, log, stopping.Token).ConfigureAwait(false);
+            if (settings.ApiServer is not null && apiServer is null)
+            {
+                return 1;
+            }
+
             await Task.Delay(Timeout.Infinite, stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             Log.Stopping(log);
+            if (apiServer is not null)
+            {
+                await apiServer.DisposeAsync().ConfigureAwait(false);
+            }
             using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
             return 0;
@@ -99,6 +109,34 @@ internal static class KvStoreHost
             await server.DisposeAsync().ConfigureAwait(false);
             File.Delete(http2Socket);
             Log.Stopped(log);
+        }
+    }
+
+    /// <summary>--apiserver-listen-url: the facade over this member's own KV, Watch and Lease services, called in-process.</summary>
+    private static async Task<ApiServer.Http.ApiServer?> StartApiServerAsync(HostSettings settings, EtcdServer server, ILoggerFactory loggers,
+        ILogger log, CancellationToken cancellationToken)
+    {
+        if (settings.ApiServer is not { } options)
+        {
+            return null;
+        }
+        var invoker = new Grpc.Embedded.InProcessCallInvoker(binder =>
+        {
+            Etcdserverpb.KV.BindService(binder, new KvService(server));
+            Etcdserverpb.Watch.BindService(binder, new WatchService(server, loggers.CreateLogger<WatchService>()));
+            Etcdserverpb.Lease.BindService(binder, new LeaseService(server, new LeaseIdGenerator(server)));
+        });
+        try
+        {
+            var apiServer = await ApiServer.Http.ApiServer.StartAsync(new ApiServer.Storage.CallInvokerKeyValue(invoker), options, loggers, cancellationToken)
+                .ConfigureAwait(false);
+            Log.ServingApiServer(log, apiServer.Url.GetLeftPart(UriPartial.Authority));
+            return apiServer;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            Log.ApiServerFailed(log, e);
+            return null;
         }
     }
 
@@ -135,7 +173,7 @@ internal static class KvStoreHost
     /// Structured logs (one JSON object a line) on stderr, as etcd's zap logger writes them; ASP.NET Core's own
     /// messages only from warnings on, unless --log-level debug.
     /// </summary>
-    private static ILoggerFactory CreateLoggerFactory(LogLevel level)
+    internal static ILoggerFactory CreateLoggerFactory(LogLevel level)
     {
         ILoggerFactory console = CreateConsoleLoggerFactory(level);
         // DotNext repeats some events on every retry while a peer is down: one of each kind per 10 s (debug: all).

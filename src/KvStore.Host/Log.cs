@@ -34,4 +34,10 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "serving /health false; {Reason}")]
     public static partial void HealthFalse(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "serving the apiserver facade (Kubernetes REST API) on {Url}")]
+    public static partial void ServingApiServer(ILogger logger, string url);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "failed to serve the apiserver facade")]
+    public static partial void ApiServerFailed(ILogger logger, Exception exception);
 }

@@ -1,7 +1,12 @@
 using KvStore.Host;
 using KvStore.Host.Flags;
 
-// kvstore: one etcd-compatible member, configured with etcd's flags, ETCD_* variables or --config-file.
+// kvstore: one etcd-compatible member, configured with etcd's flags, ETCD_* variables or --config-file;
+// `kvstore apiserver ...`: the apiserver facade alone over an etcd endpoint list.
+if (args is [ApiServerCommand.Name, ..])
+{
+    return await ApiServerCommand.RunAsync(args[1..]).ConfigureAwait(false);
+}
 switch (StartupArguments.Parse(args, Environment.GetEnvironmentVariables()))
 {
     case StartupCommand.Exit exit:

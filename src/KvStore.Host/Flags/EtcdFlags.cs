@@ -36,6 +36,10 @@ internal static class EtcdFlags
     public const string AuthTokenTtl = "auth-token-ttl";
     public const string WatchProgressNotifyInterval = "experimental-watch-progress-notify-interval";
 
+    public const string ApiServerListenUrl = "apiserver-listen-url";
+    public const string EventTtl = "event-ttl";
+    public const string ServiceClusterIpRange = "service-cluster-ip-range";
+
     public const string DefaultClientUrl = "http://127.0.0.1:2379";
     public const string DefaultPeerUrl = "http://127.0.0.1:2380";
 
@@ -140,6 +144,11 @@ internal static class EtcdFlags
         Ignored("experimental-compaction-batch-limit", FlagKind.Int, "1000", "Sets the maximum revisions deleted in each compaction batch."),
         Flag(WatchProgressNotifyInterval, FlagKind.Duration, "10m0s", "Duration of periodic watch progress notifications."),
         Ignored("experimental-warning-apply-duration", FlagKind.Duration, "100ms", "Time duration after which a warning is generated if request takes more time."),
+
+        // kvstore's apiserver facade (kube-apiserver's flags of the same names)
+        Flag(ApiServerListenUrl, FlagKind.String, "", "Serve the Kubernetes-style REST API (what kubectl talks to) from this member on this http URL, e.g. http://127.0.0.1:8080."),
+        Flag(EventTtl, FlagKind.Duration, "1h0m0s", "Amount of time to retain events (apiserver facade)."),
+        Flag(ServiceClusterIpRange, FlagKind.String, "10.96.0.0/12", "A CIDR notation IP range from which to assign service cluster IPs (apiserver facade)."),
 
         // unsafe
         Ignored("unsafe-no-fsync", FlagKind.Bool, "false", "Disables fsync, unsafe, will cause data loss."),

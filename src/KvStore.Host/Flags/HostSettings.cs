@@ -24,6 +24,9 @@ internal sealed record HostSettings
     /// <summary>--grpc-keepalive-timeout: how long an unanswered ping keeps the connection.</summary>
     public TimeSpan GrpcKeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>--apiserver-listen-url (with --event-ttl, --service-cluster-ip-range): the apiserver facade, or null.</summary>
+    public KvStore.ApiServer.Http.ApiServerOptions? ApiServer { get; init; }
+
     /// <summary>
     /// Builds the settings from the given flags and etcd's defaults, with etcd's checks (embed.Config.Validate)
     /// and etcd's messages. <paramref name="fromCommandLine"/>: the flags came from the command line or the
@@ -148,6 +151,32 @@ internal sealed record HostSettings
             MaxConcurrentStreams = Uint(flags, EtcdFlags.MaxConcurrentStreams),
             GrpcKeepAliveInterval = Duration(flags, EtcdFlags.GrpcKeepAliveInterval),
             GrpcKeepAliveTimeout = Duration(flags, EtcdFlags.GrpcKeepAliveTimeout),
+            ApiServer = ApiServerOptionsOf(flags),
+        };
+    }
+
+    private static KvStore.ApiServer.Http.ApiServerOptions? ApiServerOptionsOf(FlagValues flags)
+    {
+        var url = flags[EtcdFlags.ApiServerListenUrl];
+        if (url.Length == 0) return null;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var listen) || listen.Scheme != "http" || !FlagText.IsBindable(listen))
+        {
+            throw new FlagException($"--{EtcdFlags.ApiServerListenUrl} {url}: an http URL with an IP to bind is required");
+        }
+        var range = flags[EtcdFlags.ServiceClusterIpRange];
+        try
+        {
+            KvStore.ApiServer.Http.ClusterIpRange.Parse(range);
+        }
+        catch (FormatException e)
+        {
+            throw new FlagException(e.Message);
+        }
+        return new KvStore.ApiServer.Http.ApiServerOptions
+        {
+            ListenUrl = listen,
+            EventTtl = Duration(flags, EtcdFlags.EventTtl),
+            ServiceClusterIpRange = range,
         };
     }
 

@@ -1,0 +1,116 @@
+using System.Text.Json.Nodes;
+using KvStore.ApiServer.Resources;
+using KvStore.ApiServer.Schema;
+using KvStore.ApiServer.Storage;
+
+namespace KvStore.ApiServer.Http;
+
+/// <summary>
+/// A request that ends in a kube-apiserver <c>Status</c> failure (reason, message, details, code), as
+/// apimachinery's errors package builds them (k8s.io/apimachinery/pkg/api/errors/errors.go). Thrown by the
+/// handlers and written once, by <see cref="ApiServerEndpoints"/>.
+/// </summary>
+public sealed class ApiError(int code, string reason, string message, JsonObject? details = null) : Exception(message)
+{
+    public int Code { get; } = code;
+    public string Reason { get; } = reason;
+    public JsonObject? Details { get; } = details;
+
+    /// <summary>An expired list's token to continue at the latest revision (the Status's metadata.continue).</summary>
+    public string? ListContinue { get; init; }
+
+    /// <summary>"pods", "deployments.apps": the group-qualified resource kube names in its messages.</summary>
+    public static string Qualified(ResourceInfo resource) =>
+        resource.Group.Length == 0 ? resource.Resource : $"{resource.Resource}.{resource.Group}";
+
+    private static JsonObject NameDetails(ResourceInfo resource, string name)
+    {
+        var details = new JsonObject { ["name"] = name };
+        if (resource.Group.Length > 0) details["group"] = resource.Group;
+        details["kind"] = resource.Resource;
+        return details;
+    }
+
+    public static ApiError NotFound(ResourceInfo resource, string name) =>
+        new(404, "NotFound", $"{Qualified(resource)} \"{name}\" not found", NameDetails(resource, name));
+
+    public static ApiError NamespaceNotFound(string ns) =>
+        new(404, "NotFound", $"namespaces \"{ns}\" not found", new JsonObject { ["name"] = ns, ["kind"] = "namespaces" });
+
+    public static ApiError AlreadyExists(ResourceInfo resource, string name) =>
+        new(409, "AlreadyExists", $"{Qualified(resource)} \"{name}\" already exists", NameDetails(resource, name));
+
+    public static ApiError Conflict(ResourceInfo resource, string name, string why =
+        "the object has been modified; please apply your changes to the latest version and try again") =>
+        new(409, "Conflict", $"Operation cannot be fulfilled on {Qualified(resource)} \"{name}\": {why}", NameDetails(resource, name));
+
+    public static ApiError BadRequest(string message) => new(400, "BadRequest", message);
+
+    public static ApiError Expired(string message) => new(410, "Expired", message);
+
+    public static ApiError MethodNotAllowed() =>
+        new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+
+    /// <summary>The 404 for a path that names no served resource (kube's genericapirequest "not found").</summary>
+    public static ApiError NoSuchPath() => new(404, "NotFound", "the server could not find the requested resource", new JsonObject());
+
+    public static ApiError UnsupportedMediaType(string contentType) =>
+        new(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {contentType})");
+
+    /// <summary>422 Invalid: `Pod "x" is invalid: spec.containers: Required value` (several causes: "[a, b]").</summary>
+    public static ApiError Invalid(ResourceInfo resource, string name, IReadOnlyList<FieldCause> causes)
+    {
+        var texts = causes.Select(c => CauseText(c)).ToList();
+        var joined = texts.Count == 1 ? texts[0] : "[" + string.Join(", ", texts) + "]";
+        var details = new JsonObject { ["name"] = name };
+        if (resource.Group.Length > 0) details["group"] = resource.Group;
+        details["kind"] = resource.Kind;
+        details["causes"] = new JsonArray(causes.Select(c => (JsonNode)new JsonObject
+        {
+            ["reason"] = c.Reason,
+            ["message"] = c.Message,
+            ["field"] = c.Field.TrimStart('.'),
+        }).ToArray());
+        return new(422, "Invalid", $"{resource.Kind} \"{name}\" is invalid: {joined}", details);
+    }
+
+    private static string CauseText(FieldCause cause)
+    {
+        var field = cause.Field.TrimStart('.');
+        return field.Length == 0 || cause.Message.StartsWith(field + ":", StringComparison.Ordinal) ? cause.Message : $"{field}: {cause.Message}";
+    }
+
+    /// <summary>The Status for a store outcome on one object.</summary>
+    public static ApiError FromStore(StoreException e, ResourceInfo resource, string name) => e.Error switch
+    {
+        StoreError.NotFound => NotFound(resource, name),
+        StoreError.AlreadyExists => AlreadyExists(resource, name),
+        StoreError.Conflict => Conflict(resource, name),
+        StoreError.Expired => Expired(e.Message.Length > 0 ? e.Message : "too old resource version"),
+        StoreError.BadRequest => BadRequest(e.Message),
+        _ => new ApiError(504, "Timeout", $"etcd: {e.Message}"),
+    };
+
+    public JsonObject ToStatus()
+    {
+        var status = Status(Code, Reason, Message, Details);
+        if (ListContinue is { Length: > 0 } next) status["metadata"] = new JsonObject { ["continue"] = next };
+        return status;
+    }
+
+    public static JsonObject Status(int code, string reason, string message, JsonObject? details)
+    {
+        var status = new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Failure",
+            ["message"] = message,
+            ["reason"] = reason,
+        };
+        if (details is not null) status["details"] = details;
+        status["code"] = code;
+        return status;
+    }
+}

@@ -1,0 +1,119 @@
+using System.Net.Http;
+
+namespace KvStore.ApiServer.Tests.Http;
+
+/// <summary>
+/// A kvstore member serving the apiserver facade in-process (--apiserver-listen-url), or a standalone
+/// `kvstore apiserver` over an etcd endpoint list; ready when /readyz says ok (standing objects created).
+/// </summary>
+internal sealed class ApiServerProcess : IDisposable
+{
+    private readonly ChildProcess _process;
+
+    private ApiServerProcess(ChildProcess process, string url) => (_process, Url) = (process, url);
+
+    public string Url { get; }
+
+    public string Output => _process.Output;
+
+    public static string KvStoreDll => Path.Combine(AppContext.BaseDirectory, "kvstore.dll");
+
+    /// <summary>A one-member kvstore with the facade; <paramref name="dataDir"/> is kept by the caller (restarts reuse it).</summary>
+    public static ApiServerProcess StartMember(string dataDir, int clientPort, int peerPort, int apiPort, params string[] extra)
+    {
+        var client = $"http://127.0.0.1:{clientPort}";
+        var peer = $"http://127.0.0.1:{peerPort}";
+        var url = $"http://127.0.0.1:{apiPort}";
+        var process = new ChildProcess(ChildProcess.DotnetHost(),
+        [
+            KvStoreDll, "--data-dir", dataDir, "--listen-client-urls", client, "--advertise-client-urls", client,
+            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "default=" + peer,
+            "--apiserver-listen-url", url, .. extra,
+        ]);
+        return Ready(process, url);
+    }
+
+    /// <summary>`kvstore apiserver --etcd-servers ...` against running etcd endpoints.</summary>
+    public static ApiServerProcess StartStandalone(string etcdServers, int apiPort, params string[] extra)
+    {
+        var url = $"http://127.0.0.1:{apiPort}";
+        var process = new ChildProcess(ChildProcess.DotnetHost(), [KvStoreDll, "apiserver", "--etcd-servers", etcdServers, "--listen-url", url, .. extra]);
+        return Ready(process, url);
+    }
+
+    private static ApiServerProcess Ready(ChildProcess process, string url)
+    {
+        var server = new ApiServerProcess(process, url);
+        try
+        {
+            server.WaitReady();
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+        return server;
+    }
+
+    public void WaitReady()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (http.GetAsync(Url + "/readyz").Result is { IsSuccessStatusCode: true }) return;
+            }
+            catch (AggregateException)
+            {
+            }
+            if (_process.HasExited) break;
+            Thread.Sleep(250);
+        }
+        throw new InvalidOperationException("the apiserver did not get ready:\n" + _process.Output);
+    }
+
+    public void Dispose() => _process.Dispose();
+}
+
+/// <summary>Starts etcd 3.4 (the real one) on free ports in a temp dir; killed and removed on dispose.</summary>
+internal sealed class EtcdProcess : IDisposable
+{
+    private readonly ChildProcess _process;
+    private readonly string _dir;
+
+    public EtcdProcess()
+    {
+        _dir = Directory.CreateTempSubdirectory("apiserver-etcd-").FullName;
+        var client = $"http://127.0.0.1:{ChildProcess.FreePort()}";
+        var peer = $"http://127.0.0.1:{ChildProcess.FreePort()}";
+        _process = new ChildProcess("etcd",
+        [
+            "--data-dir", Path.Combine(_dir, "data"), "--listen-client-urls", client, "--advertise-client-urls", client,
+            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "default=" + peer,
+        ]);
+        Endpoint = client;
+        if (!_process.WaitFor("ready to serve client requests", TimeSpan.FromSeconds(60)))
+        {
+            var output = _process.Output;
+            Dispose();
+            throw new InvalidOperationException("etcd did not start:\n" + output);
+        }
+    }
+
+    public string Endpoint { get; }
+
+    public void Dispose()
+    {
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+
+namespace KvStore.ApiServer.Tests.Http;
+
+/// <summary>
+/// `kvstore apiserver --etcd-servers ...` against the real etcd 3.4, and the in-process facade keeping its objects
+/// across a member restart.
+/// </summary>
+public sealed class StandaloneApiServerTests
+{
+    [Fact]
+    public void ServesKubectlOverRealEtcdAndKeepsObjectsAcrossAnApiserverRestart()
+    {
+        using var etcd = new EtcdProcess();
+        var port = ChildProcess.FreePort();
+        using (var apiserver = ApiServerProcess.StartStandalone(etcd.Endpoint, port, "--event-ttl", "30m"))
+        using (var kubectl = new Kubectl(apiserver.Url))
+        {
+            Assert.Matches(@"(?m)^kubernetes +ClusterIP +10\.96\.0\.1 ", kubectl.Ok("get svc"));
+            kubectl.Ok("apply -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kept, namespace: default}\ndata: {a: \"1\"}\n");
+            kubectl.Ok("create -f -", """
+                apiVersion: v1
+                kind: Event
+                metadata: {name: ev1, namespace: default}
+                involvedObject: {kind: ConfigMap, name: kept, namespace: default}
+                reason: Tested
+                message: hello
+                type: Normal
+                """);
+            Assert.Contains("Tested", kubectl.Ok("get event"));
+        }
+        // the event key carries a lease with the event TTL (etcd's own view)
+        var (code, json, error) = ChildProcess.Run("etcdctl", ["--endpoints", etcd.Endpoint, "get", "/registry/events/default/ev1", "-w", "json"],
+            environment: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
+        Assert.True(code == 0, error);
+        var lease = JsonNode.Parse(json)!["kvs"]![0]!["lease"]!.GetValue<long>();
+        Assert.NotEqual(0, lease);
+
+        using (var again = ApiServerProcess.StartStandalone(etcd.Endpoint, ChildProcess.FreePort()))
+        using (var kubectl = new Kubectl(again.Url))
+        {
+            Assert.Equal("1", kubectl.Ok("get cm kept -o jsonpath={.data.a}"));
+            Assert.Single(kubectl.Ok("get svc -A").Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)); // one kubernetes service, not two
+        }
+    }
+
+    [Fact]
+    public void MemberRestartKeepsTheFacadesObjects()
+    {
+        var dir = Directory.CreateTempSubdirectory("apiserver-restart-").FullName;
+        try
+        {
+            int client = ChildProcess.FreePort(), peer = ChildProcess.FreePort(), api = ChildProcess.FreePort();
+            using (var member = ApiServerProcess.StartMember(Path.Combine(dir, "data"), client, peer, api))
+            using (var kubectl = new Kubectl(member.Url))
+            {
+                kubectl.Ok("apply -f -", "apiVersion: v1\nkind: Namespace\nmetadata: {name: durable}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: durable}\nstringData: {k: v}\n");
+            }
+            using (var member = ApiServerProcess.StartMember(Path.Combine(dir, "data"), client, peer, api))
+            using (var kubectl = new Kubectl(member.Url))
+            {
+                Assert.Matches(@"(?m)^s +Opaque +1 +", kubectl.Ok("get secret -n durable"));
+                Assert.Equal("dg==", kubectl.Ok("get secret s -n durable -o jsonpath={.data.k}")); // stringData stored as data
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
