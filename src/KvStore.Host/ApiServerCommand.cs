@@ -99,7 +99,7 @@ internal static class ApiServerCommand
         {
             Log.ServingApiServer(log, server.Url.GetLeftPart(UriPartial.Authority));
             await Task.Delay(Timeout.Infinite, stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            Log.Stopping(log);
+            Log.ApiServerStopping(log);
         }
         return 0;
     }

@@ -29,6 +29,9 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "received a stop signal; shutting down the member")]
     public static partial void Stopping(ILogger logger);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "received a stop signal; shutting down the apiserver")]
+    public static partial void ApiServerStopping(ILogger logger);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "stopped the member")]
     public static partial void Stopped(ILogger logger);
 
