@@ -75,14 +75,7 @@ internal static class ApiServerCommand
         };
         using var loggers = KvStoreHost.CreateLoggerFactory(level);
         var log = loggers.CreateLogger("kvstore-apiserver");
-        using var stopping = new CancellationTokenSource();
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stopping.Cancel();
-        }
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var stopping = new StopSignals();
 
         await using var kv = new GrpcKeyValue(endpoints);
         ApiServer.Http.ApiServer server;

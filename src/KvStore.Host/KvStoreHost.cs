@@ -32,14 +32,7 @@ internal static class KvStoreHost
             Log.Note(log, note.Level, note.Message);
         }
 
-        using var stopping = new CancellationTokenSource();
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stopping.Cancel();
-        }
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var stopping = new StopSignals();
 
         Log.Starting(log, settings.Server.Name, settings.Server.DataDir, EtcdVersion.Server);
         EtcdServer server;
@@ -47,7 +40,7 @@ internal static class KvStoreHost
         {
             server = await EtcdServer.StartAsync(settings.Server, loggers, stopping.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.Token.IsCancellationRequested)
         {
             Log.Stopped(log);
             return 0;
@@ -68,7 +61,7 @@ internal static class KvStoreHost
             {
                 await app.StartAsync(stopping.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            catch (OperationCanceledException) when (stopping.Token.IsCancellationRequested)
             {
                 return 0;
             }
@@ -88,7 +81,8 @@ internal static class KvStoreHost
             }
             Log.Ready(log);
 
-            await using var apiServer = await StartApiServerAsync(settings, server, loggers, log, stopping.Token).ConfigureAwait(false);
+            // Disposed below, before the web host stops (not with `await using`: that disposed it a second time).
+            var apiServer = await StartApiServerAsync(settings, server, loggers, log, stopping.Token).ConfigureAwait(false);
             if (settings.ApiServer is not null && apiServer is null)
             {
                 return 1;
@@ -201,4 +195,36 @@ internal static class KvStoreHost
             json.JsonWriterOptions = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         });
     });
+}
+
+/// <summary>SIGTERM and SIGINT cancel <see cref="Token"/> (shared by the member and `kvstore apiserver`) instead of ending the process, so the caller stops cleanly.</summary>
+internal sealed class StopSignals : IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly PosixSignalRegistration _sigterm;
+    private readonly PosixSignalRegistration _sigint;
+
+    public StopSignals()
+    {
+        _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        _sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+    }
+
+    public CancellationToken Token => _stopping.Token;
+
+    /// <summary>Stops as a signal would (the web host stopping, the member removed from its cluster).</summary>
+    public void Cancel() => _stopping.Cancel();
+
+    private void Stop(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        _stopping.Cancel();
+    }
+
+    public void Dispose()
+    {
+        _sigterm.Dispose();
+        _sigint.Dispose();
+        _stopping.Dispose();
+    }
 }

@@ -107,8 +107,9 @@ public sealed partial class EtcdServer
 
     /// <summary>
     /// The leader's read barrier: a heartbeat round a quorum answers (DotNext's strong barrier), then local apply
-    /// of everything the log held before it, then a confirmation round (<see cref="ConfirmLeadershipAsync"/>). Bound to this leadership: if the member steps down meanwhile (a
-    /// round without a quorum deposes it) the read fails instead of trusting another leader's unconfirmed index.
+    /// of everything the log held before it, then a confirmation round (<see cref="ConfirmLeadershipAsync"/>). Bound
+    /// to this leadership: if the member steps down meanwhile (a round without a quorum deposes it) the read fails
+    /// instead of trusting another leader's unconfirmed index.
     /// </summary>
     private async Task<ServerError> LocalReadBarrierAsync(DateTime deadline)
     {
