@@ -61,8 +61,9 @@ public sealed class SnapshotBoltBigStoreTests : IDisposable
         Assert.Equal(size + 32, new FileInfo(file).Length);
         Assert.Equal(3, KeyBucketDepth(file)); // branch, branch, leaf
 
-        long history = 0;
-        store.ExportState(new CountingVisitor(() => history++));
+        var records = new RecordingVisitor();
+        store.ExportState(records);
+        long history = records.Keys.Count;
         var status = await Ctl.RunAsync("http://127.0.0.1:1", "snapshot", "status", file, "-w", "json");
         Assert.True(status.Exit == 0, status.ToString());
         JsonElement s = JsonDocument.Parse(status.Out).RootElement;
@@ -71,6 +72,7 @@ public sealed class SnapshotBoltBigStoreTests : IDisposable
         Assert.Equal(history + 3 + 1 + 2 + 1, s.GetProperty("totalKey").GetInt64());
         Assert.Equal(size, s.GetProperty("totalSize").GetInt64());
         Assert.True(history > Small);
+        Assert.Equal(ExpectedHash(store, records).ToString("x"), s.GetProperty("hash").GetUInt32().ToString("x"));
 
         await using var etcd = await RestoredEtcd.StartAsync(file, _dir);
         RangeResponse expected = store.Range(new RangeRequest { Key = B("big/"), RangeEnd = B("big0") }).Value;
@@ -136,14 +138,97 @@ public sealed class SnapshotBoltBigStoreTests : IDisposable
         return depth;
     }
 
-    private sealed class CountingVisitor(Action onRecord) : IStateVisitor
+    /// <summary>
+    /// etcdctl's snapshot status hash (CRC-32C over every bucket name, then each of its keys and values, in bbolt's
+    /// order), computed from what the engine hands out and the buckets etcd's layout puts around it.
+    /// </summary>
+    private static uint ExpectedHash(MvccStore store, RecordingVisitor r)
     {
-        public void Revisions(long consistentIndex, long currentRevision, long compactRevision) { }
+        static byte[] Be(long v)
+        {
+            var b = new byte[8];
+            BinaryPrimitives.WriteInt64BigEndian(b, v);
+            return b;
+        }
+        static byte[] Rev(long main)
+        {
+            var b = new byte[17];
+            BinaryPrimitives.WriteInt64BigEndian(b, main);
+            b[8] = (byte)'_';
+            return b;
+        }
+        static byte[] A(string s) => Encoding.ASCII.GetBytes(s);
+        var buckets = new SortedDictionary<string, List<(byte[] K, byte[] V)>>(StringComparer.Ordinal)
+        {
+            ["alarm"] = [],
+            ["auth"] = [(A("authEnabled"), [0]), (A("authRevision"), Be(1))],
+            ["authRoles"] = [],
+            ["authUsers"] = [],
+            ["cluster"] = [(A("clusterVersion"), A("3.4.0"))],
+            ["key"] = r.Keys,
+            ["lease"] = r.Leases,
+            ["members"] = [],
+            ["members_removed"] = [],
+            ["meta"] = [(A("consistent_index"), Be(r.ConsistentIndex)), (A("finishedCompactRev"), Rev(r.CompactRevision)), (A("scheduledCompactRev"), Rev(r.CompactRevision))],
+        };
+        uint crc = 0;
+        foreach ((string name, var entries) in buckets)
+        {
+            crc = Crc32C(crc, A(name));
+            foreach ((byte[] k, byte[] v) in entries)
+            {
+                crc = Crc32C(crc, k);
+                crc = Crc32C(crc, v);
+            }
+        }
+        Assert.Equal(store.CompactRevision, r.CompactRevision);
+        return crc;
+    }
 
-        public void KeyValue(long main, long sub, bool tombstone, ReadOnlySpan<byte> keyValue) => onRecord();
+    private static uint Crc32C(uint crc, byte[] data)
+    {
+        crc = ~crc;
+        foreach (byte b in data)
+        {
+            crc ^= b;
+            for (int i = 0; i < 8; i++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+        }
+        return ~crc;
+    }
 
-        public void Lease(long id, ReadOnlySpan<byte> lease) { }
+    private sealed class RecordingVisitor : IStateVisitor
+    {
+        public List<(byte[] K, byte[] V)> Keys { get; } = [];
+        public List<(byte[] K, byte[] V)> Leases { get; } = [];
+        public long ConsistentIndex { get; private set; }
+        public long CompactRevision { get; private set; }
 
-        public void Auth(bool enabled, ulong revision, IReadOnlyList<Authpb.User> users, IReadOnlyList<Authpb.Role> roles) { }
+        public void Revisions(long consistentIndex, long currentRevision, long compactRevision) =>
+            (ConsistentIndex, CompactRevision) = (consistentIndex, compactRevision);
+
+        public void KeyValue(long main, long sub, bool tombstone, ReadOnlySpan<byte> keyValue)
+        {
+            var k = new byte[tombstone ? 18 : 17];
+            BinaryPrimitives.WriteInt64BigEndian(k, main);
+            k[8] = (byte)'_';
+            BinaryPrimitives.WriteInt64BigEndian(k.AsSpan(9), sub);
+            if (tombstone) k[17] = (byte)'t';
+            Keys.Add((k, keyValue.ToArray()));
+        }
+
+        public void Lease(long id, ReadOnlySpan<byte> lease)
+        {
+            var k = new byte[8];
+            BinaryPrimitives.WriteInt64BigEndian(k, id);
+            Leases.Add((k, lease.ToArray()));
+        }
+
+        public void Auth(bool enabled, ulong revision, IReadOnlyList<Authpb.User> users, IReadOnlyList<Authpb.Role> roles)
+        {
+            Assert.False(enabled);
+            Assert.Equal(1UL, revision);
+            Assert.Empty(users);
+            Assert.Empty(roles);
+        }
     }
 }
