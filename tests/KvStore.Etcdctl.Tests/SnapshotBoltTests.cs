@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using KvStore.TestSupport;
 
 namespace KvStore.Etcdctl.Tests;
 
@@ -121,10 +121,9 @@ public sealed partial class SnapshotBoltTests(PairFixture pair) : IClassFixture<
 /// </summary>
 public sealed class RestoredEtcd : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly List<string> _lines = [];
+    private readonly ChildProcess _process;
 
-    private RestoredEtcd(Process process, string url)
+    private RestoredEtcd(ChildProcess process, string url)
     {
         _process = process;
         Url = url;
@@ -132,75 +131,27 @@ public sealed class RestoredEtcd : IAsyncDisposable
 
     public string Url { get; }
 
-    public string Output
-    {
-        get
-        {
-            lock (_lines) return string.Join('\n', _lines);
-        }
-    }
-
     public static async Task<RestoredEtcd> StartAsync(string snapshot, string scratch)
     {
         string dataDir = Path.Combine(scratch, "restored-" + Guid.NewGuid().ToString("N")[..8]);
-        string client = $"http://127.0.0.1:{ServerProcess.FreePort()}", peer = $"http://127.0.0.1:{ServerProcess.FreePort()}";
+        string client = $"http://127.0.0.1:{Ports.Free()}", peer = $"http://127.0.0.1:{Ports.Free()}";
         var restore = await Ctl.RunAsync(client, "snapshot", "restore", snapshot, "--data-dir", dataDir, "--name", "restored",
             "--initial-cluster", "restored=" + peer, "--initial-advertise-peer-urls", peer);
         Assert.True(restore.Exit == 0, "snapshot restore: " + restore);
-
-        var start = new ProcessStartInfo("etcd")
+        var process = new ChildProcess("etcd", ["--name", "restored", "--data-dir", dataDir, "--listen-client-urls", client,
+            "--advertise-client-urls", client, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+            "--initial-cluster", "restored=" + peer], workingDirectory: scratch);
+        if (!await process.WaitForLineAsync(ServerProcess.ReadyLine, TimeSpan.FromSeconds(60)))
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = scratch,
-        };
-        foreach (string a in new[] { "--name", "restored", "--data-dir", dataDir, "--listen-client-urls", client, "--advertise-client-urls", client,
-                     "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "restored=" + peer })
-        {
-            start.ArgumentList.Add(a);
+            process.Dispose();
+            throw new InvalidOperationException("the restored etcd did not get ready:\n" + process.Output);
         }
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ETCD", StringComparison.Ordinal)).ToList()) start.Environment.Remove(key);
-        var process = new Process { StartInfo = start };
-        var etcd = new RestoredEtcd(process, client);
-        var ready = new TaskCompletionSource();
-        DataReceivedEventHandler add = (_, e) =>
-        {
-            if (e.Data is null) return;
-            lock (etcd._lines) etcd._lines.Add(e.Data);
-            if (e.Data.Contains(ServerProcess.ReadyLine, StringComparison.Ordinal)) ready.TrySetResult();
-        };
-        process.OutputDataReceived += add;
-        process.ErrorDataReceived += add;
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!ready.Task.IsCompleted)
-        {
-            if (process.HasExited || DateTime.UtcNow > deadline)
-            {
-                await etcd.DisposeAsync();
-                throw new InvalidOperationException("the restored etcd did not get ready:\n" + etcd.Output);
-            }
-            await Task.Delay(100);
-        }
-        return etcd;
+        return new RestoredEtcd(process, client);
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
         _process.Dispose();
+        return ValueTask.CompletedTask;
     }
 }
