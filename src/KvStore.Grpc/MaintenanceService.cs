@@ -154,7 +154,7 @@ public sealed class MaintenanceService(IEtcdServer server) : Maintenance.Mainten
         // never holds up writers.
         var cluster = new BackupCluster(
             [.. server.Members.Select(m => new BackupMember(m.Id, m.Name, m.PeerUrls, m.ClientUrls, m.IsLearner))],
-            EtcdVersion.Cluster, server.Alarms);
+            EtcdVersion.Cluster, server.Alarms, RaftIndexOf);
         await Task.Run(() => EtcdBackupWriter.Write(server.Store, cluster, file), ct).ConfigureAwait(false);
         long exported = file.Length;
         long total = (exported + SnapshotSectorBytes - 1) / SnapshotSectorBytes * SnapshotSectorBytes;
@@ -185,6 +185,12 @@ public sealed class MaintenanceService(IEtcdServer server) : Maintenance.Mainten
         await responseStream.WriteAsync(new SnapshotResponse { RemainingBytes = 0, Blob = ByteString.CopyFrom(sha.GetHashAndReset()) }, ct)
             .ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The Raft index in an engine consistent index: the member numbers the commands of one Raft entry in its low 16
+    /// bits (KvStore.Server's RaftStateMachine.EngineIndex, internal to it). etcd's meta bucket holds the Raft index.
+    /// </summary>
+    private static long RaftIndexOf(long engineIndex) => engineIndex >> 16;
 
     /// <summary>A temporary file beside the member's data (the same disk), deleted when closed.</summary>
     private FileStream CreateSpoolFile()

@@ -26,8 +26,13 @@ public interface IStateVisitor
 /// <summary>A member as etcd's membership store keeps it in the backend's members bucket.</summary>
 public sealed record BackupMember(ulong Id, string Name, IReadOnlyList<string> PeerUrls, IReadOnlyList<string> ClientUrls, bool IsLearner);
 
-/// <summary>The cluster state outside the engine that etcd keeps in its backend.</summary>
-public sealed record BackupCluster(IReadOnlyList<BackupMember> Members, string ClusterVersion, IReadOnlyList<AlarmMember> Alarms);
+/// <summary>
+/// The cluster state outside the engine that etcd keeps in its backend, and how the engine's consistent index maps
+/// to the applied Raft index etcd stores as consistent_index (a member numbers commands within a Raft entry; null:
+/// the same number).
+/// </summary>
+public sealed record BackupCluster(IReadOnlyList<BackupMember> Members, string ClusterVersion, IReadOnlyList<AlarmMember> Alarms,
+    Func<long, long>? RaftIndexOf = null);
 
 /// <summary>
 /// Writes the engine's state as an etcd 3.4 backend (the bbolt file `etcdctl snapshot save` stores): buckets
@@ -50,7 +55,7 @@ public static class EtcdBackupWriter
         using (BoltWriter.BucketWriter meta = bolt.CreateBucket("meta"u8))
         {
             var ci = new byte[8];
-            BinaryPrimitives.WriteInt64BigEndian(ci, state.ConsistentIndex);
+            BinaryPrimitives.WriteInt64BigEndian(ci, cluster.RaftIndexOf?.Invoke(state.ConsistentIndex) ?? state.ConsistentIndex);
             meta.Put("consistent_index"u8, ci);
             if (state.CompactRevision > 0)
             {
