@@ -13,7 +13,7 @@ public sealed class EmbeddedMemberTests
 
     private static ServerConfig Config()
     {
-        int port = GrpcHost.FreePort();
+        int port = Ports.Free();
         return new ServerConfig
         {
             DataDir = Path.Combine(Path.GetTempPath(), "kvstore-embed-tests", Guid.NewGuid().ToString("N")),

@@ -30,7 +30,7 @@ public sealed class GatewayHost : IAsyncDisposable
     /// <summary>Starts a member named <paramref name="name"/>; <paramref name="services"/> may add to the host's DI.</summary>
     public static async Task<GatewayHost> StartAsync(string name = "default", Action<IServiceCollection>? services = null)
     {
-        int peerPort = GrpcHost.FreePort();
+        int peerPort = Ports.Free();
         var config = new ServerConfig
         {
             Name = name,

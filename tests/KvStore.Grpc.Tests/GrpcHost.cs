@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
@@ -39,16 +38,9 @@ public sealed class GrpcHost : IAsyncDisposable
     public V3lockpb.Lock.LockClient Lock => new(Channel);
     public V3electionpb.Election.ElectionClient Election => new(Channel);
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public static async Task<GrpcHost> StartAsync(Func<ServerConfig, ServerConfig>? configure = null)
     {
-        int peerPort = FreePort();
+        int peerPort = Ports.Free();
         var config = new ServerConfig
         {
             DataDir = Path.Combine(Path.GetTempPath(), "kvstore-grpc-tests", Guid.NewGuid().ToString("N")),

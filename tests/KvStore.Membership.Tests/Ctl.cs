@@ -5,13 +5,13 @@ namespace KvStore.Membership.Tests;
 /// <summary>Runs the real etcdctl 3.4 (ETCDCTL_API=3); a test using it fails when etcdctl is not installed.</summary>
 public static class Ctl
 {
-    public static Task<Etcdctl.Result> RunAsync(string endpoints, params string[] args) =>
+    public static Task<(int Exit, string Out, string Err)> RunAsync(string endpoints, params string[] args) =>
         Etcdctl.RunAsync(endpoints, ["--command-timeout=30s", .. args]);
 
     /// <summary>Runs etcdctl and asserts success.</summary>
     public static async Task<string> OkAsync(string endpoints, params string[] args)
     {
-        Etcdctl.Result r = await RunAsync(endpoints, args);
+        var r = await RunAsync(endpoints, args);
         Assert.True(r.Exit == 0, $"etcdctl {string.Join(' ', args)} failed: {r}");
         return r.Out;
     }

@@ -98,7 +98,7 @@ public class ProcessClusterTests
 
     private static async Task<(int Code, string Output)> EtcdctlAsync(string endpoints, params string[] args)
     {
-        Etcdctl.Result r = await Etcdctl.RunAsync(endpoints, ["--command-timeout=15s", .. args]);
+        var r = await Etcdctl.RunAsync(endpoints, ["--command-timeout=15s", .. args]);
         return r.Exit == 0 ? (0, r.Out) : (r.Exit, r.Out + r.Err);
     }
 }
