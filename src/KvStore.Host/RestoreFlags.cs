@@ -66,9 +66,28 @@ internal static class RestoreFlags
     /// <summary>types.NewURLs for one URL.</summary>
     private static string? CheckUrl(string url)
     {
-        int sep = url.IndexOf("://", StringComparison.Ordinal);
-        string scheme = sep > 0 ? url[..sep] : "";
+        // Go's url.Parse (getScheme): a scheme is letters then letters, digits, '+', '-', '.', up to a ':'.
+        string scheme = "";
+        for (int i = 0; i < url.Length; i++)
+        {
+            char c = url[i];
+            if (char.IsAsciiLetter(c)) continue;
+            if (char.IsAsciiDigit(c) || c is '+' or '-' or '.')
+            {
+                if (i == 0) break;
+                continue;
+            }
+            if (c == ':')
+            {
+                if (i == 0) return $"parse \"{url}\": missing protocol scheme";
+                scheme = url[..i];
+            }
+            break;
+        }
+        if (scheme.Length == 0 && url.Split('/')[0].Contains(':')) return $"parse \"{url}\": first path segment in URL cannot contain colon";
         if (scheme is not ("http" or "https" or "unix" or "unixs")) return $"URL scheme must be http, https, unix, or unixs: {url}";
+        int sep = url.IndexOf("://", StringComparison.Ordinal);
+        if (sep != scheme.Length) return $"URL address does not have the form \"host:port\": {url}";
         string rest = url[(sep + 3)..];
         int end = rest.IndexOfAny(['/', '?', '#']);
         string host = end >= 0 ? rest[..end] : rest;

@@ -134,7 +134,7 @@ public static class SnapshotCommand
         if (!File.Exists(path))
         {
             return Fail(stderr, ExitError, Directory.Exists(path)
-                ? $"read {path}: is a directory"
+                ? $"open {path}: is a directory"
                 : $"stat {path}: no such file or directory");
         }
         BackupStatus status;
