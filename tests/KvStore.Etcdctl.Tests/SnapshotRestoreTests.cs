@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using KvStore.TestSupport;
 
 namespace KvStore.Etcdctl.Tests;
 
@@ -53,7 +53,7 @@ public sealed partial class SnapshotRestoreTests
             Assert.Equal((theirs.Exit, theirs.Out), (ours.Exit, ours.Out));
         }
 
-        int clientPort = ServerProcess.FreePort(), peerPort = ServerProcess.FreePort();
+        int clientPort = Ports.Free(), peerPort = Ports.Free();
         string peer = $"http://127.0.0.1:{peerPort}";
         string[] restoreFlags = ["--name", "m1", "--initial-cluster", "m1=" + peer, "--initial-cluster-token", "migrated", "--initial-advertise-peer-urls", peer];
 
@@ -62,16 +62,25 @@ public sealed partial class SnapshotRestoreTests
         Observed fromEtcd;
         using (var member = Member.Start("etcd", etcdDir, clientPort, peerPort))
         {
-            fromEtcd = await ObserveAsync(member.Url, leaseId);
+            fromEtcd = await WithOutput(member, () => ObserveAsync(member.Url, leaseId));
         }
 
         string kvDir = Path.Combine(scratch.Dir, "kvstore-restored");
         var restore = await KvStoreCommand(["snapshot", "restore", snapshot, "--data-dir", kvDir, .. restoreFlags]);
         Assert.True(restore.Exit == 0, restore.ToString());
         Observed fromKv;
+        string afterPut;
         using (var member = Member.Start("kvstore", kvDir, clientPort, peerPort))
         {
-            fromKv = await ObserveAsync(member.Url, leaseId);
+            fromKv = await WithOutput(member, () => ObserveAsync(member.Url, leaseId));
+            afterPut = (await WithOutput(member, () => Ok(member.Url, "--user", Root, "get", "", "--prefix", "-w", "json"))).Out;
+        }
+        // The restored member restarts on its own data dir (its new Raft log, the record of its new cluster).
+        using (var member = Member.Start("kvstore", kvDir, clientPort, peerPort))
+        {
+            var again = await Ctl.RunAsync(member.Url, "--user", Root, "get", "", "--prefix", "-w", "json");
+            Assert.True(again.Exit == 0, $"after restart: {again}\n{member.Output}");
+            Assert.Equal(KvsAndRevision(afterPut), KvsAndRevision(again.Out));
         }
 
         Assert.Equal(fromEtcd.Kvs, fromKv.Kvs);
@@ -84,6 +93,8 @@ public sealed partial class SnapshotRestoreTests
         Assert.Equal(fromEtcd.AuthStatus, fromKv.AuthStatus);
         Assert.Equal(fromEtcd.BobDenied, fromKv.BobDenied);
         Assert.Equal(fromEtcd.Lease, fromKv.Lease);
+        Assert.Equal(fromEtcd.PutRevision, fromKv.PutRevision);
+        Assert.Equal(fromEtcd.Revision + 1, fromKv.PutRevision);
         Assert.Contains("permission denied", fromKv.BobDenied, StringComparison.Ordinal);
         Assert.Contains("user name is empty", fromKv.AuthStatus, StringComparison.Ordinal); // auth is enabled
         Assert.Contains("granted with TTL(600s)", fromKv.Lease, StringComparison.Ordinal);
@@ -127,7 +138,7 @@ public sealed partial class SnapshotRestoreTests
         Assert.True(new FileInfo(snapshot).Length > 4096 * 1500, "expected a big file");
 
         string kvDir = Path.Combine(scratch.Dir, "kv");
-        int clientPort = ServerProcess.FreePort(), peerPort = ServerProcess.FreePort();
+        int clientPort = Ports.Free(), peerPort = Ports.Free();
         string peer = $"http://127.0.0.1:{peerPort}";
         var restore = await KvStoreCommand("snapshot", "restore", snapshot, "--data-dir", kvDir, "--initial-cluster", "default=" + peer, "--initial-advertise-peer-urls", peer);
         Assert.True(restore.Exit == 0, restore.ToString());
@@ -136,6 +147,63 @@ public sealed partial class SnapshotRestoreTests
         (string kvs, long revision) = KvsAndRevision(restored.Out);
         Assert.Equal(expectedRevision, revision);
         Assert.Equal(expectedKvs, kvs);
+    }
+
+    [Fact]
+    public async Task EtcdSnapshot_RestoredOnThreeMembers_FormsTheNewClusterWithTheSameData()
+    {
+        using var scratch = new Scratch();
+        string snapshot = Path.Combine(scratch.Dir, "etcd.db");
+        string expected;
+        using (var etcd = ServerProcess.StartEtcd())
+        {
+            for (int i = 0; i < 10; i++) await Ok(etcd.Url, "put", $"key{i}", $"value{i}");
+            await Ok(etcd.Url, "del", "key3");
+            await Ok(etcd.Url, "snapshot", "save", snapshot);
+            expected = (await Ok(etcd.Url, "get", "", "--prefix", "-w", "json")).Out;
+        }
+
+        // etcd's recipe: the same snapshot restored on every member with the same --initial-cluster and token.
+        int[] clientPorts = [.. Enumerable.Range(0, 3).Select(_ => Ports.Free())];
+        int[] peerPorts = [.. Enumerable.Range(0, 3).Select(_ => Ports.Free())];
+        string cluster = string.Join(",", Enumerable.Range(0, 3).Select(i => $"n{i}=http://127.0.0.1:{peerPorts[i]}"));
+        var members = new List<Member>();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                string dir = Path.Combine(scratch.Dir, $"n{i}");
+                var r = await KvStoreCommand("snapshot", "restore", snapshot, "--data-dir", dir, "--name", $"n{i}",
+                    "--initial-cluster", cluster, "--initial-cluster-token", "three", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peerPorts[i]}");
+                Assert.True(r.Exit == 0, r.ToString());
+            }
+            for (int i = 0; i < 3; i++) members.Add(Member.Launch("kvstore", Path.Combine(scratch.Dir, $"n{i}"), clientPorts[i], peerPorts[i], $"n{i}", cluster));
+            foreach (Member m in members) m.WaitReady();
+
+            string? clusterId = null;
+            foreach (Member m in members)
+            {
+                var got = await Ok(m.Url, "get", "", "--prefix", "-w", "json");
+                Assert.Equal(KvsAndRevision(expected), KvsAndRevision(got.Out));
+                using var doc = JsonDocument.Parse(got.Out);
+                string id = doc.RootElement.GetProperty("header").GetProperty("cluster_id").GetRawText();
+                Assert.True(clusterId is null || clusterId == id, "one cluster id");
+                clusterId = id;
+            }
+            var list = await Ok(members[0].Url, "member", "list");
+            for (int i = 0; i < 3; i++) Assert.Contains($"n{i}, http://127.0.0.1:{peerPorts[i]}", list.Out, StringComparison.Ordinal);
+
+            // A write on one member is served by the others (one Raft group).
+            await Ok(members[1].Url, "put", "after", "restore");
+            foreach (Member m in members)
+            {
+                Assert.Equal("restore\n", (await Ok(m.Url, "get", "after", "--print-value-only")).Out);
+            }
+        }
+        finally
+        {
+            foreach (Member m in members) m.Dispose();
+        }
     }
 
     [Fact]
@@ -190,12 +258,25 @@ public sealed partial class SnapshotRestoreTests
         Assert.True(File.Exists(Path.Combine(scratch.Dir, "ok", "member", "members.pb")));
     }
 
+    /// <summary>A failure against a member comes with what the member logged.</summary>
+    private static async Task<T> WithOutput<T>(Member member, Func<Task<T>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            throw new InvalidOperationException($"{e.Message}\n--- member output:\n{member.Tail}", e);
+        }
+    }
+
     private static string ErrorLine(string stderr) =>
         stderr.Split('\n').FirstOrDefault(l => l.StartsWith("Error:", StringComparison.Ordinal)) ?? "(no error line) " + stderr;
 
     private sealed record Observed(
         string Kvs, long Revision, string ClusterId, string Compacted, string AtOldRevision, string Users, string Role,
-        string AuthStatus, string BobDenied, string Lease, int Remaining);
+        string AuthStatus, string BobDenied, string Lease, int Remaining, long PutRevision);
 
     private static async Task<Observed> ObserveAsync(string ep, long leaseId)
     {
@@ -213,6 +294,10 @@ public sealed partial class SnapshotRestoreTests
         Assert.Equal("third\n", allowed.Out);
         var ttl = await Ok(ep, "--user", Root, "lease", "timetolive", leaseId.ToString("x"), "--keys");
         int remaining = int.Parse(Remaining().Match(ttl.Out).Groups[1].Value);
+        // The first write after the restore continues the backup's revisions.
+        var put = await Ok(ep, "--user", Root, "put", "after-restore", "x", "-w", "json");
+        using var putDoc = JsonDocument.Parse(put.Out);
+        long putRevision = putDoc.RootElement.GetProperty("header").GetProperty("revision").GetInt64();
         return new Observed(
             kvs, revision, clusterId,
             ErrorLine(compacted.Err),
@@ -221,7 +306,7 @@ public sealed partial class SnapshotRestoreTests
             ErrorLine(anonymous.Err),
             ErrorLine(denied.Err),
             Remaining().Replace(ttl.Out, "remaining(N s)"),
-            remaining);
+            remaining, putRevision);
     }
 
     /// <summary>The kvs of a `get -w json` (with their revisions and versions) and its header revision.</summary>
@@ -244,27 +329,15 @@ public sealed partial class SnapshotRestoreTests
     /// <summary>etcdctl's local commands (snapshot status/restore): no endpoint involved.</summary>
     private static Task<Ctl.Result> EtcdctlLocal(params string[] args) => Run("etcdctl", args);
 
-    private static Task<Ctl.Result> KvStoreCommand(params string[] args) =>
-        Run(DotnetHost(), [Path.Combine(AppContext.BaseDirectory, "kvstore.dll"), .. args]);
+    private static Task<Ctl.Result> KvStoreCommand(params string[] args) => Run(Binaries.DotnetHost(), [Binaries.KvStoreDll, .. args]);
 
-    private static async Task<Ctl.Result> Run(string file, string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.Environment["ETCDCTL_API"] = "3";
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await p.WaitForExitAsync(timeout.Token);
-        return new Ctl.Result(p.ExitCode, await stdout, await stderr);
-    }
-
-    private static string DotnetHost()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        return !string.IsNullOrEmpty(host) && File.Exists(host) ? host : "dotnet";
-    }
+    private static Task<Ctl.Result> Run(string file, string[] args) =>
+        Task.Run(() =>
+        {
+            (int code, string stdout, string stderr) = ChildProcess.Run(file, args, environment: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" },
+                timeout: TimeSpan.FromSeconds(120));
+            return new Ctl.Result(code, stdout, stderr);
+        });
 
     [GeneratedRegex(@"lease ([0-9a-f]+) granted")]
     private static partial Regex LeaseId();
@@ -291,86 +364,44 @@ public sealed partial class SnapshotRestoreTests
     }
 
     /// <summary>An etcd or kvstore member started on a restored data dir with the restore's name and peer URL; killed on dispose.</summary>
-    private sealed class Member : IDisposable
+    private sealed class Member(ChildProcess process, string url, string kind) : IDisposable
     {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
+        public string Url { get; } = url;
 
-        private Member(Process process, string url)
-        {
-            _process = process;
-            Url = url;
-        }
+        public string Output => process.Output;
 
-        public string Url { get; }
+        public string Tail => process.Tail(60);
 
         public static Member Start(string kind, string dataDir, int clientPort, int peerPort, string name = "m1")
         {
-            string url = $"http://127.0.0.1:{clientPort}", peer = $"http://127.0.0.1:{peerPort}";
-            var psi = new ProcessStartInfo(kind == "etcd" ? "etcd" : DotnetHost())
-            {
-                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            };
-            if (kind != "etcd") psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kvstore.dll"));
-            // A restored data dir keeps the members of the restore; --initial-cluster is ignored by both, as on any restart.
-            foreach (string a in new[]
-            {
-                "--name", name, "--data-dir", dataDir, "--listen-client-urls", url, "--advertise-client-urls", url,
-                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", name + "=" + peer,
-            })
-            {
-                psi.ArgumentList.Add(a);
-            }
-            foreach (string key in psi.Environment.Keys.Where(k => k.StartsWith("ETCD", StringComparison.Ordinal)).ToList()) psi.Environment.Remove(key);
-            var process = new Process { StartInfo = psi };
-            var member = new Member(process, url);
-            using var ready = new ManualResetEventSlim();
-            DataReceivedEventHandler add = (_, e) =>
-            {
-                if (e.Data is null) return;
-                lock (member._output) member._output.AppendLine(e.Data);
-                if (e.Data.Contains(ServerProcess.ReadyLine, StringComparison.Ordinal))
-                {
-                    try
-                    {
-                        ready.Set();
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                    }
-                }
-            };
-            process.OutputDataReceived += add;
-            process.ErrorDataReceived += add;
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var deadline = DateTime.UtcNow.AddSeconds(90);
-            while (!ready.Wait(200))
-            {
-                if (process.HasExited || DateTime.UtcNow > deadline)
-                {
-                    member.Dispose();
-                    lock (member._output) throw new InvalidOperationException($"{kind} did not get ready:\n{member._output}");
-                }
-            }
+            Member member = Launch(kind, dataDir, clientPort, peerPort, name, $"{name}=http://127.0.0.1:{peerPort}");
+            member.WaitReady();
             return member;
         }
 
-        public void Dispose()
+        /// <summary>Starts the process without waiting (members of one cluster start together).</summary>
+        public static Member Launch(string kind, string dataDir, int clientPort, int peerPort, string name, string initialCluster)
         {
-            try
-            {
-                if (!_process.HasExited)
-                {
-                    _process.Kill(entireProcessTree: true);
-                    _process.WaitForExit();
-                }
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            _process.Dispose();
+            string url = $"http://127.0.0.1:{clientPort}", peer = $"http://127.0.0.1:{peerPort}";
+            // A restored data dir keeps the members of the restore; --initial-cluster is ignored by both, as on any restart.
+            string[] args =
+            [
+                "--name", name, "--data-dir", dataDir, "--listen-client-urls", url, "--advertise-client-urls", url,
+                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", initialCluster,
+            ];
+            return new Member(kind == "etcd" ? new ChildProcess("etcd", args) : ChildProcess.KvStore(args), url, kind);
         }
+
+        public void WaitReady()
+        {
+            if (!process.WaitFor(SingleMember.ReadyLine, TimeSpan.FromSeconds(120)))
+            {
+                string output = process.Tail(80);
+                Dispose();
+                throw new InvalidOperationException($"{kind} did not get ready:\n{output}");
+            }
+        }
+
+        public void Dispose() => process.Dispose();
     }
 }
