@@ -15,6 +15,11 @@ public sealed partial class SnapshotRestoreTests
 {
     private const string Root = "root:rootpw";
 
+    // etcdctl authenticates within its dial timeout (2 s by default); the first authentication on a member just
+    // started (bcrypt, and kvstore JIT-compiles every method fully on first use) took longer than that on this
+    // shared 2-core machine now and then, for reasons unrelated to the restore.
+    private const string Dial = "--dial-timeout=15s";
+
     [Fact]
     public async Task EtcdSnapshot_RestoredIntoKvStore_ServesWhatRestoredEtcdServes()
     {
@@ -41,7 +46,7 @@ public sealed partial class SnapshotRestoreTests
             await Ok(ep, "role", "grant-permission", "reader", "read", "k0", "k1");
             await Ok(ep, "user", "grant-role", "bob", "reader");
             await Ok(ep, "auth", "enable");
-            await Ok(ep, "--user", Root, "snapshot", "save", snapshot);
+            await Ok(ep, Dial, "--user", Root, "snapshot", "save", snapshot);
         }
 
         // Status: the same lines from both tools, in every format.
@@ -73,12 +78,12 @@ public sealed partial class SnapshotRestoreTests
         using (var member = Member.Start("kvstore", kvDir, clientPort, peerPort))
         {
             fromKv = await WithOutput(member, () => ObserveAsync(member.Url, leaseId));
-            afterPut = (await WithOutput(member, () => Ok(member.Url, "--user", Root, "get", "", "--prefix", "-w", "json"))).Out;
+            afterPut = (await WithOutput(member, () => Ok(member.Url, Dial, "--user", Root, "get", "", "--prefix", "-w", "json"))).Out;
         }
         // The restored member restarts on its own data dir (its new Raft log, the record of its new cluster).
         using (var member = Member.Start("kvstore", kvDir, clientPort, peerPort))
         {
-            var again = await Ctl.RunAsync(member.Url, "--user", Root, "get", "", "--prefix", "-w", "json");
+            var again = await Ctl.RunAsync(member.Url, Dial, "--user", Root, "get", "", "--prefix", "-w", "json");
             Assert.True(again.Exit == 0, $"after restart: {again}\n{member.Output}");
             Assert.Equal(KvsAndRevision(afterPut), KvsAndRevision(again.Out));
         }
@@ -280,22 +285,22 @@ public sealed partial class SnapshotRestoreTests
 
     private static async Task<Observed> ObserveAsync(string ep, long leaseId)
     {
-        var get = await Ok(ep, "--user", Root, "get", "", "--prefix", "-w", "json");
+        var get = await Ok(ep, Dial, "--user", Root, "get", "", "--prefix", "-w", "json");
         (string kvs, long revision) = KvsAndRevision(get.Out);
         using var doc = JsonDocument.Parse(get.Out);
         string clusterId = doc.RootElement.GetProperty("header").GetProperty("cluster_id").GetRawText();
-        var compacted = await Ctl.RunAsync(ep, "--user", Root, "get", "k05", "--rev=3");
-        var old = await Ok(ep, "--user", Root, "get", "k05", "--rev=24", "-w", "json");
-        var users = await Ok(ep, "--user", Root, "user", "list");
-        var role = await Ok(ep, "--user", Root, "role", "get", "reader");
+        var compacted = await Ctl.RunAsync(ep, Dial, "--user", Root, "get", "k05", "--rev=3");
+        var old = await Ok(ep, Dial, "--user", Root, "get", "k05", "--rev=24", "-w", "json");
+        var users = await Ok(ep, Dial, "--user", Root, "user", "list");
+        var role = await Ok(ep, Dial, "--user", Root, "role", "get", "reader");
         var anonymous = await Ctl.RunAsync(ep, "get", "k05");
-        var denied = await Ctl.RunAsync(ep, "--user", "bob:bobpw", "get", "leased");
-        var allowed = await Ok(ep, "--user", "bob:bobpw", "get", "k05", "--print-value-only");
+        var denied = await Ctl.RunAsync(ep, Dial, "--user", "bob:bobpw", "get", "leased");
+        var allowed = await Ok(ep, Dial, "--user", "bob:bobpw", "get", "k05", "--print-value-only");
         Assert.Equal("third\n", allowed.Out);
-        var ttl = await Ok(ep, "--user", Root, "lease", "timetolive", leaseId.ToString("x"), "--keys");
+        var ttl = await Ok(ep, Dial, "--user", Root, "lease", "timetolive", leaseId.ToString("x"), "--keys");
         int remaining = int.Parse(Remaining().Match(ttl.Out).Groups[1].Value);
         // The first write after the restore continues the backup's revisions.
-        var put = await Ok(ep, "--user", Root, "put", "after-restore", "x", "-w", "json");
+        var put = await Ok(ep, Dial, "--user", Root, "put", "after-restore", "x", "-w", "json");
         using var putDoc = JsonDocument.Parse(put.Out);
         long putRevision = putDoc.RootElement.GetProperty("header").GetProperty("revision").GetInt64();
         return new Observed(
