@@ -5,8 +5,8 @@ namespace KvStore.TestSupport;
 
 /// <summary>
 /// A child process (kvstore, etcd, `kubectl get -w`, `etcdctl watch`...) with stdout and stderr collected as lines
-/// in the order they arrive; killed with its tree on dispose if still running. ETCD_* variables of the test's own
-/// environment are not passed on (etcd and kvstore would read them as flags).
+/// in the order they arrive; killed with its tree on dispose if still running. The test's own ETCD_* and ETCDCTL_*
+/// variables are not passed on (etcd, kvstore and etcdctl would read them as flags).
 /// </summary>
 public sealed partial class ChildProcess : IDisposable
 {
@@ -18,6 +18,7 @@ public sealed partial class ChildProcess : IDisposable
     private readonly Process _process;
     private readonly List<string> _lines = [];
     private readonly SemaphoreSlim _lineAdded = new(0);
+    private bool _disposed;
 
     public ChildProcess(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null,
         string? workingDirectory = null)
@@ -30,10 +31,7 @@ public sealed partial class ChildProcess : IDisposable
         };
         if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
         foreach (string arg in args) start.ArgumentList.Add(arg);
-        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("ETCD_", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
+        RemoveEtcdVariables(start);
         foreach ((string key, string value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) => Add(e.Data);
@@ -106,9 +104,10 @@ public sealed partial class ChildProcess : IDisposable
         }
     }
 
-    /// <summary>SIGKILL, then waits for the exit (a crash: nothing is flushed or closed).</summary>
+    /// <summary>SIGKILL, then waits for the exit (a crash: nothing is flushed or closed); nothing once disposed.</summary>
     public void KillHard()
     {
+        if (_disposed) return;
         if (!_process.HasExited) Signal(SigKill);
         _process.WaitForExit();
     }
@@ -123,6 +122,8 @@ public sealed partial class ChildProcess : IDisposable
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         try
         {
             if (!_process.HasExited)
@@ -150,6 +151,7 @@ public sealed partial class ChildProcess : IDisposable
             UseShellExecute = false,
         };
         foreach (string arg in args) start.ArgumentList.Add(arg);
+        RemoveEtcdVariables(start);
         foreach ((string key, string value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         using var process = Process.Start(start)!;
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
@@ -164,6 +166,15 @@ public sealed partial class ChildProcess : IDisposable
         }
         process.WaitForExit();
         return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>The test's own ETCD_* and ETCDCTL_* variables would be read as flags by etcd, kvstore and etcdctl.</summary>
+    private static void RemoveEtcdVariables(ProcessStartInfo start)
+    {
+        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("ETCD", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
     }
 
     private void Add(string? line)

@@ -8,6 +8,17 @@ namespace KvStore.ApiServer.Tests.Http;
 /// </summary>
 public sealed class StandaloneApiServerTests
 {
+    [Theory]
+    [InlineData("--log-level", "loud", "unknown log level \"loud\" (--log-level supports debug, info, warn, error, panic, or fatal)")]
+    [InlineData("--event-ttl", "soon", "--event-ttl")]
+    public void BadFlagsAreRefusedBeforeAnythingStarts(string flag, string value, string message)
+    {
+        var (code, _, error) = ChildProcess.Run(Binaries.DotnetHost(),
+            [Binaries.KvStoreDll, "apiserver", "--etcd-servers", "http://127.0.0.1:1", flag, value]);
+        Assert.Equal(2, code);
+        Assert.Contains("kvstore apiserver: " + message, error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ServesKubectlOverRealEtcdAndKeepsObjectsAcrossAnApiserverRestart()
     {
