@@ -31,10 +31,12 @@ internal sealed class JwtTokens : ITokenProvider
     private readonly SigningCredentials? _signing;
     private readonly TokenValidationParameters _validation;
     private readonly TimeSpan _ttl;
+    private readonly byte[]? _hmacSecret;
 
-    private JwtTokens(string alg, SecurityKey verifyKey, SecurityKey? signKey, TimeSpan ttl)
+    private JwtTokens(string alg, SecurityKey verifyKey, SecurityKey? signKey, TimeSpan ttl, byte[]? hmacSecret = null)
     {
         _alg = alg;
+        _hmacSecret = hmacSecret;
         _ttl = ttl;
         _signing = signKey is null ? null : new SigningCredentials(signKey, alg);
         _validation = new TokenValidationParameters
@@ -74,7 +76,7 @@ internal sealed class JwtTokens : ITokenProvider
             KeyKind.Ec => EcProvider(method, publicKey, privateKey, options.JwtTtl),
             KeyKind.Hmac => privateKey.Length == 0
                 ? throw new AuthTokenException("auth: missing key data")
-                : new JwtTokens(method, new SymmetricSecurityKey(privateKey), new SymmetricSecurityKey(privateKey), options.JwtTtl),
+                : new JwtTokens(method, new SymmetricSecurityKey(privateKey), new SymmetricSecurityKey(privateKey), options.JwtTtl, privateKey),
             // golang-jwt knows these names; etcd's jwtOptions.Key has no key type for them.
             _ => throw new AuthTokenException(method == "EdDSA"
                 ? "unsupported signing method: *jwt.SigningMethodEd25519"
@@ -178,6 +180,8 @@ internal sealed class JwtTokens : ITokenProvider
         rsa.Dispose();
         using var ec = ECDsa.Create();
         if (TryImport(() => ec.ImportPkcs8PrivateKey(der, out _))) throw new AuthTokenException("key is not a valid RSA private key");
+        // Go's x509.ParsePKCS8PrivateKey names the parser a SEC 1 EC key wants.
+        if (TryImport(() => ec.ImportECPrivateKey(der, out _))) throw new AuthTokenException("x509: failed to parse private key (use ParseECPrivateKey instead for this key format)");
         throw new AuthTokenException("x509: failed to parse private key");
     }
 
@@ -187,6 +191,10 @@ internal sealed class JwtTokens : ITokenProvider
         var rsa = RSA.Create();
         if (TryImport(() => rsa.ImportSubjectPublicKeyInfo(der, out _))) return rsa;
         rsa.Dispose();
+        using (var ec = ECDsa.Create())
+        {
+            if (TryImport(() => ec.ImportSubjectPublicKeyInfo(der, out _))) throw new AuthTokenException("key is not a valid RSA public key");
+        }
         if (PublicKeyOfCertificate(der) is not { } cert) throw new AuthTokenException("x509: failed to parse public key");
         using (cert)
         {
@@ -202,6 +210,7 @@ internal sealed class JwtTokens : ITokenProvider
         ec.Dispose();
         using var rsa = RSA.Create();
         if (TryImport(() => rsa.ImportPkcs8PrivateKey(der, out _))) throw new AuthTokenException("key is not a valid ECDSA private key");
+        if (TryImport(() => rsa.ImportRSAPrivateKey(der, out _))) throw new AuthTokenException("x509: failed to parse private key (use ParsePKCS1PrivateKey instead for this key format)");
         throw new AuthTokenException("x509: failed to parse private key");
     }
 
@@ -211,6 +220,10 @@ internal sealed class JwtTokens : ITokenProvider
         var ec = ECDsa.Create();
         if (TryImport(() => ec.ImportSubjectPublicKeyInfo(der, out _))) return ec;
         ec.Dispose();
+        using (var rsa = RSA.Create())
+        {
+            if (TryImport(() => rsa.ImportSubjectPublicKeyInfo(der, out _))) throw new AuthTokenException("key is not a valid ECDSA public key");
+        }
         if (PublicKeyOfCertificate(der) is not { } cert) throw new AuthTokenException("x509: failed to parse public key");
         using (cert)
         {
@@ -266,6 +279,7 @@ internal sealed class JwtTokens : ITokenProvider
         try
         {
             error = MvccError.None;
+            if (_hmacSecret is not null) return HmacToken(payload.WrittenSpan);
             return _handler.CreateToken(Encoding.UTF8.GetString(payload.WrittenSpan), _signing);
         }
         catch (Exception e) when (e is SecurityTokenException or CryptographicException or ArgumentException or NotSupportedException)
@@ -275,6 +289,23 @@ internal sealed class JwtTokens : ITokenProvider
             return null;
         }
     }
+
+    /// <summary>
+    /// HS256/384/512 as golang-jwt signs them: IdentityModel refuses an HMAC key shorter than the hash (a 32-byte
+    /// secret with HS512), which etcd accepts, so the MAC is computed here over the same header and claims.
+    /// </summary>
+    private string HmacToken(ReadOnlySpan<byte> payload)
+    {
+        string signingInput = Base64UrlEncoder.Encode($"{{\"alg\":\"{_alg}\",\"typ\":\"JWT\"}}") + "." + Base64UrlEncoder.Encode(payload.ToArray());
+        return signingInput + "." + Base64UrlEncoder.Encode(Mac(Encoding.ASCII.GetBytes(signingInput)));
+    }
+
+    private byte[] Mac(byte[] input) => _alg switch
+    {
+        "HS256" => HMACSHA256.HashData(_hmacSecret!, input),
+        "HS384" => HMACSHA384.HashData(_hmacSecret!, input),
+        _ => HMACSHA512.HashData(_hmacSecret!, input),
+    };
 
     /// <summary>etcd's tokenJWT.info: the signing method must be the member's, the signature valid, the time claims too.</summary>
     public AuthInfo? Info(string token, ulong authRevision, long nowMs)
@@ -289,6 +320,20 @@ internal sealed class JwtTokens : ITokenProvider
             return null;
         }
         if (jwt.Alg != _alg) return null; // "invalid signing method"
+        if (_hmacSecret is not null)
+        {
+            int dot = token.LastIndexOf('.');
+            byte[] signature;
+            try
+            {
+                signature = Base64UrlEncoder.DecodeBytes(token[(dot + 1)..]);
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+            return CryptographicOperations.FixedTimeEquals(signature, Mac(Encoding.ASCII.GetBytes(token[..dot]))) ? ClaimsOf(jwt.EncodedPayload) : null;
+        }
         TokenValidationResult result;
         try
         {
