@@ -310,6 +310,23 @@ internal sealed class JwtTokens : ITokenProvider
     /// <summary>etcd's tokenJWT.info: the signing method must be the member's, the signature valid, the time claims too.</summary>
     public AuthInfo? Info(string token, ulong authRevision, long nowMs)
     {
+        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        // A token's signature and claims never change and the key is fixed: a token verified once is only
+        // checked against its exp again (etcd verifies the signature on every request; the answer is the same).
+        if (_verified.TryGetValue(token, out var hit)) return hit.Exp == 0 || now < hit.Exp ? hit.Info : null;
+        if (!SignatureValid(token, out string payload) || ClaimsOf(payload, now, out double exp) is not { } info) return null;
+        if (_verified.Count >= MaxVerified) _verified.Clear();
+        _verified[token] = (info, exp);
+        return info;
+    }
+
+    private const int MaxVerified = 4096;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (AuthInfo Info, double Exp)> _verified = new(StringComparer.Ordinal);
+
+    /// <summary>golang-jwt's Parse up to the claims: three segments, the member's method in the header, a valid signature.</summary>
+    private bool SignatureValid(string token, out string encodedPayload)
+    {
+        encodedPayload = "";
         JsonWebToken jwt;
         try
         {
@@ -317,9 +334,10 @@ internal sealed class JwtTokens : ITokenProvider
         }
         catch (Exception e) when (e is ArgumentException or SecurityTokenException or JsonException or FormatException)
         {
-            return null;
+            return false;
         }
-        if (jwt.Alg != _alg) return null; // "invalid signing method"
+        if (jwt.Alg != _alg) return false; // "invalid signing method"
+        encodedPayload = jwt.EncodedPayload;
         if (_hmacSecret is not null)
         {
             int dot = token.LastIndexOf('.');
@@ -330,9 +348,9 @@ internal sealed class JwtTokens : ITokenProvider
             }
             catch (FormatException)
             {
-                return null;
+                return false;
             }
-            return CryptographicOperations.FixedTimeEquals(signature, Mac(Encoding.ASCII.GetBytes(token[..dot]))) ? ClaimsOf(jwt.EncodedPayload) : null;
+            return CryptographicOperations.FixedTimeEquals(signature, Mac(Encoding.ASCII.GetBytes(token[..dot])));
         }
         TokenValidationResult result;
         try
@@ -342,26 +360,26 @@ internal sealed class JwtTokens : ITokenProvider
         }
         catch (Exception e) when (e is SecurityTokenException or CryptographicException or ArgumentException or NotSupportedException)
         {
-            return null;
+            return false;
         }
-        if (!result.IsValid) return null;
-        return ClaimsOf(jwt.EncodedPayload);
+        return result.IsValid;
     }
 
     /// <summary>golang-jwt's MapClaims.Valid (exp, iat, nbf against the whole second now) and etcd's claim reads.</summary>
-    private static AuthInfo? ClaimsOf(string encodedPayload)
+    private static AuthInfo? ClaimsOf(string encodedPayload, double now, out double exp)
     {
+        exp = 0;
         try
         {
             using var doc = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(encodedPayload));
             JsonElement claims = doc.RootElement;
             if (claims.ValueKind != JsonValueKind.Object) return null;
-            double now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             if (!TimeClaim(claims, "exp", t => now < t) || !TimeClaim(claims, "iat", t => now >= t) || !TimeClaim(claims, "nbf", t => now >= t)) return null;
             // etcd reads claims["username"].(string) and claims["revision"].(float64); other types are refused here.
             if (!claims.TryGetProperty("username", out JsonElement user) || user.ValueKind != JsonValueKind.String) return null;
             if (!claims.TryGetProperty("revision", out JsonElement rev) || rev.ValueKind != JsonValueKind.Number) return null;
             double revision = rev.GetDouble();
+            if (claims.TryGetProperty("exp", out JsonElement expClaim)) exp = expClaim.GetDouble();
             return new AuthInfo(user.GetString()!, revision <= 0 ? 0 : (ulong)revision);
         }
         catch (Exception e) when (e is JsonException or FormatException or ArgumentException)
