@@ -23,7 +23,7 @@ internal static class ApiServerCommand
         var eventTtl = new Option<string>("--event-ttl") { Description = "Amount of time to retain events.", DefaultValueFactory = _ => "1h0m0s" };
         var serviceRange = new Option<string>("--service-cluster-ip-range") { Description = "A CIDR notation IP range from which to assign service cluster IPs.", DefaultValueFactory = _ => "10.96.0.0/12" };
         var compaction = new Option<string>("--etcd-compaction-interval") { Description = "The interval of compaction requests. If 0, the compaction request from apiserver is disabled.", DefaultValueFactory = _ => "5m0s" };
-        var logLevel = new Option<string>("--log-level") { Description = "debug, info, warn or error.", DefaultValueFactory = _ => "info" };
+        var logLevel = new Option<string>("--log-level") { Description = "debug, info, warn, error, panic or fatal (as the member's --log-level).", DefaultValueFactory = _ => "info" };
         var command = new RootCommand("kvstore apiserver: the Kubernetes-style REST API (what kubectl talks to) over an etcd v3 endpoint list.")
         {
             etcdServers, listenUrl, eventTtl, serviceRange, compaction, logLevel,
@@ -41,8 +41,10 @@ internal static class ApiServerCommand
 
         ApiServerOptions options;
         List<Uri> endpoints;
+        LogLevel level;
         try
         {
+            level = HostSettings.LogLevelOf(result.GetValue(logLevel)!);
             endpoints = result.GetValue(etcdServers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(e => Uri.TryCreate(e, UriKind.Absolute, out var u) && u.Scheme == "http" ? u : throw new FormatException($"--etcd-servers: invalid URL \"{e}\" (http://ip:port)"))
                 .ToList();
@@ -60,19 +62,12 @@ internal static class ApiServerCommand
                 CompactionInterval = Duration(result.GetValue(compaction)!, "--etcd-compaction-interval"),
             };
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or FlagException)
         {
             await Console.Error.WriteLineAsync($"kvstore apiserver: {e.Message}").ConfigureAwait(false);
             return 2;
         }
 
-        var level = result.GetValue(logLevel) switch
-        {
-            "debug" => LogLevel.Debug,
-            "warn" => LogLevel.Warning,
-            "error" => LogLevel.Error,
-            _ => LogLevel.Information,
-        };
         using var loggers = KvStoreHost.CreateLoggerFactory(level);
         var log = loggers.CreateLogger("kvstore-apiserver");
         using var stopping = new StopSignals();

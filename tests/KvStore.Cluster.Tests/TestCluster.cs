@@ -105,14 +105,14 @@ internal sealed class TestCluster : IAsyncDisposable
     /// <summary>SIGSTOP: the process freezes (a long GC pause, a stuck VM) but keeps its sockets.</summary>
     public static void Pause(ClusterMember member)
     {
-        member.Process!.Signal(MemberProcess.SigStop);
+        member.Process!.Signal(ChildProcess.SigStop);
         member.IsPaused = true;
     }
 
     /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
     public static void Resume(ClusterMember member)
     {
-        member.Process!.Signal(MemberProcess.SigCont);
+        member.Process!.Signal(ChildProcess.SigCont);
         member.IsPaused = false;
     }
 
@@ -221,13 +221,13 @@ internal sealed class TestCluster : IAsyncDisposable
             "--initial-cluster-token", _token,
             "--initial-cluster-state", state,
         ];
-        m.Process = new MemberProcess(args, m.Directory);
+        m.Process = ChildProcess.KvStore(args, m.Directory);
         m.IsPaused = false;
     }
 
     private static async Task WaitReadyAsync(ClusterMember m)
     {
-        if (!await m.Process!.WaitForLineAsync(MemberProcess.ReadyLine, StartTimeout))
+        if (!await m.Process!.WaitForLineAsync(SingleMember.ReadyLine, StartTimeout))
         {
             throw new InvalidOperationException($"{m.Name} did not get ready:\n{m.Process.Tail()}");
         }
@@ -338,7 +338,7 @@ internal sealed class ClusterMember : IDisposable
     public string? InitialCluster { get; set; }
     public string? InitialClusterState { get; set; }
 
-    public MemberProcess? Process { get; set; }
+    public ChildProcess? Process { get; set; }
     public bool IsRunning => Process is { HasExited: false };
     public bool IsPaused { get; set; }
 

@@ -32,7 +32,7 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output)
         bool finishedEarly = false;
         for (int round = 0; round < KillRounds && !finishedEarly; round++)
         {
-            using var child = new ChildProcess(childDir.Path, seed, CommandCount);
+            using var child = new CrashChildProcess(childDir.Path, seed, CommandCount);
             bool byProgress = rng.Next(2) == 0;
             DateTime deadline = DateTime.UtcNow.AddMilliseconds(byProgress ? 15_000 : rng.Next(100, 1500));
             long killAt = long.MaxValue;
@@ -69,7 +69,7 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output)
         }
 
         // The final run applies what is left and exits cleanly.
-        using (var child = new ChildProcess(childDir.Path, seed, CommandCount))
+        using (var child = new CrashChildProcess(childDir.Path, seed, CommandCount))
         {
             Assert.True(child.WaitForExit(TimeSpan.FromSeconds(60)), "final run did not finish\n" + Describe(child));
             Assert.True(child.ExitCode == 0, Describe(child));
@@ -151,7 +151,7 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output)
         return s.Length > 2000 ? s[..2000] + "..." : s;
     }
 
-    private static string Describe(ChildProcess child) =>
+    private static string Describe(CrashChildProcess child) =>
         $"child output:\n{string.Join('\n', child.Output.Where(l => !l.StartsWith("applied", StringComparison.Ordinal)).TakeLast(40))}";
 
     [GeneratedRegex(@"^open consistent_index=(\d+) logged=(\d+)")]

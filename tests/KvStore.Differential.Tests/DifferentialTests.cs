@@ -21,8 +21,8 @@ public sealed class DifferentialTests(ITestOutputHelper output)
     [InlineData(20261126, 1500)]
     public async Task Same_responses_and_watch_events_as_etcd(int seed, int ops)
     {
-        using var etcd = ServerProcess.StartEtcd();
-        using var kvstore = ServerProcess.StartKvStore();
+        using var etcd = Servers.StartEtcd();
+        using var kvstore = Servers.StartKvStore();
         using var etcdChannel = etcd.Channel();
         using var kvChannel = kvstore.Channel();
         await using var a = new Side("etcd", etcdChannel);

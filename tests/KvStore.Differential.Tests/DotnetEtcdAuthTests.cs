@@ -14,13 +14,13 @@ namespace KvStore.Differential.Tests;
 /// </summary>
 public abstract class DotnetEtcdAuthTests(EtcdClient client) : IDisposable
 {
-    public sealed class OnKvStore() : DotnetEtcdAuthTests(ServerProcess.StartKvStore());
+    public sealed class OnKvStore() : DotnetEtcdAuthTests(Servers.StartKvStore());
 
-    public sealed class OnEtcd() : DotnetEtcdAuthTests(ServerProcess.StartEtcd());
+    public sealed class OnEtcd() : DotnetEtcdAuthTests(Servers.StartEtcd());
 
-    private readonly ServerProcess? _server;
+    private readonly SingleMember? _server;
 
-    private DotnetEtcdAuthTests(ServerProcess server) : this(new EtcdClient(server.ClientUrl)) => _server = server;
+    private DotnetEtcdAuthTests(SingleMember server) : this(new EtcdClient(server.ClientUrl)) => _server = server;
 
     public void Dispose()
     {

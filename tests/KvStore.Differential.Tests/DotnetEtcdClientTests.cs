@@ -26,9 +26,9 @@ public abstract class DotnetEtcdClientTests(EtcdClient client)
 
     public abstract class ServerFixture : IDisposable
     {
-        private readonly ServerProcess _server;
+        private readonly SingleMember _server;
 
-        protected ServerFixture(ServerProcess server)
+        protected ServerFixture(SingleMember server)
         {
             _server = server;
             Client = new EtcdClient(_server.ClientUrl);
@@ -44,9 +44,9 @@ public abstract class DotnetEtcdClientTests(EtcdClient client)
         }
     }
 
-    public sealed class KvStoreFixture() : ServerFixture(ServerProcess.StartKvStore());
+    public sealed class KvStoreFixture() : ServerFixture(Servers.StartKvStore());
 
-    public sealed class EtcdFixture() : ServerFixture(ServerProcess.StartEtcd());
+    public sealed class EtcdFixture() : ServerFixture(Servers.StartEtcd());
 
     [Fact]
     public async Task Put_get_get_range_and_delete()

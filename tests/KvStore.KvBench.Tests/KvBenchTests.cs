@@ -6,7 +6,7 @@ using Grpc.Net.Client;
 namespace KvStore.KvBench.Tests;
 
 /// <summary>kvbench run in process against a real etcd; what it wrote is checked through etcd itself.</summary>
-public sealed class KvBenchTests(EtcdProcess etcd) : IClassFixture<EtcdProcess>
+public sealed class KvBenchTests(EtcdFixture etcd) : IClassFixture<EtcdFixture>
 {
     private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {
@@ -88,7 +88,7 @@ public sealed class KvBenchTests(EtcdProcess etcd) : IClassFixture<EtcdProcess>
     public async Task Failed_requests_are_counted_by_status_code()
     {
         // The warm-up fails first when nothing listens: the run ends with the status, exit code 1.
-        var (code, _, error) = await RunAsync("put", "--total", "5", "--endpoints", $"http://127.0.0.1:{EtcdProcess.FreePort()}");
+        var (code, _, error) = await RunAsync("put", "--total", "5", "--endpoints", $"http://127.0.0.1:{Ports.Free()}");
         Assert.Equal(1, code);
         Assert.Contains("Unavailable", error);
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace KvStore.Membership.Tests;
@@ -6,45 +5,13 @@ namespace KvStore.Membership.Tests;
 /// <summary>Runs the real etcdctl 3.4 (ETCDCTL_API=3); a test using it fails when etcdctl is not installed.</summary>
 public static class Ctl
 {
-    public sealed record Result(int Exit, string Out, string Err)
-    {
-        public override string ToString() => $"exit {Exit}\n{Out}\n[stderr] {Err}";
-    }
-
-    public static async Task<Result> RunAsync(string endpoints, params string[] args)
-    {
-        var psi = new ProcessStartInfo("etcdctl")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.Environment["ETCDCTL_API"] = "3";
-        foreach (string key in psi.Environment.Keys.Where(k => k.StartsWith("ETCDCTL_", StringComparison.Ordinal) && k != "ETCDCTL_API").ToList()) psi.Environment.Remove(key);
-        psi.ArgumentList.Add("--endpoints=" + endpoints);
-        psi.ArgumentList.Add("--command-timeout=30s");
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        try
-        {
-            await p.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            await p.WaitForExitAsync();
-            return new Result(-1, await stdout, await stderr + "\n(killed after 90 s)");
-        }
-        return new Result(p.ExitCode, await stdout, await stderr);
-    }
+    public static Task<Etcdctl.Result> RunAsync(string endpoints, params string[] args) =>
+        Etcdctl.RunAsync(endpoints, ["--command-timeout=30s", .. args]);
 
     /// <summary>Runs etcdctl and asserts success.</summary>
     public static async Task<string> OkAsync(string endpoints, params string[] args)
     {
-        Result r = await RunAsync(endpoints, args);
+        Etcdctl.Result r = await RunAsync(endpoints, args);
         Assert.True(r.Exit == 0, $"etcdctl {string.Join(' ', args)} failed: {r}");
         return r.Out;
     }

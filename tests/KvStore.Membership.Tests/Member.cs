@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace KvStore.Membership.Tests;
 
@@ -12,17 +9,17 @@ public sealed class Member : IDisposable
 {
     public const string ReadyLine = "ready to serve client requests";
 
-    private readonly List<string> _lines = [];
+    private string _lastOutput = "";
     private readonly string _root;
-    private Process? _process;
+    private ChildProcess? _process;
 
     public Member(string name)
     {
         Name = name;
         _root = Path.Combine(Path.GetTempPath(), "kvstore-membership-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_root);
-        ClientPort = FreePort();
-        PeerPort = FreePort();
+        ClientPort = Ports.Free();
+        PeerPort = Ports.Free();
     }
 
     public string Name { get; }
@@ -38,56 +35,23 @@ public sealed class Member : IDisposable
     /// <summary>Endpoint for etcdctl (host:port).</summary>
     public string Endpoint => $"127.0.0.1:{ClientPort}";
 
-    public string Output
-    {
-        get
-        {
-            lock (_lines) return string.Join('\n', _lines);
-        }
-    }
+    /// <summary>What the current (or last) run printed.</summary>
+    public string Output => _process?.Output ?? _lastOutput;
 
     /// <summary>Starts the process and returns once it prints the ready line (fails after <paramref name="seconds"/>).</summary>
     public async Task StartAsync(string initialCluster, string state, int seconds = 120)
     {
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _root,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kvstore.dll"));
-        foreach (string arg in new[]
-        {
+        _process = ChildProcess.KvStore(
+        [
             "--name", Name, "--data-dir", Path.Combine(_root, "data"),
             "--listen-client-urls", ClientUrl, "--advertise-client-urls", ClientUrl,
             "--listen-peer-urls", PeerUrl, "--initial-advertise-peer-urls", PeerUrl,
             "--initial-cluster", initialCluster, "--initial-cluster-state", state,
             "--heartbeat-interval", "100", "--election-timeout", "1000",
-        })
+        ], _root);
+        if (!await _process.WaitForLineAsync(ReadyLine, TimeSpan.FromSeconds(seconds)))
         {
-            start.ArgumentList.Add(arg);
-        }
-        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("ETCD", StringComparison.Ordinal)).ToList()) start.Environment.Remove(key);
-        var process = new Process { StartInfo = start };
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        DataReceivedEventHandler add = (_, e) =>
-        {
-            if (e.Data is null) return;
-            lock (_lines) _lines.Add(e.Data);
-            if (e.Data.Contains(ReadyLine, StringComparison.Ordinal)) ready.TrySetResult();
-        };
-        process.OutputDataReceived += add;
-        process.ErrorDataReceived += add;
-        process.Start();
-        _process = process;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!ready.Task.IsCompleted)
-        {
-            if (process.HasExited || DateTime.UtcNow > deadline) throw new InvalidOperationException($"{Name} did not get ready:\n{Output}");
-            await Task.WhenAny(ready.Task, Task.Delay(200));
+            throw new InvalidOperationException($"{Name} did not get ready:\n{Output}");
         }
     }
 
@@ -95,25 +59,13 @@ public sealed class Member : IDisposable
     public async Task<bool> WaitForExitAsync(int seconds)
     {
         if (_process is null) return true;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-        try
-        {
-            await _process.WaitForExitAsync(timeout.Token);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+        ChildProcess process = _process;
+        return await Task.Run(() => process.WaitForExit(TimeSpan.FromSeconds(seconds)));
     }
 
     public void Kill()
     {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
+        _lastOutput = _process?.Output ?? _lastOutput;
         _process?.Dispose();
         _process = null;
     }
@@ -137,17 +89,4 @@ public sealed class Member : IDisposable
     }
 
     public override string ToString() => Name;
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string DotnetHost()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        return !string.IsNullOrEmpty(host) && File.Exists(host) ? host : "dotnet";
-    }
 }

@@ -93,7 +93,7 @@ public sealed class MembershipTests
         // member update: the new peer URL is in the list; restarted on it, the member rejoins and catches up.
         Member moved = cluster.Members.First(m => m != target);
         ulong movedId = (await Ctl.StatusAsync(moved.Endpoint))[0].Id;
-        int newPort = Member.FreePort();
+        int newPort = Ports.Free();
         await Ctl.OkAsync(target.Endpoint, "member", "update", movedId.ToString("x"), $"--peer-urls=http://127.0.0.1:{newPort}");
         var members = await Ctl.MembersAsync(target.Endpoint);
         Assert.Equal([$"http://127.0.0.1:{newPort}"], Assert.Single(members, m => m.Id == movedId).PeerUrls);
@@ -110,7 +110,7 @@ public sealed class MembershipTests
         // With one of three down, a fourth member would leave the started ones short of its quorum: refused, as etcd.
         moved.Kill();
         await Task.Delay(3000); // the leader's heartbeats to it fail at once; give it a moment on a loaded machine
-        var refused = await Ctl.RunAsync(target.Endpoint, "member", "add", "n9", $"--peer-urls=http://127.0.0.1:{Member.FreePort()}");
+        var refused = await Ctl.RunAsync(target.Endpoint, "member", "add", "n9", $"--peer-urls=http://127.0.0.1:{Ports.Free()}");
         Assert.Contains("etcdserver: re-configuration failed due to not enough started members", refused.Err);
         Assert.Equal(3, (await Ctl.MembersAsync(target.Endpoint)).Count);
     }

@@ -40,8 +40,8 @@ public sealed class TestCluster : IAsyncDisposable
     public static async Task<TestCluster> StartAsync(int size = 3)
     {
         string root = Path.Combine(Path.GetTempPath(), "kvstore-server-tests", Guid.NewGuid().ToString("N"));
-        int[] peer = Enumerable.Range(0, size).Select(_ => TestMember.FreePort()).ToArray();
-        int[] client = Enumerable.Range(0, size).Select(_ => TestMember.FreePort()).ToArray();
+        int[] peer = Enumerable.Range(0, size).Select(_ => Ports.Free()).ToArray();
+        int[] client = Enumerable.Range(0, size).Select(_ => Ports.Free()).ToArray();
         string initial = string.Join(",", Enumerable.Range(0, size).Select(i => $"m{i}=http://127.0.0.1:{peer[i]}"));
         var configs = Enumerable.Range(0, size).Select(i => new ServerConfig
         {

@@ -311,7 +311,7 @@ public class ForwardTests
     public async Task OnlyAFailedConnectCountsAsNeverSent()
     {
         // Nothing listens on the port: the batch never left, so a follower may send it to the next leader.
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{TestMember.FreePort()}");
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{Ports.Free()}");
         var client = new Kvstorepb.Forward.ForwardClient(channel);
         var refused = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () => await client.ProposeAsync(new Kvstorepb.RaftBatch()));
         Assert.True(EtcdServer.NeverSent(refused), refused.ToString());

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace KvStore.Server.Tests;
@@ -13,24 +12,24 @@ public class ProcessClusterTests
     public async Task EtcdctlAgainstAFollowerOfThreeProcesses()
     {
         string root = Path.Combine(Path.GetTempPath(), "kvstore-server-tests", Guid.NewGuid().ToString("N"));
-        int[] peer = [TestMember.FreePort(), TestMember.FreePort(), TestMember.FreePort()];
-        int[] client = [TestMember.FreePort(), TestMember.FreePort(), TestMember.FreePort()];
+        int[] peer = [Ports.Free(), Ports.Free(), Ports.Free()];
+        int[] client = [Ports.Free(), Ports.Free(), Ports.Free()];
         string initial = string.Join(",", Enumerable.Range(0, 3).Select(i => $"p{i}=http://127.0.0.1:{peer[i]}"));
-        var members = new List<Process>();
-        var logs = new List<System.Text.StringBuilder>();
+        var members = new List<ChildProcess>();
         try
         {
             for (int i = 0; i < 3; i++)
             {
-                var log = new System.Text.StringBuilder();
-                logs.Add(log);
-                members.Add(StartMember(log, "--name", $"p{i}", "--data-dir", Path.Combine(root, $"p{i}"),
+                members.Add(ChildProcess.KvStore(["--name", $"p{i}", "--data-dir", Path.Combine(root, $"p{i}"),
                     "--initial-cluster", initial, "--initial-cluster-token", "fwd-process-test",
                     "--listen-peer-urls", $"http://127.0.0.1:{peer[i]}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peer[i]}",
                     "--listen-client-urls", $"http://127.0.0.1:{client[i]}", "--advertise-client-urls", $"http://127.0.0.1:{client[i]}",
-                    "--heartbeat-interval", "50", "--election-timeout", "500"));
+                    "--heartbeat-interval", "50", "--election-timeout", "500"]));
             }
-            for (int i = 0; i < 3; i++) await WaitForLineAsync(members[i], logs[i], "ready to serve client requests");
+            foreach (ChildProcess m in members)
+            {
+                Assert.True(await m.WaitForLineAsync(SingleMember.ReadyLine, TimeSpan.FromSeconds(120)), $"kvstore did not get ready:\n{m.Output}");
+            }
             string all = string.Join(",", client.Select(p => $"http://127.0.0.1:{p}"));
 
             // endpoint status --cluster from any member lists all three (member list gives the client URLs), one leader
@@ -74,8 +73,7 @@ public class ProcessClusterTests
             int leaderIndex = Array.FindIndex(statuses, s => s.GetProperty("Status").GetProperty("header").GetProperty("member_id").GetUInt64() == leader);
             string leaderEndpoint = statuses[leaderIndex].GetProperty("Endpoint").GetString()!;
             int leaderProcess = Array.FindIndex(client, p => leaderEndpoint.EndsWith($":{p}", StringComparison.Ordinal));
-            members[leaderProcess].Kill(entireProcessTree: true);
-            await members[leaderProcess].WaitForExitAsync();
+            members[leaderProcess].KillHard();
             string survivors = string.Join(",", client.Where((_, i) => i != leaderProcess).Select(p => $"http://127.0.0.1:{p}"));
             for (DateTime deadline = DateTime.UtcNow.AddSeconds(60); ; await Task.Delay(200))
             {
@@ -93,65 +91,14 @@ public class ProcessClusterTests
         }
         finally
         {
-            foreach (Process p in members)
-            {
-                try { if (!p.HasExited) p.Kill(entireProcessTree: true); p.WaitForExit(10_000); } catch (InvalidOperationException) { }
-                p.Dispose();
-            }
+            foreach (ChildProcess p in members) p.Dispose();
             try { Directory.Delete(root, recursive: true); } catch (IOException) { }
-        }
-    }
-
-    private static Process StartMember(System.Text.StringBuilder log, params string[] args)
-    {
-        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kvstore.dll"));
-        foreach (string a in args) start.ArgumentList.Add(a);
-        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("ETCD_", StringComparison.Ordinal)).ToList()) start.Environment.Remove(key);
-        var p = new Process { StartInfo = start };
-        p.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
-    }
-
-    private static async Task WaitForLineAsync(Process p, System.Text.StringBuilder log, string text)
-    {
-        for (DateTime deadline = DateTime.UtcNow.AddSeconds(120); ; await Task.Delay(100))
-        {
-            lock (log)
-            {
-                if (log.ToString().Contains(text, StringComparison.Ordinal)) return;
-            }
-            if (p.HasExited || DateTime.UtcNow > deadline)
-            {
-                lock (log) Assert.Fail($"kvstore did not get ready:\n{log}");
-            }
         }
     }
 
     private static async Task<(int Code, string Output)> EtcdctlAsync(string endpoints, params string[] args)
     {
-        var start = new ProcessStartInfo("etcdctl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.Environment["ETCDCTL_API"] = "3";
-        start.ArgumentList.Add("--endpoints=" + endpoints);
-        start.ArgumentList.Add("--command-timeout=15s");
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            Task<string> output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-            Task<string> error = process.StandardError.ReadToEndAsync(timeout.Token);
-            await process.WaitForExitAsync(timeout.Token);
-            return process.ExitCode == 0 ? (0, await output) : (process.ExitCode, await output + await error);
-        }
-        finally
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-        }
+        Etcdctl.Result r = await Etcdctl.RunAsync(endpoints, ["--command-timeout=15s", .. args]);
+        return r.Exit == 0 ? (0, r.Out) : (r.Exit, r.Out + r.Err);
     }
 }

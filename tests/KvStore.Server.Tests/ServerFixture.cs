@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvStore.Server.Tests;
@@ -12,16 +10,9 @@ public sealed class TestMember : IAsyncDisposable
     public ServerConfig Config { get; }
     public EtcdServer Server { get; private set; } = null!;
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public static async Task<TestMember> StartAsync(Func<ServerConfig, ServerConfig>? configure = null)
     {
-        int port = FreePort();
+        int port = Ports.Free();
         var config = new ServerConfig
         {
             DataDir = Path.Combine(Path.GetTempPath(), "kvstore-server-tests", Guid.NewGuid().ToString("N")),

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
@@ -101,54 +100,29 @@ public class SnapshotCrashTests
     /// <summary>One kvstore process (dotnet kvstore.dll) on free loopback ports over a fixed data dir.</summary>
     private sealed class KvStoreProcess
     {
-        private readonly Process _process;
-        private readonly ConcurrentQueue<string> _lines = new();
+        private readonly ChildProcess _process;
 
         private KvStoreProcess(string root)
         {
-            int client = TestMember.FreePort(), peer = TestMember.FreePort();
-            ClientUrl = $"http://127.0.0.1:{client}";
-            string peerUrl = $"http://127.0.0.1:{peer}";
-            string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-            var start = new ProcessStartInfo(!string.IsNullOrEmpty(host) && File.Exists(host) ? host : "dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (string a in new[]
-            {
-                Path.Combine(AppContext.BaseDirectory, "kvstore.dll"),
+            ClientUrl = $"http://127.0.0.1:{Ports.Free()}";
+            string peerUrl = $"http://127.0.0.1:{Ports.Free()}";
+            _process = ChildProcess.KvStore(
+            [
                 "--data-dir", Path.Combine(root, "data"), "--snapshot-count", "20",
                 "--listen-client-urls", ClientUrl, "--advertise-client-urls", ClientUrl,
                 "--listen-peer-urls", peerUrl, "--initial-advertise-peer-urls", peerUrl,
                 "--initial-cluster", "default=" + peerUrl,
-            })
-            {
-                start.ArgumentList.Add(a);
-            }
-            foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("ETCD_", StringComparison.Ordinal)).ToList()) start.Environment.Remove(key);
-            _process = new Process { StartInfo = start };
-            _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
-            _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
-            _process.Start();
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
+            ]);
         }
 
         public string ClientUrl { get; }
 
-        public string Output => string.Join('\n', _lines);
+        public string Output => _process.Output;
 
         public static KvStoreProcess Start(string root)
         {
             var p = new KvStoreProcess(root);
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-            while (DateTime.UtcNow < deadline && !p._process.HasExited)
-            {
-                if (p._lines.Any(l => l.Contains("ready to serve client requests", StringComparison.Ordinal))) return p;
-                Thread.Sleep(50);
-            }
+            if (p._process.WaitFor(SingleMember.ReadyLine, TimeSpan.FromSeconds(90))) return p;
             string output = p.Output;
             p.Kill();
             throw new InvalidOperationException("kvstore did not get ready:\n" + output);
@@ -156,20 +130,11 @@ public class SnapshotCrashTests
 
         public GrpcChannel Channel() => GrpcChannel.ForAddress(ClientUrl);
 
-        /// <summary>SIGKILL (Process.Kill on Linux), then wait for the exit.</summary>
+        /// <summary>SIGKILL, then wait for the exit.</summary>
         public void Kill()
         {
-            try
-            {
-                if (!_process.HasExited)
-                {
-                    _process.Kill(entireProcessTree: true);
-                    _process.WaitForExit();
-                }
-            }
-            catch (InvalidOperationException)
-            {
-            }
+            _process.KillHard();
+            _process.Dispose();
         }
     }
 }

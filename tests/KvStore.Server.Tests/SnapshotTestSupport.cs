@@ -41,7 +41,7 @@ public sealed class SnapshotTestCluster : IAsyncDisposable
 
     public SnapshotTestCluster(int size, long snapshotCount)
     {
-        int[] ports = Enumerable.Range(0, size).Select(_ => TestMember.FreePort()).ToArray();
+        int[] ports = Enumerable.Range(0, size).Select(_ => Ports.Free()).ToArray();
         string initial = string.Join(",", ports.Select((p, i) => $"n{i + 1}=http://127.0.0.1:{p}"));
         _configs = ports.Select((p, i) => new ServerConfig
         {

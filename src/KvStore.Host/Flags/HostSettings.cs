@@ -197,8 +197,12 @@ internal sealed record HostSettings
         {
             return LogLevel.Debug;
         }
-        var level = flags[EtcdFlags.LogLevel];
-        return level switch
+        return LogLevelOf(flags[EtcdFlags.LogLevel]);
+    }
+
+    /// <summary>etcd's --log-level names (zap's); anything else is refused with etcd's message.</summary>
+    internal static LogLevel LogLevelOf(string level) =>
+        level switch
         {
             "debug" => LogLevel.Debug,
             "info" => LogLevel.Information,
@@ -207,7 +211,6 @@ internal sealed record HostSettings
             "dpanic" or "panic" or "fatal" => LogLevel.Critical,
             _ => throw new FlagException($"unknown log level \"{level}\" (--log-level supports debug, info, warn, error, panic, or fatal)"),
         };
-    }
 
     private static IReadOnlyList<Uri> Urls(FlagValues flags, string name) =>
         FlagText.TryParseUrls(flags[name], out var urls, out var error) ? urls : throw new FlagException($"--{name}: {error}");

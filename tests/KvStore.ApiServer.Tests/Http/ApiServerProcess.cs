@@ -16,17 +16,15 @@ internal sealed class ApiServerProcess : IDisposable
 
     public string Output => _process.Output;
 
-    public static string KvStoreDll => Path.Combine(AppContext.BaseDirectory, "kvstore.dll");
-
     /// <summary>A one-member kvstore with the facade; <paramref name="dataDir"/> is kept by the caller (restarts reuse it).</summary>
     public static ApiServerProcess StartMember(string dataDir, int clientPort, int peerPort, int apiPort, params string[] extra)
     {
         var client = $"http://127.0.0.1:{clientPort}";
         var peer = $"http://127.0.0.1:{peerPort}";
         var url = $"http://127.0.0.1:{apiPort}";
-        var process = new ChildProcess(ChildProcess.DotnetHost(),
+        var process = ChildProcess.KvStore(
         [
-            KvStoreDll, "--data-dir", dataDir, "--listen-client-urls", client, "--advertise-client-urls", client,
+            "--data-dir", dataDir, "--listen-client-urls", client, "--advertise-client-urls", client,
             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "default=" + peer,
             "--apiserver-listen-url", url, .. extra,
         ]);
@@ -37,7 +35,7 @@ internal sealed class ApiServerProcess : IDisposable
     public static ApiServerProcess StartStandalone(string etcdServers, int apiPort, params string[] extra)
     {
         var url = $"http://127.0.0.1:{apiPort}";
-        var process = new ChildProcess(ChildProcess.DotnetHost(), [KvStoreDll, "apiserver", "--etcd-servers", etcdServers, "--listen-url", url, .. extra]);
+        var process = ChildProcess.KvStore(["apiserver", "--etcd-servers", etcdServers, "--listen-url", url, .. extra]);
         return Ready(process, url);
     }
 
@@ -76,44 +74,4 @@ internal sealed class ApiServerProcess : IDisposable
     }
 
     public void Dispose() => _process.Dispose();
-}
-
-/// <summary>Starts etcd 3.4 (the real one) on free ports in a temp dir; killed and removed on dispose.</summary>
-internal sealed class EtcdProcess : IDisposable
-{
-    private readonly ChildProcess _process;
-    private readonly string _dir;
-
-    public EtcdProcess()
-    {
-        _dir = Directory.CreateTempSubdirectory("apiserver-etcd-").FullName;
-        var client = $"http://127.0.0.1:{ChildProcess.FreePort()}";
-        var peer = $"http://127.0.0.1:{ChildProcess.FreePort()}";
-        _process = new ChildProcess("etcd",
-        [
-            "--data-dir", Path.Combine(_dir, "data"), "--listen-client-urls", client, "--advertise-client-urls", client,
-            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "default=" + peer,
-        ]);
-        Endpoint = client;
-        if (!_process.WaitFor("ready to serve client requests", TimeSpan.FromSeconds(60)))
-        {
-            var output = _process.Output;
-            Dispose();
-            throw new InvalidOperationException("etcd did not start:\n" + output);
-        }
-    }
-
-    public string Endpoint { get; }
-
-    public void Dispose()
-    {
-        _process.Dispose();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
 }

@@ -10,14 +10,14 @@ public sealed class ClusterApiServerTests
         var members = new List<ChildProcess>();
         try
         {
-            var clients = Enumerable.Range(0, 3).Select(_ => $"http://127.0.0.1:{ChildProcess.FreePort()}").ToArray();
-            var peers = Enumerable.Range(0, 3).Select(_ => $"http://127.0.0.1:{ChildProcess.FreePort()}").ToArray();
+            var clients = Enumerable.Range(0, 3).Select(_ => $"http://127.0.0.1:{Ports.Free()}").ToArray();
+            var peers = Enumerable.Range(0, 3).Select(_ => $"http://127.0.0.1:{Ports.Free()}").ToArray();
             var cluster = string.Join(",", peers.Select((p, i) => $"m{i}={p}"));
             for (var i = 0; i < 3; i++)
             {
-                members.Add(new ChildProcess(ChildProcess.DotnetHost(),
+                members.Add(ChildProcess.KvStore(
                 [
-                    ApiServerProcess.KvStoreDll, "--name", $"m{i}", "--data-dir", Path.Combine(dir, $"m{i}"),
+                    "--name", $"m{i}", "--data-dir", Path.Combine(dir, $"m{i}"),
                     "--listen-client-urls", clients[i], "--advertise-client-urls", clients[i],
                     "--listen-peer-urls", peers[i], "--initial-advertise-peer-urls", peers[i],
                     "--initial-cluster", cluster, "--initial-cluster-state", "new",
@@ -27,7 +27,7 @@ public sealed class ClusterApiServerTests
             {
                 Assert.True(member.WaitFor("ready to serve client requests", TimeSpan.FromSeconds(120)), member.Output);
             }
-            using var apiserver = ApiServerProcess.StartStandalone(string.Join(",", clients), ChildProcess.FreePort());
+            using var apiserver = ApiServerProcess.StartStandalone(string.Join(",", clients), Ports.Free());
             using var kubectl = new Kubectl(apiserver.Url);
             kubectl.Ok("apply -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: before, namespace: default}\ndata: {a: \"1\"}\n");
 

@@ -9,6 +9,9 @@ internal sealed class Kubectl : IDisposable
 
     public string Server { get; }
 
+    /// <summary>kubectl's HOME, a fresh directory removed on dispose (a place for manifests too).</summary>
+    public string Home => _home;
+
     public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string> { ["HOME"] = _home, ["KUBECONFIG"] = Path.Combine(_home, "none") };
 
     public (int Code, string Out, string Err) Run(string commandLine, string? stdin = null) => Run(Split(commandLine), stdin);
@@ -29,6 +32,25 @@ internal sealed class Kubectl : IDisposable
     {
         var (code, output, error) = Run(commandLine, stdin);
         Assert.True(code != 0, $"kubectl {commandLine} should have failed:\n{output}");
+        return error;
+    }
+
+    /// <summary>Runs <paramref name="args"/> as given (no splitting) and asserts success; stdout.</summary>
+    public string OkArgs(params string[] args) => OkWithInput(null, args);
+
+    /// <summary>Runs <paramref name="args"/> with <paramref name="stdin"/> (e.g. `apply -f -`) and asserts success; stdout.</summary>
+    public string OkWithInput(string? stdin, params string[] args)
+    {
+        var (code, output, error) = Run(args, stdin);
+        Assert.True(code == 0, $"kubectl {string.Join(' ', args)} failed ({code}):\n{error}\n{output}");
+        return output;
+    }
+
+    /// <summary>Runs <paramref name="args"/> with <paramref name="stdin"/> and asserts failure; stderr.</summary>
+    public string FailsWithInput(string? stdin, params string[] args)
+    {
+        var (code, output, error) = Run(args, stdin);
+        Assert.True(code != 0, $"kubectl {string.Join(' ', args)} should have failed:\n{output}");
         return error;
     }
 

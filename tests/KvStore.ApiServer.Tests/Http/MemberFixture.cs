@@ -8,8 +8,8 @@ public sealed class MemberFixture : IDisposable
 
     public MemberFixture()
     {
-        ClientUrl = $"http://127.0.0.1:{ChildProcess.FreePort()}";
-        _server = ApiServerProcess.StartMember(Path.Combine(_dir, "data"), new Uri(ClientUrl).Port, ChildProcess.FreePort(), ChildProcess.FreePort(),
+        ClientUrl = $"http://127.0.0.1:{Ports.Free()}";
+        _server = ApiServerProcess.StartMember(Path.Combine(_dir, "data"), new Uri(ClientUrl).Port, Ports.Free(), Ports.Free(),
             "--service-cluster-ip-range", "10.96.0.0/24");
     }
 

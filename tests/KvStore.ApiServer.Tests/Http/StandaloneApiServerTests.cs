@@ -8,12 +8,23 @@ namespace KvStore.ApiServer.Tests.Http;
 /// </summary>
 public sealed class StandaloneApiServerTests
 {
+    [Theory]
+    [InlineData("--log-level", "loud", "unknown log level \"loud\" (--log-level supports debug, info, warn, error, panic, or fatal)")]
+    [InlineData("--event-ttl", "soon", "--event-ttl")]
+    public void BadFlagsAreRefusedBeforeAnythingStarts(string flag, string value, string message)
+    {
+        var (code, _, error) = ChildProcess.Run(Binaries.DotnetHost(),
+            [Binaries.KvStoreDll, "apiserver", "--etcd-servers", "http://127.0.0.1:1", flag, value]);
+        Assert.Equal(2, code);
+        Assert.Contains("kvstore apiserver: " + message, error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ServesKubectlOverRealEtcdAndKeepsObjectsAcrossAnApiserverRestart()
     {
-        using var etcd = new EtcdProcess();
-        var port = ChildProcess.FreePort();
-        using (var apiserver = ApiServerProcess.StartStandalone(etcd.Endpoint, port, "--event-ttl", "30m"))
+        using var etcd = SingleMember.StartEtcd();
+        var port = Ports.Free();
+        using (var apiserver = ApiServerProcess.StartStandalone(etcd.ClientUrl, port, "--event-ttl", "30m"))
         using (var kubectl = new Kubectl(apiserver.Url))
         {
             Assert.Matches(@"(?m)^kubernetes +ClusterIP +10\.96\.0\.1 ", kubectl.Ok("get svc"));
@@ -30,13 +41,13 @@ public sealed class StandaloneApiServerTests
             Assert.Contains("Tested", kubectl.Ok("get event"));
         }
         // the event key carries a lease with the event TTL (etcd's own view)
-        var (code, json, error) = ChildProcess.Run("etcdctl", ["--endpoints", etcd.Endpoint, "get", "/registry/events/default/ev1", "-w", "json"],
+        var (code, json, error) = ChildProcess.Run("etcdctl", ["--endpoints", etcd.ClientUrl, "get", "/registry/events/default/ev1", "-w", "json"],
             environment: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
         Assert.True(code == 0, error);
         var lease = JsonNode.Parse(json)!["kvs"]![0]!["lease"]!.GetValue<long>();
         Assert.NotEqual(0, lease);
 
-        using (var again = ApiServerProcess.StartStandalone(etcd.Endpoint, ChildProcess.FreePort()))
+        using (var again = ApiServerProcess.StartStandalone(etcd.ClientUrl, Ports.Free()))
         using (var kubectl = new Kubectl(again.Url))
         {
             Assert.Equal("1", kubectl.Ok("get cm kept -o jsonpath={.data.a}"));
@@ -50,7 +61,7 @@ public sealed class StandaloneApiServerTests
         var dir = Directory.CreateTempSubdirectory("apiserver-restart-").FullName;
         try
         {
-            int client = ChildProcess.FreePort(), peer = ChildProcess.FreePort(), api = ChildProcess.FreePort();
+            int client = Ports.Free(), peer = Ports.Free(), api = Ports.Free();
             using (var member = ApiServerProcess.StartMember(Path.Combine(dir, "data"), client, peer, api))
             using (var kubectl = new Kubectl(member.Url))
             {

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using KvStore.ApiServer.Tests.Http;
 using System.Text;
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Patching;
@@ -76,14 +76,14 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
         """;
 
     [Fact]
-    public async Task ClientSideApplyPatchesGiveTheManifest()
+    public void ClientSideApplyPatchesGiveTheManifest()
     {
         _server.Reset();
-        var home = _server.NewHome();
-        Assert.Contains("deployment.apps/web created", await _server.KubectlAsync(home, DeploymentV1, "apply", "--validate=false", "-f", "-"));
+        using var kubectl = new Kubectl(_server.Url);
+        Assert.Contains("deployment.apps/web created", kubectl.OkWithInput(DeploymentV1, "apply", "--validate=false", "-f", "-"));
         Assert.Empty(_server.Patches);
 
-        Assert.Contains("deployment.apps/web configured", await _server.KubectlAsync(home, DeploymentV2, "apply", "--validate=false", "-f", "-"));
+        Assert.Contains("deployment.apps/web configured", kubectl.OkWithInput(DeploymentV2, "apply", "--validate=false", "-f", "-"));
         var (contentType, body, _) = Assert.Single(_server.Patches);
         _output.WriteLine($"kubectl apply sent {contentType}: {body}");
         Assert.StartsWith(Patcher.StrategicMergePatch, contentType, StringComparison.Ordinal);
@@ -96,22 +96,22 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
         var lastApplied = JsonNode.Parse(stored["metadata"]!["annotations"]!["kubectl.kubernetes.io/last-applied-configuration"]!.GetValue<string>());
         JsonAssert.Equal(expected["spec"]!.ToJsonString(), lastApplied!["spec"]);
 
-        Assert.Contains("deployment.apps/web unchanged", await _server.KubectlAsync(home, DeploymentV2, "apply", "--validate=false", "-f", "-"));
+        Assert.Contains("deployment.apps/web unchanged", kubectl.OkWithInput(DeploymentV2, "apply", "--validate=false", "-f", "-"));
         Assert.Single(_server.Patches);
     }
 
     [Fact]
-    public async Task KubectlPatchTypesAndServerSideApply()
+    public void KubectlPatchTypesAndServerSideApply()
     {
         _server.Reset();
-        var home = _server.NewHome();
-        await _server.KubectlAsync(home, DeploymentV1, "apply", "--validate=false", "-f", "-");
+        using var kubectl = new Kubectl(_server.Url);
+        kubectl.OkWithInput(DeploymentV1, "apply", "--validate=false", "-f", "-");
 
-        await _server.KubectlAsync(home, null, "patch", "deployment", "web", "-n", "shop", "--type", "json",
+        kubectl.OkWithInput(null, "patch", "deployment", "web", "-n", "shop", "--type", "json",
             "-p", """[{"op":"replace","path":"/spec/replicas","value":4}]""");
-        await _server.KubectlAsync(home, null, "patch", "deployment", "web", "-n", "shop", "--type", "merge",
+        kubectl.OkWithInput(null, "patch", "deployment", "web", "-n", "shop", "--type", "merge",
             "-p", """{"metadata":{"labels":{"tier":null,"team":"a"}}}""");
-        await _server.KubectlAsync(home, null, "patch", "deployment", "web", "-n", "shop",
+        kubectl.OkWithInput(null, "patch", "deployment", "web", "-n", "shop",
             "-p", """{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox:1.36"}]}}}}""");
         Assert.Equal([Patcher.JsonPatch, Patcher.MergePatch, Patcher.StrategicMergePatch],
             _server.Patches.Select(p => p.ContentType.Split(';')[0]));
@@ -133,7 +133,7 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
                     forward . /etc/resolv.conf
                 }
             """;
-        Assert.Contains("configmap/coredns serverside-applied", await _server.KubectlAsync(home, coredns, "apply", "--server-side", "--validate=false", "-f", "-"));
+        Assert.Contains("configmap/coredns serverside-applied", kubectl.OkWithInput(coredns, "apply", "--server-side", "--validate=false", "-f", "-"));
         var (contentType, _, query) = _server.Patches[^1];
         Assert.StartsWith(Patcher.ApplyPatchYaml, contentType, StringComparison.Ordinal);
         Assert.Contains("fieldManager=kubectl", query, StringComparison.Ordinal);
@@ -142,26 +142,26 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
         Assert.Equal("kubectl", cm["metadata"]!["managedFields"]![0]!["manager"]!.GetValue<string>());
 
         // another manager changing the same key without --force-conflicts is refused with kube's message
-        var conflict = await _server.KubectlFailsAsync(home, coredns.Replace("/etc/resolv.conf", "8.8.8.8", StringComparison.Ordinal),
+        var conflict = kubectl.FailsWithInput(coredns.Replace("/etc/resolv.conf", "8.8.8.8", StringComparison.Ordinal),
             "apply", "--server-side", "--field-manager", "ops", "--validate=false", "-f", "-");
         Assert.Contains("conflict with \"kubectl\": .data.Corefile", conflict, StringComparison.Ordinal);
-        await _server.KubectlAsync(home, coredns.Replace("/etc/resolv.conf", "8.8.8.8", StringComparison.Ordinal),
+        kubectl.OkWithInput(coredns.Replace("/etc/resolv.conf", "8.8.8.8", StringComparison.Ordinal),
             "apply", "--server-side", "--field-manager", "ops", "--force-conflicts", "--validate=false", "-f", "-");
         Assert.Contains("8.8.8.8", _server.Get("configmaps/coredns")!["data"]!["Corefile"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task ServerSideApplyTakesOverFromClientSideApply()
+    public void ServerSideApplyTakesOverFromClientSideApply()
     {
         _server.Reset();
-        var home = _server.NewHome();
-        await _server.KubectlAsync(home, DeploymentV1, "apply", "--validate=false", "-f", "-");
+        using var kubectl = new Kubectl(_server.Url);
+        kubectl.OkWithInput(DeploymentV1, "apply", "--validate=false", "-f", "-");
         var created = _server.Get("deployments/web")!;
         Assert.Equal("kubectl-client-side-apply", created["metadata"]!["managedFields"]![0]!["manager"]!.GetValue<string>());
 
         // fields kubectl last applied client-side and nobody changed since: server-side apply takes them, no conflict
         Assert.Contains("deployment.apps/web serverside-applied",
-            await _server.KubectlAsync(home, DeploymentV2, "apply", "--server-side", "--validate=false", "-f", "-"));
+            kubectl.OkWithInput(DeploymentV2, "apply", "--server-side", "--validate=false", "-f", "-"));
         var stored = _server.Get("deployments/web")!;
         Assert.Equal("nginx:1.27", stored["spec"]!["template"]!["spec"]!["containers"]!.AsArray()
             .Single(c => c!["name"]!.GetValue<string>() == "web")!["image"]!.GetValue<string>());
@@ -170,8 +170,8 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
         Assert.Contains(stored["metadata"]!["managedFields"]!.AsArray(), m => m!["manager"]!.GetValue<string>() == "kubectl" && m["operation"]!.GetValue<string>() == "Apply");
 
         // a value someone else changed is a real conflict
-        await _server.KubectlAsync(home, null, "patch", "deployment", "web", "-n", "shop", "--type", "merge", "-p", """{"spec":{"replicas":7}}""");
-        var conflict = await _server.KubectlFailsAsync(home, DeploymentV2.Replace("replicas: 3", "replicas: 4", StringComparison.Ordinal),
+        kubectl.OkWithInput(null, "patch", "deployment", "web", "-n", "shop", "--type", "merge", "-p", """{"spec":{"replicas":7}}""");
+        var conflict = kubectl.FailsWithInput(DeploymentV2.Replace("replicas: 3", "replicas: 4", StringComparison.Ordinal),
             "apply", "--server-side", "--validate=false", "-f", "-");
         Assert.Contains("Apply failed with 1 conflict: conflict with \"kubectl-patch\" using apps/v1: .spec.replicas", conflict, StringComparison.Ordinal);
     }
@@ -180,7 +180,6 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
     public sealed class RecordingServer : IAsyncLifetime
     {
         private readonly Dictionary<string, JsonObject> _objects = [];
-        private readonly List<string> _homes = [];
         private WebApplication? _app;
         private int _revision = 1;
 
@@ -203,50 +202,6 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
                 return _objects.TryGetValue(key, out var o) ? (JsonObject)o.DeepClone() : null;
         }
 
-        public string NewHome()
-        {
-            var home = Path.Combine(Path.GetTempPath(), "kvstore-patch-kubectl-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(home);
-            _homes.Add(home);
-            return home;
-        }
-
-        public async Task<string> KubectlAsync(string home, string? stdin, params string[] args) =>
-            await KubectlAsync(home, stdin, false, args);
-
-        public async Task<string> KubectlFailsAsync(string home, string? stdin, params string[] args) =>
-            await KubectlAsync(home, stdin, true, args);
-
-        private async Task<string> KubectlAsync(string home, string? stdin, bool expectFailure, string[] args)
-        {
-            var psi = new ProcessStartInfo("kubectl") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.ArgumentList.Add("--server");
-            psi.ArgumentList.Add(Url);
-            foreach (var a in args)
-                psi.ArgumentList.Add(a);
-            psi.Environment["HOME"] = home;
-            psi.Environment.Remove("KUBECONFIG");
-            using var process = Process.Start(psi)!;
-            if (stdin is not null)
-                await process.StandardInput.WriteAsync(stdin);
-            process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            try
-            {
-                await process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw;
-            }
-            var output = await stdout + await stderr;
-            Assert.True(expectFailure ? process.ExitCode != 0 : process.ExitCode == 0, $"kubectl {string.Join(' ', args)} exited {process.ExitCode}: {output}");
-            return output;
-        }
-
         public async Task InitializeAsync()
         {
             var builder = WebApplication.CreateSlimBuilder();
@@ -262,16 +217,6 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
         {
             if (_app is not null)
                 await _app.DisposeAsync();
-            foreach (var home in _homes)
-            {
-                try
-                {
-                    Directory.Delete(home, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
-            }
         }
 
         private static (string Group, string Kind, string Plural, string Short) ResourceOf(string plural) => plural switch

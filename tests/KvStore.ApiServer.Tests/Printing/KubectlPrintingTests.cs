@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using KvStore.ApiServer.Tests.Http;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Printing;
@@ -38,7 +38,7 @@ public sealed class KubectlPrintingTests : IClassFixture<KubectlPrintingTests.Ta
         System.Text.RegularExpressions.Regex.Split(line.Trim(), " {2,}");
 
     [Fact]
-    public async Task GetPodsPrintsKubesColumnsAndWideAddsTheRest()
+    public void GetPodsPrintsKubesColumnsAndWideAddsTheRest()
     {
         _server.Put("pods", $$$$"""
             {"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-0","namespace":"default","labels":{"app":"web"},"creationTimestamp":"{{{{Created}}}}"},
@@ -53,27 +53,27 @@ public sealed class KubectlPrintingTests : IClassFixture<KubectlPrintingTests.Ta
             {"apiVersion":"v1","kind":"Pod","metadata":{"name":"job-x","namespace":"batch","creationTimestamp":"{{{{Created}}}}"},
              "spec":{"containers":[{"name":"c","image":"i"}]},"status":{"phase":"Pending"}}
             """);
-        var home = _server.NewHome();
+        using var kubectl = new Kubectl(_server.Url);
 
-        var plain = Lines(await _server.KubectlAsync(home, "get", "pods", "-n", "default"));
+        var plain = Lines(kubectl.OkArgs("get", "pods", "-n", "default"));
         Assert.Equal(["NAME", "READY", "STATUS", "RESTARTS", "AGE"], Columns(plain[0]));
         Assert.Equal(["web-0", "1/2", "CrashLoopBackOff", "3 (20m ago)", "42m"], Columns(plain[1]));
         Assert.Equal(3, plain.Length); // the stub ignores the namespace: both pods are listed
 
-        var wide = Lines(await _server.KubectlAsync(home, "get", "pods", "-o", "wide"));
+        var wide = Lines(kubectl.OkArgs("get", "pods", "-o", "wide"));
         Assert.Equal(["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"], Columns(wide[0]));
         Assert.Equal(["web-0", "1/2", "CrashLoopBackOff", "3 (20m ago)", "42m", "10.244.0.5", "node-1", "<none>", "<none>"], Columns(wide[1]));
         Assert.Equal(["job-x", "0/1", "Pending", "0", "42m", "<none>", "<none>", "<none>", "<none>"], Columns(wide[2]));
 
         // -A and --show-labels are built by kubectl from the row's PartialObjectMetadata
-        var all = Lines(await _server.KubectlAsync(home, "get", "pods", "-A", "--show-labels"));
+        var all = Lines(kubectl.OkArgs("get", "pods", "-A", "--show-labels"));
         Assert.Equal(["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "LABELS"], Columns(all[0]));
         Assert.Equal(["default", "web-0", "1/2", "CrashLoopBackOff", "3 (20m ago)", "42m", "app=web"], Columns(all[1]));
         Assert.Equal(["batch", "job-x", "0/1", "Pending", "0", "42m", "<none>"], Columns(all[2]));
     }
 
     [Fact]
-    public async Task GetDeploymentsServicesAndNodes()
+    public void GetDeploymentsServicesAndNodes()
     {
         _server.Put("deployments", $$$$"""
             {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"default","creationTimestamp":"{{{{Created}}}}"},
@@ -89,23 +89,23 @@ public sealed class KubectlPrintingTests : IClassFixture<KubectlPrintingTests.Ta
             {"apiVersion":"v1","kind":"Node","metadata":{"name":"cp-1","creationTimestamp":"{{{{Created}}}}","labels":{"node-role.kubernetes.io/control-plane":""} },
              "status":{"conditions":[{"type":"Ready","status":"True"}],"nodeInfo":{"kubeletVersion":"v1.32.1"} } }
             """);
-        var home = _server.NewHome();
+        using var kubectl = new Kubectl(_server.Url);
 
-        var deploy = Lines(await _server.KubectlAsync(home, "get", "deploy", "-o", "wide"));
+        var deploy = Lines(kubectl.OkArgs("get", "deploy", "-o", "wide"));
         Assert.Equal(["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"], Columns(deploy[0]));
         Assert.Equal(["web", "2/3", "3", "2", "42m", "nginx", "nginx:1.27", "app=web"], Columns(deploy[1]));
 
-        var svc = Lines(await _server.KubectlAsync(home, "get", "svc"));
+        var svc = Lines(kubectl.OkArgs("get", "svc"));
         Assert.Equal(["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], Columns(svc[0]));
         Assert.Equal(["kubernetes", "ClusterIP", "10.96.0.1", "<none>", "443/TCP", "42m"], Columns(svc[1]));
 
-        var nodes = Lines(await _server.KubectlAsync(home, "get", "nodes"));
+        var nodes = Lines(kubectl.OkArgs("get", "nodes"));
         Assert.Equal(["NAME", "STATUS", "ROLES", "AGE", "VERSION"], Columns(nodes[0]));
         Assert.Equal(["cp-1", "Ready", "control-plane", "42m", "v1.32.1"], Columns(nodes[1]));
     }
 
     [Fact]
-    public async Task GetEventsAndHpa()
+    public void GetEventsAndHpa()
     {
         _server.Put("events", $$$$"""
             {"apiVersion":"v1","kind":"Event","metadata":{"name":"web-0.1","namespace":"default","creationTimestamp":"{{{{Created}}}}"},
@@ -118,13 +118,13 @@ public sealed class KubectlPrintingTests : IClassFixture<KubectlPrintingTests.Ta
                      "metrics":[{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":50} } }]},
              "status":{"currentReplicas":1,"desiredReplicas":1}}
             """);
-        var home = _server.NewHome();
+        using var kubectl = new Kubectl(_server.Url);
 
-        var events = Lines(await _server.KubectlAsync(home, "get", "events"));
+        var events = Lines(kubectl.OkArgs("get", "events"));
         Assert.Equal(["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], Columns(events[0]));
         Assert.Equal(["42m", "Normal", "Pulled", "pod/web-0", "Container image \"nginx\" already present on machine"], Columns(events[1]));
 
-        var hpa = Lines(await _server.KubectlAsync(home, "get", "hpa"));
+        var hpa = Lines(kubectl.OkArgs("get", "hpa"));
         Assert.Equal(["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"], Columns(hpa[0]));
         Assert.Equal(["web", "Deployment/web", "cpu: <unknown>/50%", "1", "10", "1", "42m"], Columns(hpa[1]));
     }
@@ -133,7 +133,6 @@ public sealed class KubectlPrintingTests : IClassFixture<KubectlPrintingTests.Ta
     public sealed class TableServer : IAsyncLifetime
     {
         private readonly Dictionary<string, List<JsonObject>> _objects = [];
-        private readonly List<string> _homes = [];
         private WebApplication? _app;
 
         public string Url { get; private set; } = "";
@@ -142,43 +141,6 @@ public sealed class KubectlPrintingTests : IClassFixture<KubectlPrintingTests.Ta
         {
             lock (_objects)
                 _objects[resource] = objects.Select(o => JsonNode.Parse(o)!.AsObject()).ToList();
-        }
-
-        public string NewHome()
-        {
-            var home = Path.Combine(Path.GetTempPath(), "kvstore-print-kubectl-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(home);
-            lock (_homes)
-                _homes.Add(home);
-            return home;
-        }
-
-        public async Task<string> KubectlAsync(string home, params string[] args)
-        {
-            var psi = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.ArgumentList.Add("--server");
-            psi.ArgumentList.Add(Url);
-            foreach (var a in args)
-                psi.ArgumentList.Add(a);
-            psi.Environment["HOME"] = home;
-            psi.Environment.Remove("KUBECONFIG");
-            using var process = Process.Start(psi)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            try
-            {
-                await process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw;
-            }
-            var output = await stdout;
-            var errors = await stderr;
-            Assert.True(process.ExitCode == 0, $"kubectl {string.Join(' ', args)} exited {process.ExitCode}: {output}{errors}");
-            return output;
         }
 
         public async Task InitializeAsync()
@@ -196,16 +158,6 @@ public sealed class KubectlPrintingTests : IClassFixture<KubectlPrintingTests.Ta
         {
             if (_app is not null)
                 await _app.DisposeAsync();
-            foreach (var home in _homes)
-            {
-                try
-                {
-                    Directory.Delete(home, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
-            }
         }
 
         private async Task HandleAsync(HttpContext ctx)

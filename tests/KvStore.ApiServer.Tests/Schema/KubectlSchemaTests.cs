@@ -1,5 +1,5 @@
+using KvStore.ApiServer.Tests.Http;
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Resources;
@@ -133,40 +133,20 @@ public sealed class KubectlSchemaFixture : IAsyncDisposable
 
 public sealed class KubectlSchemaTests(KubectlSchemaFixture server, ITestOutputHelper output) : IClassFixture<KubectlSchemaFixture>, IDisposable
 {
-    private readonly string _home = Directory.CreateTempSubdirectory("kubectl-schema-").FullName;
+    private readonly Kubectl _kubectl = new(server.Url);
 
-    public void Dispose() => Directory.Delete(_home, recursive: true);
+    public void Dispose() => _kubectl.Dispose();
 
-    private async Task<(int Code, string Out, string Err)> Kubectl(params string[] args)
+    private Task<(int Code, string Out, string Err)> Kubectl(params string[] args)
     {
-        var psi = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add("--server");
-        psi.ArgumentList.Add(server.Url);
-        psi.Environment["HOME"] = _home;
-        psi.Environment.Remove("KUBECONFIG");
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await p.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw;
-        }
-        output.WriteLine($"$ kubectl {string.Join(' ', args)} -> {p.ExitCode}\n{await stdout}{await stderr}");
-        return (p.ExitCode, await stdout, await stderr);
+        var (code, stdout, stderr) = _kubectl.Run(args);
+        output.WriteLine($"$ kubectl {string.Join(' ', args)} -> {code}\n{stdout}{stderr}");
+        return Task.FromResult((code, stdout, stderr));
     }
 
     private string Manifest(string yaml)
     {
-        var file = Path.Combine(_home, $"m{Guid.NewGuid():N}.yaml");
+        var file = Path.Combine(_kubectl.Home, $"m{Guid.NewGuid():N}.yaml");
         File.WriteAllText(file, yaml);
         return file;
     }

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using KvStore.ApiServer.Storage;
 using KvStore.Grpc.Embedded;
 using KvStore.Server;
@@ -66,26 +62,15 @@ public sealed class EtcdBackend : IStoreBackend, IAsyncLifetime
     }
 }
 
-internal static class Ports
-{
-    public static int Free()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
-
 /// <summary>
 /// One real etcd member process (apt etcd-server, 3.4) with a temp data dir; disposing kills it and deletes the dir.
 /// Several started with the same <c>initialCluster</c> form a cluster.
 /// </summary>
 public sealed class EtcdProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _log = new();
+    private readonly ChildProcess _process;
 
-    private EtcdProcess(Process process, string dataDir, string clientUrl)
+    private EtcdProcess(ChildProcess process, string dataDir, string clientUrl)
     {
         _process = process;
         DataDir = dataDir;
@@ -100,10 +85,7 @@ public sealed class EtcdProcess : IAsyncDisposable
     /// <summary>Disposed (killed) already.</summary>
     public bool Stopped { get; private set; }
 
-    public string Log
-    {
-        get { lock (_log) return _log.ToString(); }
-    }
+    public string Log => _process.Output;
 
     /// <summary>Starts one member and waits until it serves a linearizable read (it has a leader).</summary>
     public static async Task<EtcdProcess> StartAsync(string name, string[]? extra = null)
@@ -128,29 +110,13 @@ public sealed class EtcdProcess : IAsyncDisposable
         string dataDir = Path.Combine(Path.GetTempPath(), "kvstore-apiserver-etcd", Guid.NewGuid().ToString("N"));
         string client = $"http://127.0.0.1:{clientPort}";
         string peer = $"http://127.0.0.1:{peerPort}";
-        var psi = new ProcessStartInfo("etcd") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[]
-                 {
-                     "--name", name, "--data-dir", dataDir,
-                     "--listen-client-urls", client, "--advertise-client-urls", client,
-                     "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                     "--initial-cluster", initialCluster,
-                 }.Concat(extra ?? []))
-        {
-            psi.ArgumentList.Add(a);
-        }
-        var etcd = new EtcdProcess(Process.Start(psi)!, dataDir, client);
-        etcd._process.OutputDataReceived += (_, e) => etcd.Append(e.Data);
-        etcd._process.ErrorDataReceived += (_, e) => etcd.Append(e.Data);
-        etcd._process.BeginOutputReadLine();
-        etcd._process.BeginErrorReadLine();
-        return etcd;
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null) return;
-        lock (_log) _log.AppendLine(line);
+        return new EtcdProcess(new ChildProcess("etcd",
+        [
+            "--name", name, "--data-dir", dataDir,
+            "--listen-client-urls", client, "--advertise-client-urls", client,
+            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+            "--initial-cluster", initialCluster, .. extra ?? [],
+        ]), dataDir, client);
     }
 
     /// <summary>Until a linearizable range through the gRPC gateway succeeds.</summary>
@@ -181,15 +147,7 @@ public sealed class EtcdProcess : IAsyncDisposable
     {
         if (Stopped) return;
         Stopped = true;
-        try
-        {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
+        await Task.Run(_process.Dispose);
         try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -4,16 +4,16 @@ using System.Diagnostics;
 namespace KvStore.Crash.Tests;
 
 /// <summary>One run of KvStore.CrashChild (<c>dotnet KvStore.CrashChild.dll</c>) with its stdout as lines.</summary>
-internal sealed class ChildProcess : IDisposable
+internal sealed class CrashChildProcess : IDisposable
 {
     private readonly Process _process;
     private readonly BlockingCollection<string> _lines = new();
     private readonly List<string> _all = [];
 
-    public ChildProcess(string dataDir, int seed, long count)
+    public CrashChildProcess(string dataDir, int seed, long count)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "KvStore.CrashChild.dll");
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(Binaries.DotnetHost())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -76,13 +76,6 @@ internal sealed class ChildProcess : IDisposable
         if (!_process.WaitForExit(timeout)) return false;
         _process.WaitForExit(); // drains the redirected streams
         return true;
-    }
-
-    private static string DotnetHost()
-    {
-        // Set by the SDK for the processes it starts (dotnet test); else the muxer on PATH.
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        return !string.IsNullOrEmpty(host) && File.Exists(host) ? host : "dotnet";
     }
 
     public void Dispose()
