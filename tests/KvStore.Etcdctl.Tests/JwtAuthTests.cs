@@ -184,6 +184,74 @@ public sealed partial class JwtAuthTests(JwtKeys keys) : IClassFixture<JwtKeys>
     }
 
     [Fact]
+    public async Task CraftedTokensAreJudgedAsEtcdJudgesThem()
+    {
+        using var pair = new PairFixture([keys.AuthToken("RS256")]);
+        using var rsa = System.Security.Cryptography.RSA.Create();
+        rsa.ImportFromPem(File.ReadAllText(keys.Path("rsa.key")));
+        var results = new Dictionary<string, List<(string, StatusCode, string)>>();
+        foreach (var server in new[] { pair.Etcd, pair.Kv })
+        {
+            await EnableAuthAsync(server.Url);
+            using var channel = GrpcChannel.ForAddress(server.Url);
+            ulong rev = Claims(await TokenAsync(channel)).GetProperty("revision").GetUInt64();
+            long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            var cases = new (string Name, string Alg, string Claims)[]
+            {
+                ("valid", "RS256", $$"""{"exp":{{now + 60}},"revision":{{rev}},"username":"root"}"""),
+                ("no exp", "RS256", $$"""{"revision":{{rev}},"username":"root"}"""),
+                ("other claims, fractional exp", "RS256", $$"""{"username":"root","revision":{{rev}},"exp":{{now + 60}}.5,"iss":"x","aud":"y","sub":"z"}"""),
+                ("expired", "RS256", $$"""{"exp":{{now - 5}},"revision":{{rev}},"username":"root"}"""),
+                ("exp not a number", "RS256", $$"""{"exp":"{{now + 60}}","revision":{{rev}},"username":"root"}"""),
+                ("not yet valid", "RS256", $$"""{"nbf":{{now + 60}},"revision":{{rev}},"username":"root"}"""),
+                ("issued in the future", "RS256", $$"""{"iat":{{now + 60}},"revision":{{rev}},"username":"root"}"""),
+                ("issued and valid before now", "RS256", $$"""{"iat":{{now - 60}},"nbf":{{now - 60}},"revision":{{rev}},"username":"root"}"""),
+                ("stale revision", "RS256", $$"""{"revision":{{rev - 1}},"username":"root"}"""),
+                ("revision 0", "RS256", """{"revision":0,"username":"root"}"""),
+                ("unknown user", "RS256", $$"""{"revision":{{rev}},"username":"mallory"}"""),
+                ("other method, same key", "RS512", $$"""{"revision":{{rev}},"username":"root"}"""),
+                ("PSS, same key", "PS256", $$"""{"revision":{{rev}},"username":"root"}"""),
+                ("unsigned", "none", $$"""{"revision":{{rev}},"username":"root"}"""),
+            };
+            var seen = results[server.Name] = [];
+            foreach (var (name, alg, claims) in cases)
+            {
+                var (code, detail) = await RangeAsync(channel, Sign(rsa, alg, claims), "/k");
+                seen.Add((name, code, detail));
+            }
+        }
+        const string invalid = "etcdserver: invalid auth token";
+        Assert.Equal(
+            [
+                (StatusCode.OK, ""), (StatusCode.OK, ""), (StatusCode.OK, ""),
+                (StatusCode.Unauthenticated, invalid), (StatusCode.Unauthenticated, invalid), (StatusCode.Unauthenticated, invalid),
+                (StatusCode.Unauthenticated, invalid), (StatusCode.OK, ""),
+                (StatusCode.InvalidArgument, "etcdserver: revision of auth store is old"),
+                (StatusCode.InvalidArgument, "etcdserver: user name is empty"),
+                (StatusCode.PermissionDenied, "etcdserver: permission denied"),
+                (StatusCode.Unauthenticated, invalid), (StatusCode.Unauthenticated, invalid), (StatusCode.Unauthenticated, invalid),
+            ],
+            results["etcd"].Select(r => (r.Item2, r.Item3)).ToList());
+        Assert.Equal(results["etcd"], results["kvstore"]);
+    }
+
+    /// <summary>A JWS over <paramref name="claims"/> as given, signed with the RSA key (or not at all for "none").</summary>
+    private static string Sign(System.Security.Cryptography.RSA rsa, string alg, string claims)
+    {
+        static string B64(byte[] b) => Convert.ToBase64String(b).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        string input = B64(Encoding.UTF8.GetBytes($$"""{"alg":"{{alg}}","typ":"JWT"}""")) + "." + B64(Encoding.UTF8.GetBytes(claims));
+        byte[] data = Encoding.ASCII.GetBytes(input);
+        byte[] signature = alg switch
+        {
+            "none" => [],
+            "RS256" => rsa.SignData(data, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1),
+            "RS512" => rsa.SignData(data, System.Security.Cryptography.HashAlgorithmName.SHA512, System.Security.Cryptography.RSASignaturePadding.Pkcs1),
+            _ => rsa.SignData(data, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pss),
+        };
+        return input + "." + B64(signature);
+    }
+
+    [Fact]
     public async Task APublicKeyAloneVerifiesTokensAndMintsNone()
     {
         using var pair = new PairFixture([keys.AuthToken("RS256", priv: false)]);
