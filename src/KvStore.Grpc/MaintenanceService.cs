@@ -3,6 +3,7 @@ using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
 using KvStore.Mvcc;
+using KvStore.Mvcc.Backup;
 using KvStore.Server;
 
 namespace KvStore.Grpc;
@@ -138,10 +139,10 @@ public sealed class MaintenanceService(IEtcdServer server) : Maintenance.Mainten
     }
 
     /// <summary>
-    /// Streams the engine's export, padded with zeros to a multiple of 512 bytes, in 32 KiB chunks, then one last
-    /// message holding the SHA-256 of all of it: etcdctl's snapshot save checks that the length is
-    /// 512 x n + 32, and restore checks the digest. The export keeps its own SHA-256 inside, so the padding
-    /// and the trailing digest are ignored when the engine imports the file.
+    /// etcd's maintenance Snapshot: the state as an etcd 3.4 backend - a bbolt database (Backup/EtcdBackupWriter)
+    /// that etcdctl's snapshot status reads and snapshot restore turns into a data dir etcd starts on - streamed in
+    /// 32 KiB chunks, then one last message holding the SHA-256 of all of it (etcdctl checks that the length is
+    /// 512 x n + 32; a bolt file is whole 4 KiB pages, the zero padding below never applies to it).
     /// </summary>
     public override async Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
     {
@@ -149,9 +150,12 @@ public sealed class MaintenanceService(IEtcdServer server) : Maintenance.Mainten
         CancellationToken ct = context.CancellationToken;
         await using FileStream file = CreateSpoolFile();
         long revision = server.Store.CurrentRevision;
-        // The export holds the store's read lock while it runs: write it to disk first so that a slow client
+        // The backend is written under the store's read lock while it runs: write it to disk first so that a slow client
         // never holds up writers.
-        await Task.Run(() => server.Store.Export(file), ct).ConfigureAwait(false);
+        var cluster = new BackupCluster(
+            [.. server.Members.Select(m => new BackupMember(m.Id, m.Name, m.PeerUrls, m.ClientUrls, m.IsLearner))],
+            EtcdVersion.Cluster, server.Alarms, RaftIndexOf);
+        await Task.Run(() => EtcdBackupWriter.Write(server.Store, cluster, file), ct).ConfigureAwait(false);
         long exported = file.Length;
         long total = (exported + SnapshotSectorBytes - 1) / SnapshotSectorBytes * SnapshotSectorBytes;
         file.Position = 0;
@@ -181,6 +185,12 @@ public sealed class MaintenanceService(IEtcdServer server) : Maintenance.Mainten
         await responseStream.WriteAsync(new SnapshotResponse { RemainingBytes = 0, Blob = ByteString.CopyFrom(sha.GetHashAndReset()) }, ct)
             .ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The Raft index in an engine consistent index: the member numbers the commands of one Raft entry in its low 16
+    /// bits (KvStore.Server's RaftStateMachine.EngineIndex, internal to it). etcd's meta bucket holds the Raft index.
+    /// </summary>
+    private static long RaftIndexOf(long engineIndex) => engineIndex >> 16;
 
     /// <summary>A temporary file beside the member's data (the same disk), deleted when closed.</summary>
     private FileStream CreateSpoolFile()

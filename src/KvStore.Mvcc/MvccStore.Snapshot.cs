@@ -55,6 +55,35 @@ public sealed partial class MvccStore
     }
 
     /// <summary>
+    /// Hands <paramref name="visitor"/> what <see cref="Export"/> writes, in etcd's terms, under the read lock:
+    /// the revisions, every history record in revision order (the mvccpb.KeyValue bytes), the leases (leasepb.Lease
+    /// bytes) in id order and the auth store. Used to write an etcd backend (Backup/EtcdBackupWriter).
+    /// </summary>
+    public void ExportState(Backup.IStateVisitor visitor)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            visitor.Revisions(_consistentIndex, _currentRev, _compactRev);
+            foreach (Revision r in HistoryRevisions(_currentRev))
+            {
+                byte[] record = _records.Read(r) ?? throw new InvalidOperationException($"record {r} missing");
+                visitor.KeyValue(r.Main, r.Sub, record[0] == RecordCodec.KindTombstone, record.AsSpan(1));
+            }
+            foreach (Leases.Lease l in _leases.All.OrderBy(l => l.Id))
+            {
+                byte[] record = _records.Read(RecordCodec.LeaseKey(l.Id)) ?? throw new InvalidOperationException($"lease {l.Id} missing");
+                visitor.Lease(l.Id, record);
+            }
+            visitor.Auth(_auth.Enabled, _auth.Revision, [.. _auth.Users], [.. _auth.Roles]);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
     /// Creates a store in <see cref="MvccOptions.Directory"/> (which must hold no store yet) from a stream
     /// written by <see cref="Export"/>, checks its SHA-256, and checkpoints it.
     /// </summary>

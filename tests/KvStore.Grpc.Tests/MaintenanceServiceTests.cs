@@ -93,7 +93,7 @@ public sealed class MaintenanceServiceTests(HostFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task Snapshot_IsTheExportPaddedTo512BytesThenItsSha256_AndImportsBack()
+    public async Task Snapshot_IsABoltDatabaseThenItsSha256()
     {
         for (int i = 0; i < 100; i++) await _h.PutAsync($"m/snap/{i:D3}", new string('s', 500));
         using AsyncServerStreamingCall<SnapshotResponse> call = _h.Maintenance.Snapshot(new SnapshotRequest());
@@ -107,20 +107,14 @@ public sealed class MaintenanceServiceTests(HostFixture fixture) : IClassFixture
 
         // etcdctl's snapshot save: the length is 512 x n + 32, the last 32 bytes the SHA-256 of the rest.
         Assert.Equal(32, all.Length % 512);
+        Assert.Equal(32, all.Length % 4096); // whole bbolt pages
+        // bbolt's meta page 0: magic 0xED0CDAED, version 2, page size 4096 (etcdctl reads it: tests/KvStore.Etcdctl.Tests/SnapshotBolt*).
+        Assert.Equal(0xED0CDAEDu, BitConverter.ToUInt32(all, 16));
+        Assert.Equal(2u, BitConverter.ToUInt32(all, 20));
+        Assert.Equal(4096u, BitConverter.ToUInt32(all, 24));
         Assert.Equal(SHA256.HashData(all.AsSpan(0, all.Length - 32)), all[^32..]);
         Assert.Equal(0UL, chunks[^1].RemainingBytes);
         Assert.Equal((ulong)(all.Length - 32 - chunks[0].Blob.Length), chunks[0].RemainingBytes);
-
-        string dir = Path.Combine(Path.GetTempPath(), "kvstore-grpc-tests", Guid.NewGuid().ToString("N"));
-        try
-        {
-            using MvccStore restored = MvccStore.Import(new MemoryStream(all), new MvccOptions { Directory = dir });
-            RangeResponse r = restored.Range(new RangeRequest { Key = B("m/snap/"), RangeEnd = B("m/snap0"), CountOnly = true }).Value;
-            Assert.Equal(100, r.Count);
-        }
-        finally
-        {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        }
+        for (int i = 0; i < 100; i++) Assert.True(all.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes($"m/snap/{i:D3}")) > 0, $"m/snap/{i:D3} missing");
     }
 }

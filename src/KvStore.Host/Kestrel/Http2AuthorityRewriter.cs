@@ -12,8 +12,10 @@ namespace KvStore.Host.Kestrel;
 /// <c>--endpoints=http://...</c>); etcd's grpc-go server ignores it, Kestrel resets the stream as a bad Host.
 /// <para>
 /// Every header block (HEADERS + CONTINUATION frames) is decoded against a mirror of the client's dynamic
-/// table and re-encoded with literals that do not index (<see cref="HpackEncoder"/>), so the server's table
-/// stays empty whatever the client's holds. All other frames are copied unchanged, as soon as their bytes arrive.
+/// table. Blocks pass unchanged until one has an authority to fix; that one and every later block are
+/// re-encoded with literals that do not index (<see cref="HpackEncoder"/>), so the server's table stays as it
+/// was before the first fixed block whatever the client's holds from then on. All other frames are copied
+/// unchanged, as soon as their bytes arrive.
 /// </para>
 /// </summary>
 internal sealed class Http2AuthorityRewriter(int maxFrameSize = Http2AuthorityRewriter.DefaultMaxFrameSize, int headerTableSize = 4096)
@@ -38,6 +40,10 @@ internal sealed class Http2AuthorityRewriter(int maxFrameSize = Http2AuthorityRe
     private readonly ArrayBufferWriter<byte> _block = new();
     private readonly ArrayBufferWriter<byte> _encoded = new();
     private long _passThrough = PrefaceLength;
+
+    // Until a block needs its authority fixed, blocks pass unchanged (the server's dynamic table is the client's,
+    // and a client that indexes its headers keeps sending small blocks); after that, every block is re-encoded.
+    private bool _rewriting;
 
     /// <summary>Pumps <paramref name="input"/> to <paramref name="output"/> until either side ends; completes <paramref name="output"/>.</summary>
     public async Task PumpAsync(PipeReader input, PipeWriter output, CancellationToken cancellationToken = default)
@@ -173,6 +179,18 @@ internal sealed class Http2AuthorityRewriter(int maxFrameSize = Http2AuthorityRe
             }
         }
 
+        if (!_rewriting && _decoder.TryDecodeUnmatched(_block.WrittenSpan, ":authority"u8, IsUrlShaped))
+        {
+            // Nothing to fix and the server's table still mirrors the client's: the frames go on as they came.
+            foreach (var segment in buffer.Slice(0, rest.Start))
+            {
+                output.Write(segment.Span);
+            }
+            buffer = rest;
+            return true;
+        }
+        // From the first block with a fix on, every block is re-encoded: the server's table stays what it was.
+        _rewriting = true;
         _fields.Clear();
         _decoder.Decode(_block.WrittenSpan, _fields);
         for (var i = 0; i < _fields.Count; i++)
@@ -227,11 +245,11 @@ internal sealed class Http2AuthorityRewriter(int maxFrameSize = Http2AuthorityRe
             return false;
         }
         var value = field.Value.AsSpan();
-        var scheme = value.IndexOf("://"u8);
-        if (scheme <= 0)
+        if (!IsUrlShaped(value))
         {
             return false;
         }
+        var scheme = value.IndexOf("://"u8);
         var host = value[(scheme + 3)..];
         var slash = host.IndexOf((byte)'/');
         if (slash >= 0)
@@ -241,6 +259,9 @@ internal sealed class Http2AuthorityRewriter(int maxFrameSize = Http2AuthorityRe
         fixedField = field with { Value = host.ToArray(), StaticIndex = -1, StaticNameIndex = -1 };
         return true;
     }
+
+    /// <summary>An authority this rewriter fixes: <c>scheme://...</c>.</summary>
+    private static bool IsUrlShaped(ReadOnlySpan<byte> authority) => authority.IndexOf("://"u8) > 0;
 
     private static bool TryReadFrameHeader(in ReadOnlySequence<byte> buffer, out int length, out byte type, out byte flags, out uint streamId)
     {

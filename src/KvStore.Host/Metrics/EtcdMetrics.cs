@@ -53,6 +53,9 @@ internal sealed class EtcdMetrics : IDisposable
         _server = server;
         Registry = Prometheus.Metrics.NewCustomRegistry();
         _factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        // No exemplars (etcd's metrics have none, and the text format does not show them): by default every Inc()
+        // looked for a trace context to attach, per gRPC call.
+        _factory.ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = null };
         DotNetStats.Register(Registry);
 
         GrpcStarted = _factory.CreateCounter("grpc_server_started_total", "Total number of RPCs started on the server.", "grpc_type", "grpc_service", "grpc_method");

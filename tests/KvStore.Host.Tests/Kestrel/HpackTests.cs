@@ -53,6 +53,44 @@ public sealed class HpackTests
         Assert.Equal(3, decoder.TableCount);
     }
 
+    [Theory]
+    [MemberData(nameof(RequestSequences))]
+    public void Scanning_decoder_keeps_the_same_table_and_puts_it_back_on_a_match(string section, string[] blocks)
+    {
+        var decoder = new HpackDecoder();
+        for (var i = 0; i < blocks.Length; i++)
+        {
+            var block = Convert.FromHexString(blocks[i]);
+            // A match (the authority, from the block or the table, Huffman or raw) leaves the table as it was ...
+            var seen = new List<string>();
+            Assert.False(decoder.TryDecodeUnmatched(block, ":authority"u8, v =>
+            {
+                seen.Add(Encoding.ASCII.GetString(v));
+                return v.SequenceEqual("www.example.com"u8);
+            }), section);
+            Assert.Equal(["www.example.com"], seen);
+            Assert.Equal(i == 0 ? 0 : RequestTableSizes[i - 1], decoder.TableSize);
+            // ... no match decodes the block into the table as Decode would.
+            Assert.True(decoder.TryDecodeUnmatched(block, ":authority"u8, _ => false), section);
+            Assert.Equal(RequestTableSizes[i], decoder.TableSize);
+        }
+        var fields = new List<HeaderField>();
+        decoder.Decode(Convert.FromHexString("be"), fields); // the newest entry, as C.3.3/C.4.3 left it
+        Assert.Equal(["custom-key: custom-value"], fields.Select(Text));
+    }
+
+    [Fact]
+    public void Scanning_decoder_reads_literals_that_are_not_indexed()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        HpackEncoder.Encode([Field(":authority", "http://a:1"), Field("user-agent", "x")], output);
+        var decoder = new HpackDecoder();
+        Assert.False(decoder.TryDecodeUnmatched(output.WrittenSpan, ":authority"u8, v => v.IndexOf("://"u8) > 0));
+        Assert.True(decoder.TryDecodeUnmatched(output.WrittenSpan, ":path"u8, _ => true));
+        Assert.Equal(0, decoder.TableCount);
+        Assert.Throws<HpackDecodingException>(() => decoder.TryDecodeUnmatched([0x00, 0x05, 0x61], ":authority"u8, _ => true));
+    }
+
     [Fact]
     public void Decoder_evicts_oldest_entries_as_in_rfc_c5()
     {

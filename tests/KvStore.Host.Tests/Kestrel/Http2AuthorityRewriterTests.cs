@@ -26,6 +26,57 @@ public sealed class Http2AuthorityRewriterTests
         AssertRewritten(output);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void Passes_blocks_unchanged_until_one_needs_a_fix_then_rewrites_every_later_block(int chunk)
+    {
+        var good = "127.0.0.1:2379"u8.ToArray();
+        var url = "http://127.0.0.1:2379"u8.ToArray();
+        var customKey = Convert.FromHexString("400a637573746f6d2d6b65790c637573746f6d2d76616c7565"); // custom-key: custom-value, indexed
+        // Stream 1 indexes the good authority (then 63) and custom-key (62); stream 3 references both.
+        var block1 = Concat([0x82, 0x86, 0x84, 0x41, (byte)good.Length], good, customKey);
+        var block3 = new byte[] { 0x83, 0x86, 0x84, 0xbf, 0xbe };
+        // Stream 5 indexes a URL authority (62; custom-key 63, good authority 64); stream 7 references it and custom-key.
+        var block5 = Concat([0x83, 0x86, 0x84, 0x41, (byte)url.Length], url);
+        var block7 = new byte[] { 0x83, 0x86, 0x84, 0xbe, 0xbf };
+        var passed = Concat(
+            FrameBytes(0x4, 0, 0, [0, 3, 0, 0, 0, 100]),
+            FrameBytes(0x1, 0x4, 1, block1),
+            FrameBytes(0x0, 0x1, 1, "one"u8.ToArray()),
+            FrameBytes(0x1, 0x4 | 0x1, 3, block3));
+        var input = Concat(
+            Preface,
+            passed,
+            FrameBytes(0x1, 0x4, 5, block5),
+            FrameBytes(0x0, 0x1, 5, "five"u8.ToArray()),
+            FrameBytes(0x1, 0x4 | 0x1, 7, block7));
+
+        var output = Run(input, chunk, new Http2AuthorityRewriter());
+
+        // Everything before the first URL authority is byte for byte what the client sent.
+        Assert.Equal(Concat(Preface, passed), output[..(Preface.Length + passed.Length)]);
+        var frames = Frames(output);
+        Assert.Equal([0x4, 0x1, 0x0, 0x1, 0x1, 0x0, 0x1], frames.Select(f => f.Type));
+        var server = new HpackDecoder();
+        var blocks = new List<string[]>();
+        foreach (var frame in frames.Where(f => f.Type == 0x1))
+        {
+            var fields = new List<HeaderField>();
+            server.Decode(frame.Payload, fields);
+            blocks.Add(fields.Select(HpackTests.Text).ToArray());
+        }
+        Assert.Equal([":method: GET", ":scheme: http", ":path: /", ":authority: 127.0.0.1:2379", "custom-key: custom-value"], blocks[0]);
+        Assert.Equal([":method: POST", ":scheme: http", ":path: /", ":authority: 127.0.0.1:2379", "custom-key: custom-value"], blocks[1]);
+        Assert.Equal([":method: POST", ":scheme: http", ":path: /", ":authority: 127.0.0.1:2379"], blocks[2]);
+        Assert.Equal([":method: POST", ":scheme: http", ":path: /", ":authority: 127.0.0.1:2379", "custom-key: custom-value"], blocks[3]);
+        // The server's table holds what the passed blocks indexed, nothing the rewritten ones did.
+        Assert.Equal(2, server.TableCount);
+        Assert.Equal("five"u8.ToArray(), frames[5].Payload);
+        Assert.Equal(0x1 | 0x4, frames[6].Flags);
+    }
+
     [Fact]
     public async Task Pump_passes_a_connection_through_pipes()
     {

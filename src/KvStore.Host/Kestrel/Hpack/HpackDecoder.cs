@@ -68,6 +68,148 @@ internal sealed class HpackDecoder(int maxTableSize = 4096)
         }
     }
 
+    /// <summary>A test on a field's value, for <see cref="TryDecodeUnmatched"/>.</summary>
+    public delegate bool ValueMatch(ReadOnlySpan<byte> value);
+
+    // The table as it was before the block TryDecodeUnmatched decodes, put back when a field matches.
+    private readonly List<HeaderField> _saved = [];
+    private byte[] _scratch = new byte[256];
+
+    /// <summary>
+    /// Decodes a whole header block as <see cref="Decode"/> does, without materialising the fields that do not go
+    /// into the dynamic table, unless a field named <paramref name="name"/> has a value <paramref name="match"/>
+    /// accepts: then the table is left as it was before the block and the result is false (decode it again with
+    /// <see cref="Decode"/> to have its fields).
+    /// </summary>
+    public bool TryDecodeUnmatched(ReadOnlySpan<byte> block, ReadOnlySpan<byte> name, ValueMatch match)
+    {
+        _saved.Clear();
+        _saved.AddRange(_entries);
+        var (savedSize, savedMax) = (TableSize, _tableSize);
+        try
+        {
+            if (!Scan(block, name, match))
+            {
+                return true;
+            }
+        }
+        catch
+        {
+            Restore();
+            throw;
+        }
+        Restore();
+        return false;
+
+        void Restore()
+        {
+            _entries.Clear();
+            _entries.AddRange(_saved);
+            (TableSize, _tableSize) = (savedSize, savedMax);
+        }
+    }
+
+    private bool Scan(ReadOnlySpan<byte> block, ReadOnlySpan<byte> name, ValueMatch match)
+    {
+        var position = 0;
+        var first = true;
+        var matched = false;
+        while (position < block.Length)
+        {
+            var b = block[position];
+            if ((b & 0x80) != 0)
+            {
+                var field = Lookup(ReadInteger(block, ref position, 7));
+                matched |= field.Name.AsSpan().SequenceEqual(name) && match(field.Value);
+            }
+            else if ((b & 0x40) != 0)
+            {
+                var field = ReadLiteral(block, ref position, 6, false);
+                Add(field);
+                matched |= field.Name.AsSpan().SequenceEqual(name) && match(field.Value);
+            }
+            else if ((b & 0x20) != 0)
+            {
+                if (!first)
+                {
+                    throw new HpackDecodingException("dynamic table size update after a header field");
+                }
+                var size = ReadInteger(block, ref position, 5);
+                if (size > _maxTableSize)
+                {
+                    throw new HpackDecodingException($"dynamic table size update to {size} exceeds {_maxTableSize}");
+                }
+                _tableSize = size;
+                Evict(0);
+                continue;
+            }
+            else
+            {
+                // A literal that is not indexed: only its name is looked at, and its value only for the name asked for.
+                var nameIndex = ReadInteger(block, ref position, 4);
+                var named = nameIndex == 0
+                    ? ReadStringInto(block, ref position).SequenceEqual(name)
+                    : Lookup(nameIndex).Name.AsSpan().SequenceEqual(name);
+                if (named)
+                {
+                    var value = ReadStringInto(block, ref position);
+                    matched |= match(value);
+                }
+                else
+                {
+                    SkipString(block, ref position);
+                }
+            }
+            first = false;
+        }
+        return matched;
+    }
+
+    private static void SkipString(ReadOnlySpan<byte> block, ref int position)
+    {
+        if (position >= block.Length)
+        {
+            throw new HpackDecodingException("truncated string");
+        }
+        var length = ReadInteger(block, ref position, 7);
+        if (length > block.Length - position)
+        {
+            throw new HpackDecodingException("truncated string");
+        }
+        position += length;
+    }
+
+    /// <summary>A string decoded into a scratch buffer (valid until the next call) or, when raw, the block's own bytes.</summary>
+    private ReadOnlySpan<byte> ReadStringInto(ReadOnlySpan<byte> block, ref int position)
+    {
+        if (position >= block.Length)
+        {
+            throw new HpackDecodingException("truncated string");
+        }
+        var huffman = (block[position] & 0x80) != 0;
+        var length = ReadInteger(block, ref position, 7);
+        if (length > block.Length - position)
+        {
+            throw new HpackDecodingException("truncated string");
+        }
+        var raw = block.Slice(position, length);
+        position += length;
+        if (!huffman)
+        {
+            return raw;
+        }
+        var max = Huffman.MaxDecodedLength(length);
+        if (_scratch.Length < max)
+        {
+            _scratch = new byte[max];
+        }
+        if (!Huffman.TryDecode(raw, _scratch, out var written))
+        {
+            throw new HpackDecodingException("invalid Huffman string");
+        }
+        return _scratch.AsSpan(0, written);
+    }
+
     private HeaderField Lookup(int index)
     {
         if (index <= 0)
@@ -92,8 +234,9 @@ internal sealed class HpackDecoder(int maxTableSize = 4096)
         var nameIndex = ReadInteger(block, ref position, prefixBits);
         var name = nameIndex == 0 ? ReadString(block, ref position) : Lookup(nameIndex).Name;
         var value = ReadString(block, ref position);
-        var staticIndex = StaticTable.Find(name, value, out var staticNameIndex);
-        return new HeaderField(name, value, neverIndexed, staticIndex, staticNameIndex);
+        // The static-table match is looked up only for an entry that goes into the dynamic table (Add), where the
+        // sender may reference it on every request; a literal the encoder re-encodes is looked up then.
+        return new HeaderField(name, value, neverIndexed);
     }
 
     private void Add(HeaderField field)
@@ -103,7 +246,8 @@ internal sealed class HpackDecoder(int maxTableSize = 4096)
         Evict(Math.Min(size, _tableSize + 1));
         if (size <= _tableSize)
         {
-            _entries.Add(field with { NeverIndexed = false });
+            var staticIndex = StaticTable.Find(field.Name, field.Value, out var staticNameIndex);
+            _entries.Add(field with { NeverIndexed = false, StaticIndex = staticIndex, StaticNameIndex = staticNameIndex });
             TableSize += size;
         }
     }
