@@ -47,21 +47,44 @@ public sealed partial class EtcdServer
         if (authError != MvccError.None) return new ProposeResult(null, authError);
         ulong id = NextRequestId();
         request.Header = new RequestHeader { ID = id, Username = auth?.Username ?? "", AuthRevision = auth?.Revision ?? 0 };
-        var waiter = new TaskCompletionSource<ProposeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // No timer per request: the sweeper (ExpireWaitersLoopAsync) answers "request timed out" once the deadline
+        // passed. A Task.WaitAsync(timeout) here allocated a timer and took the timer queue's lock twice per put.
+        var waiter = new ProposalWaiter(Environment.TickCount64 + (long)RequestTimeout.TotalMilliseconds);
         _waiters[id] = waiter;
         // A follower hands the command to the leader (EtcdServer.Forward.cs); the leader batches it into the log.
         (IsLeader ? _proposals : _forwards).Writer.TryWrite(request);
         try
         {
-            return await waiter.Task.WaitAsync(RequestTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            return new ProposeResult(null, Error: ServerError.Timeout);
+            return cancellationToken.CanBeCanceled
+                ? await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false)
+                : await waiter.Task.ConfigureAwait(false);
         }
         finally
         {
             _waiters.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>A proposal's completion with the time (Environment.TickCount64) it times out at.</summary>
+    private sealed class ProposalWaiter(long deadlineMs) : TaskCompletionSource<ProposeResult>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public readonly long DeadlineMs = deadlineMs;
+    }
+
+    /// <summary>How often the sweeper looks for proposals past their deadline (a timeout answers at most this late).</summary>
+    private static readonly TimeSpan WaiterSweepInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Answers "request timed out" to every proposal waiting past its deadline (etcd's request timeout).</summary>
+    private async Task ExpireWaitersLoopAsync(CancellationToken token)
+    {
+        using var timer = new PeriodicTimer(WaiterSweepInterval);
+        while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+        {
+            long now = Environment.TickCount64;
+            foreach (var (_, waiter) in _waiters)
+            {
+                if (waiter is ProposalWaiter w && now >= w.DeadlineMs) w.TrySetResult(new ProposeResult(null, Error: ServerError.Timeout));
+            }
         }
     }
 
@@ -124,8 +147,13 @@ public sealed partial class EtcdServer
     /// leader applied its own command where the others applied the new leader's (the SIGSTOP fault test's
     /// divergence). Stamped with the old term, it conflicts and is replaced.
     /// </summary>
-    private ValueTask AppendAsLeaderAsync(RaftBatch batch, long term, CancellationToken token) =>
-        _cluster.ReplicateAsync(new BinaryLogEntry { Content = batch.ToByteArray(), Term = term }, token);
+    /// <para>The entry's context carries the batch as proposed, so that this member's applier uses the parsed
+    /// requests instead of parsing its own payload again (<see cref="ProposedBatch"/>).</para>
+    private ValueTask AppendAsLeaderAsync(RaftBatch batch, long term, CancellationToken token)
+    {
+        byte[] content = batch.ToByteArray();
+        return _cluster.ReplicateAsync(new BinaryLogEntry { Content = content, Term = term, Context = new ProposedBatch(batch, content) }, token);
+    }
 
     /// <summary>The term this member leads in, or 0 when it does not lead (or its term has moved on since it became leader).</summary>
     private long LeaderTermOrZero()

@@ -48,6 +48,11 @@ internal sealed partial class RaftStateMachine : IStateMachine
         RaftBatch batch;
         try
         {
+            if (ProposedBatch.Match(entry) is { } proposed)
+            {
+                batch = proposed;
+                goto Apply;
+            }
             byte[] payload = entry.TryGetPayload(out var p) ? p.ToArray() : Concat(entry.GetPayload());
             // The batch wraps each client request two messages deep: allow the client's own nesting limit (100) on top.
             var input = CodedInputStream.CreateWithLimits(new MemoryStream(payload, writable: false), payload.Length + 1, RecursionLimit);
@@ -62,6 +67,7 @@ internal sealed partial class RaftStateMachine : IStateMachine
             return ValueTask.FromResult(entry.Index);
         }
 
+    Apply:
         if (batch.Members is { } members) server.ApplyMembers(entry.Index, members);
         long nowMs = Environment.TickCount64;
         for (int k = 0; k < batch.Requests.Count; k++)
