@@ -144,7 +144,7 @@ public sealed partial class JwtAuthTests(JwtKeys keys) : IClassFixture<JwtKeys>
     [Fact]
     public async Task ExpiredAndStaleTokensAreRefusedAsEtcdRefusesThem()
     {
-        using var pair = new PairFixture([keys.AuthToken("ES256", ttl: "2s")]);
+        using var pair = new PairFixture([keys.AuthToken("ES256", ttl: "6s")]);
         foreach (var server in new[] { pair.Etcd, pair.Kv })
         {
             await EnableAuthAsync(server.Url);
@@ -162,8 +162,9 @@ public sealed partial class JwtAuthTests(JwtKeys keys) : IClassFixture<JwtKeys>
             seen.Add(await RangeAsync(channel, token, "/k"));
             string fresh = await TokenAsync(channel);
             seen.Add(await RangeAsync(channel, fresh, "/k"));
-            // ttl=2s: exp is whole seconds, so the token is gone at most 3 s later, and no use extends it.
-            await Task.Delay(TimeSpan.FromSeconds(3.2));
+            // ttl=6s (room for a slow etcdctl above on a busy machine): exp is whole seconds, so the token is gone
+            // at most 7 s after it was minted, and no use extends it.
+            await Task.Delay(TimeSpan.FromSeconds(7.2));
             seen.Add(await RangeAsync(channel, fresh, "/k"));
             seen.Add(await PutAsync(channel, fresh, "/k", "3"));
             // etcdctl authenticates on every run, so it goes on working.
