@@ -70,6 +70,8 @@ public static class ErrorTable
         MvccError.AuthOldRevision => (StatusCode.InvalidArgument, "etcdserver: revision of auth store is old"),
         // Not in etcd's toGRPCErrorMap: togRPCError sends the auth store's own text as Unknown.
         MvccError.AuthNoPasswordUser => (StatusCode.Unknown, "auth: authentication failed, password was given for no password user"),
+        MvccError.AuthVerifyOnly => (StatusCode.Unknown, "auth: token signing attempted with verify-only key"),
+        MvccError.AuthSignFailed => (StatusCode.Unknown, "key is invalid"),
         _ => (StatusCode.Unknown, error.ToString()),
     };
 

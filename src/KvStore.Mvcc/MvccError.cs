@@ -71,6 +71,10 @@ public enum MvccError
     AuthInvalidToken,
     /// <summary>invalid auth management (deleting root while enabled, revoking root's root role...).</summary>
     AuthInvalidMgmt,
+    /// <summary>an Authenticate on a member whose JWT key is public only (etcd's auth.ErrVerifyOnly).</summary>
+    AuthVerifyOnly,
+    /// <summary>the JWT key does not fit the sign method (golang-jwt's ErrInvalidKey).</summary>
+    AuthSignFailed,
 }
 
 public static class MvccErrors
@@ -110,6 +114,8 @@ public static class MvccErrors
         MvccError.AuthOldRevision => "etcdserver: revision of auth store is old",
         MvccError.AuthInvalidToken => "etcdserver: invalid auth token",
         MvccError.AuthInvalidMgmt => "etcdserver: invalid auth management",
+        MvccError.AuthVerifyOnly => "auth: token signing attempted with verify-only key",
+        MvccError.AuthSignFailed => "key is invalid",
         _ => error.ToString(),
     };
 }

@@ -1,26 +1,38 @@
 using Etcdserverpb;
 using KvStore.Mvcc;
+using Microsoft.Extensions.Logging;
 
 namespace KvStore.Server;
 
 public sealed partial class EtcdServer
 {
-    private readonly SimpleTokens _tokens;
+    /// <summary>The member's token provider (--auth-token): simple, jwt or nop.</summary>
+    private readonly ITokenProvider _tokens;
 
-    private SimpleTokens Tokens => _tokens;
+    private ITokenProvider Tokens => _tokens;
 
     private string? _rootToken;
 
+    private static ITokenProvider CreateTokenProvider(ServerConfig config, ILogger logger)
+    {
+        ITokenProvider tokens = TokenProviders.Create(config.AuthToken, TimeSpan.FromSeconds(config.AuthTokenTtlSeconds), out var unknown);
+        if (unknown.Count > 0) Log.UnknownJwtOptions(logger, string.Join(' ', unknown));
+        if (tokens is SimpleTokens) Log.SimpleTokenNotSigned(logger);
+        return tokens;
+    }
+
     /// <summary>
     /// etcd's WithRoot: a token of root minted on this member only, for the member's own proposals that must pass
-    /// the auth checks (the lessor's revokes of leases with keys); null while auth is disabled.
+    /// the auth checks (the lessor's revokes of leases with keys); null while auth is disabled, or when the
+    /// provider cannot mint one (a verify-only JWT key, nop: etcd then proposes without a token, too).
     /// </summary>
     private string? RootToken()
     {
         if (!_store.AuthEnabled) return null;
         long now = Environment.TickCount64;
-        if (_rootToken is { } cached && Tokens.Lookup(cached, now) is not null) return cached;
-        return _rootToken = Tokens.Assign(AuthRootUser, SimpleTokens.NewPrefix(), 0, now);
+        ulong revision = _store.AuthRevision;
+        if (_rootToken is { } cached && Tokens.Info(cached, revision, now) is { } info && info.Revision >= revision) return cached;
+        return _rootToken = Tokens.Assign(AuthRootUser, Tokens.NewPrefix(), 0, revision, now, out _);
     }
 
     private const string AuthRootUser = "root";
@@ -30,10 +42,11 @@ public sealed partial class EtcdServer
     {
         info = null;
         if (RequestAuth.Token is not { } token) return MvccError.None;
-        // etcd's simple token provider: a token it never minted (or that expired, or whose user changed) is invalid.
-        if (Tokens.Lookup(token, Environment.TickCount64) is not { } user) return MvccError.AuthInvalidToken;
-        info = new AuthInfo(user, _store.AuthRevision);
-        return MvccError.None;
+        // etcd's AuthInfoFromCtx: a token the provider does not accept (simple: never minted here, expired, its
+        // user changed; jwt: bad signature or method, expired) is invalid. A JWT carries the auth revision it was
+        // minted at, which the permission checks compare with the store's ("revision of auth store is old").
+        info = Tokens.Info(token, _store.AuthRevision, Environment.TickCount64);
+        return info is null ? MvccError.AuthInvalidToken : MvccError.None;
     }
 
     /// <inheritdoc/>
@@ -67,7 +80,7 @@ public sealed partial class EtcdServer
             // The password stays out of the log: the command carries the user and the token prefix only.
             var command = new InternalRaftRequest
             {
-                Authenticate = new InternalAuthenticateRequest { Name = request.Name, SimpleToken = SimpleTokens.NewPrefix() },
+                Authenticate = new InternalAuthenticateRequest { Name = request.Name, SimpleToken = Tokens.NewPrefix() },
             };
             ProposeResult result = await ProposeAsync(command, cancellationToken).ConfigureAwait(false);
             if (!result.Ok || checkedRevision == _store.AuthRevision) return result;
@@ -176,16 +189,31 @@ public sealed partial class EtcdServer
         r.AuthRoleAdd is not null || r.AuthRoleGrantPermission is not null || r.AuthRoleRevokePermission is not null ||
         r.AuthRoleDelete is not null || r.AuthUserList is not null || r.AuthRoleList is not null;
 
-    /// <summary>What an applied auth command changes in the member's tokens (etcd's tokenProvider calls in the auth store).</summary>
-    private void AfterAuthApplied(long engineIndex, InternalRaftRequest r, ApplyResult result, long nowMs)
+    /// <summary>
+    /// What an applied auth command changes in the member's tokens (etcd's tokenProvider calls in the auth store);
+    /// an Authenticate whose token cannot be minted (verify-only JWT key) answers the provider's error.
+    /// </summary>
+    private ApplyResult AfterAuthApplied(long engineIndex, InternalRaftRequest r, ApplyResult result, long nowMs)
     {
-        if (result.Error != MvccError.None || result.Response is null) return;
+        if (result.Error != MvccError.None || result.Response is null) return result;
         if (r.Authenticate is { } a && result.Response is AuthenticateResponse resp)
         {
-            resp.Token = Tokens.Assign(a.Name, a.SimpleToken, RaftStateMachine.RaftIndex(engineIndex), nowMs);
+            string? token = Tokens.Assign(a.Name, a.SimpleToken, RaftStateMachine.RaftIndex(engineIndex), _store.AuthRevision, nowMs, out MvccError error);
+            if (token is null) return result with { Response = null, Error = error };
+            resp.Token = token;
         }
-        else if (r.AuthDisable is not null) Tokens.Clear();
+        else if (r.AuthDisable is not null) Tokens.Disable();
         else if (r.AuthUserDelete is { } ud) Tokens.InvalidateUser(ud.Name);
         else if (r.AuthUserChangePassword is { } uc) Tokens.InvalidateUser(uc.Name);
+        return result;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "unknown JWT options: [{Options}]")]
+        public static partial void UnknownJwtOptions(ILogger logger, string options);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "simple token is not cryptographically signed")]
+        public static partial void SimpleTokenNotSigned(ILogger logger);
     }
 }

@@ -197,8 +197,7 @@ public sealed partial class EtcdServer
             _store.MarkApplied(engineIndex);
             return new ProposeResult(null, denied);
         }
-        ApplyResult r = _store.Apply(engineIndex, request, nowMs);
-        AfterAuthApplied(engineIndex, request, r, nowMs);
+        ApplyResult r = AfterAuthApplied(engineIndex, request, _store.Apply(engineIndex, request, nowMs), nowMs);
         return new ProposeResult(r.Response, r.Error == MvccError.AlreadyApplied ? MvccError.None : r.Error);
     }
 

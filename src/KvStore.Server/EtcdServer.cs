@@ -28,8 +28,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private EtcdServer(ServerConfig config, ILoggerFactory loggers)
     {
         Config = config;
-        _tokens = new SimpleTokens(TimeSpan.FromSeconds(config.AuthTokenTtlSeconds));
         _logger = loggers.CreateLogger("kvstore.server");
+        _tokens = CreateTokenProvider(config, _logger);
         string memberDir = Path.Combine(config.DataDir, "member");
         _store = MvccStore.Open(new MvccOptions
         {

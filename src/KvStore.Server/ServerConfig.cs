@@ -60,6 +60,9 @@ public sealed record ServerConfig
     /// <summary>--auto-compaction-retention ("0": off; periodic: hours or a duration like 5m; revision: a count).</summary>
     public string AutoCompactionRetention { get; init; } = "0";
 
+    /// <summary>--auth-token: the token provider (simple, jwt with its keys, sign method and ttl, or "" for none).</summary>
+    public AuthTokenOptions AuthToken { get; init; } = AuthTokenOptions.Simple;
+
     /// <summary>--auth-token-ttl in seconds: a simple token lives this long after its last use.</summary>
     public int AuthTokenTtlSeconds { get; init; } = 300;
 

@@ -1,3 +1,5 @@
+using KvStore.Mvcc;
+
 namespace KvStore.Server;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace KvStore.Server;
 /// memory on every member, each valid for the TTL after its last use; dropped when auth is disabled or the
 /// user is deleted or changes password. Thread-safe.
 /// </summary>
-internal sealed class SimpleTokens(TimeSpan ttl)
+internal sealed class SimpleTokens(TimeSpan ttl) : ITokenProvider
 {
     private const string Letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
     private const int PrefixLength = 16;
@@ -13,7 +15,18 @@ internal sealed class SimpleTokens(TimeSpan ttl)
     private readonly Lock _lock = new();
 
     /// <summary>A random prefix, minted before the Authenticate command is proposed (etcd's genTokenPrefix).</summary>
-    public static string NewPrefix() => System.Security.Cryptography.RandomNumberGenerator.GetString(Letters, PrefixLength);
+    public string NewPrefix() => System.Security.Cryptography.RandomNumberGenerator.GetString(Letters, PrefixLength);
+
+    /// <inheritdoc/>
+    public string? Assign(string user, string prefix, long raftIndex, ulong authRevision, long nowMs, out MvccError error)
+    {
+        error = MvccError.None;
+        return Assign(user, prefix, raftIndex, nowMs);
+    }
+
+    /// <inheritdoc/>
+    public AuthInfo? Info(string token, ulong authRevision, long nowMs) =>
+        Lookup(token, nowMs) is { } user ? new AuthInfo(user, authRevision) : null; // simple tokens carry no revision
 
     public string Assign(string user, string prefix, long raftIndex, long nowMs)
     {
@@ -50,6 +63,8 @@ internal sealed class SimpleTokens(TimeSpan ttl)
             foreach (string token in _tokens.Where(t => t.Value.User == user).Select(t => t.Key).ToList()) _tokens.Remove(token);
         }
     }
+
+    public void Disable() => Clear();
 
     public void Clear()
     {

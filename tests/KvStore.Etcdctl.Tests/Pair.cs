@@ -7,11 +7,17 @@ namespace KvStore.Etcdctl.Tests;
 public sealed class PairFixture : IDisposable
 {
     public PairFixture()
+        : this([])
     {
-        Etcd = ServerProcess.StartEtcd();
+    }
+
+    /// <summary>Both started with the same extra flags (e.g. --auth-token jwt,...).</summary>
+    internal PairFixture(string[] extraArgs)
+    {
+        Etcd = ServerProcess.Start(isEtcd: true, extraArgs);
         try
         {
-            Kv = ServerProcess.StartKvStore();
+            Kv = ServerProcess.Start(isEtcd: false, extraArgs);
         }
         catch
         {

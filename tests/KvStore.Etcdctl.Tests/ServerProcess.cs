@@ -16,8 +16,11 @@ public sealed class ServerProcess : IDisposable
     private readonly string _root;
     private Process? _process;
 
-    private ServerProcess(string name, bool isEtcd, string? dataDir)
+    private readonly string[] _extraArgs;
+
+    private ServerProcess(string name, bool isEtcd, string? dataDir, string[] extraArgs)
     {
+        _extraArgs = extraArgs;
         Name = name;
         IsEtcd = isEtcd;
         _root = Path.Combine(Path.GetTempPath(), "kvstore-etcdctl-tests", Guid.NewGuid().ToString("N"));
@@ -60,13 +63,17 @@ public sealed class ServerProcess : IDisposable
         }
     }
 
-    public static ServerProcess StartEtcd() => Start("etcd", isEtcd: true, null);
+    public static ServerProcess StartEtcd() => Start("etcd", isEtcd: true, null, []);
 
-    public static ServerProcess StartKvStore(string? dataDir = null) => Start("kvstore", isEtcd: false, dataDir);
+    public static ServerProcess StartKvStore(string? dataDir = null) => Start("kvstore", isEtcd: false, dataDir, []);
 
-    private static ServerProcess Start(string name, bool isEtcd, string? dataDir)
+    /// <summary>Starts etcd or kvstore with more flags after the usual ones (e.g. --auth-token).</summary>
+    public static ServerProcess Start(bool isEtcd, params string[] extraArgs) =>
+        Start(isEtcd ? "etcd" : "kvstore", isEtcd, null, extraArgs);
+
+    private static ServerProcess Start(string name, bool isEtcd, string? dataDir, string[] extraArgs)
     {
-        var server = new ServerProcess(name, isEtcd, dataDir);
+        var server = new ServerProcess(name, isEtcd, dataDir, extraArgs);
         try
         {
             server.Launch();
@@ -126,7 +133,7 @@ public sealed class ServerProcess : IDisposable
             "--listen-peer-urls", peer,
             "--initial-advertise-peer-urls", peer,
             "--initial-cluster", "default=" + peer,
-        })
+        }.Concat(_extraArgs))
         {
             start.ArgumentList.Add(arg);
         }
@@ -168,6 +175,10 @@ public sealed class ServerProcess : IDisposable
         {
             if (process.HasExited || DateTime.UtcNow > deadline)
             {
+                if (process.HasExited)
+                {
+                    process.WaitForExit(); // the output readers reach the end: the message has all the member printed
+                }
                 throw new InvalidOperationException($"{Name} did not get ready:\n{Output}");
             }
         }

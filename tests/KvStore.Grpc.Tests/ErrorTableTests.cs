@@ -40,6 +40,9 @@ public class ErrorTableTests
         { MvccError.AuthOldRevision, StatusCode.InvalidArgument, "etcdserver: revision of auth store is old" },
         { MvccError.AuthInvalidToken, StatusCode.Unauthenticated, "etcdserver: invalid auth token" },
         { MvccError.AuthInvalidMgmt, StatusCode.InvalidArgument, "etcdserver: invalid auth management" },
+        // etcd's togRPCError: errors outside toGRPCErrorMap travel as Unknown with their own text.
+        { MvccError.AuthVerifyOnly, StatusCode.Unknown, "auth: token signing attempted with verify-only key" },
+        { MvccError.AuthSignFailed, StatusCode.Unknown, "key is invalid" },
     };
 
     public static TheoryData<ServerError, StatusCode, string> ServerErrors => new()

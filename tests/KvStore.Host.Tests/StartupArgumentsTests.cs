@@ -149,7 +149,11 @@ public sealed class StartupArgumentsTests
     [InlineData("--election-timeout 60000", 1, "--election-timeout[60000ms] is too long, and should be set less than 50000ms")]
     [InlineData("--auto-compaction-mode daily", 1, "unknown auto-compaction-mode \"daily\"")]
     [InlineData("--log-level verbose", 1, "unknown log level \"verbose\"")]
-    [InlineData("--auth-token jwt,pub-key=a.pub", 1, "--auth-token jwt,pub-key=a.pub: only the simple token provider is supported")]
+    [InlineData("--auth-token jwt,pub-key=a.pub", 1, "--auth-token jwt,pub-key=a.pub: auth: invalid auth options (problem loading JWT options: open a.pub: no such file or directory)")]
+    [InlineData("--auth-token jwt", 1, "--auth-token jwt: auth: invalid auth options (problem loading JWT options: auth: invalid auth signature method)")]
+    [InlineData("--auth-token jwt,sign-method=ES256", 1, "--auth-token jwt,sign-method=ES256: auth: missing key data")]
+    [InlineData("--auth-token jwt,sign-method=ES256,ttl=1y", 1, "auth: invalid auth options (problem loading JWT options: time: invalid duration \"1y\")")]
+    [InlineData("--auth-token simpel", 1, "--auth-token simpel: auth: invalid auth options (unknown token type: simpel)")]
     public void Bad_flags_fail_with_etcds_message(string line, int code, string message)
     {
         var exit = Exit(line.Split(' '));
@@ -166,6 +170,24 @@ public sealed class StartupArgumentsTests
         Assert.Equal((60, 12), (run.Settings.Server.AuthTokenTtlSeconds, run.Settings.Server.BcryptCost));
         Assert.DoesNotContain(run.Notes, n => n.Level == LogLevel.Warning);
         Assert.Equal((300, 10), (Run([]).Settings.Server.AuthTokenTtlSeconds, Run(["--bcrypt-cost", "99"]).Settings.Server.BcryptCost));
+    }
+
+    [Fact]
+    public void Jwt_auth_token_reaches_the_settings_with_its_ttl()
+    {
+        string dir = Directory.CreateTempSubdirectory("kvstore-jwt-flags").FullName;
+        try
+        {
+            using var rsa = System.Security.Cryptography.RSA.Create(2048);
+            File.WriteAllText(Path.Combine(dir, "k.pub"), rsa.ExportSubjectPublicKeyInfoPem());
+            var run = Run(["--auth-token", $"jwt,pub-key={Path.Combine(dir, "k.pub")},sign-method=RS256,ttl=90s"]);
+            Assert.Equal(("jwt", TimeSpan.FromSeconds(90)), (run.Settings.Server.AuthToken.Type, run.Settings.Server.AuthToken.JwtTtl));
+            Assert.Equal(("simple", TimeSpan.FromMinutes(5)), (Run([]).Settings.Server.AuthToken.Type, Run(["--auth-token", "jwt,pub-key=" + Path.Combine(dir, "k.pub") + ",sign-method=RS256"]).Settings.Server.AuthToken.JwtTtl));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

@@ -106,11 +106,18 @@ internal sealed record HostSettings
             throw new FlagException($"unknown auto-compaction-mode \"{compactionMode}\"");
         }
 
-        // etcd's --auth-token: "simple" (the default) or "jwt,..."; only the simple provider is built here.
-        string authToken = flags[EtcdFlags.AuthToken];
-        if (authToken.Split(',')[0] is not ("" or "simple"))
+        // etcd's --auth-token: "simple" (the default), "jwt,pub-key=..,priv-key=..,sign-method=..,ttl=.." or ""
+        // (no tokens). etcd fails at start with the provider's error ("auth: invalid auth options", "auth: missing
+        // key data"...); here the same error stops the member before it opens anything.
+        AuthTokenOptions authToken;
+        try
         {
-            throw new FlagException($"--auth-token {authToken}: only the simple token provider is supported");
+            authToken = AuthTokenOptions.Parse(flags[EtcdFlags.AuthToken], text => FlagText.TryParseDuration(text, out var d) ? d : null);
+            TokenProviders.Validate(authToken, out _);
+        }
+        catch (AuthTokenException e)
+        {
+            throw new FlagException($"--auth-token {flags[EtcdFlags.AuthToken]}: {e.Message}");
         }
         // etcd: a cost outside bcrypt's [4, 31] falls back to the default 10.
         ulong bcryptCost = Uint(flags, EtcdFlags.BcryptCost);
@@ -141,6 +148,7 @@ internal sealed record HostSettings
             WatchProgressNotifyInterval = Duration(flags, EtcdFlags.WatchProgressNotifyInterval),
             BcryptCost = bcryptCost is >= 4 and <= 31 ? (int)bcryptCost : 10,
             AuthTokenTtlSeconds = (int)Math.Clamp(tokenTtl, 1UL, int.MaxValue),
+            AuthToken = authToken,
         };
 
         return new HostSettings
