@@ -123,7 +123,7 @@ public class SnapshotTests(ITestOutputHelper output)
         int leader = cluster.LeaderIndex();
         int lagging = (leader + 1) % 3;
         await cluster.StopAsync(lagging);
-        string big = new('x', 16 * 1024);
+        string big = new('x', 17 * 1024); // 2048 x 17 KB: above 32 MB whatever the engine's per-record overhead
         for (int i = 0; i < 2048; i += 16)
         {
             ProposeResult[] results = await Task.WhenAll(Enumerable.Range(i, 16)
