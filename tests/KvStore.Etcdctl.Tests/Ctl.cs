@@ -36,26 +36,8 @@ public static class Ctl
     /// <summary>Runs etcdctl to its end (killed after <paramref name="seconds"/>), feeding <paramref name="input"/> on stdin if given.</summary>
     public static async Task<Result> RunAsync(string endpoint, IEnumerable<string> args, string? input = null, int seconds = 60)
     {
-        using var p = Process.Start(StartInfo(endpoint, args, input is not null))!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (input is not null)
-        {
-            await p.StandardInput.WriteAsync(input);
-            p.StandardInput.Close();
-        }
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-        try
-        {
-            await p.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            await p.WaitForExitAsync();
-            return new Result(-1, await stdout, await stderr + "\n(killed after " + seconds + " s)");
-        }
-        return new Result(p.ExitCode, await stdout, await stderr);
+        var (exit, output, error) = await Task.Run(() => KvStore.TestSupport.Etcdctl.Run(endpoint, args, input, TimeSpan.FromSeconds(seconds)));
+        return new Result(exit, output, error);
     }
 
     public static Task<Result> RunAsync(string endpoint, params string[] args) => RunAsync(endpoint, args, null);

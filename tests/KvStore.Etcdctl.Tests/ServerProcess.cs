@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace KvStore.Etcdctl.Tests;
 
@@ -12,9 +9,9 @@ public sealed class ServerProcess : IDisposable
 {
     public const string ReadyLine = "ready to serve client requests";
 
-    private readonly List<string> _lines = [];
     private readonly string _root;
-    private Process? _process;
+    private ChildProcess? _process;
+    private string _lastOutput = "";
 
     private readonly string[] _extraArgs;
 
@@ -26,8 +23,8 @@ public sealed class ServerProcess : IDisposable
         _root = Path.Combine(Path.GetTempPath(), "kvstore-etcdctl-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_root);
         DataDir = dataDir ?? Path.Combine(_root, "data");
-        ClientPort = FreePort();
-        PeerPort = FreePort();
+        ClientPort = Ports.Free();
+        PeerPort = Ports.Free();
     }
 
     public string Name { get; }
@@ -52,16 +49,8 @@ public sealed class ServerProcess : IDisposable
     /// <summary>Per-member values tests substitute into commands (lease ids, revisions).</summary>
     public Dictionary<string, string> Vars { get; } = [];
 
-    public string Output
-    {
-        get
-        {
-            lock (_lines)
-            {
-                return string.Join('\n', _lines);
-            }
-        }
-    }
+    /// <summary>What the current (or last) run printed.</summary>
+    public string Output => _process?.Output ?? _lastOutput;
 
     public static ServerProcess StartEtcd() => Start("etcd", isEtcd: true, null, []);
 
@@ -89,11 +78,8 @@ public sealed class ServerProcess : IDisposable
     /// <summary>Kills the process (SIGKILL, no shutdown) and waits for it to be gone.</summary>
     public void Kill()
     {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
+        _process?.KillHard();
+        _lastOutput = _process?.Output ?? _lastOutput;
         _process?.Dispose();
         _process = null;
     }
@@ -107,25 +93,9 @@ public sealed class ServerProcess : IDisposable
 
     private void Launch()
     {
-        lock (_lines)
-        {
-            _lines.Clear();
-        }
         var peer = $"http://127.0.0.1:{PeerPort}";
-        var start = new ProcessStartInfo(IsEtcd ? "etcd" : DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = false,
-            UseShellExecute = false,
-            WorkingDirectory = _root,
-        };
-        if (!IsEtcd)
-        {
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kvstore.dll"));
-        }
-        foreach (var arg in new[]
-        {
+        string[] args =
+        [
             "--name", "default",
             "--data-dir", DataDir,
             "--listen-client-urls", Url,
@@ -133,54 +103,12 @@ public sealed class ServerProcess : IDisposable
             "--listen-peer-urls", peer,
             "--initial-advertise-peer-urls", peer,
             "--initial-cluster", "default=" + peer,
-        }.Concat(_extraArgs))
+            .. _extraArgs,
+        ];
+        _process = IsEtcd ? new ChildProcess("etcd", args, workingDirectory: _root) : ChildProcess.KvStore(args, _root);
+        if (!_process.WaitFor(ReadyLine, TimeSpan.FromSeconds(90)))
         {
-            start.ArgumentList.Add(arg);
-        }
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ETCD", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-        var process = new Process { StartInfo = start };
-        using var ready = new ManualResetEventSlim();
-        DataReceivedEventHandler add = (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-            lock (_lines)
-            {
-                _lines.Add(e.Data);
-            }
-            if (e.Data.Contains(ReadyLine, StringComparison.Ordinal))
-            {
-                try
-                {
-                    ready.Set();
-                }
-                catch (ObjectDisposedException)
-                {
-                }
-            }
-        };
-        process.OutputDataReceived += add;
-        process.ErrorDataReceived += add;
-        process.Start();
-        _process = process;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (!ready.Wait(200))
-        {
-            if (process.HasExited || DateTime.UtcNow > deadline)
-            {
-                if (process.HasExited)
-                {
-                    process.WaitForExit(); // the output readers reach the end: the message has all the member printed
-                }
-                throw new InvalidOperationException($"{Name} did not get ready:\n{Output}");
-            }
+            throw new InvalidOperationException($"{Name} did not get ready:\n{Output}");
         }
     }
 
@@ -203,18 +131,4 @@ public sealed class ServerProcess : IDisposable
     }
 
     public override string ToString() => Name;
-
-    /// <summary>A loopback port free at the time of the call (bound to port 0, then released).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string DotnetHost()
-    {
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        return !string.IsNullOrEmpty(host) && File.Exists(host) ? host : "dotnet";
-    }
 }

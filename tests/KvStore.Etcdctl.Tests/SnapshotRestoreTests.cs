@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using KvStore.TestSupport;
 
 namespace KvStore.Etcdctl.Tests;
 

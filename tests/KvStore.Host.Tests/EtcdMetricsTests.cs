@@ -13,7 +13,7 @@ public sealed class EtcdMetricsTests
     public async Task Member_state_and_server_meter_instruments_are_exported_under_etcds_names()
     {
         using var dir = new TempDir();
-        var peer = $"http://127.0.0.1:{KvStoreProcess.FreePort()}";
+        var peer = $"http://127.0.0.1:{Ports.Free()}";
         await using var server = await EtcdServer.StartAsync(new ServerConfig
         {
             DataDir = dir.Path,

@@ -14,22 +14,22 @@ public sealed class EtcdctlUrlEndpointTests
     {
         using var member = new Member();
         member.Process.WaitUntilReady();
-        Assert.Equal("OK", (await Etcdctl.RunAsync(member.ClientUrl, "put", "greeting", "hello")).Trim());
+        Assert.Equal("OK", (await EtcdctlOk.RunAsync(member.ClientUrl, "put", "greeting", "hello")).Trim());
 
-        using var status = JsonDocument.Parse(await Etcdctl.RunAsync(member.ClientUrl, "endpoint", "status", "-w", "json"));
+        using var status = JsonDocument.Parse(await EtcdctlOk.RunAsync(member.ClientUrl, "endpoint", "status", "-w", "json"));
         var entry = Assert.Single(status.RootElement.EnumerateArray());
         Assert.Equal(member.ClientUrl, entry.GetProperty("Endpoint").GetString());
         var header = entry.GetProperty("Status").GetProperty("header");
         Assert.Equal(2, header.GetProperty("revision").GetInt64());
         Assert.Equal(header.GetProperty("member_id").GetUInt64(), entry.GetProperty("Status").GetProperty("leader").GetUInt64());
 
-        var hashkv = (await Etcdctl.RunAsync(member.ClientUrl, "endpoint", "hashkv")).Trim();
+        var hashkv = (await EtcdctlOk.RunAsync(member.ClientUrl, "endpoint", "hashkv")).Trim();
         Assert.StartsWith(member.ClientUrl + ", ", hashkv);
         Assert.NotEqual(member.ClientUrl + ", 0", hashkv);
 
-        Assert.Contains($"Finished defragmenting etcd member[{member.ClientUrl}]", await Etcdctl.RunAsync(member.ClientUrl, "defrag"));
+        Assert.Contains($"Finished defragmenting etcd member[{member.ClientUrl}]", await EtcdctlOk.RunAsync(member.ClientUrl, "defrag"));
 
         // The same connection-level path still serves the ordinary commands.
-        Assert.Equal("greeting\nhello", (await Etcdctl.RunAsync(member.ClientUrl, "get", "greeting")).Trim());
+        Assert.Equal("greeting\nhello", (await EtcdctlOk.RunAsync(member.ClientUrl, "get", "greeting")).Trim());
     }
 }

@@ -13,7 +13,7 @@ public sealed class HealthCheckTests
     public async Task A_nospace_alarm_makes_health_false_unless_excluded()
     {
         using var dir = new TempDir();
-        var peer = $"http://127.0.0.1:{KvStoreProcess.FreePort()}";
+        var peer = $"http://127.0.0.1:{Ports.Free()}";
         await using var server = await EtcdServer.StartAsync(new ServerConfig
         {
             DataDir = dir.Path,

@@ -10,9 +10,9 @@ internal sealed class Member : IDisposable
 
     public Member(IEnumerable<string>? extraArgs = null, IReadOnlyDictionary<string, string>? environment = null, bool urlFlags = true)
     {
-        ClientPort = KvStoreProcess.FreePort();
-        PeerPort = KvStoreProcess.FreePort();
-        MetricsPort = KvStoreProcess.FreePort();
+        ClientPort = Ports.Free();
+        PeerPort = Ports.Free();
+        MetricsPort = Ports.Free();
         var args = new List<string>();
         if (urlFlags)
         {

@@ -82,8 +82,8 @@ public sealed class ServingTests
     [Fact]
     public async Task Every_client_url_serves_both_protocols()
     {
-        var first = $"http://127.0.0.1:{KvStoreProcess.FreePort()}";
-        var second = $"http://127.0.0.1:{KvStoreProcess.FreePort()}";
+        var first = $"http://127.0.0.1:{Ports.Free()}";
+        var second = $"http://127.0.0.1:{Ports.Free()}";
         // Given after the member's own URL flags: the last occurrence of a flag wins, as in Go.
         using var member = new Member(["--listen-client-urls", $"{first},{second}", "--advertise-client-urls", first]);
         member.Process.WaitUntilReady();
@@ -192,9 +192,9 @@ public sealed class ServingTests
         using var member = new Member();
         member.Process.WaitUntilReady();
 
-        Assert.Equal("OK", (await Etcdctl.RunAsync(member.ClientUrl, "put", "greeting", "hello")).Trim());
-        Assert.Equal("greeting\nhello", (await Etcdctl.RunAsync(member.ClientUrl, "get", "greeting")).Trim());
-        Assert.Contains($"{member.ClientUrl} is healthy", await Etcdctl.RunAsync(member.ClientUrl, "endpoint", "health"));
+        Assert.Equal("OK", (await EtcdctlOk.RunAsync(member.ClientUrl, "put", "greeting", "hello")).Trim());
+        Assert.Equal("greeting\nhello", (await EtcdctlOk.RunAsync(member.ClientUrl, "get", "greeting")).Trim());
+        Assert.Contains($"{member.ClientUrl} is healthy", await EtcdctlOk.RunAsync(member.ClientUrl, "endpoint", "health"));
     }
 
     [Fact]
