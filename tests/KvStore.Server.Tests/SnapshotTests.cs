@@ -112,7 +112,10 @@ public class SnapshotTests(ITestOutputHelper output)
         Assert.Contains(cluster.Members[lagging]!.Alarms, a => a.MemberID == 7 && a.Alarm == Etcdserverpb.AlarmType.Corrupt);
     }
 
+    // A timing property of the machine (a 34 MB install inside DotNext's 750 ms exchange): tools/test.sh runs the
+    // tests with this trait after the others, alone, not beside ten other test assemblies on two cores.
     [Fact]
+    [Trait("Category", "Alone")]
     public async Task AMemberBehindALargeStoreCatchesUpWithTheDefaultElectionTimeout()
     {
         // DotNext bounds the whole InstallSnapshot exchange by its request timeout (750 ms with the default 1 s
