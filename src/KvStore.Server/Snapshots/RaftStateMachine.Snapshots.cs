@@ -94,13 +94,17 @@ internal sealed partial class RaftStateMachine
 
     /// <summary>
     /// Called when the leader sends the same <see cref="Snapshot"/> again: asks for a newer snapshot at the
-    /// next applied entry. DotNext 6.12 makes a member reject an install at or below its commit index and
+    /// next applied entry, and appends an empty one so that there is a next entry. DotNext 6.12 makes a member reject an install at or below its commit index and
     /// the leader then resends the same snapshot forever; that happens when the member finished installing
     /// but the leader's request timed out (a slow export, transfer or checkpoint). The next retry carries a
     /// newer index, which the member accepts. Not on the first send: a newer snapshot taken while a member
     /// installs the first one would make the leader send it a second time instead of the log entries.
     /// </summary>
-    private void OnSnapshotResent() => _snapshotWanted = true;
+    private void OnSnapshotResent()
+    {
+        _snapshotWanted = true;
+        server.AppendEmptyEntry(); // the next entry, even when no client writes
+    }
 
     private async Task TakeSnapshotAsync(long index, long term)
     {
