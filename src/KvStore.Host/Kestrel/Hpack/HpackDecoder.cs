@@ -46,17 +46,7 @@ internal sealed class HpackDecoder(int maxTableSize = 4096)
             else if ((b & 0x20) != 0)
             {
                 // Dynamic table size update (6.3): only at the start of a block.
-                if (!first)
-                {
-                    throw new HpackDecodingException("dynamic table size update after a header field");
-                }
-                var size = ReadInteger(block, ref position, 5);
-                if (size > _maxTableSize)
-                {
-                    throw new HpackDecodingException($"dynamic table size update to {size} exceeds {_maxTableSize}");
-                }
-                _tableSize = size;
-                Evict(0);
+                UpdateTableSize(block, ref position, first);
                 continue;
             }
             else
@@ -66,6 +56,22 @@ internal sealed class HpackDecoder(int maxTableSize = 4096)
             }
             first = false;
         }
+    }
+
+    /// <summary>A dynamic table size update (6.3), allowed only at the start of a block and up to the agreed maximum.</summary>
+    private void UpdateTableSize(ReadOnlySpan<byte> block, ref int position, bool first)
+    {
+        if (!first)
+        {
+            throw new HpackDecodingException("dynamic table size update after a header field");
+        }
+        var size = ReadInteger(block, ref position, 5);
+        if (size > _maxTableSize)
+        {
+            throw new HpackDecodingException($"dynamic table size update to {size} exceeds {_maxTableSize}");
+        }
+        _tableSize = size;
+        Evict(0);
     }
 
     /// <summary>A test on a field's value, for <see cref="TryDecodeUnmatched"/>.</summary>
@@ -130,17 +136,7 @@ internal sealed class HpackDecoder(int maxTableSize = 4096)
             }
             else if ((b & 0x20) != 0)
             {
-                if (!first)
-                {
-                    throw new HpackDecodingException("dynamic table size update after a header field");
-                }
-                var size = ReadInteger(block, ref position, 5);
-                if (size > _maxTableSize)
-                {
-                    throw new HpackDecodingException($"dynamic table size update to {size} exceeds {_maxTableSize}");
-                }
-                _tableSize = size;
-                Evict(0);
+                UpdateTableSize(block, ref position, first);
                 continue;
             }
             else
