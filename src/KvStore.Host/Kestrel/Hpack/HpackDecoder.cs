@@ -178,23 +178,12 @@ internal sealed class HpackDecoder(int maxTableSize = 4096)
     /// <summary>A string decoded into a scratch buffer (valid until the next call) or, when raw, the block's own bytes.</summary>
     private ReadOnlySpan<byte> ReadStringInto(ReadOnlySpan<byte> block, ref int position)
     {
-        if (position >= block.Length)
-        {
-            throw new HpackDecodingException("truncated string");
-        }
-        var huffman = (block[position] & 0x80) != 0;
-        var length = ReadInteger(block, ref position, 7);
-        if (length > block.Length - position)
-        {
-            throw new HpackDecodingException("truncated string");
-        }
-        var raw = block.Slice(position, length);
-        position += length;
+        var raw = ReadRawString(block, ref position, out var huffman);
         if (!huffman)
         {
             return raw;
         }
-        var max = Huffman.MaxDecodedLength(length);
+        var max = Huffman.MaxDecodedLength(raw.Length);
         if (_scratch.Length < max)
         {
             _scratch = new byte[max];
@@ -262,11 +251,27 @@ internal sealed class HpackDecoder(int maxTableSize = 4096)
 
     private static byte[] ReadString(ReadOnlySpan<byte> block, ref int position)
     {
+        var raw = ReadRawString(block, ref position, out var huffman);
+        if (!huffman)
+        {
+            return raw.ToArray();
+        }
+        var decoded = new byte[Huffman.MaxDecodedLength(raw.Length)];
+        if (!Huffman.TryDecode(raw, decoded, out var written))
+        {
+            throw new HpackDecodingException("invalid Huffman string");
+        }
+        return decoded[..written];
+    }
+
+    /// <summary>A string literal's octets as sent (5.2) and whether they are Huffman-coded.</summary>
+    private static ReadOnlySpan<byte> ReadRawString(ReadOnlySpan<byte> block, ref int position, out bool huffman)
+    {
         if (position >= block.Length)
         {
             throw new HpackDecodingException("truncated string");
         }
-        var huffman = (block[position] & 0x80) != 0;
+        huffman = (block[position] & 0x80) != 0;
         var length = ReadInteger(block, ref position, 7);
         if (length > block.Length - position)
         {
@@ -274,16 +279,7 @@ internal sealed class HpackDecoder(int maxTableSize = 4096)
         }
         var raw = block.Slice(position, length);
         position += length;
-        if (!huffman)
-        {
-            return raw.ToArray();
-        }
-        var decoded = new byte[Huffman.MaxDecodedLength(length)];
-        if (!Huffman.TryDecode(raw, decoded, out var written))
-        {
-            throw new HpackDecodingException("invalid Huffman string");
-        }
-        return decoded[..written];
+        return raw;
     }
 
     /// <summary>An integer with an N-bit prefix (5.1), at most 2^31 - 1.</summary>
