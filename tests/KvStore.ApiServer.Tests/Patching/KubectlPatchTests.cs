@@ -2,13 +2,7 @@ using KvStore.ApiServer.Tests.Http;
 using System.Text;
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Patching;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
 namespace KvStore.ApiServer.Tests.Patching;
@@ -180,7 +174,7 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
     public sealed class RecordingServer : IAsyncLifetime
     {
         private readonly Dictionary<string, JsonObject> _objects = [];
-        private WebApplication? _app;
+        private StubServer? _stub;
         private int _revision = 1;
 
         public string Url { get; private set; } = "";
@@ -204,19 +198,14 @@ public sealed class KubectlPatchTests : IClassFixture<KubectlPatchTests.Recordin
 
         public async Task InitializeAsync()
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            _app = builder.Build();
-            _app.Run(HandleAsync);
-            await _app.StartAsync();
-            Url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            _stub = await StubServer.StartAsync(HandleAsync);
+            Url = _stub.Url;
         }
 
         public async Task DisposeAsync()
         {
-            if (_app is not null)
-                await _app.DisposeAsync();
+            if (_stub is not null)
+                await _stub.DisposeAsync();
         }
 
         private static (string Group, string Kind, string Plural, string Short) ResourceOf(string plural) => plural switch

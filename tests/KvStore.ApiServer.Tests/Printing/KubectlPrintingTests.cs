@@ -3,13 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Printing;
 using KvStore.ApiServer.Resources;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace KvStore.ApiServer.Tests.Printing;
 
@@ -133,7 +127,7 @@ public sealed class KubectlPrintingTests : IClassFixture<KubectlPrintingTests.Ta
     public sealed class TableServer : IAsyncLifetime
     {
         private readonly Dictionary<string, List<JsonObject>> _objects = [];
-        private WebApplication? _app;
+        private StubServer? _stub;
 
         public string Url { get; private set; } = "";
 
@@ -145,19 +139,14 @@ public sealed class KubectlPrintingTests : IClassFixture<KubectlPrintingTests.Ta
 
         public async Task InitializeAsync()
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            _app = builder.Build();
-            _app.Run(HandleAsync);
-            await _app.StartAsync();
-            Url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            _stub = await StubServer.StartAsync(HandleAsync);
+            Url = _stub.Url;
         }
 
         public async Task DisposeAsync()
         {
-            if (_app is not null)
-                await _app.DisposeAsync();
+            if (_stub is not null)
+                await _stub.DisposeAsync();
         }
 
         private async Task HandleAsync(HttpContext ctx)

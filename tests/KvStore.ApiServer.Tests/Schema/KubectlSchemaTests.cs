@@ -4,13 +4,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Resources;
 using KvStore.ApiServer.Schema;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
 namespace KvStore.ApiServer.Tests.Schema;
@@ -22,7 +16,7 @@ namespace KvStore.ApiServer.Tests.Schema;
 /// </summary>
 public sealed class KubectlSchemaFixture : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly StubServer _stub;
     public string Url { get; }
     public ConcurrentQueue<string> Requests { get; } = new();
     public ConcurrentDictionary<string, JsonObject> Objects { get; } = new(StringComparer.Ordinal);
@@ -30,13 +24,8 @@ public sealed class KubectlSchemaFixture : IAsyncDisposable
 
     public KubectlSchemaFixture()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _app = builder.Build();
-        _app.Run(Handle);
-        _app.StartAsync().GetAwaiter().GetResult();
-        Url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        _stub = StubServer.StartAsync(Handle).GetAwaiter().GetResult();
+        Url = _stub.Url;
     }
 
     private async Task Handle(HttpContext ctx)
@@ -128,7 +117,7 @@ public sealed class KubectlSchemaFixture : IAsyncDisposable
         ["message"] = message, ["reason"] = reason, ["code"] = code,
     };
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    public ValueTask DisposeAsync() => _stub.DisposeAsync();
 }
 
 public sealed class KubectlSchemaTests(KubectlSchemaFixture server, ITestOutputHelper output) : IClassFixture<KubectlSchemaFixture>, IDisposable
