@@ -17,9 +17,6 @@ public sealed class MaintenanceService(IEtcdServer server) : Maintenance.Mainten
     /// <summary>etcd's snapshotSendBufferSize: more than one OS page per message.</summary>
     internal const int SnapshotChunkBytes = 32 * 1024;
 
-    /// <summary>etcdctl accepts a snapshot whose length is a multiple of this plus the 32-byte SHA-256.</summary>
-    internal const int SnapshotSectorBytes = 512;
-
     public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
     {
         long dbSize = server.DbSizeBytes;
@@ -156,8 +153,9 @@ public sealed class MaintenanceService(IEtcdServer server) : Maintenance.Mainten
             [.. server.Members.Select(m => new BackupMember(m.Id, m.Name, m.PeerUrls, m.ClientUrls, m.IsLearner))],
             EtcdVersion.Cluster, server.Alarms, RaftIndexOf);
         await Task.Run(() => EtcdBackupWriter.Write(server.Store, cluster, file), ct).ConfigureAwait(false);
-        long exported = file.Length;
-        long total = (exported + SnapshotSectorBytes - 1) / SnapshotSectorBytes * SnapshotSectorBytes;
+        // A bbolt file is whole 4 KiB pages: its length is a multiple of 512, which etcdctl's restore checks (length
+        // = 512 x n + the 32-byte SHA-256).
+        long total = file.Length;
         file.Position = 0;
 
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -167,14 +165,7 @@ public sealed class MaintenanceService(IEtcdServer server) : Maintenance.Mainten
         while (sent < total)
         {
             int n = (int)Math.Min(buffer.Length, total - sent);
-            int read = 0;
-            while (read < n)
-            {
-                int r = await file.ReadAsync(buffer.AsMemory(read, n - read), ct).ConfigureAwait(false);
-                if (r == 0) break;
-                read += r;
-            }
-            Array.Clear(buffer, read, n - read); // the zero padding after the export
+            await file.ReadExactlyAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
             sent += n;
             sha.AppendData(buffer, 0, n);
             var chunk = new SnapshotResponse { RemainingBytes = (ulong)(total - sent), Blob = ByteString.CopyFrom(buffer, 0, n) };
