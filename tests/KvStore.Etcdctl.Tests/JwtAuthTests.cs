@@ -144,7 +144,7 @@ public sealed partial class JwtAuthTests(JwtKeys keys) : IClassFixture<JwtKeys>
     [Fact]
     public async Task ExpiredAndStaleTokensAreRefusedAsEtcdRefusesThem()
     {
-        using var pair = new PairFixture([keys.AuthToken("ES256", ttl: "6s")]);
+        using var pair = new PairFixture([keys.AuthToken("ES256", ttl: "15s")]);
         foreach (var server in new[] { pair.Etcd, pair.Kv })
         {
             await EnableAuthAsync(server.Url);
@@ -162,9 +162,10 @@ public sealed partial class JwtAuthTests(JwtKeys keys) : IClassFixture<JwtKeys>
             seen.Add(await RangeAsync(channel, token, "/k"));
             string fresh = await TokenAsync(channel);
             seen.Add(await RangeAsync(channel, fresh, "/k"));
-            // ttl=6s (room for a slow etcdctl above on a busy machine): exp is whole seconds, so the token is gone
-            // at most 7 s after it was minted, and no use extends it.
-            await Task.Delay(TimeSpan.FromSeconds(7.2));
+            // ttl=15s (room for slow calls above on a busy machine: with 6 s, a full-suite run saw kvstore's freshly
+            // minted token already expired at its first put): exp is whole seconds, so the token is gone at most 16 s
+            // after it was minted, and no use extends it.
+            await Task.Delay(TimeSpan.FromSeconds(16.2));
             seen.Add(await RangeAsync(channel, fresh, "/k"));
             seen.Add(await PutAsync(channel, fresh, "/k", "3"));
             // etcdctl authenticates on every run, so it goes on working.
