@@ -20,11 +20,25 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "ready to serve client requests")]
     public static partial void Ready(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "failed to start the member")]
-    public static partial void StartFailed(ILogger logger, Exception exception);
+    /// <summary>A failed start in one line, in etcd's words ("cannot access data directory: mkdir D: permission denied").</summary>
+    [LoggerMessage(Level = LogLevel.Critical, Message = "{Error}")]
+    public static partial void StartFailed(ILogger logger, string error);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "failed to serve client requests")]
-    public static partial void ListenFailed(ILogger logger, Exception exception);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "the failed start in detail")]
+    public static partial void StartFailedDetail(ILogger logger, Exception exception);
+
+    /// <summary>etcd's two warnings when its backend file stays flocked for 10 s (etcdserver/backend.go); it waits on.</summary>
+    public static void FileLockHeld(ILogger logger, string path)
+    {
+        FileLocked(logger, path);
+        WaitingForLock(logger);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "another etcd process is using \"{Path}\" and holds the file lock, or loading backend file is taking >10 seconds")]
+    private static partial void FileLocked(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "waiting for it to exit before starting...")]
+    private static partial void WaitingForLock(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "received a stop signal; shutting down the member")]
     public static partial void Stopping(ILogger logger);

@@ -225,6 +225,6 @@ public sealed partial class EtcdServer
         return new ProposeResult(r.Response, r.Error == MvccError.AlreadyApplied ? MvccError.None : r.Error);
     }
 
-    private static bool IsWrite(InternalRaftRequest r) =>
-        r.Put is not null || r.LeaseGrant is not null || (r.Txn is { } txn && !RequestValidation.IsReadOnly(txn));
+    /// <summary>A request etcd's quota charges for (cost above 0): refused with NOSPACE when the quota is used up.</summary>
+    private static bool IsWrite(InternalRaftRequest r) => QuotaCost(r) > 0;
 }

@@ -5,6 +5,7 @@ using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Etcdserverpb;
 using KvStore.Mvcc;
+using KvStore.Server.DataDir;
 using Microsoft.Extensions.Logging;
 
 namespace KvStore.Server;
@@ -31,16 +32,26 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         _logger = loggers.CreateLogger("kvstore.server");
         _tokens = CreateTokenProvider(config, _logger);
         string memberDir = Path.Combine(config.DataDir, "member");
-        _store = MvccStore.Open(new MvccOptions
+        var storeOptions = new MvccOptions
         {
             Directory = memberDir,
             MaxTxnOps = config.MaxTxnOps,
             MinLeaseTtl = config.MinLeaseTtlSeconds,
-        });
+        };
+        _store = DataDirException.Wrap(() => MvccStore.Open(storeOptions), "cannot open database at " + storeOptions.StorageOrDefault().Directory);
 
         Directory.CreateDirectory(memberDir);
+        _backendSize = new BackendSize(memberDir, config.WalDir ?? Path.Combine(memberDir, "wal"));
         _recordPath = Path.Combine(memberDir, RecordFile);
-        _membership = LoadOrBootstrapMembership(config);
+        try
+        {
+            _membership = DataDirException.Wrap(() => LoadOrBootstrapMembership(config), "cannot open database at " + _recordPath);
+        }
+        catch
+        {
+            _store.Dispose();
+            throw;
+        }
         _memberId = FindSelf(_membership);
         if (_memberId != 0) _joined.TrySetResult();
         _resetVoters = AdoptNewPeerUrlOfSingleMember();
@@ -89,6 +100,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 
     private readonly RaftStateMachine _stateMachine;
     private readonly EndPoint _peerEndPoint;
+    private readonly BackendSize _backendSize;
 
     /// <summary>Starts the member and waits until its log is replayed into the engine and it has a leader.</summary>
     public static async Task<EtcdServer> StartAsync(ServerConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -102,7 +114,10 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             {
                 await server._configStorage.BootstrapAsync(server._membership.Members.Select(EndPointOf), cancellationToken).ConfigureAwait(false);
             }
-            await server._wal.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            // A new engine checkpoints at once: its files (the hash index is most of them) count in the db size from the start.
+            await server._store.EnsureCheckpointedAsync().ConfigureAwait(false);
+            await DataDirException.WrapAsync(() => server._wal.InitializeAsync(cancellationToken),
+                "cannot open the Raft log at " + (config.WalDir ?? Path.Combine(config.DataDir, "member", "wal"))).ConfigureAwait(false);
             server._appliedIndex = server._wal.LastAppliedIndex;
             if ((await server._configStorage.MembersAsync(cancellationToken).ConfigureAwait(false)).Count == 1 && server.MemberId != 0)
             {
@@ -164,7 +179,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     public long RaftIndex => _wal.LastEntryIndex;
     // Raft's applied index counts every entry (a new leader's no-op too), as etcd's raftAppliedIndex does.
     public long AppliedIndex => Math.Max(Volatile.Read(ref _appliedIndex), _wal.LastAppliedIndex);
-    public long DbSizeBytes => _store.StorageSizeBytes;
+    /// <summary>The member's files on disk but the Raft log, plus the records not flushed to them yet (etcd's db size).</summary>
+    public long DbSizeBytes => _backendSize.Bytes + _store.UnflushedBytes;
 
     public ResponseHeader Header(long revision) => new()
     {

@@ -29,6 +29,9 @@ internal static class EtcdFlags
     public const string InitialClusterState = "initial-cluster-state";
     public const string Debug = "debug";
     public const string LogLevel = "log-level";
+    public const string Logger = "logger";
+    public const string LogOutput = "log-output";
+    public const string LogOutputs = "log-outputs";
     public const string AutoCompactionRetention = "auto-compaction-retention";
     public const string AutoCompactionMode = "auto-compaction-mode";
     public const string AuthToken = "auth-token";
@@ -115,9 +118,9 @@ internal static class EtcdFlags
         Ignored("host-whitelist", FlagKind.Strings, "*", "Comma-separated acceptable hostnames from HTTP client requests, if server is not secure (empty means allow all)."),
 
         // logging
-        Ignored("logger", FlagKind.String, "capnslog", "Specify 'zap' for structured logging or 'capnslog'."),
-        Ignored("log-output", FlagKind.Strings, "default", "[TO BE DEPRECATED IN v3.5] use '--log-outputs'."),
-        Ignored("log-outputs", FlagKind.Strings, "default", "Specify 'stdout' or 'stderr' to skip journald logging even when running under systemd, or list of comma separated output targets."),
+        Flag(Logger, FlagKind.String, "", "Specify 'zap' for structured logging (JSON) or 'capnslog' (text lines); unset: text on a terminal, JSON otherwise."),
+        Flag(LogOutput, FlagKind.Strings, "default", "[TO BE DEPRECATED IN v3.5] use '--log-outputs'."),
+        Flag(LogOutputs, FlagKind.Strings, "default", "Specify 'stdout' or 'stderr' ('default' is stderr), or list of comma separated output targets (file paths, appended to)."),
         Flag(Debug, FlagKind.Bool, "false", "[TO BE DEPRECATED IN v3.5] Enable debug-level logging for etcd. Use '--log-level=debug' instead."),
         Flag(LogLevel, FlagKind.String, "info", "Configures log level. Only supports debug, info, warn, error, panic, or fatal. Default 'info'."),
         Ignored("log-package-levels", FlagKind.String, "", "[TO BE DEPRECATED IN v3.5] Specify a particular log level for each etcd package (eg: 'etcdmain=CRITICAL,etcdserver=DEBUG')."),

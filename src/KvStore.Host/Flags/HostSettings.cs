@@ -15,6 +15,9 @@ internal sealed record HostSettings
     /// <summary>--log-level (or --debug).</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
+    /// <summary>--logger, --log-outputs and the level: where log lines go and how they look.</summary>
+    public Logging.LogSettings Log { get; init; } = new();
+
     /// <summary>--max-concurrent-streams: HTTP/2 streams per client connection.</summary>
     public uint MaxConcurrentStreams { get; init; } = uint.MaxValue;
 
@@ -151,11 +154,13 @@ internal sealed record HostSettings
             AuthToken = authToken,
         };
 
+        var logLevel = LogLevelOf(flags);
         return new HostSettings
         {
             Server = server,
             ListenMetricsUrls = listenMetrics,
-            LogLevel = LogLevelOf(flags),
+            LogLevel = logLevel,
+            Log = Logging.LogSettings.FromFlags(flags, logLevel),
             MaxConcurrentStreams = Uint(flags, EtcdFlags.MaxConcurrentStreams),
             GrpcKeepAliveInterval = Duration(flags, EtcdFlags.GrpcKeepAliveInterval),
             GrpcKeepAliveTimeout = Duration(flags, EtcdFlags.GrpcKeepAliveTimeout),
