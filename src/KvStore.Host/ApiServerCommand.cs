@@ -24,11 +24,12 @@ internal static class ApiServerCommand
         var serviceRange = new Option<string>("--service-cluster-ip-range") { Description = "A CIDR notation IP range from which to assign service cluster IPs.", DefaultValueFactory = _ => "10.96.0.0/12" };
         var compaction = new Option<string>("--etcd-compaction-interval") { Description = "The interval of compaction requests. If 0, the compaction request from apiserver is disabled.", DefaultValueFactory = _ => "5m0s" };
         var logLevel = new Option<string>("--log-level") { Description = "debug, info, warn, error, panic or fatal (as the member's --log-level).", DefaultValueFactory = _ => "info" };
-        var command = new RootCommand("kvstore apiserver: the Kubernetes-style REST API (what kubectl talks to) over an etcd v3 endpoint list.")
+        var command = new Command(Name, "The Kubernetes-style REST API (what kubectl talks to) over an etcd v3 endpoint list.")
         {
             etcdServers, listenUrl, eventTtl, serviceRange, compaction, logLevel,
         };
-        var result = command.Parse(args.ToArray());
+        // Under a root command, so that --help shows "kvstore apiserver [options]".
+        var result = new RootCommand { command }.Parse([Name, .. args]);
         if (result.Action is not null && result.Errors.Count == 0)
         {
             return await result.InvokeAsync().ConfigureAwait(false); // --help
