@@ -7,6 +7,7 @@ using KvStore.Host.Metrics;
 using KvStore.Host.Startup;
 using KvStore.Server;
 using KvStore.Server.DataDir;
+using KvStore.Server.EtcdDataDir;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,6 +45,16 @@ internal static class KvStoreHost
                 string lockPath = Path.Combine(dir, DataDirLock.FileName);
                 locks.Add(await DataDirLock.AcquireAsync(lockPath, TimeSpan.FromSeconds(10), () => Log.FileLockHeld(log, lockPath), stopping.Token)
                     .ConfigureAwait(false));
+            }
+            if (EtcdDataDirImport.IsPending(settings.Server.DataDir))
+            {
+                // bbolt's own flock: a live etcd on this data dir keeps the import waiting, as it keeps a second etcd.
+                string backend = EtcdDataDirImport.BackendPath(settings.Server.DataDir);
+                using DataDirLock? etcdLock = File.Exists(backend)
+                    ? await DataDirLock.AcquireAsync(backend, TimeSpan.FromSeconds(10), () => Log.FileLockHeld(log, backend), stopping.Token, shared: true).ConfigureAwait(false)
+                    : null;
+                Log.ImportingEtcdDataDir(log, settings.Server.DataDir);
+                if (await EtcdDataDirImport.ImportAsync(settings.Server).ConfigureAwait(false) is { } imported) Log.ImportedEtcdDataDir(log, imported);
             }
             if (ListenProbe.FirstUnbindable(ListenUrls(settings)) is { } bindError) return Failed(log, bindError);
             return await RunMemberAsync(settings, loggers, log, stopping).ConfigureAwait(false);

@@ -40,6 +40,17 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "waiting for it to exit before starting...")]
     private static partial void WaitingForLock(ILogger logger);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "data dir {DataDir} holds an etcd member; importing it")]
+    public static partial void ImportingEtcdDataDir(ILogger logger, string dataDir);
+
+    public static void ImportedEtcdDataDir(ILogger logger, KvStore.Server.EtcdDataDir.EtcdImportSummary s) =>
+        ImportedEtcdDataDir(logger, s.MemberId, s.ClusterId, s.Members, s.Revision, s.CompactRevision, s.Leases, s.Users, s.Roles, s.AuthEnabled,
+            s.ConsistentIndex, s.WalEntriesApplied, s.EtcdFilesDir);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "imported the etcd member: member id {MemberId:x16}, cluster id {ClusterId:x16}, {Members} members, revision {Revision}, compact revision {CompactRevision}, {Leases} leases, {Users} users, {Roles} roles, auth enabled {AuthEnabled}; backend at raft index {ConsistentIndex} plus {WalEntries} WAL entries applied; etcd's files kept in {EtcdFiles}")]
+    private static partial void ImportedEtcdDataDir(ILogger logger, ulong memberId, ulong clusterId, int members, long revision, long compactRevision,
+        int leases, int users, int roles, bool authEnabled, ulong consistentIndex, int walEntries, string etcdFiles);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "received a stop signal; shutting down the member")]
     public static partial void Stopping(ILogger logger);
 

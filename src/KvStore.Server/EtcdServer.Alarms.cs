@@ -40,7 +40,7 @@ public sealed partial class EtcdServer
     /// its success and failure puts (top level only, as etcd counts); everything else (deletes, ranges, compaction,
     /// revokes) costs nothing and is never refused for space. Tested by QuotaTests against etcd 3.4.
     /// </summary>
-    private static long QuotaCost(InternalRaftRequest r)
+    internal static long QuotaCost(InternalRaftRequest r)
     {
         if (r.Put is { } put) return KvOverhead + put.Key.Length + put.Value.Length;
         if (r.LeaseGrant is not null) return LeaseOverhead;

@@ -32,5 +32,18 @@ public sealed class DataDirException(string message, Exception? inner = null) : 
         }
     }
 
+    /// <summary>The asynchronous <see cref="Wrap{T}"/> with a result; cancellation passes through.</summary>
+    internal static async Task<T> WrapAsync<T>(Func<Task<T>> open, string what)
+    {
+        try
+        {
+            return await open().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not (DataDirException or OperationCanceledException or OutOfMemoryException))
+        {
+            throw new DataDirException($"{what} ({OneLine(e.GetBaseException().Message)})", e);
+        }
+    }
+
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").TrimEnd('.', ' ');
 }

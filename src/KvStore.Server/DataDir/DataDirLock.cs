@@ -13,7 +13,7 @@ public sealed partial class DataDirLock : IDisposable
     /// <summary>The file a kvstore member locks in its data dir.</summary>
     public const string FileName = "kvstore.lock";
 
-    private const int LockExclusive = 2, LockNonBlocking = 4;
+    private const int LockShared = 1, LockExclusive = 2, LockNonBlocking = 4;
     private const int EWouldBlock = 11;
     private const int SharingViolation = unchecked((int)0x80070020); // .NET's HResult (Windows) or errno (Unix) when another process holds the lock
 
@@ -30,22 +30,23 @@ public sealed partial class DataDirLock : IDisposable
 
     /// <summary>
     /// Locks <paramref name="path"/> (created when missing, never truncated) if no other process holds it: the lock,
-    /// or null while another process holds it. I/O errors (no such directory, no permission) are thrown.
+    /// or null while another process holds it. <paramref name="shared"/>: a reader's lock (bbolt's read-only open),
+    /// which only an exclusive holder (a live etcd) keeps out. I/O errors (no such directory, no permission) are thrown.
     /// </summary>
-    public static DataDirLock? TryAcquire(string path)
+    public static DataDirLock? TryAcquire(string path, bool shared = false)
     {
         SafeFileHandle file;
         try
         {
-            // FileShare.None: .NET itself takes flock(LOCK_EX | LOCK_NB) on Unix; the explicit flock below holds the lock
-            // also where .NET's locking is switched off (DOTNET_SYSTEM_IO_DISABLEFILELOCKING).
-            file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            // .NET itself takes flock(LOCK_EX | LOCK_NB) for FileShare.None and LOCK_SH otherwise on Unix; the explicit
+            // flock below holds the lock also where .NET's locking is switched off (DOTNET_SYSTEM_IO_DISABLEFILELOCKING).
+            file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, shared ? FileShare.ReadWrite : FileShare.None);
         }
         catch (IOException e) when (e.HResult is SharingViolation or EWouldBlock)
         {
             return null;
         }
-        if (Flock(file, LockExclusive | LockNonBlocking) == 0) return new DataDirLock(path, file);
+        if (Flock(file, (shared ? LockShared : LockExclusive) | LockNonBlocking) == 0) return new DataDirLock(path, file);
         int errno = Marshal.GetLastPInvokeError();
         file.Dispose();
         if (errno == EWouldBlock) return null;
@@ -56,13 +57,14 @@ public sealed partial class DataDirLock : IDisposable
     /// Waits for the lock on <paramref name="path"/>, polling every 100 ms; <paramref name="stillWaiting"/> is called
     /// once after <paramref name="patience"/> (etcd logs then that another process holds the file lock).
     /// </summary>
-    public static async Task<DataDirLock> AcquireAsync(string path, TimeSpan patience, Action stillWaiting, CancellationToken cancellationToken)
+    public static async Task<DataDirLock> AcquireAsync(string path, TimeSpan patience, Action stillWaiting, CancellationToken cancellationToken,
+        bool shared = false)
     {
         DateTime warnAt = DateTime.UtcNow + patience;
         bool warned = false;
         while (true)
         {
-            if (TryAcquire(path) is { } acquired) return acquired;
+            if (TryAcquire(path, shared) is { } acquired) return acquired;
             if (!warned && DateTime.UtcNow >= warnAt)
             {
                 warned = true;
