@@ -62,10 +62,19 @@ public sealed partial class EtcdServer
             {
                 Alarm = new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, MemberID = MemberId, Alarm = AlarmType.Nospace },
             };
-            _ = ProposeAsync(raise, CancellationToken.None).ContinueWith(_ => Volatile.Write(ref _noSpaceRaising, 0), TaskScheduler.Default);
+            Volatile.Write(ref _noSpaceRaise, ProposeAsync(raise, CancellationToken.None).ContinueWith(_ => Volatile.Write(ref _noSpaceRaising, 0), TaskScheduler.Default));
         }
         return false;
     }
+
+    private Task _noSpaceRaise = Task.CompletedTask;
+
+    /// <summary>
+    /// Waits (up to the request timeout) for the NOSPACE alarm being raised, as etcd's quotaAlarmer raises it before it
+    /// answers NOSPACE: a client that lists the alarms next sees it. Tested by QuotaTests (KvStore.Operations.Tests).
+    /// </summary>
+    private Task NoSpaceRaisedAsync(CancellationToken cancellationToken) =>
+        Volatile.Read(ref _noSpaceRaise).WaitAsync(RequestTimeout, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
 
     /// <summary>etcd's applierV3backend.Alarm: GET lists, ACTIVATE/DEACTIVATE change the replicated alarm list.</summary>
     private ProposeResult ApplyAlarm(long engineIndex, AlarmRequest request)

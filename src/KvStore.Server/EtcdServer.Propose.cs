@@ -40,7 +40,11 @@ public sealed partial class EtcdServer
     {
         if (_disposed) return new ProposeResult(null, Error: ServerError.Stopped);
         if (request.CalculateSize() > Config.MaxRequestBytes) return new ProposeResult(null, Error: ServerError.RequestTooLarge);
-        if (IsWrite(request) && !QuotaAvailable(request)) return new ProposeResult(null, Error: ServerError.NoSpace);
+        if (IsWrite(request) && !QuotaAvailable(request))
+        {
+            await NoSpaceRaisedAsync(cancellationToken).ConfigureAwait(false);
+            return new ProposeResult(null, Error: ServerError.NoSpace);
+        }
 
         // etcd's processInternalRaftRequestOnce: the user of the call's token travels in the header.
         MvccError authError = ResolveAuth(out AuthInfo? auth);
