@@ -17,15 +17,25 @@ using Microsoft.Extensions.Logging;
 namespace KvStore.Host;
 
 /// <summary>
-/// Runs one member: starts the <see cref="EtcdServer"/> (WAL recovery), then Kestrel on the client and metrics
-/// URLs, logs "ready to serve client requests", and on SIGTERM/SIGINT stops Kestrel and disposes the member
-/// (which checkpoints).
+/// Runs one member: prepares its data dir (checked, created, locked, an etcd data dir imported) and checks its
+/// ports, starts the <see cref="EtcdServer"/> (WAL recovery), then Kestrel on the client and metrics URLs, logs
+/// "ready to serve client requests", and on SIGTERM/SIGINT stops Kestrel and disposes the member (which checkpoints).
 /// </summary>
 internal static class KvStoreHost
 {
     public static async Task<int> RunAsync(HostSettings settings, IReadOnlyList<StartupNote> notes)
     {
-        using var loggers = CreateLoggerFactory(settings.Log);
+        ILoggerFactory created;
+        try
+        {
+            created = CreateLoggerFactory(settings.Log);
+        }
+        catch (FlagException e)
+        {
+            await Console.Error.WriteLineAsync($"kvstore: error verifying flags, {e.Message}. See 'kvstore --help'.").ConfigureAwait(false);
+            return 1;
+        }
+        using var loggers = created;
         var log = loggers.CreateLogger("kvstore");
         foreach (var note in notes)
         {
@@ -35,15 +45,32 @@ internal static class KvStoreHost
         using var stopping = new StopSignals();
 
         Log.Starting(log, settings.Server.Name, settings.Server.DataDir, EtcdVersion.Server);
-        // etcd's order, with the lock first: nothing opens a file in the data dir or binds a port before it is held.
         List<DataDirLock> locks = [];
+        try
+        {
+            if (await PrepareAsync(settings, log, locks, stopping.Token).ConfigureAwait(false) is { } exitCode) return exitCode;
+            return await RunMemberAsync(settings, loggers, log, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (DataDirLock held in locks) held.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// etcd's order, with the lock first: the data dir (and --wal-dir) is checked, created and locked before anything
+    /// opens a file in it or binds a port; an etcd data dir is imported; the ports are checked. Null to go on, else
+    /// the exit code (the failure logged in one line). The locks taken are added to <paramref name="locks"/>.
+    /// </summary>
+    private static async Task<int?> PrepareAsync(HostSettings settings, ILogger log, List<DataDirLock> locks, CancellationToken cancellationToken)
+    {
         try
         {
             foreach (string dir in LockedDirs(settings.Server))
             {
                 if (DataDirCheck.Prepare(dir) is { } dirError) return Failed(log, dirError);
                 string lockPath = Path.Combine(dir, DataDirLock.FileName);
-                locks.Add(await DataDirLock.AcquireAsync(lockPath, TimeSpan.FromSeconds(10), () => Log.FileLockHeld(log, lockPath), stopping.Token)
+                locks.Add(await DataDirLock.AcquireAsync(lockPath, TimeSpan.FromSeconds(10), () => Log.FileLockHeld(log, lockPath), cancellationToken)
                     .ConfigureAwait(false));
             }
             if (EtcdDataDirImport.IsPending(settings.Server.DataDir))
@@ -51,26 +78,21 @@ internal static class KvStoreHost
                 // bbolt's own flock: a live etcd on this data dir keeps the import waiting, as it keeps a second etcd.
                 string backend = EtcdDataDirImport.BackendPath(settings.Server.DataDir);
                 using DataDirLock? etcdLock = File.Exists(backend)
-                    ? await DataDirLock.AcquireAsync(backend, TimeSpan.FromSeconds(10), () => Log.FileLockHeld(log, backend), stopping.Token, shared: true).ConfigureAwait(false)
+                    ? await DataDirLock.AcquireAsync(backend, TimeSpan.FromSeconds(10), () => Log.FileLockHeld(log, backend), cancellationToken, shared: true).ConfigureAwait(false)
                     : null;
                 Log.ImportingEtcdDataDir(log, settings.Server.DataDir);
                 if (await EtcdDataDirImport.ImportAsync(settings.Server).ConfigureAwait(false) is { } imported) Log.ImportedEtcdDataDir(log, imported);
             }
-            if (ListenProbe.FirstUnbindable(ListenUrls(settings)) is { } bindError) return Failed(log, bindError);
-            return await RunMemberAsync(settings, loggers, log, stopping).ConfigureAwait(false);
+            return ListenProbe.FirstUnbindable(ListenUrls(settings)) is { } bindError ? Failed(log, bindError) : null;
         }
-        catch (OperationCanceledException) when (stopping.Token.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             Log.Stopped(log);
             return 0;
         }
         catch (IOException e)
         {
-            return Failed(log, e.Message);
-        }
-        finally
-        {
-            foreach (DataDirLock held in locks) held.Dispose();
+            return Failed(log, e.Message, e);
         }
     }
 

@@ -8,9 +8,29 @@ namespace KvStore.Operations.Tests;
 /// etcdctl questions (keys with their revisions and versions, history and compaction, leases, users and roles,
 /// member and cluster ids).
 /// </summary>
-public sealed class EtcdDataDirImportTests : IDisposable
+public sealed class EtcdDataDirImportTests(EtcdDataDirImportTests.StoppedEtcd stopped) : IDisposable, IClassFixture<EtcdDataDirImportTests.StoppedEtcd>
 {
+    /// <summary>One etcd member written to (<see cref="WriteWithEtcdAsync"/>), a snapshot saved, then stopped with SIGTERM; shared by the tests that only read it.</summary>
+    public sealed class StoppedEtcd : IAsyncLifetime
+    {
+        private readonly string _root = Directory.CreateTempSubdirectory("kvstore-ops-").FullName;
+
+        public Launch Launch { get; private set; } = null!;
+
+        public string Backup => Path.Combine(_root, "backup.db");
+
+        public async Task InitializeAsync() => Launch = await WriteWithEtcdAsync(Path.Combine(_root, "etcd"), ChildProcess.SigTerm, Backup);
+
+        public Task DisposeAsync()
+        {
+            Directory.Delete(_root, recursive: true);
+            return Task.CompletedTask;
+        }
+    }
+
+    // etcdctl signs in while it dials (2 s by default); bcrypt on a busy two-core machine can take longer
     private const string Root = "--user=root:rootpw";
+    private const string Dial = "--dial-timeout=20s";
     private readonly string _root = Directory.CreateTempSubdirectory("kvstore-ops-").FullName;
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
@@ -18,7 +38,8 @@ public sealed class EtcdDataDirImportTests : IDisposable
     [Fact]
     public async Task A_member_stopped_with_SIGTERM()
     {
-        Launch etcd = await WriteWithEtcdAsync(Path.Combine(_root, "etcd"), ChildProcess.SigTerm, null);
+        Launch etcd = stopped.Launch with { DataDir = Path.Combine(_root, "etcd") };
+        CopyDirectory(stopped.Launch.DataDir, etcd.DataDir);
         await AssertKvStoreServesAsEtcdAsync(etcd, expectWalEntries: false);
     }
 
@@ -33,8 +54,7 @@ public sealed class EtcdDataDirImportTests : IDisposable
     [Fact]
     public async Task A_data_dir_made_by_etcdctl_snapshot_restore()
     {
-        string backup = Path.Combine(_root, "backup.db");
-        await WriteWithEtcdAsync(Path.Combine(_root, "source"), ChildProcess.SigTerm, backup);
+        string backup = stopped.Backup;
         string restored = Path.Combine(_root, "restored");
         var launch = Launch.OnFreePorts(restored, "r1");
         var (code, _, err) = ChildProcess.Run("etcdctl", ["snapshot", "restore", backup, "--data-dir", restored, "--name", "r1",
@@ -46,8 +66,7 @@ public sealed class EtcdDataDirImportTests : IDisposable
     [Fact]
     public async Task A_three_member_restore_becomes_a_three_member_cluster_and_a_running_etcd_cluster_is_refused()
     {
-        string backup = Path.Combine(_root, "backup.db");
-        await WriteWithEtcdAsync(Path.Combine(_root, "source"), ChildProcess.SigTerm, backup);
+        string backup = stopped.Backup;
         Launch[] kv = [.. new[] { "r1", "r2", "r3" }.Select(n => Launch.OnFreePorts(Path.Combine(_root, "kv-" + n), n))];
         Launch[] etcd = kv.Select(l => Launch.OnFreePorts(Path.Combine(_root, "etcd-" + l.Name), l.Name)).ToArray();
         // One restore per member, as an operator does; etcd restarts on copies with the same peer URLs as kvstore's,
@@ -79,7 +98,7 @@ public sealed class EtcdDataDirImportTests : IDisposable
                 for (int i = 0; i < kvAnswers.Count; i++) Assert.True(etcdAnswers[i] == kvAnswers[i], $"etcd:    {etcdAnswers[i]}\nkvstore: {kvAnswers[i]}");
 
                 // The etcd cluster runs on: its members' data dirs now hold entries no other member need share.
-                Assert.Equal(0, Etcdctl.Run(kv[0].Endpoint, [Root, "put", "later", "1"]).Exit);
+                Assert.Equal(0, Etcdctl.Run(kv[0].Endpoint, [Dial, Root, "put", "later", "1"]).Exit);
                 foreach (ChildProcess p in etcds) p.Signal(ChildProcess.SigTerm);
                 foreach (ChildProcess p in etcds) Assert.True(p.WaitForExit(TimeSpan.FromSeconds(60)), p.Output);
             }
@@ -134,17 +153,17 @@ public sealed class EtcdDataDirImportTests : IDisposable
             ["put", "a", "3"], ["put", "/app/x", "1"],
             ["user", "add", "root:rootpw"], ["role", "add", "app"], ["role", "grant-permission", "app", "readwrite", "/app/", "--prefix"],
             ["user", "add", "svc:svcpw"], ["user", "grant-role", "svc", "app"], ["auth", "enable"],
-            [Root, "put", "/app/y", "2"], ["--user=svc:svcpw", "put", "/app/z", "3"],
+            [Dial, Root, "put", "/app/y", "2"], [Dial, "--user=svc:svcpw", "put", "/app/z", "3"],
         ];
         foreach (string[] command in commands)
         {
             var r = Etcdctl.Run(launch.Endpoint, command);
             Assert.True(r.Exit == 0, $"etcdctl {string.Join(' ', command)}: {r.Err}");
         }
-        var grant = Etcdctl.Run(launch.Endpoint, [Root, "lease", "grant", "600"]);
+        var grant = Etcdctl.Run(launch.Endpoint, [Dial, Root, "lease", "grant", "600"]);
         string lease = grant.Out.Split(' ')[1];
-        Assert.Equal(0, Etcdctl.Run(launch.Endpoint, [Root, "put", "leased", "v", "--lease=" + lease]).Exit);
-        if (save is not null) Assert.Equal(0, Etcdctl.Run(launch.Endpoint, [Root, "snapshot", "save", save]).Exit);
+        Assert.Equal(0, Etcdctl.Run(launch.Endpoint, [Dial, Root, "put", "leased", "v", "--lease=" + lease]).Exit);
+        if (save is not null) Assert.Equal(0, Etcdctl.Run(launch.Endpoint, [Dial, Root, "snapshot", "save", save]).Exit);
         etcd.Signal(signal);
         Assert.True(etcd.WaitForExit(TimeSpan.FromSeconds(60)), etcd.Output);
         return launch;
@@ -173,21 +192,21 @@ public sealed class EtcdDataDirImportTests : IDisposable
             Assert.True(fromEtcd == fromKv, $"etcdctl {string.Join(' ', question)}\netcd:    {fromEtcd}\nkvstore: {fromKv}");
         }
         // the users' passwords work (etcd 3.4's WAL holds them in clear; kvstore hashed them on import)
-        Assert.Equal("3\n", Etcdctl.Run(kvLaunch.Endpoint, ["--user=svc:svcpw", "get", "/app/z", "--print-value-only"]).Out);
-        Assert.Contains("permission denied", Etcdctl.Run(kvLaunch.Endpoint, ["--user=svc:svcpw", "put", "a", "9"]).Err);
+        Assert.Equal("3\n", Etcdctl.Run(kvLaunch.Endpoint, [Dial, "--user=svc:svcpw", "get", "/app/z", "--print-value-only"]).Out);
+        Assert.Contains("permission denied", Etcdctl.Run(kvLaunch.Endpoint, [Dial, "--user=svc:svcpw", "put", "a", "9"]).Err);
     }
 
     private static IEnumerable<string[]> Questions()
     {
-        yield return [Root, "get", "", "--prefix", "-w", "json"];
-        yield return [Root, "get", "a", "--rev=4", "-w", "json"];
-        yield return [Root, "get", "a", "--rev=3"];
-        yield return [Root, "lease", "list"];
-        yield return [Root, "user", "list"];
-        yield return [Root, "role", "list"];
-        yield return [Root, "role", "get", "app"];
-        yield return [Root, "user", "get", "svc"];
-        yield return [Root, "member", "list", "-w", "json"];
+        yield return [Dial, Root, "get", "", "--prefix", "-w", "json"];
+        yield return [Dial, Root, "get", "a", "--rev=4", "-w", "json"];
+        yield return [Dial, Root, "get", "a", "--rev=3"];
+        yield return [Dial, Root, "lease", "list"];
+        yield return [Dial, Root, "user", "list"];
+        yield return [Dial, Root, "role", "list"];
+        yield return [Dial, Root, "role", "get", "app"];
+        yield return [Dial, Root, "user", "get", "svc"];
+        yield return [Dial, Root, "member", "list", "-w", "json"];
     }
 
     /// <summary>etcdctl's answer without what belongs to each run: the raft term, members' client URLs (each serves on its own port).</summary>

@@ -4,7 +4,7 @@ namespace KvStore.Operations.Tests;
 /// The flags of a one-member cluster on given loopback ports (etcd's and kvstore's are the same), and the two ways
 /// to start it: real etcd 3.4 or the kvstore built next to the tests.
 /// </summary>
-internal sealed record Launch(string DataDir, int ClientPort, int PeerPort, string Name = "default")
+public sealed record Launch(string DataDir, int ClientPort, int PeerPort, string Name = "default")
 {
     public static Launch OnFreePorts(string dataDir, string name = "default") => new(dataDir, Ports.Free(), Ports.Free(), name);
 

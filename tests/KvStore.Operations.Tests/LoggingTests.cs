@@ -85,6 +85,7 @@ public sealed class LoggingTests : IDisposable
     [InlineData("--logger", "capnslog", "--log-outputs", "stdout,stderr")]
     [InlineData("--logger", "capnslog", "--log-outputs", "/tmp/kvstore-never.log")]
     [InlineData("--logger", "zap", "--log-outputs", "default,stderr")]
+    [InlineData("--logger", "zap", "--log-outputs", "/nonexistent-kvstore-dir/x.log")]
     public void Logger_flags_that_do_not_fit_are_refused_with_etcds_words(params string[] flags)
     {
         (int etcdCode, string etcdOutput) = Launch.OnFreePorts(Path.Combine(_root, "e")).RunToExit("etcd", flags);

@@ -28,7 +28,7 @@ internal sealed class EtcdLoggerProvider : ILoggerProvider
                     _outputs.Add(Console.Out);
                     break;
                 default:
-                    var file = new StreamWriter(new FileStream(output, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+                    var file = new StreamWriter(OpenSink(output)) { AutoFlush = true };
                     _outputs.Add(file);
                     _owned.Add(file);
                     break;
@@ -37,6 +37,25 @@ internal sealed class EtcdLoggerProvider : ILoggerProvider
     }
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    /// <summary>A log file, appended to; a file that cannot be opened is a flag error with zap's words (etcd: "open sink ...").</summary>
+    private static FileStream OpenSink(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string reason = e switch
+            {
+                DirectoryNotFoundException or FileNotFoundException => "no such file or directory",
+                UnauthorizedAccessException => "permission denied",
+                _ => e.Message,
+            };
+            throw new Flags.FlagException($"open sink \"{path}\": open {path}: {reason}");
+        }
+    }
 
     public void Dispose()
     {
