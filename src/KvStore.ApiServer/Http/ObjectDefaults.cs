@@ -10,7 +10,7 @@ namespace KvStore.ApiServer.Http;
 /// kubectl user sees) and keeps on update (rest.BeforeUpdate: uid, creationTimestamp; generation bumped when the
 /// spec changes; the main resource does not change status, the status subresource changes only status).
 /// </summary>
-internal static class ObjectDefaults
+internal static partial class ObjectDefaults
 {
     private const string NameSuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789"; // apimachinery's utilrand alphabet
 
@@ -60,6 +60,7 @@ internal static class ObjectDefaults
             case "services": Service(obj); break;
             case "deployments": Deployment(obj); break;
             case "secrets": Secret(obj); break;
+            default: MoreKinds(resource, obj); break;
         }
     }
 
@@ -142,7 +143,14 @@ internal static class ObjectDefaults
 
     private static void Pod(JsonObject pod)
     {
-        var spec = Child(pod, "spec");
+        PodSpec(Child(pod, "spec"));
+        var status = Child(pod, "status");
+        Default(status, "phase", "Pending");
+    }
+
+    /// <summary>SetDefaults_PodSpec and its containers' defaults (also applied to the templates of workloads).</summary>
+    private static void PodSpec(JsonObject spec)
+    {
         Default(spec, "restartPolicy", "Always");
         Default(spec, "terminationGracePeriodSeconds", 30);
         Default(spec, "dnsPolicy", "ClusterFirst");
@@ -168,8 +176,6 @@ internal static class ObjectDefaults
                 }
             }
         }
-        var status = Child(pod, "status");
-        Default(status, "phase", "Pending");
     }
 
     private static void Service(JsonObject service)
@@ -209,6 +215,7 @@ internal static class ObjectDefaults
     private static void Deployment(JsonObject deployment)
     {
         var spec = Child(deployment, "spec");
+        Template(spec);
         Default(spec, "replicas", 1);
         Default(spec, "revisionHistoryLimit", 10);
         Default(spec, "progressDeadlineSeconds", 600);

@@ -20,6 +20,7 @@ internal sealed partial class ResourceHandler(ObjectStore store, ApiServerOption
     public async Task HandleAsync(HttpContext context, RequestTarget target)
     {
         var method = context.Request.Method;
+        _ = ResponseFormat.Of(context.Request);
         var isWatch = target.WatchPath || context.Request.Query["watch"] is { Count: > 0 } w && w[0] is "true" or "1";
         if (target.Subresource is { } sub)
         {

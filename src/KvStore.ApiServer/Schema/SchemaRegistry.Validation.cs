@@ -51,6 +51,9 @@ public static partial class SchemaRegistry
                 break;
             case "Namespace":
                 break;
+            default:
+                KindValidation.Validate(resource.Kind, obj, old, errors);
+                break;
         }
         return errors;
     }

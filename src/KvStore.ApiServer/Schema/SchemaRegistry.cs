@@ -33,6 +33,30 @@ public static partial class SchemaRegistry
         ["Ingress"] = OtherKinds.Ingress,
         ["HorizontalPodAutoscaler"] = OtherKinds.HorizontalPodAutoscaler,
         ["Lease"] = OtherKinds.Lease,
+        ["PersistentVolume"] = StorageTypes.PersistentVolume,
+        ["PersistentVolumeClaim"] = VolumeTypes.PersistentVolumeClaim,
+        ["ResourceQuota"] = PolicyKinds.ResourceQuota,
+        ["LimitRange"] = PolicyKinds.LimitRange,
+        ["Job"] = BatchKinds.Job,
+        ["CronJob"] = BatchKinds.CronJob,
+        ["Role"] = RbacKinds.Role,
+        ["RoleBinding"] = RbacKinds.RoleBinding,
+        ["ClusterRole"] = RbacKinds.ClusterRole,
+        ["ClusterRoleBinding"] = RbacKinds.ClusterRoleBinding,
+        ["PodDisruptionBudget"] = PolicyKinds.PodDisruptionBudget,
+        ["StorageClass"] = StorageTypes.StorageClass,
+        ["IngressClass"] = NetworkKinds.IngressClass,
+        ["NetworkPolicy"] = NetworkKinds.NetworkPolicy,
+        ["EndpointSlice"] = NetworkKinds.EndpointSlice,
+    };
+
+    /// <summary>The kinds of the wire that are no stored resource: Status, DeleteOptions, Scale, PartialObjectMetadata.</summary>
+    private static readonly Dictionary<string, FieldSchema> WireKinds = new(StringComparer.Ordinal)
+    {
+        ["Status"] = MetaTypes.Status,
+        ["DeleteOptions"] = MetaTypes.DeleteOptions,
+        ["Scale"] = MetaTypes.Scale,
+        ["PartialObjectMetadata"] = MetaTypes.PartialObjectMetadata,
     };
 
     private static readonly FieldSchema Open = new() { Type = FieldType.Any };
@@ -42,6 +66,10 @@ public static partial class SchemaRegistry
 
     /// <summary>The schema of a kind by name ("Deployment"), or null when none is known.</summary>
     public static FieldSchema? ForKind(string kind) => ByKind.GetValueOrDefault(kind);
+
+    /// <summary>The schema of any kind that travels on the wire: a served kind, or Status, DeleteOptions, Scale,
+    /// PartialObjectMetadata; null when none is known.</summary>
+    public static FieldSchema? ForWireKind(string kind) => ByKind.GetValueOrDefault(kind) ?? WireKinds.GetValueOrDefault(kind);
 
     /// <summary>ObjectMeta's schema (metadata of every kind).</summary>
     public static FieldSchema ObjectMeta => MetaTypes.ObjectMeta;

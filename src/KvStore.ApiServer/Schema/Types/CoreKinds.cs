@@ -31,7 +31,7 @@ internal static class CoreKinds
 
     public static readonly FieldSchema NodeSpec = Core("NodeSpec", "NodeSpec describes the attributes that a node is created with.",
         [
-            ("configSource", Any), ("externalID", Str), ("podCIDR", Str), ("podCIDRs", MergeSet(Str)), ("providerID", Str),
+            ("configSource", NodeTypes.NodeConfigSource), ("externalID", Str), ("podCIDR", Str), ("podCIDRs", MergeSet(Str)), ("providerID", Str),
             ("taints", Atomic(Taint)), ("unschedulable", Bool),
         ]);
 
@@ -44,7 +44,7 @@ internal static class CoreKinds
     public static readonly FieldSchema NodeSystemInfo = Core("NodeSystemInfo", "NodeSystemInfo is a set of ids/uuids to uniquely identify the node.",
         [
             ("architecture", Str), ("bootID", Str), ("containerRuntimeVersion", Str), ("kernelVersion", Str),
-            ("kubeProxyVersion", Str), ("kubeletVersion", Str), ("machineID", Str), ("operatingSystem", Str), ("osImage", Str), ("swap", Any),
+            ("kubeProxyVersion", Str), ("kubeletVersion", Str), ("machineID", Str), ("operatingSystem", Str), ("osImage", Str), ("swap", NodeTypes.NodeSwapStatus),
             ("systemUUID", Str),
         ]);
 
@@ -55,14 +55,14 @@ internal static class CoreKinds
             ("allocatable", QuantityMap),
             ("capacity", QuantityMap),
             ("conditions", MergeMap(NodeCondition, "type")),
-            ("config", Any),
+            ("config", NodeTypes.NodeConfigStatus),
             ("daemonEndpoints", Core("NodeDaemonEndpoints", "NodeDaemonEndpoints lists ports opened by daemons running on the Node.",
                 [("kubeletEndpoint", Core("DaemonEndpoint", "DaemonEndpoint contains information about a single Daemon endpoint.", [("Port", I32)], ["Port"]))])),
-            ("features", Any),
+            ("features", NodeTypes.NodeFeatures),
             ("images", Atomic(Core("ContainerImage", "Describe a container image", [("names", StrList), ("sizeBytes", I64)]))),
             ("nodeInfo", NodeSystemInfo),
             ("phase", Str),
-            ("runtimeHandlers", Any),
+            ("runtimeHandlers", Atomic(NodeTypes.NodeRuntimeHandler)),
             ("volumesAttached", Atomic(Core("AttachedVolume", "AttachedVolume describes a volume attached to a node",
                 [("devicePath", Str), ("name", Str)], ["name", "devicePath"]))),
             ("volumesInUse", StrList),

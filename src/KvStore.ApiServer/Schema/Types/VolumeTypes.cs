@@ -69,7 +69,7 @@ internal static class VolumeTypes
     public static readonly FieldSchema VolumeProjection = Core("VolumeProjection",
         "Projection that may be projected along with other supported volume types.",
         [
-            ("clusterTrustBundle", Any),
+            ("clusterTrustBundle", StorageTypes.ClusterTrustBundleProjection),
             ("configMap", Core("ConfigMapProjection", "Adapts a ConfigMap into a projected volume.",
                 [("items", Atomic(KeyToPath)), ("name", Str), ("optional", Bool)])),
             ("downwardAPI", Core("DownwardAPIProjection", "Represents downward API info for projecting into a projected volume.",
@@ -96,7 +96,7 @@ internal static class VolumeTypes
 
     public static readonly FieldSchema PersistentVolumeClaim = Dsl.Kind("io.k8s.api.core.v1.PersistentVolumeClaim",
         "PersistentVolumeClaim is a user's request for and claim to a persistent volume",
-        [("spec", PersistentVolumeClaimSpec), ("status", Any)]);
+        [("spec", PersistentVolumeClaimSpec), ("status", StorageTypes.PersistentVolumeClaimStatus)]);
 
     public static readonly FieldSchema EphemeralVolumeSource = Core("EphemeralVolumeSource",
         "Represents an ephemeral volume that is handled by a normal storage driver.",
@@ -106,14 +106,6 @@ internal static class VolumeTypes
                 [("metadata", MetaTypes.ObjectMeta), ("spec", PersistentVolumeClaimSpec)], ["spec"])),
         ]);
 
-    /// <summary>Deprecated in-tree volume sources: accepted with any content.</summary>
-    private static readonly string[] OpenSources =
-    [
-        "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "fc", "flexVolume", "flocker", "gcePersistentDisk",
-        "gitRepo", "glusterfs", "iscsi", "photonPersistentDisk", "portworxVolume", "quobyte", "rbd", "scaleIO", "storageos",
-        "vsphereVolume",
-    ];
-
     public static readonly FieldSchema Volume = Core("Volume",
         "Volume represents a named volume in a pod that may be accessed by any container in the pod.",
         [
@@ -122,6 +114,13 @@ internal static class VolumeTypes
             ("image", ImageVolumeSource), ("name", Str), ("nfs", NfsVolumeSource),
             ("persistentVolumeClaim", PersistentVolumeClaimVolumeSource), ("projected", ProjectedVolumeSource),
             ("secret", SecretVolumeSource),
-            .. OpenSources.Select(s => (s, Any)),
+            ("awsElasticBlockStore", StorageTypes.AWSElasticBlockStoreVolumeSource), ("azureDisk", StorageTypes.AzureDiskVolumeSource),
+            ("azureFile", StorageTypes.AzureFileVolumeSource), ("cephfs", StorageTypes.CephFSVolumeSource), ("cinder", StorageTypes.CinderVolumeSource),
+            ("fc", StorageTypes.FCVolumeSource), ("flexVolume", StorageTypes.FlexVolumeSource), ("flocker", StorageTypes.FlockerVolumeSource),
+            ("gcePersistentDisk", StorageTypes.GCEPersistentDiskVolumeSource), ("gitRepo", StorageTypes.GitRepoVolumeSource),
+            ("glusterfs", StorageTypes.GlusterfsVolumeSource), ("iscsi", StorageTypes.ISCSIVolumeSource),
+            ("photonPersistentDisk", StorageTypes.PhotonPersistentDiskVolumeSource), ("portworxVolume", StorageTypes.PortworxVolumeSource),
+            ("quobyte", StorageTypes.QuobyteVolumeSource), ("rbd", StorageTypes.RBDVolumeSource), ("scaleIO", StorageTypes.ScaleIOVolumeSource),
+            ("storageos", StorageTypes.StorageOSVolumeSource), ("vsphereVolume", StorageTypes.VsphereVirtualDiskVolumeSource),
         ], ["name"]);
 }
