@@ -132,10 +132,10 @@ public static class ProtoReader
     private static bool IsZero(JsonNode value, FieldSchema schema) => WireTypes.Of(schema) switch
     {
         WireType.String or WireType.Bytes => value.GetValue<string>().Length == 0,
-        WireType.Varint => value.AsValue().TryGetValue<long>(out var l) ? l == 0 : value.GetValue<int>() == 0,
+        WireType.Varint => WireTypes.Int64(value) == 0,
         WireType.Bool => !value.GetValue<bool>(),
-        WireType.Double => value.GetValue<double>() == 0,
-        WireType.IntOrString => value.AsValue().TryGetValue<long>(out var i) && i == 0,
+        WireType.Double => WireTypes.Double(value) == 0,
+        WireType.IntOrString => value.GetValueKind() == System.Text.Json.JsonValueKind.Number && WireTypes.Int64(value) == 0,
         _ => false,
     };
 

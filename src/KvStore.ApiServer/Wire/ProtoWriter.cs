@@ -85,7 +85,7 @@ public static class ProtoWriter
                 break;
             case WireType.Double:
                 output.WriteTag(number, Google.Protobuf.WireFormat.WireType.Fixed64);
-                output.WriteDouble(value is null ? 0 : value.GetValue<double>());
+                output.WriteDouble(value is null ? 0 : WireTypes.Double(value));
                 break;
             case WireType.Time:
                 WriteBytes(output, number, Timestamp(value, micro: schema.Definition!.EndsWith("MicroTime", StringComparison.Ordinal)));
@@ -109,7 +109,7 @@ public static class ProtoWriter
         ? value.GetValue<string>()
         : value.ToJsonString();
 
-    private static long Integer(JsonNode value) => value.AsValue().TryGetValue<long>(out var l) ? l : (long)value.GetValue<double>();
+    private static long Integer(JsonNode value) => WireTypes.Int64(value);
 
     private static void WriteString(CodedOutputStream output, int number, string text)
     {

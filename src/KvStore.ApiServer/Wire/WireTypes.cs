@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using KvStore.ApiServer.Schema;
 
 namespace KvStore.ApiServer.Wire;
@@ -25,6 +26,19 @@ internal enum WireType
 
 internal static class WireTypes
 {
+    /// <summary>A JSON number as a long, whatever CLR type the node was built from (int, long or double).</summary>
+    public static long Int64(JsonNode value)
+    {
+        var v = value.AsValue();
+        if (v.TryGetValue<long>(out var l)) return l;
+        if (v.TryGetValue<int>(out var i)) return i;
+        return (long)double.Parse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A JSON number as a double, whatever CLR type the node was built from.</summary>
+    public static double Double(JsonNode value) =>
+        double.Parse(value.AsValue().ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+
     public static WireType Of(FieldSchema schema) => schema.Definition switch
     {
         "io.k8s.apimachinery.pkg.apis.meta.v1.Time" or "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime" => WireType.Time,

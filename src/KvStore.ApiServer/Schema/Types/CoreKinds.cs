@@ -5,12 +5,8 @@ namespace KvStore.ApiServer.Schema.Types;
 /// <summary>The core/v1 kinds other than Pod: Namespace, Node, Service, Endpoints, ConfigMap, Secret, ServiceAccount, Event.</summary>
 internal static class CoreKinds
 {
-    public static readonly FieldSchema ObjectReference = Core("ObjectReference",
-        "ObjectReference contains enough information to let you inspect or modify the referred object.",
-        [
-            ("apiVersion", Str), ("fieldPath", Str), ("kind", Str), ("name", Str), ("namespace", Str), ("resourceVersion", Str),
-            ("uid", Str),
-        ], mapType: "atomic");
+    /// <summary>ObjectReference (defined with the volume leaves, which use it too).</summary>
+    public static readonly FieldSchema ObjectReference = VolumeLeafTypes.ObjectReference;
 
     public static readonly FieldSchema Namespace = Kind("io.k8s.api.core.v1.Namespace",
         "Namespace provides a scope for Names. Use of multiple namespaces is optional.",
@@ -147,7 +143,7 @@ internal static class CoreKinds
         "ServiceAccount binds together: a name, understood by users, and perhaps by peripheral systems, for an identity; a principal that can be authenticated and authorized; a set of secrets",
         [
             ("automountServiceAccountToken", Bool),
-            ("imagePullSecrets", Atomic(VolumeTypes.LocalObjectReference)),
+            ("imagePullSecrets", Atomic(VolumeLeafTypes.LocalObjectReference)),
             ("secrets", MergeMap(ObjectReference, "name")),
         ]);
 

@@ -5,8 +5,11 @@ namespace KvStore.ApiServer.Schema.Types;
 /// <summary>core/v1 structs of node and container status (config source, runtime handlers, resource health, container user).</summary>
 internal static class NodeTypes
 {
+    public static readonly FieldSchema ConfigMapNodeConfigSource = Core("ConfigMapNodeConfigSource", "ConfigMapNodeConfigSource contains the information to reference a ConfigMap as a config source for the Node.",
+        [("kubeletConfigKey", Str), ("name", Str), ("namespace", Str), ("resourceVersion", Str), ("uid", Str)], ["kubeletConfigKey", "name", "namespace"]);
+
     public static readonly FieldSchema NodeConfigSource = Core("NodeConfigSource", "NodeConfigSource specifies a source of node configuration.",
-        [("configMap", StorageTypes.ConfigMapNodeConfigSource)]);
+        [("configMap", ConfigMapNodeConfigSource)]);
 
     public static readonly FieldSchema NodeSwapStatus = Core("NodeSwapStatus", "NodeSwapStatus represents swap memory information.",
         [("capacity", I64)]);

@@ -104,7 +104,7 @@ internal static class PodTypes
             ("hostAliases", MergeMap(HostAlias, "ip")),
             ("hostIPC", Bool), ("hostNetwork", Bool.Doc("Use the host's network namespace. Defaults to false.")), ("hostPID", Bool), ("hostUsers", Bool),
             ("hostname", Str),
-            ("imagePullSecrets", MergeMap(VolumeTypes.LocalObjectReference, "name").Doc("Secrets in the same namespace used to pull the images of this pod.")),
+            ("imagePullSecrets", MergeMap(VolumeLeafTypes.LocalObjectReference, "name").Doc("Secrets in the same namespace used to pull the images of this pod.")),
             ("initContainers", MergeMap(ContainerTypes.Container, "name").Doc("Containers run to completion, in order, before the app containers start.")),
             ("nodeName", Str),
             ("nodeSelector", AtomicStrMap.Doc("NodeSelector is a selector which must be true for the pod to fit on a node.")),
