@@ -113,7 +113,7 @@ public static class ProtoReader
     {
         WireType.Bool => input.ReadBool(),
         WireType.Double => input.ReadDouble(),
-        _ => schema.Format == "int32" ? (int)input.ReadInt64() : input.ReadInt64(),
+        _ => schema.Format == "int32" ? JsonValue.Create((int)input.ReadInt64()) : JsonValue.Create(input.ReadInt64()),
     };
 
     /// <summary>One value of the field just tagged; null for an empty (zero) time.</summary>
