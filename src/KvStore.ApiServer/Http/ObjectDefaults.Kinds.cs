@@ -4,7 +4,7 @@ using KvStore.ApiServer.Resources;
 namespace KvStore.ApiServer.Http;
 
 /// <summary>kube's defaulting (pkg/apis/*/v1/defaults.go) and create strategies of the workload, batch, storage,
-/// policy and networking kinds. Held by KindDefaultsTests.</summary>
+/// policy and networking kinds. Held by KindValidationTests.DefaultsAsKubeSetsThem.</summary>
 internal static partial class ObjectDefaults
 {
     private static void MoreKinds(ResourceInfo resource, JsonObject obj)
