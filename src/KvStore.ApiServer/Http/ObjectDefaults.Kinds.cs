@@ -7,12 +7,14 @@ namespace KvStore.ApiServer.Http;
 /// policy and networking kinds. Held by KindValidationTests.DefaultsAsKubeSetsThem.</summary>
 internal static partial class ObjectDefaults
 {
-    private static void MoreKinds(ResourceInfo resource, JsonObject obj)
+    /// <summary>kube defaults on every write (decoding runs the defaulters); the job strategy's generated selector
+    /// only on create.</summary>
+    private static void MoreKinds(ResourceInfo resource, JsonObject obj, bool create)
     {
         switch (resource.Resource)
         {
             case "replicasets" or "statefulsets" or "daemonsets": Template(Child(obj, "spec")); break;
-            case "jobs": Job(obj); break;
+            case "jobs": Job(obj, create); break;
             case "cronjobs": CronJob(obj); break;
             case "persistentvolumes": PersistentVolume(obj); break;
             case "persistentvolumeclaims": PersistentVolumeClaim(obj); break;
@@ -35,7 +37,7 @@ internal static partial class ObjectDefaults
     /// podFailurePolicy); unless manualSelector, the selector and template labels batch.kubernetes.io/controller-uid
     /// and job-name (and their legacy forms); the job's labels default to its template's.
     /// </summary>
-    private static void Job(JsonObject job)
+    private static void Job(JsonObject job, bool create)
     {
         var spec = Child(job, "spec");
         if (spec["completions"] is null && spec["parallelism"] is null) spec["completions"] = 1;
@@ -45,7 +47,7 @@ internal static partial class ObjectDefaults
         Default(spec, "suspend", false);
         Default(spec, "podReplacementPolicy", spec["podFailurePolicy"] is null ? "TerminatingOrFailed" : "Failed");
         var meta = Metadata(job);
-        if (spec["manualSelector"] is not JsonValue manual || !manual.GetValue<bool>())
+        if (create && (spec["manualSelector"] is not JsonValue manual || !manual.GetValue<bool>()))
         {
             var uid = Str(meta["uid"]);
             var name = Str(meta["name"]);
@@ -135,6 +137,15 @@ internal static partial class ObjectDefaults
         {
             Default(port, "name", "");
             Default(port, "protocol", "TCP");
+        }
+    }
+
+    /// <summary>ObjectMeta's maps and lists are omitempty: an empty one (a patch's `annotations: {}`) is not kept.</summary>
+    private static void DropEmptyMetadataCollections(JsonObject meta)
+    {
+        foreach (var name in new[] { "annotations", "labels", "finalizers", "ownerReferences", "managedFields" })
+        {
+            if (meta[name] is JsonObject { Count: 0 } or JsonArray { Count: 0 }) meta.Remove(name);
         }
     }
 }

@@ -60,8 +60,9 @@ internal static partial class ObjectDefaults
             case "services": Service(obj); break;
             case "deployments": Deployment(obj); break;
             case "secrets": Secret(obj); break;
-            default: MoreKinds(resource, obj); break;
+            default: MoreKinds(resource, obj, create: true); break;
         }
+        DropEmptyMetadataCollections(meta);
     }
 
     /// <summary>Secrets: stringData is write-only, merged into data base64-encoded (kube's conversion); type Opaque by default.</summary>
@@ -116,6 +117,9 @@ internal static partial class ObjectDefaults
         if (resource.Resource == "services") Service(result);
         if (resource.Resource == "pods") Pod(result);
         if (resource.Resource == "secrets") Secret(result);
+        if (resource.Resource == "deployments") Deployment(result);
+        MoreKinds(resource, result, create: false);
+        DropEmptyMetadataCollections(meta);
         return result;
     }
 

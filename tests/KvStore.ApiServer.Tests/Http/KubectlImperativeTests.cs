@@ -73,6 +73,12 @@ public sealed class KubectlImperativeTests(MemberFixture member) : IClassFixture
         Assert.Contains("+  replicas: 7", output);
         Assert.Equal("3", _kubectl.Ok("get deploy web -n ops -o jsonpath={.spec.replicas}"));
         Assert.Equal(0, _kubectl.Run("diff -f -", _kubectl.Ok("get deploy web -n ops -o yaml")).Code);
+
+        // only what changed: the dry run's result keeps no empty metadata maps the patch carried
+        _kubectl.Ok("create deployment plain --image=nginx -n ops");
+        var (_, plainDiff, _) = _kubectl.Run("diff -f -", _kubectl.Ok("get deploy plain -n ops -o yaml").Replace("replicas: 1", "replicas: 2"));
+        Assert.Equal(["-  generation: 1", "+  generation: 2", "-  replicas: 1", "+  replicas: 2"],
+            plainDiff.Split('\n').Where(l => l.StartsWith("-  ", StringComparison.Ordinal) || l.StartsWith("+  ", StringComparison.Ordinal)));
     }
 
     [Fact]
