@@ -12,6 +12,7 @@ namespace KvStore.ApiServer.Security;
 /// <see cref="IAuthenticatedUserFeature"/>. There is no authorizer: an authenticated user may do everything (kube's
 /// AlwaysAllow). When clients authenticate, an anonymous request may only read what kube's default RBAC gives
 /// system:unauthenticated (system:public-info-viewer: GET /healthz, /livez, /readyz, /version), else 403 Forbidden.
+/// Tests: SecureFacadeTests (kubectl, curl-like requests), RequestAttributesTests (the 403 messages).
 /// </summary>
 internal sealed partial class AuthenticationFilter(RequestAuthenticator authenticator, RequestDelegate next, TimeProvider clock, ILogger logger)
 {

@@ -9,6 +9,7 @@ namespace KvStore.ApiServer.Security;
 /// kube's x509 request authenticator with CommonNameUserConversion: a client certificate that chains to a CA of
 /// --client-ca-file and allows client authentication names the user by its Common Name and the groups by its
 /// Organization fields. A certificate with no CN authenticates nobody; one that does not verify is an error (401).
+/// Test: ApiServerSecurityTests.ClientCertificatesNameTheUserByCnAndTheGroupsByO.
 /// </summary>
 public sealed class ClientCertificateAuthenticator
 {

@@ -11,7 +11,7 @@ namespace KvStore.ApiServer.Security;
 /// client-go's GenerateSelfSignedCertKey): a CA "HOST-ca@UNIX" signs "HOST@UNIX", both RSA 2048, valid one year from an
 /// hour ago; the certificate file holds the certificate then the CA. Names: the public address, the `kubernetes`
 /// service's IP and DNS names, and the bind address (or "localhost" when binding every interface). Kept as
-/// CERT_DIR/apiserver.crt and apiserver.key and reused while both are readable.
+/// CERT_DIR/apiserver.crt and apiserver.key and reused while both are readable. Test: ApiServerSecurityTests.SelfSignedPairIsKubesAndIsReusedOnRestart.
 /// </summary>
 public static class SelfSignedCertificate
 {

@@ -6,7 +6,7 @@ namespace KvStore.ApiServer.Security;
 /// <summary>
 /// kube's --token-auth-file (apiserver/pkg/authentication/token/tokenfile): CSV records
 /// <c>token,user,uid[,"group1,group2"]</c>, quoted as Go's encoding/csv reads them, nothing trimmed. A record with an
-/// empty token is skipped and a repeated token replaces the earlier one, each with kube's warning.
+/// empty token is skipped and a repeated token replaces the earlier one, each with kube's warning. Tests: TokenFileTests.
 /// </summary>
 public sealed partial class TokenFileAuthenticator
 {

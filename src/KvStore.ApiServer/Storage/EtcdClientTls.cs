@@ -10,6 +10,7 @@ namespace KvStore.ApiServer.Storage;
 /// kube-apiserver's etcd client TLS (--etcd-cafile, --etcd-certfile, --etcd-keyfile; etcd's transport.TLSInfo): the
 /// CA bundle the etcd members' certificates must chain to (the system's roots when none is given) and the client
 /// certificate offered to them. The server name is checked against the endpoint's host, as Go's TLS does.
+/// Test: SecureFacadeTests.StandaloneOverTlsEtcdWithAnonymousAuthOff (etcd 3.4 with --client-cert-auth).
 /// </summary>
 public sealed class EtcdClientTls : IDisposable
 {
