@@ -115,7 +115,6 @@ internal sealed partial class ResourceHandler
     /// <summary>kube's watch Content-Type: the negotiated type, with ";stream=watch" for protobuf.</summary>
     private static string WatchContentType(ResponseFormat format) => format switch
     {
-        { Table: true } => HttpIo.TableContentType,
         { Protobuf: true } => format.ContentType.Replace(Wire.KubeProtobuf.ContentType, Wire.KubeProtobuf.WatchContentType, StringComparison.Ordinal),
         { As: not null } => format.ContentType,
         _ => HttpIo.Json,

@@ -91,7 +91,9 @@ internal sealed partial class ResourceHandler(ObjectStore store, ApiServerOption
     {
         var include = Query(context, "includeObject") ?? "Metadata";
         if (include is not ("None" or "Metadata" or "Object")) throw ApiError.BadRequest($"includeObject: Unsupported value: \"{include}\"");
-        return TableConvertor.ToTable(resource, objects, include, Now);
+        var table = TableConvertor.ToTable(resource, objects, include, Now);
+        table["apiVersion"] = "meta.k8s.io/" + ResponseFormat.OrJson(context.Request).MetaVersion;
+        return table;
     }
 
     /// <summary>Strict/Warn/Ignore field validation (default Warn as kube's server default). Strict throws 400.</summary>

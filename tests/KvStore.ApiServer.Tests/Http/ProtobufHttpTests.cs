@@ -173,6 +173,8 @@ public sealed class ProtobufHttpTests(MemberFixture member) : IClassFixture<Memb
         var (_, fallbackType, fallback) = await SendAsync(HttpMethod.Get, "/api/v1/namespaces/pb-meta/configmaps",
             accept: "application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io, application/json");
         Assert.Equal(("application/json", "ConfigMapList"), (fallbackType, (string?)JsonNode.Parse(fallback)!["kind"]));
+        var (_, _, beta) = await SendAsync(HttpMethod.Get, "/api/v1/namespaces/pb-meta/configmaps", accept: "application/json;as=Table;v=v1beta1;g=meta.k8s.io");
+        Assert.Equal(("Table", "meta.k8s.io/v1beta1"), ((string?)JsonNode.Parse(beta)!["kind"], (string?)JsonNode.Parse(beta)!["apiVersion"]));
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/namespaces/pb-meta/configmaps?watch=true&resourceVersion=0&timeoutSeconds=30");
         request.Headers.TryAddWithoutValidation("Accept", "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1");
