@@ -30,8 +30,7 @@ public static class ProtoReader
         for (uint tag; (tag = input.ReadTag()) != 0;)
         {
             var number = Google.Protobuf.WireFormat.GetTagFieldNumber(tag);
-            var field = layout.FirstOrDefault(f => f.Number == number);
-            if (field is null)
+            if (!ByNumber(layout).TryGetValue(number, out var field))
             {
                 input.SkipLastField();
                 continue;
@@ -80,6 +79,12 @@ public static class ProtoReader
             }
         }
     }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<ProtoField>, Dictionary<int, ProtoField>> Indexes = new();
+
+    /// <summary>A layout's fields by number, built once per layout.</summary>
+    private static Dictionary<int, ProtoField> ByNumber(IReadOnlyList<ProtoField> layout) =>
+        Indexes.GetValue(layout, l => l.ToDictionary(f => f.Number));
 
     private static bool IsPackable(FieldSchema item) => WireTypes.Of(item) is WireType.Varint or WireType.Bool or WireType.Double;
 
