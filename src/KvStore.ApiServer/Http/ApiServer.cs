@@ -39,7 +39,8 @@ public sealed partial class ApiServer : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         var store = new ObjectStore(kv);
-        var handler = new ResourceHandler(store, options, TimeProvider.System);
+        var served = new ServedResources();
+        var handler = new ResourceHandler(store, served, options, TimeProvider.System);
         var log = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("apiserver");
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -51,7 +52,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 3 * 1024 * 1024); // kube's 3 MiB request limit
         var app = builder.Build();
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var endpoints = new ApiServerEndpoints(handler, ready.Task);
+        var endpoints = new ApiServerEndpoints(handler, served, ready.Task);
         app.Run(endpoints.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

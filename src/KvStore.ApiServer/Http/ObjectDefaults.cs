@@ -14,9 +14,9 @@ internal static class ObjectDefaults
 {
     private const string NameSuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789"; // apimachinery's utilrand alphabet
 
-    /// <summary>Resources whose strategy keeps metadata.generation (apps, ingress, hpa... not pods or services).</summary>
+    /// <summary>Resources whose strategy keeps metadata.generation (apps, ingress, hpa, custom resources... not pods or services).</summary>
     public static bool HasGeneration(ResourceInfo resource) =>
-        resource.Group is "apps" or "networking.k8s.io" or "autoscaling";
+        resource.Runtime is not null || resource.Group is "apps" or "networking.k8s.io" or "autoscaling";
 
     public static string Now(DateTimeOffset now) => now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
@@ -53,6 +53,11 @@ internal static class ObjectDefaults
         else meta.Remove("generation");
         if (resource.Namespaced is false) meta.Remove("namespace");
 
+        if (resource.Runtime is { } runtime)
+        {
+            runtime.Prepare(obj);
+            return;
+        }
         switch (resource.Resource)
         {
             case "namespaces": Namespace(obj); break;
@@ -109,6 +114,11 @@ internal static class ObjectDefaults
         {
             var generation = oldMeta["generation"] is JsonValue g && g.TryGetValue<long>(out var n) ? n : 1;
             meta["generation"] = JsonNode.DeepEquals(old["spec"], result["spec"]) ? generation : generation + 1;
+        }
+        if (resource.Runtime is { } runtime)
+        {
+            runtime.Prepare(result);
+            return result;
         }
         if (resource.Resource == "services" && subresource is null) KeepServiceAllocation(old, result);
         if (resource.Resource == "namespaces") Namespace(result);

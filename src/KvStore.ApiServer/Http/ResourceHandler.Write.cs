@@ -376,7 +376,7 @@ internal sealed partial class ResourceHandler
     /// <summary>What the namespace controller does, at once: every namespaced object in the namespace goes.</summary>
     private async Task DeleteNamespaceContentsAsync(string ns, CancellationToken cancellationToken)
     {
-        foreach (var resource in ResourceCatalog.All.Where(r => r.Namespaced))
+        foreach (var resource in served.All.Where(r => r.Namespaced))
         {
             ListPage page;
             try

@@ -11,7 +11,7 @@ namespace KvStore.ApiServer.Http;
 /// The REST verbs on stored resources (kube-apiserver's endpoints/handlers + registry/generic/registry/store.go,
 /// thin): dispatch by method and target, one partial file per concern (Read, Write, Watch, Subresources).
 /// </summary>
-internal sealed partial class ResourceHandler(ObjectStore store, ApiServerOptions options, TimeProvider clock)
+internal sealed partial class ResourceHandler(ObjectStore store, ServedResources served, ApiServerOptions options, TimeProvider clock)
 {
     private readonly ClusterIpRange _serviceRange = ClusterIpRange.Parse(options.ServiceClusterIpRange);
 
