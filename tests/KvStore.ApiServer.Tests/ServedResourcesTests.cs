@@ -26,15 +26,15 @@ public sealed class ServedResourcesTests
             },
         };
 
-        public JsonObject OpenApiDefinition() => new() { ["type"] = "object", ["description"] = "a widget" };
+        public JsonObject? OpenApiDefinition() => new() { ["type"] = "object", ["description"] = "a widget" };
 
-        public Printer Printer { get; } = new([TableColumn.Name_(), new("Size", "integer", "the size")],
+        public Printer? Printer { get; } = new([TableColumn.Name_(), new("Size", "integer", "the size")],
             (o, _) => new PrintedRow([o["metadata"]?["name"]?.GetValue<string>(), (long?)o["size"]]));
 
         public IReadOnlyList<string> UnknownFields(JsonObject obj) => obj.Where(p => !Schema.Properties.ContainsKey(p.Key))
             .Select(p => $"unknown field \"{p.Key}\"").ToList();
 
-        public void Prepare(JsonObject obj) => obj["size"] ??= 1;
+        public void Prepare(JsonObject obj, JsonObject? old) => obj["size"] ??= 1;
 
         public void Validate(JsonObject obj, JsonObject? old, List<FieldCause> errors)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KvStore.ApiServer.CustomResources;
 using KvStore.ApiServer.Resources;
 using KvStore.ApiServer.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -13,8 +14,8 @@ namespace KvStore.ApiServer.Http;
 
 /// <summary>
 /// The apiserver facade on its own Kestrel listener, over any <see cref="IKeyValue"/>: creates the cluster's
-/// standing objects (namespaces default/kube-system/kube-public/kube-node-lease, the `kubernetes` service), then
-/// serves. Dispose to stop (the key-value port stays the caller's).
+/// standing objects (namespaces default/kube-system/kube-public/kube-node-lease, the `kubernetes` service) and serves
+/// the stored CustomResourceDefinitions' resources, then is ready. Dispose to stop (the key-value port stays the caller's).
 /// </summary>
 public sealed partial class ApiServer : IAsyncDisposable
 {
@@ -22,10 +23,11 @@ public sealed partial class ApiServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _bootstrap;
     private readonly Compactor? _compactor;
+    private readonly CrdController _crds;
 
-    private ApiServer(WebApplication app, Uri url, Compactor? compactor, Func<CancellationToken, Task> bootstrap)
+    private ApiServer(WebApplication app, Uri url, Compactor? compactor, CrdController crds, Func<CancellationToken, Task> bootstrap)
     {
-        (_app, Url, _compactor) = (app, url, compactor);
+        (_app, Url, _compactor, _crds) = (app, url, compactor, crds);
         _bootstrap = bootstrap(_stopping.Token);
     }
 
@@ -42,6 +44,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         var served = new ServedResources();
         var handler = new ResourceHandler(store, served, options, TimeProvider.System);
         var log = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("apiserver");
+        var crds = new CrdController(store, served, TimeProvider.System, log);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -60,7 +63,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         var compactor = options.CompactionInterval > TimeSpan.Zero
             ? Compactor.Start(kv, options.CompactionInterval, loggers?.CreateLogger<Compactor>())
             : null;
-        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, async stopping =>
+        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, crds, async stopping =>
         {
             // As kube-apiserver's bootstrap controllers: retried until the store answers (a cluster may still be electing).
             while (true)
@@ -68,6 +71,7 @@ public sealed partial class ApiServer : IAsyncDisposable
                 try
                 {
                     await BootstrapAsync(handler, options, stopping).ConfigureAwait(false);
+                    await crds.StartAsync(stopping).ConfigureAwait(false);
                     ready.TrySetResult();
                     Log.Bootstrapped(log);
                     return;
@@ -134,6 +138,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _bootstrap.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
+        await _crds.DisposeAsync().ConfigureAwait(false);
         if (_compactor is not null) await _compactor.DisposeAsync().ConfigureAwait(false);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try

@@ -55,7 +55,7 @@ internal static class ObjectDefaults
 
         if (resource.Runtime is { } runtime)
         {
-            runtime.Prepare(obj);
+            runtime.Prepare(obj, null);
             return;
         }
         switch (resource.Resource)
@@ -110,14 +110,14 @@ internal static class ObjectDefaults
             else meta.Remove(kept);
         }
         meta.Remove("resourceVersion");
+        resource.Runtime?.Prepare(result, old);
         if (HasGeneration(resource))
         {
             var generation = oldMeta["generation"] is JsonValue g && g.TryGetValue<long>(out var n) ? n : 1;
-            meta["generation"] = JsonNode.DeepEquals(old["spec"], result["spec"]) ? generation : generation + 1;
+            meta["generation"] = SpecChanged(resource, old, result, subresource) ? generation + 1 : generation;
         }
-        if (resource.Runtime is { } runtime)
+        if (resource.Runtime is not null)
         {
-            runtime.Prepare(result);
             return result;
         }
         if (resource.Resource == "services" && subresource is null) KeepServiceAllocation(old, result);
@@ -126,6 +126,20 @@ internal static class ObjectDefaults
         if (resource.Resource == "pods") Pod(result);
         if (resource.Resource == "secrets") Secret(result);
         return result;
+    }
+
+    /// <summary>What bumps metadata.generation: a change of spec; for kinds registered at run time (kube's custom resource
+    /// and CRD strategies) a change of anything but metadata through the main resource (status is the old one there
+    /// when the status subresource is served).</summary>
+    private static bool SpecChanged(ResourceInfo resource, JsonObject old, JsonObject updated, string? subresource)
+    {
+        if (resource.Runtime is null)
+            return !JsonNode.DeepEquals(old["spec"], updated["spec"]);
+        if (subresource is not null)
+            return false;
+        static IEnumerable<KeyValuePair<string, JsonNode?>> Content(JsonObject o) => o.Where(p => p.Key != "metadata").OrderBy(p => p.Key, StringComparer.Ordinal);
+        var (a, b) = (Content(old).ToList(), Content(updated).ToList());
+        return a.Count != b.Count || a.Zip(b).Any(p => p.First.Key != p.Second.Key || !JsonNode.DeepEquals(p.First.Value, p.Second.Value));
     }
 
     private static JsonObject Child(JsonObject parent, string name)

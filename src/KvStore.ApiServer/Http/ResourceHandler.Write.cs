@@ -86,11 +86,12 @@ internal sealed partial class ResourceHandler
         {
             PreviewClusterIp(obj);
         }
-        if (dryRun) return obj;
+        if (dryRun) return Typed(resource, obj);
         try
         {
             var ttl = resource.Resource == "events" ? (long)options.EventTtl.TotalSeconds : 0;
             var stored = await store.CreateAsync(key, obj, ttl, cancellationToken).ConfigureAwait(false);
+            if (resource.Runtime is { } runtime) await runtime.WrittenAsync(stored.Object, cancellationToken).ConfigureAwait(false);
             return Typed(resource, stored.Object);
         }
         catch (StoreException e)
@@ -119,6 +120,7 @@ internal sealed partial class ResourceHandler
             }
             var stored = await store.GuaranteedUpdateAsync(target.Key,
                 current => ObjectDefaults.Normalized(modify((JsonObject?)current?.Object.DeepClone(), current?.ModRevision ?? 0)), createIfMissing, cancellationToken).ConfigureAwait(false);
+            if (target.Resource.Runtime is { } runtime) await runtime.WrittenAsync(stored.Object, cancellationToken).ConfigureAwait(false);
             return Typed(target.Resource, stored.Object);
         }
         catch (StoreException e)
@@ -231,6 +233,12 @@ internal sealed partial class ResourceHandler
         {
             throw ApiError.UnsupportedMediaType(context.Request.ContentType ?? "");
         }
+        if (contentType == Patcher.StrategicMergePatch && target.Resource.Runtime is { StrategicMergePatch: false })
+        {
+            // kube serves no strategic merge patch for custom resources (nor CRDs): no Go struct carries their patch tags
+            throw new ApiError(415, "UnsupportedMediaType",
+                $"the body of the request was in an unknown format - accepted media types include: {Patcher.JsonPatch}, {Patcher.MergePatch}, {Patcher.ApplyPatchYaml}");
+        }
         var body = await HttpIo.ReadBodyAsync(context.Request).ConfigureAwait(false);
         var dryRun = DryRun(context);
         if (contentType == Patcher.ApplyPatchYaml && target.Subresource is null
@@ -330,6 +338,7 @@ internal sealed partial class ResourceHandler
         {
             await DeleteNamespaceContentsAsync(target.Name!, context.RequestAborted).ConfigureAwait(false);
         }
+        if (resource.Runtime is { } runtime) await runtime.DeletingAsync(current.Object, context.RequestAborted).ConfigureAwait(false);
         StoredObject deleted;
         try
         {
@@ -364,6 +373,7 @@ internal sealed partial class ResourceHandler
 
     private async Task AfterDeleteAsync(ResourceInfo resource, JsonObject deleted, CancellationToken cancellationToken)
     {
+        if (resource.Runtime is { } runtime) await runtime.DeletedAsync(deleted, cancellationToken).ConfigureAwait(false);
         if (resource.Resource == "services")
         {
             foreach (var ip in (deleted["spec"]?["clusterIPs"] as JsonArray ?? []).Select(ObjectDefaults.Str).Append(ObjectDefaults.Str(deleted["spec"]?["clusterIP"])).Distinct())
@@ -427,6 +437,7 @@ internal sealed partial class ResourceHandler
             }
             try
             {
+                if (target.Resource.Runtime is { } runtime) await runtime.DeletingAsync(item.Object, context.RequestAborted).ConfigureAwait(false);
                 var gone = await store.DeleteAsync(item.Key, null, context.RequestAborted).ConfigureAwait(false);
                 await AfterDeleteAsync(target.Resource, gone.Object, context.RequestAborted).ConfigureAwait(false);
                 deleted.Add(Typed(target.Resource, gone.Object));

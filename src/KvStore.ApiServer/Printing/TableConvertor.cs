@@ -40,7 +40,7 @@ public static class TableConvertor
     /// <summary>Whether <paramref name="resource"/> has kube's own printer here, or brings one as a kind registered at run
     /// time (else the Name / Created At default).</summary>
     public static bool HasPrinter(ResourceInfo resource) =>
-        resource.Runtime is not null || Printers.ContainsKey((resource.Group, resource.Resource));
+        resource.Runtime?.Printer is not null || Printers.ContainsKey((resource.Group, resource.Resource));
 
     /// <summary>
     /// The Table for <paramref name="objects"/> (all of one resource). Every row has one cell per column and, when

@@ -35,7 +35,8 @@ public sealed record ResourceInfo(
     /// <summary>"v1" for the core group, "apps/v1" otherwise: the apiVersion of its objects.</summary>
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 
-    public string ListKind => Kind + "List";
+    /// <summary>The kind of its lists ("DeploymentList"; a CRD names its own).</summary>
+    public string ListKind { get; init; } = Kind + "List";
 
     /// <summary>Store key prefix of all objects of this resource: "/registry/&lt;resource&gt;/" (kube-apiserver's layout).</summary>
     public string KeyPrefix => $"/registry/{StoragePrefix}/";

@@ -56,9 +56,9 @@ internal sealed partial class OpenApiBuilder
         var schema = SchemaRegistry.For(r);
         var def = DefinitionOf(r);
         JsonObject node;
-        if (r.Runtime is { } runtime)
+        if (r.Runtime?.OpenApiDefinition() is { } runtimeDefinition)
         {
-            node = runtime.OpenApiDefinition();
+            node = runtimeDefinition;
             Register(MetaTypes.ObjectMeta);
         }
         else
