@@ -10,7 +10,7 @@ namespace KvStore.ApiServer.Http;
 internal sealed partial class ResourceHandler
 {
     /// <summary>Resources kube lets a PUT create (AllowCreateOnUpdate).</summary>
-    private static bool CreateOnUpdate(ResourceInfo resource) => resource.Resource is "endpoints" or "events" or "leases";
+    private static bool CreateOnUpdate(ResourceInfo resource) => resource.Runtime is null && resource.Resource is "endpoints" or "events" or "leases";
 
     private static void CheckKind(ResourceInfo resource, JsonObject obj)
     {
@@ -78,18 +78,18 @@ internal sealed partial class ResourceHandler
         CheckValid(resource, obj, null);
         var key = RequestTarget.KeyOf(resource, ns, name);
         string? allocated = null;
-        if (resource.Resource == "services" && !dryRun)
+        if (BuiltIn(resource, "services") && !dryRun)
         {
             allocated = await AllocateClusterIpAsync(obj, cancellationToken).ConfigureAwait(false);
         }
-        else if (resource.Resource == "services")
+        else if (BuiltIn(resource, "services"))
         {
             PreviewClusterIp(obj);
         }
         if (dryRun) return Typed(resource, obj);
         try
         {
-            var ttl = resource.Resource == "events" ? (long)options.EventTtl.TotalSeconds : 0;
+            var ttl = BuiltIn(resource, "events") ? (long)options.EventTtl.TotalSeconds : 0;
             var stored = await store.CreateAsync(key, obj, ttl, cancellationToken).ConfigureAwait(false);
             if (resource.Runtime is { } runtime) await runtime.WrittenAsync(stored.Object, cancellationToken).ConfigureAwait(false);
             return Typed(resource, stored.Object);
@@ -314,7 +314,7 @@ internal sealed partial class ResourceHandler
         var (uid, rv) = await DeletePreconditionsAsync(context).ConfigureAwait(false);
         var dryRun = DryRun(context) || context.Items.ContainsKey("dryRun");
         var resource = target.Resource;
-        if (resource.Resource == "namespaces" && UndeletableNamespaces.Contains(target.Name))
+        if (BuiltIn(resource, "namespaces") && UndeletableNamespaces.Contains(target.Name))
         {
             throw new ApiError(403, "Forbidden", $"namespaces \"{target.Name}\" is forbidden: this namespace may not be deleted",
                 new JsonObject { ["name"] = target.Name, ["kind"] = "namespaces" });
@@ -334,7 +334,7 @@ internal sealed partial class ResourceHandler
             await HttpIo.WriteAsync(context, 200, DeleteResult(resource, Typed(resource, current.Object))).ConfigureAwait(false);
             return;
         }
-        if (resource.Resource == "namespaces")
+        if (BuiltIn(resource, "namespaces"))
         {
             await DeleteNamespaceContentsAsync(target.Name!, context.RequestAborted).ConfigureAwait(false);
         }
@@ -356,7 +356,7 @@ internal sealed partial class ResourceHandler
     /// services, namespaces...), a Success Status with details for the others.</summary>
     private static JsonObject DeleteResult(ResourceInfo resource, JsonObject deleted)
     {
-        if (resource.Resource is "pods" or "services" or "namespaces" or "nodes") return deleted;
+        if (resource.Runtime is null && resource.Resource is "pods" or "services" or "namespaces" or "nodes") return deleted;
         var details = new JsonObject { ["name"] = ObjectDefaults.Str(deleted["metadata"]?["name"]) };
         if (resource.Group.Length > 0) details["group"] = resource.Group;
         details["kind"] = resource.Resource;
@@ -374,7 +374,7 @@ internal sealed partial class ResourceHandler
     private async Task AfterDeleteAsync(ResourceInfo resource, JsonObject deleted, CancellationToken cancellationToken)
     {
         if (resource.Runtime is { } runtime) await runtime.DeletedAsync(deleted, cancellationToken).ConfigureAwait(false);
-        if (resource.Resource == "services")
+        if (BuiltIn(resource, "services"))
         {
             foreach (var ip in (deleted["spec"]?["clusterIPs"] as JsonArray ?? []).Select(ObjectDefaults.Str).Append(ObjectDefaults.Str(deleted["spec"]?["clusterIP"])).Distinct())
             {
@@ -417,7 +417,7 @@ internal sealed partial class ResourceHandler
         var fields = FieldSelector.Parse(Query(context, "fieldSelector"), target.Resource);
         await DeletePreconditionsAsync(context).ConfigureAwait(false);
         var dryRun = DryRun(context) || context.Items.ContainsKey("dryRun");
-        if (target.Resource.Resource == "namespaces") throw ApiError.MethodNotAllowed();
+        if (BuiltIn(target.Resource, "namespaces")) throw ApiError.MethodNotAllowed();
         ListPage page;
         try
         {

@@ -70,6 +70,9 @@ internal sealed partial class ResourceHandler(ObjectStore store, ServedResources
 
     private DateTimeOffset Now => clock.GetUtcNow();
 
+    /// <summary>Whether <paramref name="resource"/> is the built-in one of that name (a CRD may have the plural "services").</summary>
+    private static bool BuiltIn(ResourceInfo resource, string name) => resource.Runtime is null && resource.Resource == name;
+
     private static string? Query(HttpContext context, string name) =>
         context.Request.Query[name] is { Count: > 0 } values ? values[0] : null;
 

@@ -194,6 +194,35 @@ public sealed class CustomResourceKubectlTests(MemberFixture member) : IClassFix
         Assert.DoesNotContain("othertab", _kubectl.OkArgs("get", "--raw", $"/apis/{group}/v1"), StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public void ACustomResourceNamedLikeACoreResourceIsNotTreatedAsOne()
+    {
+        const string group = "serving.six.example.com";
+        _kubectl.Ok("apply -f -", $$"""
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata:
+              name: services.{{group}}
+            spec:
+              group: {{group}}
+              scope: Namespaced
+              names: {plural: services, kind: Service, shortNames: [ksvc6]}
+              versions:
+              - name: v1
+                served: true
+                storage: true
+                schema:
+                  openAPIV3Schema:
+                    type: object
+                    properties:
+                      spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
+            """);
+        _kubectl.Ok("apply -f -", $"apiVersion: {group}/v1\nkind: Service\nmetadata: {{name: hello, namespace: default}}\nspec: {{template: {{image: hello}}}}\n");
+        Assert.Equal("{\"template\":{\"image\":\"hello\"}}", _kubectl.OkArgs("get", "ksvc6", "hello", "-o", "jsonpath={.spec}")); // no clusterIP, no ports defaulted
+        Assert.Contains($"service.{group} \"hello\" deleted", _kubectl.Ok("delete ksvc6 hello"));
+        Assert.Matches(@"(?m)^kubernetes +ClusterIP +10\.96\.0\.1 ", _kubectl.Ok("get services.v1. -n default"));
+    }
+
     private List<string> Keys(string prefix)
     {
         var (code, output, error) = Etcdctl.Run(member.ClientUrl, ["get", "--prefix", prefix, "--keys-only"]);
