@@ -214,7 +214,8 @@ internal sealed partial class CrdController : IAsyncDisposable
             _served.Unregister(name);
             if (!_known.Remove(name, out var gone))
                 return;
-            waiting = _known.Values.Where(c => c.Group == gone.Group && c.AcceptedNames != c.Names).ToList();
+            waiting = _known.Values.Where(c => c.Group == gone.Group &&
+                c.AcceptedNames?.ToJson().ToJsonString() != c.Names.ToJson().ToJsonString()).ToList();
         }
         finally
         {

@@ -16,15 +16,14 @@ internal sealed class CustomResourceKind : IRuntimeKind
     private readonly SchemaNode _schema;
     private readonly CrdVersion _version;
     private readonly string _storageApiVersion;
-    private readonly string _definition;
 
     public CustomResourceKind(Crd crd, CrdVersion version, CrdNames names)
     {
         _version = version;
         _schema = SchemaNode.Parse(version.Schema ?? new JsonObject { ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true });
         _storageApiVersion = $"{crd.Group}/{crd.StorageVersion?.Name ?? version.Name}";
-        _definition = $"{string.Join('.', crd.Group.Split('.').Reverse())}.{version.Name}.{names.Kind}";
-        Schema = SchemaTree.Root(_schema, _definition);
+        // kube's OpenAPI definition name: the group reversed, the version, the kind ("com.example.stable.v1.CronTab")
+        Schema = SchemaTree.Root(_schema, $"{string.Join('.', crd.Group.Split('.').Reverse())}.{version.Name}.{names.Kind}");
         Printer = CustomResourcePrinter.For(version.Columns);
         Scale = version.Scale is { } s ? new ScalePaths(s.SpecReplicasPath, s.StatusReplicasPath, s.LabelSelectorPath) : null;
     }

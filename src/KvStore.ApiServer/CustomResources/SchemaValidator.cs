@@ -28,7 +28,7 @@ internal static class SchemaValidator
                 Array(schema, a, path, errors);
                 break;
             case JsonValue v when JsonValues.String(v) is { } s:
-                String(schema, s, v, path, errors);
+                String(schema, s, path, errors);
                 break;
             case JsonValue v when JsonValues.TryNumber(v, out var d):
                 Number(schema, d, v, path, errors);
@@ -129,7 +129,7 @@ internal static class SchemaValidator
         }
     }
 
-    private static void String(SchemaNode schema, string s, JsonNode value, string path, List<FieldCause> errors)
+    private static void String(SchemaNode schema, string s, string path, List<FieldCause> errors)
     {
         var length = s.EnumerateRunes().Count();
         if (schema.MaxLength is { } max && length > max)
@@ -138,7 +138,6 @@ internal static class SchemaValidator
             errors.Add(Invalid(path, s, $"{In(path)} should be at least {min} chars long"));
         if (schema.Pattern is { } pattern && Patterns.Matches(pattern, s) == false)
             errors.Add(Invalid(path, s, $"{In(path)} should match '{pattern}'"));
-        _ = value;
     }
 
     private static void Number(SchemaNode schema, double d, JsonNode value, string path, List<FieldCause> errors)
