@@ -31,6 +31,10 @@ public sealed class CustomResourceKubectlTests(MemberFixture member) : IClassFix
         // unknown fields: refused by kubectl's default strict validation, pruned when validation is off
         var strict = _kubectl.FailsWithInput(CronTabObject(group, "nightly", "cron-one", "{cronSpec: '0 0 * * *', image: busybox, foo: bar}"), "apply", "-f", "-");
         Assert.Contains("Error from server (BadRequest): error when creating \"STDIN\": CronTab in version \"v1\" cannot be handled as a CronTab: strict decoding error: unknown field \"spec.foo\"", strict);
+        var (warned, _, warning) = _kubectl.Run(["apply", "--validate=warn", "-f", "-"], CronTabObject(group, "warned", "cron-one", "{cronSpec: '0 0 * * *', bar: 1}"));
+        Assert.Equal(0, warned);
+        Assert.Contains("Warning: unknown field \"spec.bar\"", warning);
+        Assert.Null(JsonNode.Parse(_kubectl.Ok("get ct1 warned -n cron-one -o json"))!["spec"]!["bar"]);
         Assert.Contains($"crontab.{group}/nightly created", _kubectl.OkWithInput(
             CronTabObject(group, "nightly", "cron-one", "{cronSpec: '0 0 * * *', image: busybox, foo: bar, extra: {any: [1, 2]}}"), "apply", "--validate=false", "-f", "-"));
         var stored = JsonNode.Parse(_kubectl.Ok("get ct1 nightly -n cron-one -o json"))!;
@@ -39,8 +43,8 @@ public sealed class CustomResourceKubectlTests(MemberFixture member) : IClassFix
         Assert.Equal("[1,2]", stored["spec"]!["extra"]!["any"]!.ToJsonString()); // x-kubernetes-preserve-unknown-fields
         Assert.Equal(1, (int)stored["metadata"]!["generation"]!);
 
-        Assert.Matches(@"(?m)^NAME +SPEC +REPLICAS +AGE\nnightly +0 0 \* \* \* +1 +\d+s$", _kubectl.Ok("get crontabs -n cron-one"));
-        Assert.Matches(@"(?m)^NAME +SPEC +REPLICAS +IMAGE +AGE\nnightly +0 0 \* \* \* +1 +busybox +\d+s$", _kubectl.Ok("get ct1 -n cron-one -o wide"));
+        Assert.Matches(@"(?m)^NAME +SPEC +REPLICAS +AGE\nnightly +0 0 \* \* \* +1 +\d+s$", _kubectl.Ok($"get crontabs.{group} nightly -n cron-one"));
+        Assert.Matches(@"(?m)^NAME +SPEC +REPLICAS +IMAGE +AGE\nnightly +0 0 \* \* \* +1 +busybox +\d+s$", _kubectl.Ok("get ct1 nightly -n cron-one -o wide"));
         Assert.Matches($@"(?m)^crontab\.{group.Replace(".", "\\.", StringComparison.Ordinal)}/nightly +0 0 \* \* \* +1 +\d+s$", _kubectl.Ok("get all -n cron-one"));
 
         var invalid = _kubectl.FailsWithInput(CronTabObject(group, "bad", "cron-one", "{cronSpec: nope, replicas: 20, image: 5}"), "apply", "-f", "-");
