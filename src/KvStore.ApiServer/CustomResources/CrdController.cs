@@ -11,7 +11,8 @@ namespace KvStore.ApiServer.CustomResources;
 /// <see cref="ServedResources"/> under the CRD's name (using its accepted names); a deleted CRD's resources stop being
 /// served. It lists and then watches /registry/apiextensions.k8s.io/customresourcedefinitions/, so a CRD written through
 /// another apiserver on the same store is served here too (and survives restarts); writes through this apiserver are
-/// reconciled at once (<see cref="CrdKind"/>). One reconcile at a time.
+/// reconciled at once (<see cref="CrdKind"/>). One reconcile at a time. Held by
+/// CustomResourceRestartTests.TwoApiserversOverRealEtcdServeTheCrdAcrossARestartAndBothStopWhenItIsDeleted.
 /// </summary>
 internal sealed partial class CrdController : IAsyncDisposable
 {

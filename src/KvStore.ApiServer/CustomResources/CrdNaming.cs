@@ -6,7 +6,8 @@ namespace KvStore.ApiServer.CustomResources;
 /// kube's naming and establishing controllers, as one computation: a CRD's requested names are accepted unless another
 /// CRD of its group already accepted one of them (`"crontabs" is already in use`, reason PluralConflict,
 /// SingularConflict, ShortNamesConflict, KindConflict or ListKindConflict); once its names are accepted it is Established
-/// and stays so. Conditions keep their lastTransitionTime while their status does not change.
+/// and stays so. Conditions keep their lastTransitionTime while their status does not change. Held by
+/// SchemaRulesTests.NamesAreAcceptedUnlessAnotherCrdOfTheGroupHoldsThem.
 /// </summary>
 internal static class CrdNaming
 {

@@ -10,7 +10,7 @@ namespace KvStore.ApiServer.CustomResources;
 /// plural.group, the group a domain (protected groups need the approval annotation), the scope, the names, exactly one
 /// storage version, a structural schema per version, printer columns, subresources, conversion; on update the group
 /// and plural (and, once established, the scope and kind) stay. The facade calls no conversion webhooks, so a CRD that
-/// asks for one is refused.
+/// asks for one is refused. Held by CustomResourceKubectlTests.InvalidCrdsAndNameConflictsAreReportedAsKubeDoes.
 /// </summary>
 internal static class CrdValidation
 {

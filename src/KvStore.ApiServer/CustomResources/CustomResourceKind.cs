@@ -9,7 +9,8 @@ namespace KvStore.ApiServer.CustomResources;
 /// One served version of a CRD as a kind registered at run time (kube's customResourceStrategy with that version's
 /// structural schema): on create and update unknown fields are pruned, defaults applied, status dropped on create when
 /// the status subresource is served, and the object stored at the storage version (conversion None: only apiVersion
-/// changes); validation is the schema's; the Table has the version's printer columns.
+/// changes); validation is the schema's; the Table has the version's printer columns. Held by
+/// CustomResourceKubectlTests (the CronTab and Widget flows).
 /// </summary>
 internal sealed class CustomResourceKind : IRuntimeKind
 {

@@ -6,6 +6,7 @@ namespace KvStore.ApiServer.CustomResources;
 /// Schema defaults applied to a custom resource (apiextensions' defaulting algorithm), top down: a declared field that
 /// is missing, or null where the schema does not allow null, gets a copy of its default, then its own fields are
 /// defaulted. A null without a default where null is not allowed is dropped first (PruneNonNullableNullsWithoutDefaults).
+/// Held by SchemaRulesTests.DefaultsFillMissingFieldsTopDownAndReplaceNullsThatAreNotAllowed.
 /// </summary>
 internal static class Defaulting
 {

@@ -6,7 +6,8 @@ namespace KvStore.ApiServer.CustomResources;
 /// <summary>
 /// The JSONPath of a CRD's additionalPrinterColumns (client-go's jsonpath, the part CRDs use): fields (.a.b, ['a.b']),
 /// indexes ([0], [-1]), wildcards ([*], .*) and filters ([?(@.type=="Ready")], with ==, !=, &lt;, &gt;, or a bare
-/// @.field for existence). Missing keys yield no result (AllowMissingKeys).
+/// @.field for existence). Missing keys yield no result (AllowMissingKeys). Held by
+/// SchemaRulesTests.PrinterColumnPathsFindWhatJsonPathFinds.
 /// </summary>
 internal sealed class JsonPath
 {

@@ -8,7 +8,7 @@ namespace KvStore.ApiServer.CustomResources;
 /// validation (apiextensions' pruning algorithm): apiVersion, kind and metadata stay at the root (metadata loses what
 /// ObjectMeta does not declare), x-kubernetes-preserve-unknown-fields keeps unknown fields (and prunes inside the known
 /// ones), additionalProperties declares every key. The pruned paths are what fieldValidation reports
-/// (`unknown field "spec.foo"`).
+/// (`unknown field "spec.foo"`). Held by SchemaRulesTests.PruningDropsUndeclaredFieldsButKeepsTypeMetaMetadataMapsAndPreservedTrees.
 /// </summary>
 internal static class Pruning
 {

@@ -10,7 +10,8 @@ namespace KvStore.ApiServer.CustomResources;
 /// results turned into field errors by apiextensions' kubeOpenAPIResultToFieldErrors, plus the x-kubernetes-list-type
 /// uniqueness checks): `spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"`,
 /// `spec.cronSpec: Required value`, `spec.x: Unsupported value: "c": supported values: "a", "b"`. Field paths are
-/// "spec.items[0].name"; the messages name the same path followed by "in body".
+/// "spec.items[0].name"; the messages name the same path followed by "in body". Held by
+/// SchemaRulesTests.ValuesAreCheckedWithKubeOpenApisMessages.
 /// </summary>
 internal static class SchemaValidator
 {

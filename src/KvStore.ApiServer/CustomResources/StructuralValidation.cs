@@ -9,7 +9,7 @@ namespace KvStore.ApiServer.CustomResources;
 /// The checks of a CRD version's openAPIV3Schema (apiextensions' ValidateCustomResourceDefinitionOpenAPISchema and the
 /// structural schema invariants of apiserver/schema/validation.go), with kube's paths
 /// ("spec.versions[0].schema.openAPIV3Schema.properties[spec].type") and messages. kube sorts the structural errors by
-/// their text; so does this.
+/// their text; so does this. Held by SchemaRulesTests.SchemasMustBeStructural.
 /// </summary>
 internal static class StructuralValidation
 {
