@@ -21,13 +21,13 @@ public static class KubeProtobuf
 
     private static readonly ConcurrentDictionary<string, FieldSchema> Lists = new(StringComparer.Ordinal);
 
-    /// <summary>The schema of a body of this kind ("Deployment", "DeploymentList", "Status"), or null when the kind
-    /// has no protobuf form (custom resources, Table, discovery documents).</summary>
-    public static FieldSchema? SchemaOf(string kind)
+    /// <summary>The schema of a body of this apiVersion and kind ("apps/v1" "Deployment", "DeploymentList", "v1"
+    /// "Status"), or null when it has no protobuf form (custom resources and CRDs, Table, discovery documents).</summary>
+    public static FieldSchema? SchemaOf(string apiVersion, string kind)
     {
-        if (SchemaRegistry.ForWireKind(kind) is { Proto.Count: > 0 } schema) return schema;
-        if (!kind.EndsWith("List", StringComparison.Ordinal) || SchemaRegistry.ForWireKind(kind[..^4]) is not { Proto.Count: > 0 } item) return null;
-        return Lists.GetOrAdd(kind, _ => new FieldSchema
+        if (SchemaRegistry.ForWireKind(apiVersion, kind) is { Proto.Count: > 0 } schema) return schema;
+        if (!kind.EndsWith("List", StringComparison.Ordinal) || SchemaRegistry.ForWireKind(apiVersion, kind[..^4]) is not { Proto.Count: > 0 } item) return null;
+        return Lists.GetOrAdd(apiVersion + "/" + kind, _ => new FieldSchema
         {
             Type = FieldType.Object,
             Properties = new Dictionary<string, FieldSchema>(StringComparer.Ordinal)
@@ -46,7 +46,7 @@ public static class KubeProtobuf
     public static byte[]? Encode(JsonObject body)
     {
         var kind = (string?)body["kind"] ?? "";
-        if (SchemaOf(kind) is not { } schema) return null;
+        if (SchemaOf((string?)body["apiVersion"] ?? "", kind) is not { } schema) return null;
         var raw = ProtoWriter.Message(schema, body);
         using var buffer = new MemoryStream();
         buffer.Write(Magic);
@@ -102,7 +102,7 @@ public static class KubeProtobuf
                     default: unknown.SkipLastField(); break;
                 }
             }
-            var schema = SchemaOf(kind) ?? throw new KubeProtobufException(
+            var schema = SchemaOf(apiVersion, kind) ?? throw new KubeProtobufException(
                 $"no kind \"{kind}\" is registered for version \"{apiVersion}\" in scheme \"k8s.io/kubernetes/pkg/api/legacyscheme/scheme.go:30\"");
             var obj = ProtoReader.Message(schema, raw);
             obj.Insert(0, "apiVersion", apiVersion);

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
+using KvStore.ApiServer.Tests.CustomResources;
 using KvStore.ApiServer.Wire;
 
 namespace KvStore.ApiServer.Tests.Http;
@@ -182,5 +183,28 @@ public sealed class ProtobufHttpTests(MemberFixture member) : IClassFixture<Memb
         using var reader = new StreamReader(await watch.Content.ReadAsStreamAsync());
         var added = JsonNode.Parse((await reader.ReadLineAsync())!)!;
         Assert.Equal(("ADDED", "PartialObjectMetadata", "cm1"), ((string?)added["type"], (string?)added["object"]!["kind"], (string?)added["object"]!["metadata"]!["name"]));
+    }
+
+    [Fact]
+    public async Task CustomResourcesAnswerJsonToProtobufClientsAndMetadataInBoth()
+    {
+        await NamespaceAsync("pb-cr");
+        var crd = await SendAsync(HttpMethod.Post, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            Json(CrdManifests.CronTab("pb.example.com", "pbct")), "application/yaml");
+        Assert.Equal(HttpStatusCode.Created, crd.Code);
+        const string path = "/apis/pb.example.com/v1/namespaces/pb-cr/crontabs";
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await SendAsync(HttpMethod.Get, path)).Code != HttpStatusCode.OK && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Equal(HttpStatusCode.Created, (await SendAsync(HttpMethod.Post, path,
+            Json(CrdManifests.CronTabObject("pb.example.com", "c1", "pb-cr", "{cronSpec: '* * * * */5', image: nginx}")), "application/yaml")).Code);
+
+        var (_, type, list) = await SendAsync(HttpMethod.Get, path);
+        Assert.Equal(("application/json", "CronTabList"), (type, (string?)JsonNode.Parse(list)!["kind"]));
+        var (_, metaType, metadata) = await SendAsync(HttpMethod.Get, path,
+            accept: "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json");
+        Assert.StartsWith(Protobuf, metaType);
+        var partial = KubeProtobuf.Decode(metadata);
+        Assert.Equal(("PartialObjectMetadataList", "c1", "c1"), ((string?)partial["kind"], (string?)partial["items"]![0]!["metadata"]!["name"],
+            (string?)partial["items"]![0]!["metadata"]!["labels"]!["team"]));
     }
 }

@@ -100,6 +100,16 @@ public sealed class ProtobufCodecTests
     }
 
     [Fact]
+    public void KindsAreKnownByApiVersionAndKindSoCustomResourcesStayJson()
+    {
+        Assert.NotNull(KubeProtobuf.SchemaOf("batch/v1", "JobList"));
+        Assert.NotNull(KubeProtobuf.SchemaOf("meta.k8s.io/v1beta1", "PartialObjectMetadataList"));
+        Assert.Null(KubeProtobuf.SchemaOf("stable.example.com/v1", "Job"));
+        Assert.Null(KubeProtobuf.Encode(JsonNode.Parse("""{"apiVersion":"stable.example.com/v1","kind":"Job","metadata":{"name":"j"}}""")!.AsObject()));
+        Assert.Null(KubeProtobuf.SchemaOf("meta.k8s.io/v1", "Table"));
+    }
+
+    [Fact]
     public void EveryServedKindHasAProtobufNumberForEachField()
     {
         var missing = new List<string>();
