@@ -132,6 +132,11 @@ public static class EtcdDataDirImport
                 "save a snapshot of the cluster (etcdctl snapshot save) and restore it for each member (kvstore snapshot restore or etcdctl snapshot restore)");
         }
         if (members.HasLearners) throw new DataDirException($"cannot import {config.DataDir}: its cluster has a learner, and kvstore has no learners");
+        if (infos.Count == 1)
+        {
+            // etcd publishes its --name on every start; the lone member is this one whatever it was called before
+            infos = [infos[0] with { Name = config.Name }];
+        }
         return (wal.MemberId, wal.ClusterId, infos);
     }
 
