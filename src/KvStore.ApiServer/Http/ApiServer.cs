@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Resources;
 using KvStore.ApiServer.Storage;
+using KvStore.ApiServer.Storage.Cache;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -22,10 +23,11 @@ public sealed partial class ApiServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _bootstrap;
     private readonly Compactor? _compactor;
+    private readonly WatchCaches _caches;
 
-    private ApiServer(WebApplication app, Uri url, Compactor? compactor, Func<CancellationToken, Task> bootstrap)
+    private ApiServer(WebApplication app, Uri url, Compactor? compactor, WatchCaches caches, Func<CancellationToken, Task> bootstrap)
     {
-        (_app, Url, _compactor) = (app, url, compactor);
+        (_app, Url, _compactor, _caches) = (app, url, compactor, caches);
         _bootstrap = bootstrap(_stopping.Token);
     }
 
@@ -39,7 +41,8 @@ public sealed partial class ApiServer : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         var store = new ObjectStore(kv);
-        var handler = new ResourceHandler(store, options, TimeProvider.System);
+        var caches = new WatchCaches(kv, TimeProvider.System, loggers);
+        var handler = new ResourceHandler(store, caches, options, TimeProvider.System);
         var log = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("apiserver");
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -59,7 +62,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         var compactor = options.CompactionInterval > TimeSpan.Zero
             ? Compactor.Start(kv, options.CompactionInterval, loggers?.CreateLogger<Compactor>())
             : null;
-        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, async stopping =>
+        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, caches, async stopping =>
         {
             // As kube-apiserver's bootstrap controllers: retried until the store answers (a cluster may still be electing).
             while (true)
@@ -67,6 +70,8 @@ public sealed partial class ApiServer : IAsyncDisposable
                 try
                 {
                     await BootstrapAsync(handler, options, stopping).ConfigureAwait(false);
+                    // kube-apiserver starts a watch cache per resource; ready once each has its first list
+                    foreach (var resource in ResourceCatalog.All) await handler.CacheFor(resource).WaitReadyAsync(stopping).ConfigureAwait(false);
                     ready.TrySetResult();
                     Log.Bootstrapped(log);
                     return;
@@ -134,6 +139,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         await _bootstrap.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
         if (_compactor is not null) await _compactor.DisposeAsync().ConfigureAwait(false);
+        await _caches.DisposeAsync().ConfigureAwait(false);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {

@@ -17,6 +17,13 @@ internal static class HttpIo
     public static bool WantsTable(HttpRequest request) =>
         request.Headers.Accept.Any(a => a is not null && a.Split(',').Any(m => m.Contains("as=Table", StringComparison.Ordinal)));
 
+    /// <summary>True when the answer is plain JSON whatever else is offered: no Table or metadata-only form (as=), no
+    /// protobuf, CBOR or YAML among the accepted types (the watch cache then sends its serialized objects as they are).</summary>
+    public static bool WantsPlainJson(HttpRequest request) =>
+        !request.Headers.Accept.Any(a => a is not null && a.Split(',').Any(m =>
+            m.Contains("as=", StringComparison.Ordinal) || m.Contains("protobuf", StringComparison.Ordinal)
+            || m.Contains("cbor", StringComparison.Ordinal) || m.Contains("yaml", StringComparison.Ordinal)));
+
     public static bool Accepts(HttpRequest request, string marker) =>
         request.Headers.Accept.Any(a => a is not null && a.Contains(marker, StringComparison.Ordinal));
 
