@@ -24,10 +24,13 @@ public sealed partial class ApiServer : IAsyncDisposable
     private readonly Task _bootstrap;
     private readonly Compactor? _compactor;
     private readonly WatchCaches _caches;
+    private readonly Controllers.NamespaceController _namespaces;
+    private readonly Controllers.GarbageCollector _collector;
 
-    private ApiServer(WebApplication app, Uri url, Compactor? compactor, WatchCaches caches, Func<CancellationToken, Task> bootstrap)
+    private ApiServer(WebApplication app, Uri url, Compactor? compactor, WatchCaches caches, Controllers.NamespaceController namespaces,
+        Controllers.GarbageCollector collector, Func<CancellationToken, Task> bootstrap)
     {
-        (_app, Url, _compactor, _caches) = (app, url, compactor, caches);
+        (_app, Url, _compactor, _caches, _namespaces, _collector) = (app, url, compactor, caches, namespaces, collector);
         _bootstrap = bootstrap(_stopping.Token);
     }
 
@@ -43,6 +46,9 @@ public sealed partial class ApiServer : IAsyncDisposable
         var store = new ObjectStore(kv);
         var caches = new WatchCaches(kv, TimeProvider.System, loggers);
         var handler = new ResourceHandler(store, caches, options, TimeProvider.System);
+        // kube-controller-manager's namespace controller and garbage collector run here, fed by the watch caches
+        var namespaceController = new Controllers.NamespaceController(handler, loggers?.CreateLogger<Controllers.NamespaceController>());
+        var collector = new Controllers.GarbageCollector(handler, loggers?.CreateLogger<Controllers.GarbageCollector>());
         var log = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("apiserver");
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -62,7 +68,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         var compactor = options.CompactionInterval > TimeSpan.Zero
             ? Compactor.Start(kv, options.CompactionInterval, loggers?.CreateLogger<Compactor>())
             : null;
-        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, caches, async stopping =>
+        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, caches, namespaceController, collector, async stopping =>
         {
             // As kube-apiserver's bootstrap controllers: retried until the store answers (a cluster may still be electing).
             while (true)
@@ -72,6 +78,8 @@ public sealed partial class ApiServer : IAsyncDisposable
                     await BootstrapAsync(handler, options, stopping).ConfigureAwait(false);
                     // kube-apiserver starts a watch cache per resource; ready once each has its first list
                     foreach (var resource in ResourceCatalog.All) await handler.CacheFor(resource).WaitReadyAsync(stopping).ConfigureAwait(false);
+                    namespaceController.Start();
+                    collector.Start();
                     ready.TrySetResult();
                     Log.Bootstrapped(log);
                     return;
@@ -139,6 +147,8 @@ public sealed partial class ApiServer : IAsyncDisposable
         await _bootstrap.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
         if (_compactor is not null) await _compactor.DisposeAsync().ConfigureAwait(false);
+        await _namespaces.DisposeAsync().ConfigureAwait(false);
+        await _collector.DisposeAsync().ConfigureAwait(false);
         await _caches.DisposeAsync().ConfigureAwait(false);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try

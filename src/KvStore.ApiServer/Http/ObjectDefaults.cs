@@ -136,7 +136,10 @@ internal static class ObjectDefaults
         var meta = Metadata(ns);
         var labels = Child(meta, "labels");
         labels["kubernetes.io/metadata.name"] = Str(meta["name"]);
-        Default(Child(ns, "spec"), "finalizers", new JsonArray("kubernetes"));
+        // kube's namespace PrepareForCreate: the namespace controller's "kubernetes" finalizer is always there
+        var spec = Child(ns, "spec");
+        if (spec["finalizers"] is not JsonArray finalizers) spec["finalizers"] = finalizers = [];
+        if (!finalizers.Any(f => Str(f) == "kubernetes")) finalizers.Add("kubernetes");
         Default(Child(ns, "status"), "phase", "Active");
     }
 

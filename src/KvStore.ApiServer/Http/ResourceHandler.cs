@@ -133,4 +133,6 @@ internal sealed partial class ResourceHandler(ObjectStore store, WatchCaches cac
     }
 
     private static string Revision(long revision) => revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string RevisionText(long revision) => Revision(revision);
 }

@@ -23,8 +23,8 @@ public sealed class CachedObject
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private CachedObject(string key, long revision, byte[] json, ObjectAttributes attributes) =>
-        (Key, Revision, Json, Attributes) = (key, revision, json, attributes);
+    private CachedObject(string key, long revision, byte[] json, ObjectAttributes attributes, ObjectMeta meta) =>
+        (Key, Revision, Json, Attributes, Meta) = (key, revision, json, attributes, meta);
 
     public string Key { get; }
 
@@ -34,6 +34,8 @@ public sealed class CachedObject
     public ReadOnlyMemory<byte> Json { get; }
 
     public ObjectAttributes Attributes { get; }
+
+    public ObjectMeta Meta { get; }
 
     /// <summary>A fresh tree of the object, the caller's to change.</summary>
     public JsonObject Parse() => JsonNode.Parse(Json.Span)!.AsObject();
@@ -48,7 +50,7 @@ public sealed class CachedObject
         resource.Prepare(obj);
         if (obj["metadata"] is not JsonObject metadata) obj["metadata"] = metadata = [];
         metadata["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture);
-        return new CachedObject(key, revision, Serialize(obj), resource.Attributes(obj));
+        return new CachedObject(key, revision, Serialize(obj), resource.Attributes(obj), ObjectMeta.Of(obj));
     }
 
     /// <summary>The same object with resourceVersion <paramref name="revision"/> (a delete event's object, kube's updateResourceVersion).</summary>
@@ -57,7 +59,7 @@ public sealed class CachedObject
         if (revision == Revision) return this;
         var obj = Parse();
         ((JsonObject)obj["metadata"]!)["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture);
-        return new CachedObject(Key, revision, Serialize(obj), Attributes);
+        return new CachedObject(Key, revision, Serialize(obj), Attributes, Meta);
     }
 
     internal static byte[] Serialize(JsonNode node)
