@@ -14,6 +14,7 @@ namespace KvStore.ApiServer.Controllers;
 /// Orphan (finalizer "orphan") removes the reference from each dependent, then the finalizer; for one deleted with
 /// Foreground (finalizer "foregroundDeletion") deletes its dependents and removes the finalizer once no dependent with
 /// blockOwnerDeletion is left. Owners are always looked up in the store, never trusted from the graph.
+/// LifecycleKubectlTests.CascadingDeletesFollowThePropagationPolicy.
 /// </summary>
 internal sealed partial class GarbageCollector : IAsyncDisposable
 {

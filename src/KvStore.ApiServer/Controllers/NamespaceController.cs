@@ -12,7 +12,7 @@ namespace KvStore.ApiServer.Controllers;
 /// object deleted in the background, objects with finalizers left until they are removed), its status conditions say what
 /// remains, and once nothing does the "kubernetes" finalizer leaves spec.finalizers, which deletes it. Woken by the
 /// namespace's own change and by any change inside a terminating namespace; a namespace with content left is looked at
-/// again after eight seconds as well (kube: estimate 15 s / 2 + 1).
+/// again after eight seconds as well (kube: estimate 15 s / 2 + 1). LifecycleKubectlTests.DeletingANamespaceTerminatesItUntilItsContentIsGone.
 /// </summary>
 internal sealed partial class NamespaceController : IAsyncDisposable
 {

@@ -32,7 +32,8 @@ internal static class Lifecycle
     }
 
     /// <summary>kube's ShouldDeleteDuringUpdate (and the namespace's, which also waits for spec.finalizers): an update that
-    /// leaves no finalizer on an object being deleted (grace period 0 or unset) deletes it instead.</summary>
+    /// leaves no finalizer on an object being deleted (grace period 0 or unset) deletes it instead
+    /// (LifecycleKubectlTests.FinalizersHoldADeleteUntilRemovedAndWaitForDeleteSeesTheObjectGo).</summary>
     public static bool ShouldDeleteDuringUpdate(string resource, JsonObject updated, JsonObject existing)
     {
         if (Finalizers(updated).Count > 0 || !IsDeleting(existing)) return false;

@@ -8,7 +8,7 @@ namespace KvStore.ApiServer.Http;
 /// <summary>
 /// The resourceVersion-related list and watch parameters (kube's metainternalversion.ListOptions), with kube 1.32's
 /// defaulting (a watch from "" or "0" is a watch-list: sendInitialEvents=true, resourceVersionMatch=NotOlderThan, the
-/// WatchList feature being on) and validation (422 `ListOptions.meta.k8s.io "" is invalid: ...`).
+/// WatchList feature being on) and validation (422 `ListOptions.meta.k8s.io "" is invalid: ...`); WatchCacheTests hold both.
 /// </summary>
 internal sealed record ListOptions(string ResourceVersion, string Match, bool? SendInitialEvents, bool AllowWatchBookmarks, string Continue, long Limit)
 {

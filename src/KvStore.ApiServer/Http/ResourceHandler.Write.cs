@@ -186,7 +186,8 @@ internal sealed partial class ResourceHandler
     }
 
     /// <summary>managedFields for a create (<paramref name="old"/> null) or update by <paramref name="manager"/>. Fields the
-    /// write cannot set are not recorded for it (kube's reset fields): a create's status when status is a subresource.</summary>
+    /// write cannot set are not recorded for it (kube's reset fields): a create's status when status is a subresource
+    /// (LifecycleKubectlTests.EveryWriteRecordsItsManagerInManagedFields).</summary>
     private JsonObject TrackManagedFields(ResourceInfo resource, JsonObject? old, JsonObject updated, string manager, string? subresource)
     {
         var schema = SchemaRegistry.For(resource);

@@ -66,7 +66,8 @@ public sealed class CacheWatcher : IDisposable
     private bool Passes(CachedObject? obj) => obj is not null && (_request.Filter is null || _request.Filter(obj.Attributes));
 
     /// <summary>kube's convertToWatchEvent: ADDED when the object starts matching, MODIFIED while it matches, DELETED (the
-    /// previous object at the event's revision) when it stops; null when the watcher never saw it.</summary>
+    /// previous object at the event's revision) when it stops; null when the watcher never saw it
+    /// (WatchCacheTests.ASelectorSeesObjectsStartAndStopMatchingAsAddedAndDeleted).</summary>
     internal (StoreEventType Type, CachedObject Object)? Convert(CacheEvent e)
     {
         if (!MatchesKey(e.Key)) return null;

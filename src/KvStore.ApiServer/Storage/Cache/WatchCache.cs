@@ -9,7 +9,7 @@ namespace KvStore.ApiServer.Storage.Cache;
 /// The watch cache of one resource (kube-apiserver's cacher + watchCache): the current objects and a window of recent
 /// events in memory, fed by one store watch on the resource's prefix (its reflector: list, then watch from the list's
 /// revision with prev_kv and progress notifications; a compacted or broken watch lists again and closes every watcher).
-/// Lists, gets and watches of the resource are served from here (see WatchCache.Serve.cs).
+/// Lists, gets and watches of the resource are served from here (see WatchCache.Serve.cs; held by WatchCacheTests).
 /// </summary>
 /// <remarks>
 /// Threads: the reflector is the only writer of the state. It builds each change outside the lock, then under the lock
