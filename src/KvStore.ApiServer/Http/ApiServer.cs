@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Resources;
+using KvStore.ApiServer.Security;
 using KvStore.ApiServer.Storage;
 using KvStore.ApiServer.Storage.Cache;
 using Microsoft.AspNetCore.Builder;
@@ -15,7 +16,8 @@ namespace KvStore.ApiServer.Http;
 /// <summary>
 /// The apiserver facade on its own Kestrel listener, over any <see cref="IKeyValue"/>: creates the cluster's
 /// standing objects (namespaces default/kube-system/kube-public/kube-node-lease, the `kubernetes` service), then
-/// serves. Dispose to stop (the key-value port stays the caller's).
+/// serves, over HTTPS with client authentication when the options ask for it (<see cref="ApiServerSecurity"/>).
+/// Dispose to stop (the key-value port stays the caller's).
 /// </summary>
 public sealed partial class ApiServer : IAsyncDisposable
 {
@@ -23,14 +25,15 @@ public sealed partial class ApiServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _bootstrap;
     private readonly Compactor? _compactor;
+    private readonly ApiServerSecurity _security;
     private readonly WatchCaches _caches;
     private readonly Controllers.NamespaceController _namespaces;
     private readonly Controllers.GarbageCollector _collector;
 
-    private ApiServer(WebApplication app, Uri url, Compactor? compactor, WatchCaches caches, Controllers.NamespaceController namespaces,
-        Controllers.GarbageCollector collector, Func<CancellationToken, Task> bootstrap)
+    private ApiServer(WebApplication app, Uri url, Compactor? compactor, ApiServerSecurity security, WatchCaches caches,
+        Controllers.NamespaceController namespaces, Controllers.GarbageCollector collector, Func<CancellationToken, Task> bootstrap)
     {
-        (_app, Url, _compactor, _caches, _namespaces, _collector) = (app, url, compactor, caches, namespaces, collector);
+        (_app, Url, _compactor, _security, _caches, _namespaces, _collector) = (app, url, compactor, security, caches, namespaces, collector);
         _bootstrap = bootstrap(_stopping.Token);
     }
 
@@ -43,32 +46,46 @@ public sealed partial class ApiServer : IAsyncDisposable
     public static async Task<ApiServer> StartAsync(IKeyValue kv, ApiServerOptions options, ILoggerFactory? loggers = null,
         CancellationToken cancellationToken = default)
     {
+        var log = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("apiserver");
+        var security = ApiServerSecurity.Load(options, log);
         var store = new ObjectStore(kv);
         var caches = new WatchCaches(kv, TimeProvider.System, loggers);
         var handler = new ResourceHandler(store, caches, options, TimeProvider.System);
         // kube-controller-manager's namespace controller and garbage collector run here, fed by the watch caches
         var namespaceController = new Controllers.NamespaceController(handler, loggers?.CreateLogger<Controllers.NamespaceController>());
         var collector = new Controllers.GarbageCollector(handler, loggers?.CreateLogger<Controllers.GarbageCollector>());
-        var log = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("apiserver");
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         if (loggers is not null) builder.Services.AddSingleton(loggers);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.WebHost.UseSetting(WebHostDefaults.PreferHostingUrlsKey, "false");
-        builder.WebHost.UseUrls(options.ListenUrl.GetLeftPart(UriPartial.Authority));
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 3 * 1024 * 1024); // kube's 3 MiB request limit
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = 3 * 1024 * 1024; // kube's 3 MiB request limit
+            k.Listen(ApiServerSecurity.BindAddress(options.ListenUrl), options.ListenUrl.Port, security.Configure);
+        });
         var app = builder.Build();
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var endpoints = new ApiServerEndpoints(handler, ready.Task);
-        app.Run(endpoints.HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        app.Run(new AuthenticationFilter(security.Authenticator, endpoints.HandleAsync, TimeProvider.System, log).InvokeAsync);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            security.Dispose();
+            throw;
+        }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         // kube-apiserver's periodic compaction (CAS on compact_rev_key, so several apiservers on one store compact once).
         var compactor = options.CompactionInterval > TimeSpan.Zero
             ? Compactor.Start(kv, options.CompactionInterval, loggers?.CreateLogger<Compactor>())
             : null;
-        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, caches, namespaceController, collector, async stopping =>
+        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, security, caches,
+            namespaceController, collector, async stopping =>
         {
             // As kube-apiserver's bootstrap controllers: retried until the store answers (a cluster may still be electing).
             while (true)
@@ -158,6 +175,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync().ConfigureAwait(false);
+            _security.Dispose();
         }
     }
 
