@@ -53,7 +53,8 @@ internal sealed partial class GarbageCollector : IAsyncDisposable
             if (node.Orphaning) _queue.Add(new(Work.Orphan, node.Uid));
             if (node.DeletingDependents) _queue.Add(new(Work.DeletingDependents, node.Uid));
         }
-        _worker = Task.Run(() => RunAsync(_stopping.Token));
+        _worker = Task.Run(() => _queue.RunAsync(HandleAsync, (item, e) => Log.Retrying(_log, item.Work.ToString(), item.Uid, e.Message, e), Retry,
+            _stopping.Token));
     }
 
     private static ResourceInfo? ResourceOf(WatchCache cache) => ResourceCatalog.All.FirstOrDefault(r => r.KeyPrefix == cache.KeyPrefix);
@@ -107,40 +108,12 @@ internal sealed partial class GarbageCollector : IAsyncDisposable
         if (_graph.Get(uid) is { DeletingDependents: true }) _queue.Add(new(Work.DeletingDependents, uid));
     }
 
-    private async Task RunAsync(CancellationToken cancellationToken)
+    private Task HandleAsync(Item item, CancellationToken cancellationToken) => item.Work switch
     {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            Item item;
-            try
-            {
-                item = await _queue.TakeAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            try
-            {
-                switch (item.Work)
-                {
-                    case Work.AttemptToDelete: await AttemptToDeleteAsync(item.Uid, cancellationToken).ConfigureAwait(false); break;
-                    case Work.Orphan: await OrphanAsync(item.Uid, cancellationToken).ConfigureAwait(false); break;
-                    default: await ProcessDeletingDependentsAsync(item.Uid, cancellationToken).ConfigureAwait(false); break;
-                }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // a controller outlives any one failure: the item is looked at again
-                Log.Retrying(_log, item.Work.ToString(), item.Uid, e.Message, e);
-                _queue.AddAfter(item, Retry, cancellationToken);
-            }
-        }
-    }
+        Work.AttemptToDelete => AttemptToDeleteAsync(item.Uid, cancellationToken),
+        Work.Orphan => OrphanAsync(item.Uid, cancellationToken),
+        _ => ProcessDeletingDependentsAsync(item.Uid, cancellationToken),
+    };
 
     /// <summary>The object of <paramref name="node"/> as the store has it now, or null when it is gone or is another object.</summary>
     private async Task<(StoredObject Object, ObjectMeta Meta)?> LatestAsync(ObjectNode node, CancellationToken cancellationToken)

@@ -40,7 +40,10 @@ internal sealed partial class NamespaceController : IAsyncDisposable
         });
     }
 
-    public void Start() => _worker = Task.Run(() => RunAsync(_stopping.Token));
+    public void Start() => _worker = Task.Run(() => _queue.RunAsync(async (ns, cancellationToken) =>
+    {
+        if (!await SyncAsync(ns, cancellationToken).ConfigureAwait(false)) _queue.AddAfter(ns, RemainingRetry, cancellationToken);
+    }, (ns, e) => Log.SyncFailed(_log, ns, e.Message, e), ErrorRetry, _stopping.Token));
 
     private void OnNamespacesListed(WatchCache cache)
     {
@@ -74,36 +77,6 @@ internal sealed partial class NamespaceController : IAsyncDisposable
         var name = ns.Meta.Name;
         lock (_lock) _terminating.Add(name);
         _queue.Add(name);
-    }
-
-    private async Task RunAsync(CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            string ns;
-            try
-            {
-                ns = await _queue.TakeAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            try
-            {
-                if (!await SyncAsync(ns, cancellationToken).ConfigureAwait(false)) _queue.AddAfter(ns, RemainingRetry, cancellationToken);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // a controller outlives any one failure: the namespace is looked at again
-                Log.SyncFailed(_log, ns, e.Message, e);
-                _queue.AddAfter(ns, ErrorRetry, cancellationToken);
-            }
-        }
     }
 
     /// <summary>kube's namespacedResourcesDeleter.Delete; false when content remains.</summary>

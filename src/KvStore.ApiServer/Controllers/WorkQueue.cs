@@ -33,4 +33,38 @@ internal sealed class WorkQueue<T> where T : notnull
         lock (_lock) _waiting.Remove(item);
         return item;
     }
+
+    /// <summary>
+    /// The controller's worker: each item to <paramref name="handle"/> in turn until <paramref name="cancellationToken"/>
+    /// ends. A controller outlives any one failure: the item goes to <paramref name="failed"/> (to log) and comes back
+    /// after <paramref name="retry"/>.
+    /// </summary>
+    public async Task RunAsync(Func<T, CancellationToken, Task> handle, Action<T, Exception> failed, TimeSpan retry, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            T item;
+            try
+            {
+                item = await TakeAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            try
+            {
+                await handle(item, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failed(item, e);
+                AddAfter(item, retry, cancellationToken);
+            }
+        }
+    }
 }
