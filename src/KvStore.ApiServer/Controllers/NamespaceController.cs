@@ -85,9 +85,18 @@ internal sealed partial class NamespaceController : IAsyncDisposable
         var current = await _handler.Store.GetAsync(RequestTarget.KeyOf(_namespaces, null, name), null, cancellationToken).ConfigureAwait(false);
         if (current is null || !Lifecycle.IsDeleting(current.Object)) return true;
         var uid = ObjectDefaults.Str(current.Object["metadata"]?["uid"])!;
-        if (current.Object["spec"]?["finalizers"] is not JsonArray { Count: > 0 }) return true; // finalized: the garbage collector's, if any, are left
+        var finalized = current.Object["spec"]?["finalizers"] is not JsonArray { Count: > 0 };
+        if (finalized && Lifecycle.Finalizers(current.Object).Count > 0) return true; // the garbage collector's finalizers are left
         var remaining = await DeleteContentAsync(name, uid, cancellationToken).ConfigureAwait(false);
         if (remaining) return false;
+        if (finalized)
+        {
+            // kube creates every namespace with the "kubernetes" finalizer; one stored without it (by an older kvstore) is
+            // deleted once empty, rather than left Terminating
+            await _handler.DeleteObjectAsync(_namespaces, null, name, DeleteOptions.BackgroundPropagation with { Uid = uid }, cancellationToken)
+                .ConfigureAwait(false);
+            return true;
+        }
         // Finalized by us: without other finalizers the update deletes the namespace.
         await _handler.UpdateInternalAsync(_namespaces, null, name, uid, ns =>
         {

@@ -33,6 +33,15 @@ public abstract class LifecycleKubectlTests(IApiServerFixture server) : IDisposa
     private static string ConfigMap(string ns, string name, string finalizers = "[]", string owners = "[]") =>
         $"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: {ns}, finalizers: {finalizers}, ownerReferences: {owners}}}\n";
 
+    /// <summary>`kubectl wait --for=delete`, returned once it watches (its -v=6 log shows the watch request answered), so
+    /// that it sees the delete happen rather than finding the object gone.</summary>
+    private ChildProcess WaitForDelete(string what)
+    {
+        var wait = _kubectl.Start($"wait --for=delete {what} --timeout=60s -v=6");
+        Assert.True(wait.WaitFor("watch=true", TimeSpan.FromSeconds(60)), wait.Output);
+        return wait;
+    }
+
     private const string RemoveFinalizers = """[{"op":"remove","path":"/metadata/finalizers"}]""";
 
     [Fact]
@@ -50,8 +59,7 @@ public abstract class LifecycleKubectlTests(IApiServerFixture server) : IDisposa
             _kubectl.FailsWithInput(null, "patch", "cm", "held", "-n", "fin", "--type=json", "-p", """[{"op":"add","path":"/metadata/finalizers/-","value":"example.com/more"}]"""));
         Assert.Contains("object is being deleted: configmaps \"held\" already exists", _kubectl.Fails("create -f -", ConfigMap("fin", "held")));
 
-        using var wait = _kubectl.Start("wait --for=delete cm/held -n fin --timeout=60s");
-        Thread.Sleep(500); // let it start watching: it must see the delete happen, not find the object gone
+        using var wait = WaitForDelete("cm/held -n fin");
         _kubectl.OkArgs("patch", "cm", "held", "-n", "fin", "--type=json", "-p", RemoveFinalizers);
         Assert.True(wait.WaitForExit(TimeSpan.FromSeconds(60)), wait.Output);
         Assert.True(wait.ExitCode == 0, wait.Output);
@@ -83,12 +91,25 @@ public abstract class LifecycleKubectlTests(IApiServerFixture server) : IDisposa
         Assert.Contains("error: failed to create configmap: configmaps \"new\" is forbidden: unable to create new content in namespace doomed-ns because it is being terminated",
             _kubectl.Fails("create configmap new -n doomed-ns"));
 
-        using var wait = _kubectl.Start("wait --for=delete ns/doomed-ns --timeout=60s");
-        Thread.Sleep(500);
+        using var wait = WaitForDelete("ns/doomed-ns");
         _kubectl.OkArgs("patch", "cm", "held", "-n", "doomed-ns", "--type=json", "-p", RemoveFinalizers);
         Assert.True(wait.WaitForExit(TimeSpan.FromSeconds(60)), wait.Output);
         Assert.Contains("namespace/doomed-ns condition met", wait.Output);
         Assert.Contains("namespaces \"doomed-ns\" not found", _kubectl.Fails("get ns doomed-ns"));
+    }
+
+    [Fact]
+    public void ANamespaceStoredWithoutItsFinalizerIsStillEmptiedAndDeleted()
+    {
+        // as an older kvstore stored `kubectl create namespace`'s namespaces: spec.finalizers empty
+        const string legacy = """{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"legacy-ns","uid":"6d1b1f8e-0000-4000-8000-000000000001","creationTimestamp":"2026-01-01T00:00:00Z"},"spec":{"finalizers":[]},"status":{"phase":"Active"}}""";
+        var (code, _, error) = ChildProcess.Run("etcdctl", ["--endpoints", server.ClientUrl, "put", "/registry/namespaces/legacy-ns", legacy],
+            environment: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
+        Assert.True(code == 0, error);
+        Assert.True(Eventually(() => _kubectl.Run("get ns legacy-ns").Code == 0));
+        _kubectl.Ok("apply -f -", ConfigMap("legacy-ns", "inside"));
+        Assert.Contains("namespace \"legacy-ns\" deleted", _kubectl.Ok("delete ns legacy-ns --timeout=60s"));
+        Assert.Contains("namespaces \"legacy-ns\" not found", _kubectl.Fails("get ns legacy-ns"));
     }
 
     /// <summary>An owner ConfigMap and two dependents referring to it (the first blocking its owner's foreground deletion).</summary>
