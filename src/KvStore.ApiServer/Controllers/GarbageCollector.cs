@@ -57,7 +57,7 @@ internal sealed partial class GarbageCollector : IAsyncDisposable
             _stopping.Token));
     }
 
-    private static ResourceInfo? ResourceOf(WatchCache cache) => ResourceCatalog.All.FirstOrDefault(r => r.KeyPrefix == cache.KeyPrefix);
+    private ResourceInfo? ResourceOf(WatchCache cache) => _handler.Served.All.FirstOrDefault(r => r.KeyPrefix == cache.KeyPrefix);
 
     private static ObjectNode Node(ResourceInfo resource, ObjectMeta meta) =>
         new(meta.Uid, resource, meta.Namespace, meta.Name, meta.Owners, meta.Deleting,
@@ -129,7 +129,7 @@ internal sealed partial class GarbageCollector : IAsyncDisposable
     /// <summary>Whether the owner named by <paramref name="owner"/> exists (same uid) and whether it waits for its dependents.</summary>
     private async Task<OwnerState> OwnerStateAsync(ObjectNode dependent, OwnerRef owner, CancellationToken cancellationToken)
     {
-        if (ResourceCatalog.FindByKind(owner.ApiVersion, owner.Kind) is not { } resource) return OwnerState.Solid; // not served: leave it
+        if (_handler.Served.FindByKind(owner.ApiVersion, owner.Kind) is not { } resource) return OwnerState.Solid; // not served: leave it
         if (resource.Namespaced && dependent.Namespace is null) return OwnerState.Solid;
         var stored = await _handler.Store.GetAsync(RequestTarget.KeyOf(resource, resource.Namespaced ? dependent.Namespace : null, owner.Name), null,
             cancellationToken).ConfigureAwait(false);

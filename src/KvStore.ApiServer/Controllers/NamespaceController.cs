@@ -115,7 +115,8 @@ internal sealed partial class NamespaceController : IAsyncDisposable
         var remainingByResource = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var remainingByFinalizer = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var failures = new List<string>();
-        foreach (var resource in ResourceCatalog.All.Where(r => r.Namespaced && r.Verbs.Contains("delete")))
+        // every served resource, custom resources too; a resource served in several versions is one set of objects
+        foreach (var resource in _handler.Served.All.Where(r => r.Namespaced && r.Verbs.Contains("delete")).DistinctBy(r => r.KeyPrefix))
         {
             try
             {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KvStore.ApiServer.CustomResources;
 using KvStore.ApiServer.Resources;
 using KvStore.ApiServer.Security;
 using KvStore.ApiServer.Storage;
@@ -15,9 +16,9 @@ namespace KvStore.ApiServer.Http;
 
 /// <summary>
 /// The apiserver facade on its own Kestrel listener, over any <see cref="IKeyValue"/>: creates the cluster's
-/// standing objects (namespaces default/kube-system/kube-public/kube-node-lease, the `kubernetes` service), then
-/// serves, over HTTPS with client authentication when the options ask for it (<see cref="ApiServerSecurity"/>).
-/// Dispose to stop (the key-value port stays the caller's).
+/// standing objects (namespaces default/kube-system/kube-public/kube-node-lease, the `kubernetes` service) and serves
+/// the stored CustomResourceDefinitions' resources, then is ready; over HTTPS with client authentication when the
+/// options ask for it (<see cref="ApiServerSecurity"/>). Dispose to stop (the key-value port stays the caller's).
 /// </summary>
 public sealed partial class ApiServer : IAsyncDisposable
 {
@@ -26,14 +27,15 @@ public sealed partial class ApiServer : IAsyncDisposable
     private readonly Task _bootstrap;
     private readonly Compactor? _compactor;
     private readonly ApiServerSecurity _security;
+    private readonly CrdController _crds;
     private readonly WatchCaches _caches;
     private readonly Controllers.NamespaceController _namespaces;
     private readonly Controllers.GarbageCollector _collector;
 
-    private ApiServer(WebApplication app, Uri url, Compactor? compactor, ApiServerSecurity security, WatchCaches caches,
+    private ApiServer(WebApplication app, Uri url, Compactor? compactor, ApiServerSecurity security, CrdController crds, WatchCaches caches,
         Controllers.NamespaceController namespaces, Controllers.GarbageCollector collector, Func<CancellationToken, Task> bootstrap)
     {
-        (_app, Url, _compactor, _security, _caches, _namespaces, _collector) = (app, url, compactor, security, caches, namespaces, collector);
+        (_app, Url, _compactor, _security, _crds, _caches, _namespaces, _collector) = (app, url, compactor, security, crds, caches, namespaces, collector);
         _bootstrap = bootstrap(_stopping.Token);
     }
 
@@ -49,8 +51,10 @@ public sealed partial class ApiServer : IAsyncDisposable
         var log = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("apiserver");
         var security = ApiServerSecurity.Load(options, log);
         var store = new ObjectStore(kv);
+        var served = new ServedResources();
         var caches = new WatchCaches(kv, TimeProvider.System, loggers);
-        var handler = new ResourceHandler(store, caches, options, TimeProvider.System);
+        var handler = new ResourceHandler(store, served, caches, options, TimeProvider.System);
+        var crds = new CrdController(store, served, TimeProvider.System, log);
         // kube-controller-manager's namespace controller and garbage collector run here, fed by the watch caches
         var namespaceController = new Controllers.NamespaceController(handler, loggers?.CreateLogger<Controllers.NamespaceController>());
         var collector = new Controllers.GarbageCollector(handler, loggers?.CreateLogger<Controllers.GarbageCollector>());
@@ -67,7 +71,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         });
         var app = builder.Build();
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var endpoints = new ApiServerEndpoints(handler, ready.Task);
+        var endpoints = new ApiServerEndpoints(handler, served, ready.Task);
         app.Run(new AuthenticationFilter(security.Authenticator, endpoints.HandleAsync, TimeProvider.System, log).InvokeAsync);
         try
         {
@@ -84,7 +88,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         var compactor = options.CompactionInterval > TimeSpan.Zero
             ? Compactor.Start(kv, options.CompactionInterval, loggers?.CreateLogger<Compactor>())
             : null;
-        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, security, caches,
+        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, security, crds, caches,
             namespaceController, collector, async stopping =>
         {
             // As kube-apiserver's bootstrap controllers: retried until the store answers (a cluster may still be electing).
@@ -93,8 +97,9 @@ public sealed partial class ApiServer : IAsyncDisposable
                 try
                 {
                     await BootstrapAsync(handler, options, stopping).ConfigureAwait(false);
-                    // kube-apiserver starts a watch cache per resource; ready once each has its first list
-                    foreach (var resource in ResourceCatalog.All) await handler.CacheFor(resource).WaitReadyAsync(stopping).ConfigureAwait(false);
+                    await crds.StartAsync(stopping).ConfigureAwait(false);
+                    // kube-apiserver starts a watch cache per resource (the stored CRDs' too); ready once each has its first list
+                    foreach (var resource in served.All) await handler.CacheFor(resource).WaitReadyAsync(stopping).ConfigureAwait(false);
                     namespaceController.Start();
                     collector.Start();
                     ready.TrySetResult();
@@ -163,6 +168,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _bootstrap.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
+        await _crds.DisposeAsync().ConfigureAwait(false);
         if (_compactor is not null) await _compactor.DisposeAsync().ConfigureAwait(false);
         await _namespaces.DisposeAsync().ConfigureAwait(false);
         await _collector.DisposeAsync().ConfigureAwait(false);

@@ -67,7 +67,7 @@ public sealed class FieldSelector
                 throw ApiError.BadRequest($"invalid selector: '{text}'; can't understand '{term}'");
             }
             field = field.Trim();
-            if (!Common.Contains(field) && !(Extra.TryGetValue(resource.Resource, out var extra) && extra.Contains(field)))
+            if (!Common.Contains(field) && !(resource.Runtime is null && Extra.TryGetValue(resource.Resource, out var extra) && extra.Contains(field)))
             {
                 throw ApiError.BadRequest($"field label not supported: {field}");
             }
@@ -103,7 +103,7 @@ public sealed class FieldSelector
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var field in Common) fields[field] = ValueAt(obj, field);
-        if (Extra.TryGetValue(resource.Resource, out var extra))
+        if (resource.Runtime is null && Extra.TryGetValue(resource.Resource, out var extra))
         {
             foreach (var field in extra) fields[field] = ValueAt(obj, field);
         }

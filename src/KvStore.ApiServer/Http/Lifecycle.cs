@@ -34,10 +34,10 @@ internal static class Lifecycle
     /// <summary>kube's ShouldDeleteDuringUpdate (and the namespace's, which also waits for spec.finalizers): an update that
     /// leaves no finalizer on an object being deleted (grace period 0 or unset) deletes it instead
     /// (LifecycleKubectlTests.FinalizersHoldADeleteUntilRemovedAndWaitForDeleteSeesTheObjectGo).</summary>
-    public static bool ShouldDeleteDuringUpdate(string resource, JsonObject updated, JsonObject existing)
+    public static bool ShouldDeleteDuringUpdate(bool isNamespace, JsonObject updated, JsonObject existing)
     {
         if (Finalizers(updated).Count > 0 || !IsDeleting(existing)) return false;
-        if (resource == "namespaces" && updated["spec"]?["finalizers"] is JsonArray { Count: > 0 }) return false;
+        if (isNamespace && updated["spec"]?["finalizers"] is JsonArray { Count: > 0 }) return false;
         return existing["metadata"]?["deletionGracePeriodSeconds"] is not JsonValue grace || !grace.TryGetValue<long>(out var seconds) || seconds == 0;
     }
 }

@@ -9,7 +9,7 @@ internal sealed partial class ResourceHandler
     /// <summary>The watch cache of <paramref name="resource"/> (started on first use): objects completed with kind and
     /// apiVersion, and their labels and selectable fields.</summary>
     public WatchCache CacheFor(ResourceInfo resource) =>
-        caches.For(new CachedResource(resource.KeyPrefix, obj => Typed(resource, obj), obj => Attributes(resource, obj)));
+        caches.For(new CachedResource(resource.KeyPrefix, resource.ApiVersion, obj => Typed(resource, obj), obj => Attributes(resource, obj)));
 
     public WatchCaches Caches => caches;
 

@@ -17,7 +17,7 @@ internal sealed partial class ResourceHandler
     {
         var options = await DeleteOptions.ReadAsync(context).ConfigureAwait(false);
         if (options.DryRun) DryRun(context);
-        if (target.Resource.Resource == "namespaces" && UndeletableNamespaces.Contains(target.Name))
+        if (BuiltIn(target.Resource, "namespaces") && UndeletableNamespaces.Contains(target.Name))
         {
             throw new ApiError(403, "Forbidden", $"namespaces \"{target.Name}\" is forbidden: this namespace may not be deleted",
                 new JsonObject { ["name"] = target.Name, ["kind"] = "namespaces" });
@@ -38,7 +38,7 @@ internal sealed partial class ResourceHandler
     public async Task<DeleteOutcome> DeleteObjectAsync(ResourceInfo resource, string? ns, string name, DeleteOptions options,
         CancellationToken cancellationToken)
     {
-        return resource.Resource == "namespaces"
+        return BuiltIn(resource, "namespaces")
             ? await DeleteNamespaceAsync(name, options, cancellationToken).ConfigureAwait(false)
             : await DeleteGenericAsync(resource, ns, name, options, cancellationToken).ConfigureAwait(false);
     }
@@ -72,6 +72,8 @@ internal sealed partial class ResourceHandler
                     }
                 }
                 if (options.DryRun) return new(DeleteResult(resource, Typed(resource, current.Object)), true);
+                // a kind registered at run time deletes what must go first (a CRD's custom resources)
+                if (resource.Runtime is { } runtime) await runtime.DeletingAsync(current.Object, cancellationToken).ConfigureAwait(false);
                 try
                 {
                     var deleted = await store.DeleteAsync(key, current.ModRevision, cancellationToken).ConfigureAwait(false);
@@ -175,7 +177,7 @@ internal sealed partial class ResourceHandler
     /// services, namespaces...), a Success Status with details for the others.</summary>
     private static JsonObject DeleteResult(ResourceInfo resource, JsonObject deleted)
     {
-        if (resource.Resource is "pods" or "services" or "namespaces" or "nodes") return deleted;
+        if (resource.Runtime is null && resource.Resource is "pods" or "services" or "namespaces" or "nodes") return deleted;
         var details = new JsonObject { ["name"] = ObjectDefaults.Str(deleted["metadata"]?["name"]) };
         if (resource.Group.Length > 0) details["group"] = resource.Group;
         details["kind"] = resource.Resource;
@@ -192,7 +194,8 @@ internal sealed partial class ResourceHandler
 
     private async Task AfterDeleteAsync(ResourceInfo resource, JsonObject deleted, CancellationToken cancellationToken)
     {
-        if (resource.Resource == "services")
+        if (resource.Runtime is { } runtime) await runtime.DeletedAsync(deleted, cancellationToken).ConfigureAwait(false);
+        if (BuiltIn(resource, "services"))
         {
             foreach (var ip in (deleted["spec"]?["clusterIPs"] as JsonArray ?? []).Select(ObjectDefaults.Str).Append(ObjectDefaults.Str(deleted["spec"]?["clusterIP"])).Distinct())
             {
@@ -209,7 +212,7 @@ internal sealed partial class ResourceHandler
         var fields = FieldSelector.Parse(Query(context, "fieldSelector"), target.Resource);
         var options = await DeleteOptions.ReadAsync(context).ConfigureAwait(false);
         if (options.DryRun) DryRun(context);
-        if (target.Resource.Resource == "namespaces") throw ApiError.MethodNotAllowed();
+        if (BuiltIn(target.Resource, "namespaces")) throw ApiError.MethodNotAllowed();
         ListPage page;
         try
         {

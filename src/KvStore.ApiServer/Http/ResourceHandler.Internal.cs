@@ -23,9 +23,15 @@ internal sealed partial class ResourceHandler
                 var updated = change((JsonObject)current.Object.DeepClone());
                 if (updated is null) return (current.Object, false);
                 updated = ObjectDefaults.Normalized(updated);
-                return (updated, Lifecycle.ShouldDeleteDuringUpdate(resource.Resource, updated, current.Object));
+                return (updated, Lifecycle.ShouldDeleteDuringUpdate(BuiltIn(resource, "namespaces"), updated, current.Object));
             }, createIfMissing: false, cancellationToken).ConfigureAwait(false);
-            if (deleted) await AfterDeleteAsync(resource, stored.Object, cancellationToken).ConfigureAwait(false);
+            if (!deleted)
+            {
+                if (resource.Runtime is { } runtime) await runtime.WrittenAsync(stored.Object, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            if (resource.Runtime is { } kind) await kind.DeletingAsync(stored.Object, cancellationToken).ConfigureAwait(false);
+            await AfterDeleteAsync(resource, stored.Object, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (StoreException e) when (e.Error == StoreError.NotFound)
@@ -42,4 +48,7 @@ internal sealed partial class ResourceHandler
     }
 
     public DateTimeOffset Clock => Now;
+
+    /// <summary>Every resource served now, built-in and registered at run time (custom resources).</summary>
+    public ServedResources Served => served;
 }

@@ -10,7 +10,7 @@ namespace KvStore.ApiServer.Http;
 internal sealed partial class ResourceHandler
 {
     /// <summary>Resources kube lets a PUT create (AllowCreateOnUpdate).</summary>
-    private static bool CreateOnUpdate(ResourceInfo resource) => resource.Resource is "endpoints" or "events" or "leases";
+    private static bool CreateOnUpdate(ResourceInfo resource) => resource.Runtime is null && resource.Resource is "endpoints" or "events" or "leases";
 
     private static void CheckKind(ResourceInfo resource, JsonObject obj)
     {
@@ -86,19 +86,20 @@ internal sealed partial class ResourceHandler
         CheckValid(resource, obj, null);
         var key = RequestTarget.KeyOf(resource, ns, name);
         string? allocated = null;
-        if (resource.Resource == "services" && !dryRun)
+        if (BuiltIn(resource, "services") && !dryRun)
         {
             allocated = await AllocateClusterIpAsync(obj, cancellationToken).ConfigureAwait(false);
         }
-        else if (resource.Resource == "services")
+        else if (BuiltIn(resource, "services"))
         {
             PreviewClusterIp(obj);
         }
-        if (dryRun) return obj;
+        if (dryRun) return Typed(resource, obj);
         try
         {
-            var ttl = resource.Resource == "events" ? (long)options.EventTtl.TotalSeconds : 0;
+            var ttl = BuiltIn(resource, "events") ? (long)options.EventTtl.TotalSeconds : 0;
             var stored = await store.CreateAsync(key, obj, ttl, cancellationToken).ConfigureAwait(false);
+            if (resource.Runtime is { } runtime) await runtime.WrittenAsync(stored.Object, cancellationToken).ConfigureAwait(false);
             return Typed(resource, stored.Object);
         }
         catch (StoreException e)
@@ -155,9 +156,14 @@ internal sealed partial class ResourceHandler
             var (stored, deleted) = await store.GuaranteedUpdateOrDeleteAsync(target.Key, current =>
             {
                 answer = ObjectDefaults.Normalized(Modify(current));
-                return (answer, current is not null && Lifecycle.ShouldDeleteDuringUpdate(target.Resource.Resource, answer, current.Object));
+                return (answer, current is not null && Lifecycle.ShouldDeleteDuringUpdate(BuiltIn(target.Resource, "namespaces"), answer, current.Object));
             }, createIfMissing, cancellationToken).ConfigureAwait(false);
-            if (!deleted) return Typed(target.Resource, stored.Object);
+            if (!deleted)
+            {
+                if (target.Resource.Runtime is { } runtime) await runtime.WrittenAsync(stored.Object, cancellationToken).ConfigureAwait(false);
+                return Typed(target.Resource, stored.Object);
+            }
+            if (target.Resource.Runtime is { } kind) await kind.DeletingAsync(stored.Object, cancellationToken).ConfigureAwait(false);
             await AfterDeleteAsync(target.Resource, stored.Object, cancellationToken).ConfigureAwait(false);
             return Typed(target.Resource, answer!);
         }
@@ -306,6 +312,12 @@ internal sealed partial class ResourceHandler
         if (contentType is not (Patcher.JsonPatch or Patcher.MergePatch or Patcher.StrategicMergePatch or Patcher.ApplyPatchYaml))
         {
             throw ApiError.UnsupportedMediaType(context.Request.ContentType ?? "");
+        }
+        if (contentType == Patcher.StrategicMergePatch && target.Resource.Runtime is { StrategicMergePatch: false })
+        {
+            // kube serves no strategic merge patch for custom resources (nor CRDs): no Go struct carries their patch tags
+            throw new ApiError(415, "UnsupportedMediaType",
+                $"the body of the request was in an unknown format - accepted media types include: {Patcher.JsonPatch}, {Patcher.MergePatch}, {Patcher.ApplyPatchYaml}");
         }
         var body = await HttpIo.ReadBodyAsync(context.Request).ConfigureAwait(false);
         var dryRun = DryRun(context);

@@ -12,7 +12,8 @@ namespace KvStore.ApiServer.Http;
 /// The REST verbs on stored resources (kube-apiserver's endpoints/handlers + registry/generic/registry/store.go,
 /// thin): dispatch by method and target, one partial file per concern (Read, Write, Watch, Subresources).
 /// </summary>
-internal sealed partial class ResourceHandler(ObjectStore store, WatchCaches caches, ApiServerOptions options, TimeProvider clock)
+internal sealed partial class ResourceHandler(ObjectStore store, ServedResources served, WatchCaches caches, ApiServerOptions options,
+    TimeProvider clock)
 {
     private readonly ClusterIpRange _serviceRange = ClusterIpRange.Parse(options.ServiceClusterIpRange);
 
@@ -70,6 +71,9 @@ internal sealed partial class ResourceHandler(ObjectStore store, WatchCaches cac
     }
 
     private DateTimeOffset Now => clock.GetUtcNow();
+
+    /// <summary>Whether <paramref name="resource"/> is the built-in one of that name (a CRD may have the plural "services").</summary>
+    private static bool BuiltIn(ResourceInfo resource, string name) => resource.Runtime is null && resource.Resource == name;
 
     private static string? Query(HttpContext context, string name) =>
         context.Request.Query[name] is { Count: > 0 } values ? values[0] : null;

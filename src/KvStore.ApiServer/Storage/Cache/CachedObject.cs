@@ -11,9 +11,10 @@ public sealed record ObjectAttributes(IReadOnlyDictionary<string, string> Labels
     public static readonly ObjectAttributes None = new(new Dictionary<string, string>(), new Dictionary<string, string>());
 }
 
-/// <summary>What the cache of one resource needs to know of it: where its keys are, how a stored object is completed for
-/// serving (kind, apiVersion), and its selectable attributes.</summary>
-public sealed record CachedResource(string KeyPrefix, Action<JsonObject> Prepare, Func<JsonObject, ObjectAttributes> Attributes);
+/// <summary>What the cache of one resource needs to know of it: where its keys are, the version it serves them as (a custom
+/// resource's versions share its keys: each version has its own cache), how a stored object is completed for serving
+/// (kind, apiVersion), and its selectable attributes.</summary>
+public sealed record CachedResource(string KeyPrefix, string ApiVersion, Action<JsonObject> Prepare, Func<JsonObject, ObjectAttributes> Attributes);
 
 /// <summary>
 /// One object as the watch cache keeps it: immutable, shared by every reader. Its JSON (as served: resourceVersion =

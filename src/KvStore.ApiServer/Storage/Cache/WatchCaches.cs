@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace KvStore.ApiServer.Storage.Cache;
 
 /// <summary>
-/// The watch caches of one apiserver, one per resource prefix (kube-apiserver keeps one cacher per resource), each
+/// The watch caches of one apiserver, one per resource prefix and version (kube-apiserver keeps one cacher per resource), each
 /// started on first use with its own store watch. Observers (the facade's controllers) learn of every cache as it starts.
 /// </summary>
 public sealed class WatchCaches(IKeyValue kv, TimeProvider clock, ILoggerFactory? loggers) : IAsyncDisposable
@@ -20,7 +20,7 @@ public sealed class WatchCaches(IKeyValue kv, TimeProvider clock, ILoggerFactory
     {
         ArgumentNullException.ThrowIfNull(resource);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var lazy = _caches.GetOrAdd(resource.KeyPrefix, _ => new Lazy<WatchCache>(() => Create(resource)));
+        var lazy = _caches.GetOrAdd(resource.KeyPrefix + "\n" + resource.ApiVersion, _ => new Lazy<WatchCache>(() => Create(resource)));
         return lazy.Value;
     }
 
