@@ -28,9 +28,7 @@ internal sealed partial class GarbageCollector : IAsyncDisposable
     private readonly ILogger _log;
     private readonly OwnerGraph _graph = new();
     private readonly WorkQueue<Item> _queue = new();
-    private readonly CancellationTokenSource _stopping = new();
     private volatile bool _started;
-    private Task _worker = Task.CompletedTask;
 
     public GarbageCollector(ResourceHandler handler, ILogger? log)
     {
@@ -53,8 +51,7 @@ internal sealed partial class GarbageCollector : IAsyncDisposable
             if (node.Orphaning) _queue.Add(new(Work.Orphan, node.Uid));
             if (node.DeletingDependents) _queue.Add(new(Work.DeletingDependents, node.Uid));
         }
-        _worker = Task.Run(() => _queue.RunAsync(HandleAsync, (item, e) => Log.Retrying(_log, item.Work.ToString(), item.Uid, e.Message, e), Retry,
-            _stopping.Token));
+        _queue.Start(HandleAsync, (item, e) => Log.Retrying(_log, item.Work.ToString(), item.Uid, e.Message, e), Retry);
     }
 
     private ResourceInfo? ResourceOf(WatchCache cache) => _handler.Served.All.FirstOrDefault(r => r.KeyPrefix == cache.KeyPrefix);
@@ -190,7 +187,7 @@ internal sealed partial class GarbageCollector : IAsyncDisposable
         }
         catch (ApiError e) when (e.Code == 409)
         {
-            _queue.AddAfter(new(Work.AttemptToDelete, node.Uid), TimeSpan.Zero, cancellationToken); // it changed: look again
+            _queue.AddAfter(new(Work.AttemptToDelete, node.Uid), TimeSpan.Zero); // it changed: look again
         }
     }
 
@@ -243,12 +240,7 @@ internal sealed partial class GarbageCollector : IAsyncDisposable
         return obj;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _worker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _stopping.Dispose();
-    }
+    public ValueTask DisposeAsync() => _queue.DisposeAsync();
 
     private static partial class Log
     {

@@ -26,8 +26,6 @@ internal sealed partial class NamespaceController : IAsyncDisposable
     private readonly WorkQueue<string> _queue = new();
     private readonly HashSet<string> _terminating = [];
     private readonly Lock _lock = new();
-    private readonly CancellationTokenSource _stopping = new();
-    private Task _worker = Task.CompletedTask;
 
     public NamespaceController(ResourceHandler handler, ILogger? log)
     {
@@ -40,10 +38,10 @@ internal sealed partial class NamespaceController : IAsyncDisposable
         });
     }
 
-    public void Start() => _worker = Task.Run(() => _queue.RunAsync(async (ns, cancellationToken) =>
+    public void Start() => _queue.Start(async (ns, cancellationToken) =>
     {
-        if (!await SyncAsync(ns, cancellationToken).ConfigureAwait(false)) _queue.AddAfter(ns, RemainingRetry, cancellationToken);
-    }, (ns, e) => Log.SyncFailed(_log, ns, e.Message, e), ErrorRetry, _stopping.Token));
+        if (!await SyncAsync(ns, cancellationToken).ConfigureAwait(false)) _queue.AddAfter(ns, RemainingRetry);
+    }, (ns, e) => Log.SyncFailed(_log, ns, e.Message, e), ErrorRetry);
 
     private void OnNamespacesListed(WatchCache cache)
     {
@@ -155,12 +153,7 @@ internal sealed partial class NamespaceController : IAsyncDisposable
         return remainingByResource.Count > 0 || failures.Count > 0;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _worker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _stopping.Dispose();
-    }
+    public ValueTask DisposeAsync() => _queue.DisposeAsync();
 
     private static partial class Log
     {

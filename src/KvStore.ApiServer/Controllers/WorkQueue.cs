@@ -3,11 +3,14 @@ using System.Threading.Channels;
 namespace KvStore.ApiServer.Controllers;
 
 /// <summary>
-/// A controller's queue (client-go's workqueue, reduced): an item queued while it already waits is queued once; an item
-/// can come back after a delay. One consumer reads it.
+/// A controller's queue and its worker (client-go's workqueue, reduced): an item queued while it already waits is queued
+/// once; an item can come back after a delay; one worker, started by <see cref="Start"/> and stopped by disposing, hands
+/// the items out one at a time.
 /// </summary>
-internal sealed class WorkQueue<T> where T : notnull
+internal sealed class WorkQueue<T> : IAsyncDisposable where T : notnull
 {
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _worker = Task.CompletedTask;
     private readonly Channel<T> _items = Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<T> _waiting = [];
     private readonly Lock _lock = new();
@@ -21,10 +24,13 @@ internal sealed class WorkQueue<T> where T : notnull
         _items.Writer.TryWrite(item);
     }
 
-    /// <summary>Queues <paramref name="item"/> again after <paramref name="delay"/> (unless <paramref name="cancellationToken"/> ends first).</summary>
-    public void AddAfter(T item, TimeSpan delay, CancellationToken cancellationToken) =>
-        _ = Task.Delay(delay, cancellationToken).ContinueWith(_ => Add(item), cancellationToken, TaskContinuationOptions.OnlyOnRanToCompletion,
+    /// <summary>Queues <paramref name="item"/> again after <paramref name="delay"/> (unless the queue stops first).</summary>
+    public void AddAfter(T item, TimeSpan delay)
+    {
+        if (_stopping.IsCancellationRequested) return; // stopped (its token may be disposed)
+        _ = Task.Delay(delay, _stopping.Token).ContinueWith(_ => Add(item), _stopping.Token, TaskContinuationOptions.OnlyOnRanToCompletion,
             TaskScheduler.Default);
+    }
 
     /// <summary>The next item; it may be queued again as soon as it is handed out.</summary>
     public async ValueTask<T> TakeAsync(CancellationToken cancellationToken)
@@ -35,11 +41,13 @@ internal sealed class WorkQueue<T> where T : notnull
     }
 
     /// <summary>
-    /// The controller's worker: each item to <paramref name="handle"/> in turn until <paramref name="cancellationToken"/>
-    /// ends. A controller outlives any one failure: the item goes to <paramref name="failed"/> (to log) and comes back
-    /// after <paramref name="retry"/>.
+    /// Starts the worker: each item to <paramref name="handle"/> in turn until the queue is disposed. A controller outlives
+    /// any one failure: the item goes to <paramref name="failed"/> (to log) and comes back after <paramref name="retry"/>.
     /// </summary>
-    public async Task RunAsync(Func<T, CancellationToken, Task> handle, Action<T, Exception> failed, TimeSpan retry, CancellationToken cancellationToken)
+    public void Start(Func<T, CancellationToken, Task> handle, Action<T, Exception> failed, TimeSpan retry) =>
+        _worker = Task.Run(() => RunAsync(handle, failed, retry, _stopping.Token));
+
+    private async Task RunAsync(Func<T, CancellationToken, Task> handle, Action<T, Exception> failed, TimeSpan retry, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -63,8 +71,15 @@ internal sealed class WorkQueue<T> where T : notnull
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 failed(item, e);
-                AddAfter(item, retry, cancellationToken);
+                AddAfter(item, retry);
             }
         }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _worker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _stopping.Dispose();
     }
 }
