@@ -34,8 +34,8 @@ internal sealed record DeleteOptions(string? PropagationPolicy, bool? OrphanDepe
             context.Request.Query["dryRun"].Count > 0);
         if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
-            var text = await HttpIo.ReadBodyAsync(context.Request).ConfigureAwait(false);
-            if (text.Trim().Length > 0 && HttpIo.ParseDocument(text, context.Request.ContentType) is JsonObject body)
+            // JSON, YAML or (client-go's typed clients) protobuf
+            if (await HttpIo.ReadOptionalObjectAsync(context.Request).ConfigureAwait(false) is { } body)
             {
                 options = new DeleteOptions(
                     ObjectDefaults.Str(body["propagationPolicy"]) ?? options.PropagationPolicy,

@@ -30,7 +30,7 @@ internal sealed partial class ResourceHandler
             if (!long.TryParse(timeoutText, out var seconds) || seconds < 0) throw ApiError.BadRequest($"invalid timeoutSeconds \"{timeoutText}\"");
             if (seconds > 0) timeout = TimeSpan.FromSeconds(seconds);
         }
-        var table = HttpIo.WantsTable(context.Request);
+        var format = ResponseFormat.Of(context.Request);
         name ??= fields.SingleName;
         var key = name is not null && (target.Namespace is not null || !target.Resource.Namespaced)
             ? RequestTarget.KeyOf(target.Resource, target.Namespace, name)
@@ -63,13 +63,13 @@ internal sealed partial class ResourceHandler
         }
 
         context.Response.StatusCode = 200;
-        context.Response.ContentType = table ? HttpIo.TableContentType : HttpIo.Json;
+        context.Response.ContentType = WatchContentType(format);
         context.Response.Headers.CacheControl = "no-cache, private";
         await context.Response.StartAsync(ending.Token).ConfigureAwait(false);
         await context.Response.Body.FlushAsync(ending.Token).ConfigureAwait(false);
         if (failed is not null)
         {
-            await WriteEventAsync(context, "ERROR", failed.ToStatus(), ending.Token).ConfigureAwait(false);
+            await WriteEventAsync(context, format, "ERROR", failed.ToStatus(), ending.Token).ConfigureAwait(false);
             return;
         }
         using (watcher)
@@ -80,17 +80,22 @@ internal sealed partial class ResourceHandler
                 {
                     if (e.Type == StoreEventType.Bookmark)
                     {
-                        if (options.AllowWatchBookmarks) await WriteEventAsync(context, "BOOKMARK", Bookmark(target, e), ending.Token).ConfigureAwait(false);
+                        if (options.AllowWatchBookmarks) await WriteEventAsync(context, format, "BOOKMARK", Bookmark(target, e), ending.Token).ConfigureAwait(false);
                         continue;
                     }
-                    if (!table)
+                    if (format == ResponseFormat.Json)
                     {
+                        // plain JSON: the frame the cache wrote once for every watcher this change went to
                         await WriteFrameAsync(context, e.JsonFrame(), ending.Token).ConfigureAwait(false);
                         continue;
                     }
-                    var row = ToTable(context, target.Resource, [e.Object!.Parse()]);
-                    row["metadata"] = new JsonObject { ["resourceVersion"] = Revision(e.Object.Revision) };
-                    await WriteEventAsync(context, e.TypeName, row, ending.Token).ConfigureAwait(false);
+                    var obj = e.Object!.Parse();
+                    if (format.Table)
+                    {
+                        obj = ToTable(context, target.Resource, [obj]);
+                        obj["metadata"] = new JsonObject { ["resourceVersion"] = Revision(e.Object.Revision) };
+                    }
+                    await WriteEventAsync(context, format, e.TypeName, obj, ending.Token).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (ending.IsCancellationRequested)
@@ -108,11 +113,29 @@ internal sealed partial class ResourceHandler
         return new JsonObject { ["kind"] = target.Resource.Kind, ["apiVersion"] = target.Resource.ApiVersion, ["metadata"] = meta };
     }
 
-    private static async Task WriteEventAsync(HttpContext context, string type, JsonObject obj, CancellationToken cancellationToken)
+    /// <summary>kube's watch Content-Type: the negotiated type, with ";stream=watch" for protobuf.</summary>
+    private static string WatchContentType(ResponseFormat format) => format switch
     {
-        var line = HttpIo.Serialize(new JsonObject { ["type"] = type, ["object"] = obj });
-        await context.Response.Body.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-        await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        { Protobuf: true } => format.ContentType.Replace(Wire.KubeProtobuf.ContentType, Wire.KubeProtobuf.WatchContentType, StringComparison.Ordinal),
+        { As: not null } => format.ContentType,
+        _ => HttpIo.Json,
+    };
+
+    /// <summary>One event: a JSON line, or a length-prefixed protobuf WatchEvent frame; PartialObjectMetadata when asked.</summary>
+    private static async Task WriteEventAsync(HttpContext context, ResponseFormat format, string type, JsonObject obj, CancellationToken cancellationToken)
+    {
+        if (format.As is "PartialObjectMetadata" or "PartialObjectMetadataList" && type != "ERROR")
+            obj = PartialObjectMetadata.Transform(obj, format with { As = "PartialObjectMetadata" });
+        if (format.Protobuf && Wire.KubeProtobuf.Encode(obj) is { } encoded)
+        {
+            await context.Response.Body.WriteAsync(Wire.KubeProtobuf.WatchFrame(type, encoded), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var line = HttpIo.Serialize(new JsonObject { ["type"] = type, ["object"] = obj });
+            await context.Response.Body.WriteAsync(line, cancellationToken).ConfigureAwait(false);
+            await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        }
         await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
