@@ -95,7 +95,7 @@ internal static class KestrelEndpoints
         if (url.Scheme is "unix" or "unixs")
         {
             // etcd's unix://host:port listens on the socket file "host:port" (relative to the working directory), removed first.
-            string path = url.Authority + url.AbsolutePath.TrimEnd('/');
+            string path = Path.GetFullPath(url.Authority + url.AbsolutePath.TrimEnd('/'));
             File.Delete(path);
             kestrel.ListenUnixSocket(path, configure);
         }
