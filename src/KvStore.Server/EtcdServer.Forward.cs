@@ -131,16 +131,20 @@ public sealed partial class EtcdServer : IForwardTarget
                     continue;
                 }
                 List<(TaskCompletionSource<ProposeResult> Waiter, ProposeResult Result)>? applied = null;
+                RaftBatch? leaderStopped = null;
                 for (int i = 0; i < batch.Requests.Count && i < results.Results.Count; i++)
                 {
                     ulong id = batch.Requests[i].Header.ID;
                     ForwardResult r = results.Results[i];
                     ProposeResult result = ToProposeResult(r);
                     if (r.Failure.Length > 0) CompleteWaiter(id, new InvalidOperationException(r.Failure));
+                    // The leader stopped with the command proposed: to this member's client the leader changed (or the request timed out).
+                    else if (result.Error == ServerError.Stopped) (leaderStopped ??= new RaftBatch()).Requests.Add(batch.Requests[i]);
                     else if (result.Error != ServerError.None) CompleteWaiter(id, result);
                     else if (_waiters.TryGetValue(id, out var waiter) && !waiter.Task.IsCompleted) (applied ??= []).Add((waiter, result));
                 }
                 if (applied is not null) _ = CompleteOnLocalApplyAsync(applied);
+                if (leaderStopped is not null) _ = FailOnLeaderChangeAsync(leaderStopped, leader, token);
                 return;
             }
         }
