@@ -69,7 +69,7 @@ internal sealed record HostSettings
             }
         }
         var warnings = new List<StartupNote>();
-        var tls = TlsSettings.FromFlags(flags, listenClient, listenPeer, warnings);
+        var tls = TlsSettings.FromFlags(flags, listenClient, listenPeer, listenMetrics, warnings);
         if (fromCommandLine && flags.IsSet(EtcdFlags.ListenClientUrls) && !flags.IsSet(EtcdFlags.AdvertiseClientUrls))
         {
             throw new FlagException("--advertise-client-urls is required when --listen-client-urls is set explicitly");
@@ -207,7 +207,7 @@ internal sealed record HostSettings
     /// </summary>
     public HostSettings WithTlsResolved()
     {
-        TlsSettings tls = Tls.Resolve(Server.DataDir, Server.ListenClientUrls, Server.ListenPeerUrls);
+        TlsSettings tls = Tls.Resolve(Server.DataDir, Server.ListenClientUrls, Server.ListenPeerUrls, ListenMetricsUrls);
         return this with
         {
             Tls = tls,

@@ -24,7 +24,8 @@ internal sealed record TlsSettings
     /// The TLS flags with etcd's checks and warnings: an https client or peer URL needs a certificate and key (or
     /// auto TLS), an http one ignores them; allowed CN and hostname exclude each other; cipher suites must be Go's.
     /// </summary>
-    public static TlsSettings FromFlags(FlagValues flags, IReadOnlyList<Uri> listenClient, IReadOnlyList<Uri> listenPeer, List<StartupNote> notes)
+    public static TlsSettings FromFlags(FlagValues flags, IReadOnlyList<Uri> listenClient, IReadOnlyList<Uri> listenPeer, IReadOnlyList<Uri> listenMetrics,
+        List<StartupNote> notes)
     {
         IReadOnlyList<TlsCipherSuite> suites;
         try
@@ -73,11 +74,11 @@ internal sealed record TlsSettings
         {
             throw new FlagException("selfSignedCertValidity is invalid,it should be greater than 0");
         }
-        settings.Check(listenClient, listenPeer, notes);
+        settings.Check(listenClient, listenPeer, listenMetrics, notes);
         return settings;
     }
 
-    private void Check(IReadOnlyList<Uri> listenClient, IReadOnlyList<Uri> listenPeer, List<StartupNote> notes)
+    private void Check(IReadOnlyList<Uri> listenClient, IReadOnlyList<Uri> listenPeer, IReadOnlyList<Uri> listenMetrics, List<StartupNote> notes)
     {
         bool clientCerts = !Client.Empty || ClientAutoTls, peerCerts = !Peer.Empty || PeerAutoTls;
         if (ClientAutoTls && !Client.Empty) notes.Add(new(LogLevel.Warning, "ignoring client auto TLS since certs given"));
@@ -92,6 +93,11 @@ internal sealed record TlsSettings
             if (IsSecure(url)) continue;
             if (clientCerts) notes.Add(new(LogLevel.Warning, $"scheme is HTTP while key and cert files are present; ignoring key and cert files (client-url {text})"));
             if (Client.ClientCertAuth) notes.Add(new(LogLevel.Warning, $"scheme is HTTP while --client-cert-auth is enabled; ignoring client cert auth for this URL (client-url {text})"));
+        }
+        // etcd's metrics listener uses the client TLS info on https URLs
+        if (!clientCerts && listenMetrics.FirstOrDefault(IsSecure) is { } metrics)
+        {
+            throw new FlagException($"cannot listen on TLS for {metrics.Authority}: KeyFile and CertFile are not presented");
         }
         foreach (Uri url in listenPeer)
         {
@@ -110,7 +116,7 @@ internal sealed record TlsSettings
     /// every certificate, key and CA file read once, so that a missing or bad file stops the member with etcd's
     /// message (<see cref="TlsConfigException"/>) before it serves.
     /// </summary>
-    public TlsSettings Resolve(string dataDir, IReadOnlyList<Uri> listenClient, IReadOnlyList<Uri> listenPeer)
+    public TlsSettings Resolve(string dataDir, IReadOnlyList<Uri> listenClient, IReadOnlyList<Uri> listenPeer, IReadOnlyList<Uri> listenMetrics)
     {
         TlsInfo client = Client, peer = Peer;
         // etcd replaces the whole TLS info with the self-signed one: client-cert-auth, the trusted CA, the CRL and
@@ -123,7 +129,7 @@ internal sealed record TlsSettings
         {
             peer = SelfCert.Create(Path.Combine(dataDir, "fixtures", "peer"), SelfCert.HostsOf(listenPeer), SelfSignedCertValidity, peer.CipherSuites);
         }
-        if (listenClient.Any(IsSecure)) client.Validate();
+        if (listenClient.Concat(listenMetrics).Any(IsSecure)) client.Validate();
         if (listenPeer.Any(u => u.Scheme == "https")) peer.Validate();
         return this with { Client = client, Peer = peer };
     }
