@@ -1,6 +1,4 @@
-using System.CommandLine;
-using System.Runtime.InteropServices;
-using KvStore.ApiServer.Http;
+using KvStore.ApiServer.Security;
 using KvStore.ApiServer.Storage;
 using KvStore.Host.Flags;
 using Microsoft.Extensions.Logging;
@@ -8,9 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace KvStore.Host;
 
 /// <summary>
-/// `kvstore apiserver --etcd-servers URL[,URL...] --listen-url URL [--event-ttl 1h] [--service-cluster-ip-range CIDR]`:
-/// the apiserver facade alone, over gRPC to any etcd v3 endpoint list (kvstore members or real etcd), as
-/// kube-apiserver runs against its etcd.
+/// `kvstore apiserver --etcd-servers URL[,URL...] [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] ...`: the
+/// apiserver facade alone, over gRPC to any etcd v3 endpoint list (kvstore members or real etcd, plain or TLS), serving
+/// HTTPS as kube-apiserver does (flags: <see cref="ApiServerFlags"/>).
 /// </summary>
 internal static class ApiServerCommand
 {
@@ -18,17 +16,8 @@ internal static class ApiServerCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var etcdServers = new Option<string>("--etcd-servers") { Description = "List of etcd servers to connect with (scheme://ip:port), comma separated.", Required = true };
-        var listenUrl = new Option<string>("--listen-url") { Description = "The http URL to serve the REST API on.", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
-        var eventTtl = new Option<string>("--event-ttl") { Description = "Amount of time to retain events.", DefaultValueFactory = _ => "1h0m0s" };
-        var serviceRange = new Option<string>("--service-cluster-ip-range") { Description = "A CIDR notation IP range from which to assign service cluster IPs.", DefaultValueFactory = _ => "10.96.0.0/12" };
-        var compaction = new Option<string>("--etcd-compaction-interval") { Description = "The interval of compaction requests. If 0, the compaction request from apiserver is disabled.", DefaultValueFactory = _ => "5m0s" };
-        var logLevel = new Option<string>("--log-level") { Description = "debug, info, warn, error, panic or fatal (as the member's --log-level).", DefaultValueFactory = _ => "info" };
-        var command = new RootCommand("kvstore apiserver: the Kubernetes-style REST API (what kubectl talks to) over an etcd v3 endpoint list.")
-        {
-            etcdServers, listenUrl, eventTtl, serviceRange, compaction, logLevel,
-        };
-        var result = command.Parse(args.ToArray());
+        var flags = new ApiServerFlags();
+        var result = flags.Command().Parse(args.ToArray());
         if (result.Action is not null && result.Errors.Count == 0)
         {
             return await result.InvokeAsync().ConfigureAwait(false); // --help
@@ -39,28 +28,10 @@ internal static class ApiServerCommand
             return 2;
         }
 
-        ApiServerOptions options;
-        List<Uri> endpoints;
-        LogLevel level;
+        ApiServerFlags.Values values;
         try
         {
-            level = HostSettings.LogLevelOf(result.GetValue(logLevel)!);
-            endpoints = result.GetValue(etcdServers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(e => Uri.TryCreate(e, UriKind.Absolute, out var u) && u.Scheme == "http" ? u : throw new FormatException($"--etcd-servers: invalid URL \"{e}\" (http://ip:port)"))
-                .ToList();
-            if (endpoints.Count == 0) throw new FormatException("--etcd-servers: at least one URL is required");
-            if (!Uri.TryCreate(result.GetValue(listenUrl), UriKind.Absolute, out var listen) || listen.Scheme != "http")
-            {
-                throw new FormatException($"--listen-url: invalid http URL \"{result.GetValue(listenUrl)}\"");
-            }
-            ClusterIpRange.Parse(result.GetValue(serviceRange)!);
-            options = new ApiServerOptions
-            {
-                ListenUrl = listen,
-                EventTtl = Duration(result.GetValue(eventTtl)!, "--event-ttl"),
-                ServiceClusterIpRange = result.GetValue(serviceRange)!,
-                CompactionInterval = Duration(result.GetValue(compaction)!, "--etcd-compaction-interval"),
-            };
+            values = flags.Read(result);
         }
         catch (Exception e) when (e is FormatException or FlagException)
         {
@@ -68,19 +39,29 @@ internal static class ApiServerCommand
             return 2;
         }
 
-        using var loggers = KvStoreHost.CreateLoggerFactory(level);
+        using var loggers = KvStoreHost.CreateLoggerFactory(values.Level);
         var log = loggers.CreateLogger("kvstore-apiserver");
         using var stopping = new StopSignals();
 
-        await using var kv = new GrpcKeyValue(endpoints);
         ApiServer.Http.ApiServer server;
+        EtcdClientTls? etcdTls = null;
+        GrpcKeyValue? kv = null;
         try
         {
-            server = await ApiServer.Http.ApiServer.StartAsync(kv, options, loggers, stopping.Token).ConfigureAwait(false);
+            etcdTls = EtcdClientTls.FromFiles(values.EtcdCaFile, values.EtcdCertFile, values.EtcdKeyFile);
+            kv = new GrpcKeyValue(values.Endpoints, etcdTls);
+            server = await ApiServer.Http.ApiServer.StartAsync(kv, values.Options, loggers, stopping.Token).ConfigureAwait(false);
+        }
+        catch (ApiServerConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"kvstore apiserver: {e.Message}").ConfigureAwait(false);
+            await DisposeAsync(kv, etcdTls).ConfigureAwait(false);
+            return 1;
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
         {
             Log.ApiServerFailed(log, e);
+            await DisposeAsync(kv, etcdTls).ConfigureAwait(false);
             return 1;
         }
         await using (server.ConfigureAwait(false))
@@ -89,9 +70,13 @@ internal static class ApiServerCommand
             await Task.Delay(Timeout.Infinite, stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             Log.ApiServerStopping(log);
         }
+        await DisposeAsync(kv, etcdTls).ConfigureAwait(false);
         return 0;
     }
 
-    private static TimeSpan Duration(string text, string flag) =>
-        FlagText.TryParseDuration(text, out var value) ? value : throw new FormatException($"{flag}: invalid duration \"{text}\"");
+    private static async Task DisposeAsync(GrpcKeyValue? kv, EtcdClientTls? tls)
+    {
+        if (kv is not null) await kv.DisposeAsync().ConfigureAwait(false);
+        tls?.Dispose();
+    }
 }

@@ -121,7 +121,8 @@ internal static class KvStoreHost
         }
     }
 
-    /// <summary>--apiserver-listen-url: the facade over this member's own KV, Watch and Lease services, called in-process.</summary>
+    /// <summary>--apiserver-listen-url: the facade over this member's own KV, Watch and Lease services, called in-process
+    /// (a certificate or token file it cannot use stops the member with kube-apiserver's message).</summary>
     private static async Task<ApiServer.Http.ApiServer?> StartApiServerAsync(HostSettings settings, EtcdServer server, ILoggerFactory loggers,
         ILogger log, CancellationToken cancellationToken)
     {
@@ -141,6 +142,11 @@ internal static class KvStoreHost
                 .ConfigureAwait(false);
             Log.ServingApiServer(log, apiServer.Url.GetLeftPart(UriPartial.Authority));
             return apiServer;
+        }
+        catch (ApiServer.Security.ApiServerConfigException e)
+        {
+            Log.ApiServerConfigFailed(log, e.Message);
+            return null;
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
         {

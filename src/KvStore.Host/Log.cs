@@ -49,4 +49,7 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "failed to serve the apiserver facade")]
     public static partial void ApiServerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "failed to serve the apiserver facade: {Error}")]
+    public static partial void ApiServerConfigFailed(ILogger logger, string error);
 }

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using KvStore.ApiServer.CustomResources;
 using KvStore.ApiServer.Resources;
+using KvStore.ApiServer.Security;
 using KvStore.ApiServer.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -13,8 +15,9 @@ namespace KvStore.ApiServer.Http;
 
 /// <summary>
 /// The apiserver facade on its own Kestrel listener, over any <see cref="IKeyValue"/>: creates the cluster's
-/// standing objects (namespaces default/kube-system/kube-public/kube-node-lease, the `kubernetes` service), then
-/// serves. Dispose to stop (the key-value port stays the caller's).
+/// standing objects (namespaces default/kube-system/kube-public/kube-node-lease, the `kubernetes` service) and serves
+/// the stored CustomResourceDefinitions' resources, then is ready; over HTTPS with client authentication when the
+/// options ask for it (<see cref="ApiServerSecurity"/>). Dispose to stop (the key-value port stays the caller's).
 /// </summary>
 public sealed partial class ApiServer : IAsyncDisposable
 {
@@ -22,10 +25,13 @@ public sealed partial class ApiServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _bootstrap;
     private readonly Compactor? _compactor;
+    private readonly ApiServerSecurity _security;
+    private readonly CrdController _crds;
 
-    private ApiServer(WebApplication app, Uri url, Compactor? compactor, Func<CancellationToken, Task> bootstrap)
+    private ApiServer(WebApplication app, Uri url, Compactor? compactor, ApiServerSecurity security, CrdController crds,
+        Func<CancellationToken, Task> bootstrap)
     {
-        (_app, Url, _compactor) = (app, url, compactor);
+        (_app, Url, _compactor, _security, _crds) = (app, url, compactor, security, crds);
         _bootstrap = bootstrap(_stopping.Token);
     }
 
@@ -38,28 +44,43 @@ public sealed partial class ApiServer : IAsyncDisposable
     public static async Task<ApiServer> StartAsync(IKeyValue kv, ApiServerOptions options, ILoggerFactory? loggers = null,
         CancellationToken cancellationToken = default)
     {
-        var store = new ObjectStore(kv);
-        var handler = new ResourceHandler(store, options, TimeProvider.System);
         var log = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("apiserver");
+        var security = ApiServerSecurity.Load(options, log);
+        var store = new ObjectStore(kv);
+        var served = new ServedResources();
+        var handler = new ResourceHandler(store, served, options, TimeProvider.System);
+        var crds = new CrdController(store, served, TimeProvider.System, log);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         if (loggers is not null) builder.Services.AddSingleton(loggers);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.WebHost.UseSetting(WebHostDefaults.PreferHostingUrlsKey, "false");
-        builder.WebHost.UseUrls(options.ListenUrl.GetLeftPart(UriPartial.Authority));
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 3 * 1024 * 1024); // kube's 3 MiB request limit
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = 3 * 1024 * 1024; // kube's 3 MiB request limit
+            k.Listen(ApiServerSecurity.BindAddress(options.ListenUrl), options.ListenUrl.Port, security.Configure);
+        });
         var app = builder.Build();
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var endpoints = new ApiServerEndpoints(handler, ready.Task);
-        app.Run(endpoints.HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var endpoints = new ApiServerEndpoints(handler, served, ready.Task);
+        app.Run(new AuthenticationFilter(security.Authenticator, endpoints.HandleAsync, TimeProvider.System, log).InvokeAsync);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            security.Dispose();
+            throw;
+        }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         // kube-apiserver's periodic compaction (CAS on compact_rev_key, so several apiservers on one store compact once).
         var compactor = options.CompactionInterval > TimeSpan.Zero
             ? Compactor.Start(kv, options.CompactionInterval, loggers?.CreateLogger<Compactor>())
             : null;
-        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, async stopping =>
+        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, security, crds, async stopping =>
         {
             // As kube-apiserver's bootstrap controllers: retried until the store answers (a cluster may still be electing).
             while (true)
@@ -67,6 +88,7 @@ public sealed partial class ApiServer : IAsyncDisposable
                 try
                 {
                     await BootstrapAsync(handler, options, stopping).ConfigureAwait(false);
+                    await crds.StartAsync(stopping).ConfigureAwait(false);
                     ready.TrySetResult();
                     Log.Bootstrapped(log);
                     return;
@@ -133,6 +155,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _bootstrap.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
+        await _crds.DisposeAsync().ConfigureAwait(false);
         if (_compactor is not null) await _compactor.DisposeAsync().ConfigureAwait(false);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
@@ -142,6 +165,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync().ConfigureAwait(false);
+            _security.Dispose();
         }
     }
 

@@ -11,7 +11,7 @@ namespace KvStore.ApiServer.Http;
 /// The REST verbs on stored resources (kube-apiserver's endpoints/handlers + registry/generic/registry/store.go,
 /// thin): dispatch by method and target, one partial file per concern (Read, Write, Watch, Subresources).
 /// </summary>
-internal sealed partial class ResourceHandler(ObjectStore store, ApiServerOptions options, TimeProvider clock)
+internal sealed partial class ResourceHandler(ObjectStore store, ServedResources served, ApiServerOptions options, TimeProvider clock)
 {
     private readonly ClusterIpRange _serviceRange = ClusterIpRange.Parse(options.ServiceClusterIpRange);
 
@@ -69,6 +69,9 @@ internal sealed partial class ResourceHandler(ObjectStore store, ApiServerOption
     }
 
     private DateTimeOffset Now => clock.GetUtcNow();
+
+    /// <summary>Whether <paramref name="resource"/> is the built-in one of that name (a CRD may have the plural "services").</summary>
+    private static bool BuiltIn(ResourceInfo resource, string name) => resource.Runtime is null && resource.Resource == name;
 
     private static string? Query(HttpContext context, string name) =>
         context.Request.Query[name] is { Count: > 0 } values ? values[0] : null;

@@ -37,8 +37,10 @@ public static partial class SchemaRegistry
 
     private static readonly FieldSchema Open = new() { Type = FieldType.Any };
 
-    /// <summary>The schema of the resource's kind (the whole object: apiVersion, kind, metadata, spec, status...).</summary>
-    public static FieldSchema For(ResourceInfo resource) => ByKind.GetValueOrDefault(resource.Kind) ?? Open;
+    /// <summary>The schema of the resource's kind (the whole object: apiVersion, kind, metadata, spec, status...); a kind
+    /// registered at run time brings its own.</summary>
+    public static FieldSchema For(ResourceInfo resource) =>
+        resource.Runtime?.Schema ?? ByKind.GetValueOrDefault(resource.Kind) ?? Open;
 
     /// <summary>The schema of a kind by name ("Deployment"), or null when none is known.</summary>
     public static FieldSchema? ForKind(string kind) => ByKind.GetValueOrDefault(kind);
@@ -57,6 +59,8 @@ public static partial class SchemaRegistry
     /// </summary>
     public static IReadOnlyList<string> UnknownFields(ResourceInfo resource, JsonObject obj)
     {
+        if (resource.Runtime is { } runtime)
+            return runtime.UnknownFields(obj);
         var found = new List<string>();
         CollectUnknown(For(resource), obj, "", found);
         return found;

@@ -27,11 +27,17 @@ public sealed class GrpcKeyValue : IKeyValue
     private readonly CallInvokerKeyValue[] _members;
     private int _current;
 
-    /// <param name="endpoints">http://host:port URLs (at least one).</param>
-    public GrpcKeyValue(IEnumerable<Uri> endpoints)
+    /// <param name="endpoints">http://host:port or https://host:port URLs (at least one).</param>
+    /// <param name="tls">The CA and client certificate for https endpoints (--etcd-cafile/--etcd-certfile/--etcd-keyfile);
+    /// null: the system's roots and no client certificate.</param>
+    public GrpcKeyValue(IEnumerable<Uri> endpoints, EtcdClientTls? tls = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        _channels = endpoints.Select(e => GrpcChannel.ForAddress(e, new GrpcChannelOptions { MaxReceiveMessageSize = null })).ToArray();
+        _channels = endpoints.Select(e => GrpcChannel.ForAddress(e, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = null,
+            HttpHandler = e.Scheme == Uri.UriSchemeHttps ? tls?.CreateHandler() : null,
+        })).ToArray();
         if (_channels.Length == 0) throw new ArgumentException("at least one etcd endpoint is required", nameof(endpoints));
         _members = _channels.Select(c => new CallInvokerKeyValue(c.CreateCallInvoker())).ToArray();
         Endpoints = endpoints.ToArray();

@@ -58,6 +58,12 @@ internal static class EtcdFlags
     public const string ApiServerListenUrl = "apiserver-listen-url";
     public const string EventTtl = "event-ttl";
     public const string ServiceClusterIpRange = "service-cluster-ip-range";
+    public const string TlsCertFile = "tls-cert-file";
+    public const string TlsPrivateKeyFile = "tls-private-key-file";
+    public const string CertDir = "cert-dir";
+    public const string ClientCaFile = "client-ca-file";
+    public const string TokenAuthFile = "token-auth-file";
+    public const string AnonymousAuth = "anonymous-auth";
 
     public const string DefaultClientUrl = "http://127.0.0.1:2379";
     public const string DefaultPeerUrl = "http://127.0.0.1:2380";
@@ -166,9 +172,15 @@ internal static class EtcdFlags
         Ignored("experimental-warning-apply-duration", FlagKind.Duration, "100ms", "Time duration after which a warning is generated if request takes more time."),
 
         // kvstore's apiserver facade (kube-apiserver's flags of the same names)
-        Flag(ApiServerListenUrl, FlagKind.String, "", "Serve the Kubernetes-style REST API (what kubectl talks to) from this member on this http URL, e.g. http://127.0.0.1:8080."),
+        Flag(ApiServerListenUrl, FlagKind.String, "", "Serve the Kubernetes-style REST API (what kubectl talks to) from this member on this URL: https://IP:PORT (TLS, e.g. https://127.0.0.1:6443) or http://IP:PORT."),
         Flag(EventTtl, FlagKind.Duration, "1h0m0s", "Amount of time to retain events (apiserver facade)."),
         Flag(ServiceClusterIpRange, FlagKind.String, "10.96.0.0/12", "A CIDR notation IP range from which to assign service cluster IPs (apiserver facade)."),
+        Flag(TlsCertFile, FlagKind.String, "", "File containing the default x509 Certificate for HTTPS (CA cert, if any, concatenated after server cert). If not given with an https --apiserver-listen-url, a self-signed certificate and key are generated and saved to --cert-dir (apiserver facade)."),
+        Flag(TlsPrivateKeyFile, FlagKind.String, "", "File containing the default x509 private key matching --tls-cert-file (apiserver facade)."),
+        Flag(CertDir, FlagKind.String, "", "The directory where the self-signed apiserver.crt/apiserver.key are kept (default: <data-dir>/fixtures/apiserver). Ignored with --tls-cert-file and --tls-private-key-file (apiserver facade)."),
+        Flag(ClientCaFile, FlagKind.String, "", "If set, any request presenting a client certificate signed by one of the authorities in the client-ca-file is authenticated with an identity corresponding to the CommonName of the client certificate (apiserver facade)."),
+        Flag(TokenAuthFile, FlagKind.String, "", "If set, the file that will be used to secure the secure port of the API server via token authentication (apiserver facade)."),
+        Flag(AnonymousAuth, FlagKind.Bool, "true", "Enables anonymous requests to the secure port of the API server. Requests that are not rejected by another authentication method are treated as anonymous requests (apiserver facade)."),
 
         // unsafe
         Ignored("unsafe-no-fsync", FlagKind.Bool, "false", "Disables fsync, unsafe, will cause data loss."),

@@ -170,19 +170,26 @@ internal sealed record HostSettings
             MaxConcurrentStreams = Uint(flags, EtcdFlags.MaxConcurrentStreams),
             GrpcKeepAliveInterval = Duration(flags, EtcdFlags.GrpcKeepAliveInterval),
             GrpcKeepAliveTimeout = Duration(flags, EtcdFlags.GrpcKeepAliveTimeout),
-            ApiServer = ApiServerOptionsOf(flags),
+            ApiServer = ApiServerOptionsOf(flags, dataDir),
             Tls = tls,
             Warnings = warnings,
         };
     }
 
-    private static KvStore.ApiServer.Http.ApiServerOptions? ApiServerOptionsOf(FlagValues flags)
+    private static KvStore.ApiServer.Http.ApiServerOptions? ApiServerOptionsOf(FlagValues flags, string dataDir)
     {
         var url = flags[EtcdFlags.ApiServerListenUrl];
-        if (url.Length == 0) return null;
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var listen) || listen.Scheme != "http" || !FlagText.IsBindable(listen))
+        if (url.Length == 0)
         {
-            throw new FlagException($"--{EtcdFlags.ApiServerListenUrl} {url}: an http URL with an IP to bind is required");
+            if (ApiServerSecurityFlags.Names.FirstOrDefault(flags.IsSet) is { } name)
+            {
+                throw new FlagException($"--{name} is a flag of the apiserver facade, which only --{EtcdFlags.ApiServerListenUrl} starts");
+            }
+            return null;
+        }
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var listen) || listen.Scheme is not ("http" or "https") || !FlagText.IsBindable(listen))
+        {
+            throw new FlagException($"--{EtcdFlags.ApiServerListenUrl} {url}: an http or https URL with an IP to bind is required");
         }
         var range = flags[EtcdFlags.ServiceClusterIpRange];
         try
@@ -198,6 +205,7 @@ internal sealed record HostSettings
             ListenUrl = listen,
             EventTtl = Duration(flags, EtcdFlags.EventTtl),
             ServiceClusterIpRange = range,
+            Security = ApiServerSecurityFlags.Of(flags, dataDir, listen),
         };
     }
 

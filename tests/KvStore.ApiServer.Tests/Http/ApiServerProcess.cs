@@ -17,18 +17,22 @@ internal sealed class ApiServerProcess : IDisposable
     public string Output => _process.Output;
 
     /// <summary>A one-member kvstore with the facade; <paramref name="dataDir"/> is kept by the caller (restarts reuse it).</summary>
-    public static ApiServerProcess StartMember(string dataDir, int clientPort, int peerPort, int apiPort, params string[] extra)
+    public static ApiServerProcess StartMember(string dataDir, int clientPort, int peerPort, int apiPort, params string[] extra) =>
+        StartMemberAt($"http://127.0.0.1:{apiPort}", dataDir, clientPort, peerPort, null, extra);
+
+    /// <summary>A one-member kvstore whose facade serves on <paramref name="url"/> (https: TLS, any certificate accepted
+    /// while waiting), ready once /readyz answers ok to a request carrying <paramref name="credentials"/>.</summary>
+    public static ApiServerProcess StartMemberAt(string url, string dataDir, int clientPort, int peerPort, ReadyCredentials? credentials, params string[] extra)
     {
         var client = $"http://127.0.0.1:{clientPort}";
         var peer = $"http://127.0.0.1:{peerPort}";
-        var url = $"http://127.0.0.1:{apiPort}";
         var process = ChildProcess.KvStore(
         [
             "--data-dir", dataDir, "--listen-client-urls", client, "--advertise-client-urls", client,
             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "default=" + peer,
             "--apiserver-listen-url", url, .. extra,
         ]);
-        return Ready(process, url);
+        return Ready(process, url, credentials);
     }
 
     /// <summary>`kvstore apiserver --etcd-servers ...` against running etcd endpoints.</summary>
@@ -36,12 +40,19 @@ internal sealed class ApiServerProcess : IDisposable
     {
         var url = $"http://127.0.0.1:{apiPort}";
         var process = ChildProcess.KvStore(["apiserver", "--etcd-servers", etcdServers, "--listen-url", url, .. extra]);
-        return Ready(process, url);
+        return Ready(process, url, null);
     }
 
-    private static ApiServerProcess Ready(ChildProcess process, string url)
+    /// <summary>`kvstore apiserver ARGS` serving on <paramref name="url"/> (which the arguments must name).</summary>
+    public static ApiServerProcess StartStandaloneAt(string url, ReadyCredentials? credentials, params string[] args) =>
+        Ready(ChildProcess.KvStore(["apiserver", .. args]), url, credentials);
+
+    /// <summary>What the readiness probe presents when anonymous requests are refused: a bearer token or a client certificate.</summary>
+    public sealed record ReadyCredentials(string? Token = null, string? CertFile = null, string? KeyFile = null);
+
+    private static ApiServerProcess Ready(ChildProcess process, string url, ReadyCredentials? credentials)
     {
-        var server = new ApiServerProcess(process, url);
+        var server = new ApiServerProcess(process, url) { _credentials = credentials };
         try
         {
             server.WaitReady();
@@ -54,9 +65,17 @@ internal sealed class ApiServerProcess : IDisposable
         return server;
     }
 
+    private ReadyCredentials? _credentials;
+
     public void WaitReady()
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator };
+        if (_credentials is { CertFile: { } cert, KeyFile: { } key })
+        {
+            handler.ClientCertificates.Add(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(cert, key));
+        }
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
+        if (_credentials?.Token is { } token) http.DefaultRequestHeaders.Authorization = new("Bearer", token);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (DateTime.UtcNow < deadline)
         {

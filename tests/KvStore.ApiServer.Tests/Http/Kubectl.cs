@@ -12,7 +12,13 @@ internal sealed class Kubectl : IDisposable
     /// <summary>kubectl's HOME, a fresh directory removed on dispose (a place for manifests too).</summary>
     public string Home => _home;
 
-    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string> { ["HOME"] = _home, ["KUBECONFIG"] = Path.Combine(_home, "none") };
+    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string> { ["HOME"] = _home, ["KUBECONFIG"] = KubeconfigPath };
+
+    /// <summary>The kubeconfig kubectl reads (none unless <see cref="WriteKubeconfig"/> wrote it); --server still wins.</summary>
+    public string KubeconfigPath => Path.Combine(_home, "kubeconfig");
+
+    /// <summary>Writes the kubeconfig (credentials, certificate authority) the following commands use.</summary>
+    public void WriteKubeconfig(string yaml) => File.WriteAllText(KubeconfigPath, yaml);
 
     public (int Code, string Out, string Err) Run(string commandLine, string? stdin = null) => Run(Split(commandLine), stdin);
 
