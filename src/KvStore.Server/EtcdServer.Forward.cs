@@ -460,7 +460,7 @@ public sealed partial class EtcdServer : IForwardTarget
         }
     }
 
-    // ---- the leader and the members' client URLs ----
+    // ---- the leader and the members' peer end points ----
 
     /// <summary>The current leader, waiting for one until <paramref name="deadline"/> (null then).</summary>
     private async Task<RaftClusterMember?> WaitForLeaderAsync(DateTime deadline, CancellationToken token)
@@ -557,7 +557,7 @@ public sealed partial class EtcdServer : IForwardTarget
         _ => false,
     };
 
-    /// <summary>Fetches every remote member's metadata until all are known (member list, leader id, forwarding).</summary>
+    /// <summary>Fetches every remote member's metadata until all are known (member names and client URLs for the member list, the leader id).</summary>
     private async Task MetadataLoopAsync(CancellationToken token)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(100, Config.ElectionTimeoutMs)));
