@@ -10,7 +10,7 @@ namespace KvStore.ApiServer.Http;
 /// kubectl user sees) and keeps on update (rest.BeforeUpdate: uid, creationTimestamp; generation bumped when the
 /// spec changes; the main resource does not change status, the status subresource changes only status).
 /// </summary>
-internal static class ObjectDefaults
+internal static partial class ObjectDefaults
 {
     private const string NameSuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789"; // apimachinery's utilrand alphabet
 
@@ -65,7 +65,9 @@ internal static class ObjectDefaults
             case "services": Service(obj); break;
             case "deployments": Deployment(obj); break;
             case "secrets": Secret(obj); break;
+            default: MoreKinds(resource, obj, create: true); break;
         }
+        DropEmptyMetadataCollections(meta);
     }
 
     /// <summary>Secrets: stringData is write-only, merged into data base64-encoded (kube's conversion); type Opaque by default.</summary>
@@ -125,6 +127,9 @@ internal static class ObjectDefaults
         if (resource.Resource == "services") Service(result);
         if (resource.Resource == "pods") Pod(result);
         if (resource.Resource == "secrets") Secret(result);
+        if (resource.Resource == "deployments") Deployment(result);
+        MoreKinds(resource, result, create: false);
+        DropEmptyMetadataCollections(meta);
         return result;
     }
 
@@ -166,7 +171,14 @@ internal static class ObjectDefaults
 
     private static void Pod(JsonObject pod)
     {
-        var spec = Child(pod, "spec");
+        PodSpec(Child(pod, "spec"));
+        var status = Child(pod, "status");
+        Default(status, "phase", "Pending");
+    }
+
+    /// <summary>SetDefaults_PodSpec and its containers' defaults (also applied to the templates of workloads).</summary>
+    private static void PodSpec(JsonObject spec)
+    {
         Default(spec, "restartPolicy", "Always");
         Default(spec, "terminationGracePeriodSeconds", 30);
         Default(spec, "dnsPolicy", "ClusterFirst");
@@ -192,8 +204,6 @@ internal static class ObjectDefaults
                 }
             }
         }
-        var status = Child(pod, "status");
-        Default(status, "phase", "Pending");
     }
 
     private static void Service(JsonObject service)
@@ -233,6 +243,7 @@ internal static class ObjectDefaults
     private static void Deployment(JsonObject deployment)
     {
         var spec = Child(deployment, "spec");
+        Template(spec);
         Default(spec, "replicas", 1);
         Default(spec, "revisionHistoryLimit", 10);
         Default(spec, "progressDeadlineSeconds", 600);

@@ -110,7 +110,9 @@ internal sealed partial class ResourceHandler
     private async Task UpdateScaleAsync(HttpContext context, RequestTarget target, bool patch)
     {
         var contentType = (context.Request.ContentType ?? HttpIo.Json).Split(';')[0].Trim();
-        var body = await HttpIo.ReadBodyAsync(context.Request).ConfigureAwait(false);
+        var protobuf = HttpIo.IsProtobuf(context.Request);
+        var bytes = await HttpIo.ReadBytesAsync(context.Request).ConfigureAwait(false);
+        var body = protobuf ? "" : System.Text.Encoding.UTF8.GetString(bytes);
         var dryRun = DryRun(context);
         var updated = await ReadModifyWriteAsync(target with { Subresource = null }, (current, revision) =>
         {
@@ -129,7 +131,8 @@ internal sealed partial class ResourceHandler
             }
             else
             {
-                wanted = HttpIo.ParseDocument(body, context.Request.ContentType) as JsonObject ?? throw ApiError.BadRequest("a Scale object is required");
+                wanted = protobuf ? ProtobufBody.Decode(bytes)
+                    : HttpIo.ParseDocument(body, context.Request.ContentType) as JsonObject ?? throw ApiError.BadRequest("a Scale object is required");
             }
             CheckPrecondition(target, wanted, revision);
             var replicas = wanted["spec"]?["replicas"];

@@ -296,8 +296,7 @@ internal sealed partial class ResourceHandler
         string? uid = null, rv = null;
         if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
-            var text = await HttpIo.ReadBodyAsync(context.Request).ConfigureAwait(false);
-            if (text.Trim().Length > 0 && HttpIo.ParseDocument(text, context.Request.ContentType) is JsonObject options)
+            if (await HttpIo.ReadOptionalObjectAsync(context.Request).ConfigureAwait(false) is { } options)
             {
                 uid = ObjectDefaults.Str(options["preconditions"]?["uid"]);
                 rv = ObjectDefaults.Str(options["preconditions"]?["resourceVersion"]);

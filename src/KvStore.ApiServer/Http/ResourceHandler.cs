@@ -20,6 +20,7 @@ internal sealed partial class ResourceHandler(ObjectStore store, ServedResources
     public async Task HandleAsync(HttpContext context, RequestTarget target)
     {
         var method = context.Request.Method;
+        _ = ResponseFormat.Of(context.Request);
         var isWatch = target.WatchPath || context.Request.Query["watch"] is { Count: > 0 } w && w[0] is "true" or "1";
         if (target.Subresource is { } sub)
         {
@@ -93,7 +94,9 @@ internal sealed partial class ResourceHandler(ObjectStore store, ServedResources
     {
         var include = Query(context, "includeObject") ?? "Metadata";
         if (include is not ("None" or "Metadata" or "Object")) throw ApiError.BadRequest($"includeObject: Unsupported value: \"{include}\"");
-        return TableConvertor.ToTable(resource, objects, include, Now);
+        var table = TableConvertor.ToTable(resource, objects, include, Now);
+        table["apiVersion"] = "meta.k8s.io/" + ResponseFormat.OrJson(context.Request).MetaVersion;
+        return table;
     }
 
     /// <summary>Strict/Warn/Ignore field validation (default Warn as kube's server default). Strict throws 400.</summary>

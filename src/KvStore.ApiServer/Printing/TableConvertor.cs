@@ -27,6 +27,18 @@ public static class TableConvertor
         [("networking.k8s.io", "ingresses")] = GroupPrinters.Ingress,
         [("autoscaling", "horizontalpodautoscalers")] = GroupPrinters.HorizontalPodAutoscaler,
         [("coordination.k8s.io", "leases")] = GroupPrinters.Lease,
+        [("", "persistentvolumes")] = StoragePrinters.PersistentVolume,
+        [("", "persistentvolumeclaims")] = StoragePrinters.PersistentVolumeClaim,
+        [("", "resourcequotas")] = PolicyPrinters.ResourceQuota,
+        [("batch", "jobs")] = BatchPrinters.Job,
+        [("batch", "cronjobs")] = BatchPrinters.CronJob,
+        [("networking.k8s.io", "ingressclasses")] = NetworkPrinters.IngressClass,
+        [("networking.k8s.io", "networkpolicies")] = NetworkPrinters.NetworkPolicy,
+        [("policy", "poddisruptionbudgets")] = PolicyPrinters.PodDisruptionBudget,
+        [("rbac.authorization.k8s.io", "rolebindings")] = PolicyPrinters.RoleBinding,
+        [("rbac.authorization.k8s.io", "clusterrolebindings")] = PolicyPrinters.ClusterRoleBinding,
+        [("storage.k8s.io", "storageclasses")] = StoragePrinters.StorageClassPrinter,
+        [("discovery.k8s.io", "endpointslices")] = NetworkPrinters.EndpointSlice,
     };
 
     /// <summary>

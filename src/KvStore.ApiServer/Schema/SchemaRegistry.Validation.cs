@@ -57,6 +57,9 @@ public static partial class SchemaRegistry
                 break;
             case "Namespace":
                 break;
+            default:
+                KindValidation.Validate(resource.Kind, obj, old, errors);
+                break;
         }
         return errors;
     }
