@@ -221,8 +221,9 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         }
         await StopBackgroundLoopsAsync().ConfigureAwait(false);
         _cluster.Dispose();
-        if (_peerServer is not null) await _peerServer.DisposeAsync().ConfigureAwait(false);
+        // Raft connections first: the peer port's stop waits for every connection it handed to Raft.
         await _raftConnections.DisposeAsync().ConfigureAwait(false);
+        if (_peerServer is not null) await _peerServer.DisposeAsync().ConfigureAwait(false);
         _peerClients.Dispose();
         await _wal.DisposeAsync().ConfigureAwait(false);
         await _stateMachine.DrainAsync().ConfigureAwait(false);

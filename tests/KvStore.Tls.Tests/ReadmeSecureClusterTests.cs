@@ -4,8 +4,8 @@ namespace KvStore.Tls.Tests;
 
 /// <summary>
 /// The README's "Secure cluster" commands, run as written with bash in an empty directory: its second sh block
-/// (the first builds and names the binary; here <c>kvstore</c> is the one built next to the tests), its six fixed
-/// ports swapped for free ones.
+/// (the first builds and names the command; here <c>$KVSTORE</c> is the kvstore built next to the tests), its six
+/// fixed ports swapped for free ones. The members must be gone when the script ends (its last line stops them).
 /// </summary>
 public sealed partial class ReadmeSecureClusterTests
 {
@@ -14,19 +14,21 @@ public sealed partial class ReadmeSecureClusterTests
     {
         string[] blocks = ShBlocks(Section(File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md")), "## Secure cluster"));
         Assert.True(blocks.Length >= 2, "the section has the build block and the commands block");
-        Assert.Contains("kvstore()", blocks[0]);
+        Assert.Contains("KVSTORE=", blocks[0]);
         string script = blocks[1];
+        var ports = new List<int>();
         foreach (string port in new[] { "12379", "12380", "13379", "13380", "14379", "14380" })
         {
             Assert.Contains(port, script);
-            script = script.Replace(port, Ports.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+            ports.Add(Ports.Free());
+            script = script.Replace(port, ports[^1].ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
         }
         string dir = Path.Combine(Path.GetTempPath(), "kvstore-tests-readme-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         try
         {
             // members still running when a command fails are stopped on the way out
-            string prelude = $"set -e\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\nkvstore() {{ '{Binaries.DotnetHost()}' '{Binaries.KvStoreDll}' \"$@\"; }}\n";
+            string prelude = $"set -e\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\nKVSTORE=\"{Binaries.DotnetHost()} {Binaries.KvStoreDll}\"\n";
             File.WriteAllText(Path.Combine(dir, "secure.sh"), prelude + script);
             var (code, output, error) = ChildProcess.Run("bash", ["secure.sh"], timeout: TimeSpan.FromMinutes(4), workingDirectory: dir);
             string all = output + error;
@@ -39,10 +41,35 @@ public sealed partial class ReadmeSecureClusterTests
             Assert.Contains("User root created", output);
             Assert.Contains("Authentication Enabled", output);
             Assert.EndsWith("root", output.TrimEnd());
+            // the last line stopped the members: their ports are free again
+            foreach (int port in ports) Assert.True(Released(port), $"port {port} still in use after the script");
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Whether <paramref name="port"/> can be bound on 127.0.0.1 within 20 s (a stopping member takes a moment).</summary>
+    private static bool Released(int port)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            try
+            {
+                using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+                listener.Start();
+                return true;
+            }
+            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(200);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                return false;
+            }
         }
     }
 

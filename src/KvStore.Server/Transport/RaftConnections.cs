@@ -13,6 +13,7 @@ namespace KvStore.Server.Transport;
 internal sealed class RaftConnections : IConnectionListenerFactory, IConnectionListener
 {
     private readonly Channel<ConnectionContext> _accepted = Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<HandedConnection, byte> _live = new();
     private volatile bool _bound;
 
     public EndPoint EndPoint { get; private set; } = new IPEndPoint(IPAddress.Loopback, 0);
@@ -41,8 +42,16 @@ internal sealed class RaftConnections : IConnectionListenerFactory, IConnectionL
     {
         if (!_bound) return;
         var handed = new HandedConnection(connection);
-        if (!_accepted.Writer.TryWrite(handed)) return;
-        await handed.Done.ConfigureAwait(false);
+        _live[handed] = 0;
+        try
+        {
+            if (!_accepted.Writer.TryWrite(handed)) return;
+            await handed.Done.ConfigureAwait(false);
+        }
+        finally
+        {
+            _live.TryRemove(handed, out _);
+        }
     }
 
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
@@ -52,11 +61,13 @@ internal sealed class RaftConnections : IConnectionListenerFactory, IConnectionL
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Ends every connection still handed over: the Raft server is gone, and the peer port waits for them before it stops.</summary>
     public ValueTask DisposeAsync()
     {
         _bound = false;
         _accepted.Writer.TryComplete();
         while (_accepted.Reader.TryRead(out ConnectionContext? left)) left.Abort();
+        foreach (HandedConnection live in _live.Keys) live.Abort();
         return ValueTask.CompletedTask;
     }
 
