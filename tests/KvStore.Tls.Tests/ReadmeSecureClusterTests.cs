@@ -41,7 +41,7 @@ public sealed partial class ReadmeSecureClusterTests
             Assert.Contains("User root created", output);
             Assert.Contains("Authentication Enabled", output);
             Assert.EndsWith("root", output.TrimEnd());
-            // the last line stopped the members: their ports are free again
+            // the last line stopped the members and waited for them: their ports are free again
             foreach (int port in ports) Assert.True(Released(port), $"port {port} still in use after the script");
         }
         finally
