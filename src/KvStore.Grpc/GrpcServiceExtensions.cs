@@ -1,5 +1,4 @@
 using Grpc.AspNetCore.Server;
-using KvStore.Grpc.Internal;
 using KvStore.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -22,16 +21,14 @@ public static class GrpcServiceExtensions
             options.MaxSendMessageSize = null;
             options.Interceptors.Add<AuthTokenInterceptor>();
             options.Interceptors.Add<RequireLeaderInterceptor>();
-        })
-        // A follower's batch of proposals may hold many requests of up to --max-request-bytes each.
-        .AddServiceOptions<ForwardService>(options => options.MaxReceiveMessageSize = null);
+        });
         services.AddSingleton<IConfigureOptions<GrpcServiceOptions>>(sp => new ConfigureOptions<GrpcServiceOptions>(options =>
             options.MaxReceiveMessageSize = sp.GetRequiredService<IEtcdServer>().Config.MaxRequestBytes + WatchService.GrpcOverheadBytes));
         services.AddSingleton<LeaseIdGenerator>();
         return services;
     }
 
-    /// <summary>Maps KV, Watch, Lease, Cluster, Maintenance, Lock, Election and Auth, and the internal Forward service.</summary>
+    /// <summary>Maps KV, Watch, Lease, Cluster, Maintenance, Lock, Election and Auth (member-internal calls are on the peer port).</summary>
     public static IEndpointRouteBuilder MapKvStoreGrpc(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGrpcService<KvService>();
@@ -42,7 +39,6 @@ public static class GrpcServiceExtensions
         endpoints.MapGrpcService<LockService>();
         endpoints.MapGrpcService<ElectionService>();
         endpoints.MapGrpcService<AuthService>();
-        endpoints.MapGrpcService<ForwardService>(); // member to member: followers forward to the leader
         return endpoints;
     }
 }
