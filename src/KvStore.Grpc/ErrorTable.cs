@@ -1,4 +1,5 @@
 using Grpc.Core;
+using KvStore.Grpc.Decoding;
 using KvStore.Mvcc;
 using KvStore.Server;
 
@@ -143,6 +144,15 @@ public static class ErrorTable
     public static RpcException ThroughClient(ServerError error) => ThroughClient(Status(error));
 
     private static RpcException ThroughClient((StatusCode Code, string Message) status) => Exception((StatusCode.Unknown, status.Message));
+
+    /// <summary>
+    /// grpc-go's answer to a request message its codec cannot unmarshal: Internal with gogo's error text (worded
+    /// otherwise for a message of a stream). A request nested deeper than kvstore takes can only be a txn in txns:
+    /// etcd's answer to a txn nested past --max-txn-ops.
+    /// </summary>
+    public static RpcException Unmarshalling(WireVerdict verdict, bool streaming) => verdict.Error == WireError.TooDeep
+        ? For(MvccError.TooManyOps)
+        : Exception((StatusCode.Internal, (streaming ? "grpc: failed to unmarshal the received message " : "grpc: error unmarshalling request: ") + verdict.Message));
 
     /// <summary>The text etcd puts in a watch response's cancel_reason for an engine outcome.</summary>
     public static string CancelReason(MvccError error) => Status(error).Message;

@@ -1,9 +1,12 @@
 using Grpc.AspNetCore.Server;
+using Grpc.AspNetCore.Server.Model;
+using KvStore.Grpc.Decoding;
 using KvStore.Grpc.Internal;
 using KvStore.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace KvStore.Grpc;
@@ -12,8 +15,9 @@ namespace KvStore.Grpc;
 public static class GrpcServiceExtensions
 {
     /// <summary>
-    /// Adds gRPC with etcd's message limits: a request may be --max-request-bytes plus 512 KiB of gRPC overhead
-    /// (etcd's MaxRecvMsgSize; the member itself refuses a command above --max-request-bytes), responses are unbounded.
+    /// Adds gRPC with etcd's request decoding (<see cref="EtcdRequestDecoding{TService}"/>) and etcd's message limits: a
+    /// request may be --max-request-bytes plus 512 KiB of gRPC overhead (etcd's MaxRecvMsgSize; the member itself
+    /// refuses a command above --max-request-bytes), responses are unbounded.
     /// </summary>
     public static IServiceCollection AddKvStoreGrpc(this IServiceCollection services)
     {
@@ -25,6 +29,10 @@ public static class GrpcServiceExtensions
         })
         // A follower's batch of proposals may hold many requests of up to --max-request-bytes each.
         .AddServiceOptions<ForwardService>(options => options.MaxReceiveMessageSize = null);
+        // etcd's services decode requests as etcd does: this discovery replaces Grpc.AspNetCore's own (which would bind
+        // every method a second time), so it comes after every AddGrpc.
+        services.RemoveAll(typeof(IServiceMethodProvider<>));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IServiceMethodProvider<>), typeof(EtcdRequestDecoding<>)));
         services.AddSingleton<IConfigureOptions<GrpcServiceOptions>>(sp => new ConfigureOptions<GrpcServiceOptions>(options =>
             options.MaxReceiveMessageSize = sp.GetRequiredService<IEtcdServer>().Config.MaxRequestBytes + WatchService.GrpcOverheadBytes));
         services.AddSingleton<LeaseIdGenerator>();
