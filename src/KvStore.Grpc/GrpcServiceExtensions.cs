@@ -4,6 +4,7 @@ using KvStore.Grpc.Decoding;
 using KvStore.Grpc.Internal;
 using KvStore.Server;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -24,6 +25,7 @@ public static class GrpcServiceExtensions
         services.AddGrpc(options =>
         {
             options.MaxSendMessageSize = null;
+            options.IgnoreUnknownServices = true; // answered as grpc-go does by MapKvStoreGrpc's fallback
             options.Interceptors.Add<AuthTokenInterceptor>();
             options.Interceptors.Add<RequireLeaderInterceptor>();
         })
@@ -39,18 +41,28 @@ public static class GrpcServiceExtensions
         return services;
     }
 
-    /// <summary>Maps KV, Watch, Lease, Cluster, Maintenance, Lock, Election and Auth, and the internal Forward service.</summary>
+    /// <summary>
+    /// Maps KV, Watch, Lease, Cluster, Maintenance, Lock, Election and Auth behind etcd's gRPC edge
+    /// (<see cref="EtcdGrpcEdge"/>), the internal Forward service, and grpc-go's answer for any other gRPC path.
+    /// </summary>
     public static IEndpointRouteBuilder MapKvStoreGrpc(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGrpcService<KvService>();
-        endpoints.MapGrpcService<WatchService>();
-        endpoints.MapGrpcService<LeaseService>();
-        endpoints.MapGrpcService<ClusterService>();
-        endpoints.MapGrpcService<MaintenanceService>();
-        endpoints.MapGrpcService<LockService>();
-        endpoints.MapGrpcService<ElectionService>();
-        endpoints.MapGrpcService<AuthService>();
+        endpoints.MapGrpcService<KvService>().Add(EtcdGrpcEdge.Wrap);
+        endpoints.MapGrpcService<WatchService>().Add(EtcdGrpcEdge.Wrap);
+        endpoints.MapGrpcService<LeaseService>().Add(EtcdGrpcEdge.Wrap);
+        endpoints.MapGrpcService<ClusterService>().Add(EtcdGrpcEdge.Wrap);
+        endpoints.MapGrpcService<MaintenanceService>().Add(EtcdGrpcEdge.Wrap);
+        endpoints.MapGrpcService<LockService>().Add(EtcdGrpcEdge.Wrap);
+        endpoints.MapGrpcService<ElectionService>().Add(EtcdGrpcEdge.Wrap);
+        endpoints.MapGrpcService<AuthService>().Add(EtcdGrpcEdge.Wrap);
         endpoints.MapGrpcService<ForwardService>(); // member to member: followers forward to the leader
+        HashSet<string> services =
+        [
+            Etcdserverpb.KV.Descriptor.FullName, Etcdserverpb.Watch.Descriptor.FullName, Etcdserverpb.Lease.Descriptor.FullName,
+            Etcdserverpb.Cluster.Descriptor.FullName, Etcdserverpb.Maintenance.Descriptor.FullName, Etcdserverpb.Auth.Descriptor.FullName,
+            V3lockpb.Lock.Descriptor.FullName, V3electionpb.Election.Descriptor.FullName, Kvstorepb.Forward.Descriptor.FullName,
+        ];
+        endpoints.MapPost("{service}/{method}", http => EtcdGrpcEdge.UnknownAsync(http, services)).WithDisplayName("gRPC unknown service or method");
         return endpoints;
     }
 }
