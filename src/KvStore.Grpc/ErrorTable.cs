@@ -157,6 +157,16 @@ public static class ErrorTable
     /// <summary>The text etcd puts in a watch response's cancel_reason for an engine outcome.</summary>
     public static string CancelReason(MvccError error) => Status(error).Message;
 
+    /// <summary>
+    /// The text of the gRPC status error itself (Go's status.Error()), which etcd's watch puts in cancel_reason when it
+    /// refuses a create for auth: "rpc error: code = PermissionDenied desc = etcdserver: permission denied".
+    /// </summary>
+    public static string StatusErrorText(MvccError error)
+    {
+        var (code, message) = Status(error);
+        return $"rpc error: code = {code} desc = {message}";
+    }
+
     private static RpcException Exception((StatusCode Code, string Message) status) =>
         new(new Status(status.Code, status.Message), status.Message);
 }
