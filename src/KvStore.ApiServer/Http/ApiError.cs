@@ -57,7 +57,8 @@ public sealed class ApiError(int code, string reason, string message, JsonObject
     public static ApiError UnsupportedMediaType(string contentType) =>
         new(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {contentType})");
 
-    /// <summary>422 Invalid: `Pod "x" is invalid: spec.containers: Required value` (several causes: "[a, b]").</summary>
+    /// <summary>422 Invalid: `Pod "x" is invalid: spec.containers: Required value` (several causes: "[a, b]"); the kind is
+    /// group-qualified as kube's GroupKind prints it (`Deployment.apps "x" is invalid`).</summary>
     public static ApiError Invalid(ResourceInfo resource, string name, IReadOnlyList<FieldCause> causes)
     {
         var texts = causes.Select(c => CauseText(c)).ToList();
@@ -71,7 +72,8 @@ public sealed class ApiError(int code, string reason, string message, JsonObject
             ["message"] = c.Message,
             ["field"] = c.Field.TrimStart('.'),
         }).ToArray());
-        return new(422, "Invalid", $"{resource.Kind} \"{name}\" is invalid: {joined}", details);
+        var kind = resource.Group.Length == 0 ? resource.Kind : $"{resource.Kind}.{resource.Group}";
+        return new(422, "Invalid", $"{kind} \"{name}\" is invalid: {joined}", details);
     }
 
     private static string CauseText(FieldCause cause)

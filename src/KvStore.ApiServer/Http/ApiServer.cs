@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KvStore.ApiServer.CustomResources;
 using KvStore.ApiServer.Resources;
 using KvStore.ApiServer.Security;
 using KvStore.ApiServer.Storage;
@@ -14,9 +15,9 @@ namespace KvStore.ApiServer.Http;
 
 /// <summary>
 /// The apiserver facade on its own Kestrel listener, over any <see cref="IKeyValue"/>: creates the cluster's
-/// standing objects (namespaces default/kube-system/kube-public/kube-node-lease, the `kubernetes` service), then
-/// serves, over HTTPS with client authentication when the options ask for it (<see cref="ApiServerSecurity"/>).
-/// Dispose to stop (the key-value port stays the caller's).
+/// standing objects (namespaces default/kube-system/kube-public/kube-node-lease, the `kubernetes` service) and serves
+/// the stored CustomResourceDefinitions' resources, then is ready; over HTTPS with client authentication when the
+/// options ask for it (<see cref="ApiServerSecurity"/>). Dispose to stop (the key-value port stays the caller's).
 /// </summary>
 public sealed partial class ApiServer : IAsyncDisposable
 {
@@ -25,10 +26,12 @@ public sealed partial class ApiServer : IAsyncDisposable
     private readonly Task _bootstrap;
     private readonly Compactor? _compactor;
     private readonly ApiServerSecurity _security;
+    private readonly CrdController _crds;
 
-    private ApiServer(WebApplication app, Uri url, Compactor? compactor, ApiServerSecurity security, Func<CancellationToken, Task> bootstrap)
+    private ApiServer(WebApplication app, Uri url, Compactor? compactor, ApiServerSecurity security, CrdController crds,
+        Func<CancellationToken, Task> bootstrap)
     {
-        (_app, Url, _compactor, _security) = (app, url, compactor, security);
+        (_app, Url, _compactor, _security, _crds) = (app, url, compactor, security, crds);
         _bootstrap = bootstrap(_stopping.Token);
     }
 
@@ -44,7 +47,9 @@ public sealed partial class ApiServer : IAsyncDisposable
         var log = (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("apiserver");
         var security = ApiServerSecurity.Load(options, log);
         var store = new ObjectStore(kv);
-        var handler = new ResourceHandler(store, options, TimeProvider.System);
+        var served = new ServedResources();
+        var handler = new ResourceHandler(store, served, options, TimeProvider.System);
+        var crds = new CrdController(store, served, TimeProvider.System, log);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -58,7 +63,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         });
         var app = builder.Build();
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var endpoints = new ApiServerEndpoints(handler, ready.Task);
+        var endpoints = new ApiServerEndpoints(handler, served, ready.Task);
         app.Run(new AuthenticationFilter(security.Authenticator, endpoints.HandleAsync, TimeProvider.System, log).InvokeAsync);
         try
         {
@@ -75,7 +80,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         var compactor = options.CompactionInterval > TimeSpan.Zero
             ? Compactor.Start(kv, options.CompactionInterval, loggers?.CreateLogger<Compactor>())
             : null;
-        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, security, async stopping =>
+        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, security, crds, async stopping =>
         {
             // As kube-apiserver's bootstrap controllers: retried until the store answers (a cluster may still be electing).
             while (true)
@@ -83,6 +88,7 @@ public sealed partial class ApiServer : IAsyncDisposable
                 try
                 {
                     await BootstrapAsync(handler, options, stopping).ConfigureAwait(false);
+                    await crds.StartAsync(stopping).ConfigureAwait(false);
                     ready.TrySetResult();
                     Log.Bootstrapped(log);
                     return;
@@ -149,6 +155,7 @@ public sealed partial class ApiServer : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _bootstrap.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
+        await _crds.DisposeAsync().ConfigureAwait(false);
         if (_compactor is not null) await _compactor.DisposeAsync().ConfigureAwait(false);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try

@@ -10,7 +10,7 @@ namespace KvStore.ApiServer.Http;
 /// The one request entry: non-resource paths (/version, health, discovery, OpenAPI) and resource paths, with
 /// every failure answered as a kube Status. kubectl's dispatcher needs /version minor "32".
 /// </summary>
-internal sealed class ApiServerEndpoints(ResourceHandler resources, Task bootstrapped)
+internal sealed class ApiServerEndpoints(ResourceHandler resources, ServedResources served, Task bootstrapped)
 {
     public static readonly JsonObject Version = new()
     {
@@ -66,18 +66,18 @@ internal sealed class ApiServerEndpoints(ResourceHandler resources, Task bootstr
                 return HealthAsync(context, path);
             case "/api" when get:
                 return HttpIo.Accepts(context.Request, "as=APIGroupDiscoveryList")
-                    ? HttpIo.WriteAsync(context, 200, Discovery.AggregatedCore(), Discovery.AggregatedContentType)
+                    ? HttpIo.WriteAsync(context, 200, Discovery.AggregatedCore(served), Discovery.AggregatedContentType)
                     : HttpIo.WriteAsync(context, 200, Discovery.LegacyCoreVersions(context.Connection.LocalIpAddress + ":" + context.Connection.LocalPort));
             case "/apis" when get:
                 return HttpIo.Accepts(context.Request, "as=APIGroupDiscoveryList")
-                    ? HttpIo.WriteAsync(context, 200, Discovery.AggregatedGroups(), Discovery.AggregatedContentType)
-                    : HttpIo.WriteAsync(context, 200, Discovery.LegacyGroups());
+                    ? HttpIo.WriteAsync(context, 200, Discovery.AggregatedGroups(served), Discovery.AggregatedContentType)
+                    : HttpIo.WriteAsync(context, 200, Discovery.LegacyGroups(served));
             case "/openapi/v3" when get:
-                return HttpIo.WriteAsync(context, 200, OpenApi.Index());
+                return HttpIo.WriteAsync(context, 200, OpenApi.Index(served));
         }
         if (get && path.StartsWith("/openapi/v3/", StringComparison.Ordinal))
         {
-            return OpenApi.Document(path["/openapi/v3/".Length..]) is { } document
+            return OpenApi.Document(path["/openapi/v3/".Length..], served) is { } document
                 ? HttpIo.WriteAsync(context, 200, document)
                 : throw ApiError.NoSuchPath();
         }
@@ -90,7 +90,7 @@ internal sealed class ApiServerEndpoints(ResourceHandler resources, Task bootstr
         {
             return HttpIo.WriteAsync(context, 200, list);
         }
-        if (RequestTarget.Parse(path) is { } target)
+        if (RequestTarget.Parse(path, served) is { } target)
         {
             return resources.HandleAsync(context, target);
         }
@@ -98,21 +98,21 @@ internal sealed class ApiServerEndpoints(ResourceHandler resources, Task bootstr
     }
 
     /// <summary>/api/v1, /apis/GROUP/VERSION (APIResourceList) and /apis/GROUP (APIGroup).</summary>
-    private static JsonObject? DiscoveryPath(string path)
+    private JsonObject? DiscoveryPath(string path)
     {
         var segments = path.Trim('/').Split('/');
         return segments switch
         {
-            ["api", var version] => Discovery.ResourceList("", version),
-            ["apis", var group, var version] => Discovery.ResourceList(group, version),
+            ["api", var version] => Discovery.ResourceList("", version, served),
+            ["apis", var group, var version] => Discovery.ResourceList(group, version, served),
             ["apis", var group] => Group(group),
             _ => null,
         };
     }
 
-    private static JsonObject? Group(string group)
+    private JsonObject? Group(string group)
     {
-        var versions = ResourceCatalog.GroupVersions.Where(gv => gv.Group == group).Select(gv => gv.Version).ToList();
+        var versions = served.GroupVersions.Where(gv => gv.Group == group).Select(gv => gv.Version).ToList();
         if (versions.Count == 0) return null;
         JsonObject Version(string v) => new() { ["groupVersion"] = $"{group}/{v}", ["version"] = v };
         return new JsonObject

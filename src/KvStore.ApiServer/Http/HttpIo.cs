@@ -1,11 +1,12 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using KvStore.ApiServer.Wire;
 using Microsoft.AspNetCore.Http;
 
 namespace KvStore.ApiServer.Http;
 
-/// <summary>Reading request bodies and writing JSON answers (kube-apiserver's negotiation, JSON only).</summary>
+/// <summary>Reading request bodies (JSON, YAML, protobuf) and writing answers in the negotiated representation.</summary>
 internal static class HttpIo
 {
     public const string Json = "application/json";
@@ -13,18 +14,44 @@ internal static class HttpIo
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>True when the Accept header asks for a meta.k8s.io Table (kubectl get).</summary>
-    public static bool WantsTable(HttpRequest request) =>
-        request.Headers.Accept.Any(a => a is not null && a.Split(',').Any(m => m.Contains("as=Table", StringComparison.Ordinal)));
+    /// <summary>True when the negotiated representation is a meta.k8s.io Table (kubectl get).</summary>
+    public static bool WantsTable(HttpRequest request) => ResponseFormat.OrJson(request).Table;
 
     public static bool Accepts(HttpRequest request, string marker) =>
         request.Headers.Accept.Any(a => a is not null && a.Contains(marker, StringComparison.Ordinal));
 
+    /// <summary>
+    /// Writes <paramref name="body"/> as the request negotiated: PartialObjectMetadata(List) when asked, protobuf when
+    /// asked and the kind has a protobuf form (else JSON, as kube falls back for kinds without one).
+    /// </summary>
     public static async Task WriteAsync(HttpContext context, int status, JsonNode body, string contentType = Json)
     {
+        var format = ResponseFormat.OrJson(context.Request);
+        byte[] bytes;
+        if (contentType == Json && body is JsonObject obj && !format.Table)
+        {
+            if (format.As is not null && PartialObjectMetadata.Applies(obj))
+            {
+                obj = PartialObjectMetadata.Transform(obj, format);
+                contentType = (format with { Protobuf = false }).ContentType;
+            }
+            if (format.Protobuf && KubeProtobuf.Encode(obj) is { } encoded)
+            {
+                bytes = encoded;
+                contentType = contentType == Json ? KubeProtobuf.ContentType : format.ContentType;
+            }
+            else
+            {
+                bytes = Serialize(obj);
+            }
+        }
+        else
+        {
+            bytes = Serialize(body);
+        }
         context.Response.StatusCode = status;
         context.Response.ContentType = contentType;
-        await context.Response.Body.WriteAsync(Serialize(body), context.RequestAborted).ConfigureAwait(false);
+        await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
     }
 
     public static byte[] Serialize(JsonNode body)
@@ -50,18 +77,35 @@ internal static class HttpIo
         return await reader.ReadToEndAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
     }
 
-    /// <summary>The body as a JSON object (JSON, or YAML when the content type says so).</summary>
+    public static async Task<byte[]> ReadBytesAsync(HttpRequest request)
+    {
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        return buffer.ToArray();
+    }
+
+    /// <summary>True when the request body is kube's protobuf (application/vnd.kubernetes.protobuf).</summary>
+    public static bool IsProtobuf(HttpRequest request) =>
+        (request.ContentType ?? "").StartsWith(KubeProtobuf.ContentType, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The body as a JSON object (JSON, YAML or protobuf, as the content type says).</summary>
     public static async Task<JsonObject> ReadObjectAsync(HttpRequest request)
     {
-        if ((request.ContentType ?? "").StartsWith(ProtobufBody.ContentType, StringComparison.Ordinal))
-        {
-            using var buffer = new MemoryStream();
-            await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted).ConfigureAwait(false);
-            return ProtobufBody.Decode(buffer.ToArray());
-        }
-        var text = await ReadBodyAsync(request).ConfigureAwait(false);
+        var bytes = await ReadBytesAsync(request).ConfigureAwait(false);
+        if (IsProtobuf(request)) return ProtobufBody.Decode(bytes);
+        var text = Encoding.UTF8.GetString(bytes);
         var node = ParseDocument(text, request.ContentType);
         return node as JsonObject ?? throw ApiError.BadRequest("Object 'Kind' is missing in '" + Truncate(text) + "'");
+    }
+
+    /// <summary>An optional body (DeleteOptions) as a JSON object; null when empty or not an object.</summary>
+    public static async Task<JsonObject?> ReadOptionalObjectAsync(HttpRequest request)
+    {
+        var bytes = await ReadBytesAsync(request).ConfigureAwait(false);
+        if (bytes.Length == 0) return null;
+        if (IsProtobuf(request)) return ProtobufBody.Decode(bytes);
+        var text = Encoding.UTF8.GetString(bytes);
+        return text.Trim().Length == 0 ? null : ParseDocument(text, request.ContentType) as JsonObject;
     }
 
     public static JsonNode? ParseDocument(string text, string? contentType)

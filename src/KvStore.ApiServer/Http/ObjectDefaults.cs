@@ -10,13 +10,13 @@ namespace KvStore.ApiServer.Http;
 /// kubectl user sees) and keeps on update (rest.BeforeUpdate: uid, creationTimestamp; generation bumped when the
 /// spec changes; the main resource does not change status, the status subresource changes only status).
 /// </summary>
-internal static class ObjectDefaults
+internal static partial class ObjectDefaults
 {
     private const string NameSuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789"; // apimachinery's utilrand alphabet
 
-    /// <summary>Resources whose strategy keeps metadata.generation (apps, ingress, hpa... not pods or services).</summary>
+    /// <summary>Resources whose strategy keeps metadata.generation (apps, ingress, hpa, custom resources... not pods or services).</summary>
     public static bool HasGeneration(ResourceInfo resource) =>
-        resource.Group is "apps" or "networking.k8s.io" or "autoscaling";
+        resource.Runtime is not null || resource.Group is "apps" or "networking.k8s.io" or "autoscaling";
 
     public static string Now(DateTimeOffset now) => now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
@@ -53,6 +53,11 @@ internal static class ObjectDefaults
         else meta.Remove("generation");
         if (resource.Namespaced is false) meta.Remove("namespace");
 
+        if (resource.Runtime is { } runtime)
+        {
+            runtime.Prepare(obj, null);
+            return;
+        }
         switch (resource.Resource)
         {
             case "namespaces": Namespace(obj); break;
@@ -60,7 +65,9 @@ internal static class ObjectDefaults
             case "services": Service(obj); break;
             case "deployments": Deployment(obj); break;
             case "secrets": Secret(obj); break;
+            default: MoreKinds(resource, obj, create: true); break;
         }
+        DropEmptyMetadataCollections(meta);
     }
 
     /// <summary>Secrets: stringData is write-only, merged into data base64-encoded (kube's conversion); type Opaque by default.</summary>
@@ -105,17 +112,39 @@ internal static class ObjectDefaults
             else meta.Remove(kept);
         }
         meta.Remove("resourceVersion");
+        resource.Runtime?.Prepare(result, old);
         if (HasGeneration(resource))
         {
             var generation = oldMeta["generation"] is JsonValue g && g.TryGetValue<long>(out var n) ? n : 1;
-            meta["generation"] = JsonNode.DeepEquals(old["spec"], result["spec"]) ? generation : generation + 1;
+            meta["generation"] = SpecChanged(resource, old, result, subresource) ? generation + 1 : generation;
+        }
+        if (resource.Runtime is not null)
+        {
+            return result;
         }
         if (resource.Resource == "services" && subresource is null) KeepServiceAllocation(old, result);
         if (resource.Resource == "namespaces") Namespace(result);
         if (resource.Resource == "services") Service(result);
         if (resource.Resource == "pods") Pod(result);
         if (resource.Resource == "secrets") Secret(result);
+        if (resource.Resource == "deployments") Deployment(result);
+        MoreKinds(resource, result, create: false);
+        DropEmptyMetadataCollections(meta);
         return result;
+    }
+
+    /// <summary>What bumps metadata.generation: a change of spec; for kinds registered at run time (kube's custom resource
+    /// and CRD strategies) a change of anything but metadata through the main resource (status is the old one there
+    /// when the status subresource is served).</summary>
+    private static bool SpecChanged(ResourceInfo resource, JsonObject old, JsonObject updated, string? subresource)
+    {
+        if (resource.Runtime is null)
+            return !JsonNode.DeepEquals(old["spec"], updated["spec"]);
+        if (subresource is not null)
+            return false;
+        static IEnumerable<KeyValuePair<string, JsonNode?>> Content(JsonObject o) => o.Where(p => p.Key != "metadata").OrderBy(p => p.Key, StringComparer.Ordinal);
+        var (a, b) = (Content(old).ToList(), Content(updated).ToList());
+        return a.Count != b.Count || a.Zip(b).Any(p => p.First.Key != p.Second.Key || !JsonNode.DeepEquals(p.First.Value, p.Second.Value));
     }
 
     private static JsonObject Child(JsonObject parent, string name)
@@ -142,7 +171,14 @@ internal static class ObjectDefaults
 
     private static void Pod(JsonObject pod)
     {
-        var spec = Child(pod, "spec");
+        PodSpec(Child(pod, "spec"));
+        var status = Child(pod, "status");
+        Default(status, "phase", "Pending");
+    }
+
+    /// <summary>SetDefaults_PodSpec and its containers' defaults (also applied to the templates of workloads).</summary>
+    private static void PodSpec(JsonObject spec)
+    {
         Default(spec, "restartPolicy", "Always");
         Default(spec, "terminationGracePeriodSeconds", 30);
         Default(spec, "dnsPolicy", "ClusterFirst");
@@ -168,8 +204,6 @@ internal static class ObjectDefaults
                 }
             }
         }
-        var status = Child(pod, "status");
-        Default(status, "phase", "Pending");
     }
 
     private static void Service(JsonObject service)
@@ -209,6 +243,7 @@ internal static class ObjectDefaults
     private static void Deployment(JsonObject deployment)
     {
         var spec = Child(deployment, "spec");
+        Template(spec);
         Default(spec, "replicas", 1);
         Default(spec, "revisionHistoryLimit", 10);
         Default(spec, "progressDeadlineSeconds", 600);

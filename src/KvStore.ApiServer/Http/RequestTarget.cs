@@ -17,8 +17,11 @@ public sealed record RequestTarget(ResourceInfo Resource, string? Namespace, str
     public static string KeyOf(ResourceInfo resource, string? ns, string name) =>
         resource.Namespaced ? $"{resource.KeyPrefix}{ns}/{name}" : $"{resource.KeyPrefix}{name}";
 
+    /// <summary>Parses a resource path against the built-in resources; null when it names none.</summary>
+    public static RequestTarget? Parse(string path) => Parse(path, ServedResources.BuiltIn);
+
     /// <summary>Parses a resource path; null when it names no served resource.</summary>
-    public static RequestTarget? Parse(string path)
+    public static RequestTarget? Parse(string path, ServedResources served)
     {
         var segments = path.Trim('/').Split('/');
         string group, version;
@@ -44,12 +47,12 @@ public sealed record RequestTarget(ResourceInfo Resource, string? Namespace, str
         }
         if (rest.Length == 0 || rest.ToArray().Any(s => s.Length == 0)) return null;
 
-        if (rest[0] == "namespaces" && rest.Length >= 3 && ResourceCatalog.Find(group, version, rest[2]) is { Namespaced: true } namespaced)
+        if (rest[0] == "namespaces" && rest.Length >= 3 && served.Find(group, version, rest[2]) is { Namespaced: true } namespaced)
         {
             if (rest.Length > 5) return null;
             return new(namespaced, rest[1], rest.Length > 3 ? rest[3] : null, rest.Length > 4 ? rest[4] : null, watch);
         }
-        if (ResourceCatalog.Find(group, version, rest[0]) is not { } resource || rest.Length > 3) return null;
+        if (served.Find(group, version, rest[0]) is not { } resource || rest.Length > 3) return null;
         if (resource.Namespaced && rest.Length > 1) return null; // a namespaced resource's object needs its namespace
         return new(resource, null, rest.Length > 1 ? rest[1] : null, rest.Length > 2 ? rest[2] : null, watch);
     }

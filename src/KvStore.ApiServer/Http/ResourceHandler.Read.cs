@@ -29,7 +29,7 @@ internal sealed partial class ResourceHandler
         {
             var table = ToTable(context, target.Resource, [obj]);
             table["metadata"] = new JsonObject { ["resourceVersion"] = Revision(stored.ModRevision) };
-            await HttpIo.WriteAsync(context, 200, table, HttpIo.TableContentType).ConfigureAwait(false);
+            await HttpIo.WriteAsync(context, 200, table, ResponseFormat.OrJson(context.Request).ContentType).ConfigureAwait(false);
             return;
         }
         await HttpIo.WriteAsync(context, 200, obj).ConfigureAwait(false);
@@ -83,7 +83,7 @@ internal sealed partial class ResourceHandler
         {
             var table = ToTable(context, target.Resource, objects);
             table["metadata"] = listMeta;
-            await HttpIo.WriteAsync(context, 200, table, HttpIo.TableContentType).ConfigureAwait(false);
+            await HttpIo.WriteAsync(context, 200, table, ResponseFormat.OrJson(context.Request).ContentType).ConfigureAwait(false);
             return;
         }
         await HttpIo.WriteAsync(context, 200, ListOf(target.Resource, listMeta, objects)).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Patching;
+using KvStore.ApiServer.Resources;
 using Microsoft.AspNetCore.Http;
 
 namespace KvStore.ApiServer.Http;
@@ -31,7 +32,7 @@ internal sealed partial class ResourceHandler
                 return;
             case ("scale", "GET"):
                 var stored = await ReadAsync(target, Query(context, "resourceVersion"), context.RequestAborted).ConfigureAwait(false);
-                await HttpIo.WriteAsync(context, 200, Scale(stored.Object)).ConfigureAwait(false);
+                await HttpIo.WriteAsync(context, 200, Scale(target.Resource, stored.Object)).ConfigureAwait(false);
                 return;
             case ("scale", "PUT" or "PATCH"):
                 await UpdateScaleAsync(context, target, method == "PATCH").ConfigureAwait(false);
@@ -44,8 +45,9 @@ internal sealed partial class ResourceHandler
         }
     }
 
-    /// <summary>autoscaling/v1 Scale of a deployment, replica set or stateful set (its spec.replicas, status and selector).</summary>
-    private static JsonObject Scale(JsonObject obj)
+    /// <summary>autoscaling/v1 Scale of a deployment, replica set or stateful set (its spec.replicas, status and selector), or
+    /// of a custom resource at its CRD's paths (missing replicas read 0, as kube's scale for custom resources).</summary>
+    private static JsonObject Scale(ResourceInfo resource, JsonObject obj)
     {
         var meta = obj["metadata"] as JsonObject ?? [];
         var scaleMeta = new JsonObject();
@@ -53,14 +55,27 @@ internal sealed partial class ResourceHandler
         {
             if (meta[field] is { } value) scaleMeta[field] = value.DeepClone();
         }
-        var status = new JsonObject { ["replicas"] = obj["status"]?["replicas"]?.DeepClone() ?? 0 };
-        if (obj["spec"]?["selector"] is JsonObject selector) status["selector"] = SelectorText(selector);
+        JsonNode? specReplicas;
+        JsonObject status;
+        if (resource.Runtime?.Scale is { } paths)
+        {
+            specReplicas = CustomResources.ScaleValue.Get(obj, paths.SpecReplicas)?.DeepClone() ?? 0;
+            status = new JsonObject { ["replicas"] = CustomResources.ScaleValue.Get(obj, paths.StatusReplicas)?.DeepClone() ?? 0 };
+            if (paths.LabelSelector is { } selectorPath && ObjectDefaults.Str(CustomResources.ScaleValue.Get(obj, selectorPath)) is { } text)
+                status["selector"] = text;
+        }
+        else
+        {
+            specReplicas = obj["spec"]?["replicas"]?.DeepClone() ?? 1;
+            status = new JsonObject { ["replicas"] = obj["status"]?["replicas"]?.DeepClone() ?? 0 };
+            if (obj["spec"]?["selector"] is JsonObject selector) status["selector"] = SelectorText(selector);
+        }
         return new JsonObject
         {
             ["kind"] = "Scale",
             ["apiVersion"] = "autoscaling/v1",
             ["metadata"] = scaleMeta,
-            ["spec"] = new JsonObject { ["replicas"] = obj["spec"]?["replicas"]?.DeepClone() ?? 1 },
+            ["spec"] = new JsonObject { ["replicas"] = specReplicas },
             ["status"] = status,
         };
     }
@@ -95,12 +110,14 @@ internal sealed partial class ResourceHandler
     private async Task UpdateScaleAsync(HttpContext context, RequestTarget target, bool patch)
     {
         var contentType = (context.Request.ContentType ?? HttpIo.Json).Split(';')[0].Trim();
-        var body = await HttpIo.ReadBodyAsync(context.Request).ConfigureAwait(false);
+        var protobuf = HttpIo.IsProtobuf(context.Request);
+        var bytes = await HttpIo.ReadBytesAsync(context.Request).ConfigureAwait(false);
+        var body = protobuf ? "" : System.Text.Encoding.UTF8.GetString(bytes);
         var dryRun = DryRun(context);
         var updated = await ReadModifyWriteAsync(target with { Subresource = null }, (current, revision) =>
         {
             if (current is null) throw ApiError.NotFound(target.Resource, target.Name!);
-            var scale = Scale(current);
+            var scale = Scale(target.Resource, current);
             scale["metadata"]!["resourceVersion"] = Revision(revision);
             JsonObject wanted;
             if (patch)
@@ -114,7 +131,8 @@ internal sealed partial class ResourceHandler
             }
             else
             {
-                wanted = HttpIo.ParseDocument(body, context.Request.ContentType) as JsonObject ?? throw ApiError.BadRequest("a Scale object is required");
+                wanted = protobuf ? ProtobufBody.Decode(bytes)
+                    : HttpIo.ParseDocument(body, context.Request.ContentType) as JsonObject ?? throw ApiError.BadRequest("a Scale object is required");
             }
             CheckPrecondition(target, wanted, revision);
             var replicas = wanted["spec"]?["replicas"];
@@ -124,11 +142,18 @@ internal sealed partial class ResourceHandler
                     $"Invalid value: {replicas?.ToJsonString() ?? "null"}: must be greater than or equal to 0", "spec.replicas")]);
             }
             var result = (JsonObject)current.DeepClone();
-            if (result["spec"] is not JsonObject spec) result["spec"] = spec = [];
-            spec["replicas"] = count;
+            if (target.Resource.Runtime?.Scale is { } paths)
+            {
+                CustomResources.ScaleValue.Set(result, paths.SpecReplicas, count);
+            }
+            else
+            {
+                if (result["spec"] is not JsonObject spec) result["spec"] = spec = [];
+                spec["replicas"] = count;
+            }
             return ObjectDefaults.ForUpdate(target.Resource, current, result, null);
         }, createIfMissing: false, dryRun, context.RequestAborted).ConfigureAwait(false);
-        await HttpIo.WriteAsync(context, 200, Scale(updated)).ConfigureAwait(false);
+        await HttpIo.WriteAsync(context, 200, Scale(target.Resource, updated)).ConfigureAwait(false);
     }
 
     /// <summary>pods/binding (what a scheduler posts): sets spec.nodeName once.</summary>

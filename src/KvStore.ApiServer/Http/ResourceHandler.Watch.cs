@@ -33,7 +33,8 @@ internal sealed partial class ResourceHandler
             if (seconds > 0) timeout = TimeSpan.FromSeconds(seconds);
         }
         var bookmarks = Query(context, "allowWatchBookmarks") == "true";
-        var table = HttpIo.WantsTable(context.Request);
+        var format = ResponseFormat.Of(context.Request);
+        var table = format.Table;
         name ??= fields.SingleName;
         var key = name is not null && (target.Namespace is not null || !target.Resource.Namespaced)
             ? RequestTarget.KeyOf(target.Resource, target.Namespace, name)
@@ -56,7 +57,7 @@ internal sealed partial class ResourceHandler
         }
 
         context.Response.StatusCode = 200;
-        context.Response.ContentType = table ? HttpIo.TableContentType : HttpIo.Json;
+        context.Response.ContentType = WatchContentType(format);
         context.Response.Headers.CacheControl = "no-cache, private";
         await context.Response.StartAsync(ending.Token).ConfigureAwait(false);
         await context.Response.Body.FlushAsync(ending.Token).ConfigureAwait(false);
@@ -95,7 +96,7 @@ internal sealed partial class ResourceHandler
                         obj["metadata"] = new JsonObject { ["resourceVersion"] = rv };
                     }
                 }
-                await WriteEventAsync(context, type, obj, ending.Token).ConfigureAwait(false);
+                await WriteEventAsync(context, format, type, obj, ending.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ending.IsCancellationRequested)
@@ -107,15 +108,33 @@ internal sealed partial class ResourceHandler
             var status = e.Error == StoreError.Expired
                 ? ApiError.Expired(e.Message.Length > 0 ? e.Message : "too old resource version")
                 : new ApiError(500, "InternalError", $"Internal error occurred: {e.Message}");
-            await WriteEventAsync(context, "ERROR", status.ToStatus(), CancellationToken.None).ConfigureAwait(false);
+            await WriteEventAsync(context, format, "ERROR", status.ToStatus(), CancellationToken.None).ConfigureAwait(false);
         }
     }
 
-    private static async Task WriteEventAsync(HttpContext context, string type, JsonObject obj, CancellationToken cancellationToken)
+    /// <summary>kube's watch Content-Type: the negotiated type, with ";stream=watch" for protobuf.</summary>
+    private static string WatchContentType(ResponseFormat format) => format switch
     {
-        var line = HttpIo.Serialize(new JsonObject { ["type"] = type, ["object"] = obj });
-        await context.Response.Body.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-        await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        { Protobuf: true } => format.ContentType.Replace(Wire.KubeProtobuf.ContentType, Wire.KubeProtobuf.WatchContentType, StringComparison.Ordinal),
+        { As: not null } => format.ContentType,
+        _ => HttpIo.Json,
+    };
+
+    /// <summary>One event: a JSON line, or a length-prefixed protobuf WatchEvent frame; PartialObjectMetadata when asked.</summary>
+    private static async Task WriteEventAsync(HttpContext context, ResponseFormat format, string type, JsonObject obj, CancellationToken cancellationToken)
+    {
+        if (format.As is "PartialObjectMetadata" or "PartialObjectMetadataList" && type != "ERROR")
+            obj = PartialObjectMetadata.Transform(obj, format with { As = "PartialObjectMetadata" });
+        if (format.Protobuf && Wire.KubeProtobuf.Encode(obj) is { } encoded)
+        {
+            await context.Response.Body.WriteAsync(Wire.KubeProtobuf.WatchFrame(type, encoded), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var line = HttpIo.Serialize(new JsonObject { ["type"] = type, ["object"] = obj });
+            await context.Response.Body.WriteAsync(line, cancellationToken).ConfigureAwait(false);
+            await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        }
         await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 }

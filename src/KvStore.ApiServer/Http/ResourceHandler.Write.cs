@@ -10,7 +10,7 @@ namespace KvStore.ApiServer.Http;
 internal sealed partial class ResourceHandler
 {
     /// <summary>Resources kube lets a PUT create (AllowCreateOnUpdate).</summary>
-    private static bool CreateOnUpdate(ResourceInfo resource) => resource.Resource is "endpoints" or "events" or "leases";
+    private static bool CreateOnUpdate(ResourceInfo resource) => resource.Runtime is null && resource.Resource is "endpoints" or "events" or "leases";
 
     private static void CheckKind(ResourceInfo resource, JsonObject obj)
     {
@@ -78,19 +78,20 @@ internal sealed partial class ResourceHandler
         CheckValid(resource, obj, null);
         var key = RequestTarget.KeyOf(resource, ns, name);
         string? allocated = null;
-        if (resource.Resource == "services" && !dryRun)
+        if (BuiltIn(resource, "services") && !dryRun)
         {
             allocated = await AllocateClusterIpAsync(obj, cancellationToken).ConfigureAwait(false);
         }
-        else if (resource.Resource == "services")
+        else if (BuiltIn(resource, "services"))
         {
             PreviewClusterIp(obj);
         }
-        if (dryRun) return obj;
+        if (dryRun) return Typed(resource, obj);
         try
         {
-            var ttl = resource.Resource == "events" ? (long)options.EventTtl.TotalSeconds : 0;
+            var ttl = BuiltIn(resource, "events") ? (long)options.EventTtl.TotalSeconds : 0;
             var stored = await store.CreateAsync(key, obj, ttl, cancellationToken).ConfigureAwait(false);
+            if (resource.Runtime is { } runtime) await runtime.WrittenAsync(stored.Object, cancellationToken).ConfigureAwait(false);
             return Typed(resource, stored.Object);
         }
         catch (StoreException e)
@@ -119,6 +120,7 @@ internal sealed partial class ResourceHandler
             }
             var stored = await store.GuaranteedUpdateAsync(target.Key,
                 current => ObjectDefaults.Normalized(modify((JsonObject?)current?.Object.DeepClone(), current?.ModRevision ?? 0)), createIfMissing, cancellationToken).ConfigureAwait(false);
+            if (target.Resource.Runtime is { } runtime) await runtime.WrittenAsync(stored.Object, cancellationToken).ConfigureAwait(false);
             return Typed(target.Resource, stored.Object);
         }
         catch (StoreException e)
@@ -231,6 +233,12 @@ internal sealed partial class ResourceHandler
         {
             throw ApiError.UnsupportedMediaType(context.Request.ContentType ?? "");
         }
+        if (contentType == Patcher.StrategicMergePatch && target.Resource.Runtime is { StrategicMergePatch: false })
+        {
+            // kube serves no strategic merge patch for custom resources (nor CRDs): no Go struct carries their patch tags
+            throw new ApiError(415, "UnsupportedMediaType",
+                $"the body of the request was in an unknown format - accepted media types include: {Patcher.JsonPatch}, {Patcher.MergePatch}, {Patcher.ApplyPatchYaml}");
+        }
         var body = await HttpIo.ReadBodyAsync(context.Request).ConfigureAwait(false);
         var dryRun = DryRun(context);
         if (contentType == Patcher.ApplyPatchYaml && target.Subresource is null
@@ -288,8 +296,7 @@ internal sealed partial class ResourceHandler
         string? uid = null, rv = null;
         if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
-            var text = await HttpIo.ReadBodyAsync(context.Request).ConfigureAwait(false);
-            if (text.Trim().Length > 0 && HttpIo.ParseDocument(text, context.Request.ContentType) is JsonObject options)
+            if (await HttpIo.ReadOptionalObjectAsync(context.Request).ConfigureAwait(false) is { } options)
             {
                 uid = ObjectDefaults.Str(options["preconditions"]?["uid"]);
                 rv = ObjectDefaults.Str(options["preconditions"]?["resourceVersion"]);
@@ -306,7 +313,7 @@ internal sealed partial class ResourceHandler
         var (uid, rv) = await DeletePreconditionsAsync(context).ConfigureAwait(false);
         var dryRun = DryRun(context) || context.Items.ContainsKey("dryRun");
         var resource = target.Resource;
-        if (resource.Resource == "namespaces" && UndeletableNamespaces.Contains(target.Name))
+        if (BuiltIn(resource, "namespaces") && UndeletableNamespaces.Contains(target.Name))
         {
             throw new ApiError(403, "Forbidden", $"namespaces \"{target.Name}\" is forbidden: this namespace may not be deleted",
                 new JsonObject { ["name"] = target.Name, ["kind"] = "namespaces" });
@@ -326,10 +333,11 @@ internal sealed partial class ResourceHandler
             await HttpIo.WriteAsync(context, 200, DeleteResult(resource, Typed(resource, current.Object))).ConfigureAwait(false);
             return;
         }
-        if (resource.Resource == "namespaces")
+        if (BuiltIn(resource, "namespaces"))
         {
             await DeleteNamespaceContentsAsync(target.Name!, context.RequestAborted).ConfigureAwait(false);
         }
+        if (resource.Runtime is { } runtime) await runtime.DeletingAsync(current.Object, context.RequestAborted).ConfigureAwait(false);
         StoredObject deleted;
         try
         {
@@ -347,7 +355,7 @@ internal sealed partial class ResourceHandler
     /// services, namespaces...), a Success Status with details for the others.</summary>
     private static JsonObject DeleteResult(ResourceInfo resource, JsonObject deleted)
     {
-        if (resource.Resource is "pods" or "services" or "namespaces" or "nodes") return deleted;
+        if (resource.Runtime is null && resource.Resource is "pods" or "services" or "namespaces" or "nodes") return deleted;
         var details = new JsonObject { ["name"] = ObjectDefaults.Str(deleted["metadata"]?["name"]) };
         if (resource.Group.Length > 0) details["group"] = resource.Group;
         details["kind"] = resource.Resource;
@@ -364,7 +372,8 @@ internal sealed partial class ResourceHandler
 
     private async Task AfterDeleteAsync(ResourceInfo resource, JsonObject deleted, CancellationToken cancellationToken)
     {
-        if (resource.Resource == "services")
+        if (resource.Runtime is { } runtime) await runtime.DeletedAsync(deleted, cancellationToken).ConfigureAwait(false);
+        if (BuiltIn(resource, "services"))
         {
             foreach (var ip in (deleted["spec"]?["clusterIPs"] as JsonArray ?? []).Select(ObjectDefaults.Str).Append(ObjectDefaults.Str(deleted["spec"]?["clusterIP"])).Distinct())
             {
@@ -376,7 +385,7 @@ internal sealed partial class ResourceHandler
     /// <summary>What the namespace controller does, at once: every namespaced object in the namespace goes.</summary>
     private async Task DeleteNamespaceContentsAsync(string ns, CancellationToken cancellationToken)
     {
-        foreach (var resource in ResourceCatalog.All.Where(r => r.Namespaced))
+        foreach (var resource in served.All.Where(r => r.Namespaced))
         {
             ListPage page;
             try
@@ -407,7 +416,7 @@ internal sealed partial class ResourceHandler
         var fields = FieldSelector.Parse(Query(context, "fieldSelector"), target.Resource);
         await DeletePreconditionsAsync(context).ConfigureAwait(false);
         var dryRun = DryRun(context) || context.Items.ContainsKey("dryRun");
-        if (target.Resource.Resource == "namespaces") throw ApiError.MethodNotAllowed();
+        if (BuiltIn(target.Resource, "namespaces")) throw ApiError.MethodNotAllowed();
         ListPage page;
         try
         {
@@ -427,6 +436,7 @@ internal sealed partial class ResourceHandler
             }
             try
             {
+                if (target.Resource.Runtime is { } runtime) await runtime.DeletingAsync(item.Object, context.RequestAborted).ConfigureAwait(false);
                 var gone = await store.DeleteAsync(item.Key, null, context.RequestAborted).ConfigureAwait(false);
                 await AfterDeleteAsync(target.Resource, gone.Object, context.RequestAborted).ConfigureAwait(false);
                 deleted.Add(Typed(target.Resource, gone.Object));

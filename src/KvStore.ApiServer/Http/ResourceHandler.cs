@@ -11,7 +11,7 @@ namespace KvStore.ApiServer.Http;
 /// The REST verbs on stored resources (kube-apiserver's endpoints/handlers + registry/generic/registry/store.go,
 /// thin): dispatch by method and target, one partial file per concern (Read, Write, Watch, Subresources).
 /// </summary>
-internal sealed partial class ResourceHandler(ObjectStore store, ApiServerOptions options, TimeProvider clock)
+internal sealed partial class ResourceHandler(ObjectStore store, ServedResources served, ApiServerOptions options, TimeProvider clock)
 {
     private readonly ClusterIpRange _serviceRange = ClusterIpRange.Parse(options.ServiceClusterIpRange);
 
@@ -20,6 +20,7 @@ internal sealed partial class ResourceHandler(ObjectStore store, ApiServerOption
     public async Task HandleAsync(HttpContext context, RequestTarget target)
     {
         var method = context.Request.Method;
+        _ = ResponseFormat.Of(context.Request);
         var isWatch = target.WatchPath || context.Request.Query["watch"] is { Count: > 0 } w && w[0] is "true" or "1";
         if (target.Subresource is { } sub)
         {
@@ -70,6 +71,9 @@ internal sealed partial class ResourceHandler(ObjectStore store, ApiServerOption
 
     private DateTimeOffset Now => clock.GetUtcNow();
 
+    /// <summary>Whether <paramref name="resource"/> is the built-in one of that name (a CRD may have the plural "services").</summary>
+    private static bool BuiltIn(ResourceInfo resource, string name) => resource.Runtime is null && resource.Resource == name;
+
     private static string? Query(HttpContext context, string name) =>
         context.Request.Query[name] is { Count: > 0 } values ? values[0] : null;
 
@@ -90,7 +94,9 @@ internal sealed partial class ResourceHandler(ObjectStore store, ApiServerOption
     {
         var include = Query(context, "includeObject") ?? "Metadata";
         if (include is not ("None" or "Metadata" or "Object")) throw ApiError.BadRequest($"includeObject: Unsupported value: \"{include}\"");
-        return TableConvertor.ToTable(resource, objects, include, Now);
+        var table = TableConvertor.ToTable(resource, objects, include, Now);
+        table["apiVersion"] = "meta.k8s.io/" + ResponseFormat.OrJson(context.Request).MetaVersion;
+        return table;
     }
 
     /// <summary>Strict/Warn/Ignore field validation (default Warn as kube's server default). Strict throws 400.</summary>

@@ -27,6 +27,18 @@ public static class TableConvertor
         [("networking.k8s.io", "ingresses")] = GroupPrinters.Ingress,
         [("autoscaling", "horizontalpodautoscalers")] = GroupPrinters.HorizontalPodAutoscaler,
         [("coordination.k8s.io", "leases")] = GroupPrinters.Lease,
+        [("", "persistentvolumes")] = StoragePrinters.PersistentVolume,
+        [("", "persistentvolumeclaims")] = StoragePrinters.PersistentVolumeClaim,
+        [("", "resourcequotas")] = PolicyPrinters.ResourceQuota,
+        [("batch", "jobs")] = BatchPrinters.Job,
+        [("batch", "cronjobs")] = BatchPrinters.CronJob,
+        [("networking.k8s.io", "ingressclasses")] = NetworkPrinters.IngressClass,
+        [("networking.k8s.io", "networkpolicies")] = NetworkPrinters.NetworkPolicy,
+        [("policy", "poddisruptionbudgets")] = PolicyPrinters.PodDisruptionBudget,
+        [("rbac.authorization.k8s.io", "rolebindings")] = PolicyPrinters.RoleBinding,
+        [("rbac.authorization.k8s.io", "clusterrolebindings")] = PolicyPrinters.ClusterRoleBinding,
+        [("storage.k8s.io", "storageclasses")] = StoragePrinters.StorageClassPrinter,
+        [("discovery.k8s.io", "endpointslices")] = NetworkPrinters.EndpointSlice,
     };
 
     /// <summary>
@@ -37,8 +49,10 @@ public static class TableConvertor
         [TableColumn.Name_(), new("Created At", "date", Docs.CreationTimestamp)],
         (o, _) => new PrintedRow([Json.Str(o, "metadata", "name"), Json.Str(o, "metadata", "creationTimestamp")]));
 
-    /// <summary>Whether <paramref name="resource"/> has kube's own printer here (else the Name / Created At default).</summary>
-    public static bool HasPrinter(ResourceInfo resource) => Printers.ContainsKey((resource.Group, resource.Resource));
+    /// <summary>Whether <paramref name="resource"/> has kube's own printer here, or brings one as a kind registered at run
+    /// time (else the Name / Created At default).</summary>
+    public static bool HasPrinter(ResourceInfo resource) =>
+        resource.Runtime?.Printer is not null || Printers.ContainsKey((resource.Group, resource.Resource));
 
     /// <summary>
     /// The Table for <paramref name="objects"/> (all of one resource). Every row has one cell per column and, when
@@ -51,7 +65,7 @@ public static class TableConvertor
     {
         ArgumentNullException.ThrowIfNull(resource);
         ArgumentNullException.ThrowIfNull(objects);
-        var printer = Printers.GetValueOrDefault((resource.Group, resource.Resource), Default);
+        var printer = resource.Runtime?.Printer ?? Printers.GetValueOrDefault((resource.Group, resource.Resource), Default);
         var columns = new JsonArray();
         foreach (var c in printer.Columns)
             columns.Add(c.ToJson());

@@ -1,3 +1,5 @@
+using KvStore.ApiServer.Schema;
+
 namespace KvStore.ApiServer.Resources;
 
 /// <summary>
@@ -33,14 +35,20 @@ public sealed record ResourceInfo(
     /// <summary>"v1" for the core group, "apps/v1" otherwise: the apiVersion of its objects.</summary>
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 
-    public string ListKind => Kind + "List";
+    /// <summary>The kind of its lists ("DeploymentList"; a CRD names its own).</summary>
+    public string ListKind { get; init; } = Kind + "List";
 
     /// <summary>Store key prefix of all objects of this resource: "/registry/&lt;resource&gt;/" (kube-apiserver's layout).</summary>
     public string KeyPrefix => $"/registry/{StoragePrefix}/";
 
-    /// <summary>The path segment under /registry: the resource name, as the issue fixes the layout
-    /// (kube-apiserver itself uses a few historical prefixes such as minions for nodes; we do not).</summary>
-    public string StoragePrefix => Resource;
+    /// <summary>The path segment under /registry: the resource name for the built-in kinds, as the issue fixes the layout
+    /// (kube-apiserver itself uses a few historical prefixes such as minions for nodes; we do not); "&lt;group&gt;/&lt;plural&gt;"
+    /// for custom resources and CRDs, as kube-apiserver keeps them.</summary>
+    public string StoragePrefix { get; init; } = Resource;
+
+    /// <summary>What a kind registered at run time (a CRD's served version) brings that the built-in kinds find in the
+    /// static tables; null for the built-in kinds.</summary>
+    internal IRuntimeKind? Runtime { get; init; }
 
     /// <summary>URL path prefix of the group-version: "/api/v1" or "/apis/apps/v1".</summary>
     public string GroupVersionPath => Group.Length == 0 ? $"/api/{Version}" : $"/apis/{Group}/{Version}";

@@ -6,7 +6,8 @@ using KvStore.ApiServer.Resources;
 namespace KvStore.ApiServer.Schema;
 
 /// <summary>
-/// The discovery documents kubectl reads, built from <see cref="Resources.ResourceCatalog"/> (see
+/// The discovery documents kubectl reads, built from the served resources (<see cref="ServedResources"/>: the built-in
+/// catalog and the kinds registered at run time; the overloads without one describe the built-in catalog) (see
 /// ../shared/notes/kubectl.md for what kubectl 1.32 needs of them). Shapes as kube-apiserver 1.32 answers
 /// (api/discovery/*.json of the Kubernetes repository): aggregated v2 leaves responseKind's group and version
 /// empty for a resource's own kind and names them only for foreign kinds (autoscaling/v1 Scale, policy/v1 Eviction).
@@ -17,10 +18,18 @@ public static class Discovery
     public const string AggregatedContentType = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
     /// <summary>GET /api with the aggregated Accept: APIGroupDiscoveryList of the core group.</summary>
-    public static JsonObject AggregatedCore() => DiscoveryList(ResourceCatalog.GroupVersions.Where(gv => gv.Group.Length == 0));
+    public static JsonObject AggregatedCore(ServedResources served) =>
+        DiscoveryList(served, served.GroupVersions.Where(gv => gv.Group.Length == 0));
+
+    /// <inheritdoc cref="AggregatedCore(ServedResources)"/>
+    public static JsonObject AggregatedCore() => AggregatedCore(ServedResources.BuiltIn);
 
     /// <summary>GET /apis with the aggregated Accept: APIGroupDiscoveryList of every named group.</summary>
-    public static JsonObject AggregatedGroups() => DiscoveryList(ResourceCatalog.GroupVersions.Where(gv => gv.Group.Length > 0));
+    public static JsonObject AggregatedGroups(ServedResources served) =>
+        DiscoveryList(served, served.GroupVersions.Where(gv => gv.Group.Length > 0));
+
+    /// <inheritdoc cref="AggregatedGroups(ServedResources)"/>
+    public static JsonObject AggregatedGroups() => AggregatedGroups(ServedResources.BuiltIn);
 
     /// <summary>GET /api (legacy): APIVersions.</summary>
     public static JsonObject LegacyCoreVersions(string serverAddress) => new()
@@ -36,21 +45,30 @@ public static class Discovery
     };
 
     /// <summary>GET /apis (legacy): APIGroupList.</summary>
-    public static JsonObject LegacyGroups() => new()
+    public static JsonObject LegacyGroups(ServedResources served) => new()
     {
         ["kind"] = "APIGroupList",
         ["apiVersion"] = "v1",
-        ["groups"] = new JsonArray(NamedGroups().Select(g => (JsonNode)LegacyGroup(g.Key, g.Value)).ToArray()),
+        ["groups"] = new JsonArray(NamedGroups(served).Select(g => (JsonNode)LegacyGroup(g.Key, g.Value)).ToArray()),
     };
 
+    /// <inheritdoc cref="LegacyGroups(ServedResources)"/>
+    public static JsonObject LegacyGroups() => LegacyGroups(ServedResources.BuiltIn);
+
     /// <summary>GET /apis/&lt;group&gt; (legacy): APIGroup, or null when not served.</summary>
-    public static JsonObject? LegacyGroup(string group) =>
-        NamedGroups().TryGetValue(group, out var versions) ? LegacyGroup(group, versions) : null;
+    public static JsonObject? LegacyGroup(string group, ServedResources served) =>
+        NamedGroups(served).TryGetValue(group, out var versions) ? LegacyGroup(group, versions) : null;
+
+    /// <inheritdoc cref="LegacyGroup(string, ServedResources)"/>
+    public static JsonObject? LegacyGroup(string group) => LegacyGroup(group, ServedResources.BuiltIn);
+
+    /// <inheritdoc cref="ResourceList(string, string, ServedResources)"/>
+    public static JsonObject? ResourceList(string group, string version) => ResourceList(group, version, ServedResources.BuiltIn);
 
     /// <summary>GET /api/v1 or /apis/&lt;group&gt;/&lt;version&gt;: APIResourceList, or null when not served.</summary>
-    public static JsonObject? ResourceList(string group, string version)
+    public static JsonObject? ResourceList(string group, string version, ServedResources served)
     {
-        var resources = ResourceCatalog.All.Where(r => r.Group == group && r.Version == version).ToList();
+        var resources = served.All.Where(r => r.Group == group && r.Version == version).ToList();
         if (resources.Count == 0)
             return null;
         var list = new JsonArray();
@@ -123,7 +141,7 @@ public static class Discovery
         _ => new(resource.Kind, null, null, ["get"]),
     };
 
-    private static JsonObject DiscoveryList(IEnumerable<(string Group, string Version)> groupVersions)
+    private static JsonObject DiscoveryList(ServedResources served, IEnumerable<(string Group, string Version)> groupVersions)
     {
         var items = new JsonArray();
         foreach (var byGroup in groupVersions.GroupBy(gv => gv.Group))
@@ -136,7 +154,7 @@ public static class Discovery
                 versions.Add(new JsonObject
                 {
                     ["version"] = version,
-                    ["resources"] = new JsonArray(ResourceCatalog.All
+                    ["resources"] = new JsonArray(served.All
                         .Where(r => r.Group == group && r.Version == version)
                         .OrderBy(r => r.Resource, StringComparer.Ordinal)
                         .Select(r => (JsonNode)AggregatedResource(r)).ToArray()),
@@ -185,10 +203,10 @@ public static class Discovery
         return entry;
     }
 
-    private static Dictionary<string, List<string>> NamedGroups()
+    private static Dictionary<string, List<string>> NamedGroups(ServedResources served)
     {
         var groups = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var (group, version) in ResourceCatalog.GroupVersions.Where(gv => gv.Group.Length > 0))
+        foreach (var (group, version) in served.GroupVersions.Where(gv => gv.Group.Length > 0))
         {
             if (!groups.TryGetValue(group, out var versions))
                 groups[group] = versions = [];

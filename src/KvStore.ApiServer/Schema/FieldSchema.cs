@@ -61,6 +61,10 @@ public sealed class FieldSchema
     /// <summary>x-kubernetes-map-type ("atomic" for selectors and references replaced as a whole by apply), or null.</summary>
     public string? MapType { get; init; }
 
+    /// <summary>Protobuf layout of a struct (Type == Object): its fields by number, from k8s.io/api's generated.proto;
+    /// empty for kinds without a protobuf form (custom resources).</summary>
+    public IReadOnlyList<ProtoField> Proto { get; init; } = [];
+
     /// <summary>The allowed values of a string field (OpenAPI enum), empty when free.</summary>
     public IReadOnlyList<string> Enum { get; init; } = [];
 }

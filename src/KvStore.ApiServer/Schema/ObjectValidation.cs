@@ -12,8 +12,17 @@ internal static class ObjectValidation
     {
         "Namespace" => NameRules.IsDns1123Label(name),
         "Service" => NameRules.IsDns1035Label(name),
+        "Role" or "ClusterRole" or "RoleBinding" or "ClusterRoleBinding" => PathSegmentErrors(name),
         _ => NameRules.IsDns1123Subdomain(name),
     };
+
+    /// <summary>path.IsValidPathSegmentName (RBAC names such as "system:controller:x").</summary>
+    private static IEnumerable<string> PathSegmentErrors(string name)
+    {
+        if (name is "." or "..") yield return $"may not be '{name}'";
+        if (name.Contains('/')) yield return "may not contain '/'";
+        if (name.Contains('%')) yield return "may not contain '%'";
+    }
 
     public static void Meta(ResourceInfo resource, JsonObject obj, JsonObject? old, List<FieldCause> errors)
     {

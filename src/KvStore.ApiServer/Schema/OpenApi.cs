@@ -6,41 +6,60 @@ using KvStore.ApiServer.Resources;
 
 namespace KvStore.ApiServer.Schema;
 
-/// <summary>OpenAPI v3 as kube-apiserver serves it: an index at /openapi/v3 and one document per group-version.
-/// Documents are built once from the catalog and the FieldSchema trees; the index's hash is the document's digest, so
-/// it changes exactly when the document does (kubectl caches by it).</summary>
+/// <summary>OpenAPI v3 as kube-apiserver serves it: an index at /openapi/v3 and one document per group-version of the
+/// served resources (the overloads without a <see cref="ServedResources"/> describe the built-in catalog). A document is
+/// built once per set of resources of its group-version and rebuilt when that set changes (a CRD registered, changed or
+/// gone); the index's hash is the document's digest, so it changes exactly when the document does (kubectl caches by it).</summary>
 public static class OpenApi
 {
-    private static readonly ConcurrentDictionary<string, (JsonObject Doc, string Hash)?> Cache = new(StringComparer.Ordinal);
+    /// <summary>A built document and the resources it describes (compared by reference: registrations make new ones).</summary>
+    private sealed record Built(IReadOnlyList<ResourceInfo> From, JsonObject Doc, string Hash);
+
+    private static readonly ConcurrentDictionary<string, Built> Cache = new(StringComparer.Ordinal);
 
     /// <summary>GET /openapi/v3: {"paths":{"api/v1":{"serverRelativeURL":"/openapi/v3/api/v1?hash=..."},...}}.</summary>
-    public static JsonObject Index()
+    public static JsonObject Index(ServedResources served)
     {
         var paths = new JsonObject();
-        foreach (var (group, version) in ResourceCatalog.GroupVersions)
+        foreach (var (group, version) in served.GroupVersions)
         {
-            var path = group.Length == 0 ? $"api/{version}" : $"apis/{group}/{version}";
-            paths[path] = new JsonObject { ["serverRelativeURL"] = $"/openapi/v3/{path}?hash={Built(path)!.Value.Hash}" };
+            var path = PathOf(group, version);
+            paths[path] = new JsonObject { ["serverRelativeURL"] = $"/openapi/v3/{path}?hash={Build(path, served)!.Hash}" };
         }
         return new JsonObject { ["paths"] = paths };
     }
 
+    /// <inheritdoc cref="Index(ServedResources)"/>
+    public static JsonObject Index() => Index(ServedResources.BuiltIn);
+
     /// <summary>GET /openapi/v3/api/v1 or /openapi/v3/apis/&lt;group&gt;/&lt;version&gt; (path without the prefix, e.g.
     /// "api/v1", "apis/apps/v1"); null when not served. A fresh copy each call: callers may serialize or change it.</summary>
-    public static JsonObject? Document(string path) => Built(path.Trim('/')) is { } built ? (JsonObject)built.Doc.DeepClone() : null;
+    public static JsonObject? Document(string path, ServedResources served) =>
+        Build(path.Trim('/'), served) is { } built ? (JsonObject)built.Doc.DeepClone() : null;
+
+    /// <inheritdoc cref="Document(string, ServedResources)"/>
+    public static JsonObject? Document(string path) => Document(path, ServedResources.BuiltIn);
 
     /// <summary>The hash the index advertises for <paramref name="path"/> ("apis/apps/v1"), or null when not served
     /// (for an ETag or to check a requested ?hash=).</summary>
-    public static string? Hash(string path) => Built(path.Trim('/'))?.Hash;
+    public static string? Hash(string path, ServedResources served) => Build(path.Trim('/'), served)?.Hash;
 
-    private static (JsonObject Doc, string Hash)? Built(string path) => Cache.GetOrAdd(path, p =>
+    /// <inheritdoc cref="Hash(string, ServedResources)"/>
+    public static string? Hash(string path) => Hash(path, ServedResources.BuiltIn);
+
+    private static string PathOf(string group, string version) => group.Length == 0 ? $"api/{version}" : $"apis/{group}/{version}";
+
+    private static Built? Build(string path, ServedResources served)
     {
-        var gv = ResourceCatalog.GroupVersions.FirstOrDefault(gv =>
-            (gv.Group.Length == 0 ? $"api/{gv.Version}" : $"apis/{gv.Group}/{gv.Version}") == p);
-        if (gv.Version is null)
+        var resources = served.All.Where(r => PathOf(r.Group, r.Version) == path).ToList();
+        if (resources.Count == 0)
             return null;
-        var doc = OpenApiBuilder.Build(gv.Group, gv.Version);
+        if (Cache.TryGetValue(path, out var cached) && cached.From.SequenceEqual(resources, ReferenceEqualityComparer.Instance))
+            return cached;
+        var doc = OpenApiBuilder.Build(resources);
         var hash = Convert.ToHexString(SHA512.HashData(Encoding.UTF8.GetBytes(doc.ToJsonString())));
-        return (doc, hash);
-    });
+        var built = new Built(resources, doc, hash);
+        Cache[path] = built;
+        return built;
+    }
 }

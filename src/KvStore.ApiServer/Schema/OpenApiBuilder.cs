@@ -12,10 +12,10 @@ internal sealed partial class OpenApiBuilder
     private readonly JsonObject _schemas = new();
     private readonly Dictionary<string, FieldSchema> _registered = new(StringComparer.Ordinal);
 
-    public static JsonObject Build(string group, string version)
+    /// <summary>The document of one group-version's <paramref name="resources"/>.</summary>
+    public static JsonObject Build(IReadOnlyList<ResourceInfo> resources)
     {
         var builder = new OpenApiBuilder();
-        var resources = ResourceCatalog.All.Where(r => r.Group == group && r.Version == version).ToList();
         var paths = new JsonObject();
         foreach (var r in resources)
         {
@@ -55,7 +55,16 @@ internal sealed partial class OpenApiBuilder
     {
         var schema = SchemaRegistry.For(r);
         var def = DefinitionOf(r);
-        var node = ToOpenApi(schema, topLevel: true);
+        JsonObject node;
+        if (r.Runtime?.OpenApiDefinition() is { } runtimeDefinition)
+        {
+            node = runtimeDefinition;
+            Register(MetaTypes.ObjectMeta);
+        }
+        else
+        {
+            node = ToOpenApi(schema, topLevel: true);
+        }
         node["x-kubernetes-group-version-kind"] = Gvk(r.Group, r.Version, r.Kind);
         _schemas[def] = node;
         _registered[def] = schema;

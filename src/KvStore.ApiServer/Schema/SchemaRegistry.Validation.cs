@@ -11,12 +11,18 @@ public static partial class SchemaRegistry
     /// The validation kube-apiserver does on create/update (names are DNS-1123, required fields, value ranges...):
     /// the causes of a 422 Invalid; empty when valid. <paramref name="old"/> is the stored object on update.
     /// Covers ObjectMeta (name, namespace, labels, annotations), pod specs (also in templates), services,
-    /// workload selectors, ingresses, HPAs, config maps/secrets, leases, events and the usual immutable fields.
+    /// workload selectors, ingresses, HPAs, config maps/secrets, leases, events and the usual immutable fields; a kind
+    /// registered at run time adds its own.
     /// </summary>
     public static IReadOnlyList<FieldCause> Validate(ResourceInfo resource, JsonObject obj, JsonObject? old)
     {
         var errors = new List<FieldCause>();
         ObjectValidation.Meta(resource, obj, old, errors);
+        if (resource.Runtime is { } runtime)
+        {
+            runtime.Validate(obj, old, errors);
+            return errors;
+        }
         var spec = obj["spec"] as JsonObject;
         switch (resource.Kind)
         {
@@ -50,6 +56,9 @@ public static partial class SchemaRegistry
                 ObjectValidation.Event(obj, errors);
                 break;
             case "Namespace":
+                break;
+            default:
+                KindValidation.Validate(resource.Kind, obj, old, errors);
                 break;
         }
         return errors;

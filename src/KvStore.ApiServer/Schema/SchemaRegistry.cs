@@ -33,15 +33,59 @@ public static partial class SchemaRegistry
         ["Ingress"] = OtherKinds.Ingress,
         ["HorizontalPodAutoscaler"] = OtherKinds.HorizontalPodAutoscaler,
         ["Lease"] = OtherKinds.Lease,
+        ["PersistentVolume"] = StorageTypes.PersistentVolume,
+        ["PersistentVolumeClaim"] = VolumeTypes.PersistentVolumeClaim,
+        ["ResourceQuota"] = PolicyKinds.ResourceQuota,
+        ["LimitRange"] = PolicyKinds.LimitRange,
+        ["Job"] = BatchKinds.Job,
+        ["CronJob"] = BatchKinds.CronJob,
+        ["Role"] = RbacKinds.Role,
+        ["RoleBinding"] = RbacKinds.RoleBinding,
+        ["ClusterRole"] = RbacKinds.ClusterRole,
+        ["ClusterRoleBinding"] = RbacKinds.ClusterRoleBinding,
+        ["PodDisruptionBudget"] = PolicyKinds.PodDisruptionBudget,
+        ["StorageClass"] = StorageTypes.StorageClass,
+        ["IngressClass"] = NetworkKinds.IngressClass,
+        ["NetworkPolicy"] = NetworkKinds.NetworkPolicy,
+        ["EndpointSlice"] = NetworkKinds.EndpointSlice,
+    };
+
+    /// <summary>The kinds of the wire that are no stored resource: Status, DeleteOptions, Scale, PartialObjectMetadata.</summary>
+    private static readonly Dictionary<string, FieldSchema> WireKinds = new(StringComparer.Ordinal)
+    {
+        ["Status"] = MetaTypes.Status,
+        ["DeleteOptions"] = MetaTypes.DeleteOptions,
+        ["Scale"] = MetaTypes.Scale,
+        ["PartialObjectMetadata"] = MetaTypes.PartialObjectMetadata,
     };
 
     private static readonly FieldSchema Open = new() { Type = FieldType.Any };
 
-    /// <summary>The schema of the resource's kind (the whole object: apiVersion, kind, metadata, spec, status...).</summary>
-    public static FieldSchema For(ResourceInfo resource) => ByKind.GetValueOrDefault(resource.Kind) ?? Open;
+    /// <summary>The schema of the resource's kind (the whole object: apiVersion, kind, metadata, spec, status...); a kind
+    /// registered at run time brings its own.</summary>
+    public static FieldSchema For(ResourceInfo resource) =>
+        resource.Runtime?.Schema ?? ByKind.GetValueOrDefault(resource.Kind) ?? Open;
 
     /// <summary>The schema of a kind by name ("Deployment"), or null when none is known.</summary>
     public static FieldSchema? ForKind(string kind) => ByKind.GetValueOrDefault(kind);
+
+    /// <summary>The schema of any kind that travels on the wire, by apiVersion and kind (a custom resource may reuse a
+    /// built-in kind's name): a built-in served kind, or Status, DeleteOptions, Scale, PartialObjectMetadata; null
+    /// when none is known.</summary>
+    public static FieldSchema? ForWireKind(string apiVersion, string kind)
+    {
+        if (ResourceCatalog.FindByKind(apiVersion, kind) is { } served) return ByKind.GetValueOrDefault(served.Kind);
+        var fits = kind switch
+        {
+            "Status" => apiVersion == "v1",
+            "Scale" => apiVersion == "autoscaling/v1",
+            "PartialObjectMetadata" => apiVersion is "meta.k8s.io/v1" or "meta.k8s.io/v1beta1",
+            // client-go's typed clients send DeleteOptions in their own group-version (it is registered in every one)
+            "DeleteOptions" => true,
+            _ => false,
+        };
+        return fits ? WireKinds.GetValueOrDefault(kind) : null;
+    }
 
     /// <summary>ObjectMeta's schema (metadata of every kind).</summary>
     public static FieldSchema ObjectMeta => MetaTypes.ObjectMeta;
@@ -57,6 +101,8 @@ public static partial class SchemaRegistry
     /// </summary>
     public static IReadOnlyList<string> UnknownFields(ResourceInfo resource, JsonObject obj)
     {
+        if (resource.Runtime is { } runtime)
+            return runtime.UnknownFields(obj);
         var found = new List<string>();
         CollectUnknown(For(resource), obj, "", found);
         return found;

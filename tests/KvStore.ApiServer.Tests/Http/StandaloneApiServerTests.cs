@@ -39,7 +39,15 @@ public sealed class StandaloneApiServerTests
                 type: Normal
                 """);
             Assert.Contains("Tested", kubectl.Ok("get event"));
+            // protobuf bodies from kubectl's generators; the store keeps JSON for etcdctl and the facade alike
+            Assert.Contains("deployment.apps/pb created", kubectl.Ok("create deployment pb --image=nginx --replicas=0"));
+            Assert.Contains("job.batch/pbjob created", kubectl.Ok("create job pbjob --image=busybox"));
+            Assert.Matches(@"(?m)^pbjob +Running +0/1 ", kubectl.Ok("get job pbjob"));
         }
+        var (stored, storedJson, storedError) = ChildProcess.Run("etcdctl", ["--endpoints", etcd.ClientUrl, "get", "/registry/deployments/default/pb", "--print-value-only"],
+            environment: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
+        Assert.True(stored == 0, storedError);
+        Assert.Equal(0, (int)JsonNode.Parse(storedJson)!["spec"]!["replicas"]!); // a pointer field set to zero survives protobuf
         // the event key carries a lease with the event TTL (etcd's own view)
         var (code, json, error) = ChildProcess.Run("etcdctl", ["--endpoints", etcd.ClientUrl, "get", "/registry/events/default/ev1", "-w", "json"],
             environment: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });

@@ -13,7 +13,8 @@ public sealed class TableShapeTests
     {
         foreach (var resource in ResourceCatalog.All)
         {
-            Assert.True(TableConvertor.HasPrinter(resource), resource.Resource);
+            // kube has no printer for roles, clusterroles and limitranges: they get Name / Created At
+            Assert.True(TableConvertor.HasPrinter(resource) || resource.Resource is "roles" or "clusterroles" or "limitranges", resource.Resource);
             var bare = JsonNode.Parse("""{"metadata":{"name":"x"}}""")!.AsObject();
             var table = TableConvertor.ToTable(resource, [bare, JsonNode.Parse("{}")!.AsObject()], "Metadata", Now);
             var columns = table["columnDefinitions"]!.AsArray();

@@ -35,13 +35,14 @@ public sealed class DiscoveryTests
     {
         var groups = Discovery.AggregatedGroups();
         var names = groups["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.GetValue<string>()).ToList();
-        Assert.Equal(["apps", "networking.k8s.io", "autoscaling", "coordination.k8s.io"], names);
+        Assert.Equal(["apps", "autoscaling", "batch", "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "storage.k8s.io",
+            "coordination.k8s.io", "discovery.k8s.io"], names);
         var deploy = Resource(groups, "apps", "deployments");
         Assert.Equal(["deploy"], deploy["shortNames"]!.AsArray().Select(n => n!.GetValue<string>()));
         var scale = deploy["subresources"]!.AsArray().Single(s => s!["subresource"]!.GetValue<string>() == "scale")!;
         Assert.Equal("autoscaling", scale["responseKind"]!["group"]!.GetValue<string>());
         Assert.Equal("Scale", scale["responseKind"]!["kind"]!.GetValue<string>());
-        Assert.Equal("v2", groups["items"]![2]!["versions"]![0]!["version"]!.GetValue<string>());
+        Assert.Equal("v2", groups["items"]![1]!["versions"]![0]!["version"]!.GetValue<string>()); // autoscaling
         Assert.DoesNotContain("metrics.k8s.io", names);
     }
 
@@ -58,7 +59,7 @@ public sealed class DiscoveryTests
         var apps = apis["groups"]!.AsArray().Single(g => g!["name"]!.GetValue<string>() == "apps")!;
         Assert.Equal("apps/v1", apps["preferredVersion"]!["groupVersion"]!.GetValue<string>());
         Assert.Equal("autoscaling/v2", Discovery.LegacyGroup("autoscaling")!["preferredVersion"]!["groupVersion"]!.GetValue<string>());
-        Assert.Null(Discovery.LegacyGroup("batch"));
+        Assert.Null(Discovery.LegacyGroup("certificates.k8s.io"));
 
         var v1 = Discovery.ResourceList("", "v1")!;
         Assert.Equal("APIResourceList", v1["kind"]!.GetValue<string>());
@@ -69,7 +70,7 @@ public sealed class DiscoveryTests
         var eviction = v1["resources"]!.AsArray().Single(r => r!["name"]!.GetValue<string>() == "pods/eviction")!;
         Assert.Equal("policy", eviction["group"]!.GetValue<string>());
         Assert.Equal("apps/v1", Discovery.ResourceList("apps", "v1")!["groupVersion"]!.GetValue<string>());
-        Assert.Null(Discovery.ResourceList("batch", "v1"));
+        Assert.Null(Discovery.ResourceList("certificates.k8s.io", "v1"));
         Assert.Null(Discovery.ResourceList("apps", "v2"));
     }
 

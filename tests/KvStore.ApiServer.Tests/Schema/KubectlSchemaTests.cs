@@ -270,7 +270,7 @@ public sealed class KubectlSchemaTests(KubectlSchemaFixture server, ITestOutputH
         Assert.Contains(lines, l => l.StartsWith("horizontalpodautoscalers ", StringComparison.Ordinal) && l.Contains("autoscaling/v2"));
         (code, stdout, _) = await Kubectl("api-resources", "--categories=all", "-o", "name");
         Assert.Equal(0, code);
-        Assert.Equal(["pods", "services", "daemonsets.apps", "deployments.apps", "replicasets.apps", "statefulsets.apps", "horizontalpodautoscalers.autoscaling"],
+        Assert.Equal(["pods", "services", "daemonsets.apps", "deployments.apps", "replicasets.apps", "statefulsets.apps", "horizontalpodautoscalers.autoscaling", "cronjobs.batch", "jobs.batch"],
             stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.True(server.Requests.Count > 0);
         _ = HttpStatusCode.OK;

@@ -5,12 +5,8 @@ namespace KvStore.ApiServer.Schema.Types;
 /// <summary>The core/v1 kinds other than Pod: Namespace, Node, Service, Endpoints, ConfigMap, Secret, ServiceAccount, Event.</summary>
 internal static class CoreKinds
 {
-    public static readonly FieldSchema ObjectReference = Core("ObjectReference",
-        "ObjectReference contains enough information to let you inspect or modify the referred object.",
-        [
-            ("apiVersion", Str), ("fieldPath", Str), ("kind", Str), ("name", Str), ("namespace", Str), ("resourceVersion", Str),
-            ("uid", Str),
-        ], mapType: "atomic");
+    /// <summary>ObjectReference (defined with the volume leaves, which use it too).</summary>
+    public static readonly FieldSchema ObjectReference = VolumeLeafTypes.ObjectReference;
 
     public static readonly FieldSchema Namespace = Kind("io.k8s.api.core.v1.Namespace",
         "Namespace provides a scope for Names. Use of multiple namespaces is optional.",
@@ -31,7 +27,7 @@ internal static class CoreKinds
 
     public static readonly FieldSchema NodeSpec = Core("NodeSpec", "NodeSpec describes the attributes that a node is created with.",
         [
-            ("configSource", Any), ("externalID", Str), ("podCIDR", Str), ("podCIDRs", MergeSet(Str)), ("providerID", Str),
+            ("configSource", NodeTypes.NodeConfigSource), ("externalID", Str), ("podCIDR", Str), ("podCIDRs", MergeSet(Str)), ("providerID", Str),
             ("taints", Atomic(Taint)), ("unschedulable", Bool),
         ]);
 
@@ -44,7 +40,7 @@ internal static class CoreKinds
     public static readonly FieldSchema NodeSystemInfo = Core("NodeSystemInfo", "NodeSystemInfo is a set of ids/uuids to uniquely identify the node.",
         [
             ("architecture", Str), ("bootID", Str), ("containerRuntimeVersion", Str), ("kernelVersion", Str),
-            ("kubeProxyVersion", Str), ("kubeletVersion", Str), ("machineID", Str), ("operatingSystem", Str), ("osImage", Str), ("swap", Any),
+            ("kubeProxyVersion", Str), ("kubeletVersion", Str), ("machineID", Str), ("operatingSystem", Str), ("osImage", Str), ("swap", NodeTypes.NodeSwapStatus),
             ("systemUUID", Str),
         ]);
 
@@ -55,14 +51,14 @@ internal static class CoreKinds
             ("allocatable", QuantityMap),
             ("capacity", QuantityMap),
             ("conditions", MergeMap(NodeCondition, "type")),
-            ("config", Any),
+            ("config", NodeTypes.NodeConfigStatus),
             ("daemonEndpoints", Core("NodeDaemonEndpoints", "NodeDaemonEndpoints lists ports opened by daemons running on the Node.",
                 [("kubeletEndpoint", Core("DaemonEndpoint", "DaemonEndpoint contains information about a single Daemon endpoint.", [("Port", I32)], ["Port"]))])),
-            ("features", Any),
+            ("features", NodeTypes.NodeFeatures),
             ("images", Atomic(Core("ContainerImage", "Describe a container image", [("names", StrList), ("sizeBytes", I64)]))),
             ("nodeInfo", NodeSystemInfo),
             ("phase", Str),
-            ("runtimeHandlers", Any),
+            ("runtimeHandlers", Atomic(NodeTypes.NodeRuntimeHandler)),
             ("volumesAttached", Atomic(Core("AttachedVolume", "AttachedVolume describes a volume attached to a node",
                 [("devicePath", Str), ("name", Str)], ["name", "devicePath"]))),
             ("volumesInUse", StrList),
@@ -147,7 +143,7 @@ internal static class CoreKinds
         "ServiceAccount binds together: a name, understood by users, and perhaps by peripheral systems, for an identity; a principal that can be authenticated and authorized; a set of secrets",
         [
             ("automountServiceAccountToken", Bool),
-            ("imagePullSecrets", Atomic(VolumeTypes.LocalObjectReference)),
+            ("imagePullSecrets", Atomic(VolumeLeafTypes.LocalObjectReference)),
             ("secrets", MergeMap(ObjectReference, "name")),
         ]);
 

@@ -70,6 +70,7 @@ internal static class Dsl
         Properties = fields.ToDictionary(f => f.Name, f => f.Schema, StringComparer.Ordinal),
         Required = required ?? [],
         MapType = mapType,
+        Proto = ProtoNumbers.Of(definition),
     };
 
     /// <summary>A struct of the core/v1 API (io.k8s.api.core.v1.&lt;name&gt;).</summary>
@@ -82,6 +83,16 @@ internal static class Dsl
 
     /// <summary>A list without patch tags that apply replaces whole (+listType=atomic).</summary>
     public static FieldSchema Atomic(FieldSchema item) => new() { Type = FieldType.Array, Items = item, ListType = "atomic" };
+
+    /// <summary>+listType=map +listMapKeys without patch tags (strategic merge replaces it, apply merges by the keys).</summary>
+    public static FieldSchema MapList(FieldSchema item, string[] mapKeys) =>
+        new() { Type = FieldType.Array, Items = item, ListType = "map", ListMapKeys = mapKeys };
+
+    /// <summary>+listType=set without patch tags.</summary>
+    public static FieldSchema SetList(FieldSchema item) => new() { Type = FieldType.Array, Items = item, ListType = "set" };
+
+    /// <summary>map[string]T for a value schema other than a string or Quantity.</summary>
+    public static FieldSchema MapOf(FieldSchema value) => new() { Type = FieldType.Map, AdditionalProperties = value };
 
     /// <summary>A list without any tag (strategic merge replaces it; apply treats it as atomic).</summary>
     public static FieldSchema List(FieldSchema item) => new() { Type = FieldType.Array, Items = item };
@@ -131,6 +142,7 @@ internal static class Dsl
         Format = schema.Format,
         MapType = schema.MapType,
         Enum = schema.Enum,
+        Proto = schema.Proto,
     };
 
     /// <summary>The whole object of a kind: apiVersion, kind, metadata and the given fields.</summary>

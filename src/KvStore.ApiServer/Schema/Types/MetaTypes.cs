@@ -63,4 +63,46 @@ internal static class MetaTypes
             ("lastTransitionTime", Time), ("message", Str), ("observedGeneration", I64), ("reason", Str), ("status", Str),
             ("type", Str),
         ], ["type", "status", "lastTransitionTime", "reason", "message"]);
+
+    public static readonly FieldSchema StatusCause = Meta("StatusCause",
+        "StatusCause provides more information about an api.Status failure, including cases when multiple errors are encountered.",
+        [("field", Str), ("message", Str), ("reason", Str)]);
+
+    public static readonly FieldSchema StatusDetails = Meta("StatusDetails",
+        "StatusDetails is a set of additional properties that MAY be set by the server to provide additional information about a response.",
+        [("causes", Atomic(StatusCause)), ("group", Str), ("kind", Str), ("name", Str), ("retryAfterSeconds", I32), ("uid", Str)]);
+
+    /// <summary>Status: the body of every failure (and of a few successes such as a deleted collection).</summary>
+    public static readonly FieldSchema Status = Obj("io.k8s.apimachinery.pkg.apis.meta.v1.Status",
+        "Status is a return value for calls that don't return other objects.",
+        [
+            ("apiVersion", Str), ("code", I32), ("details", StatusDetails), ("kind", Str), ("message", Str), ("metadata", ListMeta),
+            ("reason", Str), ("status", Str),
+        ]);
+
+    /// <summary>PartialObjectMetadata (meta.k8s.io/v1 and v1beta1): an object's metadata alone (as=PartialObjectMetadata).</summary>
+    public static readonly FieldSchema PartialObjectMetadata = Obj("io.k8s.apimachinery.pkg.apis.meta.v1.PartialObjectMetadata",
+        "PartialObjectMetadata is a generic representation of any object with ObjectMeta.",
+        [("apiVersion", Str), ("kind", Str), ("metadata", ObjectMeta)]);
+
+    public static readonly FieldSchema Preconditions = Meta("Preconditions",
+        "Preconditions must be fulfilled before an operation (update, delete, etc.) is carried out.",
+        [("resourceVersion", Str), ("uid", Str)]);
+
+    /// <summary>DeleteOptions: the body of a DELETE (client-go's typed clients send it as protobuf).</summary>
+    public static readonly FieldSchema DeleteOptions = Obj("io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
+        "DeleteOptions may be provided when deleting an API object.",
+        [
+            ("apiVersion", Str), ("dryRun", StrList), ("gracePeriodSeconds", I64), ("ignoreStoreReadErrorWithClusterBreakingPotential", Bool),
+            ("kind", Str), ("orphanDependents", Bool), ("preconditions", Preconditions), ("propagationPolicy", Str),
+        ]);
+
+    /// <summary>autoscaling/v1 Scale: the scale subresource of deployments, replica sets and stateful sets.</summary>
+    public static readonly FieldSchema Scale = Kind("io.k8s.api.autoscaling.v1.Scale",
+        "Scale represents a scaling request for a resource.",
+        [
+            ("spec", Obj("io.k8s.api.autoscaling.v1.ScaleSpec", "ScaleSpec describes the attributes of a scale subresource.", [("replicas", I32)])),
+            ("status", Obj("io.k8s.api.autoscaling.v1.ScaleStatus", "ScaleStatus represents the current status of a scale subresource.",
+                [("replicas", I32), ("selector", Str)], ["replicas"])),
+        ]);
 }

@@ -104,7 +104,7 @@ internal static class PodTypes
             ("hostAliases", MergeMap(HostAlias, "ip")),
             ("hostIPC", Bool), ("hostNetwork", Bool.Doc("Use the host's network namespace. Defaults to false.")), ("hostPID", Bool), ("hostUsers", Bool),
             ("hostname", Str),
-            ("imagePullSecrets", MergeMap(VolumeTypes.LocalObjectReference, "name").Doc("Secrets in the same namespace used to pull the images of this pod.")),
+            ("imagePullSecrets", MergeMap(VolumeLeafTypes.LocalObjectReference, "name").Doc("Secrets in the same namespace used to pull the images of this pod.")),
             ("initContainers", MergeMap(ContainerTypes.Container, "name").Doc("Containers run to completion, in order, before the app containers start.")),
             ("nodeName", Str),
             ("nodeSelector", AtomicStrMap.Doc("NodeSelector is a selector which must be true for the pod to fit on a node.")),
@@ -151,10 +151,10 @@ internal static class PodTypes
     public static readonly FieldSchema ContainerStatus = Core("ContainerStatus",
         "ContainerStatus contains details for the current status of this container.",
         [
-            ("allocatedResources", QuantityMap), ("allocatedResourcesStatus", Any), ("containerID", Str), ("image", Str),
+            ("allocatedResources", QuantityMap), ("allocatedResourcesStatus", MergeMap(NodeTypes.ResourceStatus, "name")), ("containerID", Str), ("image", Str),
             ("imageID", Str), ("lastState", ContainerState), ("name", Str), ("ready", Bool),
             ("resources", ContainerTypes.ResourceRequirements), ("restartCount", I32), ("started", Bool),
-            ("state", ContainerState), ("user", Any),
+            ("state", ContainerState), ("user", NodeTypes.ContainerUser),
             ("volumeMounts", Atomic(Core("VolumeMountStatus", "VolumeMountStatus shows status of volume mounts.",
                 [("mountPath", Str), ("name", Str), ("readOnly", Bool), ("recursiveReadOnly", Str)], ["name", "mountPath"]))),
         ], ["name", "ready", "restartCount", "image", "imageID"]);
@@ -184,7 +184,7 @@ internal static class PodTypes
             ("qosClass", Enum("BestEffort", "Burstable", "Guaranteed")),
             ("reason", Str),
             ("resize", Str),
-            ("resourceClaimStatuses", Any),
+            ("resourceClaimStatuses", MergeMap(NodeTypes.PodResourceClaimStatus, "name", strategy: "merge,retainKeys")),
             ("startTime", Time),
         ]);
 

@@ -5,10 +5,6 @@ namespace KvStore.ApiServer.Schema.Types;
 /// <summary>core/v1 Volume and the volume sources people write; the cloud in-tree sources (deprecated) are open objects.</summary>
 internal static class VolumeTypes
 {
-    public static readonly FieldSchema LocalObjectReference = Core("LocalObjectReference",
-        "LocalObjectReference contains enough information to let you locate the referenced object inside the same namespace.",
-        [("name", Str)], mapType: "atomic");
-
     public static readonly FieldSchema TypedLocalObjectReference = Core("TypedLocalObjectReference",
         "TypedLocalObjectReference contains enough information to let you locate the typed referenced object inside the same namespace.",
         [("apiGroup", Str), ("kind", Str), ("name", Str)], ["kind", "name"], mapType: "atomic");
@@ -55,7 +51,7 @@ internal static class VolumeTypes
     public static readonly FieldSchema CsiVolumeSource = Core("CSIVolumeSource",
         "Represents a source location of a volume to mount, managed by an external CSI driver",
         [
-            ("driver", Str), ("fsType", Str), ("nodePublishSecretRef", LocalObjectReference), ("readOnly", Bool),
+            ("driver", Str), ("fsType", Str), ("nodePublishSecretRef", VolumeLeafTypes.LocalObjectReference), ("readOnly", Bool),
             ("volumeAttributes", StrMap),
         ], ["driver"]);
 
@@ -69,7 +65,7 @@ internal static class VolumeTypes
     public static readonly FieldSchema VolumeProjection = Core("VolumeProjection",
         "Projection that may be projected along with other supported volume types.",
         [
-            ("clusterTrustBundle", Any),
+            ("clusterTrustBundle", VolumeLeafTypes.ClusterTrustBundleProjection),
             ("configMap", Core("ConfigMapProjection", "Adapts a ConfigMap into a projected volume.",
                 [("items", Atomic(KeyToPath)), ("name", Str), ("optional", Bool)])),
             ("downwardAPI", Core("DownwardAPIProjection", "Represents downward API info for projecting into a projected volume.",
@@ -96,7 +92,7 @@ internal static class VolumeTypes
 
     public static readonly FieldSchema PersistentVolumeClaim = Dsl.Kind("io.k8s.api.core.v1.PersistentVolumeClaim",
         "PersistentVolumeClaim is a user's request for and claim to a persistent volume",
-        [("spec", PersistentVolumeClaimSpec), ("status", Any)]);
+        [("spec", PersistentVolumeClaimSpec), ("status", VolumeLeafTypes.PersistentVolumeClaimStatus)]);
 
     public static readonly FieldSchema EphemeralVolumeSource = Core("EphemeralVolumeSource",
         "Represents an ephemeral volume that is handled by a normal storage driver.",
@@ -106,14 +102,6 @@ internal static class VolumeTypes
                 [("metadata", MetaTypes.ObjectMeta), ("spec", PersistentVolumeClaimSpec)], ["spec"])),
         ]);
 
-    /// <summary>Deprecated in-tree volume sources: accepted with any content.</summary>
-    private static readonly string[] OpenSources =
-    [
-        "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "fc", "flexVolume", "flocker", "gcePersistentDisk",
-        "gitRepo", "glusterfs", "iscsi", "photonPersistentDisk", "portworxVolume", "quobyte", "rbd", "scaleIO", "storageos",
-        "vsphereVolume",
-    ];
-
     public static readonly FieldSchema Volume = Core("Volume",
         "Volume represents a named volume in a pod that may be accessed by any container in the pod.",
         [
@@ -122,6 +110,13 @@ internal static class VolumeTypes
             ("image", ImageVolumeSource), ("name", Str), ("nfs", NfsVolumeSource),
             ("persistentVolumeClaim", PersistentVolumeClaimVolumeSource), ("projected", ProjectedVolumeSource),
             ("secret", SecretVolumeSource),
-            .. OpenSources.Select(s => (s, Any)),
+            ("awsElasticBlockStore", VolumeLeafTypes.AWSElasticBlockStoreVolumeSource), ("azureDisk", VolumeLeafTypes.AzureDiskVolumeSource),
+            ("azureFile", VolumeLeafTypes.AzureFileVolumeSource), ("cephfs", VolumeLeafTypes.CephFSVolumeSource), ("cinder", VolumeLeafTypes.CinderVolumeSource),
+            ("fc", VolumeLeafTypes.FCVolumeSource), ("flexVolume", VolumeLeafTypes.FlexVolumeSource), ("flocker", VolumeLeafTypes.FlockerVolumeSource),
+            ("gcePersistentDisk", VolumeLeafTypes.GCEPersistentDiskVolumeSource), ("gitRepo", VolumeLeafTypes.GitRepoVolumeSource),
+            ("glusterfs", VolumeLeafTypes.GlusterfsVolumeSource), ("iscsi", VolumeLeafTypes.ISCSIVolumeSource),
+            ("photonPersistentDisk", VolumeLeafTypes.PhotonPersistentDiskVolumeSource), ("portworxVolume", VolumeLeafTypes.PortworxVolumeSource),
+            ("quobyte", VolumeLeafTypes.QuobyteVolumeSource), ("rbd", VolumeLeafTypes.RBDVolumeSource), ("scaleIO", VolumeLeafTypes.ScaleIOVolumeSource),
+            ("storageos", VolumeLeafTypes.StorageOSVolumeSource), ("vsphereVolume", VolumeLeafTypes.VsphereVirtualDiskVolumeSource),
         ], ["name"]);
 }

@@ -1,0 +1,280 @@
+using System.Text.Json.Nodes;
+using KvStore.ApiServer.Resources;
+using KvStore.ApiServer.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace KvStore.ApiServer.CustomResources;
+
+/// <summary>
+/// What kube-apiserver's apiextensions controllers do for one apiserver: keeps the CRDs in the store and the served
+/// resources in step. A CRD whose names are accepted is Established and its served versions are registered in
+/// <see cref="ServedResources"/> under the CRD's name (using its accepted names); a deleted CRD's resources stop being
+/// served. It lists and then watches /registry/apiextensions.k8s.io/customresourcedefinitions/, so a CRD written through
+/// another apiserver on the same store is served here too (and survives restarts); writes through this apiserver are
+/// reconciled at once (<see cref="CrdKind"/>). One reconcile at a time. Held by
+/// CustomResourceRestartTests.TwoApiserversOverRealEtcdServeTheCrdAcrossARestartAndBothStopWhenItIsDeleted.
+/// </summary>
+internal sealed partial class CrdController : IAsyncDisposable
+{
+    /// <summary>The owner under which the CRD resource itself is registered (not a CRD name: those are plural.group).</summary>
+    private const string ApiExtensionsOwner = "apiextensions.k8s.io/customresourcedefinitions";
+
+    private readonly ObjectStore _store;
+    private readonly ServedResources _served;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _log;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, Crd> _known = new(StringComparer.Ordinal);
+
+    /// <summary>What each CRD's registered resources were built from (spec and accepted names), to register only on change.</summary>
+    private readonly Dictionary<string, string> _servedFrom = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _watching;
+
+    public CrdController(ObjectStore store, ServedResources served, TimeProvider clock, ILogger log)
+    {
+        (_store, _served, _clock, _log) = (store, served, clock, log);
+        Resource = new ResourceInfo("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false,
+            "customresourcedefinition", ["crd", "crds"], ["api-extensions"])
+        {
+            Subresources = ["status"],
+            StoragePrefix = "apiextensions.k8s.io/customresourcedefinitions",
+            Runtime = new CrdKind(this),
+        };
+        served.Register(ApiExtensionsOwner, [Resource]);
+    }
+
+    /// <summary>apiextensions.k8s.io/v1 customresourcedefinitions (cluster-scoped, short names crd and crds).</summary>
+    public ResourceInfo Resource { get; }
+
+    /// <summary>Serves every stored CRD, then follows the store's changes until disposed. Safe to call again after a failure.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var revision = await SyncAsync(cancellationToken).ConfigureAwait(false);
+        _watching ??= WatchAsync(revision, _stopping.Token);
+    }
+
+    /// <summary>Lists the CRDs and reconciles each; forgets those gone. The list's revision.</summary>
+    private async Task<long> SyncAsync(CancellationToken cancellationToken)
+    {
+        var page = await _store.ListAsync(Resource.KeyPrefix, null, 0, null, null, cancellationToken).ConfigureAwait(false);
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in page.Items)
+        {
+            present.Add(Crd.Read(item.Object).Name);
+            await ReconcileAsync(item.Object, cancellationToken).ConfigureAwait(false);
+        }
+        List<string> gone;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            gone = _known.Keys.Where(name => !present.Contains(name)).ToList();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        foreach (var name in gone)
+            await ForgetAsync(name, cancellationToken).ConfigureAwait(false);
+        return page.Revision;
+    }
+
+    private async Task WatchAsync(long revision, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var e in _store.WatchAsync(Resource.KeyPrefix, revision, bookmarks: false, stopping).ConfigureAwait(false))
+                {
+                    revision = e.Revision;
+                    if (e.Object is null)
+                        continue;
+                    if (e.Type == StoreEventType.Deleted)
+                        await ForgetAsync(Crd.Read(e.Object.Object).Name, stopping).ConfigureAwait(false);
+                    else
+                        await ReconcileAsync(e.Object.Object, stopping).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is StoreException or Http.ApiError or Grpc.Core.RpcException or IOException)
+            {
+                Log.WatchFailed(_log, e.Message, e);
+                await Task.Delay(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                try
+                {
+                    if (!stopping.IsCancellationRequested)
+                        revision = await SyncAsync(stopping).ConfigureAwait(false);
+                }
+                catch (Exception again) when (again is StoreException or OperationCanceledException or Http.ApiError or Grpc.Core.RpcException or IOException)
+                {
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Brings one CRD's status (accepted names, NamesAccepted and Established) up to date in the store and serves its
+    /// versions once established.
+    /// </summary>
+    public async Task ReconcileAsync(JsonObject stored, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var crd = Crd.Read(stored);
+            if (stored["metadata"]?["deletionTimestamp"] is not null)
+                return;
+            var outcome = CrdNaming.Decide(crd, _known.Values, stored["status"] as JsonObject, _clock.GetUtcNow());
+            if (!StatusHolds(stored, outcome))
+            {
+                try
+                {
+                    var updated = await _store.GuaranteedUpdateAsync(RequestTargetKey(crd.Name), current =>
+                    {
+                        var next = (JsonObject)current!.Object.DeepClone();
+                        var fresh = CrdNaming.Decide(Crd.Read(next), _known.Values, next["status"] as JsonObject, _clock.GetUtcNow());
+                        WriteStatus(next, fresh);
+                        return next;
+                    }, createIfMissing: false, cancellationToken).ConfigureAwait(false);
+                    stored = updated.Object;
+                    crd = Crd.Read(stored);
+                }
+                catch (StoreException e) when (e.Error == StoreError.NotFound)
+                {
+                    return;
+                }
+            }
+            _known[crd.Name] = crd;
+            var from = stored["spec"]?.ToJsonString() + "|" + crd.AcceptedNames?.ToJson().ToJsonString() + "|" + crd.Established;
+            if (_servedFrom.GetValueOrDefault(crd.Name) != from)
+            {
+                _servedFrom[crd.Name] = from;
+                Serve(crd);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private string RequestTargetKey(string name) => Resource.KeyPrefix + name;
+
+    private static bool StatusHolds(JsonObject stored, CrdNaming.Outcome outcome)
+    {
+        var probe = (JsonObject)stored.DeepClone();
+        WriteStatus(probe, outcome);
+        return JsonNode.DeepEquals(probe["status"], stored["status"]);
+    }
+
+    private static void WriteStatus(JsonObject crd, CrdNaming.Outcome outcome)
+    {
+        if (crd["status"] is not JsonObject status)
+            crd["status"] = status = [];
+        status["acceptedNames"] = outcome.Accepted.ToJson();
+        var conditions = (status["conditions"] as JsonArray ?? []).OfType<JsonObject>()
+            .Where(c => Crd.Str(c, "type") is not ("NamesAccepted" or "Established"))
+            .Select(c => (JsonNode)c.DeepClone()).ToList();
+        status["conditions"] = new JsonArray([outcome.NamesAccepted, outcome.Established, .. conditions]);
+        if (status["storedVersions"] is null && Crd.Read(crd).StorageVersion is { } storage)
+            status["storedVersions"] = new JsonArray(storage.Name);
+    }
+
+    /// <summary>Registers the CRD's served versions under its accepted names when established; otherwise serves none.</summary>
+    private void Serve(Crd crd)
+    {
+        if (!crd.Established || crd.AcceptedNames is not { Plural.Length: > 0 } names)
+        {
+            _served.Unregister(crd.Name);
+            return;
+        }
+        var resources = crd.Versions.Where(v => v.Served).Select(v => new ResourceInfo(crd.Group, v.Name, names.Plural, names.Kind,
+            crd.Namespaced, names.Singular, names.ShortNames, names.Categories)
+        {
+            ListKind = names.ListKind.Length > 0 ? names.ListKind : names.Kind + "List",
+            StoragePrefix = $"{crd.Group}/{names.Plural}",
+            Subresources = [.. v.Status ? ["status"] : Array.Empty<string>(), .. v.Scale is not null ? ["scale"] : Array.Empty<string>()],
+            Runtime = new CustomResourceKind(crd, v, names),
+        }).ToList();
+        _served.Register(crd.Name, resources);
+        Log.Serving(_log, crd.Name, string.Join(",", resources.Select(r => r.Version)));
+    }
+
+    /// <summary>A deleted CRD: its resources are no longer served; CRDs of its group that wanted its names get them.</summary>
+    public async Task ForgetAsync(string name, CancellationToken cancellationToken)
+    {
+        List<Crd> waiting;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _servedFrom.Remove(name);
+            _served.Unregister(name);
+            if (!_known.Remove(name, out var gone))
+                return;
+            waiting = _known.Values.Where(c => c.Group == gone.Group &&
+                c.AcceptedNames?.ToJson().ToJsonString() != c.Names.ToJson().ToJsonString()).ToList();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        foreach (var crd in waiting)
+        {
+            if (await _store.GetAsync(RequestTargetKey(crd.Name), null, cancellationToken).ConfigureAwait(false) is { } current)
+                await ReconcileAsync(current.Object, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>What kube's CRD finalizer does before the CRD goes: stop serving it, then delete every one of its objects
+    /// (all namespaces, every version: they share /registry/&lt;group&gt;/&lt;plural&gt;/).</summary>
+    public async Task DeleteInstancesAsync(JsonObject current, CancellationToken cancellationToken)
+    {
+        var crd = Crd.Read(current);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _servedFrom.Remove(crd.Name);
+            _served.Unregister(crd.Name);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        var plural = crd.AcceptedNames?.Plural is { Length: > 0 } accepted ? accepted : crd.Names.Plural;
+        if (plural.Length == 0 || crd.Group.Length == 0)
+            return;
+        var page = await _store.ListAsync($"/registry/{crd.Group}/{plural}/", null, 0, null, null, cancellationToken).ConfigureAwait(false);
+        foreach (var item in page.Items)
+        {
+            try
+            {
+                await _store.DeleteAsync(item.Key, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreException e) when (e.Error == StoreError.NotFound)
+            {
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_watching is not null)
+            await _watching.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _stopping.Dispose();
+        _gate.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "apiserver: serving the custom resources of {Crd} at versions {Versions}")]
+        public static partial void Serving(ILogger logger, string crd, string versions);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "apiserver: watching CustomResourceDefinitions failed, listing again: {Reason}")]
+        public static partial void WatchFailed(ILogger logger, string reason, Exception exception);
+    }
+}
