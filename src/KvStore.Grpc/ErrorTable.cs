@@ -23,8 +23,6 @@ public enum RpcError
     MissingLeaderKey,
     /// <summary>v3lock: the lock's own key went with its lease while it waited (etcd 3.5 concurrency.ErrSessionExpired).</summary>
     SessionExpired,
-    /// <summary>The internal Forward service called by something that does not name this cluster and one of its members.</summary>
-    NotAPeer,
 }
 
 /// <summary>
@@ -114,8 +112,6 @@ public static class ErrorTable
         RpcError.ElectionNoLeader => (StatusCode.Unknown, "election: no leader"),
         RpcError.MissingLeaderKey => (StatusCode.Unknown, "\"leader\" field must be provided"),
         RpcError.SessionExpired => (StatusCode.Unknown, "session expired"),
-        // No etcd counterpart: etcd's member-to-member traffic has its own (peer) URL.
-        RpcError.NotAPeer => (StatusCode.PermissionDenied, "kvstore: forwarding is for members of this cluster"),
         _ => (StatusCode.Unknown, error.ToString()),
     };
 

@@ -1,7 +1,6 @@
 using Grpc.AspNetCore.Server;
 using Grpc.AspNetCore.Server.Model;
 using KvStore.Grpc.Decoding;
-using KvStore.Grpc.Internal;
 using KvStore.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -28,9 +27,7 @@ public static class GrpcServiceExtensions
             options.IgnoreUnknownServices = true; // answered as grpc-go does by MapKvStoreGrpc's fallback
             options.Interceptors.Add<AuthTokenInterceptor>();
             options.Interceptors.Add<RequireLeaderInterceptor>();
-        })
-        // A follower's batch of proposals may hold many requests of up to --max-request-bytes each.
-        .AddServiceOptions<ForwardService>(options => options.MaxReceiveMessageSize = null);
+        });
         // etcd's services decode requests as etcd does: this discovery replaces Grpc.AspNetCore's own (which would bind
         // every method a second time), so it comes after every AddGrpc.
         services.RemoveAll(typeof(IServiceMethodProvider<>));
@@ -43,7 +40,8 @@ public static class GrpcServiceExtensions
 
     /// <summary>
     /// Maps KV, Watch, Lease, Cluster, Maintenance, Lock, Election and Auth behind etcd's gRPC edge
-    /// (<see cref="EtcdGrpcEdge"/>), the internal Forward service, and grpc-go's answer for any other gRPC path.
+    /// (<see cref="EtcdGrpcEdge"/>), and grpc-go's answer for any other gRPC path (member-internal calls are on the peer
+    /// port).
     /// </summary>
     public static IEndpointRouteBuilder MapKvStoreGrpc(this IEndpointRouteBuilder endpoints)
     {
@@ -55,12 +53,11 @@ public static class GrpcServiceExtensions
         endpoints.MapGrpcService<LockService>().Add(EtcdGrpcEdge.Wrap);
         endpoints.MapGrpcService<ElectionService>().Add(EtcdGrpcEdge.Wrap);
         endpoints.MapGrpcService<AuthService>().Add(EtcdGrpcEdge.Wrap);
-        endpoints.MapGrpcService<ForwardService>(); // member to member: followers forward to the leader
         HashSet<string> services =
         [
             Etcdserverpb.KV.Descriptor.FullName, Etcdserverpb.Watch.Descriptor.FullName, Etcdserverpb.Lease.Descriptor.FullName,
             Etcdserverpb.Cluster.Descriptor.FullName, Etcdserverpb.Maintenance.Descriptor.FullName, Etcdserverpb.Auth.Descriptor.FullName,
-            V3lockpb.Lock.Descriptor.FullName, V3electionpb.Election.Descriptor.FullName, Kvstorepb.Forward.Descriptor.FullName,
+            V3lockpb.Lock.Descriptor.FullName, V3electionpb.Election.Descriptor.FullName,
         ];
         endpoints.MapPost("{service}/{method}", http => EtcdGrpcEdge.UnknownAsync(http, services)).WithDisplayName("gRPC unknown service or method");
         return endpoints;

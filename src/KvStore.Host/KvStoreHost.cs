@@ -32,6 +32,20 @@ internal static class KvStoreHost
             Log.Note(log, note.Level, note.Message);
         }
 
+        foreach (var warning in settings.Warnings)
+        {
+            Log.Note(log, warning.Level, warning.Message);
+        }
+        try
+        {
+            settings = settings.WithTlsResolved();
+        }
+        catch (KvStore.Server.Transport.TlsConfigException e)
+        {
+            Log.TlsFailed(log, e.Message);
+            return 1;
+        }
+
         using var stopping = new StopSignals();
 
         Log.Starting(log, settings.Server.Name, settings.Server.DataDir, EtcdVersion.Server);
@@ -73,7 +87,8 @@ internal static class KvStoreHost
 
             foreach (var url in settings.Server.ListenClientUrls)
             {
-                Log.ServingInsecurely(log, url.Authority);
+                if (TlsSettings.IsSecure(url)) Log.ServingSecurely(log, url.Authority);
+                else Log.ServingInsecurely(log, url.Authority);
             }
             foreach (var url in settings.ListenMetricsUrls)
             {

@@ -44,6 +44,18 @@ internal static class Http2PrefaceSniffer
         };
 
     /// <summary>
+    /// A middleware for a TLS endpoint, after the handshake: a connection whose ALPN chose h2 runs its own next step
+    /// through an <see cref="Http2AuthorityRewriter"/> (grpc-go sends the endpoint URL as authority over TLS too);
+    /// HTTP/1.1 runs it as it is.
+    /// </summary>
+    public static Func<ConnectionDelegate, ConnectionDelegate> TlsMiddleware(Http2Limits limits) =>
+        next => connection =>
+            connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ITlsApplicationProtocolFeature>()?.ApplicationProtocol.Span
+                .SequenceEqual("h2"u8) == true
+                ? ServeHttp2Async(connection, next, limits)
+                : next(connection);
+
+    /// <summary>
     /// Runs the HTTP/2 pipeline on the client's bytes as <see cref="Http2AuthorityRewriter"/> passes them on, and
     /// puts the connection's own transport back when it is done.
     /// </summary>
