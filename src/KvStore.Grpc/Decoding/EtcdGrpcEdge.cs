@@ -13,8 +13,9 @@ namespace KvStore.Grpc.Decoding;
 /// <summary>
 /// Where a request meets etcd's gRPC server before any service code, answered as etcd 3.4 answers it: HTTP/1.x to a
 /// gRPC path is Go's 404 (etcd's cmux hands it to the HTTP mux), an HTTP/2 request that is not application/grpc is a
-/// stream reset (PROTOCOL_ERROR), the body goes through <see cref="GrpcFrameReader"/>, and an unknown service or method
-/// is grpc-go's Unimplemented text. Tests: the "gRPC:" and "socket:" rows of the hostile-input matrix.
+/// stream reset (PROTOCOL_ERROR) on a plain port and Go's 404 over TLS (where etcd routes by content type), the body
+/// goes through <see cref="GrpcFrameReader"/>, and an unknown service or method is grpc-go's Unimplemented text.
+/// Tests: the "gRPC:", "socket:" and "tls:" rows of the hostile-input matrix.
 /// </summary>
 internal static class EtcdGrpcEdge
 {
@@ -55,6 +56,7 @@ internal static class EtcdGrpcEdge
         if (!HttpProtocol.IsHttp2(http.Request.Protocol)) return NotFoundAsync(http);
         if (!http.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) ?? true)
         {
+            if (http.Request.IsHttps) return NotFoundAsync(http);
             http.Features.Get<IHttpResetFeature>()?.Reset(ProtocolError);
             return Task.CompletedTask;
         }
