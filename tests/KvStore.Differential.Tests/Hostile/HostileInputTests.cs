@@ -29,6 +29,16 @@ public sealed class AuthHostileInputTests(AuthPair pair, ITestOutputHelper outpu
     public Task Refused_like_etcd(string input) => HostileRunner.RunAsync(AuthCases.For(pair).Single(c => c.Name == input), pair, output);
 }
 
+/// <summary>The matrix's TLS rows, on a pair serving https with --client-cert-auth and a CRL (see <see cref="TlsPair"/>).</summary>
+public sealed class TlsHostileInputTests(TlsPair pair, ITestOutputHelper output) : IClassFixture<TlsPair>
+{
+    public static TheoryData<string> Inputs => [.. TlsCases.For(null).Select(c => c.Name)];
+
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public Task Refused_like_etcd(string input) => HostileRunner.RunAsync(TlsCases.For(pair).Single(c => c.Name == input), pair, output);
+}
+
 /// <summary>
 /// The rows not sent to the matrix's etcd because etcd 3.4 exits on them: each is sent to an etcd 3.4 of its own,
 /// which must die with a Go panic (what the matrix's note says), while kvstore answered it in the matrix.

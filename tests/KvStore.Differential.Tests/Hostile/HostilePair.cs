@@ -18,10 +18,13 @@ public abstract class HostilePair : IAsyncLifetime
     /// <summary>The flags both servers get.</summary>
     protected abstract string[] Flags { get; }
 
+    /// <summary>The client URLs' scheme: http, or https with TLS flags in <see cref="Flags"/>.</summary>
+    protected virtual string ClientScheme => "http";
+
     public async Task InitializeAsync()
     {
-        Task<SingleMember> etcd = Task.Run(() => SingleMember.StartEtcd(Flags, tmpfs: true));
-        Task<SingleMember> kvstore = Task.Run(() => SingleMember.StartKvStore(Flags, tmpfs: true));
+        Task<SingleMember> etcd = Task.Run(() => SingleMember.StartEtcd(Flags, tmpfs: true, clientScheme: ClientScheme));
+        Task<SingleMember> kvstore = Task.Run(() => SingleMember.StartKvStore(Flags, tmpfs: true, clientScheme: ClientScheme));
         await Task.WhenAll(etcd, kvstore).ContinueWith(static _ => { }, TaskScheduler.Default);
         if (etcd.IsCompletedSuccessfully) Etcd = Side(etcd.Result);
         if (kvstore.IsCompletedSuccessfully) KvStore = Side(kvstore.Result);
