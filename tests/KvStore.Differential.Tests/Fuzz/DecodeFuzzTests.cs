@@ -54,7 +54,7 @@ public sealed class DecodeFuzzTests(PlainPair pair, ITestOutputHelper output) : 
         var rnd = new Random(seed);
         var mutator = new Mutator(rnd);
         var tally = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        int iterations = FuzzSettings.Iterations(6000, 100_000);
+        int iterations = FuzzSettings.Iterations(15_000, 100_000);
         DateTime started = DateTime.UtcNow;
         for (int i = 0; i < iterations; i++)
         {
@@ -103,7 +103,7 @@ public sealed class DecodeFuzzTests(PlainPair pair, ITestOutputHelper output) : 
         var rnd = new Random(seed);
         var mutator = new Mutator(rnd);
         var tally = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        int iterations = FuzzSettings.Iterations(3000, 50_000);
+        int iterations = FuzzSettings.Iterations(8000, 50_000);
         DateTime started = DateTime.UtcNow;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
         for (int i = 0; i < iterations; i++)
