@@ -96,38 +96,37 @@ internal static class Http2PrefaceSniffer
     /// Reads until the bytes so far either stop matching the preface or complete it, and consumes nothing: the
     /// chosen protocol reads the same bytes again. A short HTTP/1.1 request is decided at its first byte.
     /// </summary>
-    public static async ValueTask<bool> StartsWithPrefaceAsync(PipeReader input, CancellationToken cancellationToken)
-    {
-        while (true)
+    public static ValueTask<bool> StartsWithPrefaceAsync(PipeReader input, CancellationToken cancellationToken) =>
+        PeekAsync(input, static (buffer, final) => Match(buffer) switch
         {
-            ReadResult result;
-            try
-            {
-                result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return false;
-            }
-            var buffer = result.Buffer;
-            var match = Match(buffer);
-            if (match != PrefaceMatch.Undecided || result.IsCompleted || result.IsCanceled)
-            {
-                input.AdvanceTo(buffer.Start);
-                return match == PrefaceMatch.Preface;
-            }
-            // Examined everything, consumed nothing: the next read waits for more bytes.
-            input.AdvanceTo(buffer.Start, buffer.End);
-        }
-    }
+            PrefaceMatch.Preface => true,
+            PrefaceMatch.Other => false,
+            _ => final ? false : null,
+        }, cancellationToken);
 
     /// <summary>
     /// cmux's HTTP1 matcher: the first line (up to a line break, the end of the bytes, or 4096 bytes) is METHOD SP URI SP
     /// HTTP/1.x. Consumes nothing.
     /// </summary>
-    public static async ValueTask<bool> StartsWithHttp1RequestLineAsync(PipeReader input, CancellationToken cancellationToken)
+    public static ValueTask<bool> StartsWithHttp1RequestLineAsync(PipeReader input, CancellationToken cancellationToken) =>
+        PeekAsync(input, static (buffer, final) =>
+        {
+            const int maxLine = 4096;
+            var head = buffer.Slice(0, Math.Min(buffer.Length, maxLine));
+            var lineEnd = head.PositionOf((byte)'\n');
+            if (lineEnd is null && head.Length < maxLine && !final) return null;
+            if (lineEnd is null && head.Length == maxLine) return false; // a line longer than cmux reads
+            byte[] line = (lineEnd is { } at ? head.Slice(0, at) : head).ToArray();
+            return IsHttp1RequestLine(line.AsSpan().TrimEnd((byte)'\r'));
+        }, cancellationToken);
+
+    /// <summary>
+    /// Reads until <paramref name="decide"/> answers yes or no (null: more bytes needed; its flag says no more will
+    /// come) and consumes nothing. A cancelled read is a no.
+    /// </summary>
+    private static async ValueTask<bool> PeekAsync(PipeReader input, Func<ReadOnlySequence<byte>, bool, bool?> decide,
+        CancellationToken cancellationToken)
     {
-        const int maxLine = 4096;
         while (true)
         {
             ReadResult result;
@@ -140,17 +139,13 @@ internal static class Http2PrefaceSniffer
                 return false;
             }
             var buffer = result.Buffer;
-            var head = buffer.Slice(0, Math.Min(buffer.Length, maxLine));
-            var lineEnd = head.PositionOf((byte)'\n');
-            if (lineEnd is null && head.Length < maxLine && !result.IsCompleted && !result.IsCanceled)
+            if (decide(buffer, result.IsCompleted || result.IsCanceled) is { } verdict)
             {
-                input.AdvanceTo(buffer.Start, buffer.End);
-                continue;
+                input.AdvanceTo(buffer.Start);
+                return verdict;
             }
-            input.AdvanceTo(buffer.Start);
-            if (lineEnd is null && head.Length == maxLine) return false; // a line longer than cmux reads
-            byte[] line = (lineEnd is { } at ? head.Slice(0, at) : head).ToArray();
-            return IsHttp1RequestLine(line.AsSpan().TrimEnd((byte)'\r'));
+            // Examined everything, consumed nothing: the next read waits for more bytes.
+            input.AdvanceTo(buffer.Start, buffer.End);
         }
     }
 
