@@ -47,6 +47,8 @@ if ((TLS)); then
         --peer-cert-file "$CERTS/peer.crt" --peer-key-file "$CERTS/peer.key" --peer-trusted-ca-file "$CERTS/ca.crt" --peer-client-cert-auth)
     CTL_FLAGS=(--cacert "$CERTS/ca.crt" --cert "$CERTS/client.crt" --key "$CERTS/client.key")
 fi
+# The script passes these to etcdctl itself; etcdctl refuses a flag that an ETCDCTL_* variable also sets.
+unset ETCDCTL_ENDPOINTS ETCDCTL_CACERT ETCDCTL_CERT ETCDCTL_KEY
 ENDPOINTS=$SCHEME://127.0.0.1:2379,$SCHEME://127.0.0.1:22379,$SCHEME://127.0.0.1:32379
 INITIAL_CLUSTER=infra1=$SCHEME://127.0.0.1:2380,infra2=$SCHEME://127.0.0.1:22380,infra3=$SCHEME://127.0.0.1:32380
 

@@ -48,6 +48,28 @@ public sealed class ClientTlsTests(CertificatesFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task An_allowed_hostname_admits_only_client_certificates_valid_for_it()
+    {
+        var named = _certs.Issue("named", "someone"); // SANs 127.0.0.1 and localhost, like every test certificate
+        foreach (var (hostname, admitted) in new[] { ("localhost", true), ("example.com", false) })
+        {
+            SingleMember[] members = await Tls.StartBothAsync([.. _certs.ClientFlags(clientCertAuth: true), "--client-cert-allowed-hostname", hostname]);
+            try
+            {
+                foreach (SingleMember m in members)
+                {
+                    var put = Tls.Ctl(m.ClientUrl, [.. _certs.EtcdctlFlags(named), "put", "k", "v"]);
+                    Assert.True((put.Exit == 0) == admitted, $"{m.Name} {hostname}: {put.Err}");
+                }
+            }
+            finally
+            {
+                foreach (SingleMember m in members) m.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task With_client_cert_auth_the_CN_is_the_user_and_a_token_comes_first()
     {
         var alice = _certs.Issue("alice", "alice");
