@@ -42,13 +42,19 @@ internal static class KvStoreHost
             Log.Note(log, note.Level, note.Message);
         }
 
+        foreach (var warning in settings.Warnings)
+        {
+            Log.Note(log, warning.Level, warning.Message);
+        }
+
         using var stopping = new StopSignals();
 
         Log.Starting(log, settings.Server.Name, settings.Server.DataDir, EtcdVersion.Server);
         List<DataDirLock> locks = [];
         try
         {
-            if (await PrepareAsync(settings, log, locks, stopping.Token).ConfigureAwait(false) is { } exitCode) return exitCode;
+            (int? exitCode, settings) = await PrepareAsync(settings, log, locks, stopping.Token).ConfigureAwait(false);
+            if (exitCode is { } code) return code;
             return await RunMemberAsync(settings, loggers, log, stopping).ConfigureAwait(false);
         }
         finally
@@ -59,16 +65,19 @@ internal static class KvStoreHost
 
     /// <summary>
     /// etcd's order, with the lock first: the data dir (and --wal-dir) is checked, created and locked before anything
-    /// opens a file in it or binds a port; an etcd data dir is imported; the ports are checked. Null to go on, else
-    /// the exit code (the failure logged in one line). The locks taken are added to <paramref name="locks"/>.
+    /// opens a file in it or binds a port; an etcd data dir is imported; the TLS settings are resolved (--auto-tls
+    /// writes its certificates under the data dir); the ports are checked. Returns the settings with TLS resolved and
+    /// a null exit code to go on, else the exit code (the failure logged in one line). The locks taken are added to
+    /// <paramref name="locks"/>.
     /// </summary>
-    private static async Task<int?> PrepareAsync(HostSettings settings, ILogger log, List<DataDirLock> locks, CancellationToken cancellationToken)
+    private static async Task<(int? ExitCode, HostSettings Settings)> PrepareAsync(HostSettings settings, ILogger log, List<DataDirLock> locks,
+        CancellationToken cancellationToken)
     {
         try
         {
             foreach (string dir in LockedDirs(settings.Server))
             {
-                if (DataDirCheck.Prepare(dir) is { } dirError) return Failed(log, dirError);
+                if (DataDirCheck.Prepare(dir) is { } dirError) return (Failed(log, dirError), settings);
                 string lockPath = Path.Combine(dir, DataDirLock.FileName);
                 locks.Add(await DataDirLock.AcquireAsync(lockPath, TimeSpan.FromSeconds(10), () => Log.FileLockHeld(log, lockPath), cancellationToken)
                     .ConfigureAwait(false));
@@ -83,16 +92,25 @@ internal static class KvStoreHost
                 Log.ImportingEtcdDataDir(log, settings.Server.DataDir);
                 if (await EtcdDataDirImport.ImportAsync(settings.Server).ConfigureAwait(false) is { } imported) Log.ImportedEtcdDataDir(log, imported);
             }
-            return ListenProbe.FirstUnbindable(ListenUrls(settings)) is { } bindError ? Failed(log, bindError) : null;
+            try
+            {
+                settings = settings.WithTlsResolved();
+            }
+            catch (KvStore.Server.Transport.TlsConfigException e)
+            {
+                Log.TlsFailed(log, e.Message);
+                return (1, settings);
+            }
+            return (ListenProbe.FirstUnbindable(ListenUrls(settings)) is { } bindError ? Failed(log, bindError) : null, settings);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             Log.Stopped(log);
-            return 0;
+            return (0, settings);
         }
         catch (IOException e)
         {
-            return Failed(log, e.Message, e);
+            return (Failed(log, e.Message, e), settings);
         }
     }
 
@@ -151,7 +169,8 @@ internal static class KvStoreHost
 
             foreach (var url in settings.Server.ListenClientUrls)
             {
-                Log.ServingInsecurely(log, url.Authority);
+                if (TlsSettings.IsSecure(url)) Log.ServingSecurely(log, url.Authority);
+                else Log.ServingInsecurely(log, url.Authority);
             }
             foreach (var url in settings.ListenMetricsUrls)
             {

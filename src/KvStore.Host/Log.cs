@@ -14,6 +14,12 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "serving client traffic insecurely on {Address}; this is strongly discouraged!")]
     public static partial void ServingInsecurely(ILogger logger, string address);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "serving client traffic securely on {Address}")]
+    public static partial void ServingSecurely(ILogger logger, string address);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "{Message}")]
+    public static partial void TlsFailed(ILogger logger, string message);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "serving metrics and health on {Address}")]
     public static partial void ServingMetrics(ILogger logger, string address);
 

@@ -41,7 +41,13 @@ public sealed partial class EtcdServer
     public MvccError ResolveAuth(out AuthInfo? info)
     {
         info = null;
-        if (RequestAuth.Token is not { } token) return MvccError.None;
+        if (RequestAuth.Token is not { } token)
+        {
+            // etcd's AuthInfoFromCtx: without a token, --client-cert-auth makes the certificate's CN the user, at
+            // the current auth revision; a token, valid or not, always decides first.
+            if (Config.ClientCertAuth && RequestAuth.CommonName is { } commonName) info = new AuthInfo(commonName, _store.AuthRevision);
+            return MvccError.None;
+        }
         // etcd's AuthInfoFromCtx: a token the provider does not accept (simple: never minted here, expired, its
         // user changed; jwt: bad signature or method, expired) is invalid. A JWT carries the auth revision it was
         // minted at, which the permission checks compare with the store's ("revision of auth store is old").

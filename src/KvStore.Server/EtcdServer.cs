@@ -6,12 +6,13 @@ using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Etcdserverpb;
 using KvStore.Mvcc;
 using KvStore.Server.DataDir;
+using KvStore.Server.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace KvStore.Server;
 
 /// <summary>
-/// One kvstore member (etcd's EtcdServer): a DotNext Raft node over TCP on the peer URL with its
+/// One kvstore member (etcd's EtcdServer): a DotNext Raft node on the peer port (plain or TLS) with its
 /// write-ahead log in the data dir, a state machine applying committed commands to the MVCC engine,
 /// proposal batching, read index, and the lessor. A single member is a cluster of one.
 /// </summary>
@@ -63,17 +64,21 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             ChunkSize = 512 * 1024,
         }, _stateMachine);
 
-        // Members know each other by advertised peer URL (DotNext's member id is its end point); the listener
-        // binds the listen URL (0.0.0.0 in a pod, the advertised name then being the pod's DNS name).
+        // Members know each other by advertised peer URL (DotNext's member id is its end point); the peer port binds
+        // the listen URLs (0.0.0.0 in a pod, the advertised name then being the pod's DNS name).
         var listen = ToEndPoint(config.ListenPeerUrls[0]) as IPEndPoint
             ?? throw new ArgumentException($"--listen-peer-urls needs an IP address: {config.ListenPeerUrls[0]}");
         EndPoint peerEndPoint = _peerEndPoint = ToEndPoint(config.InitialAdvertisePeerUrls[0]);
+        _peerAddresses = new PeerAddresses(config.PeerTls, config.InitialAdvertisePeerUrls[0], endPoint => MemberAt(endPoint)?.PeerUrls.FirstOrDefault());
+        _peerClients = new PeerClients(_peerAddresses);
         // DotNext's voters: a file beside the record, written at bootstrap (new cluster) and on every
         // configuration entry applied; a member joining an existing cluster starts with none and waits, frozen,
         // until the leader adds it.
         _configStoragePath = Path.Combine(memberDir, "raft-members.cfg");
         _configStorage = new EndPointConfigurationStorage(_configStoragePath);
-        var raft = new RaftCluster.TcpConfiguration(listen)
+        // Raft connections arrive through the peer port (PeerServer: TLS, then Raft or the Forward service) and
+        // leave through RaftDialer (TCP, then TLS when the other member's peer URL is https).
+        var raft = new RaftCluster.CustomTransportConfiguration(listen, _raftConnections, new RaftDialer(_peerAddresses))
         {
             LowerElectionTimeout = config.ElectionTimeoutMs,
             UpperElectionTimeout = config.ElectionTimeoutMs * 2,
@@ -83,6 +88,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             // before the candidate's own timeout, or no election ever completes (DotNext's default is the lower
             // election timeout itself, which races with it).
             RequestTimeout = TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 3 / 4),
+            // As DotNext's TCP transport (the request timeout); the custom transport's default is a heartbeat.
+            ConnectTimeout = TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 3 / 4),
             ColdStart = false,
             LoggerFactory = loggers,
             PublicEndPoint = peerEndPoint,
@@ -101,6 +108,10 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private readonly RaftStateMachine _stateMachine;
     private readonly EndPoint _peerEndPoint;
     private readonly BackendSize _backendSize;
+    private readonly RaftConnections _raftConnections = new();
+    private readonly PeerAddresses _peerAddresses;
+    private readonly PeerClients _peerClients;
+    private PeerServer? _peerServer;
 
     /// <summary>Starts the member and waits until its log is replayed into the engine and it has a leader.</summary>
     public static async Task<EtcdServer> StartAsync(ServerConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -126,6 +137,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
                 await ((IPersistentState)server._wal)
                     .IncrementTermAsync(ClusterMemberId.FromEndPoint(server._peerEndPoint), cancellationToken).ConfigureAwait(false);
             }
+            server._peerServer = await PeerServer.StartAsync(server, server._raftConnections, loggers, cancellationToken).ConfigureAwait(false);
             await server._cluster.StartAsync(cancellationToken).ConfigureAwait(false);
             server.StartBackgroundLoops();
             if (!server._joined.Task.IsCompleted)
@@ -225,7 +237,10 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         }
         await StopBackgroundLoopsAsync().ConfigureAwait(false);
         _cluster.Dispose();
-        DisposeForwardClients();
+        // Raft connections first: the peer port's stop waits for every connection it handed to Raft.
+        await _raftConnections.DisposeAsync().ConfigureAwait(false);
+        if (_peerServer is not null) await _peerServer.DisposeAsync().ConfigureAwait(false);
+        _peerClients.Dispose();
         await _wal.DisposeAsync().ConfigureAwait(false);
         await _stateMachine.DrainAsync().ConfigureAwait(false);
         _store.Dispose();

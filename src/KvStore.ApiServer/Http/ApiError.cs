@@ -90,8 +90,46 @@ public sealed class ApiError(int code, string reason, string message, JsonObject
         StoreError.Conflict => Conflict(resource, name),
         StoreError.Expired => Expired(e.Message.Length > 0 ? e.Message : "too old resource version"),
         StoreError.BadRequest => BadRequest(e.Message),
+        StoreError.TooLarge => TooLargeResourceVersion(e.Message),
+        StoreError.Initializing => new(429, "TooManyRequests", e.Message, new JsonObject { ["retryAfterSeconds"] = 1 }),
         _ => new ApiError(504, "Timeout", $"etcd: {e.Message}"),
     };
+
+    /// <summary>kube's storage.NewTooLargeResourceVersionError: 504 Timeout, cause ResourceVersionTooLarge, retry after 1 s.</summary>
+    public static ApiError TooLargeResourceVersion(string message) =>
+        new(504, "Timeout", "Timeout: " + message, new JsonObject
+        {
+            ["causes"] = new JsonArray(new JsonObject { ["reason"] = "ResourceVersionTooLarge", ["message"] = "Too large resource version" }),
+            ["retryAfterSeconds"] = 1,
+        });
+
+    /// <summary>403 Forbidden as apimachinery's NewForbidden words it: `configmaps "x" is forbidden: why`.</summary>
+    public static ApiError Forbidden(ResourceInfo resource, string name, string why, JsonArray? causes = null)
+    {
+        var details = NameDetails(resource, name);
+        if (causes is not null) details["causes"] = causes;
+        var subject = name.Length == 0 ? Qualified(resource) : $"{Qualified(resource)} \"{name}\"";
+        return new(403, "Forbidden", $"{subject} is forbidden: {why}", details);
+    }
+
+    /// <summary>422 for request options (`ListOptions.meta.k8s.io "" is invalid: ...`), as kube's NewInvalid on meta.k8s.io kinds.</summary>
+    public static ApiError InvalidOptions(string kind, IReadOnlyList<FieldCause> causes)
+    {
+        var texts = causes.Select(CauseText).ToList();
+        var joined = texts.Count == 1 ? texts[0] : "[" + string.Join(", ", texts) + "]";
+        var details = new JsonObject
+        {
+            ["group"] = "meta.k8s.io",
+            ["kind"] = kind,
+            ["causes"] = new JsonArray(causes.Select(c => (JsonNode)new JsonObject
+            {
+                ["reason"] = c.Reason,
+                ["message"] = c.Message,
+                ["field"] = c.Field.TrimStart('.'),
+            }).ToArray()),
+        };
+        return new(422, "Invalid", $"{kind}.meta.k8s.io \"\" is invalid: {joined}", details);
+    }
 
     public JsonObject ToStatus()
     {

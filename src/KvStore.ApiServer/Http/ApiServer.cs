@@ -3,6 +3,7 @@ using KvStore.ApiServer.CustomResources;
 using KvStore.ApiServer.Resources;
 using KvStore.ApiServer.Security;
 using KvStore.ApiServer.Storage;
+using KvStore.ApiServer.Storage.Cache;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -27,11 +28,14 @@ public sealed partial class ApiServer : IAsyncDisposable
     private readonly Compactor? _compactor;
     private readonly ApiServerSecurity _security;
     private readonly CrdController _crds;
+    private readonly WatchCaches _caches;
+    private readonly Controllers.NamespaceController _namespaces;
+    private readonly Controllers.GarbageCollector _collector;
 
-    private ApiServer(WebApplication app, Uri url, Compactor? compactor, ApiServerSecurity security, CrdController crds,
-        Func<CancellationToken, Task> bootstrap)
+    private ApiServer(WebApplication app, Uri url, Compactor? compactor, ApiServerSecurity security, CrdController crds, WatchCaches caches,
+        Controllers.NamespaceController namespaces, Controllers.GarbageCollector collector, Func<CancellationToken, Task> bootstrap)
     {
-        (_app, Url, _compactor, _security, _crds) = (app, url, compactor, security, crds);
+        (_app, Url, _compactor, _security, _crds, _caches, _namespaces, _collector) = (app, url, compactor, security, crds, caches, namespaces, collector);
         _bootstrap = bootstrap(_stopping.Token);
     }
 
@@ -48,8 +52,12 @@ public sealed partial class ApiServer : IAsyncDisposable
         var security = ApiServerSecurity.Load(options, log);
         var store = new ObjectStore(kv);
         var served = new ServedResources();
-        var handler = new ResourceHandler(store, served, options, TimeProvider.System);
+        var caches = new WatchCaches(kv, TimeProvider.System, loggers);
+        var handler = new ResourceHandler(store, served, caches, options, TimeProvider.System);
         var crds = new CrdController(store, served, TimeProvider.System, log);
+        // kube-controller-manager's namespace controller and garbage collector run here, fed by the watch caches
+        var namespaceController = new Controllers.NamespaceController(handler, loggers?.CreateLogger<Controllers.NamespaceController>());
+        var collector = new Controllers.GarbageCollector(handler, loggers?.CreateLogger<Controllers.GarbageCollector>());
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -80,7 +88,8 @@ public sealed partial class ApiServer : IAsyncDisposable
         var compactor = options.CompactionInterval > TimeSpan.Zero
             ? Compactor.Start(kv, options.CompactionInterval, loggers?.CreateLogger<Compactor>())
             : null;
-        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, security, crds, async stopping =>
+        return new ApiServer(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), compactor, security, crds, caches,
+            namespaceController, collector, async stopping =>
         {
             // As kube-apiserver's bootstrap controllers: retried until the store answers (a cluster may still be electing).
             while (true)
@@ -89,6 +98,10 @@ public sealed partial class ApiServer : IAsyncDisposable
                 {
                     await BootstrapAsync(handler, options, stopping).ConfigureAwait(false);
                     await crds.StartAsync(stopping).ConfigureAwait(false);
+                    // kube-apiserver starts a watch cache per resource (the stored CRDs' too); ready once each has its first list
+                    foreach (var resource in served.All) await handler.CacheFor(resource).WaitReadyAsync(stopping).ConfigureAwait(false);
+                    namespaceController.Start();
+                    collector.Start();
                     ready.TrySetResult();
                     Log.Bootstrapped(log);
                     return;
@@ -157,6 +170,9 @@ public sealed partial class ApiServer : IAsyncDisposable
         _stopping.Dispose();
         await _crds.DisposeAsync().ConfigureAwait(false);
         if (_compactor is not null) await _compactor.DisposeAsync().ConfigureAwait(false);
+        await _namespaces.DisposeAsync().ConfigureAwait(false);
+        await _collector.DisposeAsync().ConfigureAwait(false);
+        await _caches.DisposeAsync().ConfigureAwait(false);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {

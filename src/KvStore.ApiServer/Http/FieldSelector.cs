@@ -86,6 +86,30 @@ public sealed class FieldSelector
         return true;
     }
 
+    /// <summary>Whether the selectable fields <paramref name="fields"/> (from <see cref="Attributes"/>) satisfy every requirement.</summary>
+    public bool Matches(IReadOnlyDictionary<string, string> fields)
+    {
+        foreach (var r in _requirements)
+        {
+            var actual = fields.TryGetValue(r.Field, out var value) ? value : "";
+            if ((actual == r.Value) != r.Equal) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Every field a selector on <paramref name="resource"/> may name, with its value in <paramref name="obj"/>
+    /// (kube's GetAttrs: what the watch cache keeps to filter without the object).</summary>
+    public static Dictionary<string, string> Attributes(ResourceInfo resource, JsonObject obj)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var field in Common) fields[field] = ValueAt(obj, field);
+        if (resource.Runtime is null && Extra.TryGetValue(resource.Resource, out var extra))
+        {
+            foreach (var field in extra) fields[field] = ValueAt(obj, field);
+        }
+        return fields;
+    }
+
     /// <summary>The field's value as kube's field set has it: strings as is, booleans and numbers formatted,
     /// a missing field "" (events' source is source.component).</summary>
     private static string ValueAt(JsonObject obj, string path)

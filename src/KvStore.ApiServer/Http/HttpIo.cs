@@ -17,6 +17,10 @@ internal static class HttpIo
     /// <summary>True when the negotiated representation is a meta.k8s.io Table (kubectl get).</summary>
     public static bool WantsTable(HttpRequest request) => ResponseFormat.OrJson(request).Table;
 
+    /// <summary>True when the negotiated answer is plain JSON (no Table, metadata-only form or protobuf): the watch cache then
+    /// sends its serialized objects as they are.</summary>
+    public static bool WantsPlainJson(HttpRequest request) => ResponseFormat.OrJson(request) == ResponseFormat.Json;
+
     public static bool Accepts(HttpRequest request, string marker) =>
         request.Headers.Accept.Any(a => a is not null && a.Contains(marker, StringComparison.Ordinal));
 

@@ -111,10 +111,15 @@ public sealed class LabelSelector
     public bool Matches(JsonObject obj)
     {
         if (_requirements.Count == 0) return true;
-        var labels = obj["metadata"]?["labels"] as JsonObject;
+        return Matches(Labels(obj));
+    }
+
+    /// <summary>Whether <paramref name="labels"/> (an object's, as the watch cache keeps them) satisfy every requirement.</summary>
+    public bool Matches(IReadOnlyDictionary<string, string> labels)
+    {
         foreach (var r in _requirements)
         {
-            string? value = labels?[r.Key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+            string? value = labels.TryGetValue(r.Key, out var s) ? s : null;
             var ok = r.Op switch
             {
                 Op.Exists => value is not null,
@@ -128,5 +133,19 @@ public sealed class LabelSelector
             if (!ok) return false;
         }
         return true;
+    }
+
+    /// <summary>The object's string-valued metadata.labels.</summary>
+    public static Dictionary<string, string> Labels(JsonObject obj)
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (obj["metadata"]?["labels"] is JsonObject map)
+        {
+            foreach (var (key, value) in map)
+            {
+                if (value is JsonValue v && v.TryGetValue<string>(out var s)) labels[key] = s;
+            }
+        }
+        return labels;
     }
 }

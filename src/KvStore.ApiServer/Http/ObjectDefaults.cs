@@ -106,7 +106,7 @@ internal static partial class ObjectDefaults
         result["kind"] = resource.Kind;
         var oldMeta = Metadata(old);
         var meta = Metadata(result);
-        foreach (var kept in new[] { "name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "generateName" })
+        foreach (var kept in new[] { "name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generateName" })
         {
             if (oldMeta[kept] is { } value) meta[kept] = value.DeepClone();
             else meta.Remove(kept);
@@ -123,7 +123,7 @@ internal static partial class ObjectDefaults
             return result;
         }
         if (resource.Resource == "services" && subresource is null) KeepServiceAllocation(old, result);
-        if (resource.Resource == "namespaces") Namespace(result);
+        if (resource.Resource == "namespaces") NamespaceUpdate(old, result, subresource);
         if (resource.Resource == "services") Service(result);
         if (resource.Resource == "pods") Pod(result);
         if (resource.Resource == "secrets") Secret(result);
@@ -165,8 +165,23 @@ internal static partial class ObjectDefaults
         var meta = Metadata(ns);
         var labels = Child(meta, "labels");
         labels["kubernetes.io/metadata.name"] = Str(meta["name"]);
-        Default(Child(ns, "spec"), "finalizers", new JsonArray("kubernetes"));
+        // kube's namespace PrepareForCreate: the namespace controller's "kubernetes" finalizer is always there
+        var spec = Child(ns, "spec");
+        if (spec["finalizers"] is not JsonArray finalizers) spec["finalizers"] = finalizers = [];
+        if (!finalizers.Any(f => Str(f) == "kubernetes")) finalizers.Add("kubernetes");
         Default(Child(ns, "status"), "phase", "Active");
+    }
+
+    /// <summary>kube's namespace strategies: spec.finalizers changes only through /finalize, status only through /status.</summary>
+    private static void NamespaceUpdate(JsonObject old, JsonObject updated, string? subresource)
+    {
+        var labels = Child(Metadata(updated), "labels");
+        labels["kubernetes.io/metadata.name"] = Str(Metadata(updated)["name"]);
+        var spec = Child(updated, "spec");
+        if (subresource == "finalize") Default(spec, "finalizers", new JsonArray());
+        else if (old["spec"]?["finalizers"] is { } finalizers) spec["finalizers"] = finalizers.DeepClone();
+        else spec.Remove("finalizers");
+        Default(Child(updated, "status"), "phase", "Active");
     }
 
     private static void Pod(JsonObject pod)

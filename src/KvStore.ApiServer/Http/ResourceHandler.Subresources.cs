@@ -30,6 +30,10 @@ internal sealed partial class ResourceHandler
             case ("status", "PATCH"):
                 await PatchAsync(context, target).ConfigureAwait(false);
                 return;
+            case ("finalize", "PUT"):
+                // namespaces/NAME/finalize: spec.finalizers only; emptying it ends a terminating namespace
+                await UpdateAsync(context, target).ConfigureAwait(false);
+                return;
             case ("scale", "GET"):
                 var stored = await ReadAsync(target, Query(context, "resourceVersion"), context.RequestAborted).ConfigureAwait(false);
                 await HttpIo.WriteAsync(context, 200, Scale(target.Resource, stored.Object)).ConfigureAwait(false);
@@ -152,7 +156,7 @@ internal sealed partial class ResourceHandler
                 spec["replicas"] = count;
             }
             return ObjectDefaults.ForUpdate(target.Resource, current, result, null);
-        }, createIfMissing: false, dryRun, context.RequestAborted).ConfigureAwait(false);
+        }, createIfMissing: false, dryRun, UpdateManager(context), context.RequestAborted).ConfigureAwait(false);
         await HttpIo.WriteAsync(context, 200, Scale(target.Resource, updated)).ConfigureAwait(false);
     }
 
@@ -173,7 +177,7 @@ internal sealed partial class ResourceHandler
             var result = (JsonObject)current.DeepClone();
             result["spec"]!["nodeName"] = node;
             return result;
-        }, createIfMissing: false, DryRun(context), context.RequestAborted).ConfigureAwait(false);
+        }, createIfMissing: false, DryRun(context), UpdateManager(context), context.RequestAborted).ConfigureAwait(false);
         await HttpIo.WriteAsync(context, 201, new JsonObject
         {
             ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success", ["code"] = 201,

@@ -1,40 +1,36 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Storage;
+using KvStore.ApiServer.Storage.Cache;
 using Microsoft.AspNetCore.Http;
 
 namespace KvStore.ApiServer.Http;
 
 internal sealed partial class ResourceHandler
 {
-    /// <summary>How long a watch that reports nothing may take to say its start revision is compacted and still be
-    /// answered with an HTTP 410 rather than an ERROR event in an open stream.</summary>
-    private static readonly TimeSpan WatchStartWindow = TimeSpan.FromMilliseconds(300);
+    /// <summary>The bookmark annotation that ends a watch-list's initial events (kube's metav1.InitialEventsAnnotationKey).</summary>
+    public const string InitialEventsEndAnnotation = "k8s.io/initial-events-end";
 
     /// <summary>
-    /// A watch: newline-delimited {"type","object"} events flushed one by one (kube's watch encoding over HTTP/1.1
-    /// chunks), Table rows when asked, rv unset or "0" = current objects as ADDED first, too old = 410 Expired.
-    /// Ends after timeoutSeconds (kube's default: a random 30-60 min) or when the client goes.
+    /// A watch, served by the resource's watch cache (kube's Cacher.Watch): newline-delimited {"type","object"} events
+    /// flushed one by one, Table rows when asked. From "" or "0" it is a watch-list (kube 1.32 defaults it so): the current
+    /// objects as ADDED first ("" waits until the cache has the store's current revision), then, with
+    /// allowWatchBookmarks, a BOOKMARK annotated k8s.io/initial-events-end. From N: the events after N, or one ERROR event
+    /// 410 Expired "too old resource version" when the cache's window no longer reaches back to N. A selector sees an
+    /// object that starts or stops matching as ADDED or DELETED. With allowWatchBookmarks, bookmarks every minute and two
+    /// seconds before timeoutSeconds (kube's default: a random 30-60 min) ends the stream.
     /// </summary>
     private async Task WatchAsync(HttpContext context, RequestTarget target, string? name = null)
     {
         var labels = LabelSelector.Parse(Query(context, "labelSelector"));
         var fields = FieldSelector.Parse(Query(context, "fieldSelector"), target.Resource);
-        var rvText = Query(context, "resourceVersion");
-        long from = 0;
-        if (rvText is { Length: > 0 } && (!long.TryParse(rvText, NumberStyles.None, CultureInfo.InvariantCulture, out from)))
-        {
-            throw ApiError.BadRequest($"invalid resource version \"{rvText}\"");
-        }
+        var options = ListOptions.Parse(context, watch: true);
         var timeout = TimeSpan.FromSeconds(1800 * (1 + Random.Shared.NextDouble()));
         if (Query(context, "timeoutSeconds") is { } timeoutText)
         {
             if (!long.TryParse(timeoutText, out var seconds) || seconds < 0) throw ApiError.BadRequest($"invalid timeoutSeconds \"{timeoutText}\"");
             if (seconds > 0) timeout = TimeSpan.FromSeconds(seconds);
         }
-        var bookmarks = Query(context, "allowWatchBookmarks") == "true";
         var format = ResponseFormat.Of(context.Request);
-        var table = format.Table;
         name ??= fields.SingleName;
         var key = name is not null && (target.Namespace is not null || !target.Resource.Namespaced)
             ? RequestTarget.KeyOf(target.Resource, target.Namespace, name)
@@ -42,18 +38,28 @@ internal sealed partial class ResourceHandler
 
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         ending.CancelAfter(timeout);
-        await using var events = store.WatchAsync(key, from, bookmarks, ending.Token).GetAsyncEnumerator(ending.Token);
-        var first = events.MoveNextAsync().AsTask();
+        var initial = options.SendInitialEvents == true;
+        CacheWatcher? watcher = null;
+        ApiError? failed = null;
         try
         {
-            await Task.WhenAny(first, Task.Delay(WatchStartWindow, ending.Token)).ConfigureAwait(false);
+            // a consistent watch-list ("") starts from the store's current revision (kube's GetCurrentResourceVersionFromStorage)
+            var minimum = initial && options.ResourceVersion.Length == 0
+                ? await store.CurrentRevisionAsync(target.Resource.KeyPrefix, ending.Token).ConfigureAwait(false)
+                : options.Revision;
+            var request = new CacheWatchRequest(key, CacheFilter(labels, fields), initial ? 0 : minimum, initial, initial ? minimum : 0,
+                initial && options.AllowWatchBookmarks, options.AllowWatchBookmarks, Now + timeout);
+            watcher = await CacheFor(target.Resource).WatchAsync(request, ending.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (StoreException e) when (e.Error == StoreError.Initializing)
         {
+            context.Response.Headers.RetryAfter = "1";
+            throw ApiError.FromStore(e, target.Resource, "");
         }
-        if (first.IsFaulted && first.Exception?.InnerException is StoreException { Error: StoreError.Expired } expired)
+        catch (StoreException e)
         {
-            throw ApiError.Expired(expired.Message.Length > 0 ? expired.Message : $"too old resource version: {from}");
+            // kube's newErrWatcher: once the request is accepted, a failure is the stream's one ERROR event
+            failed = ApiError.FromStore(e, target.Resource, "");
         }
 
         context.Response.StatusCode = 200;
@@ -61,55 +67,50 @@ internal sealed partial class ResourceHandler
         context.Response.Headers.CacheControl = "no-cache, private";
         await context.Response.StartAsync(ending.Token).ConfigureAwait(false);
         await context.Response.Body.FlushAsync(ending.Token).ConfigureAwait(false);
-        try
+        if (failed is not null)
         {
-            for (var next = first; await next.ConfigureAwait(false); next = events.MoveNextAsync().AsTask())
+            await WriteEventAsync(context, format, "ERROR", failed.ToStatus(), ending.Token).ConfigureAwait(false);
+            return;
+        }
+        using (watcher)
+        {
+            try
             {
-                var e = events.Current;
-                var type = e.Type switch
+                await foreach (var e in watcher!.ReadAllAsync(ending.Token).ConfigureAwait(false))
                 {
-                    StoreEventType.Added => "ADDED",
-                    StoreEventType.Modified => "MODIFIED",
-                    StoreEventType.Deleted => "DELETED",
-                    _ => "BOOKMARK",
-                };
-                JsonObject obj;
-                if (e.Type == StoreEventType.Bookmark || e.Object is null)
-                {
-                    if (!bookmarks) continue;
-                    obj = new JsonObject
+                    if (e.Type == StoreEventType.Bookmark)
                     {
-                        ["kind"] = target.Resource.Kind,
-                        ["apiVersion"] = target.Resource.ApiVersion,
-                        ["metadata"] = new JsonObject { ["resourceVersion"] = Revision(e.Revision) },
-                    };
-                }
-                else
-                {
-                    obj = Typed(target.Resource, e.Object.Object);
-                    if (name is not null && ObjectDefaults.Str(obj["metadata"]?["name"]) != name) continue;
-                    if (!labels.Matches(obj) || !fields.Matches(obj)) continue;
-                    if (table)
-                    {
-                        var rv = ObjectDefaults.Str(obj["metadata"]?["resourceVersion"]) ?? Revision(e.Revision);
-                        obj = ToTable(context, target.Resource, [obj]);
-                        obj["metadata"] = new JsonObject { ["resourceVersion"] = rv };
+                        if (options.AllowWatchBookmarks) await WriteEventAsync(context, format, "BOOKMARK", Bookmark(target, e), ending.Token).ConfigureAwait(false);
+                        continue;
                     }
+                    if (format == ResponseFormat.Json)
+                    {
+                        // plain JSON: the frame the cache wrote once for every watcher this change went to
+                        await WriteFrameAsync(context, e.JsonFrame(), ending.Token).ConfigureAwait(false);
+                        continue;
+                    }
+                    var obj = e.Object!.Parse();
+                    if (format.Table)
+                    {
+                        obj = ToTable(context, target.Resource, [obj]);
+                        obj["metadata"] = new JsonObject { ["resourceVersion"] = Revision(e.Object.Revision) };
+                    }
+                    await WriteEventAsync(context, format, e.TypeName, obj, ending.Token).ConfigureAwait(false);
                 }
-                await WriteEventAsync(context, format, type, obj, ending.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ending.IsCancellationRequested)
+            {
+                // timeoutSeconds passed or the client went away: the stream just ends
             }
         }
-        catch (OperationCanceledException) when (ending.IsCancellationRequested)
-        {
-            // timeoutSeconds passed or the client went away: the stream just ends
-        }
-        catch (StoreException e)
-        {
-            var status = e.Error == StoreError.Expired
-                ? ApiError.Expired(e.Message.Length > 0 ? e.Message : "too old resource version")
-                : new ApiError(500, "InternalError", $"Internal error occurred: {e.Message}");
-            await WriteEventAsync(context, format, "ERROR", status.ToStatus(), CancellationToken.None).ConfigureAwait(false);
-        }
+    }
+
+    /// <summary>A bookmark: an empty object of the kind carrying only the revision (and the initial-events-end annotation).</summary>
+    private static JsonObject Bookmark(RequestTarget target, WatchEvent e)
+    {
+        var meta = new JsonObject { ["resourceVersion"] = Revision(e.Revision) };
+        if (e.InitialEventsEnd) meta["annotations"] = new JsonObject { [InitialEventsEndAnnotation] = "true" };
+        return new JsonObject { ["kind"] = target.Resource.Kind, ["apiVersion"] = target.Resource.ApiVersion, ["metadata"] = meta };
     }
 
     /// <summary>kube's watch Content-Type: the negotiated type, with ";stream=watch" for protobuf.</summary>
@@ -135,6 +136,12 @@ internal sealed partial class ResourceHandler
             await context.Response.Body.WriteAsync(line, cancellationToken).ConfigureAwait(false);
             await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
         }
+        await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task WriteFrameAsync(HttpContext context, byte[] frame, CancellationToken cancellationToken)
+    {
+        await context.Response.Body.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
         await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -49,7 +49,8 @@ internal sealed partial class ResourceHandler
         CheckKind(target.Resource, obj);
         CheckFields(context, target.Resource, obj);
         MatchNamespace(target, obj);
-        var created = await CreateObjectAsync(target.Resource, target.Namespace, obj, DryRun(context), context.RequestAborted).ConfigureAwait(false);
+        var created = await CreateObjectAsync(target.Resource, target.Namespace, obj, DryRun(context), UpdateManager(context), context.RequestAborted)
+            .ConfigureAwait(false);
         await HttpIo.WriteAsync(context, 201, created).ConfigureAwait(false);
     }
 
@@ -57,9 +58,17 @@ internal sealed partial class ResourceHandler
     /// Create: defaults, namespace must exist, validation, ClusterIP allocation for services, a TTL lease for events,
     /// then the store's create (AlreadyExists when the key is taken). Also used to bootstrap the cluster's objects.
     /// </summary>
-    public async Task<JsonObject> CreateObjectAsync(ResourceInfo resource, string? ns, JsonObject obj, bool dryRun, CancellationToken cancellationToken)
+    public Task<JsonObject> CreateObjectAsync(ResourceInfo resource, string? ns, JsonObject obj, bool dryRun, CancellationToken cancellationToken) =>
+        CreateObjectAsync(resource, ns, obj, dryRun, SystemManager, cancellationToken);
+
+    /// <inheritdoc cref="CreateObjectAsync(ResourceInfo, string?, JsonObject, bool, CancellationToken)"/>
+    /// <param name="fieldManager">Who owns the fields it sets (managedFields, operation Update); null when they are already
+    /// recorded (a server-side apply).</param>
+    public async Task<JsonObject> CreateObjectAsync(ResourceInfo resource, string? ns, JsonObject obj, bool dryRun, string? fieldManager,
+        CancellationToken cancellationToken)
     {
         ObjectDefaults.ForCreate(resource, obj, Now);
+        if (fieldManager is not null) obj = TrackManagedFields(resource, null, obj, fieldManager, null);
         obj = ObjectDefaults.Normalized(obj);
         var meta = ObjectDefaults.Metadata(obj);
         var name = ObjectDefaults.Str(meta["name"]);
@@ -70,10 +79,9 @@ internal sealed partial class ResourceHandler
         if (resource.Namespaced)
         {
             meta["namespace"] = ns;
-            if (await store.GetAsync(RequestTarget.KeyOf(ResourceCatalog.Find("", "v1", "namespaces")!, null, ns!), null, cancellationToken).ConfigureAwait(false) is null)
-            {
-                throw ApiError.NamespaceNotFound(ns!);
-            }
+            var namespaceObject = await store.GetAsync(RequestTarget.KeyOf(ResourceCatalog.Find("", "v1", "namespaces")!, null, ns!), null, cancellationToken)
+                .ConfigureAwait(false) ?? throw ApiError.NamespaceNotFound(ns!);
+            if (ObjectDefaults.Str(namespaceObject.Object["status"]?["phase"]) == "Terminating") throw NamespaceTerminating(resource, name, ns!);
         }
         CheckValid(resource, obj, null);
         var key = RequestTarget.KeyOf(resource, ns, name);
@@ -97,36 +105,107 @@ internal sealed partial class ResourceHandler
         catch (StoreException e)
         {
             if (allocated is not null) await ReleaseClusterIpAsync(allocated, cancellationToken).ConfigureAwait(false);
-            throw ApiError.FromStore(e, resource, name);
+            var error = ApiError.FromStore(e, resource, name);
+            // kube's Store.Create: taken by an object that is being deleted says so
+            if (e.Error == StoreError.AlreadyExists && await store.GetAsync(key, null, cancellationToken).ConfigureAwait(false) is { } existing
+                && Lifecycle.IsDeleting(existing.Object))
+            {
+                error = new ApiError(error.Code, error.Reason, "object is being deleted: " + error.Message, error.Details);
+            }
+            throw error;
         }
     }
 
+    /// <summary>kube's NamespaceLifecycle admission: nothing new in a namespace that is being terminated.</summary>
+    private static ApiError NamespaceTerminating(ResourceInfo resource, string name, string ns) =>
+        ApiError.Forbidden(resource, name, $"unable to create new content in namespace {ns} because it is being terminated",
+            new JsonArray(new JsonObject
+            {
+                ["reason"] = "NamespaceTerminating",
+                ["message"] = $"namespace {ns} is being terminated",
+                ["field"] = "metadata.namespace",
+            }));
+
     /// <summary>
     /// Read-modify-write of one object (the store's GuaranteedUpdate, retried on conflicts), or under dryRun the
-    /// same computation without the write. <paramref name="modify"/> gets a copy of the current object and its revision.
+    /// same computation without the write. <paramref name="modify"/> gets a copy of the current object and its revision;
+    /// <paramref name="fieldManager"/> (null: already recorded, as by server-side apply) takes the fields it changed in
+    /// managedFields. An update that removes the last finalizer of an object being deleted deletes it (kube's
+    /// ShouldDeleteDuringUpdate); the answer is then the updated object, as kube returns it.
     /// </summary>
     private async Task<JsonObject> ReadModifyWriteAsync(RequestTarget target, Func<JsonObject?, long, JsonObject> modify, bool createIfMissing,
-        bool dryRun, CancellationToken cancellationToken)
+        bool dryRun, string? fieldManager, CancellationToken cancellationToken)
     {
+        JsonObject Modify(StoredObject? current)
+        {
+            var result = modify((JsonObject?)current?.Object.DeepClone(), current?.ModRevision ?? 0);
+            if (fieldManager is not null) result = TrackManagedFields(target.Resource, current?.Object, result, fieldManager, target.Subresource);
+            return result;
+        }
         try
         {
             if (dryRun)
             {
                 var current = await store.GetAsync(target.Key, null, cancellationToken).ConfigureAwait(false);
                 if (current is null && !createIfMissing) throw ApiError.NotFound(target.Resource, target.Name!);
-                var result = modify((JsonObject?)current?.Object.DeepClone(), current?.ModRevision ?? 0);
+                var result = Modify(current);
                 if (current is not null) ObjectDefaults.Metadata(result)["resourceVersion"] = Revision(current.ModRevision);
                 return Typed(target.Resource, result);
             }
-            var stored = await store.GuaranteedUpdateAsync(target.Key,
-                current => ObjectDefaults.Normalized(modify((JsonObject?)current?.Object.DeepClone(), current?.ModRevision ?? 0)), createIfMissing, cancellationToken).ConfigureAwait(false);
-            if (target.Resource.Runtime is { } runtime) await runtime.WrittenAsync(stored.Object, cancellationToken).ConfigureAwait(false);
-            return Typed(target.Resource, stored.Object);
+            JsonObject? answer = null;
+            var (stored, deleted) = await store.GuaranteedUpdateOrDeleteAsync(target.Key, current =>
+            {
+                answer = ObjectDefaults.Normalized(Modify(current));
+                return (answer, current is not null && Lifecycle.ShouldDeleteDuringUpdate(BuiltIn(target.Resource, "namespaces"), answer, current.Object));
+            }, createIfMissing, cancellationToken).ConfigureAwait(false);
+            if (!deleted)
+            {
+                if (target.Resource.Runtime is { } runtime) await runtime.WrittenAsync(stored.Object, cancellationToken).ConfigureAwait(false);
+                return Typed(target.Resource, stored.Object);
+            }
+            if (target.Resource.Runtime is { } kind) await kind.DeletingAsync(stored.Object, cancellationToken).ConfigureAwait(false);
+            await AfterDeleteAsync(target.Resource, stored.Object, cancellationToken).ConfigureAwait(false);
+            return Typed(target.Resource, answer!);
         }
         catch (StoreException e)
         {
             throw ApiError.FromStore(e, target.Resource, target.Name!);
         }
+    }
+
+    /// <summary>The manager kube-apiserver records for its own writes (the standing namespaces and service).</summary>
+    private const string SystemManager = "kube-apiserver";
+
+    /// <summary>The manager of a non-apply write: ?fieldManager=, else the user agent's product (kube's
+    /// managerOrUserAgent: "kubectl-create" from "kubectl-create/v1.32.0 (linux/amd64) kubernetes/...").</summary>
+    private static string UpdateManager(HttpContext context)
+    {
+        if (Query(context, "fieldManager") is { } manager)
+        {
+            if (manager.Length > 128) throw new ApiError(422, "Invalid", "fieldManager: Too long: may not be more than 128 bytes");
+            return manager;
+        }
+        var agent = context.Request.Headers.UserAgent.ToString();
+        var product = agent.Split('/')[0];
+        var printable = new string(product.Where(c => !char.IsControl(c)).ToArray());
+        return printable.Length > 128 ? printable[..128] : printable;
+    }
+
+    /// <summary>managedFields for a create (<paramref name="old"/> null) or update by <paramref name="manager"/>. Fields the
+    /// write cannot set are not recorded for it (kube's reset fields): a create's status when status is a subresource
+    /// (LifecycleKubectlTests.EveryWriteRecordsItsManagerInManagedFields).</summary>
+    private JsonObject TrackManagedFields(ResourceInfo resource, JsonObject? old, JsonObject updated, string manager, string? subresource)
+    {
+        var schema = SchemaRegistry.For(resource);
+        if (old is not null || !resource.Subresources.Contains("status") || updated["status"] is null)
+        {
+            return Patcher.TrackUpdate(old, updated, manager, schema, subresource, Now);
+        }
+        var withoutStatus = (JsonObject)updated.DeepClone();
+        withoutStatus.Remove("status");
+        var tracked = Patcher.TrackUpdate(null, withoutStatus, manager, schema, null, Now);
+        if (tracked["metadata"]?["managedFields"] is { } entries) ObjectDefaults.Metadata(updated)["managedFields"] = entries.DeepClone();
+        return updated;
     }
 
     private static void CheckPrecondition(RequestTarget target, JsonObject obj, long currentRevision)
@@ -154,7 +233,8 @@ internal sealed partial class ResourceHandler
         {
             try
             {
-                var created = await CreateObjectAsync(target.Resource, target.Namespace, body, dryRun, context.RequestAborted).ConfigureAwait(false);
+                var created = await CreateObjectAsync(target.Resource, target.Namespace, body, dryRun, UpdateManager(context), context.RequestAborted)
+                    .ConfigureAwait(false);
                 await HttpIo.WriteAsync(context, 201, created).ConfigureAwait(false);
                 return;
             }
@@ -170,7 +250,7 @@ internal sealed partial class ResourceHandler
             var result = ObjectDefaults.Normalized(ObjectDefaults.ForUpdate(target.Resource, current, (JsonObject)body.DeepClone(), target.Subresource));
             CheckValid(target.Resource, result, current);
             return result;
-        }, createIfMissing: false, dryRun, context.RequestAborted).ConfigureAwait(false);
+        }, createIfMissing: false, dryRun, UpdateManager(context), context.RequestAborted).ConfigureAwait(false);
         await HttpIo.WriteAsync(context, 200, updated).ConfigureAwait(false);
     }
 
@@ -265,7 +345,8 @@ internal sealed partial class ResourceHandler
             }
             try
             {
-                var created = await CreateObjectAsync(target.Resource, target.Namespace, fresh, dryRun, context.RequestAborted).ConfigureAwait(false);
+                var created = await CreateObjectAsync(target.Resource, target.Namespace, fresh, dryRun, fieldManager: null, context.RequestAborted)
+                    .ConfigureAwait(false);
                 await HttpIo.WriteAsync(context, 201, created).ConfigureAwait(false);
                 return;
             }
@@ -286,165 +367,7 @@ internal sealed partial class ResourceHandler
             result = ObjectDefaults.Normalized(ObjectDefaults.ForUpdate(target.Resource, current, result, target.Subresource));
             CheckValid(target.Resource, result, current);
             return result;
-        }, createIfMissing: false, dryRun, context.RequestAborted).ConfigureAwait(false);
+        }, createIfMissing: false, dryRun, contentType == Patcher.ApplyPatchYaml ? null : UpdateManager(context), context.RequestAborted).ConfigureAwait(false);
         await HttpIo.WriteAsync(context, 200, patched).ConfigureAwait(false);
-    }
-
-    /// <summary>DeleteOptions from the body (kubectl sends {"propagationPolicy":"Background"}) or the query.</summary>
-    private static async Task<(string? Uid, string? ResourceVersion)> DeletePreconditionsAsync(HttpContext context)
-    {
-        string? uid = null, rv = null;
-        if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
-        {
-            if (await HttpIo.ReadOptionalObjectAsync(context.Request).ConfigureAwait(false) is { } options)
-            {
-                uid = ObjectDefaults.Str(options["preconditions"]?["uid"]);
-                rv = ObjectDefaults.Str(options["preconditions"]?["resourceVersion"]);
-                if (options["dryRun"] is JsonArray dry && dry.Count > 0) context.Items["dryRun"] = true;
-            }
-        }
-        return (uid, rv);
-    }
-
-    private static readonly string[] UndeletableNamespaces = ["default", "kube-system", "kube-public"];
-
-    private async Task DeleteAsync(HttpContext context, RequestTarget target)
-    {
-        var (uid, rv) = await DeletePreconditionsAsync(context).ConfigureAwait(false);
-        var dryRun = DryRun(context) || context.Items.ContainsKey("dryRun");
-        var resource = target.Resource;
-        if (BuiltIn(resource, "namespaces") && UndeletableNamespaces.Contains(target.Name))
-        {
-            throw new ApiError(403, "Forbidden", $"namespaces \"{target.Name}\" is forbidden: this namespace may not be deleted",
-                new JsonObject { ["name"] = target.Name, ["kind"] = "namespaces" });
-        }
-        var current = await ReadAsync(target, null, context.RequestAborted).ConfigureAwait(false);
-        var meta = ObjectDefaults.Metadata(current.Object);
-        if (uid is { Length: > 0 } && uid != ObjectDefaults.Str(meta["uid"]))
-        {
-            throw ApiError.Conflict(resource, target.Name!, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {ObjectDefaults.Str(meta["uid"])}");
-        }
-        if (rv is { Length: > 0 } && rv != Revision(current.ModRevision))
-        {
-            throw ApiError.Conflict(resource, target.Name!, $"Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in meta: {current.ModRevision}");
-        }
-        if (dryRun)
-        {
-            await HttpIo.WriteAsync(context, 200, DeleteResult(resource, Typed(resource, current.Object))).ConfigureAwait(false);
-            return;
-        }
-        if (BuiltIn(resource, "namespaces"))
-        {
-            await DeleteNamespaceContentsAsync(target.Name!, context.RequestAborted).ConfigureAwait(false);
-        }
-        if (resource.Runtime is { } runtime) await runtime.DeletingAsync(current.Object, context.RequestAborted).ConfigureAwait(false);
-        StoredObject deleted;
-        try
-        {
-            deleted = await store.DeleteAsync(target.Key, rv is { Length: > 0 } ? current.ModRevision : null, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (StoreException e)
-        {
-            throw ApiError.FromStore(e, resource, target.Name!);
-        }
-        await AfterDeleteAsync(resource, deleted.Object, context.RequestAborted).ConfigureAwait(false);
-        await HttpIo.WriteAsync(context, 200, DeleteResult(resource, Typed(resource, deleted.Object))).ConfigureAwait(false);
-    }
-
-    /// <summary>kube returns the deleted object for the resources whose registry says ReturnDeletedObject (pods,
-    /// services, namespaces...), a Success Status with details for the others.</summary>
-    private static JsonObject DeleteResult(ResourceInfo resource, JsonObject deleted)
-    {
-        if (resource.Runtime is null && resource.Resource is "pods" or "services" or "namespaces" or "nodes") return deleted;
-        var details = new JsonObject { ["name"] = ObjectDefaults.Str(deleted["metadata"]?["name"]) };
-        if (resource.Group.Length > 0) details["group"] = resource.Group;
-        details["kind"] = resource.Resource;
-        details["uid"] = ObjectDefaults.Str(deleted["metadata"]?["uid"]);
-        return new JsonObject
-        {
-            ["kind"] = "Status",
-            ["apiVersion"] = "v1",
-            ["metadata"] = new JsonObject(),
-            ["status"] = "Success",
-            ["details"] = details,
-        };
-    }
-
-    private async Task AfterDeleteAsync(ResourceInfo resource, JsonObject deleted, CancellationToken cancellationToken)
-    {
-        if (resource.Runtime is { } runtime) await runtime.DeletedAsync(deleted, cancellationToken).ConfigureAwait(false);
-        if (BuiltIn(resource, "services"))
-        {
-            foreach (var ip in (deleted["spec"]?["clusterIPs"] as JsonArray ?? []).Select(ObjectDefaults.Str).Append(ObjectDefaults.Str(deleted["spec"]?["clusterIP"])).Distinct())
-            {
-                if (ip is { Length: > 0 } and not "None") await ReleaseClusterIpAsync(ip, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>What the namespace controller does, at once: every namespaced object in the namespace goes.</summary>
-    private async Task DeleteNamespaceContentsAsync(string ns, CancellationToken cancellationToken)
-    {
-        foreach (var resource in served.All.Where(r => r.Namespaced))
-        {
-            ListPage page;
-            try
-            {
-                page = await store.ListAsync($"{resource.KeyPrefix}{ns}/", null, 0, null, null, cancellationToken).ConfigureAwait(false);
-            }
-            catch (StoreException e)
-            {
-                throw ApiError.FromStore(e, resource, "");
-            }
-            foreach (var item in page.Items)
-            {
-                try
-                {
-                    var deleted = await store.DeleteAsync(item.Key, null, cancellationToken).ConfigureAwait(false);
-                    await AfterDeleteAsync(resource, deleted.Object, cancellationToken).ConfigureAwait(false);
-                }
-                catch (StoreException e) when (e.Error == StoreError.NotFound)
-                {
-                }
-            }
-        }
-    }
-
-    private async Task DeleteCollectionAsync(HttpContext context, RequestTarget target)
-    {
-        var labels = LabelSelector.Parse(Query(context, "labelSelector"));
-        var fields = FieldSelector.Parse(Query(context, "fieldSelector"), target.Resource);
-        await DeletePreconditionsAsync(context).ConfigureAwait(false);
-        var dryRun = DryRun(context) || context.Items.ContainsKey("dryRun");
-        if (BuiltIn(target.Resource, "namespaces")) throw ApiError.MethodNotAllowed();
-        ListPage page;
-        try
-        {
-            page = await store.ListAsync(target.CollectionPrefix, null, 0, null, Filter(labels, fields), context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (StoreException e)
-        {
-            throw ApiError.FromStore(e, target.Resource, "");
-        }
-        var deleted = new List<JsonObject>();
-        foreach (var item in page.Items)
-        {
-            if (dryRun)
-            {
-                deleted.Add(Typed(target.Resource, item.Object));
-                continue;
-            }
-            try
-            {
-                if (target.Resource.Runtime is { } runtime) await runtime.DeletingAsync(item.Object, context.RequestAborted).ConfigureAwait(false);
-                var gone = await store.DeleteAsync(item.Key, null, context.RequestAborted).ConfigureAwait(false);
-                await AfterDeleteAsync(target.Resource, gone.Object, context.RequestAborted).ConfigureAwait(false);
-                deleted.Add(Typed(target.Resource, gone.Object));
-            }
-            catch (StoreException e) when (e.Error == StoreError.NotFound)
-            {
-            }
-        }
-        await HttpIo.WriteAsync(context, 200, ListOf(target.Resource, new JsonObject { ["resourceVersion"] = Revision(page.Revision) }, deleted)).ConfigureAwait(false);
     }
 }

@@ -3,6 +3,7 @@ using KvStore.ApiServer.Printing;
 using KvStore.ApiServer.Resources;
 using KvStore.ApiServer.Schema;
 using KvStore.ApiServer.Storage;
+using KvStore.ApiServer.Storage.Cache;
 using Microsoft.AspNetCore.Http;
 
 namespace KvStore.ApiServer.Http;
@@ -11,7 +12,8 @@ namespace KvStore.ApiServer.Http;
 /// The REST verbs on stored resources (kube-apiserver's endpoints/handlers + registry/generic/registry/store.go,
 /// thin): dispatch by method and target, one partial file per concern (Read, Write, Watch, Subresources).
 /// </summary>
-internal sealed partial class ResourceHandler(ObjectStore store, ServedResources served, ApiServerOptions options, TimeProvider clock)
+internal sealed partial class ResourceHandler(ObjectStore store, ServedResources served, WatchCaches caches, ApiServerOptions options,
+    TimeProvider clock)
 {
     private readonly ClusterIpRange _serviceRange = ClusterIpRange.Parse(options.ServiceClusterIpRange);
 
@@ -138,4 +140,6 @@ internal sealed partial class ResourceHandler(ObjectStore store, ServedResources
     }
 
     private static string Revision(long revision) => revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string RevisionText(long revision) => Revision(revision);
 }

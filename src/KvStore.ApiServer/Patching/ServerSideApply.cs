@@ -450,11 +450,12 @@ internal static class ServerSideApply
             return entries;
         foreach (var item in list)
         {
-            if (item is not JsonObject e || Str(e["manager"]) is not { } manager)
+            // a manager that is not a string, or an entry with neither manager nor fields, is not one we wrote: ignored
+            if (item is not JsonObject e || (e["manager"] is { } m ? Str(m) is null : e["fieldsV1"] is null))
                 continue;
             entries.Add(new Entry
             {
-                Manager = manager,
+                Manager = Str(e["manager"]) ?? "",
                 Operation = Str(e["operation"]) ?? "Update",
                 ApiVersion = Str(e["apiVersion"]),
                 Time = Str(e["time"]),
@@ -484,7 +485,11 @@ internal static class ServerSideApply
         var list = new JsonArray();
         foreach (var entry in entries)
         {
-            var e = new JsonObject { ["manager"] = entry.Manager, ["operation"] = entry.Operation };
+            // Go's ManagedFieldsEntry: manager is omitempty (a request without a user agent records "")
+            var e = new JsonObject();
+            if (entry.Manager.Length > 0)
+                e["manager"] = entry.Manager;
+            e["operation"] = entry.Operation;
             if (entry.ApiVersion is not null)
                 e["apiVersion"] = entry.ApiVersion;
             if (entry.Time is not null)

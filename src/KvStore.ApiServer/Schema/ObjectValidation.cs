@@ -64,6 +64,7 @@ internal static class ObjectValidation
         if (meta.Int("generation") is < 0)
             errors.Add(Invalid("metadata.generation", meta.Int("generation"), "must be greater than or equal to 0"));
 
+        LifecycleValidation.Meta(meta, old?["metadata"] as JsonObject, errors);
         if (old?["metadata"] is JsonObject oldMeta)
         {
             Immutable(meta.Str("name"), oldMeta.Str("name"), "metadata.name", errors);

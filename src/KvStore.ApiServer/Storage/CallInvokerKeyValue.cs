@@ -47,15 +47,47 @@ public sealed class CallInvokerKeyValue : IKeyValue
     /// canceled response (compacted start revision) or when the server ends the stream. Cancelling ends the call. The
     /// stream requires a leader (metadata hasleader=true).
     /// </summary>
-    public async IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, CancellationToken cancellationToken) =>
+        WatchStreamAsync(request, null, cancellationToken);
+
+    /// <inheritdoc cref="IKeyValue.WatchAsync(WatchCreateRequest, WatchProgressRequests, CancellationToken)"/>
+    public IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, WatchProgressRequests progress, CancellationToken cancellationToken) =>
+        WatchStreamAsync(request, progress, cancellationToken);
+
+    private async IAsyncEnumerable<WatchResponse> WatchStreamAsync(WatchCreateRequest request, WatchProgressRequests? progress,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var call = _watch.Watch(RequireLeader, cancellationToken: cancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var call = _watch.Watch(RequireLeader, cancellationToken: stop.Token);
         await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = request }, cancellationToken).ConfigureAwait(false);
-        while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+        // The request stream's only writer from here on: one progress_request per request (a stream takes one write at a time).
+        Task sending = progress is null ? Task.CompletedTask : SendProgressRequestsAsync(call.RequestStream, progress, stop.Token);
+        try
         {
-            WatchResponse response = call.ResponseStream.Current;
-            yield return response;
-            if (response.Canceled) yield break;
+            while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            {
+                WatchResponse response = call.ResponseStream.Current;
+                yield return response;
+                if (response.Canceled) yield break;
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await sending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private static async Task SendProgressRequestsAsync(IClientStreamWriter<WatchRequest> requests, WatchProgressRequests progress,
+        CancellationToken cancellationToken)
+    {
+        var progressRequest = new WatchRequest { ProgressRequest = new WatchProgressRequest() };
+        while (await progress.Pending.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (progress.Pending.TryRead(out _))
+            {
+                await requests.WriteAsync(progressRequest, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

@@ -22,4 +22,27 @@ public interface IKeyValue : IAsyncDisposable
     /// start revision ends the stream with a response carrying compact_revision (and canceled).
     /// </summary>
     IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="WatchAsync(WatchCreateRequest, CancellationToken)"/>, and every <see cref="WatchProgressRequests.Request"/>
+    /// sends etcd's progress_request on the stream: the store answers with a response carrying no events and the current
+    /// revision (watch id -1), after every event up to it (etcd 3.4 may answer ahead of events of that revision).
+    /// </summary>
+    IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, WatchProgressRequests progress, CancellationToken cancellationToken) =>
+        WatchAsync(request, cancellationToken);
+}
+
+/// <summary>Progress requests for one watch (clientv3's RequestProgress): the watch's stream sends one per call.</summary>
+public sealed class WatchProgressRequests
+{
+    private readonly System.Threading.Channels.Channel<bool> _requests =
+        System.Threading.Channels.Channel.CreateBounded<bool>(new System.Threading.Channels.BoundedChannelOptions(1)
+        {
+            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite, // one pending request answers every asker
+        });
+
+    /// <summary>Asks the store for a progress notification (coalesced with one still unsent).</summary>
+    public void Request() => _requests.Writer.TryWrite(true);
+
+    internal System.Threading.Channels.ChannelReader<bool> Pending => _requests.Reader;
 }

@@ -28,7 +28,12 @@ public sealed partial class ObjectStore
     /// resource version"); with a continue token only "" or "0" (else BadRequest). A compacted continue token gives Expired
     /// whose <see cref="StoreException.Continue"/> continues at the latest revision. RemainingItemCount only without a filter.
     /// </remarks>
-    public async Task<ListPage> ListAsync(string prefix, string? resourceVersion, long limit, string? continueToken,
+    public Task<ListPage> ListAsync(string prefix, string? resourceVersion, long limit, string? continueToken,
+        Func<JsonObject, bool>? filter, CancellationToken cancellationToken) =>
+        ListAsync(prefix, resourceVersion, exact: false, limit, continueToken, filter, cancellationToken);
+
+    /// <summary>As above; <paramref name="exact"/> (resourceVersionMatch=Exact) reads at exactly the given resourceVersion.</summary>
+    public async Task<ListPage> ListAsync(string prefix, string? resourceVersion, bool exact, long limit, string? continueToken,
         Func<JsonObject, bool>? filter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(prefix);
@@ -52,7 +57,7 @@ public sealed partial class ObjectStore
         {
             long rv = ParseResourceVersion(resourceVersion);
             serializable = resourceVersion == "0";
-            if (rv > 0 && paging) withRev = rv;
+            if (rv > 0 && (paging || exact)) withRev = rv;
             else minimum = rv;
         }
 
@@ -110,6 +115,14 @@ public sealed partial class ObjectStore
             if (filter is null) remaining = Math.Max(0, range.Count - limit);
         }
         return new ListPage(items, withRev, token, remaining);
+    }
+
+    /// <summary>The store's current revision, read linearizably (kube's GetCurrentResourceVersionFromStorage).</summary>
+    public async Task<long> CurrentRevisionAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var request = new RangeRequest { Key = Bytes(prefix), RangeEnd = PrefixEnd(prefix), CountOnly = true };
+        RangeResponse range = await Call(() => _kv.RangeAsync(request, cancellationToken)).ConfigureAwait(false);
+        return range.Header.Revision;
     }
 
     /// <summary>The range end covering every key that starts with <paramref name="prefix"/> (clientv3.GetPrefixRangeEnd).</summary>

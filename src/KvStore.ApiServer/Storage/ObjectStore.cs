@@ -22,6 +22,10 @@ public enum StoreError
     Unavailable,
     /// <summary>400 BadRequest (an invalid continue token or resourceVersion).</summary>
     BadRequest,
+    /// <summary>504 Timeout "Too large resource version" (kube's ResourceVersionTooLarge: the store or cache is not there yet).</summary>
+    TooLarge,
+    /// <summary>429 TooManyRequests "storage is (re)initializing" (a watch cache before its first list).</summary>
+    Initializing,
 }
 
 public sealed class StoreException(StoreError error, string message, Exception? inner = null) : Exception(message, inner)
@@ -117,20 +121,43 @@ public sealed partial class ObjectStore
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(update);
+        var (stored, _) = await GuaranteedUpdateOrDeleteAsync(key, current => (update(current), false), createIfMissing, cancellationToken)
+            .ConfigureAwait(false);
+        return stored;
+    }
+
+    /// <summary>
+    /// As <see cref="GuaranteedUpdateAsync"/>, and <paramref name="update"/> may answer Delete instead (kube's update that
+    /// empties the finalizers of an object being deleted): the key is then deleted if still at the revision the decision
+    /// was made on, and the result is the object as it was, at the delete's revision.
+    /// </summary>
+    public async Task<(StoredObject Object, bool Deleted)> GuaranteedUpdateOrDeleteAsync(string key,
+        Func<StoredObject?, (JsonObject Object, bool Delete)> update, bool createIfMissing, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(update);
         RangeResponse current = await RangeAsync(new RangeRequest { Key = Bytes(key) }, cancellationToken).ConfigureAwait(false);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             Mvccpb.KeyValue? kv = current.Kvs.Count == 0 ? null : current.Kvs[0];
             if (kv is null && !createIfMissing) throw NotFound(key);
-            JsonObject updated = update(kv is null ? null : Decode(kv));
+            var (updated, delete) = update(kv is null ? null : Decode(kv));
+            TxnResponse txn;
+            if (delete && kv is not null)
+            {
+                var remove = new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = Bytes(key), PrevKv = true } };
+                txn = await TxnAsync(ModRevisionIs(key, kv.ModRevision), remove, Get(key), cancellationToken).ConfigureAwait(false);
+                if (txn.Succeeded) return (Decode(key, kv.Value, txn.Header.Revision), true);
+                current = txn.Responses[0].ResponseRange;
+                continue;
+            }
             ByteString data = Encode(updated);
-            if (kv is not null && kv.Value.Equals(data)) return Decode(kv);
-            TxnResponse txn = kv is null
+            if (kv is not null && kv.Value.Equals(data)) return (Decode(kv), false);
+            txn = kv is null
                 ? await TxnAsync(NotExists(key), Put(key, data, 0), Get(key), cancellationToken).ConfigureAwait(false)
                 : await TxnAsync(ModRevisionIs(key, kv.ModRevision), Put(key, data, kv.Lease == 0 ? 0 : -1), Get(key), cancellationToken)
                     .ConfigureAwait(false);
-            if (txn.Succeeded) return Decode(key, data, txn.Header.Revision);
+            if (txn.Succeeded) return (Decode(key, data, txn.Header.Revision), false);
             // Lost the race: go again from the state the failed txn read (kube's GuaranteedUpdate does the same).
             current = txn.Responses[0].ResponseRange;
         }
@@ -209,7 +236,7 @@ public sealed partial class ObjectStore
     {
         if (actual < minimum)
         {
-            throw new StoreException(StoreError.Unavailable, $"Too large resource version: {minimum}, current: {actual}");
+            throw new StoreException(StoreError.TooLarge, $"Too large resource version: {minimum}, current: {actual}");
         }
     }
 
@@ -256,7 +283,7 @@ public sealed partial class ObjectStore
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.OutOfRange && e.Status.Detail.Contains("future revision", StringComparison.Ordinal))
         {
-            throw new StoreException(StoreError.Unavailable, "Too large resource version", e);
+            throw new StoreException(StoreError.TooLarge, "Too large resource version", e);
         }
         catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
         {

@@ -13,7 +13,8 @@ internal static class ListenProbe
     /// <summary>Null when every URL can be bound now, else the first failure in Go's words.</summary>
     public static string? FirstUnbindable(IEnumerable<Uri> urls)
     {
-        foreach (Uri url in urls)
+        // unix:// and unixs:// URLs are socket files, which Kestrel replaces: nothing to probe
+        foreach (Uri url in urls.Where(u => u.Scheme is not ("unix" or "unixs")))
         {
             var address = url.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(url.DnsSafeHost);
             var endPoint = new IPEndPoint(address, url.Port);

@@ -1,7 +1,15 @@
 namespace KvStore.ApiServer.Tests.Http;
 
+/// <summary>An apiserver facade for a test class, and the etcd v3 endpoint of the store under it.</summary>
+public interface IApiServerFixture
+{
+    string Url { get; }
+
+    string ClientUrl { get; }
+}
+
 /// <summary>One kvstore member with the facade for a test class (each test uses its own namespace).</summary>
-public sealed class MemberFixture : IDisposable
+public sealed class MemberFixture : IApiServerFixture, IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("apiserver-member-").FullName;
     private readonly ApiServerProcess _server;

@@ -95,7 +95,7 @@ public abstract class ObjectStoreTests(IStoreBackend backend)
         StoredObject created = await _store.CreateAsync(key, ConfigMap("f"), 0, CancellationToken.None);
         Assert.NotNull(await _store.GetAsync(key, created.ModRevision.ToString(), CancellationToken.None));
         var e = await Assert.ThrowsAsync<StoreException>(() => _store.GetAsync(key, (created.ModRevision + 1000).ToString(), CancellationToken.None));
-        Assert.Equal(StoreError.Unavailable, e.Error);
+        Assert.Equal(StoreError.TooLarge, e.Error);
         Assert.StartsWith("Too large resource version", e.Message);
         Assert.Equal(StoreError.BadRequest, (await Assert.ThrowsAsync<StoreException>(() => _store.GetAsync(key, "abc", CancellationToken.None))).Error);
     }
