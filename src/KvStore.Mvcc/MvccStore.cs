@@ -155,7 +155,19 @@ public sealed partial class MvccStore : IDisposable
         if (_disposed) return;
         _watchers.CloseAll();
         // A clean close checkpoints what was applied, so the next open replays nothing.
-        if (_bytesSinceCheckpoint > 0 || _consistentIndex != _checkpointIndex) CheckpointAsync().GetAwaiter().GetResult();
+        // A checkpoint that cannot be written within the storage's close timeout is given up: the caller's log replays it.
+        if (_bytesSinceCheckpoint > 0 || _consistentIndex != _checkpointIndex)
+        {
+            try
+            {
+                CheckpointAsync().WaitAsync(_records.Options.CloseTimeout).GetAwaiter().GetResult();
+            }
+            catch (TimeoutException)
+            {
+                _disposed = true;
+                return;
+            }
+        }
         _disposed = true;
         _records.Dispose();
         _lock.Dispose();

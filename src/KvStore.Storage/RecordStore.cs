@@ -150,7 +150,12 @@ public sealed partial class RecordStore : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        try { _checkpointTask?.Wait(); } catch (AggregateException) { }
+        try
+        {
+            // a checkpoint that cannot finish leaves FASTER's state machine waiting: abandon the store, do not dispose it
+            if (_checkpointTask?.Wait(Options.CloseTimeout) == false) return;
+        }
+        catch (AggregateException) { }
         _writer.Dispose();
         while (_readers.TryTake(out Session? s)) s.Dispose();
         _store.Dispose();
