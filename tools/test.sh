@@ -38,6 +38,11 @@ dotnet test KvStore.sln -c Release --no-build -nologo --filter "Category=Alone" 
 # Each test project ends with "Total tests: N", then "     Passed: N", "     Failed: N", "     Skipped: N" lines.
 read -r passed failed skipped < <(awk '/^ +Passed: [0-9]+$/ {p+=$2} /^ +Failed: [0-9]+$/ {f+=$2} /^ +Skipped: [0-9]+$/ {s+=$2}
   END {print p+0, f+0, s+0}' "$log")
+# The failed tests again at the end, with the first lines of their messages, where a CI log's tail shows them.
+if (( failed > 0 )); then
+  echo "failed tests:"
+  awk '/^ +Failed [A-Za-z]/ {print; n=6; next} n > 0 {print; n--}' "$log"
+fi
 rm -f "$log"
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"
