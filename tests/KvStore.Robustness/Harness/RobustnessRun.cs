@@ -1,0 +1,58 @@
+using KvStore.Robustness.History;
+using KvStore.Robustness.Traffic;
+
+namespace KvStore.Robustness.Harness;
+
+/// <summary>
+/// One run: starts the target cluster, drives the traffic and the probes while the fault schedule runs for the
+/// duration, stops, waits until the cluster is healthy, collects each member's final state and returns the history.
+/// </summary>
+public static class RobustnessRun
+{
+    private static readonly TimeSpan HealthyTimeout = TimeSpan.FromSeconds(90);
+
+    public static async Task<RecordedHistory> RunAsync(RunOptions options, TextWriter log)
+    {
+        ITraffic traffic = options.Traffic switch
+        {
+            "etcd" => new EtcdTraffic(),
+            "kube" => new KubeTraffic(),
+            _ => throw new ArgumentException($"unknown traffic \"{options.Traffic}\" (etcd or kube)"),
+        };
+        string[] flags = options.Faults.Contains(FaultKinds.RestartSnapshot) ? ["--snapshot-count", FaultKinds.LowSnapshotCount.ToString()] : [];
+        await log.WriteLineAsync($"starting {options.Members} {options.Target} members").ConfigureAwait(false);
+        await using IClusterTarget target = options.Target switch
+        {
+            "kvstore" => await KvStoreTarget.StartAsync(options.Members, flags).ConfigureAwait(false),
+            "etcd" => await EtcdTarget.StartAsync(options.Members, flags).ConfigureAwait(false),
+            _ => throw new ArgumentException($"unknown target \"{options.Target}\" (kvstore or etcd)"),
+        };
+        var members = target.ClientUrls.Select((url, i) => new MemberChannel(i, url)).ToList();
+        try
+        {
+            await ClusterProbe.WaitHealthyAsync(target, members, HealthyTimeout).ConfigureAwait(false);
+            var recorder = new HistoryRecorder();
+            var context = new TrafficContext(members, recorder, options.RequestDeadline, options.Seed);
+            await log.WriteLineAsync($"running {options.Scenario} for {options.Duration.TotalSeconds:0} s, seed {options.Seed}").ConfigureAwait(false);
+
+            using var stop = new CancellationTokenSource(options.Duration);
+            Task load = traffic.RunAsync(context, options.Clients, stop.Token);
+            Task probes = new Prober(target, context).RunAsync(stop.Token);
+            var faults = new FaultRunner(target, members, recorder, new Random(TrafficContext.SeedFor(options.Seed, -1)), log);
+            await faults.RunAsync(options.Faults, DateTime.UtcNow + options.Duration).ConfigureAwait(false);
+            await Task.WhenAll(load, probes).ConfigureAwait(false);
+
+            await ClusterProbe.WaitHealthyAsync(target, members, HealthyTimeout).ConfigureAwait(false);
+            List<MemberState> finals = await FinalStates.CollectAsync(target, members).ConfigureAwait(false);
+            return recorder.Build(target.Name, options.Seed, options.Scenario, options.Members, target.ElectionTimeoutMs, finals);
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            throw new InvalidOperationException($"{e.Message}\n{target.Logs()}", e);
+        }
+        finally
+        {
+            foreach (MemberChannel m in members) m.Dispose();
+        }
+    }
+}

@@ -1,0 +1,29 @@
+namespace KvStore.Robustness.Harness;
+
+/// <summary>One robustness run: which cluster, how long, which seed, which traffic and which faults.</summary>
+public sealed record RunOptions
+{
+    /// <summary>"kvstore" or "etcd".</summary>
+    public string Target { get; init; } = "kvstore";
+
+    public int Members { get; init; } = 3;
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(60);
+
+    public long Seed { get; init; } = 1;
+
+    /// <summary>"etcd" or "kube".</summary>
+    public string Traffic { get; init; } = "etcd";
+
+    /// <summary>Fault kinds (<see cref="FaultKinds"/>); none: a run without faults.</summary>
+    public IReadOnlyList<string> Faults { get; init; } = [];
+
+    /// <summary>Sequential traffic clients, spread over the members.</summary>
+    public int Clients { get; init; } = 8;
+
+    /// <summary>Per-request deadline; a write that passes it is recorded as unknown.</summary>
+    public TimeSpan RequestDeadline { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The scenario name saved in the history: traffic and faults.</summary>
+    public string Scenario => $"{Traffic}/{(Faults.Count == 0 ? "no-faults" : string.Join('+', Faults))}";
+}

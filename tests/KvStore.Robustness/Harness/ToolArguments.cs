@@ -1,0 +1,42 @@
+using System.Globalization;
+using KvStore.Robustness.History;
+
+namespace KvStore.Robustness.Harness;
+
+/// <summary>What the tool's command line needs beyond System.CommandLine: durations as etcd writes them, the check's exit code.</summary>
+public static class ToolArguments
+{
+    /// <summary>"90s", "5m", "1h", "1500ms" or plain seconds.</summary>
+    public static TimeSpan Duration(string text)
+    {
+        (string number, Func<double, TimeSpan> unit) = text switch
+        {
+            _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], TimeSpan.FromMilliseconds),
+            _ when text.EndsWith('s') => (text[..^1], TimeSpan.FromSeconds),
+            _ when text.EndsWith('m') => (text[..^1], TimeSpan.FromMinutes),
+            _ when text.EndsWith('h') => (text[..^1], TimeSpan.FromHours),
+            _ => (text, (Func<double, TimeSpan>)TimeSpan.FromSeconds),
+        };
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value <= 0)
+        {
+            throw new ArgumentException($"invalid duration \"{text}\" (e.g. 60s, 5m)");
+        }
+        return unit(value);
+    }
+
+    /// <summary>
+    /// The check of a history: 0 when it holds, 1 on a violation. Until the checkers land this only checks that every
+    /// member's final hashkv agrees.
+    /// </summary>
+    public static int Check(RecordedHistory history, TextWriter output)
+    {
+        var hashes = history.FinalStates.Select(s => s.HashKv).Distinct().Count();
+        if (hashes > 1)
+        {
+            output.WriteLine("VIOLATION: members' hashkv differ");
+            return 1;
+        }
+        output.WriteLine("no violations found");
+        return 0;
+    }
+}
