@@ -5,7 +5,8 @@ namespace KvStore.Robustness.Harness;
 
 /// <summary>
 /// Injects one fault at a time, from a seeded schedule, until <c>stopAt</c>: a random pause of 1 to 3 s between
-/// faults, then a kind from the list and its member (the leader, or a random one). Every fault ends with all members
+/// faults, then the next kind of a shuffled round of the list (every kind comes once before any comes again) and its
+/// member (the leader, or a random one). Every fault ends with all members
 /// running again, so a quorum is only ever short one member. Each is recorded as a <see cref="FaultRecord"/>.
 /// </summary>
 public sealed class FaultRunner(IClusterTarget target, IReadOnlyList<MemberChannel> members, HistoryRecorder recorder, Random random, TextWriter log)
@@ -13,11 +14,14 @@ public sealed class FaultRunner(IClusterTarget target, IReadOnlyList<MemberChann
     public async Task RunAsync(IReadOnlyList<string> kinds, DateTime stopAt)
     {
         if (kinds.Count == 0) return;
+        var pending = new List<string>();
         while (true)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(1000 + random.Next(2000))).ConfigureAwait(false);
             if (DateTime.UtcNow >= stopAt) return;
-            string kind = kinds[random.Next(kinds.Count)];
+            if (pending.Count == 0) pending.AddRange(kinds.OrderBy(_ => random.Next()));
+            string kind = pending[^1];
+            pending.RemoveAt(pending.Count - 1);
             FaultRecord fault = await InjectAsync(kind).ConfigureAwait(false);
             recorder.Add(fault);
             await log.WriteLineAsync($"fault {fault.Kind} on {target.MemberNames[Math.Max(0, fault.Member)]}: " +

@@ -35,11 +35,17 @@ public static class RobustnessRun
             var context = new TrafficContext(members, recorder, options.RequestDeadline, options.Seed);
             await log.WriteLineAsync($"running {options.Scenario} for {options.Duration.TotalSeconds:0} s, seed {options.Seed}").ConfigureAwait(false);
 
-            using var stop = new CancellationTokenSource(options.Duration);
+            using var stop = new CancellationTokenSource();
+            DateTime end = DateTime.UtcNow + options.Duration;
             Task load = traffic.RunAsync(context, options.Clients, stop.Token);
             Task probes = new Prober(target, context).RunAsync(stop.Token);
             var faults = new FaultRunner(target, members, recorder, new Random(TrafficContext.SeedFor(options.Seed, -1)), log);
-            await faults.RunAsync(options.Faults, DateTime.UtcNow + options.Duration).ConfigureAwait(false);
+            await faults.RunAsync(options.Faults, end).ConfigureAwait(false);
+            // The last fault may end after the duration: traffic goes on a while after it, so its recovery is measured.
+            TimeSpan tail = options.Faults.Count == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(3 * target.ElectionTimeoutMs);
+            TimeSpan left = (end > DateTime.UtcNow ? end - DateTime.UtcNow : TimeSpan.Zero) + tail;
+            await Task.Delay(left).ConfigureAwait(false);
+            await stop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(load, probes).ConfigureAwait(false);
 
             await ClusterProbe.WaitHealthyAsync(target, members, HealthyTimeout).ConfigureAwait(false);

@@ -16,7 +16,7 @@ public sealed class KubeTraffic : ITraffic
     private const int PodSpace = 10;
     private const long EventTtl = 5;
     private static readonly TimeSpan LeaseReuse = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan CompactEvery = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan CompactEvery = TimeSpan.FromSeconds(5);
 
     public string Name => "kube";
 

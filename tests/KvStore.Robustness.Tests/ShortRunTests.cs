@@ -1,0 +1,31 @@
+using KvStore.Robustness.Harness;
+
+namespace KvStore.Robustness.Tests;
+
+/// <summary>
+/// The CI short form of the robustness runs: 3 kvstore members, fixed seeds, each traffic kind under SIGKILLs and
+/// SIGSTOPs for 20 s; the recorded history must hold every kind of record and check clean.
+/// </summary>
+public sealed class ShortRunTests
+{
+    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(20);
+
+    [Theory]
+    [InlineData("etcd", 11, "kill-leader,pause")]
+    [InlineData("kube", 12, "kill,pause-leader")]
+    public async Task A_short_run_under_kills_and_pauses_checks_clean(string traffic, long seed, string faults)
+    {
+        var options = new RunOptions { Target = "kvstore", Members = 3, Duration = Duration, Seed = seed, Traffic = traffic, Faults = FaultKinds.Parse(faults) };
+        var log = new StringWriter();
+
+        RecordedHistory history = await RobustnessRun.RunAsync(options, log);
+
+        var report = new StringWriter();
+        RunReport.Write(history, report);
+        Assert.True(history.Operations.Count(o => o.Outcome == Outcome.Ok) > 100, report.ToString());
+        Assert.Equal(options.Faults.Order(), history.Faults.Select(f => f.Kind).Distinct().Order());
+        Assert.NotEmpty(history.Watches.SelectMany(w => w.Responses).SelectMany(r => r.Events));
+        Assert.Equal(3, history.FinalStates.Count);
+        Assert.True(ToolArguments.Check(history, report) == 0, report.ToString());
+    }
+}
