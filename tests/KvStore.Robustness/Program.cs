@@ -32,7 +32,7 @@ run.SetAction(async (result, _) =>
             Traffic = result.GetValue(traffic)!,
             Faults = FaultKinds.Parse(result.GetValue(faults)!),
             Clients = result.GetValue(clients),
-        };
+        }.Validated();
     }
     catch (ArgumentException e)
     {

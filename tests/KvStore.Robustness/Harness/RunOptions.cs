@@ -26,4 +26,14 @@ public sealed record RunOptions
 
     /// <summary>The scenario name saved in the history: traffic and faults.</summary>
     public string Scenario => $"{Traffic}/{(Faults.Count == 0 ? "no-faults" : string.Join('+', Faults))}";
+
+    /// <summary>Throws <see cref="ArgumentException"/> with what is wrong.</summary>
+    public RunOptions Validated()
+    {
+        if (Target is not ("kvstore" or "etcd")) throw new ArgumentException($"unknown target \"{Target}\" (kvstore or etcd)");
+        if (Traffic is not ("etcd" or "kube")) throw new ArgumentException($"unknown traffic \"{Traffic}\" (etcd or kube)");
+        if (Members < 3) throw new ArgumentException($"--members {Members}: faults need a quorum without one member, so at least 3");
+        if (Clients < 1) throw new ArgumentException($"--clients {Clients}: at least 1");
+        return this;
+    }
 }
