@@ -70,11 +70,12 @@ public static partial class SchemaRegistry
     public static FieldSchema? ForKind(string kind) => ByKind.GetValueOrDefault(kind);
 
     /// <summary>The schema of any kind that travels on the wire, by apiVersion and kind (a custom resource may reuse a
-    /// built-in kind's name): a built-in served kind, or Status, DeleteOptions, Scale, PartialObjectMetadata; null
-    /// when none is known.</summary>
+    /// built-in kind's name): a built-in served kind, the CustomResourceDefinition kind (compiled into kube, registered at
+    /// run time here), or Status, DeleteOptions, Scale, PartialObjectMetadata; null when none is known.</summary>
     public static FieldSchema? ForWireKind(string apiVersion, string kind)
     {
         if (ResourceCatalog.FindByKind(apiVersion, kind) is { } served) return ByKind.GetValueOrDefault(served.Kind);
+        if (apiVersion == "apiextensions.k8s.io/v1" && kind == "CustomResourceDefinition") return ApiExtensionsKinds.CustomResourceDefinition;
         var fits = kind switch
         {
             "Status" => apiVersion == "v1",
