@@ -21,6 +21,7 @@ internal sealed partial class CrdController : IAsyncDisposable
 
     private readonly ObjectStore _store;
     private readonly ServedResources _served;
+    private readonly CrdFinalizer _finalizer;
     private readonly TimeProvider _clock;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -31,9 +32,9 @@ internal sealed partial class CrdController : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task? _watching;
 
-    public CrdController(ObjectStore store, ServedResources served, TimeProvider clock, ILogger log)
+    public CrdController(Http.ResourceHandler handler, TimeProvider clock, ILogger log)
     {
-        (_store, _served, _clock, _log) = (store, served, clock, log);
+        (_store, _served, _clock, _log) = (handler.Store, handler.Served, clock, log);
         Resource = new ResourceInfo("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false,
             "customresourcedefinition", ["crd", "crds"], ["api-extensions"])
         {
@@ -41,7 +42,8 @@ internal sealed partial class CrdController : IAsyncDisposable
             StoragePrefix = "apiextensions.k8s.io/customresourcedefinitions",
             Runtime = new CrdKind(this),
         };
-        served.Register(ApiExtensionsOwner, [Resource]);
+        _served.Register(ApiExtensionsOwner, [Resource]);
+        _finalizer = new CrdFinalizer(handler, Resource, log);
     }
 
     /// <summary>apiextensions.k8s.io/v1 customresourcedefinitions (cluster-scoped, short names crd and crds).</summary>
@@ -51,6 +53,7 @@ internal sealed partial class CrdController : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var revision = await SyncAsync(cancellationToken).ConfigureAwait(false);
+        if (_watching is null) _finalizer.Start();
         _watching ??= WatchAsync(revision, _stopping.Token);
     }
 
@@ -118,7 +121,8 @@ internal sealed partial class CrdController : IAsyncDisposable
 
     /// <summary>
     /// Brings one CRD's status (accepted names, NamesAccepted and Established) up to date in the store and serves its
-    /// versions once established.
+    /// versions once established; one being deleted goes to the <see cref="CrdFinalizer"/> (and is served, taking no new
+    /// objects, until it is gone).
     /// </summary>
     public async Task ReconcileAsync(JsonObject stored, CancellationToken cancellationToken)
     {
@@ -126,10 +130,9 @@ internal sealed partial class CrdController : IAsyncDisposable
         try
         {
             var crd = Crd.Read(stored);
-            if (stored["metadata"]?["deletionTimestamp"] is not null)
-                return;
             var outcome = CrdNaming.Decide(crd, _known.Values, stored["status"] as JsonObject, _clock.GetUtcNow());
-            if (!StatusHolds(stored, outcome))
+            var deleting = Http.Lifecycle.IsDeleting(stored);
+            if (!deleting && !StatusHolds(stored, outcome))
             {
                 try
                 {
@@ -149,12 +152,13 @@ internal sealed partial class CrdController : IAsyncDisposable
                 }
             }
             _known[crd.Name] = crd;
-            var from = stored["spec"]?.ToJsonString() + "|" + crd.AcceptedNames?.ToJson().ToJsonString() + "|" + crd.Established;
+            var from = stored["spec"]?.ToJsonString() + "|" + crd.AcceptedNames?.ToJson().ToJsonString() + "|" + crd.Established + "|" + crd.Terminating;
             if (_servedFrom.GetValueOrDefault(crd.Name) != from)
             {
                 _servedFrom[crd.Name] = from;
                 Serve(crd);
             }
+            if (deleting && Http.Lifecycle.Finalizers(stored).Contains(CrdFinalizer.Name)) _finalizer.Enqueue(crd.Name);
         }
         finally
         {
@@ -229,42 +233,12 @@ internal sealed partial class CrdController : IAsyncDisposable
         }
     }
 
-    /// <summary>What kube's CRD finalizer does before the CRD goes: stop serving it, then delete every one of its objects
-    /// (all namespaces, every version: they share /registry/&lt;group&gt;/&lt;plural&gt;/).</summary>
-    public async Task DeleteInstancesAsync(JsonObject current, CancellationToken cancellationToken)
-    {
-        var crd = Crd.Read(current);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            _servedFrom.Remove(crd.Name);
-            _served.Unregister(crd.Name);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-        var plural = crd.AcceptedNames?.Plural is { Length: > 0 } accepted ? accepted : crd.Names.Plural;
-        if (plural.Length == 0 || crd.Group.Length == 0)
-            return;
-        var page = await _store.ListAsync($"/registry/{crd.Group}/{plural}/", null, 0, null, null, cancellationToken).ConfigureAwait(false);
-        foreach (var item in page.Items)
-        {
-            try
-            {
-                await _store.DeleteAsync(item.Key, null, cancellationToken).ConfigureAwait(false);
-            }
-            catch (StoreException e) when (e.Error == StoreError.NotFound)
-            {
-            }
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_watching is not null)
             await _watching.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _finalizer.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
         _gate.Dispose();
     }

@@ -53,8 +53,12 @@ public sealed partial class ApiServer : IAsyncDisposable
         var store = new ObjectStore(kv);
         var served = new ServedResources();
         var caches = new WatchCaches(kv, TimeProvider.System, loggers);
+        served.Removed += gone =>
+        {
+            foreach (var resource in gone) caches.Stop(resource.KeyPrefix, resource.ApiVersion);
+        };
         var handler = new ResourceHandler(store, served, caches, options, TimeProvider.System);
-        var crds = new CrdController(store, served, TimeProvider.System, log);
+        var crds = new CrdController(handler, TimeProvider.System, log);
         // kube-controller-manager's namespace controller and garbage collector run here, fed by the watch caches
         var namespaceController = new Controllers.NamespaceController(handler, loggers?.CreateLogger<Controllers.NamespaceController>());
         var collector = new Controllers.GarbageCollector(handler, loggers?.CreateLogger<Controllers.GarbageCollector>());

@@ -45,6 +45,11 @@ internal sealed partial class ResourceHandler
 
     private async Task CreateAsync(HttpContext context, RequestTarget target)
     {
+        if (target.Resource.Runtime is { AcceptsCreate: false })
+        {
+            throw new ApiError(405, "MethodNotAllowed", "create not allowed while custom resource definition is terminating",
+                new JsonObject { ["group"] = target.Resource.Group, ["kind"] = target.Resource.Resource });
+        }
         var obj = await HttpIo.ReadObjectAsync(context.Request).ConfigureAwait(false);
         CheckKind(target.Resource, obj);
         CheckFields(context, target.Resource, obj);
@@ -163,7 +168,6 @@ internal sealed partial class ResourceHandler
                 if (target.Resource.Runtime is { } runtime) await runtime.WrittenAsync(stored.Object, cancellationToken).ConfigureAwait(false);
                 return Typed(target.Resource, stored.Object);
             }
-            if (target.Resource.Runtime is { } kind) await kind.DeletingAsync(stored.Object, cancellationToken).ConfigureAwait(false);
             await AfterDeleteAsync(target.Resource, stored.Object, cancellationToken).ConfigureAwait(false);
             return Typed(target.Resource, answer!);
         }
