@@ -234,6 +234,7 @@ internal static partial class ObjectDefaults
             Default(spec, "internalTrafficPolicy", "Cluster");
         }
         if (type is "NodePort" or "LoadBalancer") Default(spec, "externalTrafficPolicy", "Cluster");
+        if (type == "LoadBalancer") Default(spec, "allocateLoadBalancerNodePorts", true);
         if (spec["ports"] is JsonArray ports)
         {
             foreach (var port in ports.OfType<JsonObject>())
@@ -253,6 +254,7 @@ internal static partial class ObjectDefaults
             spec["clusterIP"] = ip.DeepClone();
             if (oldSpec["clusterIPs"] is { } ips) spec["clusterIPs"] = ips.DeepClone();
         }
+        NodePortAllocator.KeepAllocated(old, updated);
     }
 
     private static void Deployment(JsonObject deployment)

@@ -205,10 +205,8 @@ internal sealed partial class ResourceHandler
         if (resource.Runtime is { } runtime) await runtime.DeletedAsync(deleted, cancellationToken).ConfigureAwait(false);
         if (BuiltIn(resource, "services"))
         {
-            foreach (var ip in (deleted["spec"]?["clusterIPs"] as JsonArray ?? []).Select(ObjectDefaults.Str).Append(ObjectDefaults.Str(deleted["spec"]?["clusterIP"])).Distinct())
-            {
-                if (ip is { Length: > 0 } and not "None") await ReleaseClusterIpAsync(ip, cancellationToken).ConfigureAwait(false);
-            }
+            await _clusterIps.ReleaseAsync(deleted, cancellationToken).ConfigureAwait(false);
+            await _nodePorts.ReleaseAsync(NodePortAllocator.Held(deleted), cancellationToken).ConfigureAwait(false);
         }
     }
 

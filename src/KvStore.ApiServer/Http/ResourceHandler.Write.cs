@@ -60,7 +60,7 @@ internal sealed partial class ResourceHandler
     }
 
     /// <summary>
-    /// Create: defaults, namespace must exist, validation, ClusterIP allocation for services, a TTL lease for events,
+    /// Create: defaults, namespace must exist, validation, ClusterIP and node port allocation for services, a TTL lease for events,
     /// then the store's create (AlreadyExists when the key is taken). Also used to bootstrap the cluster's objects.
     /// </summary>
     public Task<JsonObject> CreateObjectAsync(ResourceInfo resource, string? ns, JsonObject obj, bool dryRun, CancellationToken cancellationToken) =>
@@ -90,29 +90,38 @@ internal sealed partial class ResourceHandler
         }
         CheckValid(resource, obj, null);
         var key = RequestTarget.KeyOf(resource, ns, name);
-        string? allocated = null;
-        if (BuiltIn(resource, "services") && !dryRun)
+        var service = BuiltIn(resource, "services");
+        if (dryRun)
         {
-            allocated = await AllocateClusterIpAsync(obj, cancellationToken).ConfigureAwait(false);
+            if (service)
+            {
+                _clusterIps.Preview(obj);
+                _nodePorts.Preview(obj);
+            }
+            return Typed(resource, obj);
         }
-        else if (BuiltIn(resource, "services"))
-        {
-            PreviewClusterIp(obj);
-        }
-        if (dryRun) return Typed(resource, obj);
+        string? ip = null;
+        var nodePorts = new HashSet<int>();
         try
         {
+            if (service)
+            {
+                ip = await _clusterIps.AllocateAsync(obj, cancellationToken).ConfigureAwait(false);
+                await _nodePorts.AssignAsync(obj, nodePorts, cancellationToken).ConfigureAwait(false);
+            }
             var ttl = BuiltIn(resource, "events") ? (long)options.EventTtl.TotalSeconds : 0;
             var stored = await store.CreateAsync(key, obj, ttl, cancellationToken).ConfigureAwait(false);
             if (resource.Runtime is { } runtime) await runtime.WrittenAsync(stored.Object, cancellationToken).ConfigureAwait(false);
             return Typed(resource, stored.Object);
         }
-        catch (StoreException e)
+        catch (Exception e) when (e is StoreException or ApiError)
         {
-            if (allocated is not null) await ReleaseClusterIpAsync(allocated, cancellationToken).ConfigureAwait(false);
-            var error = ApiError.FromStore(e, resource, name);
+            if (ip is not null) await _clusterIps.ReleaseAsync(ip, cancellationToken).ConfigureAwait(false);
+            await _nodePorts.ReleaseAsync(nodePorts, cancellationToken).ConfigureAwait(false);
+            if (e is not StoreException storeError) throw;
+            var error = ApiError.FromStore(storeError, resource, name);
             // kube's Store.Create: taken by an object that is being deleted says so
-            if (e.Error == StoreError.AlreadyExists && await store.GetAsync(key, null, cancellationToken).ConfigureAwait(false) is { } existing
+            if (storeError.Error == StoreError.AlreadyExists && await store.GetAsync(key, null, cancellationToken).ConfigureAwait(false) is { } existing
                 && Lifecycle.IsDeleting(existing.Object))
             {
                 error = new ApiError(error.Code, error.Reason, "object is being deleted: " + error.Message, error.Details);
@@ -141,10 +150,51 @@ internal sealed partial class ResourceHandler
     private async Task<JsonObject> ReadModifyWriteAsync(RequestTarget target, Func<JsonObject?, long, JsonObject> modify, bool createIfMissing,
         bool dryRun, string? fieldManager, CancellationToken cancellationToken)
     {
+        if (dryRun || !BuiltIn(target.Resource, "services") || target.Subresource is not null)
+            return await ReadModifyWriteAsync(target, modify, createIfMissing, dryRun, fieldManager, null, cancellationToken).ConfigureAwait(false);
+        // a service's node ports are taken before the write that needs them (retried with what it asks for) and released
+        // once the written service no longer holds them
+        var taken = new HashSet<int>();
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    JsonObject? old = null;
+                    var written = await ReadModifyWriteAsync(target, modify, createIfMissing, dryRun, fieldManager, (result, current) =>
+                    {
+                        old = current;
+                        NodePortAllocator.Assign(result, current, taken);
+                    }, cancellationToken).ConfigureAwait(false);
+                    var held = NodePortAllocator.Held(written);
+                    await _nodePorts.ReleaseAsync(taken.Union(NodePortAllocator.Held(old)).Where(p => !held.Contains(p)), cancellationToken).ConfigureAwait(false);
+                    return written;
+                }
+                catch (NodePortAllocator.Needed needed)
+                {
+                    await _nodePorts.TakeAsync(needed, taken, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) when (e is ApiError or StoreException)
+        {
+            await _nodePorts.ReleaseAsync(taken, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <inheritdoc cref="ReadModifyWriteAsync(RequestTarget, Func{JsonObject?, long, JsonObject}, bool, bool, string?, CancellationToken)"/>
+    /// <param name="allocate">Last before the write: fills in what the server allocates (a service's node ports), given the
+    /// stored object.</param>
+    private async Task<JsonObject> ReadModifyWriteAsync(RequestTarget target, Func<JsonObject?, long, JsonObject> modify, bool createIfMissing,
+        bool dryRun, string? fieldManager, Action<JsonObject, JsonObject?>? allocate, CancellationToken cancellationToken)
+    {
         JsonObject Modify(StoredObject? current)
         {
             var result = modify((JsonObject?)current?.Object.DeepClone(), current?.ModRevision ?? 0);
             if (fieldManager is not null) result = TrackManagedFields(target.Resource, current?.Object, result, fieldManager, target.Subresource);
+            allocate?.Invoke(result, current?.Object);
             return result;
         }
         try

@@ -15,7 +15,8 @@ namespace KvStore.ApiServer.Http;
 internal sealed partial class ResourceHandler(ObjectStore store, ServedResources served, WatchCaches caches, ApiServerOptions options,
     TimeProvider clock)
 {
-    private readonly ClusterIpRange _serviceRange = ClusterIpRange.Parse(options.ServiceClusterIpRange);
+    private readonly ClusterIpAllocator _clusterIps = new(store, ClusterIpRange.Parse(options.ServiceClusterIpRange));
+    private readonly NodePortAllocator _nodePorts = new(store, NodePortRange.Parse(options.ServiceNodePortRange));
 
     public ObjectStore Store => store;
 
