@@ -14,7 +14,7 @@ namespace KvStore.ApiServer.CustomResources;
 /// reconciled at once (<see cref="CrdKind"/>). One reconcile at a time. Held by
 /// CustomResourceRestartTests.TwoApiserversOverRealEtcdServeTheCrdAcrossARestartAndBothStopWhenItIsDeleted.
 /// </summary>
-internal sealed partial class CrdController : IAsyncDisposable
+internal sealed class CrdController : IAsyncDisposable
 {
     /// <summary>The owner under which the CRD resource itself is registered (not a CRD name: those are plural.group).</summary>
     private const string ApiExtensionsOwner = "apiextensions.k8s.io/customresourcedefinitions";
@@ -105,7 +105,7 @@ internal sealed partial class CrdController : IAsyncDisposable
             }
             catch (Exception e) when (e is StoreException or Http.ApiError or Grpc.Core.RpcException or IOException)
             {
-                Log.WatchFailed(_log, e.Message, e);
+                Log.CrdWatchFailed(_log, e.Message, e);
                 await Task.Delay(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 try
                 {
@@ -205,7 +205,7 @@ internal sealed partial class CrdController : IAsyncDisposable
             Runtime = new CustomResourceKind(crd, v, names),
         }).ToList();
         _served.Register(crd.Name, resources);
-        Log.Serving(_log, crd.Name, string.Join(",", resources.Select(r => r.Version)));
+        Log.ServingCustomResources(_log, crd.Name, string.Join(",", resources.Select(r => r.Version)));
     }
 
     /// <summary>A deleted CRD: its resources are no longer served; CRDs of its group that wanted its names get them.</summary>
@@ -241,14 +241,5 @@ internal sealed partial class CrdController : IAsyncDisposable
         await _finalizer.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
         _gate.Dispose();
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Information, Message = "apiserver: serving the custom resources of {Crd} at versions {Versions}")]
-        public static partial void Serving(ILogger logger, string crd, string versions);
-
-        [LoggerMessage(Level = LogLevel.Warning, Message = "apiserver: watching CustomResourceDefinitions failed, listing again: {Reason}")]
-        public static partial void WatchFailed(ILogger logger, string reason, Exception exception);
     }
 }

@@ -14,7 +14,7 @@ namespace KvStore.ApiServer.CustomResources;
 /// InstanceDeletionCompleted, or NeverEstablished for a CRD that was never served. Its resources stay served meanwhile,
 /// but take no new objects. CustomResourceKubectlTests.DeletingTheCrdTerminatesItUntilItsObjectsAreGone.
 /// </summary>
-internal sealed partial class CrdFinalizer : IAsyncDisposable
+internal sealed class CrdFinalizer : IAsyncDisposable
 {
     public const string Name = "customresourcecleanup.apiextensions.k8s.io";
 
@@ -34,7 +34,7 @@ internal sealed partial class CrdFinalizer : IAsyncDisposable
     public void Start() => _queue.Start(async (name, cancellationToken) =>
     {
         if (!await SyncAsync(name, cancellationToken).ConfigureAwait(false)) _queue.AddAfter(name, RemainingRetry);
-    }, (name, e) => Log.Failed(_log, name, e.Message, e), ErrorRetry);
+    }, (name, e) => Log.CrdFinalizerFailed(_log, name, e.Message, e), ErrorRetry);
 
     /// <summary>False while custom resources remain.</summary>
     private async Task<bool> SyncAsync(string name, CancellationToken cancellationToken)
@@ -83,10 +83,4 @@ internal sealed partial class CrdFinalizer : IAsyncDisposable
         }, cancellationToken);
 
     public ValueTask DisposeAsync() => _queue.DisposeAsync();
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "CRD finalizer: deleting the custom resources of {Crd} failed, retrying: {Reason}")]
-        public static partial void Failed(ILogger logger, string crd, string reason, Exception exception);
-    }
 }
