@@ -38,10 +38,7 @@ internal sealed class NamespaceController : IAsyncDisposable
         });
     }
 
-    public void Start() => _queue.Start(async (ns, cancellationToken) =>
-    {
-        if (!await SyncAsync(ns, cancellationToken).ConfigureAwait(false)) _queue.AddAfter(ns, RemainingRetry);
-    }, (ns, e) => Log.NamespaceSyncFailed(_log, ns, e.Message, e), ErrorRetry);
+    public void Start() => _queue.Start(SyncAsync, RemainingRetry, (ns, e) => Log.NamespaceSyncFailed(_log, ns, e.Message, e), ErrorRetry);
 
     private void OnNamespacesListed(WatchCache cache)
     {

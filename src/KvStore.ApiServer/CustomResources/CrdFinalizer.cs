@@ -31,10 +31,7 @@ internal sealed class CrdFinalizer : IAsyncDisposable
     /// <summary>Looks at the CRD <paramref name="name"/> (once the worker runs).</summary>
     public void Enqueue(string name) => _queue.Add(name);
 
-    public void Start() => _queue.Start(async (name, cancellationToken) =>
-    {
-        if (!await SyncAsync(name, cancellationToken).ConfigureAwait(false)) _queue.AddAfter(name, RemainingRetry);
-    }, (name, e) => Log.CrdFinalizerFailed(_log, name, e.Message, e), ErrorRetry);
+    public void Start() => _queue.Start(SyncAsync, RemainingRetry, (name, e) => Log.CrdFinalizerFailed(_log, name, e.Message, e), ErrorRetry);
 
     /// <summary>False while custom resources remain.</summary>
     private async Task<bool> SyncAsync(string name, CancellationToken cancellationToken)
