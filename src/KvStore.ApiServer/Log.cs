@@ -30,8 +30,8 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "apiserver: serving the custom resources of {Crd} at versions {Versions}")]
     public static partial void ServingCustomResources(ILogger logger, string crd, string versions);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "apiserver: watching CustomResourceDefinitions failed, listing again: {Reason}")]
-    public static partial void CrdWatchFailed(ILogger logger, string reason, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "apiserver: reconciling the CustomResourceDefinition {Crd} failed, retrying: {Reason}")]
+    public static partial void CrdSyncFailed(ILogger logger, string crd, string reason, Exception exception);
 
     // CrdFinalizer
     [LoggerMessage(Level = LogLevel.Warning, Message = "CRD finalizer: deleting the custom resources of {Crd} failed, retrying: {Reason}")]

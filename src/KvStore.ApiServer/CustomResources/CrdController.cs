@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KvStore.ApiServer.Controllers;
 using KvStore.ApiServer.Resources;
 using KvStore.ApiServer.Storage;
 using Microsoft.Extensions.Logging;
@@ -9,9 +10,9 @@ namespace KvStore.ApiServer.CustomResources;
 /// What kube-apiserver's apiextensions controllers do for one apiserver: keeps the CRDs in the store and the served
 /// resources in step. A CRD whose names are accepted is Established and its served versions are registered in
 /// <see cref="ServedResources"/> under the CRD's name (using its accepted names); a deleted CRD's resources stop being
-/// served. It lists and then watches /registry/apiextensions.k8s.io/customresourcedefinitions/, so a CRD written through
-/// another apiserver on the same store is served here too (and survives restarts); writes through this apiserver are
-/// reconciled at once (<see cref="CrdKind"/>). One reconcile at a time. Held by
+/// served. It lists the CRDs and follows their watch cache, so a CRD written through another apiserver on the same store
+/// is served here too (and survives restarts); writes through this apiserver are reconciled at once (<see cref="CrdKind"/>).
+/// One reconcile at a time. Held by
 /// CustomResourceRestartTests.TwoApiserversOverRealEtcdServeTheCrdAcrossARestartAndBothStopWhenItIsDeleted.
 /// </summary>
 internal sealed class CrdController : IAsyncDisposable
@@ -19,6 +20,11 @@ internal sealed class CrdController : IAsyncDisposable
     /// <summary>The owner under which the CRD resource itself is registered (not a CRD name: those are plural.group).</summary>
     private const string ApiExtensionsOwner = "apiextensions.k8s.io/customresourcedefinitions";
 
+    /// <summary>The work item that lists every CRD again (a CRD name is never empty).</summary>
+    private const string All = "";
+    private static readonly TimeSpan Retry = TimeSpan.FromSeconds(1);
+
+    private readonly Http.ResourceHandler _handler;
     private readonly ObjectStore _store;
     private readonly ServedResources _served;
     private readonly CrdFinalizer _finalizer;
@@ -29,12 +35,13 @@ internal sealed class CrdController : IAsyncDisposable
 
     /// <summary>What each CRD's registered resources were built from (spec and accepted names), to register only on change.</summary>
     private readonly Dictionary<string, string> _servedFrom = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stopping = new();
-    private Task? _watching;
+    private readonly WorkQueue<string> _queue = new();
+    private bool _following;
+    private bool _started;
 
     public CrdController(Http.ResourceHandler handler, TimeProvider clock, ILogger log)
     {
-        (_store, _served, _clock, _log) = (handler.Store, handler.Served, clock, log);
+        (_handler, _store, _served, _clock, _log) = (handler, handler.Store, handler.Served, clock, log);
         Resource = new ResourceInfo("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false,
             "customresourcedefinition", ["crd", "crds"], ["api-extensions"])
         {
@@ -49,16 +56,41 @@ internal sealed class CrdController : IAsyncDisposable
     /// <summary>apiextensions.k8s.io/v1 customresourcedefinitions (cluster-scoped, short names crd and crds).</summary>
     public ResourceInfo Resource { get; }
 
-    /// <summary>Serves every stored CRD, then follows the store's changes until disposed. Safe to call again after a failure.</summary>
+    /// <summary>Serves every stored CRD, then follows the CRD resource's watch cache (as kube's controllers follow their
+    /// informer) until disposed: each change is reconciled, a relist lists them all again. Safe to call again after a failure.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var revision = await SyncAsync(cancellationToken).ConfigureAwait(false);
-        if (_watching is null) _finalizer.Start();
-        _watching ??= WatchAsync(revision, _stopping.Token);
+        if (!_following)
+        {
+            // followed before the first list, so that no change between the two is missed
+            var cache = _handler.CacheFor(Resource);
+            cache.Changed += e => _queue.Add(e.Key[cache.KeyPrefix.Length..]);
+            cache.Listed += _ => _queue.Add(All);
+            _following = true;
+        }
+        await SyncAsync(cancellationToken).ConfigureAwait(false);
+        if (_started) return;
+        _started = true;
+        _queue.Start(SyncAsync, (name, e) => Log.CrdSyncFailed(_log, name, e.Message, e), Retry);
+        _finalizer.Start();
     }
 
-    /// <summary>Lists the CRDs and reconciles each; forgets those gone. The list's revision.</summary>
-    private async Task<long> SyncAsync(CancellationToken cancellationToken)
+    /// <summary>One CRD as the store has it now (gone: forgotten), or all of them for <see cref="All"/>.</summary>
+    private async Task SyncAsync(string name, CancellationToken cancellationToken)
+    {
+        if (name == All)
+        {
+            await SyncAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (await _store.GetAsync(RequestTargetKey(name), null, cancellationToken).ConfigureAwait(false) is { } current)
+            await ReconcileAsync(current.Object, cancellationToken).ConfigureAwait(false);
+        else
+            await ForgetAsync(name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Lists the CRDs and reconciles each; forgets those gone.</summary>
+    private async Task SyncAsync(CancellationToken cancellationToken)
     {
         var page = await _store.ListAsync(Resource.KeyPrefix, null, 0, null, null, cancellationToken).ConfigureAwait(false);
         var present = new HashSet<string>(StringComparer.Ordinal);
@@ -79,44 +111,6 @@ internal sealed class CrdController : IAsyncDisposable
         }
         foreach (var name in gone)
             await ForgetAsync(name, cancellationToken).ConfigureAwait(false);
-        return page.Revision;
-    }
-
-    private async Task WatchAsync(long revision, CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                await foreach (var e in _store.WatchAsync(Resource.KeyPrefix, revision, bookmarks: false, stopping).ConfigureAwait(false))
-                {
-                    revision = e.Revision;
-                    if (e.Object is null)
-                        continue;
-                    if (e.Type == StoreEventType.Deleted)
-                        await ForgetAsync(Crd.Read(e.Object.Object).Name, stopping).ConfigureAwait(false);
-                    else
-                        await ReconcileAsync(e.Object.Object, stopping).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is StoreException or Http.ApiError or Grpc.Core.RpcException or IOException)
-            {
-                Log.CrdWatchFailed(_log, e.Message, e);
-                await Task.Delay(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                try
-                {
-                    if (!stopping.IsCancellationRequested)
-                        revision = await SyncAsync(stopping).ConfigureAwait(false);
-                }
-                catch (Exception again) when (again is StoreException or OperationCanceledException or Http.ApiError or Grpc.Core.RpcException or IOException)
-                {
-                }
-            }
-        }
     }
 
     /// <summary>
@@ -235,11 +229,8 @@ internal sealed class CrdController : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_watching is not null)
-            await _watching.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _queue.DisposeAsync().ConfigureAwait(false);
         await _finalizer.DisposeAsync().ConfigureAwait(false);
-        _stopping.Dispose();
         _gate.Dispose();
     }
 }
