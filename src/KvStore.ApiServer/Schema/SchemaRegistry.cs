@@ -111,32 +111,8 @@ public static partial class SchemaRegistry
 
     /// <summary>Unknown fields of any JSON value against any schema node (e.g. a patch body's sub-tree); paths start at
     /// <paramref name="path"/>.</summary>
-    public static void CollectUnknown(FieldSchema schema, JsonNode? node, string path, List<string> found)
-    {
-        if (node is null)
-            return;
-        switch (schema.Type)
-        {
-            case FieldType.Object when node is JsonObject o:
-                foreach (var (name, value) in o)
-                {
-                    var childPath = path.Length == 0 ? name : $"{path}.{name}";
-                    if (schema.Properties.TryGetValue(name, out var child))
-                        CollectUnknown(child, value, childPath, found);
-                    else
-                        found.Add($"unknown field \"{childPath}\"");
-                }
-                break;
-            case FieldType.Map when node is JsonObject m && schema.AdditionalProperties is { } valueSchema:
-                foreach (var (name, value) in m)
-                    CollectUnknown(valueSchema, value, path.Length == 0 ? name : $"{path}.{name}", found);
-                break;
-            case FieldType.Array when node is JsonArray a && schema.Items is { } item:
-                for (var i = 0; i < a.Count; i++)
-                    CollectUnknown(item, a[i], $"{path}[{i}]", found);
-                break;
-        }
-    }
+    public static void CollectUnknown(FieldSchema schema, JsonNode? node, string path, List<string> found) =>
+        CollectUndeclared(schema, node, path, FieldPaths.Strict, found);
 
     /// <summary>
     /// Server-side apply's wording of the same check (structured-merge-diff, as kube-apiserver reports an apply patch
@@ -147,11 +123,23 @@ public static partial class SchemaRegistry
     public static IReadOnlyList<string> UndeclaredFields(ResourceInfo resource, JsonObject obj)
     {
         var found = new List<string>();
-        CollectUndeclared(For(resource), obj, "", found);
+        CollectUndeclared(For(resource), obj, "", FieldPaths.Apply, found);
         return found;
     }
 
-    private static void CollectUndeclared(FieldSchema schema, JsonNode? node, string path, List<string> found)
+    /// <summary>How a walk for undeclared fields names them: kube's field paths for fieldValidation
+    /// (`unknown field "spec.containers[0].foo"`) or structured-merge-diff's for apply (`.spec.containers[name="x"].foo: ...`).</summary>
+    private sealed record FieldPaths(bool Dotted, bool Keyed, Func<string, string> Undeclared)
+    {
+        public static readonly FieldPaths Strict = new(false, false, path => $"unknown field \"{path}\"");
+        public static readonly FieldPaths Apply = new(true, true, path => $"{path}: field not declared in schema");
+
+        public string Child(string path, string name) => Dotted || path.Length > 0 ? $"{path}.{name}" : name;
+
+        public string Element(FieldSchema list, JsonNode? element, int index) => Keyed ? ElementPath(list, element, index) : $"[{index}]";
+    }
+
+    private static void CollectUndeclared(FieldSchema schema, JsonNode? node, string path, FieldPaths paths, List<string> found)
     {
         if (node is null)
             return;
@@ -161,18 +149,18 @@ public static partial class SchemaRegistry
                 foreach (var (name, value) in o)
                 {
                     if (schema.Properties.TryGetValue(name, out var child))
-                        CollectUndeclared(child, value, $"{path}.{name}", found);
+                        CollectUndeclared(child, value, paths.Child(path, name), paths, found);
                     else
-                        found.Add($"{path}.{name}: field not declared in schema");
+                        found.Add(paths.Undeclared(paths.Child(path, name)));
                 }
                 break;
             case FieldType.Map when node is JsonObject m && schema.AdditionalProperties is { } valueSchema:
                 foreach (var (name, value) in m)
-                    CollectUndeclared(valueSchema, value, $"{path}.{name}", found);
+                    CollectUndeclared(valueSchema, value, paths.Child(path, name), paths, found);
                 break;
             case FieldType.Array when node is JsonArray a && schema.Items is { } item:
                 for (var i = 0; i < a.Count; i++)
-                    CollectUndeclared(item, a[i], path + ElementPath(schema, a[i], i), found);
+                    CollectUndeclared(item, a[i], path + paths.Element(schema, a[i], i), paths, found);
                 break;
         }
     }
