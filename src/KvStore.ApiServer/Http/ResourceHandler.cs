@@ -10,7 +10,8 @@ namespace KvStore.ApiServer.Http;
 
 /// <summary>
 /// The REST verbs on stored resources (kube-apiserver's endpoints/handlers + registry/generic/registry/store.go,
-/// thin): dispatch by method and target, one partial file per concern (Read, Write, Watch, Subresources).
+/// thin): dispatch by method and target, one partial file per concern (Read, Write, ReadModifyWrite, Patch, Delete, Watch,
+/// Subresources, Cache, Internal).
 /// </summary>
 internal sealed partial class ResourceHandler(ObjectStore store, ServedResources served, WatchCaches caches, ApiServerOptions options,
     TimeProvider clock)
