@@ -61,7 +61,7 @@ public sealed class StandaloneApiServerTests
         var lease = JsonNode.Parse(json)!["kvs"]![0]!["lease"]!.GetValue<long>();
         Assert.NotEqual(0, lease);
 
-        using (var again = ApiServerProcess.StartStandalone(etcd.ClientUrl, Ports.Free()))
+        using (var again = ApiServerProcess.StartStandalone(etcd.ClientUrl))
         using (var kubectl = new Kubectl(again.Url))
         {
             Assert.Equal("1", kubectl.Ok("get cm kept -o jsonpath={.data.a}"));
