@@ -92,7 +92,8 @@ internal sealed partial class ResourceHandler
             JsonObject fresh;
             try
             {
-                fresh = Patcher.ApplyServerSide(null, applied, FieldManager(context), Query(context, "force") == "true", SchemaRegistry.For(target.Resource));
+                fresh = StorageVersions.ToStorage(target.Resource,
+                    Patcher.ApplyServerSide(null, applied, FieldManager(context), Query(context, "force") == "true", SchemaRegistry.For(target.Resource)), null);
             }
             catch (PatchException e)
             {
@@ -114,11 +115,13 @@ internal sealed partial class ResourceHandler
         var patched = await ReadModifyWriteAsync(target, (current, revision) =>
         {
             if (current is null) throw ApiError.NotFound(target.Resource, target.Name!);
-            var original = (JsonObject)current.DeepClone();
+            // the patch applies to the object at the URL's version
+            var original = Typed(target.Resource, (JsonObject)current.DeepClone());
             ObjectDefaults.Metadata(original)["resourceVersion"] = Revision(revision);
             var result = ApplyPatch(target.Resource, contentType, body, original, context);
             CheckPrecondition(target, result, revision);
             if (validation is not null) CheckFields(context, target.Resource, result);
+            result = StorageVersions.ToStorage(target.Resource, result, current);
             result = ObjectDefaults.Normalized(ObjectDefaults.ForUpdate(target.Resource, current, result, target.Subresource));
             CheckValid(target.Resource, result, current);
             return result;

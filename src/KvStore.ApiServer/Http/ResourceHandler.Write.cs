@@ -54,6 +54,7 @@ internal sealed partial class ResourceHandler
         CheckKind(target.Resource, obj);
         CheckFields(context, target.Resource, obj);
         MatchNamespace(target, obj);
+        obj = StorageVersions.ToStorage(target.Resource, obj, null);
         var created = await CreateObjectAsync(target.Resource, target.Namespace, obj, DryRun(context), UpdateManager(context), context.RequestAborted)
             .ConfigureAwait(false);
         await HttpIo.WriteAsync(context, 201, created).ConfigureAwait(false);
@@ -182,7 +183,8 @@ internal sealed partial class ResourceHandler
         {
             if (current is null) throw ApiError.NotFound(target.Resource, target.Name!);
             CheckPrecondition(target, body, revision);
-            var result = ObjectDefaults.Normalized(ObjectDefaults.ForUpdate(target.Resource, current, (JsonObject)body.DeepClone(), target.Subresource));
+            var written = StorageVersions.ToStorage(target.Resource, (JsonObject)body.DeepClone(), current);
+            var result = ObjectDefaults.Normalized(ObjectDefaults.ForUpdate(target.Resource, current, written, target.Subresource));
             CheckValid(target.Resource, result, current);
             return result;
         }, createIfMissing: false, dryRun, UpdateManager(context), context.RequestAborted).ConfigureAwait(false);

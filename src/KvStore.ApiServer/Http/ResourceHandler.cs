@@ -133,13 +133,9 @@ internal sealed partial class ResourceHandler(ObjectStore store, ServedResources
         }
     }
 
-    /// <summary>The object with its kind and apiVersion (stored objects have them; older writers may not).</summary>
-    private static JsonObject Typed(ResourceInfo resource, JsonObject obj)
-    {
-        obj["apiVersion"] = resource.ApiVersion;
-        obj["kind"] = resource.Kind;
-        return obj;
-    }
+    /// <summary>The stored object at the resource's version, with its kind and apiVersion (older writers may have left them
+    /// out).</summary>
+    private static JsonObject Typed(ResourceInfo resource, JsonObject obj) => StorageVersions.FromStorage(resource, obj);
 
     private static string Revision(long revision) => revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

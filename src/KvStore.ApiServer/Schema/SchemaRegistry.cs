@@ -50,6 +50,12 @@ public static partial class SchemaRegistry
         ["EndpointSlice"] = NetworkKinds.EndpointSlice,
     };
 
+    /// <summary>Kinds served at a second version with another schema, by apiVersion and kind.</summary>
+    private static readonly Dictionary<(string ApiVersion, string Kind), FieldSchema> ByOtherVersion = new()
+    {
+        [("autoscaling/v1", "HorizontalPodAutoscaler")] = OtherKinds.HorizontalPodAutoscalerV1,
+    };
+
     /// <summary>The kinds of the wire that are no stored resource: Status, DeleteOptions, Scale, PartialObjectMetadata.</summary>
     private static readonly Dictionary<string, FieldSchema> WireKinds = new(StringComparer.Ordinal)
     {
@@ -64,7 +70,10 @@ public static partial class SchemaRegistry
     /// <summary>The schema of the resource's kind (the whole object: apiVersion, kind, metadata, spec, status...); a kind
     /// registered at run time brings its own.</summary>
     public static FieldSchema For(ResourceInfo resource) =>
-        resource.Runtime?.Schema ?? ByKind.GetValueOrDefault(resource.Kind) ?? Open;
+        resource.Runtime?.Schema ?? BuiltIn(resource) ?? Open;
+
+    private static FieldSchema? BuiltIn(ResourceInfo resource) =>
+        ByOtherVersion.GetValueOrDefault((resource.ApiVersion, resource.Kind)) ?? ByKind.GetValueOrDefault(resource.Kind);
 
     /// <summary>The schema of a kind by name ("Deployment"), or null when none is known.</summary>
     public static FieldSchema? ForKind(string kind) => ByKind.GetValueOrDefault(kind);
@@ -74,7 +83,7 @@ public static partial class SchemaRegistry
     /// run time here), or Status, DeleteOptions, Scale, PartialObjectMetadata; null when none is known.</summary>
     public static FieldSchema? ForWireKind(string apiVersion, string kind)
     {
-        if (ResourceCatalog.FindByKind(apiVersion, kind) is { } served) return ByKind.GetValueOrDefault(served.Kind);
+        if (ResourceCatalog.FindByKind(apiVersion, kind) is { } served) return BuiltIn(served);
         if (apiVersion == "apiextensions.k8s.io/v1" && kind == "CustomResourceDefinition") return ApiExtensionsKinds.CustomResourceDefinition;
         var fits = kind switch
         {
