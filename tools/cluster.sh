@@ -5,11 +5,17 @@
 #   infra3: clients http://127.0.0.1:32379, peers http://127.0.0.1:32380
 # Data, logs (<name>.log, JSON lines) and pids (<name>.pid) live under ./cluster-data (or $CLUSTER_DATA).
 #
+# With --tls first (tools/cluster.sh --tls start), the members serve clients and peers over TLS: openssl makes a
+# CA and server, peer and client (CN root) certificates in ./cluster-data/certs; clients need a certificate of the
+# CA (--client-cert-auth), members a peer certificate of it (--peer-client-cert-auth). The mode sticks to the data:
+# later commands on a TLS cluster use TLS without the flag.
+#
 #   tools/cluster.sh start          build the host if needed, start the members that are not running, wait until they serve
 #   tools/cluster.sh stop [name]    SIGTERM every member (or one: infra1|infra2|infra3); data stays
 #   tools/cluster.sh kill name      SIGKILL one member (a crash); 'start' brings it back from its data dir
 #   tools/cluster.sh status         etcdctl endpoint status --cluster -w table, and endpoint health
 #   tools/cluster.sh leader         the name of the member that leads now (e.g. tools/cluster.sh kill "$(tools/cluster.sh leader)")
+#   tools/cluster.sh env            the ETCDCTL_* exports that point etcdctl at the cluster (with its certificates under --tls)
 #   tools/cluster.sh clean          stop, then delete ./cluster-data
 set -euo pipefail
 
@@ -20,8 +26,51 @@ NAMES=(infra1 infra2 infra3)
 CLIENT_PORTS=(2379 22379 32379)
 PEER_PORTS=(2380 22380 32380)
 TOKEN=kvstore-cluster-1
-ENDPOINTS=127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379
-INITIAL_CLUSTER=infra1=http://127.0.0.1:2380,infra2=http://127.0.0.1:22380,infra3=http://127.0.0.1:32380
+CERTS="$DATA/certs"
+
+TLS=0
+if [[ ${1:-} == --tls ]]; then
+    TLS=1
+    shift
+    if [[ -d $DATA && ! -f $DATA/tls ]] && ls "$DATA"/*.kvstore >/dev/null 2>&1; then
+        echo "$DATA holds a cluster without TLS; run tools/cluster.sh clean first" >&2
+        exit 2
+    fi
+fi
+[[ -f $DATA/tls ]] && TLS=1
+SCHEME=http
+TLS_FLAGS=()
+CTL_FLAGS=()
+if ((TLS)); then
+    SCHEME=https
+    TLS_FLAGS=(--cert-file "$CERTS/server.crt" --key-file "$CERTS/server.key" --trusted-ca-file "$CERTS/ca.crt" --client-cert-auth
+        --peer-cert-file "$CERTS/peer.crt" --peer-key-file "$CERTS/peer.key" --peer-trusted-ca-file "$CERTS/ca.crt" --peer-client-cert-auth)
+    CTL_FLAGS=(--cacert "$CERTS/ca.crt" --cert "$CERTS/client.crt" --key "$CERTS/client.key")
+fi
+# The script passes these to etcdctl itself; etcdctl refuses a flag that an ETCDCTL_* variable also sets.
+unset ETCDCTL_ENDPOINTS ETCDCTL_CACERT ETCDCTL_CERT ETCDCTL_KEY
+ENDPOINTS=$SCHEME://127.0.0.1:2379,$SCHEME://127.0.0.1:22379,$SCHEME://127.0.0.1:32379
+INITIAL_CLUSTER=infra1=$SCHEME://127.0.0.1:2380,infra2=$SCHEME://127.0.0.1:22380,infra3=$SCHEME://127.0.0.1:32380
+
+make_certs() {
+    # A CA, then certificates it signs: server (client URLs) and peer (peer URLs) for 127.0.0.1 and localhost, used
+    # for both server and client authentication; client with CN root (the root user when auth is enabled).
+    [[ -f $CERTS/client.key ]] && return 0
+    command -v openssl >/dev/null || { echo "--tls needs openssl (apt-get install openssl)" >&2; exit 1; }
+    mkdir -p "$CERTS"
+    (
+        cd "$CERTS"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=kvstore-ca" -keyout ca.key -out ca.crt 2>/dev/null
+        for name in server peer; do
+            openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=$name" -CA ca.crt -CAkey ca.key \
+                -addext "basicConstraints=critical,CA:FALSE" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+                -addext "extendedKeyUsage=serverAuth,clientAuth" -keyout $name.key -out $name.crt 2>/dev/null
+        done
+        openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=root" -CA ca.crt -CAkey ca.key \
+            -addext "basicConstraints=critical,CA:FALSE" -addext "extendedKeyUsage=clientAuth" -keyout client.key -out client.crt 2>/dev/null
+    )
+    echo "made a CA and server, peer and client certificates in $CERTS"
+}
 
 pid_of() { # prints the pid of a running member, else nothing
     local file="$DATA/$1.pid"
@@ -47,7 +96,7 @@ build() {
 
 start_member() {
     local i=$1 name=${NAMES[$1]}
-    local client=http://127.0.0.1:${CLIENT_PORTS[$i]} peer=http://127.0.0.1:${PEER_PORTS[$i]}
+    local client=$SCHEME://127.0.0.1:${CLIENT_PORTS[$i]} peer=$SCHEME://127.0.0.1:${PEER_PORTS[$i]}
     mkdir -p "$DATA"
     touch "$DATA/$name.log"
     # wait_ready looks for this run's ready line only: past the log's current end.
@@ -58,7 +107,7 @@ start_member() {
         --listen-client-urls "$client" --advertise-client-urls "$client" \
         --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
         --initial-cluster-token "$TOKEN" --initial-cluster "$INITIAL_CLUSTER" \
-        --initial-cluster-state new \
+        --initial-cluster-state new "${TLS_FLAGS[@]}" \
         >>"$DATA/$name.log" 2>&1 </dev/null &
     echo $! >"$DATA/$name.pid"
     echo "started $name (pid $!): clients $client, peers $peer, log $DATA/$name.log"
@@ -88,6 +137,7 @@ cmd=${1:-}
 case $cmd in
 start)
     build
+    if ((TLS)); then make_certs; mkdir -p "$DATA"; touch "$DATA/tls"; fi
     declare -a LOG_START started=()
     for i in "${!NAMES[@]}"; do
         pid=$(pid_of "${NAMES[$i]}")
@@ -129,8 +179,8 @@ status)
     done
     export ETCDCTL_API=3
     # etcdctl logs every retry of a member without a leader as a JSON line; the table and health say it already.
-    etcdctl --endpoints=$ENDPOINTS --command-timeout=5s endpoint status --cluster -w table 2> >(grep -v retry_interceptor >&2) || true
-    etcdctl --endpoints=$ENDPOINTS --command-timeout=5s endpoint health 2> >(grep -v retry_interceptor >&2) || true
+    etcdctl --endpoints=$ENDPOINTS "${CTL_FLAGS[@]}" --command-timeout=5s endpoint status --cluster -w table 2> >(grep -v retry_interceptor >&2) || true
+    etcdctl --endpoints=$ENDPOINTS "${CTL_FLAGS[@]}" --command-timeout=5s endpoint health 2> >(grep -v retry_interceptor >&2) || true
     ;;
 leader)
     # Waits up to 15 s for one (an election takes about one election timeout after a leader dies).
@@ -138,7 +188,7 @@ leader)
     for _ in $(seq 30); do
         for i in "${!NAMES[@]}"; do
             [[ -n $(pid_of "${NAMES[$i]}") ]] || continue
-            json=$(etcdctl --endpoints="127.0.0.1:${CLIENT_PORTS[$i]}" --command-timeout=3s endpoint status -w json 2>/dev/null) || continue
+            json=$(etcdctl --endpoints="$SCHEME://127.0.0.1:${CLIENT_PORTS[$i]}" "${CTL_FLAGS[@]}" --command-timeout=3s endpoint status -w json 2>/dev/null) || continue
             [[ $json =~ \"member_id\":([0-9]+) ]] && member=${BASH_REMATCH[1]} || continue
             [[ $json =~ \"leader\":([0-9]+) ]] && leader=${BASH_REMATCH[1]} || continue
             if [[ $member == "$leader" ]]; then echo "${NAMES[$i]}"; exit 0; fi
@@ -148,13 +198,17 @@ leader)
     echo "no leader among the running members" >&2
     exit 1
     ;;
+env)
+    echo "export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=$ENDPOINTS"
+    if ((TLS)); then echo "export ETCDCTL_CACERT=$CERTS/ca.crt ETCDCTL_CERT=$CERTS/client.crt ETCDCTL_KEY=$CERTS/client.key"; fi
+    ;;
 clean)
     "$0" stop
     rm -rf "$DATA"
     echo "deleted $DATA"
     ;;
 *)
-    echo "usage: $0 start|stop [name]|kill name|status|leader|clean" >&2
+    echo "usage: $0 [--tls] start|stop [name]|kill name|status|leader|env|clean" >&2
     exit 2
     ;;
 esac

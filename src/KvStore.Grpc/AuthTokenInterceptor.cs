@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using System.Security.Cryptography.X509Certificates;
 using KvStore.Server;
 
 namespace KvStore.Grpc;
@@ -7,7 +8,8 @@ namespace KvStore.Grpc;
 /// <summary>
 /// Hands the call's auth token to the member for the duration of the call (etcd reads it from the gRPC context
 /// in AuthInfoFromCtx): metadata "token" as clientv3 sends it, else "authorization" as etcd's gateway passes it.
-/// The member resolves it only where etcd does, so a bad token fails the calls etcd fails and no others.
+/// The member resolves it only where etcd does, so a bad token fails the calls etcd fails and no others. With
+/// --client-cert-auth, the verified client certificate's CN goes with it (the user when there is no token).
 /// A simple token minted at a Raft index this member has not applied yet waits for it first (etcd's
 /// isValidSimpleToken waits on the index): a token from one member is good on every member.
 /// </summary>
@@ -21,6 +23,7 @@ public sealed class AuthTokenInterceptor(IEtcdServer server) : Interceptor
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
         RequestAuth.Token = await TokenOfAsync(context).ConfigureAwait(false);
+        RequestAuth.CommonName = CommonNameOf(context);
         return await continuation(request, context).ConfigureAwait(false);
     }
 
@@ -28,6 +31,7 @@ public sealed class AuthTokenInterceptor(IEtcdServer server) : Interceptor
         ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
         RequestAuth.Token = await TokenOfAsync(context).ConfigureAwait(false);
+        RequestAuth.CommonName = CommonNameOf(context);
         await continuation(request, responseStream, context).ConfigureAwait(false);
     }
 
@@ -35,6 +39,7 @@ public sealed class AuthTokenInterceptor(IEtcdServer server) : Interceptor
         ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
         RequestAuth.Token = await TokenOfAsync(context).ConfigureAwait(false);
+        RequestAuth.CommonName = CommonNameOf(context);
         return await continuation(requestStream, context).ConfigureAwait(false);
     }
 
@@ -42,7 +47,18 @@ public sealed class AuthTokenInterceptor(IEtcdServer server) : Interceptor
         IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
         RequestAuth.Token = await TokenOfAsync(context).ConfigureAwait(false);
+        RequestAuth.CommonName = CommonNameOf(context);
         await continuation(requestStream, responseStream, context).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// etcd's AuthInfoFromTLS: with --client-cert-auth, the CN of the certificate the TLS handshake verified. A JSON
+    /// gateway request never authenticates by certificate (etcd ignores the CN of its gateway's own connection).
+    /// </summary>
+    private string? CommonNameOf(ServerCallContext context)
+    {
+        if (!server.Config.ClientCertAuth || context is Gateway.GatewayCallContext or Embedded.InProcessServerCallContext) return null;
+        return context.GetHttpContext().Connection.ClientCertificate?.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
     }
 
     private async Task<string?> TokenOfAsync(ServerCallContext context)

@@ -6,8 +6,8 @@ namespace KvStore.Grpc;
 
 /// <summary>
 /// etcd's Cluster service (api/v3rpc/member.go). MemberList answers from this member's record. Changes run on
-/// the leader: a follower passes the request on to the leader's client URL and returns its answer (etcd's
-/// followers propose conf changes through Raft instead). Learners do not exist here: DotNext's Raft has no
+/// the leader: a follower's member passes them on over the peer port (etcd's followers propose conf changes
+/// through Raft). Learners do not exist here: DotNext's Raft has no
 /// non-voting member, so `member add --learner` fails with a message saying so.
 /// </summary>
 public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
@@ -23,7 +23,6 @@ public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
     {
         CheckAdmin();
         if (request.IsLearner) throw ErrorTable.For(ServerError.LearnerNotSupported);
-        if (Leader(context) is { } leader) return await leader.MemberAddAsync(request, Options(context)).ConfigureAwait(false);
         MembershipResult r = await server.AddMemberAsync(request.PeerURLs, request.IsLearner, context.CancellationToken).ConfigureAwait(false);
         var response = new MemberAddResponse { Header = Header(), Member = ToProto(Unwrap(r)) };
         response.Members.AddRange(r.Members.Select(ToProto));
@@ -33,7 +32,6 @@ public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
     public override async Task<MemberRemoveResponse> MemberRemove(MemberRemoveRequest request, ServerCallContext context)
     {
         CheckAdmin();
-        if (Leader(context) is { } leader) return await leader.MemberRemoveAsync(request, Options(context)).ConfigureAwait(false);
         MembershipResult r = await server.RemoveMemberAsync(request.ID, context.CancellationToken).ConfigureAwait(false);
         Unwrap(r);
         var response = new MemberRemoveResponse { Header = Header() };
@@ -44,7 +42,6 @@ public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
     public override async Task<MemberUpdateResponse> MemberUpdate(MemberUpdateRequest request, ServerCallContext context)
     {
         CheckAdmin();
-        if (Leader(context) is { } leader) return await leader.MemberUpdateAsync(request, Options(context)).ConfigureAwait(false);
         MembershipResult r = await server.UpdateMemberAsync(request.ID, request.PeerURLs, context.CancellationToken).ConfigureAwait(false);
         Unwrap(r);
         var response = new MemberUpdateResponse { Header = Header() };
@@ -64,22 +61,6 @@ public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
 
     private static MemberInfo Unwrap(MembershipResult r) =>
         r.Error != ServerError.None ? throw ErrorTable.For(r.Error) : r.Member!;
-
-    /// <summary>A client of the leader when this member is not it (null: serve here, or fail with "no leader").</summary>
-    private Cluster.ClusterClient? Leader(ServerCallContext context)
-    {
-        if (server.LeaderId == server.MemberId || server.LeaderId == 0) return null;
-        if (server.LeaderClientUrl is not { } url) return null;
-        return new Cluster.ClusterClient(MemberChannels.For(url));
-    }
-
-    /// <summary>The call passed on with the client's deadline and auth token (the leader checks the token again).</summary>
-    private static CallOptions Options(ServerCallContext context)
-    {
-        var headers = new Metadata();
-        if (context.RequestHeaders.Get("token") is { } token) headers.Add(token);
-        return new(headers, context.Deadline == DateTime.MaxValue ? null : context.Deadline, context.CancellationToken);
-    }
 
     /// <summary>etcd's checkMembershipOperationPermission: member changes need the root role when auth is on.</summary>
     private void CheckAdmin()

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using KvStore.Grpc.Decoding;
 using KvStore.Mvcc;
 using KvStore.Server;
 
@@ -22,8 +23,6 @@ public enum RpcError
     MissingLeaderKey,
     /// <summary>v3lock: the lock's own key went with its lease while it waited (etcd 3.5 concurrency.ErrSessionExpired).</summary>
     SessionExpired,
-    /// <summary>The internal Forward service called by something that does not name this cluster and one of its members.</summary>
-    NotAPeer,
 }
 
 /// <summary>
@@ -113,8 +112,6 @@ public static class ErrorTable
         RpcError.ElectionNoLeader => (StatusCode.Unknown, "election: no leader"),
         RpcError.MissingLeaderKey => (StatusCode.Unknown, "\"leader\" field must be provided"),
         RpcError.SessionExpired => (StatusCode.Unknown, "session expired"),
-        // No etcd counterpart: etcd's member-to-member traffic has its own (peer) URL.
-        RpcError.NotAPeer => (StatusCode.PermissionDenied, "kvstore: forwarding is for members of this cluster"),
         _ => (StatusCode.Unknown, error.ToString()),
     };
 
@@ -144,8 +141,27 @@ public static class ErrorTable
 
     private static RpcException ThroughClient((StatusCode Code, string Message) status) => Exception((StatusCode.Unknown, status.Message));
 
+    /// <summary>
+    /// grpc-go's answer to a request message its codec cannot unmarshal: Internal with gogo's error text (worded
+    /// otherwise for a message of a stream). A request nested deeper than kvstore takes can only be a txn in txns:
+    /// etcd's answer to a txn nested past --max-txn-ops.
+    /// </summary>
+    public static RpcException Unmarshalling(WireVerdict verdict, bool streaming) => verdict.Error == WireError.TooDeep
+        ? For(MvccError.TooManyOps)
+        : Exception((StatusCode.Internal, (streaming ? "grpc: failed to unmarshal the received message " : "grpc: error unmarshalling request: ") + verdict.Message));
+
     /// <summary>The text etcd puts in a watch response's cancel_reason for an engine outcome.</summary>
     public static string CancelReason(MvccError error) => Status(error).Message;
+
+    /// <summary>
+    /// The text of the gRPC status error itself (Go's status.Error()), which etcd's watch puts in cancel_reason when it
+    /// refuses a create for auth: "rpc error: code = PermissionDenied desc = etcdserver: permission denied".
+    /// </summary>
+    public static string StatusErrorText(MvccError error)
+    {
+        var (code, message) = Status(error);
+        return $"rpc error: code = {code} desc = {message}";
+    }
 
     private static RpcException Exception((StatusCode Code, string Message) status) =>
         new(new Status(status.Code, status.Message), status.Message);

@@ -90,49 +90,17 @@ public sealed class MaintenanceService(IEtcdServer server) : Maintenance.Mainten
     }
 
     /// <summary>
-    /// Request header of the leader's call to the other members during a leader transfer: "stand by (do not
-    /// campaign) until the target leads". Without it, MoveLeader on a follower is etcd's "not leader".
-    /// </summary>
-    internal const string StandByHeader = "kvstore-transfer-standby";
-
-    /// <summary>
     /// etcd's MoveLeader. DotNext has no leadership transfer, so the leader asks every other member but the
     /// transferee to stand by (still voting, not campaigning), then steps down itself: the transferee is the only
     /// candidate left. Members that cannot be asked are handled by the leader's resign-until-won loop.
     /// </summary>
     public override async Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context)
     {
-        ServerError error;
-        if (context.RequestHeaders.GetValue(StandByHeader) is not null)
-        {
-            error = await server.StandByForTransferAsync(request.TargetID, context.CancellationToken).ConfigureAwait(false);
-            if (error != ServerError.None) throw ErrorTable.For(error);
-            return new MoveLeaderResponse();
-        }
         if (server.MemberId != server.LeaderId) throw ErrorTable.For(ServerError.NotLeader);
         if (server.Members.All(m => m.Id != request.TargetID)) throw ErrorTable.For(ServerError.BadLeaderTransferee);
-        if (request.TargetID != server.MemberId)
-        {
-            var others = server.Members.Where(m => m.Id != server.MemberId && m.Id != request.TargetID && m.ClientUrls.Count > 0);
-            await Task.WhenAll(others.Select(m => AskToStandByAsync(m.ClientUrls[0], request.TargetID, context.CancellationToken))).ConfigureAwait(false);
-        }
-        error = await server.MoveLeaderAsync(request.TargetID, context.CancellationToken).ConfigureAwait(false);
+        ServerError error = await server.MoveLeaderAsync(request.TargetID, context.CancellationToken).ConfigureAwait(false);
         if (error != ServerError.None) throw ErrorTable.For(error);
         return new MoveLeaderResponse(); // etcd's response carries no header
-    }
-
-    private static async Task AskToStandByAsync(string clientUrl, ulong target, CancellationToken cancellationToken)
-    {
-        var client = new Maintenance.MaintenanceClient(MemberChannels.For(clientUrl));
-        try
-        {
-            await client.MoveLeaderAsync(new MoveLeaderRequest { TargetID = target },
-                new Metadata { { StandByHeader, "1" } }, DateTime.UtcNow.AddSeconds(2), cancellationToken).ConfigureAwait(false);
-        }
-        catch (RpcException)
-        {
-            // down or unreachable: it cannot campaign either, or the leader's loop asks it to resign
-        }
     }
 
     /// <summary>

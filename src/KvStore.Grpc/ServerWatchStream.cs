@@ -160,11 +160,11 @@ internal sealed class ServerWatchStream(IEtcdServer server, IServerStreamWriter<
         MvccError denied = server.CheckRead(ai => server.Store.IsOpPermitted(ai, create.Key.Span, create.RangeEnd.Span, write: false), out _);
         if (denied != MvccError.None)
         {
-            // etcd's isWatchPermitted: a refused create, reason "invalid auth token", "revision of auth store is
-            // old", "user name is empty", or else "permission denied".
+            // etcd's isWatchPermitted: a refused create, reason the gRPC error "invalid auth token", "revision of auth
+            // store is old", "user name is empty", or else "permission denied", as the status error's own text.
             MvccError reason = denied is MvccError.AuthInvalidToken or MvccError.AuthOldRevision or MvccError.AuthUserEmpty
                 ? denied : MvccError.AuthPermissionDenied;
-            await WriteAsync(Refused(ErrorTable.CancelReason(reason)), ct).ConfigureAwait(false);
+            await WriteAsync(Refused(ErrorTable.StatusErrorText(reason)), ct).ConfigureAwait(false);
             return;
         }
         // etcd: an empty key is "\0", the smallest key; range_end as the client sent it (empty: the key alone, "\0": every key from it).

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using KvStore.ApiServer.Security;
 using KvStore.ApiServer.Storage;
 using KvStore.Host.Flags;
@@ -17,7 +18,8 @@ internal static class ApiServerCommand
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
         var flags = new ApiServerFlags();
-        var result = flags.Command().Parse(args.ToArray());
+        // Under a root command, so that --help shows "kvstore apiserver [options]".
+        var result = new RootCommand { flags.Command() }.Parse([Name, .. args]);
         if (result.Action is not null && result.Errors.Count == 0)
         {
             return await result.InvokeAsync().ConfigureAwait(false); // --help

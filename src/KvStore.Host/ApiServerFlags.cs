@@ -36,7 +36,8 @@ internal sealed class ApiServerFlags
     private readonly Option<string> _compaction = new("--etcd-compaction-interval") { Description = "The interval of compaction requests. If 0, the compaction request from apiserver is disabled.", DefaultValueFactory = _ => "5m0s" };
     private readonly Option<string> _logLevel = new("--log-level") { Description = "debug, info, warn, error, panic or fatal (as the member's --log-level).", DefaultValueFactory = _ => "info" };
 
-    public RootCommand Command() => new("kvstore apiserver: the Kubernetes-style REST API (what kubectl talks to) over an etcd v3 endpoint list.")
+    /// <summary>The `apiserver` subcommand with these flags (parsed under a root command: `kvstore apiserver [options]`).</summary>
+    public Command Command() => new(ApiServerCommand.Name, "The Kubernetes-style REST API (what kubectl talks to) over an etcd v3 endpoint list.")
     {
         _etcdServers, _etcdCaFile, _etcdCertFile, _etcdKeyFile,
         _bindAddress, _securePort, _listenUrl, _tlsCertFile, _tlsKeyFile, _certDir,

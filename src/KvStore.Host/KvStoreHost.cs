@@ -1,40 +1,138 @@
 using System.Runtime.InteropServices;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using KvStore.Grpc;
 using KvStore.Host.Flags;
 using KvStore.Host.Http;
 using KvStore.Host.Kestrel;
 using KvStore.Host.Metrics;
+using KvStore.Host.Startup;
 using KvStore.Server;
+using KvStore.Server.DataDir;
+using KvStore.Server.EtcdDataDir;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 
 namespace KvStore.Host;
 
 /// <summary>
-/// Runs one member: starts the <see cref="EtcdServer"/> (WAL recovery), then Kestrel on the client and metrics
-/// URLs, logs "ready to serve client requests", and on SIGTERM/SIGINT stops Kestrel and disposes the member
-/// (which checkpoints).
+/// Runs one member: prepares its data dir (checked, created, locked, an etcd data dir imported) and checks its
+/// ports, starts the <see cref="EtcdServer"/> (WAL recovery), then Kestrel on the client and metrics URLs, logs
+/// "ready to serve client requests", and on SIGTERM/SIGINT stops Kestrel and disposes the member (which checkpoints).
 /// </summary>
 internal static class KvStoreHost
 {
     public static async Task<int> RunAsync(HostSettings settings, IReadOnlyList<StartupNote> notes)
     {
-        using var loggers = CreateLoggerFactory(settings.LogLevel);
+        ILoggerFactory created;
+        try
+        {
+            created = CreateLoggerFactory(settings.Log);
+        }
+        catch (FlagException e)
+        {
+            await Console.Error.WriteLineAsync($"kvstore: error verifying flags, {e.Message}. See 'kvstore --help'.").ConfigureAwait(false);
+            return 1;
+        }
+        using var loggers = created;
         var log = loggers.CreateLogger("kvstore");
         foreach (var note in notes)
         {
             Log.Note(log, note.Level, note.Message);
         }
 
+        foreach (var warning in settings.Warnings)
+        {
+            Log.Note(log, warning.Level, warning.Message);
+        }
+
         using var stopping = new StopSignals();
 
         Log.Starting(log, settings.Server.Name, settings.Server.DataDir, EtcdVersion.Server);
+        List<DataDirLock> locks = [];
+        try
+        {
+            (int? exitCode, settings) = await PrepareAsync(settings, log, locks, stopping.Token).ConfigureAwait(false);
+            if (exitCode is { } code) return code;
+            return await RunMemberAsync(settings, loggers, log, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (DataDirLock held in locks) held.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// etcd's order, with the lock first: the data dir (and --wal-dir) is checked, created and locked before anything
+    /// opens a file in it or binds a port; an etcd data dir is imported; the TLS settings are resolved (--auto-tls
+    /// writes its certificates under the data dir); the ports are checked. Returns the settings with TLS resolved and
+    /// a null exit code to go on, else the exit code (the failure logged in one line). The locks taken are added to
+    /// <paramref name="locks"/>.
+    /// </summary>
+    private static async Task<(int? ExitCode, HostSettings Settings)> PrepareAsync(HostSettings settings, ILogger log, List<DataDirLock> locks,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (string dir in LockedDirs(settings.Server))
+            {
+                if (DataDirCheck.Prepare(dir) is { } dirError) return (Failed(log, dirError), settings);
+                string lockPath = Path.Combine(dir, DataDirLock.FileName);
+                locks.Add(await DataDirLock.AcquireAsync(lockPath, TimeSpan.FromSeconds(10), () => Log.FileLockHeld(log, lockPath), cancellationToken)
+                    .ConfigureAwait(false));
+            }
+            if (EtcdDataDirImport.IsPending(settings.Server.DataDir))
+            {
+                // bbolt's own flock: a live etcd on this data dir keeps the import waiting, as it keeps a second etcd.
+                string backend = EtcdDataDirImport.BackendPath(settings.Server.DataDir);
+                using DataDirLock? etcdLock = File.Exists(backend)
+                    ? await DataDirLock.AcquireAsync(backend, TimeSpan.FromSeconds(10), () => Log.FileLockHeld(log, backend), cancellationToken, shared: true).ConfigureAwait(false)
+                    : null;
+                Log.ImportingEtcdDataDir(log, settings.Server.DataDir);
+                if (await EtcdDataDirImport.ImportAsync(settings.Server).ConfigureAwait(false) is { } imported) Log.ImportedEtcdDataDir(log, imported);
+            }
+            try
+            {
+                settings = settings.WithTlsResolved();
+            }
+            catch (KvStore.Server.Transport.TlsConfigException e)
+            {
+                Log.TlsFailed(log, e.Message);
+                return (1, settings);
+            }
+            return (ListenProbe.FirstUnbindable(ListenUrls(settings)) is { } bindError ? Failed(log, bindError) : null, settings);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Log.Stopped(log);
+            return (0, settings);
+        }
+        catch (IOException e)
+        {
+            return (Failed(log, e.Message, e), settings);
+        }
+    }
+
+    /// <summary>The data dir, and the dedicated --wal-dir when there is one: each is created when missing and locked.</summary>
+    private static IEnumerable<string> LockedDirs(ServerConfig config) =>
+        config.WalDir is { Length: > 0 } walDir ? [config.DataDir, walDir] : [config.DataDir];
+
+    /// <summary>Every URL this process listens on, in the order etcd binds them.</summary>
+    private static IEnumerable<Uri> ListenUrls(HostSettings settings) =>
+        [.. settings.Server.ListenPeerUrls, .. settings.Server.ListenClientUrls, .. settings.ListenMetricsUrls,
+         .. settings.ApiServer is { } api ? [api.ListenUrl] : Array.Empty<Uri>()];
+
+    /// <summary>Logs a start failure in one line (the exception only at --log-level debug) and gives the exit code.</summary>
+    private static int Failed(ILogger log, string error, Exception? exception = null)
+    {
+        Log.StartFailed(log, error);
+        if (exception is not null) Log.StartFailedDetail(log, exception);
+        return 1;
+    }
+
+    private static async Task<int> RunMemberAsync(HostSettings settings, ILoggerFactory loggers, ILogger log, StopSignals stopping)
+    {
         EtcdServer server;
         try
         {
@@ -47,8 +145,7 @@ internal static class KvStoreHost
         }
         catch (Exception e)
         {
-            Log.StartFailed(log, e);
-            return 1;
+            return Failed(log, StartupFailure.Describe(e, settings), e);
         }
 
         var http2Socket = KestrelEndpoints.Http2SocketPath(settings.Server.DataDir);
@@ -67,13 +164,13 @@ internal static class KvStoreHost
             }
             catch (Exception e) when (e is IOException or InvalidOperationException)
             {
-                Log.ListenFailed(log, e);
-                return 1;
+                return Failed(log, StartupFailure.Describe(e, settings), e);
             }
 
             foreach (var url in settings.Server.ListenClientUrls)
             {
-                Log.ServingInsecurely(log, url.Authority);
+                if (TlsSettings.IsSecure(url)) Log.ServingSecurely(log, url.Authority);
+                else Log.ServingInsecurely(log, url.Authority);
             }
             foreach (var url in settings.ListenMetricsUrls)
             {
@@ -170,24 +267,28 @@ internal static class KvStoreHost
     }
 
     /// <summary>
-    /// Structured logs (one JSON object a line) on stderr, as etcd's zap logger writes them; ASP.NET Core's own
-    /// messages only from warnings on, unless --log-level debug.
+    /// etcd's logs (<see cref="Logging.LogSettings"/>: capnslog text or zap JSON, one event a line, to stderr, stdout
+    /// or files); ASP.NET Core's own messages only from warnings on, unless --log-level debug.
     /// </summary>
-    internal static ILoggerFactory CreateLoggerFactory(LogLevel level)
+    internal static ILoggerFactory CreateLoggerFactory(Logging.LogSettings settings)
     {
-        ILoggerFactory console = CreateConsoleLoggerFactory(level);
+        ILoggerFactory lines = CreateLineLoggerFactory(settings);
         // DotNext repeats some events on every retry while a peer is down: one of each kind per 10 s (debug: all).
-        if (level <= LogLevel.Debug) return console;
+        if (settings.Level <= LogLevel.Debug) return lines;
         var limited = LoggerFactory.Create(logging =>
         {
             logging.SetMinimumLevel(LogLevel.Trace);
-            logging.AddProvider(new Logging.RepeatLimitingLoggerProvider(console, "DotNext.", TimeSpan.FromSeconds(10)));
+            logging.AddProvider(new Logging.RepeatLimitingLoggerProvider(lines, "DotNext.", TimeSpan.FromSeconds(10)));
         });
-        return new Logging.OwningLoggerFactory(limited, console);
+        return new Logging.OwningLoggerFactory(limited, lines);
     }
 
-    private static ILoggerFactory CreateConsoleLoggerFactory(LogLevel level) => LoggerFactory.Create(logging =>
+    /// <summary>Logs at <paramref name="level"/> to stderr, in text on a terminal and JSON otherwise.</summary>
+    internal static ILoggerFactory CreateLoggerFactory(LogLevel level) => CreateLoggerFactory(Logging.LogSettings.ForLevel(level));
+
+    private static ILoggerFactory CreateLineLoggerFactory(Logging.LogSettings settings) => LoggerFactory.Create(logging =>
     {
+        LogLevel level = settings.Level;
         logging.SetMinimumLevel(level);
         var frameworkLevel = level <= LogLevel.Debug ? level : (LogLevel)Math.Max((int)level, (int)LogLevel.Warning);
         logging.AddFilter("Microsoft", frameworkLevel);
@@ -196,14 +297,7 @@ internal static class KvStoreHost
         // while any of its levels is on, hosting starts an Activity and a log scope for every request (~3% of a
         // serializable range's server CPU). Off unless --log-level debug.
         if (level > LogLevel.Debug) logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
-        logging.AddJsonConsole(json =>
-        {
-            json.UseUtcTimestamp = true;
-            json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-            json.IncludeScopes = false;
-            json.JsonWriterOptions = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-        });
+        logging.AddProvider(new Logging.EtcdLoggerProvider(settings));
     });
 }
 

@@ -36,7 +36,7 @@ public static class SnapshotCommand
     /// <summary>Runs the subcommand with the arguments after <c>snapshot</c>; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        if (args.Length == 0 || args[0] == "help" || args.Any(a => a is "-h" or "--help"))
         {
             await stdout.WriteAsync(Usage).ConfigureAwait(false);
             return 0;

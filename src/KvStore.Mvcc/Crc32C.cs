@@ -4,8 +4,9 @@ using System.Numerics;
 namespace KvStore.Mvcc;
 
 /// <summary>CRC-32C (Castagnoli), the checksum etcd's Hash and HashKV use, on the CPU's crc32 instruction.</summary>
-internal static class Crc32C
+public static class Crc32C
 {
+    /// <summary>Go's crc32.Update(crc, castagnoli, data): the checksum of what <paramref name="crc"/> covered followed by <paramref name="data"/>.</summary>
     public static uint Append(uint crc, ReadOnlySpan<byte> data)
     {
         crc = ~crc;

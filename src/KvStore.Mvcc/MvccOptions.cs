@@ -26,6 +26,7 @@ public sealed record MvccOptions
     /// <summary>Compact FASTER's log once it is larger than this and mostly dead records.</summary>
     public long LogCompactionMinBytes { get; init; } = 64L << 20;
 
-    internal StorageOptions StorageOrDefault() =>
+    /// <summary>The FASTER settings in effect: <see cref="Storage"/>, else the defaults in &lt;Directory&gt;/engine.</summary>
+    public StorageOptions StorageOrDefault() =>
         Storage ?? new StorageOptions { Directory = Path.Combine(Directory, "engine") };
 }

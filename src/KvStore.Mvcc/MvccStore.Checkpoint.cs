@@ -7,6 +7,7 @@ public sealed partial class MvccStore
     private long _bytesSinceCheckpoint;
     private long _checkpointIndex;
     private long _lastCheckpointTicks;
+    private bool _checkpointed; // a checkpoint was started since the store was opened
 
     /// <summary>
     /// Notes a change the next checkpoint must hold (<paramref name="bytes"/> of records written; 0 for metadata
@@ -32,8 +33,30 @@ public sealed partial class MvccStore
             _bytesSinceCheckpoint = 0;
             _checkpointIndex = _consistentIndex;
             _lastCheckpointTicks = Environment.TickCount64;
+            Volatile.Write(ref _checkpointed, true);
         }
         return task;
+    }
+
+    /// <summary>
+    /// Checkpoints a store that was just created (no checkpoint recovered, none taken since), so that its files,
+    /// the hash index among them, are on disk from the start; does nothing for any other store.
+    /// </summary>
+    public Task EnsureCheckpointedAsync() =>
+        _records.Recovered || Volatile.Read(ref _checkpointed) ? Task.CompletedTask : ForceCheckpointAsync();
+
+    private Task ForceCheckpointAsync()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            MarkDirty(0);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+        return CheckpointAsync();
     }
 
     /// <summary>

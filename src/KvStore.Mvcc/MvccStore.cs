@@ -64,8 +64,36 @@ public sealed partial class MvccStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Keys live at the current revision, as etcd's keys_total gauge counts them (+1 when a key is created, -1
+    /// when it is deleted; keys with history only are not counted). Tested by LiveKeyCountTests.
+    /// </summary>
+    public int LiveKeyCount
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                int live = 0;
+                foreach (KeyIndex ki in _index.Scan([], []))
+                {
+                    if (ki.IsLive) live++;
+                }
+                return live;
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+    }
+
     /// <summary>Bytes of FASTER log between begin and tail (live and not yet reclaimed records).</summary>
     public long StorageSizeBytes => _records.LogSizeBytes;
+
+    /// <summary>Bytes of records not in the log files yet (they are written there at the next checkpoint).</summary>
+    public long UnflushedBytes => _records.UnflushedBytes;
 
     /// <summary>Rebuilds the key index, lease table, auth store and revisions from the recovered records.</summary>
     private void RebuildFromRecords()
@@ -127,7 +155,19 @@ public sealed partial class MvccStore : IDisposable
         if (_disposed) return;
         _watchers.CloseAll();
         // A clean close checkpoints what was applied, so the next open replays nothing.
-        if (_bytesSinceCheckpoint > 0 || _consistentIndex != _checkpointIndex) CheckpointAsync().GetAwaiter().GetResult();
+        // A checkpoint that cannot be written within the storage's close timeout is given up: the caller's log replays it.
+        if (_bytesSinceCheckpoint > 0 || _consistentIndex != _checkpointIndex)
+        {
+            try
+            {
+                CheckpointAsync().WaitAsync(_records.Options.CloseTimeout).GetAwaiter().GetResult();
+            }
+            catch (TimeoutException)
+            {
+                _disposed = true;
+                return;
+            }
+        }
         _disposed = true;
         _records.Dispose();
         _lock.Dispose();

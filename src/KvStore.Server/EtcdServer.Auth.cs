@@ -41,7 +41,13 @@ public sealed partial class EtcdServer
     public MvccError ResolveAuth(out AuthInfo? info)
     {
         info = null;
-        if (RequestAuth.Token is not { } token) return MvccError.None;
+        if (RequestAuth.Token is not { } token)
+        {
+            // etcd's AuthInfoFromCtx: without a token, --client-cert-auth makes the certificate's CN the user, at
+            // the current auth revision; a token, valid or not, always decides first.
+            if (Config.ClientCertAuth && RequestAuth.CommonName is { } commonName) info = new AuthInfo(commonName, _store.AuthRevision);
+            return MvccError.None;
+        }
         // etcd's AuthInfoFromCtx: a token the provider does not accept (simple: never minted here, expired, its
         // user changed; jwt: bad signature or method, expired) is invalid. A JWT carries the auth revision it was
         // minted at, which the permission checks compare with the store's ("revision of auth store is old").
@@ -101,93 +107,11 @@ public sealed partial class EtcdServer
         }
     }
 
-    /// <summary>
-    /// etcd's authApplierV3: the checks a command passes before it is applied, as the user and auth revision
-    /// in its header (admin for user and role management, key permissions for writes).
-    /// </summary>
-    private MvccError CheckCommand(InternalRaftRequest r)
-    {
-        if (!_store.AuthEnabled) return MvccError.None;
-        var ai = new AuthInfo(r.Header?.Username ?? "", r.Header?.AuthRevision ?? 0);
-        if (NeedsAdmin(r)) return _store.IsAdminPermitted(ai.Username);
-        if (r.Put is { } put)
-        {
-            MvccError e = _store.IsOpPermitted(ai, put.Key.Span, default, write: true);
-            if (e == MvccError.None) e = CheckLeasePuts(ai, put.Lease);
-            if (e == MvccError.None && put.PrevKv) e = _store.IsOpPermitted(ai, put.Key.Span, default, write: false);
-            return e;
-        }
-        if (r.DeleteRange is { } del)
-        {
-            MvccError e = _store.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: true);
-            if (e == MvccError.None && del.PrevKv) e = _store.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: false);
-            return e;
-        }
-        if (r.Txn is { } txn) return CheckTxn(ai, txn);
-        if (r.LeaseRevoke is { } revoke) return CheckLeasePuts(ai, revoke.ID);
-        if (r.AuthUserGet is { } userGet)
-        {
-            MvccError e = _store.IsAdminPermitted(ai.Username);
-            return e != MvccError.None && userGet.Name != ai.Username ? e : MvccError.None;
-        }
-        if (r.AuthRoleGet is { } roleGet)
-        {
-            MvccError e = _store.IsAdminPermitted(ai.Username);
-            return e != MvccError.None && !_store.HasRole(ai.Username, roleGet.Role) ? e : MvccError.None;
-        }
-        return MvccError.None;
-    }
+    /// <summary>etcd's authApplierV3 checks of a command before it is applied (<see cref="AuthApplyChecks"/>).</summary>
+    private MvccError CheckCommand(InternalRaftRequest r) => AuthApplyChecks.Check(_store, r);
 
     /// <inheritdoc/>
-    public MvccError CheckTxn(AuthInfo ai, TxnRequest txn)
-    {
-        foreach (Compare c in txn.Compare)
-        {
-            MvccError e = _store.IsOpPermitted(ai, c.Key.Span, c.RangeEnd.Span, write: false);
-            if (e != MvccError.None) return e;
-        }
-        foreach (RequestOp op in txn.Success.Concat(txn.Failure))
-        {
-            MvccError e = op.RequestCase switch
-            {
-                RequestOp.RequestOneofCase.RequestRange => _store.IsOpPermitted(ai, op.RequestRange.Key.Span, op.RequestRange.RangeEnd.Span, write: false),
-                RequestOp.RequestOneofCase.RequestPut => _store.IsOpPermitted(ai, op.RequestPut.Key.Span, default, write: true),
-                RequestOp.RequestOneofCase.RequestDeleteRange => CheckTxnDelete(ai, op.RequestDeleteRange),
-                RequestOp.RequestOneofCase.RequestTxn => CheckTxn(ai, op.RequestTxn), // etcd 3.5 checks nested txns too
-                _ => MvccError.None,
-            };
-            if (e != MvccError.None) return e;
-        }
-        return MvccError.None;
-    }
-
-    private MvccError CheckTxnDelete(AuthInfo ai, DeleteRangeRequest del)
-    {
-        if (del.PrevKv)
-        {
-            MvccError e = _store.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: false);
-            if (e != MvccError.None) return e;
-        }
-        return _store.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: true);
-    }
-
-    /// <summary>etcd's checkLeasePuts: write access to every key attached to the lease.</summary>
-    private MvccError CheckLeasePuts(AuthInfo ai, long leaseId)
-    {
-        if (leaseId == 0 || _store.LookupLease(leaseId) is not { } lease) return MvccError.None;
-        foreach (byte[] key in lease.Keys)
-        {
-            MvccError e = _store.IsOpPermitted(ai, key, default, write: true);
-            if (e != MvccError.None) return e;
-        }
-        return MvccError.None;
-    }
-
-    private static bool NeedsAdmin(InternalRaftRequest r) =>
-        r.AuthEnable is not null || r.AuthDisable is not null || r.AuthUserAdd is not null || r.AuthUserDelete is not null ||
-        r.AuthUserChangePassword is not null || r.AuthUserGrantRole is not null || r.AuthUserRevokeRole is not null ||
-        r.AuthRoleAdd is not null || r.AuthRoleGrantPermission is not null || r.AuthRoleRevokePermission is not null ||
-        r.AuthRoleDelete is not null || r.AuthUserList is not null || r.AuthRoleList is not null;
+    public MvccError CheckTxn(AuthInfo ai, TxnRequest txn) => AuthApplyChecks.CheckTxn(_store, ai, txn);
 
     /// <summary>
     /// What an applied auth command changes in the member's tokens (etcd's tokenProvider calls in the auth store);

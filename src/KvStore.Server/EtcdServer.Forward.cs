@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Threading.Channels;
 using DotNext.Net.Cluster.Consensus.Raft;
@@ -7,7 +6,6 @@ using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Grpc.Net.Client;
 using KvStore.Mvcc;
 using Kvstorepb;
 using Microsoft.Extensions.Logging;
@@ -15,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace KvStore.Server;
 
 /// <summary>
-/// What a leader serves to its followers (the internal Forward gRPC service on the client URL calls it): the
+/// What a leader serves to its followers (the member-internal Forward service on the peer port calls it): the
 /// leader half of etcd's follower forwarding (MsgProp, MsgReadIndex, the lease renew handler on the peer URL).
 /// </summary>
 public interface IForwardTarget
@@ -38,7 +36,7 @@ public interface IForwardTarget
 
 /// <summary>
 /// Follower forwarding (etcd serves every request on every member): a follower batches its clients' proposals
-/// and sends them to the leader's client URL (read from the leader's Raft metadata) with the request ids they
+/// and sends them to the leader's peer port (the Forward service beside Raft, under the peer TLS) with the request ids they
 /// already carry; a batch is sent at most once, so a command is never applied twice. Linearizable reads on a
 /// follower take a read index the leader confirmed with a quorum round, then wait for local apply. Lease
 /// keep-alive and time-to-live run on the leader's lessor.
@@ -50,7 +48,6 @@ public sealed partial class EtcdServer : IForwardTarget
     private readonly Channel<InternalRaftRequest> _forwards =
         Channel.CreateUnbounded<InternalRaftRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _forwardsInFlight = new(MaxInFlightBatches);
-    private readonly ConcurrentDictionary<string, (GrpcChannel Channel, Forward.ForwardClient Client)> _forwardClients = new();
 
     /// <summary>Metadata names on every forwarded call: the caller's cluster and member id (hex), checked by the Forward service.</summary>
     public const string ClusterIdHeader = "kvstore-cluster-id", MemberIdHeader = "kvstore-member-id";
@@ -98,12 +95,7 @@ public sealed partial class EtcdServer : IForwardTarget
                     foreach (InternalRaftRequest r in batch.Requests) _proposals.Writer.TryWrite(r);
                     return;
                 }
-                Forward.ForwardClient? client = await ForwardClientAsync(leader, token).ConfigureAwait(false);
-                if (client is null)
-                {
-                    FailWaiters(batch, ServerError.NoLeader);
-                    return;
-                }
+                Forward.ForwardClient client = ForwardClient(leader);
                 ForwardResults results;
                 try
                 {
@@ -112,7 +104,7 @@ public sealed partial class EtcdServer : IForwardTarget
                 }
                 catch (RpcException e) when (!token.IsCancellationRequested && NeverSent(e) && DateTime.UtcNow < leaderDeadline)
                 {
-                    // No connection to the leader (it died, or its client endpoint is not up yet): nothing left this
+                    // No connection to the leader (it died, or its peer port is not up yet): nothing left this
                     // member, so the batch may go to whoever leads next.
                     Log.ForwardNotSent(_logger, batch.Requests.Count, e.Status.Detail);
                     await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
@@ -139,16 +131,20 @@ public sealed partial class EtcdServer : IForwardTarget
                     continue;
                 }
                 List<(TaskCompletionSource<ProposeResult> Waiter, ProposeResult Result)>? applied = null;
+                RaftBatch? leaderStopped = null;
                 for (int i = 0; i < batch.Requests.Count && i < results.Results.Count; i++)
                 {
                     ulong id = batch.Requests[i].Header.ID;
                     ForwardResult r = results.Results[i];
                     ProposeResult result = ToProposeResult(r);
                     if (r.Failure.Length > 0) CompleteWaiter(id, new InvalidOperationException(r.Failure));
+                    // The leader stopped with the command proposed: to this member's client the leader changed (or the request timed out).
+                    else if (result.Error == ServerError.Stopped) (leaderStopped ??= new RaftBatch()).Requests.Add(batch.Requests[i]);
                     else if (result.Error != ServerError.None) CompleteWaiter(id, result);
                     else if (_waiters.TryGetValue(id, out var waiter) && !waiter.Task.IsCompleted) (applied ??= []).Add((waiter, result));
                 }
                 if (applied is not null) _ = CompleteOnLocalApplyAsync(applied);
+                if (leaderStopped is not null) _ = FailOnLeaderChangeAsync(leaderStopped, leader, token);
                 return;
             }
         }
@@ -196,7 +192,7 @@ public sealed partial class EtcdServer : IForwardTarget
         {
             // grpc-dotnet's own connect (its subchannel) or the HTTP handler's connect
             System.Net.Sockets.SocketException => e.Status.Detail.StartsWith("Error connecting to subchannel", StringComparison.Ordinal),
-            HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => true,
+            HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError } => true,
             _ => false,
         };
 
@@ -241,7 +237,7 @@ public sealed partial class EtcdServer : IForwardTarget
             {
                 if (await WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) return ServerError.Timeout;
                 if (!leader.IsRemote) return await LocalReadBarrierAsync(deadline).ConfigureAwait(false);
-                if (await ForwardClientAsync(leader, token).ConfigureAwait(false) is { } client)
+                if (ForwardClient(leader) is { } client)
                 {
                     try
                     {
@@ -283,7 +279,7 @@ public sealed partial class EtcdServer : IForwardTarget
             {
                 if (await WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) break;
                 if (!leader.IsRemote) return await local().ConfigureAwait(false);
-                if (await ForwardClientAsync(leader, token).ConfigureAwait(false) is { } client)
+                if (ForwardClient(leader) is { } client)
                 {
                     try
                     {
@@ -464,7 +460,7 @@ public sealed partial class EtcdServer : IForwardTarget
         }
     }
 
-    // ---- the leader and the members' client URLs ----
+    // ---- the leader and the members' peer end points ----
 
     /// <summary>The current leader, waiting for one until <paramref name="deadline"/> (null then).</summary>
     private async Task<RaftClusterMember?> WaitForLeaderAsync(DateTime deadline, CancellationToken token)
@@ -522,7 +518,7 @@ public sealed partial class EtcdServer : IForwardTarget
             bool yes = false;
             try
             {
-                if (await ForwardClientAsync(member, cancel.Token).ConfigureAwait(false) is { } client)
+                if (ForwardClient(member) is { } client)
                 {
                     ConfirmLeaderResponse r = await client.ConfirmLeaderAsync(new ConfirmLeaderRequest { Term = term }, PeerHeaders,
                         deadline: deadline, cancellationToken: cancel.Token).ConfigureAwait(false);
@@ -539,46 +535,8 @@ public sealed partial class EtcdServer : IForwardTarget
         }
     }
 
-    /// <summary>The Forward client of a member's first client URL, from its Raft metadata (fetched once, then cached by DotNext).</summary>
-    private async ValueTask<Forward.ForwardClient?> ForwardClientAsync(RaftClusterMember member, CancellationToken token)
-    {
-        string? url = FirstClientUrl(member.TryGetMetadata());
-        if (url is null)
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-            timeout.CancelAfter(RequestTimeout);
-            try
-            {
-                url = FirstClientUrl(await member.GetMetadataAsync(false, timeout.Token).ConfigureAwait(false));
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
-            {
-                Log.MetadataFailed(_logger, member.EndPoint, e);
-                return null;
-            }
-        }
-        if (url is null) return null;
-        return _forwardClients.GetOrAdd(url, static u =>
-        {
-            var channel = GrpcChannel.ForAddress(u, new GrpcChannelOptions
-            {
-                MaxReceiveMessageSize = null,
-                MaxSendMessageSize = null,
-                HttpHandler = new SocketsHttpHandler
-                {
-                    EnableMultipleHttp2Connections = true,
-                    ConnectTimeout = TimeSpan.FromSeconds(2),
-                    PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-                    KeepAlivePingDelay = TimeSpan.FromSeconds(10),
-                    KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
-                },
-            });
-            return (channel, new Forward.ForwardClient(channel));
-        }).Client;
-    }
-
-    private static string? FirstClientUrl(IReadOnlyDictionary<string, string>? metadata) =>
-        metadata is not null && metadata.TryGetValue("client-urls", out string? urls) && urls.Split(',')[0] is { Length: > 0 } first ? first : null;
+    /// <summary>The peer-port client of a member (<see cref="Transport.PeerClients"/>).</summary>
+    private Forward.ForwardClient ForwardClient(RaftClusterMember member) => _peerClients.For(member.EndPoint);
 
     /// <summary>The member of <see cref="Members"/> at a Raft endpoint (its first peer URL).</summary>
     private MemberInfo? MemberAt(EndPoint endPoint)
@@ -599,7 +557,7 @@ public sealed partial class EtcdServer : IForwardTarget
         _ => false,
     };
 
-    /// <summary>Fetches every remote member's metadata until all are known (member list, leader id, forwarding).</summary>
+    /// <summary>Fetches every remote member's metadata until all are known (member names and client URLs for the member list, the leader id).</summary>
     private async Task MetadataLoopAsync(CancellationToken token)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(100, Config.ElectionTimeoutMs)));
@@ -621,12 +579,6 @@ public sealed partial class EtcdServer : IForwardTarget
                 }
             }
         }
-    }
-
-    private void DisposeForwardClients()
-    {
-        foreach (var (channel, _) in _forwardClients.Values) channel.Dispose();
-        _forwardClients.Clear();
     }
 
     private static partial class Log

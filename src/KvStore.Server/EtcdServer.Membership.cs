@@ -45,20 +45,21 @@ public sealed partial class EtcdServer
         public ClusterMembers ToProto()
         {
             var record = new ClusterMembers { ClusterId = ClusterId, AppliedIndex = AppliedIndex };
-            foreach (MemberInfo m in Members)
-            {
-                var r = new MemberRecord { Id = m.Id, Name = m.Name };
-                r.PeerUrls.AddRange(m.PeerUrls);
-                r.ClientUrls.AddRange(m.ClientUrls);
-                record.Members.Add(r);
-            }
+            record.Members.AddRange(Members.Select(ToRecord));
             return record;
         }
 
-        public static Membership FromProto(ClusterMembers record) => new(
-            record.ClusterId,
-            record.Members.Select(r => new MemberInfo(r.Id, r.Name, r.PeerUrls.ToList(), r.ClientUrls.ToList())).ToList(),
-            record.AppliedIndex);
+        public static Membership FromProto(ClusterMembers record) => new(record.ClusterId, record.Members.Select(ToInfo).ToList(), record.AppliedIndex);
+
+        public static MemberInfo ToInfo(MemberRecord r) => new(r.Id, r.Name, r.PeerUrls.ToList(), r.ClientUrls.ToList());
+
+        public static MemberRecord ToRecord(MemberInfo m)
+        {
+            var r = new MemberRecord { Id = m.Id, Name = m.Name };
+            r.PeerUrls.AddRange(m.PeerUrls);
+            r.ClientUrls.AddRange(m.ClientUrls);
+            return r;
+        }
     }
 
     public ulong ClusterId => Volatile.Read(ref _membership).ClusterId;
@@ -67,20 +68,6 @@ public sealed partial class EtcdServer
 
     public IReadOnlyList<MemberInfo> Members => Volatile.Read(ref _membership).Members;
 
-    /// <summary>A client URL of the current leader (from its Raft metadata); null when there is no leader.</summary>
-    public string? LeaderClientUrl
-    {
-        get
-        {
-            if (_cluster.Leader is not { } leader) return null;
-            if (!leader.IsRemote) return Config.AdvertiseClientUrls.Select(u => Url(u.ToString())).FirstOrDefault();
-            ulong leaderId = LeaderId;
-            if (Members.FirstOrDefault(m => m.Id == leaderId) is { ClientUrls.Count: > 0 } published) return published.ClientUrls[0];
-            return leader.TryGetMetadata() is { } meta && meta.TryGetValue("client-urls", out string? urls)
-                ? urls.Split(',', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()
-                : null;
-        }
-    }
 
     /// <summary>etcd's URL text: no trailing slash.</summary>
     internal static string Url(string url) => url.Trim().TrimEnd('/');
@@ -210,9 +197,9 @@ public sealed partial class EtcdServer
         }, CancellationToken.None);
     }
 
-    // ---- membership changes (leader only; ClusterService forwards from followers) ----
+    // ---- membership changes, on the leader (EtcdServer.PeerCalls.cs passes a follower's on to it) ----
 
-    public Task<MembershipResult> AddMemberAsync(IReadOnlyList<string> peerUrls, bool isLearner, CancellationToken cancellationToken) =>
+    private Task<MembershipResult> LeaderAddMemberAsync(IReadOnlyList<string> peerUrls, bool isLearner, CancellationToken cancellationToken) =>
         ChangeMembershipAsync(current =>
         {
             if (isLearner) return (null, null, ServerError.LearnerNotSupported);
@@ -229,7 +216,7 @@ public sealed partial class EtcdServer
             return (added, current with { Members = [.. current.Members, added] }, ServerError.None);
         }, cancellationToken);
 
-    public Task<MembershipResult> RemoveMemberAsync(ulong id, CancellationToken cancellationToken) =>
+    private Task<MembershipResult> LeaderRemoveMemberAsync(ulong id, CancellationToken cancellationToken) =>
         ChangeMembershipAsync(current =>
         {
             if (current.ById(id) is not { } removed) return (null, null, ServerError.MemberNotFound);
@@ -238,7 +225,7 @@ public sealed partial class EtcdServer
             return (removed, current with { Members = current.Members.Where(m => m.Id != id).ToList() }, ServerError.None);
         }, cancellationToken, waitForVoters: true);
 
-    public Task<MembershipResult> UpdateMemberAsync(ulong id, IReadOnlyList<string> peerUrls, CancellationToken cancellationToken) =>
+    private Task<MembershipResult> LeaderUpdateMemberAsync(ulong id, IReadOnlyList<string> peerUrls, CancellationToken cancellationToken) =>
         ChangeMembershipAsync(current =>
         {
             var urls = peerUrls.Select(Url).ToList();
@@ -503,6 +490,7 @@ public sealed partial class EtcdServer
         timeout.CancelAfter(RequestTimeout);
         CancellationToken token = timeout.Token;
         Log.LeaderTransferStarting(_logger, MemberId, targetMemberId);
+        await AskOthersToStandByAsync(targetMemberId, token).ConfigureAwait(false);
         await _membershipGate.WaitAsync(token).ConfigureAwait(false);
         try
         {
@@ -542,7 +530,8 @@ public sealed partial class EtcdServer
         }
     }
 
-    public async Task<ServerError> StandByForTransferAsync(ulong targetMemberId, CancellationToken cancellationToken)
+    /// <summary>During a leader transfer to <paramref name="targetMemberId"/>: stop campaigning until it leads (bounded by the request timeout).</summary>
+    internal async Task<ServerError> StandByForTransferAsync(ulong targetMemberId, CancellationToken cancellationToken)
     {
         if (IsLeader) return ServerError.NotLeader; // only the leader starts a transfer; a leader never stands by for one
         if (targetMemberId == MemberId || Volatile.Read(ref _membership).ById(targetMemberId) is null) return ServerError.None;

@@ -40,7 +40,11 @@ public sealed partial class EtcdServer
     {
         if (_disposed) return new ProposeResult(null, Error: ServerError.Stopped);
         if (request.CalculateSize() > Config.MaxRequestBytes) return new ProposeResult(null, Error: ServerError.RequestTooLarge);
-        if (IsWrite(request) && !QuotaAvailable(request)) return new ProposeResult(null, Error: ServerError.NoSpace);
+        if (IsWrite(request) && !QuotaAvailable(request))
+        {
+            await NoSpaceRaisedAsync(cancellationToken).ConfigureAwait(false);
+            return new ProposeResult(null, Error: ServerError.NoSpace);
+        }
 
         // etcd's processInternalRaftRequestOnce: the user of the call's token travels in the header.
         MvccError authError = ResolveAuth(out AuthInfo? auth);
@@ -225,6 +229,6 @@ public sealed partial class EtcdServer
         return new ProposeResult(r.Response, r.Error == MvccError.AlreadyApplied ? MvccError.None : r.Error);
     }
 
-    private static bool IsWrite(InternalRaftRequest r) =>
-        r.Put is not null || r.LeaseGrant is not null || (r.Txn is { } txn && !RequestValidation.IsReadOnly(txn));
+    /// <summary>A request etcd's quota charges for (cost above 0): refused with NOSPACE when the quota is used up.</summary>
+    private static bool IsWrite(InternalRaftRequest r) => QuotaCost(r) > 0;
 }

@@ -4,6 +4,9 @@ namespace KvStore.Server;
 
 public sealed partial class EtcdServer
 {
+    /// <summary>The member record's file in &lt;data-dir&gt;/member: a data dir without one is no kvstore member's.</summary>
+    internal const string MemberRecordFileName = RecordFile;
+
     /// <summary>
     /// The member record of a data dir made by <c>kvstore snapshot restore</c> (etcd's snapshot Restore: a new
     /// cluster from --initial-cluster and --initial-cluster-token, whatever cluster the backup came from). Written
@@ -20,8 +23,18 @@ public sealed partial class EtcdServer
                 return new MemberInfo(MemberIds.Member(urls, clusterToken), m.Name, urls, []);
             })
             .ToList();
-        var record = new Membership(MemberIds.Cluster(members.Select(m => m.Id)), members, 0);
-        string memberDir = Path.Combine(dataDir, "member");
+        ulong clusterId = MemberIds.Cluster(members.Select(m => m.Id));
+        WriteImportedMembership(Path.Combine(dataDir, "member"), clusterId, members);
+        return clusterId;
+    }
+
+    /// <summary>
+    /// The member record of a data dir whose members come from elsewhere (an etcd data dir imported: etcd's member
+    /// and cluster ids), at applied index 0 with no Raft log beside it, as <see cref="WriteRestoredMembership"/>.
+    /// </summary>
+    public static void WriteImportedMembership(string memberDir, ulong clusterId, IReadOnlyList<MemberInfo> members)
+    {
+        var record = new Membership(clusterId, members, 0);
         Directory.CreateDirectory(memberDir);
         string path = Path.Combine(memberDir, RecordFile);
         string temp = path + ".tmp";
@@ -31,6 +44,5 @@ public sealed partial class EtcdServer
             file.Flush(flushToDisk: true);
         }
         File.Move(temp, path, overwrite: false);
-        return record.ClusterId;
     }
 }

@@ -5,12 +5,14 @@ using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Etcdserverpb;
 using KvStore.Mvcc;
+using KvStore.Server.DataDir;
+using KvStore.Server.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace KvStore.Server;
 
 /// <summary>
-/// One kvstore member (etcd's EtcdServer): a DotNext Raft node over TCP on the peer URL with its
+/// One kvstore member (etcd's EtcdServer): a DotNext Raft node on the peer port (plain or TLS) with its
 /// write-ahead log in the data dir, a state machine applying committed commands to the MVCC engine,
 /// proposal batching, read index, and the lessor. A single member is a cluster of one.
 /// </summary>
@@ -31,16 +33,26 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         _logger = loggers.CreateLogger("kvstore.server");
         _tokens = CreateTokenProvider(config, _logger);
         string memberDir = Path.Combine(config.DataDir, "member");
-        _store = MvccStore.Open(new MvccOptions
+        var storeOptions = new MvccOptions
         {
             Directory = memberDir,
             MaxTxnOps = config.MaxTxnOps,
             MinLeaseTtl = config.MinLeaseTtlSeconds,
-        });
+        };
+        _store = DataDirException.Wrap(() => MvccStore.Open(storeOptions), "cannot open database at " + storeOptions.StorageOrDefault().Directory);
 
         Directory.CreateDirectory(memberDir);
+        _backendSize = new BackendSize(memberDir, config.WalDir ?? Path.Combine(memberDir, "wal"));
         _recordPath = Path.Combine(memberDir, RecordFile);
-        _membership = LoadOrBootstrapMembership(config);
+        try
+        {
+            _membership = DataDirException.Wrap(() => LoadOrBootstrapMembership(config), "cannot open database at " + _recordPath);
+        }
+        catch
+        {
+            _store.Dispose();
+            throw;
+        }
         _memberId = FindSelf(_membership);
         if (_memberId != 0) _joined.TrySetResult();
         _resetVoters = AdoptNewPeerUrlOfSingleMember();
@@ -52,17 +64,21 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             ChunkSize = 512 * 1024,
         }, _stateMachine);
 
-        // Members know each other by advertised peer URL (DotNext's member id is its end point); the listener
-        // binds the listen URL (0.0.0.0 in a pod, the advertised name then being the pod's DNS name).
+        // Members know each other by advertised peer URL (DotNext's member id is its end point); the peer port binds
+        // the listen URLs (0.0.0.0 in a pod, the advertised name then being the pod's DNS name).
         var listen = ToEndPoint(config.ListenPeerUrls[0]) as IPEndPoint
             ?? throw new ArgumentException($"--listen-peer-urls needs an IP address: {config.ListenPeerUrls[0]}");
         EndPoint peerEndPoint = _peerEndPoint = ToEndPoint(config.InitialAdvertisePeerUrls[0]);
+        _peerAddresses = new PeerAddresses(config.PeerTls, config.InitialAdvertisePeerUrls[0], endPoint => MemberAt(endPoint)?.PeerUrls.FirstOrDefault());
+        _peerClients = new PeerClients(_peerAddresses);
         // DotNext's voters: a file beside the record, written at bootstrap (new cluster) and on every
         // configuration entry applied; a member joining an existing cluster starts with none and waits, frozen,
         // until the leader adds it.
         _configStoragePath = Path.Combine(memberDir, "raft-members.cfg");
         _configStorage = new EndPointConfigurationStorage(_configStoragePath);
-        var raft = new RaftCluster.TcpConfiguration(listen)
+        // Raft connections arrive through the peer port (PeerServer: TLS, then Raft or the Forward service) and
+        // leave through RaftDialer (TCP, then TLS when the other member's peer URL is https).
+        var raft = new RaftCluster.CustomTransportConfiguration(listen, _raftConnections, new RaftDialer(_peerAddresses))
         {
             LowerElectionTimeout = config.ElectionTimeoutMs,
             UpperElectionTimeout = config.ElectionTimeoutMs * 2,
@@ -72,6 +88,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             // before the candidate's own timeout, or no election ever completes (DotNext's default is the lower
             // election timeout itself, which races with it).
             RequestTimeout = TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 3 / 4),
+            // As DotNext's TCP transport (the request timeout); the custom transport's default is a heartbeat.
+            ConnectTimeout = TimeSpan.FromMilliseconds(config.ElectionTimeoutMs * 3 / 4),
             ColdStart = false,
             LoggerFactory = loggers,
             PublicEndPoint = peerEndPoint,
@@ -89,6 +107,11 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 
     private readonly RaftStateMachine _stateMachine;
     private readonly EndPoint _peerEndPoint;
+    private readonly BackendSize _backendSize;
+    private readonly RaftConnections _raftConnections = new();
+    private readonly PeerAddresses _peerAddresses;
+    private readonly PeerClients _peerClients;
+    private PeerServer? _peerServer;
 
     /// <summary>Starts the member and waits until its log is replayed into the engine and it has a leader.</summary>
     public static async Task<EtcdServer> StartAsync(ServerConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -102,7 +125,10 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             {
                 await server._configStorage.BootstrapAsync(server._membership.Members.Select(EndPointOf), cancellationToken).ConfigureAwait(false);
             }
-            await server._wal.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            // A new engine checkpoints at once: its files (the hash index is most of them) count in the db size from the start.
+            await server._store.EnsureCheckpointedAsync().ConfigureAwait(false);
+            await DataDirException.WrapAsync(() => server._wal.InitializeAsync(cancellationToken),
+                "cannot open the Raft log at " + (config.WalDir ?? Path.Combine(config.DataDir, "member", "wal"))).ConfigureAwait(false);
             server._appliedIndex = server._wal.LastAppliedIndex;
             if ((await server._configStorage.MembersAsync(cancellationToken).ConfigureAwait(false)).Count == 1 && server.MemberId != 0)
             {
@@ -111,6 +137,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
                 await ((IPersistentState)server._wal)
                     .IncrementTermAsync(ClusterMemberId.FromEndPoint(server._peerEndPoint), cancellationToken).ConfigureAwait(false);
             }
+            server._peerServer = await PeerServer.StartAsync(server, server._raftConnections, loggers, cancellationToken).ConfigureAwait(false);
             await server._cluster.StartAsync(cancellationToken).ConfigureAwait(false);
             server.StartBackgroundLoops();
             if (!server._joined.Task.IsCompleted)
@@ -164,7 +191,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     public long RaftIndex => _wal.LastEntryIndex;
     // Raft's applied index counts every entry (a new leader's no-op too), as etcd's raftAppliedIndex does.
     public long AppliedIndex => Math.Max(Volatile.Read(ref _appliedIndex), _wal.LastAppliedIndex);
-    public long DbSizeBytes => _store.StorageSizeBytes;
+    /// <summary>The member's files on disk but the Raft log, plus the records not flushed to them yet (etcd's db size).</summary>
+    public long DbSizeBytes => _backendSize.Bytes + _store.UnflushedBytes;
 
     public ResponseHeader Header(long revision) => new()
     {
@@ -209,7 +237,10 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         }
         await StopBackgroundLoopsAsync().ConfigureAwait(false);
         _cluster.Dispose();
-        DisposeForwardClients();
+        // Raft connections first: the peer port's stop waits for every connection it handed to Raft.
+        await _raftConnections.DisposeAsync().ConfigureAwait(false);
+        if (_peerServer is not null) await _peerServer.DisposeAsync().ConfigureAwait(false);
+        _peerClients.Dispose();
         await _wal.DisposeAsync().ConfigureAwait(false);
         await _stateMachine.DrainAsync().ConfigureAwait(false);
         _store.Dispose();

@@ -78,23 +78,17 @@ public interface IEtcdServer
     /// <summary>Size of the data on disk in bytes (etcd's dbSize).</summary>
     long DbSizeBytes { get; }
 
-    /// <summary>A client URL of the current leader, for requests only the leader serves (member changes); null without a leader.</summary>
-    string? LeaderClientUrl { get; }
-
-    /// <summary>etcd's AddMember (leader only): a new voting member with these peer URLs and no name until it starts.</summary>
+    /// <summary>etcd's AddMember: a new voting member with these peer URLs and no name until it starts (a follower passes it to the leader).</summary>
     Task<MembershipResult> AddMemberAsync(IReadOnlyList<string> peerUrls, bool isLearner, CancellationToken cancellationToken);
 
-    /// <summary>etcd's RemoveMember (leader only).</summary>
+    /// <summary>etcd's RemoveMember (a follower passes it to the leader).</summary>
     Task<MembershipResult> RemoveMemberAsync(ulong id, CancellationToken cancellationToken);
 
-    /// <summary>etcd's UpdateMember (leader only): new peer URLs for a member.</summary>
+    /// <summary>etcd's UpdateMember: new peer URLs for a member (a follower passes it to the leader).</summary>
     Task<MembershipResult> UpdateMemberAsync(ulong id, IReadOnlyList<string> peerUrls, CancellationToken cancellationToken);
 
     /// <summary>etcd's PromoteMember: there are no learners here, so this always fails with etcd's error.</summary>
     Task<MembershipResult> PromoteMemberAsync(ulong id, CancellationToken cancellationToken);
-
-    /// <summary>During a leader transfer to <paramref name="targetMemberId"/>: stop campaigning until it leads (bounded by the request timeout).</summary>
-    Task<ServerError> StandByForTransferAsync(ulong targetMemberId, CancellationToken cancellationToken);
 
     /// <summary>
     /// The user of the current call's auth token (<see cref="RequestAuth.Token"/>): null with no token;
@@ -117,7 +111,7 @@ public interface IEtcdServer
     /// <summary>etcd's Authenticate: checks the password, then proposes the command that mints a simple token.</summary>
     Task<ProposeResult> AuthenticateAsync(AuthenticateRequest request, CancellationToken cancellationToken);
 
-    /// <summary>Moves leadership to <paramref name="targetMemberId"/> (etcd's MoveLeader).</summary>
+    /// <summary>Moves leadership to <paramref name="targetMemberId"/> (etcd's MoveLeader; the leader only).</summary>
     Task<ServerError> MoveLeaderAsync(ulong targetMemberId, CancellationToken cancellationToken);
 }
 

@@ -8,11 +8,22 @@ namespace KvStore.Server;
 public static class RequestAuth
 {
     private static readonly AsyncLocal<string?> CurrentToken = new();
+    private static readonly AsyncLocal<string?> CurrentCommonName = new();
 
     /// <summary>The token sent with the current call, or null when it carries none.</summary>
     public static string? Token
     {
         get => CurrentToken.Value;
         set => CurrentToken.Value = value;
+    }
+
+    /// <summary>
+    /// The CN of the verified client certificate of the current gRPC call (etcd's AuthInfoFromTLS), or null: set
+    /// only with --client-cert-auth, and never for a JSON gateway request (etcd's gateway proxy's CN is ignored).
+    /// </summary>
+    public static string? CommonName
+    {
+        get => CurrentCommonName.Value;
+        set => CurrentCommonName.Value = value;
     }
 }

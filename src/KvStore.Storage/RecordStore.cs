@@ -62,6 +62,9 @@ public sealed partial class RecordStore : IDisposable
     /// <summary>Bytes of log between its begin and tail addresses (live and dead records).</summary>
     public long LogSizeBytes => _store.Log.TailAddress - _store.Log.BeginAddress;
 
+    /// <summary>Bytes of the log's mutable region: not in the log files yet (a checkpoint, or the region growing past memory, flushes them).</summary>
+    public long UnflushedBytes => Math.Max(0, _store.Log.TailAddress - _store.Log.ReadOnlyAddress);
+
     /// <summary>Opens (and recovers, when a checkpoint exists) the store in <see cref="StorageOptions.Directory"/>.</summary>
     public static RecordStore Open(StorageOptions options) => new(options);
 
@@ -147,7 +150,12 @@ public sealed partial class RecordStore : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        try { _checkpointTask?.Wait(); } catch (AggregateException) { }
+        try
+        {
+            // a checkpoint that cannot finish leaves FASTER's state machine waiting: abandon the store, do not dispose it
+            if (_checkpointTask?.Wait(Options.CloseTimeout) == false) return;
+        }
+        catch (AggregateException) { }
         _writer.Dispose();
         while (_readers.TryTake(out Session? s)) s.Dispose();
         _store.Dispose();

@@ -20,4 +20,11 @@ public sealed record StorageOptions
 
     /// <summary>On-disk log segment size: 2^SegmentSizeBits bytes; whole segments are freed after log compaction.</summary>
     public int SegmentSizeBits { get; init; } = 26;
+
+    /// <summary>
+    /// How long a close waits for a checkpoint to finish. FASTER never completes a checkpoint whose files cannot be
+    /// written (the directory removed, the disk failing); the close then gives it up, and the caller's log replays
+    /// what it held (RecordStoreTests.CloseGivesUpACheckpointThatCannotBeWritten).
+    /// </summary>
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -171,7 +171,7 @@ public sealed class AuthServiceTests
             await watch.CreateAsync(new WatchCreateRequest { Key = B("/x") });
             WatchResponse refused = await watch.NextAsync();
             Assert.True(refused is { Created: true, Canceled: true, WatchId: -1 });
-            Assert.Equal(deniedText, refused.CancelReason);
+            Assert.Equal("rpc error: code = PermissionDenied desc = " + deniedText, refused.CancelReason);
             await watch.CreateAsync(new WatchCreateRequest { Key = B("/a/"), RangeEnd = B("/a0") });
             WatchResponse created = await watch.NextAsync();
             Assert.True(created is { Created: true, Canceled: false });
@@ -179,7 +179,7 @@ public sealed class AuthServiceTests
         await using (var anonymous = new WatchCall(host.Watch))
         {
             await anonymous.CreateAsync(new WatchCreateRequest { Key = B("/a/1") });
-            Assert.Equal("etcdserver: user name is empty", (await anonymous.NextAsync()).CancelReason);
+            Assert.Equal("rpc error: code = InvalidArgument desc = etcdserver: user name is empty", (await anonymous.NextAsync()).CancelReason);
         }
 
         // Lease: revoking needs write access to every attached key; TimeToLive shows keys only to who may read them.

@@ -77,7 +77,6 @@ public class ErrorTableTests
         { RpcError.ElectionNoLeader, StatusCode.Unknown, "election: no leader" },
         { RpcError.MissingLeaderKey, StatusCode.Unknown, "\"leader\" field must be provided" },
         { RpcError.SessionExpired, StatusCode.Unknown, "session expired" },
-        { RpcError.NotAPeer, StatusCode.PermissionDenied, "kvstore: forwarding is for members of this cluster" },
     };
 
     [Theory]

@@ -30,7 +30,7 @@ public sealed class QuotaTests : IAsyncLifetime
         AlarmMember nospace = Assert.Single(alarms.Alarms);
         Assert.Equal(AlarmType.Nospace, nospace.Alarm);
         Assert.Equal(_h.Server.MemberId, nospace.MemberID);
-        Assert.Contains("NOSPACE", (await _h.Maintenance.StatusAsync(new StatusRequest())).Errors);
+        Assert.Contains($"memberID:{_h.Server.MemberId} alarm:NOSPACE ", (await _h.Maintenance.StatusAsync(new StatusRequest())).Errors);
         // reads still work
         Assert.Empty((await _h.Kv.RangeAsync(new RangeRequest { Key = B("q/a") })).Kvs);
     }

@@ -53,4 +53,28 @@ public sealed class Http2PrefaceSnifferTests
 
         Assert.False(await Http2PrefaceSniffer.StartsWithPrefaceAsync(pipe.Reader, CancellationToken.None));
     }
+
+    [Theory]
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\n\r\n", true)]
+    [InlineData("POST /v3/kv/range HTTP/1.0\n", true)]
+    [InlineData("GET /a b HTTP/1.1\r\n", false)]      // the protocol is all after the second space, as cmux reads it
+    [InlineData("GET / HTTP/2.0\r\n", false)]
+    [InlineData("GET /\r\n", false)]
+    [InlineData("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", false)] // a TLS client hello, closed before a line break
+    [InlineData("\r\nGET / HTTP/1.1\r\n", false)]
+    public async Task Only_an_HTTP1_request_line_goes_to_http11(string bytes, bool http1)
+    {
+        var pipe = new Pipe();
+        await pipe.Writer.WriteAsync(Encoding.Latin1.GetBytes(bytes));
+        await pipe.Writer.CompleteAsync();
+        Assert.Equal(http1, await Http2PrefaceSniffer.StartsWithHttp1RequestLineAsync(pipe.Reader, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_first_line_longer_than_4096_bytes_is_not_http11()
+    {
+        var pipe = new Pipe();
+        await pipe.Writer.WriteAsync(Encoding.ASCII.GetBytes("GET /" + new string('a', 5000)));
+        Assert.False(await Http2PrefaceSniffer.StartsWithHttp1RequestLineAsync(pipe.Reader, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
 }

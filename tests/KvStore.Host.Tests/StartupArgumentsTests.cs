@@ -143,7 +143,12 @@ public sealed class StartupArgumentsTests
     [InlineData("--listen-peer-urls http://127.0.0.1", 2, "URL address does not have the form \"host:port\": http://127.0.0.1")]
     [InlineData("--listen-peer-urls http://127.0.0.1:1/x", 2, "URL must not contain a path: http://127.0.0.1:1/x")]
     [InlineData("--listen-peer-urls ftp://127.0.0.1:1", 2, "URL scheme must be http, https, unix, or unixs: ftp://127.0.0.1:1")]
-    [InlineData("--listen-metrics-urls https://127.0.0.1:1", 1, "only http URLs are served here")]
+    [InlineData("--listen-metrics-urls unix://a:1", 1, "only http and https URLs are served here")]
+    [InlineData("--listen-client-urls https://127.0.0.1:1 --advertise-client-urls https://127.0.0.1:1", 1, "TLS key/cert (--cert-file, --key-file) must be provided for client url https://127.0.0.1:1 with HTTPS scheme")]
+    [InlineData("--listen-peer-urls https://127.0.0.1:1", 1, "cannot listen on TLS for 127.0.0.1:1: KeyFile and CertFile are not presented")]
+    [InlineData("--cipher-suites TLS_RSA_WITH_RC4_128_SHA,TLS_NOPE", 1, "unexpected TLS cipher suite \"TLS_NOPE\"")]
+    [InlineData("--peer-cert-allowed-cn a --peer-cert-allowed-hostname b", 1, "AllowedCN and AllowedHostname are mutually exclusive (cn=\"a\", hostname=\"b\")")]
+    [InlineData("--auto-tls --self-signed-cert-validity 0", 1, "selfSignedCertValidity is invalid,it should be greater than 0")]
     [InlineData("--initial-cluster-state old", 1, "unexpected clusterState \"old\"")]
     [InlineData("--heartbeat-interval 0", 1, "--heartbeat-interval must be >0 (set to 0ms)")]
     [InlineData("--election-timeout 60000", 1, "--election-timeout[60000ms] is too long, and should be set less than 50000ms")]
@@ -211,6 +216,7 @@ public sealed class StartupArgumentsTests
             ["ETCD_ADVERTISE_CLIENT_URLS"] = "http://127.0.0.1:7",
             ["ETCD_EXPERIMENTAL_WATCH_PROGRESS_NOTIFY_INTERVAL"] = "5s",
             ["ETCD_AUTO_TLS"] = "true",
+            ["ETCD_ENABLE_PPROF"] = "true",
             ["ETCD_UNKNOWN"] = "1",
             ["ETCDCTL_API"] = "3",
         };
@@ -224,7 +230,8 @@ public sealed class StartupArgumentsTests
         Assert.Equal([new Uri("http://127.0.0.1:7")], run.Settings.Server.ListenClientUrls);
         Assert.Equal(TimeSpan.FromSeconds(5), run.Settings.Server.WatchProgressNotifyInterval);
         var warnings = run.Notes.Where(n => n.Level == LogLevel.Warning).Select(n => n.Message).ToList();
-        Assert.Contains(warnings, w => w.Contains("ETCD_AUTO_TLS has no effect", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Contains("ETCD_ENABLE_PPROF has no effect", StringComparison.Ordinal));
+        Assert.True(run.Settings.Tls.ClientAutoTls);
         Assert.Contains(warnings, w => w.Contains("unrecognized environment variable ETCD_UNKNOWN=1", StringComparison.Ordinal));
         Assert.DoesNotContain(warnings, w => w.Contains("ETCDCTL_API", StringComparison.Ordinal));
         Assert.Contains(run.Notes, n => n.Level == LogLevel.Information && n.Message == "recognized and used environment variable ETCD_NAME=env-name");
@@ -279,7 +286,41 @@ public sealed class StartupArgumentsTests
         Assert.Equal(TimeSpan.FromSeconds(1), run.Settings.GrpcKeepAliveInterval);
         Assert.Equal(TimeSpan.FromMinutes(2), server.WatchProgressNotifyInterval);
         Assert.Contains(run.Notes, n => n.Message.Contains("\"cors\" has no effect", StringComparison.Ordinal));
-        Assert.Contains(run.Notes, n => n.Message.Contains("peer-transport-security has no effect", StringComparison.Ordinal));
+        Assert.True(run.Settings.Tls.PeerAutoTls); // etcd's securityConfig keys set the TLS flags
+    }
+
+    [Fact]
+    public void The_config_files_transport_security_sections_set_the_tls_flags()
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "etcd.yml");
+        File.WriteAllText(path, """
+            listen-client-urls: https://127.0.0.1:5
+            advertise-client-urls: https://127.0.0.1:5
+            cipher-suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]
+            client-transport-security:
+              cert-file: /etc/kvstore/server.crt
+              key-file: /etc/kvstore/server.key
+              client-cert-auth: true
+              trusted-ca-file: /etc/kvstore/ca.crt
+              auto-tls: false
+            peer-transport-security:
+              cert-file: /etc/kvstore/peer.crt
+              key-file: /etc/kvstore/peer.key
+              client-cert-auth: true
+              trusted-ca-file: /etc/kvstore/ca.crt
+            """);
+
+        var settings = Run(["--config-file", path]).Settings;
+
+        Assert.Equal("/etc/kvstore/server.crt", settings.Tls.Client.CertFile);
+        Assert.Equal("/etc/kvstore/server.key", settings.Tls.Client.KeyFile);
+        Assert.True(settings.Tls.Client.ClientCertAuth);
+        Assert.True(settings.Server.ClientCertAuth);
+        Assert.Equal("/etc/kvstore/ca.crt", settings.Tls.Client.TrustedCaFile);
+        Assert.Equal("/etc/kvstore/peer.crt", settings.Server.PeerTls.CertFile);
+        Assert.True(settings.Server.PeerTls.ClientCertAuth);
+        Assert.Equal([System.Net.Security.TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], settings.Tls.Client.CipherSuites);
     }
 
     [Fact]

@@ -39,6 +39,11 @@ public sealed class MembershipTests
         var status = await Ctl.StatusAsync(n4.Endpoint);
         Assert.Equal(pending.Id, status[0].Id);
         Assert.NotEqual(0UL, status[0].Leader);
+        // DB SIZE: the new member's files on disk (its engine's hash index alone is 16 MB), not 0 B
+        using (var raw = System.Text.Json.JsonDocument.Parse(await Ctl.OkAsync(n4.Endpoint, "endpoint", "status", "-w", "json")))
+        {
+            Assert.True(raw.RootElement[0].GetProperty("Status").GetProperty("dbSize").GetInt64() > 16 << 20, raw.RootElement.ToString());
+        }
 
         // One at a time, as etcd: a URL in use is refused.
         var dup = await Ctl.RunAsync(leader.Endpoint, "member", "add", "x", "--peer-urls=" + n4.PeerUrl);

@@ -10,7 +10,7 @@ namespace KvStore.Server.Tests;
 
 /// <summary>
 /// A cluster of real members in this process: each an <see cref="EtcdServer"/> on a free loopback peer port
-/// plus Kestrel (h2c) on a free client port serving the etcd services and the internal Forward service, in a
+/// (Raft and the internal Forward service) plus Kestrel (h2c) on a free client port serving the etcd services, in a
 /// temp data dir. Members can be stopped one by one; everything is stopped on dispose.
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
@@ -36,6 +36,9 @@ public sealed class TestCluster : IAsyncDisposable
     public IEnumerable<int> Running => Enumerable.Range(0, Size).Where(IsRunning);
 
     public string ClientUrl(int i) => _configs[i].AdvertiseClientUrls[0].ToString().TrimEnd('/');
+
+    /// <summary>The member's peer URL (Raft and the member-internal Forward service).</summary>
+    public string PeerUrl(int i) => _configs[i].InitialAdvertisePeerUrls[0].ToString().TrimEnd('/');
 
     public static async Task<TestCluster> StartAsync(int size = 3)
     {

@@ -73,7 +73,7 @@ public class EtcdServerTests
         // the NOSPACE alarm goes through the log; wait until it is applied
         for (int i = 0; i < 100 && m.Server.Alarms.Count == 0; i++) await Task.Delay(20);
         Assert.Contains(m.Server.Alarms, a => a.Alarm == AlarmType.Nospace && a.MemberID == m.Server.MemberId);
-        Assert.Contains("NOSPACE", m.Server.StatusErrors);
+        Assert.Contains($"memberID:{m.Server.MemberId} alarm:NOSPACE ", m.Server.StatusErrors);
         // deletes and reads still work under NOSPACE (etcd's capped applier only refuses puts, txns with writes, grants)
         var del = await m.Server.ProposeAsync(new InternalRaftRequest { DeleteRange = new DeleteRangeRequest { Key = B("k") } }, default);
         Assert.True(del.Ok);

@@ -236,11 +236,15 @@ public class ForwardTests
         Assert.Equal(20, keepAlive.ResponseStream.Current.TTL);
         await keepAlive.RequestStream.CompleteAsync();
 
-        // the internal service is for members only
-        using var leaderChannel = GrpcChannel.ForAddress(c.ClientUrl(leader));
+        // the internal service is on the peer port, for members only, and not on the client port at all
+        using var leaderChannel = GrpcChannel.ForAddress(c.PeerUrl(leader));
         var forward = new Kvstorepb.Forward.ForwardClient(leaderChannel);
         var denied = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () => await forward.ProposeAsync(new Kvstorepb.RaftBatch()));
         Assert.Equal(global::Grpc.Core.StatusCode.PermissionDenied, denied.StatusCode);
+        using var clientChannel = GrpcChannel.ForAddress(c.ClientUrl(leader));
+        var absent = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () =>
+            await new Kvstorepb.Forward.ForwardClient(clientChannel).ProposeAsync(new Kvstorepb.RaftBatch()));
+        Assert.Equal(global::Grpc.Core.StatusCode.Unimplemented, absent.StatusCode);
     }
 
     [Fact]
@@ -248,7 +252,11 @@ public class ForwardTests
     {
         await using var c = await TestCluster.StartAsync();
         int leader = await c.WaitForLeaderAsync();
-        for (int i = 0; i < 20; i++) Assert.True((await c[i % 3].ProposeAsync(Put("r" + i, "v"), default)).Ok);
+        for (int i = 0; i < 20; i++)
+        {
+            ProposeResult put = await c[i % 3].ProposeAsync(Put("r" + i, "v"), default);
+            Assert.True(put.Ok, $"put {i} through member {i % 3} (leader {leader}): {put.Error} {put.MvccError}");
+        }
 
         // The old leader comes back with its applied index from its WAL (no-op entries included): the read
         // index it hands out or waits for must still be reached by the others.
@@ -318,7 +326,7 @@ public class ForwardTests
 
         // An answer from a live server (here: refused for not naming the cluster) is not a failed connect.
         await using var c = await TestCluster.StartAsync(size: 1);
-        using var live = GrpcChannel.ForAddress(c.ClientUrl(0));
+        using var live = GrpcChannel.ForAddress(c.PeerUrl(0));
         var denied = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () => await new Kvstorepb.Forward.ForwardClient(live).ProposeAsync(new Kvstorepb.RaftBatch()));
         Assert.False(EtcdServer.NeverSent(denied));
     }

@@ -45,6 +45,17 @@ public sealed class RecordStoreTests : IDisposable
         });
 
     [Fact]
+    public async Task CloseGivesUpACheckpointThatCannotBeWritten()
+    {
+        var store = RecordStore.Open(Options() with { CloseTimeout = TimeSpan.FromSeconds(2) });
+        for (long i = 2; i < 200; i++) store.Upsert(new Revision(i, 0), Value(i, 0));
+        Directory.Delete(_dir.Path, recursive: true); // the data dir removed under a running member
+        Task? checkpoint = store.BeginCheckpoint(7);
+        await Task.Run(store.Dispose).WaitAsync(TimeSpan.FromSeconds(60)); // TimeoutException: Dispose hung
+        Assert.False(checkpoint?.IsCompletedSuccessfully ?? false, "no checkpoint could be written");
+    }
+
+    [Fact]
     public void UpsertThenReadReturnsTheBytesAndDeleteRemovesThem()
     {
         using var store = RecordStore.Open(Options());

@@ -141,7 +141,7 @@ public sealed partial class ChildProcess : IDisposable
 
     /// <summary>Runs a command to its end: exit code, stdout, stderr (-1 and "(timed out)" when killed at the timeout).</summary>
     public static (int Code, string Out, string Err) Run(string file, IEnumerable<string> args, string? stdin = null,
-        IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+        IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -150,6 +150,7 @@ public sealed partial class ChildProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
         foreach (string arg in args) start.ArgumentList.Add(arg);
         RemoveEtcdVariables(start);
         foreach ((string key, string value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;

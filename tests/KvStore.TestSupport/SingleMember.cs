@@ -21,11 +21,14 @@ public sealed class SingleMember : IDisposable
     /// <summary>"etcd" or "kvstore".</summary>
     public string Name { get; }
 
-    /// <summary>http://127.0.0.1:port</summary>
+    /// <summary>http://127.0.0.1:port (https://..., or unix://localhost:port for a socket in <see cref="WorkingDirectory"/>)</summary>
     public string ClientUrl { get; }
 
     /// <summary>127.0.0.1:port, as etcdctl's --endpoints takes it.</summary>
     public string Endpoint => new Uri(ClientUrl).Authority;
+
+    /// <summary>Where the server runs (a unix:// client URL's socket file is relative to it).</summary>
+    public string WorkingDirectory => _root;
 
     public string DataDir => Path.Combine(_root, "data");
 
@@ -33,25 +36,34 @@ public sealed class SingleMember : IDisposable
 
     public string Output => Process.Output;
 
-    /// <summary>Real etcd 3.4 with <paramref name="extra"/> flags; returns once it serves.</summary>
-    public static SingleMember StartEtcd(IEnumerable<string>? extra = null, bool tmpfs = false) =>
-        Start("etcd", tmpfs, (args, root) => new ChildProcess("etcd", [.. args, .. extra ?? []], workingDirectory: root));
+    /// <summary>
+    /// Real etcd 3.4 with <paramref name="extra"/> flags; returns once it serves. <paramref name="clientScheme"/> and
+    /// <paramref name="peerScheme"/>: https (or unix/unixs for clients) with TLS flags in <paramref name="extra"/>
+    /// (<see cref="TestCertificates.ClientFlags"/>, <see cref="TestCertificates.PeerFlags"/>, --auto-tls...).
+    /// </summary>
+    public static SingleMember StartEtcd(IEnumerable<string>? extra = null, bool tmpfs = false, string clientScheme = "http", string peerScheme = "http") =>
+        Start("etcd", tmpfs, clientScheme, peerScheme, (args, root) => new ChildProcess("etcd", [.. args, .. extra ?? []], workingDirectory: root));
 
-    /// <summary>The kvstore built next to the tests with <paramref name="extra"/> flags; returns once it serves.</summary>
-    public static SingleMember StartKvStore(IEnumerable<string>? extra = null, bool tmpfs = false) =>
-        Start("kvstore", tmpfs, (args, root) => ChildProcess.KvStore([.. args, .. extra ?? []], root));
+    /// <summary>The kvstore built next to the tests with <paramref name="extra"/> flags, as <see cref="StartEtcd"/>; returns once it serves.</summary>
+    public static SingleMember StartKvStore(IEnumerable<string>? extra = null, bool tmpfs = false, string clientScheme = "http", string peerScheme = "http") =>
+        Start("kvstore", tmpfs, clientScheme, peerScheme, (args, root) => ChildProcess.KvStore([.. args, .. extra ?? []], root));
+
+    /// <summary>Either server by <see cref="Name"/> ("etcd" or "kvstore"), as <see cref="StartEtcd"/>.</summary>
+    public static SingleMember Start(string name, IEnumerable<string>? extra = null, string clientScheme = "http", string peerScheme = "http") =>
+        name == "etcd" ? StartEtcd(extra, clientScheme: clientScheme, peerScheme: peerScheme) : StartKvStore(extra, clientScheme: clientScheme, peerScheme: peerScheme);
 
     /// <summary>
     /// <paramref name="tmpfs"/>: data under /dev/shm when there is one (both servers fsync every write; for tests about
     /// behaviour, not disks).
     /// </summary>
-    private static SingleMember Start(string name, bool tmpfs, Func<string[], string, ChildProcess> launch)
+    private static SingleMember Start(string name, bool tmpfs, string clientScheme, string peerScheme, Func<string[], string, ChildProcess> launch)
     {
         string tmp = tmpfs && Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
         string root = Path.Combine(tmp, $"kvstore-tests-{name}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);
-        string clientUrl = $"http://127.0.0.1:{Ports.Free()}";
-        string peerUrl = $"http://127.0.0.1:{Ports.Free()}";
+        string host = clientScheme is "unix" or "unixs" ? "localhost" : "127.0.0.1";
+        string clientUrl = $"{clientScheme}://{host}:{Ports.Free()}";
+        string peerUrl = $"{peerScheme}://127.0.0.1:{Ports.Free()}";
         string[] args =
         [
             "--data-dir", Path.Combine(root, "data"),

@@ -98,12 +98,12 @@ internal static class GatewayErrors
     }
 
     /// <summary>Go's http.Error, as grpc-gateway's mux answers a path it has no pattern for, or a method it does not serve.</summary>
-    public static Task WritePlainAsync(HttpContext http, int status)
+    public static Task WritePlainAsync(HttpContext http, int status, string? message = null)
     {
         http.Response.StatusCode = status;
         http.Response.ContentType = "text/plain; charset=utf-8";
         http.Response.Headers["X-Content-Type-Options"] = "nosniff";
-        string text = (status == StatusCodes.Status405MethodNotAllowed ? "Method Not Allowed" : HttpStatusText(status)) + "\n";
+        string text = (message ?? (status == StatusCodes.Status405MethodNotAllowed ? "Method Not Allowed" : HttpStatusText(status))) + "\n";
         http.Response.ContentLength = text.Length;
         return http.Response.WriteAsync(text, http.RequestAborted);
     }

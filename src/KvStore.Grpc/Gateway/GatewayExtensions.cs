@@ -5,6 +5,8 @@ using KvStore.Grpc.Gateway;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using KvStore.Server;
 using V3electionpb;
 using V3lockpb;
 using Lock = V3lockpb.Lock;
@@ -125,12 +127,31 @@ public static class GatewayExtensions
 
     private static RequestDelegate WithCors(RequestDelegate handler) => http =>
     {
+        if (IgnoresCommonName(http))
+        {
+            return GatewayErrors.WritePlainAsync(http, StatusCodes.Status400BadRequest,
+                "CommonName of client sending a request against gateway will be ignored and not used as expected");
+        }
         IHeaderDictionary headers = http.Response.Headers;
         headers["Access-Control-Allow-Methods"] = "POST, GET, OPTIONS, PUT, DELETE";
         headers["Access-Control-Allow-Origin"] = "*";
         headers["Access-Control-Allow-Headers"] = "accept, content-type, authorization";
         return handler(http);
     };
+
+    /// <summary>
+    /// etcd's accessController: with --client-cert-auth and auth enabled, a /v3/ gateway request over TLS whose
+    /// client certificate has a CN is refused, since the gateway would not authenticate it by that CN.
+    /// </summary>
+    private static bool IgnoresCommonName(HttpContext http)
+    {
+        if (http.Connection.ClientCertificate is not { } certificate) return false;
+        string path = http.Request.Path.Value ?? "";
+        if (!path.StartsWith("/v3/", StringComparison.Ordinal) && !path.StartsWith("/v3beta/", StringComparison.Ordinal)) return false;
+        var server = http.RequestServices.GetRequiredService<IEtcdServer>();
+        return server.Config.ClientCertAuth && server.Store.AuthEnabled
+            && certificate.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, forIssuer: false).Length > 0;
+    }
 
     private static ServiceRoutes<TService> Service<TService>(List<(string, RequestDelegate)> routes, GatewayService<TService> service)
         where TService : class => new(routes, service);

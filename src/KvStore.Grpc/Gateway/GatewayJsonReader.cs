@@ -20,7 +20,8 @@ internal static class GatewayJsonReader
     /// <summary>Google.Protobuf's CodedInputStream default recursion limit: no deeper message reaches a service over gRPC.</summary>
     private const int MaxMessageDepth = 100;
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 4 * MaxMessageDepth };
+    /// <summary>Go's scanner has checked the text (and nests at most 10000 deep): the document takes whatever it took.</summary>
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 10_001 };
 
     public static T Parse<T>(ReadOnlySequence<byte> json) where T : IMessage<T>, new()
     {
@@ -138,17 +139,38 @@ internal static class GatewayJsonReader
                     _ => throw TypeError(json, "bool"),
                 };
             case FieldType.Bytes:
+                if (json.ValueKind == JsonValueKind.Array) return BytesFromArray(json);
                 if (json.ValueKind != JsonValueKind.String) throw TypeError(json, "[]uint8");
-                // strict base64 decodes as Go does; anything else (line breaks, errors) goes through Go's decoder
-                return json.TryGetBytesFromBase64(out byte[]? bytes)
-                    ? UnsafeByteOperations.UnsafeWrap(bytes)
-                    : GoBase64.Decode(Encoding.UTF8.GetBytes(json.GetString()!));
+                // Go's decoder for all: .NET's own also skips spaces and tabs, which Go refuses (decoding fuzz, seed 1003)
+                return GoBase64.Decode(Encoding.UTF8.GetBytes(json.GetString()!));
             case FieldType.Enum:
                 return ReadEnum(field, json);
             default:
                 string? text = NumberText(json, GoTypeName(field));
                 return text is null ? Default(field) : ReadScalarText(field, text);
         }
+    }
+
+    /// <summary>encoding/json's []byte from a JSON array: one uint8 per element (null is 0); the first bad element's error.</summary>
+    private static ByteString BytesFromArray(JsonElement json)
+    {
+        var bytes = new byte[json.GetArrayLength()];
+        int i = 0;
+        foreach (JsonElement item in json.EnumerateArray())
+        {
+            if (item.ValueKind == JsonValueKind.Number)
+            {
+                string text = item.GetRawText();
+                if (!byte.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out bytes[i]))
+                    throw new GatewayDecodeException($"json: cannot unmarshal number {text} into Go value of type uint8");
+            }
+            else if (item.ValueKind != JsonValueKind.Null)
+            {
+                throw TypeError(item, "uint8");
+            }
+            i++;
+        }
+        return UnsafeByteOperations.UnsafeWrap(bytes);
     }
 
     private static object ReadEnum(FieldDescriptor field, JsonElement json)
@@ -178,7 +200,8 @@ internal static class GatewayJsonReader
         if (json.ValueKind != JsonValueKind.String) throw TypeError(json, goType);
         string raw = json.GetRawText();
         byte[] inner = Encoding.UTF8.GetBytes(raw[1..^1]);
-        var reader = new Utf8JsonReader(inner, new JsonReaderOptions());
+        if (GoJsonScanner.CheckValid(inner) is { } syntax) throw new GatewayDecodeException(syntax); // json.Unmarshal's checkValid
+        var reader = new Utf8JsonReader(inner, new JsonReaderOptions { MaxDepth = 10_001 });
         try
         {
             if (!reader.Read()) throw new GatewayDecodeException("unexpected end of JSON input");
@@ -196,42 +219,9 @@ internal static class GatewayJsonReader
         }
         catch (JsonException e)
         {
-            throw new GatewayDecodeException(GoSyntaxError(inner) ?? e.Message);
+            throw new GatewayDecodeException(e.Message);
         }
     }
-
-    /// <summary>Go's scanner error for the common ways a quoted number goes wrong: a bad first or a trailing character.</summary>
-    private static string? GoSyntaxError(ReadOnlySpan<byte> text)
-    {
-        ReadOnlySpan<byte> whitespace = " \t\r\n"u8;
-        int i = 0;
-        while (i < text.Length && whitespace.Contains(text[i])) i++;
-        if (i == text.Length) return "unexpected end of JSON input";
-        if (!"-0123456789\"tfn[{"u8.Contains(text[i])) return $"invalid character {GoQuoteChar(text[i])} looking for beginning of value";
-        if (text[i] is not ((byte)'-' or (>= (byte)'0' and <= (byte)'9'))) return null;
-        int j = i + 1;
-        while (j < text.Length && (text[j] is (>= (byte)'0' and <= (byte)'9') or (byte)'.' or (byte)'e' or (byte)'E' or (byte)'+' or (byte)'-')) j++;
-        int k = j;
-        while (k < text.Length && whitespace.Contains(text[k])) k++;
-        var number = new Utf8JsonReader(text[i..j], new JsonReaderOptions());
-        try
-        {
-            if (k < text.Length && number.Read() && number.TokenType == JsonTokenType.Number && !number.Read())
-                return $"invalid character {GoQuoteChar(text[k])} after top-level value";
-        }
-        catch (JsonException)
-        {
-        }
-        return null;
-    }
-
-    private static string GoQuoteChar(byte c) => c switch
-    {
-        (byte)'\'' => "'\\''",
-        (byte)'"' => "'\"'",
-        >= 0x20 and < 0x7F => $"'{(char)c}'",
-        _ => $"'\\x{c:x2}'",
-    };
 
     /// <summary>A number's text as the field's type, as Go's strconv does it (integers: digits and a sign only).</summary>
     private static object ReadScalarText(FieldDescriptor field, string text)

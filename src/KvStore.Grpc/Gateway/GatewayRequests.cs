@@ -15,8 +15,6 @@ internal sealed class GatewayDecodeException(string message) : Exception(message
 /// </summary>
 internal sealed class GatewayRequests(PipeReader body, int? maxMessageBytes)
 {
-    private static readonly JsonReaderOptions ReaderOptions = new() { AllowMultipleValues = true, MaxDepth = 256 };
-
     /// <summary>The next message, or null when the body ends. Throws <see cref="GatewayDecodeException"/>.</summary>
     public async ValueTask<T?> ReadAsync<T>(CancellationToken ct) where T : class, IMessage<T>, new()
     {
@@ -78,21 +76,23 @@ internal sealed class GatewayRequests(PipeReader body, int? maxMessageBytes)
         }
     }
 
+    /// <summary>
+    /// Where the first JSON value in <paramref name="buffer"/> ends, found as Go's json.Decoder finds it (its syntax errors,
+    /// "unexpected EOF" for a value the final block ends inside); false when more bytes are needed or none are left.
+    /// </summary>
     private static bool TryFindValue(ReadOnlySequence<byte> buffer, bool final, out SequencePosition start, out SequencePosition end)
     {
-        start = end = default;
-        var reader = new Utf8JsonReader(buffer, final, new JsonReaderState(ReaderOptions));
-        try
+        start = buffer.Start;
+        end = default;
+        switch (GoJsonScanner.FindValue(buffer, final, out long length, out string? error))
         {
-            if (!reader.Read()) return false;
-            start = buffer.GetPosition(reader.TokenStartIndex);
-            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && !reader.TrySkip()) return false;
-            end = reader.Position;
-            return true;
-        }
-        catch (JsonException e)
-        {
-            throw new GatewayDecodeException(e.Message);
+            case GoJsonScanner.Found.Value:
+                end = buffer.GetPosition(length);
+                return true;
+            case GoJsonScanner.Found.Error:
+                throw new GatewayDecodeException(error!);
+            default:
+                return false;
         }
     }
 }

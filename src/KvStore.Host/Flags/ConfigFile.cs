@@ -12,7 +12,26 @@ namespace KvStore.Host.Flags;
 /// </summary>
 internal static class ConfigFile
 {
-    private static readonly HashSet<string> TlsSections = ["client-transport-security", "peer-transport-security"];
+    /// <summary>etcd 3.4's securityConfig keys in client-transport-security and peer-transport-security, and the flags they set.</summary>
+    private static readonly Dictionary<string, Dictionary<string, string>> TlsSections = new(StringComparer.Ordinal)
+    {
+        ["client-transport-security"] = new(StringComparer.Ordinal)
+        {
+            ["cert-file"] = EtcdFlags.CertFile,
+            ["key-file"] = EtcdFlags.KeyFile,
+            ["client-cert-auth"] = EtcdFlags.ClientCertAuth,
+            ["trusted-ca-file"] = EtcdFlags.TrustedCaFile,
+            ["auto-tls"] = EtcdFlags.AutoTls,
+        },
+        ["peer-transport-security"] = new(StringComparer.Ordinal)
+        {
+            ["cert-file"] = EtcdFlags.PeerCertFile,
+            ["key-file"] = EtcdFlags.PeerKeyFile,
+            ["client-cert-auth"] = EtcdFlags.PeerClientCertAuth,
+            ["trusted-ca-file"] = EtcdFlags.PeerTrustedCaFile,
+            ["auto-tls"] = EtcdFlags.PeerAutoTls,
+        },
+    };
 
     public static FlagValues Load(string path, List<StartupNote> notes)
     {
@@ -43,11 +62,24 @@ internal static class ConfigFile
             {
                 continue;
             }
-            if (TlsSections.Contains(key))
+            if (TlsSections.TryGetValue(key, out var sectionFlags))
             {
-                if (value is IDictionary<object, object?> section && section.Values.Any(v => v is string s && s.Length > 0 && s != "false"))
+                if (value is not IDictionary<object, object?> section)
                 {
-                    notes.Add(new(LogLevel.Warning, $"config file {path}: {key} has no effect here (kvstore serves plain HTTP only)"));
+                    throw new FlagException($"config file {path}: \"{key}\" must be a mapping");
+                }
+                foreach (var (entry, entryValue) in section)
+                {
+                    if (entryValue is null) continue;
+                    if (entry is not string name || !sectionFlags.TryGetValue(name, out var flagName))
+                    {
+                        notes.Add(new(LogLevel.Warning, $"config file {path}: unknown key \"{key}.{entry}\" ignored"));
+                        continue;
+                    }
+                    if (flags.TrySet(EtcdFlags.Get(flagName), Convert.ToString(entryValue, CultureInfo.InvariantCulture) ?? "") is { } sectionError)
+                    {
+                        throw new FlagException($"config file {path}: {sectionError}");
+                    }
                 }
                 continue;
             }

@@ -29,12 +29,34 @@ internal static class EtcdFlags
     public const string InitialClusterState = "initial-cluster-state";
     public const string Debug = "debug";
     public const string LogLevel = "log-level";
+    public const string Logger = "logger";
+    public const string LogOutput = "log-output";
+    public const string LogOutputs = "log-outputs";
     public const string AutoCompactionRetention = "auto-compaction-retention";
     public const string AutoCompactionMode = "auto-compaction-mode";
     public const string AuthToken = "auth-token";
     public const string BcryptCost = "bcrypt-cost";
     public const string AuthTokenTtl = "auth-token-ttl";
     public const string WatchProgressNotifyInterval = "experimental-watch-progress-notify-interval";
+
+    public const string CertFile = "cert-file";
+    public const string KeyFile = "key-file";
+    public const string ClientCertAuth = "client-cert-auth";
+    public const string ClientCrlFile = "client-crl-file";
+    public const string ClientCertAllowedHostname = "client-cert-allowed-hostname";
+    public const string TrustedCaFile = "trusted-ca-file";
+    public const string AutoTls = "auto-tls";
+    public const string PeerCertFile = "peer-cert-file";
+    public const string PeerKeyFile = "peer-key-file";
+    public const string PeerClientCertAuth = "peer-client-cert-auth";
+    public const string PeerTrustedCaFile = "peer-trusted-ca-file";
+    public const string PeerAutoTls = "peer-auto-tls";
+    public const string PeerCrlFile = "peer-crl-file";
+    public const string PeerCertAllowedCn = "peer-cert-allowed-cn";
+    public const string PeerCertAllowedHostname = "peer-cert-allowed-hostname";
+    public const string CipherSuites = "cipher-suites";
+    public const string PeerSkipClientSanVerification = "experimental-peer-skip-client-san-verification";
+    public const string SelfSignedCertValidity = "self-signed-cert-validity";
 
     public const string ApiServerListenUrl = "apiserver-listen-url";
     public const string EventTtl = "event-ttl";
@@ -101,30 +123,31 @@ internal static class EtcdFlags
         Ignored("proxy-read-timeout", FlagKind.Uint, "0", "Time (in milliseconds) for a read to timeout."),
 
         // security
-        Ignored("cert-file", FlagKind.String, "", "Path to the client server TLS cert file."),
-        Ignored("key-file", FlagKind.String, "", "Path to the client server TLS key file."),
-        Ignored("client-cert-auth", FlagKind.Bool, "false", "Enable client cert authentication."),
-        Ignored("client-crl-file", FlagKind.String, "", "Path to the client certificate revocation list file."),
-        Ignored("client-cert-allowed-hostname", FlagKind.String, "", "Allowed TLS hostname for client cert authentication."),
-        Ignored("trusted-ca-file", FlagKind.String, "", "Path to the client server TLS trusted CA cert file."),
-        Ignored("auto-tls", FlagKind.Bool, "false", "Client TLS using generated certificates"),
-        Ignored("peer-cert-file", FlagKind.String, "", "Path to the peer server TLS cert file."),
-        Ignored("peer-key-file", FlagKind.String, "", "Path to the peer server TLS key file."),
-        Ignored("peer-client-cert-auth", FlagKind.Bool, "false", "Enable peer client cert authentication."),
-        Ignored("peer-trusted-ca-file", FlagKind.String, "", "Path to the peer server TLS trusted CA file."),
-        Ignored("peer-auto-tls", FlagKind.Bool, "false", "Peer TLS using generated certificates"),
-        Ignored("peer-crl-file", FlagKind.String, "", "Path to the peer certificate revocation list file."),
-        Ignored("peer-cert-allowed-cn", FlagKind.String, "", "Allowed CN for inter peer authentication."),
-        Ignored("peer-cert-allowed-hostname", FlagKind.String, "", "Allowed TLS hostname for inter peer authentication."),
-        Ignored("cipher-suites", FlagKind.Strings, "", "Comma-separated list of supported TLS cipher suites between client/server and peers (empty will be auto-populated by Go)."),
-        Ignored("experimental-peer-skip-client-san-verification", FlagKind.Bool, "false", "Skip verification of SAN field in client certificate for peer connections."),
+        Flag(CertFile, FlagKind.String, "", "Path to the client server TLS cert file."),
+        Flag(KeyFile, FlagKind.String, "", "Path to the client server TLS key file."),
+        Flag(ClientCertAuth, FlagKind.Bool, "false", "Enable client cert authentication."),
+        Flag(ClientCrlFile, FlagKind.String, "", "Path to the client certificate revocation list file."),
+        Flag(ClientCertAllowedHostname, FlagKind.String, "", "Allowed TLS hostname for client cert authentication."),
+        Flag(TrustedCaFile, FlagKind.String, "", "Path to the client server TLS trusted CA cert file."),
+        Flag(AutoTls, FlagKind.Bool, "false", "Client TLS using generated certificates"),
+        Flag(PeerCertFile, FlagKind.String, "", "Path to the peer server TLS cert file."),
+        Flag(PeerKeyFile, FlagKind.String, "", "Path to the peer server TLS key file."),
+        Flag(PeerClientCertAuth, FlagKind.Bool, "false", "Enable peer client cert authentication."),
+        Flag(PeerTrustedCaFile, FlagKind.String, "", "Path to the peer server TLS trusted CA file."),
+        Flag(PeerAutoTls, FlagKind.Bool, "false", "Peer TLS using generated certificates"),
+        Flag(PeerCrlFile, FlagKind.String, "", "Path to the peer certificate revocation list file."),
+        Flag(PeerCertAllowedCn, FlagKind.String, "", "Allowed CN for inter peer authentication."),
+        Flag(PeerCertAllowedHostname, FlagKind.String, "", "Allowed TLS hostname for inter peer authentication."),
+        Flag(CipherSuites, FlagKind.Strings, "", "Comma-separated list of supported TLS cipher suites between client/server and peers (empty will be auto-populated by Go)."),
+        Flag(PeerSkipClientSanVerification, FlagKind.Bool, "false", "Skip verification of SAN field in client certificate for peer connections."),
+        Flag(SelfSignedCertValidity, FlagKind.Uint, "1", "The validity period of the client and peer certificates generated by --auto-tls and --peer-auto-tls, in years (etcd 3.5's flag)."),
         Ignored("cors", FlagKind.Strings, "*", "Comma-separated white list of origins for CORS, or cross-origin resource sharing, (empty or * means allow all)"),
         Ignored("host-whitelist", FlagKind.Strings, "*", "Comma-separated acceptable hostnames from HTTP client requests, if server is not secure (empty means allow all)."),
 
         // logging
-        Ignored("logger", FlagKind.String, "capnslog", "Specify 'zap' for structured logging or 'capnslog'."),
-        Ignored("log-output", FlagKind.Strings, "default", "[TO BE DEPRECATED IN v3.5] use '--log-outputs'."),
-        Ignored("log-outputs", FlagKind.Strings, "default", "Specify 'stdout' or 'stderr' to skip journald logging even when running under systemd, or list of comma separated output targets."),
+        Flag(Logger, FlagKind.String, "", "Specify 'zap' for structured logging (JSON) or 'capnslog' (text lines); unset: text on a terminal, JSON otherwise."),
+        Flag(LogOutput, FlagKind.Strings, "default", "[TO BE DEPRECATED IN v3.5] use '--log-outputs'."),
+        Flag(LogOutputs, FlagKind.Strings, "default", "Specify 'stdout' or 'stderr' ('default' is stderr), or list of comma separated output targets (file paths, appended to)."),
         Flag(Debug, FlagKind.Bool, "false", "[TO BE DEPRECATED IN v3.5] Enable debug-level logging for etcd. Use '--log-level=debug' instead."),
         Flag(LogLevel, FlagKind.String, "info", "Configures log level. Only supports debug, info, warn, error, panic, or fatal. Default 'info'."),
         Ignored("log-package-levels", FlagKind.String, "", "[TO BE DEPRECATED IN v3.5] Specify a particular log level for each etcd package (eg: 'etcdmain=CRITICAL,etcdserver=DEBUG')."),

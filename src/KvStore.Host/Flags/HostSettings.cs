@@ -15,6 +15,9 @@ internal sealed record HostSettings
     /// <summary>--log-level (or --debug).</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
+    /// <summary>--logger, --log-outputs and the level: where log lines go and how they look.</summary>
+    public Logging.LogSettings Log { get; init; } = new();
+
     /// <summary>--max-concurrent-streams: HTTP/2 streams per client connection.</summary>
     public uint MaxConcurrentStreams { get; init; } = uint.MaxValue;
 
@@ -23,6 +26,12 @@ internal sealed record HostSettings
 
     /// <summary>--grpc-keepalive-timeout: how long an unanswered ping keeps the connection.</summary>
     public TimeSpan GrpcKeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Client and peer TLS (the peer half is copied into <see cref="Server"/> once resolved at start).</summary>
+    public TlsSettings Tls { get; init; } = new();
+
+    /// <summary>Warnings about the flags' combination (etcd logs them at start: an http URL ignoring the TLS flags...).</summary>
+    public IReadOnlyList<StartupNote> Warnings { get; init; } = [];
 
     /// <summary>--apiserver-listen-url (with --event-ttl, --service-cluster-ip-range, --service-node-port-range): the apiserver facade, or null.</summary>
     public KvStore.ApiServer.Http.ApiServerOptions? ApiServer { get; init; }
@@ -55,12 +64,15 @@ internal sealed record HostSettings
                 {
                     throw new FlagException($"expected IP in URL for binding ({Text(url)})");
                 }
-                if (url.Scheme != "http")
+                // Client URLs may be unix sockets (etcd's unix:// and unixs://); Raft needs IP end points.
+                if (flag != EtcdFlags.ListenClientUrls && url.Scheme is not ("http" or "https"))
                 {
-                    throw new FlagException($"--{flag} {Text(url)}: only http URLs are served here (no TLS, no unix sockets)");
+                    throw new FlagException($"--{flag} {Text(url)}: only http and https URLs are served here (unix sockets are for client URLs)");
                 }
             }
         }
+        var warnings = new List<StartupNote>();
+        var tls = TlsSettings.FromFlags(flags, listenClient, listenPeer, listenMetrics, warnings);
         if (fromCommandLine && flags.IsSet(EtcdFlags.ListenClientUrls) && !flags.IsSet(EtcdFlags.AdvertiseClientUrls))
         {
             throw new FlagException("--advertise-client-urls is required when --listen-client-urls is set explicitly");
@@ -149,17 +161,23 @@ internal sealed record HostSettings
             BcryptCost = bcryptCost is >= 4 and <= 31 ? (int)bcryptCost : 10,
             AuthTokenTtlSeconds = (int)Math.Clamp(tokenTtl, 1UL, int.MaxValue),
             AuthToken = authToken,
+            PeerTls = tls.Peer,
+            ClientCertAuth = tls.Client.ClientCertAuth,
         };
 
+        var logLevel = LogLevelOf(flags);
         return new HostSettings
         {
             Server = server,
             ListenMetricsUrls = listenMetrics,
-            LogLevel = LogLevelOf(flags),
+            LogLevel = logLevel,
+            Log = Logging.LogSettings.FromFlags(flags, logLevel),
             MaxConcurrentStreams = Uint(flags, EtcdFlags.MaxConcurrentStreams),
             GrpcKeepAliveInterval = Duration(flags, EtcdFlags.GrpcKeepAliveInterval),
             GrpcKeepAliveTimeout = Duration(flags, EtcdFlags.GrpcKeepAliveTimeout),
             ApiServer = ApiServerOptionsOf(flags, dataDir),
+            Tls = tls,
+            Warnings = warnings,
         };
     }
 
@@ -196,6 +214,20 @@ internal sealed record HostSettings
             ServiceClusterIpRange = range,
             ServiceNodePortRange = nodePorts,
             Security = ApiServerSecurityFlags.Of(flags, dataDir, listen),
+        };
+    }
+
+    /// <summary>
+    /// The settings with the TLS certificates in place (auto TLS made under the data dir, every file read once):
+    /// throws <see cref="KvStore.Server.Transport.TlsConfigException"/> with etcd's message when one is missing or bad.
+    /// </summary>
+    public HostSettings WithTlsResolved()
+    {
+        TlsSettings tls = Tls.Resolve(Server.DataDir, Server.ListenClientUrls, Server.ListenPeerUrls, ListenMetricsUrls);
+        return this with
+        {
+            Tls = tls,
+            Server = Server with { PeerTls = tls.Peer, ClientCertAuth = tls.Client.ClientCertAuth },
         };
     }
 

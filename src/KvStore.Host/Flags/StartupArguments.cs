@@ -32,6 +32,10 @@ internal static class StartupArguments
         }
         var version = new Option<bool>("--version") { Description = "Print the version and exit." };
         root.Options.Add(version);
+        // Program.cs runs these before the member's flags are parsed; listed here so that --help shows them.
+        root.Subcommands.Add(new Command(SnapshotCommand.Name, "etcdctl's snapshot restore|status over an etcd backend snapshot (kvstore snapshot --help)."));
+        root.Subcommands.Add(new Command(ApiServerCommand.Name, "The Kubernetes-style REST API alone, over an etcd v3 endpoint list (kvstore apiserver --help)."));
+        root.SetAction(_ => 0); // running a member is the root's own action: without one, the subcommands would be required
         var options = new Dictionary<EtcdFlag, Option>();
         foreach (var flag in EtcdFlags.All)
         {
@@ -63,9 +67,8 @@ internal static class StartupArguments
         {
             return new StartupCommand.Exit(2, Error: $"{Program}: {result.Errors[0].Message}\nSee '{Program} --help'.\n");
         }
-        if (result.Action is not null)
+        if (result.Action is System.CommandLine.Help.HelpAction)
         {
-            // --help (the only action left on the root command).
             var output = new StringWriter();
             result.InvocationConfiguration.Output = output;
             var code = result.Invoke();

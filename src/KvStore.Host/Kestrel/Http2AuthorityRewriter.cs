@@ -236,7 +236,11 @@ internal sealed class Http2AuthorityRewriter(int maxFrameSize = Http2AuthorityRe
         while (!block.IsEmpty);
     }
 
-    /// <summary><c>:authority: http://host:port[/...]</c> becomes <c>host:port</c>; any other field is left alone.</summary>
+    /// <summary>
+    /// <c>:authority: http://host:port[/...]</c> becomes <c>host:port</c>, and a unix socket path
+    /// (<c>/dir/localhost:2379</c>, grpc-go's authority for <c>unix://</c> endpoints) its file name; any other field is
+    /// left alone.
+    /// </summary>
     internal static bool TryFixAuthority(HeaderField field, out HeaderField fixedField)
     {
         fixedField = field;
@@ -245,6 +249,12 @@ internal sealed class Http2AuthorityRewriter(int maxFrameSize = Http2AuthorityRe
             return false;
         }
         var value = field.Value.AsSpan();
+        if (value.Length > 0 && value[0] == (byte)'/')
+        {
+            var name = value[(value.LastIndexOf((byte)'/') + 1)..];
+            fixedField = field with { Value = name.IsEmpty ? "localhost"u8.ToArray() : name.ToArray(), StaticIndex = -1, StaticNameIndex = -1 };
+            return true;
+        }
         if (!IsUrlShaped(value))
         {
             return false;
@@ -260,8 +270,8 @@ internal sealed class Http2AuthorityRewriter(int maxFrameSize = Http2AuthorityRe
         return true;
     }
 
-    /// <summary>An authority this rewriter fixes: <c>scheme://...</c>.</summary>
-    private static bool IsUrlShaped(ReadOnlySpan<byte> authority) => authority.IndexOf("://"u8) > 0;
+    /// <summary>An authority this rewriter fixes: <c>scheme://...</c> or a path.</summary>
+    private static bool IsUrlShaped(ReadOnlySpan<byte> authority) => authority.IndexOf("://"u8) > 0 || (authority.Length > 0 && authority[0] == (byte)'/');
 
     private static bool TryReadFrameHeader(in ReadOnlySequence<byte> buffer, out int length, out byte type, out byte flags, out uint streamId)
     {

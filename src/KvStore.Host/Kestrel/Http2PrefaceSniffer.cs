@@ -9,7 +9,9 @@ namespace KvStore.Host.Kestrel;
 /// Serves gRPC (HTTP/2 with prior knowledge, h2c) and HTTP/1.1 on one cleartext port, as etcd does on its
 /// client URLs. Kestrel picks one protocol per cleartext endpoint, so the public endpoint runs HTTP/1.1 and a
 /// connection middleware peeks at the first bytes: the 24-byte HTTP/2 client preface sends the connection to
-/// the connection pipeline captured from a private HTTP/2-only endpoint, anything else to HTTP/1.1.
+/// the connection pipeline captured from a private HTTP/2-only endpoint, an HTTP/1 request line to HTTP/1.1, and
+/// anything else is closed unanswered, as etcd's cmux closes a connection no matcher takes (hostile-input matrix:
+/// "socket: garbage bytes", "socket: TLS client hello on a plain port").
 /// </summary>
 internal static class Http2PrefaceSniffer
 {
@@ -27,12 +29,31 @@ internal static class Http2PrefaceSniffer
             var http2 = await StartsWithPrefaceAsync(connection.Transport.Input, connection.ConnectionClosed).ConfigureAwait(false);
             if (!http2)
             {
-                await next(connection).ConfigureAwait(false);
+                if (await StartsWithHttp1RequestLineAsync(connection.Transport.Input, connection.ConnectionClosed).ConfigureAwait(false))
+                {
+                    await next(connection).ConfigureAwait(false);
+                }
+                else
+                {
+                    connection.Abort(new ConnectionAbortedException("neither HTTP/2 nor HTTP/1"));
+                }
                 return;
             }
             var pipeline = http2Pipeline() ?? throw new InvalidOperationException("the HTTP/2 endpoint has not been built");
             await ServeHttp2Async(connection, pipeline, limits).ConfigureAwait(false);
         };
+
+    /// <summary>
+    /// A middleware for a TLS endpoint, after the handshake: a connection whose ALPN chose h2 runs its own next step
+    /// through an <see cref="Http2AuthorityRewriter"/> (grpc-go sends the endpoint URL as authority over TLS too);
+    /// HTTP/1.1 runs it as it is.
+    /// </summary>
+    public static Func<ConnectionDelegate, ConnectionDelegate> TlsMiddleware(Http2Limits limits) =>
+        next => connection =>
+            connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ITlsApplicationProtocolFeature>()?.ApplicationProtocol.Span
+                .SequenceEqual("h2"u8) == true
+                ? ServeHttp2Async(connection, next, limits)
+                : next(connection);
 
     /// <summary>
     /// Runs the HTTP/2 pipeline on the client's bytes as <see cref="Http2AuthorityRewriter"/> passes them on, and
@@ -75,7 +96,36 @@ internal static class Http2PrefaceSniffer
     /// Reads until the bytes so far either stop matching the preface or complete it, and consumes nothing: the
     /// chosen protocol reads the same bytes again. A short HTTP/1.1 request is decided at its first byte.
     /// </summary>
-    public static async ValueTask<bool> StartsWithPrefaceAsync(PipeReader input, CancellationToken cancellationToken)
+    public static ValueTask<bool> StartsWithPrefaceAsync(PipeReader input, CancellationToken cancellationToken) =>
+        PeekAsync(input, static (buffer, final) => Match(buffer) switch
+        {
+            PrefaceMatch.Preface => true,
+            PrefaceMatch.Other => false,
+            _ => final ? false : null,
+        }, cancellationToken);
+
+    /// <summary>
+    /// cmux's HTTP1 matcher: the first line (up to a line break, the end of the bytes, or 4096 bytes) is METHOD SP URI SP
+    /// HTTP/1.x. Consumes nothing.
+    /// </summary>
+    public static ValueTask<bool> StartsWithHttp1RequestLineAsync(PipeReader input, CancellationToken cancellationToken) =>
+        PeekAsync(input, static (buffer, final) =>
+        {
+            const int maxLine = 4096;
+            var head = buffer.Slice(0, Math.Min(buffer.Length, maxLine));
+            var lineEnd = head.PositionOf((byte)'\n');
+            if (lineEnd is null && head.Length < maxLine && !final) return null;
+            if (lineEnd is null && head.Length == maxLine) return false; // a line longer than cmux reads
+            byte[] line = (lineEnd is { } at ? head.Slice(0, at) : head).ToArray();
+            return IsHttp1RequestLine(line.AsSpan().TrimEnd((byte)'\r'));
+        }, cancellationToken);
+
+    /// <summary>
+    /// Reads until <paramref name="decide"/> answers yes or no (null: more bytes needed; its flag says no more will
+    /// come) and consumes nothing. A cancelled read is a no.
+    /// </summary>
+    private static async ValueTask<bool> PeekAsync(PipeReader input, Func<ReadOnlySequence<byte>, bool, bool?> decide,
+        CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -89,15 +139,30 @@ internal static class Http2PrefaceSniffer
                 return false;
             }
             var buffer = result.Buffer;
-            var match = Match(buffer);
-            if (match != PrefaceMatch.Undecided || result.IsCompleted || result.IsCanceled)
+            if (decide(buffer, result.IsCompleted || result.IsCanceled) is { } verdict)
             {
                 input.AdvanceTo(buffer.Start);
-                return match == PrefaceMatch.Preface;
+                return verdict;
             }
             // Examined everything, consumed nothing: the next read waits for more bytes.
             input.AdvanceTo(buffer.Start, buffer.End);
         }
+    }
+
+    /// <summary>cmux's parseRequestLine and http.ParseHTTPVersion with major version 1.</summary>
+    internal static bool IsHttp1RequestLine(ReadOnlySpan<byte> line)
+    {
+        int s1 = line.IndexOf((byte)' ');
+        if (s1 < 0) return false;
+        int s2 = line[(s1 + 1)..].IndexOf((byte)' ');
+        if (s2 < 0) return false;
+        ReadOnlySpan<byte> proto = line[(s1 + 1 + s2 + 1)..];
+        if (!proto.StartsWith("HTTP/1."u8) || proto.Length == 7) return false;
+        foreach (byte b in proto[7..])
+        {
+            if (b is < (byte)'0' or > (byte)'9') return false;
+        }
+        return true;
     }
 
     internal enum PrefaceMatch

@@ -1,14 +1,19 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using System.Net.Security;
 using KvStore.Host.Flags;
+using KvStore.Server.Transport;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace KvStore.Host.Kestrel;
 
 /// <summary>
-/// Kestrel's endpoints for a member: each --listen-client-urls URL serves HTTP/1.1 and, through
-/// <see cref="Http2PrefaceSniffer"/>, gRPC over h2c on the same port; each --listen-metrics-urls URL serves
-/// HTTP/1.1 only. The HTTP/2 pipeline comes from a private HTTP/2-only unix socket no client uses.
+/// Kestrel's endpoints for a member: each http (or unix) --listen-client-urls URL serves HTTP/1.1 and, through
+/// <see cref="Http2PrefaceSniffer"/>, gRPC over h2c on the same port; each https (or unixs) one serves both over
+/// TLS, ALPN choosing h2 or http/1.1 (etcd's serve.go with the client TLS info); each --listen-metrics-urls URL
+/// serves HTTP/1.1 only, over TLS when https. The HTTP/2 pipeline of the cleartext URLs comes from a private
+/// HTTP/2-only unix socket no client uses.
 /// </summary>
 internal static class KestrelEndpoints
 {
@@ -47,23 +52,54 @@ internal static class KestrelEndpoints
             listen.Use(next => http2Pipeline = next);
         });
 
+        TlsInfo clientTls = settings.Tls.Client;
         foreach (var url in settings.Server.ListenClientUrls)
         {
             Listen(kestrel, url, listen =>
             {
-                listen.Protocols = HttpProtocols.Http1;
-                listen.Use(Http2PrefaceSniffer.Middleware(() => http2Pipeline, http2));
+                if (TlsSettings.IsSecure(url))
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(Tls(clientTls, ClientAlpn));
+                    listen.Use(Http2PrefaceSniffer.TlsMiddleware(http2));
+                }
+                else
+                {
+                    listen.Protocols = HttpProtocols.Http1;
+                    listen.Use(Http2PrefaceSniffer.Middleware(() => http2Pipeline, http2));
+                }
             });
         }
         foreach (var url in settings.ListenMetricsUrls)
         {
-            Listen(kestrel, url, listen => listen.Protocols = HttpProtocols.Http1);
+            Listen(kestrel, url, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                if (TlsSettings.IsSecure(url)) listen.UseHttps(Tls(clientTls, MetricsAlpn));
+            });
         }
     }
 
+    private static readonly List<SslApplicationProtocol> ClientAlpn = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
+    private static readonly List<SslApplicationProtocol> MetricsAlpn = [SslApplicationProtocol.Http11];
+
+    /// <summary>The client TLS info's options for each handshake (a rotated certificate is read again; the CRL on every connection).</summary>
+    private static TlsHandshakeCallbackOptions Tls(TlsInfo tls, List<SslApplicationProtocol> alpn) => new()
+    {
+        OnConnection = context => ValueTask.FromResult(tls.ServerOptions(context.Connection.RemoteEndPoint, alpn, checkClientSan: false)),
+        HandshakeTimeout = TimeSpan.FromSeconds(10),
+    };
+
     private static void Listen(KestrelServerOptions kestrel, Uri url, Action<ListenOptions> configure)
     {
-        if (url.Host == "localhost")
+        if (url.Scheme is "unix" or "unixs")
+        {
+            // etcd's unix://host:port listens on the socket file "host:port" (relative to the working directory), removed first.
+            string path = Path.GetFullPath(url.Authority + url.AbsolutePath.TrimEnd('/'));
+            File.Delete(path);
+            kestrel.ListenUnixSocket(path, configure);
+        }
+        else if (url.Host == "localhost")
         {
             kestrel.ListenLocalhost(url.Port, configure);
         }

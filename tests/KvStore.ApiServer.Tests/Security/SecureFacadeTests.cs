@@ -76,10 +76,10 @@ public sealed class SecureFacadeTests
             await forbidden.Content.ReadAsStringAsync());
     }
 
-    /// <summary>The store is real etcd 3.4; a kvstore member with the same TLS flags is the second case once kvstore serves
-    /// https client URLs (checked by hand against the `tls` branch's member).</summary>
+    /// <summary>The store is real etcd 3.4, or a kvstore member with the same TLS flags.</summary>
     [Theory]
     [InlineData("etcd")]
+    [InlineData("kvstore")]
     public async Task StandaloneOverTlsEtcdWithAnonymousAuthOff(string store)
     {
         using var pki = new OpenSslPki();

@@ -147,6 +147,7 @@ public sealed class Http2AuthorityRewriterTests
     [InlineData("http://127.0.0.1:2379", "127.0.0.1:2379")]
     [InlineData("https://[::1]:2379/", "[::1]:2379")]
     [InlineData("unix://sock:0/x", "sock:0")]
+    [InlineData("/tmp/dir/localhost:2379", "localhost:2379")] // grpc-go's authority for a unix:// endpoint
     [InlineData("127.0.0.1:2379", null)]
     [InlineData("localhost", null)]
     public void Fixes_only_url_shaped_authorities(string value, string? expected)

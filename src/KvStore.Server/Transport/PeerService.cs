@@ -1,0 +1,66 @@
+using Etcdserverpb;
+using Grpc.Core;
+using Kvstorepb;
+
+namespace KvStore.Server.Transport;
+
+/// <summary>
+/// The member-internal gRPC service on the peer port (proto/kvstore/forward.proto): proposals, read index, lease
+/// keep-alive and time-to-live, leadership confirmation, membership changes and leader-transfer stand-by, each run by
+/// the member. With peer TLS the handshake already proved the caller holds a peer certificate; every call must also
+/// name this cluster and one of its members.
+/// </summary>
+internal sealed class PeerService(EtcdServer server) : Forward.ForwardBase
+{
+    public override Task<ForwardResults> Propose(RaftBatch request, ServerCallContext context)
+    {
+        CheckCaller(context);
+        return server.ProposeForwardedAsync(request, context.CancellationToken);
+    }
+
+    public override Task<ReadIndexResponse> ReadIndex(ReadIndexRequest request, ServerCallContext context)
+    {
+        CheckCaller(context);
+        return server.LeaderReadIndexAsync(context.CancellationToken);
+    }
+
+    public override Task<LeaseRenewResult> LeaseRenew(LeaseKeepAliveRequest request, ServerCallContext context)
+    {
+        CheckCaller(context);
+        return server.LeaderLeaseRenewAsync(request.ID, context.CancellationToken);
+    }
+
+    public override Task<LeaseTimeToLiveResult> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context)
+    {
+        CheckCaller(context);
+        return server.LeaderLeaseTimeToLiveAsync(request, context.CancellationToken);
+    }
+
+    public override Task<ConfirmLeaderResponse> ConfirmLeader(ConfirmLeaderRequest request, ServerCallContext context) =>
+        Task.FromResult(server.ConfirmLeader(request.Term, CheckCaller(context)));
+
+    public override Task<MembershipChangeResult> ChangeMembership(MembershipChange request, ServerCallContext context)
+    {
+        CheckCaller(context);
+        return server.LeaderChangeMembershipAsync(request, context.CancellationToken);
+    }
+
+    public override async Task<StandByResponse> StandBy(StandByRequest request, ServerCallContext context)
+    {
+        CheckCaller(context);
+        ServerError error = await server.StandByForTransferAsync(request.TargetId, context.CancellationToken).ConfigureAwait(false);
+        return new StandByResponse { ServerError = (int)error };
+    }
+
+    /// <summary>The calling member's id; refuses a call that does not name this cluster and one of its members.</summary>
+    private ulong CheckCaller(ServerCallContext context)
+    {
+        string? cluster = context.RequestHeaders.GetValue(EtcdServer.ClusterIdHeader);
+        string? member = context.RequestHeaders.GetValue(EtcdServer.MemberIdHeader);
+        if (cluster != server.ClusterId.ToString("x16") || server.Members.All(m => m.Id.ToString("x16") != member))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "kvstore: forwarding is for members of this cluster"));
+        }
+        return Convert.ToUInt64(member, 16);
+    }
+}
