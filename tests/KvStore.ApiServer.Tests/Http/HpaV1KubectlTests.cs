@@ -38,6 +38,27 @@ public sealed class HpaV1KubectlTests(MemberFixture member) : IClassFixture<Memb
             _kubectl.Ok("get horizontalpodautoscalers.v2.autoscaling web -n scaling -o jsonpath={.spec.metrics[0].resource.target.averageUtilization}_{.spec.metrics[1].resource.name}").Replace('_', ' '));
         Assert.Matches(@"(?m)^web +Deployment/web +cpu: <unknown>/70%, memory: <unknown>/100Mi +2 +5 +0 +\d+s$", _kubectl.Ok("get hpa web -n scaling"));
 
+        // the status an HPA controller writes through v2 reads back at v1
+        _kubectl.OkArgs("patch", "horizontalpodautoscalers.v2.autoscaling", "web", "-n", "scaling", "--subresource=status", "--type=merge", "-p",
+            """{"status":{"currentReplicas":2,"desiredReplicas":2,"currentMetrics":[{"type":"Resource","resource":{"name":"cpu","current":{"averageUtilization":40}}}]}}""");
+        Assert.Equal("40 2", _kubectl.Ok("get horizontalpodautoscalers.v1.autoscaling web -n scaling -o jsonpath={.status.currentCPUUtilizationPercentage}_{.status.desiredReplicas}").Replace('_', ' '));
+        Assert.Matches(@"(?m)^web +Deployment/web +cpu: 40%/70%, memory: <unknown>/100Mi +2 +5 +2 +\d+s$", _kubectl.Ok("get hpa web -n scaling"));
+
+        // a v1 manifest: kubectl validates it against the v1 OpenAPI and the server decodes it strictly
+        const string manifest = """
+            apiVersion: autoscaling/v1
+            kind: HorizontalPodAutoscaler
+            metadata: {name: applied, namespace: scaling}
+            spec:
+              scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+              maxReplicas: 4
+              targetCPUUtilizationPercentage: 50
+            """;
+        Assert.Contains("horizontalpodautoscaler.autoscaling/applied created", _kubectl.Ok("apply -f -", manifest));
+        Assert.Contains("horizontalpodautoscaler.autoscaling/applied unchanged", _kubectl.Ok("apply -f -", manifest));
+        Assert.Contains("unknown field \"spec.targetCPU\"", _kubectl.Fails("apply -f -", manifest.Replace("targetCPUUtilizationPercentage", "targetCPU", StringComparison.Ordinal)));
+        Assert.Contains("targetCPUUtilizationPercentage\t<integer>", _kubectl.Ok("explain hpa.spec --api-version=autoscaling/v1"));
+
         Assert.Contains("The HorizontalPodAutoscaler \"zero\" is invalid: spec.metrics[0].resource.target.averageUtilization: Invalid value: 0: must be greater than 0",
             _kubectl.Fails("autoscale deployment web --name=zero --max=3 --cpu-percent=0 -n scaling"));
         Assert.Contains("hpa", _kubectl.Ok("api-resources --api-group=autoscaling"));
