@@ -45,6 +45,18 @@ public sealed class ProtobufCodecTests
     }
 
     [Fact]
+    public void KubectlAutoscaleReadsAsAutoscalingV1()
+    {
+        Same("""
+            {"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler",
+             "metadata":{"name":"web"},
+             "spec":{"scaleTargetRef":{"kind":"Deployment","name":"web","apiVersion":"apps/v1"},"minReplicas":2,"maxReplicas":5,
+               "targetCPUUtilizationPercentage":60},
+             "status":{"currentReplicas":0,"desiredReplicas":0}}
+            """, Kubectl("autoscaling-v1-horizontalpodautoscalers"));
+    }
+
+    [Fact]
     public void KubectlServiceQuotaSecretAndPdbKeepIntOrStringQuantitiesAndBytes()
     {
         var service = Kubectl("v1-services");
