@@ -1,0 +1,104 @@
+using KvStore.Robustness.History;
+
+namespace KvStore.Robustness.Checkers.Kv;
+
+/// <summary>What one operation did to one key at a revision; Order 0 writes, 1 reads (reads see the write at their revision).</summary>
+internal sealed record KeyItem(long Revision, int Order, Operation Operation, IReadOnlyList<KeyStep> Steps);
+
+/// <summary>
+/// An unanswered write nobody saw: it may have taken effect at any gap revision of at least FirstRevision, through
+/// one of its Alternatives (a txn's two branches), or never. Bit numbers it among the key's candidates.
+/// </summary>
+internal sealed record KeyCandidate(Operation Operation, int Bit, long FirstRevision, IReadOnlyList<IReadOnlyList<KeyStep>> Alternatives);
+
+/// <summary>One key's items in revision order and its candidates, built from the whole history.</summary>
+internal sealed class KeyTimeline(string key)
+{
+    public string Key { get; } = key;
+
+    public List<KeyItem> Items { get; } = [];
+
+    public List<KeyCandidate> Candidates { get; } = [];
+
+    /// <summary>Splits the history into one timeline per key of the universe.</summary>
+    public static IReadOnlyList<KeyTimeline> Build(HistoryIndex index, RealTimeOrder order)
+    {
+        var timelines = index.Universe.ToDictionary(k => k, k => new KeyTimeline(k), StringComparer.Ordinal);
+        foreach (var op in index.Kv)
+        {
+            switch (op.Outcome)
+            {
+                case Outcome.Ok:
+                    AddAnswered(op, index, timelines);
+                    break;
+                case Outcome.Unknown when index.Placed.TryGetValue(op.Id, out var placed):
+                    foreach (var key in index.KeysOf(op.Request))
+                    {
+                        Add(timelines[key], placed.Revision, 0, op, KeySteps.For(op.Request, null, key, placed.Revision, placed.Branch));
+                    }
+                    break;
+                case Outcome.Unknown when KvOps.MayWrite(op.Request):
+                    AddCandidate(op, index, order, timelines);
+                    break;
+            }
+        }
+        AddRevokes(index, timelines);
+        foreach (var t in timelines.Values)
+        {
+            t.Items.Sort((a, b) => a.Revision != b.Revision ? a.Revision.CompareTo(b.Revision)
+                : a.Order != b.Order ? a.Order.CompareTo(b.Order) : a.Operation.Invoke.CompareTo(b.Operation.Invoke));
+        }
+        return timelines.Values.Where(t => t.Items.Count > 0).ToList();
+    }
+
+    private static void AddAnswered(Operation op, HistoryIndex index, Dictionary<string, KeyTimeline> timelines)
+    {
+        var bumped = KvOps.Bumped(op.Request, op.Response);
+        // A read of an old revision sees that revision; anything else sees (or creates) its header's revision.
+        var revision = op.Request is RangeRequest { Revision: > 0 } g ? g.Revision : op.Response!.Revision;
+        foreach (var key in index.KeysOf(op.Request))
+        {
+            Add(timelines[key], revision, bumped ? 0 : 1, op, KeySteps.For(op.Request, op.Response, key, revision, null));
+        }
+    }
+
+    private static void AddCandidate(Operation op, HistoryIndex index, RealTimeOrder order, Dictionary<string, KeyTimeline> timelines)
+    {
+        var first = order.FirstRevisionAfter(op.Invoke);
+        foreach (var key in index.KeysOf(op.Request))
+        {
+            IEnumerable<IReadOnlyList<KeyStep>> alternatives = op.Request is TxnRequest
+                ? [KeySteps.For(op.Request, null, key, KeyState.Unknown, true), KeySteps.For(op.Request, null, key, KeyState.Unknown, false)]
+                : [KeySteps.For(op.Request, null, key, KeyState.Unknown, null)];
+            var effective = alternatives.Where(a => a.Any(s => s is PutStep or DeleteStep)).ToList();
+            if (effective.Count > 0)
+            {
+                var t = timelines[key];
+                t.Candidates.Add(new KeyCandidate(op, t.Candidates.Count, first, effective));
+            }
+        }
+    }
+
+    /// <summary>An acknowledged revoke deleted its lease's keys at its header's revision.</summary>
+    private static void AddRevokes(HistoryIndex index, Dictionary<string, KeyTimeline> timelines)
+    {
+        var leased = index.Kv.SelectMany(o => KvOps.Puts(o.Request)).Where(p => p.Put.Lease != 0)
+            .GroupBy(p => p.Put.Lease).ToDictionary(g => g.Key, g => g.Select(p => p.Put.Key).Distinct(StringComparer.Ordinal).ToList());
+        foreach (var op in index.History.Operations.Where(o => o.Outcome == Outcome.Ok && o.Request is LeaseRevokeRequest))
+        {
+            var lease = ((LeaseRevokeRequest)op.Request).Id;
+            foreach (var key in leased.GetValueOrDefault(lease, []))
+            {
+                Add(timelines[key], op.Response!.Revision, 0, op, [new RevokeStep(lease)]);
+            }
+        }
+    }
+
+    private static void Add(KeyTimeline t, long revision, int order, Operation op, List<KeyStep> steps)
+    {
+        if (steps.Count > 0)
+        {
+            t.Items.Add(new KeyItem(revision, order, op, steps));
+        }
+    }
+}
