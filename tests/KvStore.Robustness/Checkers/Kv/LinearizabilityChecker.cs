@@ -24,24 +24,22 @@ namespace KvStore.Robustness.Checkers.Kv;
 /// revision, never to go back in time on the member that answered them (unless a fault restarted members in
 /// between), and to bound later operations (the revision they saw was committed when they returned).
 /// </summary>
-public static class LinearizabilityChecker
+internal static class LinearizabilityChecker
 {
     /// <summary>Configurations one key's search may visit before it reports the key inconclusive.</summary>
     public const int Budget = 2_000_000;
 
     private static readonly string[] RestartKinds = ["kill", "kill-leader", "restart-snapshot", "remove-readd"];
 
-    public static IReadOnlyList<Violation> Check(RecordedHistory history)
+    public static void Check(HistoryIndex index, List<Violation> violations)
     {
-        var violations = new List<Violation>();
-        var index = new HistoryIndex(history, violations);
+        var history = index.History;
         var order = new RealTimeOrder(index);
         order.Check(index, violations);
         CheckGaps(index, violations);
         CheckCompaction(index, violations);
         CheckSerializableMonotonic(history, index, violations);
         violations.AddRange(SearchKeys(KeyTimeline.Build(index, order), index));
-        return violations;
     }
 
     /// <summary>Every revision is explained: by a known write, an unanswered write, or one lease's deletion.</summary>
