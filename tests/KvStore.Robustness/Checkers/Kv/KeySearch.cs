@@ -62,14 +62,16 @@ internal sealed class KeySearch(KeyTimeline timeline, HistoryIndex index, int bu
         {
             (_deepest, _why) = (i, why);
         }
+        // Fills act at gaps after the previous item, before a write's revision or up to a read's (a read sees its revision).
         var previous = i == 0 ? 1 : timeline.Items[i - 1].Revision;
-        if (fills >= index.GapsBetween(previous, item.Revision))
+        var high = item.Order == 0 ? item.Revision : item.Revision + 1;
+        if (fills >= index.GapsBetween(previous, high))
         {
             return false;
         }
         foreach (var c in timeline.Candidates)
         {
-            if (!used.IsZero && !(used >> c.Bit).IsEven || index.GapsBetween(Math.Max(previous, c.FirstRevision - 1), item.Revision) == 0)
+            if (!used.IsZero && !(used >> c.Bit).IsEven || index.GapsBetween(Math.Max(previous, c.FirstRevision - 1), high) == 0)
             {
                 continue;
             }

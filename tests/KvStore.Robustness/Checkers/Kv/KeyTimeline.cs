@@ -2,7 +2,10 @@ using KvStore.Robustness.History;
 
 namespace KvStore.Robustness.Checkers.Kv;
 
-/// <summary>What one operation did to one key at a revision; Order 0 writes, 1 reads (reads see the write at their revision).</summary>
+/// <summary>
+/// What one operation did to one key at a revision. Order: 0 the write of the revision, 1 a revoke (it deleted at
+/// its header's revision, or nothing when a write holds that revision), 2 reads (they see the revision's changes).
+/// </summary>
 internal sealed record KeyItem(long Revision, int Order, Operation Operation, IReadOnlyList<KeyStep> Steps);
 
 /// <summary>
@@ -58,7 +61,7 @@ internal sealed class KeyTimeline(string key)
         var revision = op.Request is RangeRequest { Revision: > 0 } g ? g.Revision : op.Response!.Revision;
         foreach (var key in index.KeysOf(op.Request))
         {
-            Add(timelines[key], revision, bumped ? 0 : 1, op, KeySteps.For(op.Request, op.Response, key, revision, null));
+            Add(timelines[key], revision, bumped ? 0 : 2, op, KeySteps.For(op.Request, op.Response, key, revision, null));
         }
     }
 
@@ -89,7 +92,7 @@ internal sealed class KeyTimeline(string key)
             var lease = ((LeaseRevokeRequest)op.Request).Id;
             foreach (var key in leased.GetValueOrDefault(lease, []))
             {
-                Add(timelines[key], op.Response!.Revision, 0, op, [new RevokeStep(lease)]);
+                Add(timelines[key], op.Response!.Revision, 1, op, [new RevokeStep(lease)]);
             }
         }
     }
