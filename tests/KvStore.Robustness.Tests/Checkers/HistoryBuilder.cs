@@ -33,18 +33,21 @@ internal sealed class HistoryBuilder
             new RangeResponse(kv is null ? [] : [kv], kv is null ? 0 : 1) { Revision = revision, Member = member }, client: client);
 
     public WatchRecord Watch(string key, long start, bool prevKv = false, bool noPut = false, bool noDelete = false, string? rangeEnd = null,
-        params WatchResponseRecord[] responses)
+        long opened = 0, params WatchResponseRecord[] responses)
     {
         var w = new WatchRecord
         {
             Client = 9, Id = _watches.Count + 1, Key = key, RangeEnd = rangeEnd, StartRevision = start, PrevKv = prevKv, NoPut = noPut,
-            NoDelete = noDelete, Opened = 0, Responses = [new WatchResponseRecord(0, Math.Max(1, start - 1), [], Created: true), .. responses],
+            NoDelete = noDelete, Opened = opened * 1_000_000, Responses = [new WatchResponseRecord(opened * 1_000_000, Math.Max(1, start - 1), [], Created: true), .. responses],
         };
         _watches.Add(w);
         return w;
     }
 
     public static WatchResponseRecord Events(long revision, params WatchEvent[] events) => new(1, revision, events);
+
+    public static WatchResponseRecord Compacted(long time, long revision, long compactRevision) =>
+        new(time * 1_000_000, revision, [], Canceled: true, CompactRevision: compactRevision);
 
     public void Final(string name, long revision, uint hash, IReadOnlyList<KeyValue> kvs, IReadOnlyList<long>? leases = null) =>
         _finals.Add(new MemberState(name, $"http://{name}", revision, 0, hash, kvs, leases ?? []));

@@ -132,4 +132,63 @@ public sealed class WatchLeaseDurabilityTests
         ]);
         Assert.Contains("lease-split-deletion", Kinds(h));
     }
+
+    [Fact]
+    public void A_resumed_watch_replays_exactly_what_followed_its_last_revision()
+    {
+        var h = ThreePuts();
+        h.Watch("a", 2, responses: [Events(2, Put(A1))]);
+        h.Watch("a", 3, responses: [Events(3, Put(A2)), Events(4, Put(A3))]);
+        Assert.Empty(Kinds(h));
+
+        var skipped = ThreePuts();
+        skipped.Watch("a", 2, responses: [Events(2, Put(A1))]);
+        skipped.Watch("a", 3, responses: [Events(4, Put(A3))]);
+        Assert.Equal(["watch-gap"], Kinds(skipped));
+
+        var replayed = ThreePuts();
+        replayed.Watch("a", 2, responses: [Events(2, Put(A1))]);
+        replayed.Watch("a", 3, responses: [Events(2, Put(A1)), Events(3, Put(A2))]);
+        Assert.Equal(["watch-before-start"], Kinds(replayed));
+    }
+
+    [Fact]
+    public void An_event_that_disagrees_with_the_key_history_is_reported()
+    {
+        var h = ThreePuts();
+        h.Watch("a", 2, responses: [Events(2, Put(A1)), Events(3, Put(A2)), Events(4, Put(A3 with { Version = 2 }))]);
+        Assert.Contains("watch-event-mismatch", Kinds(h));
+    }
+
+    [Fact]
+    public void A_watch_below_a_compaction_is_canceled_with_the_compact_revision()
+    {
+        var h = ThreePuts();
+        h.Add(new CompactRequest(3), 55, 60, new CompactResponse { Revision = 4 });
+        h.Watch("a", 2, opened: 70, responses: [Compacted(75, 4, 3)]);
+        Assert.Empty(Kinds(h));
+
+        var fed = ThreePuts();
+        fed.Add(new CompactRequest(3), 55, 60, new CompactResponse { Revision = 4 });
+        fed.Watch("a", 2, opened: 70, responses: [Events(4, Put(A1), Put(A2), Put(A3))]);
+        Assert.Equal(["watch-compaction"], Kinds(fed));
+
+        var early = ThreePuts();
+        early.Watch("a", 2, opened: 70, responses: [Compacted(75, 4, 3)]);
+        Assert.Equal(["watch-compaction"], Kinds(early));
+    }
+
+    [Fact]
+    public void A_read_below_a_compaction_fails_and_only_then()
+    {
+        var h = ThreePuts();
+        h.Add(new CompactRequest(3), 55, 60, new CompactResponse { Revision = 4 });
+        h.Add(new RangeRequest("a", Revision: 2), 70, 80, new RangeResponse([A1], 1) { Revision = 4 });
+        Assert.Equal(["read-below-compaction"], Kinds(h));
+
+        var spurious = ThreePuts();
+        spurious.Add(new RangeRequest("a", Revision: 2), 70, 80, null, Outcome.Failed,
+            error: "OutOfRange: etcdserver: mvcc: required revision has been compacted");
+        Assert.Equal(["spurious-compacted"], Kinds(spurious));
+    }
 }

@@ -37,7 +37,24 @@ internal static class LeaseChecker
                 violations.Add(Violation.Of("keepalive-after-revoke", "a keep-alive after the revoke answered a positive TTL", revoke, alive));
             }
         }
+        CheckNoResurrection(history, violations);
         CheckOneRevision(index, violations);
+    }
+
+    /// <summary>A lease a keep-alive found gone (TTL &lt;= 0) never answers a positive TTL again.</summary>
+    private static void CheckNoResurrection(RecordedHistory history, List<Violation> violations)
+    {
+        var keepAlives = history.Operations.Where(o => o.Outcome == Outcome.Ok && o.Request is LeaseKeepAliveRequest)
+            .GroupBy(o => ((LeaseKeepAliveRequest)o.Request).Id);
+        foreach (var lease in keepAlives)
+        {
+            var gone = lease.Where(o => o.Response is LeaseKeepAliveResponse { Ttl: <= 0 }).MinBy(o => o.Return);
+            var alive = gone is null ? null : lease.FirstOrDefault(o => o.Invoke > gone.Return && o.Response is LeaseKeepAliveResponse { Ttl: > 0 });
+            if (alive is not null)
+            {
+                violations.Add(Violation.Of("lease-resurrected", "a keep-alive found the lease alive after one had found it gone", gone!, alive));
+            }
+        }
     }
 
     private static void CheckOneRevision(HistoryIndex index, List<Violation> violations)

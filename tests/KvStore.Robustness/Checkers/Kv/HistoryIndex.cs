@@ -44,7 +44,8 @@ internal sealed class HistoryIndex
         }
         MaxRevision = Math.Max(1, new[]
         {
-            Kv.Where(o => o.Outcome == Outcome.Ok).Select(o => o.Response!.Revision).DefaultIfEmpty().Max(),
+            history.Operations.Where(o => o.Outcome == Outcome.Ok).Select(o => o.Response?.Revision ?? 0).DefaultIfEmpty().Max(),
+            history.Watches.SelectMany(w => w.Responses).Select(r => r.Revision).DefaultIfEmpty().Max(),
             _seen.Keys.Select(k => k.Mod).DefaultIfEmpty().Max(),
             history.FinalStates.Select(s => s.Revision).DefaultIfEmpty().Max(),
         }.Max());

@@ -32,8 +32,12 @@ internal sealed class KeySearch(KeyTimeline timeline, HistoryIndex index, int bu
             return null;
         }
         var item = timeline.Items[Math.Max(0, _deepest)];
-        var kind = item.Operation.Request is RangeRequest ? "stale-read" : "linearizability";
-        return Violation.Of(kind, $"key {timeline.Key} at revision {item.Revision}: {_why}", item.Operation);
+        var message = $"key {timeline.Key} at revision {item.Revision}: {_why}";
+        if (item.Operation is null)
+        {
+            return Violation.OfWatch("watch-event-mismatch", message, item.Watch!, "");
+        }
+        return Violation.Of(item.Operation.Request is RangeRequest ? "stale-read" : "linearizability", message, item.Operation);
     }
 
     private bool Search(int i, KeyState state, BigInteger used, int fills)

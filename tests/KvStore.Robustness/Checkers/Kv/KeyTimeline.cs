@@ -6,7 +6,10 @@ namespace KvStore.Robustness.Checkers.Kv;
 /// What one operation did to one key at a revision. Order: 0 the write of the revision, 1 a revoke (it deleted at
 /// its header's revision, or nothing when a write holds that revision), 2 reads (they see the revision's changes).
 /// </summary>
-internal sealed record KeyItem(long Revision, int Order, Operation Operation, IReadOnlyList<KeyStep> Steps);
+internal sealed record KeyItem(long Revision, int Order, Operation? Operation, IReadOnlyList<KeyStep> Steps, WatchRecord? Watch = null)
+{
+    public long Time => Operation?.Invoke ?? Watch?.Opened ?? 0;
+}
 
 /// <summary>
 /// An unanswered write nobody saw: it may have taken effect at any gap revision of at least FirstRevision, through
@@ -46,10 +49,11 @@ internal sealed class KeyTimeline(string key)
             }
         }
         AddRevokes(index, timelines);
+        AddWatchEvents(index, timelines);
         foreach (var t in timelines.Values)
         {
             t.Items.Sort((a, b) => a.Revision != b.Revision ? a.Revision.CompareTo(b.Revision)
-                : a.Order != b.Order ? a.Order.CompareTo(b.Order) : a.Operation.Invoke.CompareTo(b.Operation.Invoke));
+                : a.Order != b.Order ? a.Order.CompareTo(b.Order) : a.Time.CompareTo(b.Time));
         }
         return timelines.Values.Where(t => t.Items.Count > 0).ToList();
     }
@@ -93,6 +97,20 @@ internal sealed class KeyTimeline(string key)
             foreach (var key in leased.GetValueOrDefault(lease, []))
             {
                 Add(timelines[key], op.Response!.Revision, 1, op, [new RevokeStep(lease)]);
+            }
+        }
+    }
+
+    /// <summary>A watch event shows the key's state at its revision: the put's KeyValue, or absent after a delete.</summary>
+    private static void AddWatchEvents(HistoryIndex index, Dictionary<string, KeyTimeline> timelines)
+    {
+        var seen = new HashSet<(string, long)>();
+        foreach (var w in index.History.Watches)
+        {
+            foreach (var e in w.Responses.SelectMany(r => r.Events).Where(e => seen.Add((e.Kv.Key, e.Kv.ModRevision))))
+            {
+                var steps = new KeyStep[] { new ExpectStep(e.Type == EventType.Put ? e.Kv : null, $"watch {w.Id} {e.Type} event") };
+                timelines[e.Kv.Key].Items.Add(new KeyItem(e.Kv.ModRevision, 2, null, steps, w));
             }
         }
     }

@@ -27,7 +27,7 @@ namespace KvStore.Robustness.Checkers.Kv;
 internal static class LinearizabilityChecker
 {
     /// <summary>Configurations one key's search may visit before it reports the key inconclusive.</summary>
-    public const int Budget = 2_000_000;
+    public const int Budget = 500_000;
 
     private static readonly string[] RestartKinds = ["kill", "kill-leader", "restart-snapshot", "remove-readd"];
 
