@@ -27,11 +27,11 @@ internal static class LeaseChecker
                 violations.Add(Violation.Of("lease-survived-revoke", $"{state.Name} still lists a revoked lease", revoke));
             }
         }
+        var alives = history.Operations.Where(o => o.Outcome == Outcome.Ok && o.Response is LeaseKeepAliveResponse { Ttl: > 0 })
+            .ToLookup(o => ((LeaseKeepAliveRequest)o.Request).Id);
         foreach (var revoke in revokes)
         {
-            var id = ((LeaseRevokeRequest)revoke.Request).Id;
-            var alive = history.Operations.FirstOrDefault(o => o.Outcome == Outcome.Ok && o.Request is LeaseKeepAliveRequest k && k.Id == id
-                && o.Invoke > revoke.Return && o.Response is LeaseKeepAliveResponse { Ttl: > 0 });
+            var alive = alives[((LeaseRevokeRequest)revoke.Request).Id].FirstOrDefault(o => o.Invoke > revoke.Return);
             if (alive is not null)
             {
                 violations.Add(Violation.Of("keepalive-after-revoke", "a keep-alive after the revoke answered a positive TTL", revoke, alive));

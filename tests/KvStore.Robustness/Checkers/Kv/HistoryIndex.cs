@@ -15,6 +15,7 @@ internal sealed class HistoryIndex
 {
     private readonly Dictionary<(string Key, string Value), List<(Operation Op, bool? Branch)>> _writers = [];
     private readonly Dictionary<(string Key, long Mod), KeyValue> _seen = [];
+    private readonly HashSet<(string Key, string Value)> _seenValues = [];
 
     public HistoryIndex(RecordedHistory history, List<Violation> violations)
     {
@@ -84,6 +85,9 @@ internal sealed class HistoryIndex
 
     /// <summary>The KeyValue seen for a key at a mod revision, if any reader saw it.</summary>
     public KeyValue? Seen(string key, long mod) => _seen.GetValueOrDefault((key, mod));
+
+    /// <summary>Whether anyone saw the value on the key.</summary>
+    public bool WasSeen(string key, string value) => _seenValues.Contains((key, value));
 
     /// <summary>The keys of the universe a request may touch (its keys, ranges, both txn branches, compares).</summary>
     public IEnumerable<string> KeysOf(Request request) => request switch
@@ -183,6 +187,7 @@ internal sealed class HistoryIndex
             return;
         }
         _seen[(kv.Key, kv.ModRevision)] = kv;
+        _seenValues.Add((kv.Key, kv.Value));
         if (!_writers.TryGetValue((kv.Key, kv.Value), out var writers))
         {
             violations.Add(new Violation("phantom-value", $"{source} saw {Describe.Kv(kv)}, a value no request wrote", [], [], ""));

@@ -73,9 +73,14 @@ internal sealed class KeySearch(KeyTimeline timeline, HistoryIndex index, int bu
         {
             return false;
         }
+        var tried = new HashSet<int>();
         foreach (var c in timeline.Candidates)
         {
-            if (!used.IsZero && !(used >> c.Bit).IsEven || index.GapsBetween(Math.Max(previous, c.FirstRevision - 1), high) == 0)
+            if ((!used.IsZero && !(used >> c.Bit).IsEven) || !tried.Add(c.Group))
+            {
+                continue;
+            }
+            if (index.GapsBetween(Math.Max(previous, c.FirstRevision - 1), high) == 0)
             {
                 continue;
             }

@@ -10,6 +10,9 @@ internal readonly record struct KeyState(bool Exists, string? Value, long Create
 {
     public const long Unknown = -1;
 
+    /// <summary>The value of a put nobody saw: no read can match it, and a value compare on it is undecided.</summary>
+    public const string UnseenValue = "\0unseen";
+
     public static readonly KeyState Absent = default;
 
     /// <summary>etcd's put: the version counts puts since the key's creation, the create revision stays.</summary>

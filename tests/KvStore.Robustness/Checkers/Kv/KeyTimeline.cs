@@ -13,9 +13,10 @@ internal sealed record KeyItem(long Revision, int Order, Operation? Operation, I
 
 /// <summary>
 /// An unanswered write nobody saw: it may have taken effect at any gap revision of at least FirstRevision, through
-/// one of its Alternatives (a txn's two branches), or never. Bit numbers it among the key's candidates.
+/// one of its Alternatives (a txn's two branches), or never. Bit numbers it among the key's candidates (ascending
+/// FirstRevision); candidates of one Group have the same effect on the key.
 /// </summary>
-internal sealed record KeyCandidate(Operation Operation, int Bit, long FirstRevision, IReadOnlyList<IReadOnlyList<KeyStep>> Alternatives);
+internal sealed record KeyCandidate(Operation Operation, int Bit, long FirstRevision, IReadOnlyList<IReadOnlyList<KeyStep>> Alternatives, int Group = 0);
 
 /// <summary>One key's items in revision order and its candidates, built from the whole history.</summary>
 internal sealed class KeyTimeline(string key)
@@ -52,6 +53,7 @@ internal sealed class KeyTimeline(string key)
         AddWatchEvents(index, timelines);
         foreach (var t in timelines.Values)
         {
+            NumberCandidates(t);
             t.Items.Sort((a, b) => a.Revision != b.Revision ? a.Revision.CompareTo(b.Revision)
                 : a.Order != b.Order ? a.Order.CompareTo(b.Order) : a.Time.CompareTo(b.Time));
         }
@@ -77,7 +79,10 @@ internal sealed class KeyTimeline(string key)
             IEnumerable<IReadOnlyList<KeyStep>> alternatives = op.Request is TxnRequest
                 ? [KeySteps.For(op.Request, null, key, KeyState.Unknown, true), KeySteps.For(op.Request, null, key, KeyState.Unknown, false)]
                 : [KeySteps.For(op.Request, null, key, KeyState.Unknown, null)];
-            var effective = alternatives.Where(a => a.Any(s => s is PutStep or DeleteStep)).ToList();
+            // A put nobody saw can only count in versions: its value is one unseen value, so such puts are interchangeable.
+            var effective = alternatives.Where(a => a.Any(s => s is PutStep or DeleteStep))
+                .Select(a => (IReadOnlyList<KeyStep>)a.Select(s => s is PutStep p && !index.WasSeen(key, p.Value) ? p with { Value = KeyState.UnseenValue } : s).ToList())
+                .ToList();
             if (effective.Count > 0)
             {
                 var t = timelines[key];
@@ -85,6 +90,30 @@ internal sealed class KeyTimeline(string key)
             }
         }
     }
+
+    /// <summary>
+    /// Orders candidates by FirstRevision and groups those with the same effect: one that can act before an item can
+    /// act before every later item too, so within a group the search only tries the first unused one.
+    /// </summary>
+    private static void NumberCandidates(KeyTimeline t)
+    {
+        var groups = new Dictionary<string, int>(StringComparer.Ordinal);
+        var ordered = t.Candidates.OrderBy(c => c.FirstRevision).ToList();
+        t.Candidates.Clear();
+        foreach (var c in ordered)
+        {
+            var signature = string.Join(" | ", c.Alternatives.Select(a => string.Join("; ", a.Select(Signature))));
+            if (!groups.TryGetValue(signature, out var group))
+            {
+                groups[signature] = group = groups.Count;
+            }
+            t.Candidates.Add(c with { Bit = t.Candidates.Count, Group = group });
+        }
+    }
+
+    private static string Signature(KeyStep step) => step is GuardStep g
+        ? $"guard {g.AllHold} {string.Join(", ", g.Compares)}"
+        : step.ToString();
 
     /// <summary>An acknowledged revoke deleted its lease's keys at its header's revision.</summary>
     private static void AddRevokes(HistoryIndex index, Dictionary<string, KeyTimeline> timelines)

@@ -77,7 +77,7 @@ internal static class KvOps
         switch (c.Target)
         {
             case CompareTarget.Value:
-                return Result(c.Result, Math.Sign(string.CompareOrdinal(s.Value, c.Value ?? "")));
+                return s.Value == KeyState.UnseenValue ? null : Result(c.Result, Math.Sign(string.CompareOrdinal(s.Value, c.Value ?? "")));
             case CompareTarget.Version:
                 actual = s.Version;
                 break;
