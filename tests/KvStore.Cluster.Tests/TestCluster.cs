@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Etcdserverpb;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 
 namespace KvStore.Cluster.Tests;
@@ -317,6 +318,7 @@ internal sealed class ClusterMember : IDisposable
         Lease = new Lease.LeaseClient(_channel);
         Maintenance = new Maintenance.MaintenanceClient(_channel);
         Cluster = new Etcdserverpb.Cluster.ClusterClient(_channel);
+        RetryingKv = new KV.KVClient(_channel.Intercept(new NoLeaderRetry()));
     }
 
     public string Name { get; }
@@ -343,6 +345,9 @@ internal sealed class ClusterMember : IDisposable
     public bool IsPaused { get; set; }
 
     public KV.KVClient Kv { get; }
+
+    /// <summary>KV calls to this member that wait out an election (<see cref="NoLeaderRetry"/>).</summary>
+    public KV.KVClient RetryingKv { get; }
     public Watch.WatchClient Watch { get; }
     public Lease.LeaseClient Lease { get; }
     public Maintenance.MaintenanceClient Maintenance { get; }
