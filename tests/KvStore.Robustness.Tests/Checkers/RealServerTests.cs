@@ -5,7 +5,8 @@ namespace KvStore.Robustness.Tests.Checkers;
 
 /// <summary>
 /// The checker's model is etcd's: a history recorded from real etcd 3.4 checks clean, and so must kvstore's (the
-/// same traffic, without faults: revisions of deletes of nothing, txn branches, revokes, prev_kv, watch batches).
+/// same traffic, without faults: revisions of deletes of nothing, txn branches, revokes, compactions and reads at a
+/// revision, prev_kv, watch batches).
 /// </summary>
 public sealed class RealServerTests(ITestOutputHelper output)
 {
@@ -21,6 +22,9 @@ public sealed class RealServerTests(ITestOutputHelper output)
 
         output.WriteLine(report.ToString());
         Assert.True(history.Watches.Single().Responses.Sum(r => r.Events.Count) > 100);
+        Assert.Contains(history.Operations, o => o.Request is CompactRequest && o.Outcome == Outcome.Ok);
+        Assert.Contains(history.Operations, o => o.Request is RangeRequest { Revision: > 0 } && o.Outcome == Outcome.Ok);
+        Assert.Contains(history.Operations, o => o.Request is LeaseRevokeRequest && o.Outcome == Outcome.Ok);
         Assert.True(report.Ok, report.ToString());
     }
 }

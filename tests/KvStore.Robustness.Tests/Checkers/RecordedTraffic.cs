@@ -46,6 +46,7 @@ internal sealed class RecordedTraffic(string endpoint, int seed)
         var kv = new Etcd.KV.KVClient(channel);
         var lease = new Etcd.Lease.LeaseClient(channel);
         var leases = new List<long>();
+        long seen = 1;
         for (var i = 0; i < count; i++)
         {
             var key = $"{Prefix}k{random.Next(8)}";
@@ -59,8 +60,10 @@ internal sealed class RecordedTraffic(string endpoint, int seed)
                 < 72 => new DeleteRequest(key),
                 < 90 => new TxnRequest([new Compare(key, CompareTarget.Version, CompareResult.Greater, random.Next(3))],
                     [new PutRequest(key, value), new DeleteRequest($"{Prefix}k{random.Next(8, 10)}")], [new RangeRequest(key)]),
-                < 95 => new LeaseGrantRequest(60, client * 1000 + i + 1),
-                < 98 when leases.Count > 0 => new LeaseRevokeRequest(leases[0]),
+                < 93 => new LeaseGrantRequest(60, client * 1000 + i + 1),
+                < 95 when leases.Count > 0 => new LeaseRevokeRequest(leases[0]),
+                < 97 when seen > 20 => new RangeRequest(key, Revision: seen - random.Next(1, 15)),
+                < 98 when seen > 20 => new CompactRequest(seen - 12),
                 _ => new RangeRequest(Prefix, PrefixEnd, Limit: 2),
             };
             var invoke = Clock.Now;
@@ -75,6 +78,7 @@ internal sealed class RecordedTraffic(string endpoint, int seed)
                 {
                     leases.Remove(r.Id);
                 }
+                seen = Math.Max(seen, response.Revision);
                 Record(client, request, invoke, Outcome.Ok, response, null);
             }
             catch (RpcException e)
@@ -98,6 +102,7 @@ internal sealed class RecordedTraffic(string endpoint, int seed)
         PutRequest p => Stamp(new PutResponse(null), (await kv.PutAsync(ToPut(p))).Header),
         DeleteRequest d => FromDelete(await kv.DeleteRangeAsync(ToDelete(d))),
         TxnRequest t => FromTxn(t, await kv.TxnAsync(ToTxn(t))),
+        CompactRequest c => Stamp(new CompactResponse(), (await kv.CompactAsync(new Etcd.CompactionRequest { Revision = c.Revision })).Header),
         LeaseGrantRequest g => Stamp(new LeaseGrantResponse(g.Id, g.Ttl), (await lease.LeaseGrantAsync(new Etcd.LeaseGrantRequest { ID = g.Id, TTL = g.Ttl })).Header),
         LeaseRevokeRequest r => Stamp(new LeaseRevokeResponse(), (await lease.LeaseRevokeAsync(new Etcd.LeaseRevokeRequest { ID = r.Id })).Header),
         _ => throw new ArgumentException(request.ToString()),
