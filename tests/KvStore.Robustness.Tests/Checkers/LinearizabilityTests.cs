@@ -178,4 +178,14 @@ public sealed class LinearizabilityTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void An_answered_operation_without_its_response_is_malformed_and_checked_as_unanswered()
+    {
+        var h = new HistoryBuilder();
+        h.Put("k", "v1", 0, 10, 2);
+        h.Add(new PutRequest("k", "v2"), 20, 30, new RangeResponse([], 0) { Revision = 3 });
+        h.Get("k", 40, 50, 3, V2);
+        Assert.Equal(["malformed-history"], Kinds(h));
+    }
 }

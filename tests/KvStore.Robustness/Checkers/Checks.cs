@@ -11,6 +11,7 @@ public static class Checks
     {
         var clock = Stopwatch.StartNew();
         var violations = new List<Violation>();
+        history = HistoryShape.Normalize(history, violations);
         var index = new HistoryIndex(history, violations);
         LinearizabilityChecker.Check(index, violations);
         var log = new EventLog(index, violations);
