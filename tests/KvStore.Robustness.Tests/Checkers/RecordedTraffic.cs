@@ -1,0 +1,196 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Etcd = Etcdserverpb;
+
+namespace KvStore.Robustness.Tests.Checkers;
+
+/// <summary>
+/// A small recorder for the checker's own test against real servers: clients send random etcd traffic (unique
+/// values) through gRPC while a prefix watch with prev_kv runs; every request becomes an Operation of the history.
+/// The harness (issue 11) records the full traffic under faults; this only proves the checker's model of etcd.
+/// </summary>
+internal sealed class RecordedTraffic(string endpoint, int seed)
+{
+    private const string Prefix = "/r/";
+    private const string PrefixEnd = "/r0";
+    private readonly HistoryRecorder _recorder = new();
+
+    public async Task<RecordedHistory> RunAsync(int clients, int operationsPerClient)
+    {
+        using var channel = GrpcChannel.ForAddress(endpoint);
+        using var stop = new CancellationTokenSource();
+        var watch = WatchAsync(channel, stop.Token);
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => ClientAsync(channel, c, operationsPerClient))));
+        var kv = new Etcd.KV.KVClient(channel);
+        var last = (await kv.RangeAsync(new Etcd.RangeRequest { Key = ByteString.CopyFromUtf8("x") })).Header.Revision;
+        await WaitWatchedAsync(last);
+        await stop.CancelAsync();
+        _recorder.Add(await watch);
+        return _recorder.Build("test", seed, "checker-model", 1, 1000, [await FinalStateAsync(channel)]);
+    }
+
+    private long _watched;
+
+    private async Task WaitWatchedAsync(long revision)
+    {
+        for (var i = 0; i < 200 && Interlocked.Read(ref _watched) < revision; i++)
+        {
+            await Task.Delay(50);
+        }
+    }
+
+    private async Task ClientAsync(GrpcChannel channel, int client, int count)
+    {
+        var random = new Random(seed * 100 + client);
+        var kv = new Etcd.KV.KVClient(channel);
+        var lease = new Etcd.Lease.LeaseClient(channel);
+        var leases = new List<long>();
+        long seen = 1;
+        for (var i = 0; i < count; i++)
+        {
+            var key = $"{Prefix}k{random.Next(8)}";
+            var value = $"c{client}-{i}";
+            Request request = random.Next(100) switch
+            {
+                < 30 => new PutRequest(key, value, leases.Count > 0 && random.Next(4) == 0 ? leases[^1] : 0),
+                < 50 => new RangeRequest(key),
+                < 58 => new RangeRequest(key, Serializable: true),
+                < 64 => new RangeRequest(Prefix, PrefixEnd),
+                < 72 => new DeleteRequest(key),
+                < 90 => new TxnRequest([new Compare(key, CompareTarget.Version, CompareResult.Greater, random.Next(3))],
+                    [new PutRequest(key, value), new DeleteRequest($"{Prefix}k{random.Next(8, 10)}")], [new RangeRequest(key)]),
+                < 93 => new LeaseGrantRequest(60, client * 1000 + i + 1),
+                < 95 when leases.Count > 0 => new LeaseRevokeRequest(leases[0]),
+                < 97 when seen > 20 => new RangeRequest(key, Revision: seen - random.Next(1, 15)),
+                < 98 when seen > 20 => new CompactRequest(seen - 12),
+                _ => new RangeRequest(Prefix, PrefixEnd, Limit: 2),
+            };
+            var invoke = Clock.Now;
+            try
+            {
+                var response = await SendAsync(kv, lease, request);
+                if (request is LeaseGrantRequest g)
+                {
+                    leases.Add(g.Id);
+                }
+                if (request is LeaseRevokeRequest r)
+                {
+                    leases.Remove(r.Id);
+                }
+                seen = Math.Max(seen, response.Revision);
+                Record(client, request, invoke, Outcome.Ok, response, null);
+            }
+            catch (RpcException e)
+            {
+                var failed = e.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.OutOfRange or StatusCode.InvalidArgument;
+                Record(client, request, invoke, failed ? Outcome.Failed : Outcome.Unknown, null, $"{e.StatusCode}: {e.Status.Detail}");
+            }
+        }
+    }
+
+    private void Record(int client, Request request, long invoke, Outcome outcome, Response? response, string? error) =>
+        _recorder.Add(new Operation
+        {
+            Client = client, Id = _recorder.NextId(), Request = request, Invoke = invoke, Return = Clock.Now,
+            Outcome = outcome, Response = response, Error = error, Endpoint = endpoint,
+        });
+
+    private static async Task<Response> SendAsync(Etcd.KV.KVClient kv, Etcd.Lease.LeaseClient lease, Request request) => request switch
+    {
+        RangeRequest g => FromRange(await kv.RangeAsync(ToRange(g))),
+        PutRequest p => Stamp(new PutResponse(null), (await kv.PutAsync(ToPut(p))).Header),
+        DeleteRequest d => FromDelete(await kv.DeleteRangeAsync(ToDelete(d))),
+        TxnRequest t => FromTxn(t, await kv.TxnAsync(ToTxn(t))),
+        CompactRequest c => Stamp(new CompactResponse(), (await kv.CompactAsync(new Etcd.CompactionRequest { Revision = c.Revision })).Header),
+        LeaseGrantRequest g => Stamp(new LeaseGrantResponse(g.Id, g.Ttl), (await lease.LeaseGrantAsync(new Etcd.LeaseGrantRequest { ID = g.Id, TTL = g.Ttl })).Header),
+        LeaseRevokeRequest r => Stamp(new LeaseRevokeResponse(), (await lease.LeaseRevokeAsync(new Etcd.LeaseRevokeRequest { ID = r.Id })).Header),
+        _ => throw new ArgumentException(request.ToString()),
+    };
+
+    private static T Stamp<T>(T response, Etcd.ResponseHeader header) where T : Response =>
+        response with { Revision = header.Revision, Member = header.MemberId };
+
+    private static ByteString Bytes(string? s) => s is null ? ByteString.Empty : ByteString.CopyFromUtf8(s);
+
+    private static Etcd.RangeRequest ToRange(RangeRequest g) => new()
+    {
+        Key = Bytes(g.Key), RangeEnd = Bytes(g.RangeEnd), Revision = g.Revision, Serializable = g.Serializable, Limit = g.Limit,
+    };
+
+    private static Etcd.PutRequest ToPut(PutRequest p) => new() { Key = Bytes(p.Key), Value = Bytes(p.Value), Lease = p.Lease };
+
+    private static Etcd.DeleteRangeRequest ToDelete(DeleteRequest d) => new() { Key = Bytes(d.Key), RangeEnd = Bytes(d.RangeEnd), PrevKv = true };
+
+    private static Etcd.TxnRequest ToTxn(TxnRequest t)
+    {
+        var txn = new Etcd.TxnRequest();
+        txn.Compare.AddRange(t.Compares.Select(c => new Etcd.Compare
+        {
+            Key = Bytes(c.Key), Target = Etcd.Compare.Types.CompareTarget.Version, Result = Etcd.Compare.Types.CompareResult.Greater, Version = c.Number,
+        }));
+        txn.Success.AddRange(t.Success.Select(ToOp));
+        txn.Failure.AddRange(t.Failure.Select(ToOp));
+        return txn;
+    }
+
+    private static Etcd.RequestOp ToOp(Request r) => r switch
+    {
+        RangeRequest g => new Etcd.RequestOp { RequestRange = ToRange(g) },
+        PutRequest p => new Etcd.RequestOp { RequestPut = ToPut(p) },
+        DeleteRequest d => new Etcd.RequestOp { RequestDeleteRange = ToDelete(d) },
+        _ => throw new ArgumentException(r.ToString()),
+    };
+
+    private static KeyValue Kv(Mvccpb.KeyValue kv) =>
+        new(kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease);
+
+    private static RangeResponse FromRange(Etcd.RangeResponse r) => Stamp(new RangeResponse(r.Kvs.Select(Kv).ToList(), r.Count, r.More), r.Header);
+
+    private static DeleteResponse FromDelete(Etcd.DeleteRangeResponse r) => Stamp(new DeleteResponse(r.Deleted, r.PrevKvs.Select(Kv).ToList()), r.Header);
+
+    private static TxnResponse FromTxn(TxnRequest t, Etcd.TxnResponse r) => Stamp(new TxnResponse(r.Succeeded, r.Responses.Select(o => (Response)(o.ResponseCase switch
+    {
+        Etcd.ResponseOp.ResponseOneofCase.ResponseRange => FromRange(o.ResponseRange) with { Revision = r.Header.Revision },
+        Etcd.ResponseOp.ResponseOneofCase.ResponsePut => new PutResponse(null) { Revision = r.Header.Revision },
+        _ => FromDelete(o.ResponseDeleteRange) with { Revision = r.Header.Revision },
+    })).ToList()), r.Header);
+
+    private async Task<WatchRecord> WatchAsync(GrpcChannel channel, CancellationToken stop)
+    {
+        var record = new WatchRecord { Client = 99, Id = 1, Key = Prefix, RangeEnd = PrefixEnd, StartRevision = 1, PrevKv = true, Opened = Clock.Now };
+        using var call = new Etcd.Watch.WatchClient(channel).Watch(cancellationToken: stop);
+        await call.RequestStream.WriteAsync(new Etcd.WatchRequest
+        {
+            CreateRequest = new Etcd.WatchCreateRequest { Key = Bytes(Prefix), RangeEnd = Bytes(PrefixEnd), StartRevision = 1, PrevKv = true },
+        }, stop);
+        try
+        {
+            await foreach (var r in call.ResponseStream.ReadAllAsync(stop))
+            {
+                record.Responses.Add(new WatchResponseRecord(Clock.Now, r.Header.Revision,
+                    r.Events.Select(e => new WatchEvent(e.Type == Mvccpb.Event.Types.EventType.Put ? EventType.Put : EventType.Delete, Kv(e.Kv),
+                        e.PrevKv is null ? null : Kv(e.PrevKv))).ToList(), r.Created, r.Canceled, r.CompactRevision));
+                if (r.Events.Count > 0)
+                {
+                    Interlocked.Exchange(ref _watched, r.Events[^1].Kv.ModRevision);
+                }
+            }
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled)
+        {
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        return record with { Closed = Clock.Now };
+    }
+
+    private static async Task<MemberState> FinalStateAsync(GrpcChannel channel)
+    {
+        var all = await new Etcd.KV.KVClient(channel).RangeAsync(new Etcd.RangeRequest { Key = Bytes(Prefix), RangeEnd = Bytes(PrefixEnd), Serializable = true });
+        var hash = await new Etcd.Maintenance.MaintenanceClient(channel).HashKVAsync(new Etcd.HashKVRequest { Revision = all.Header.Revision });
+        var leases = await new Etcd.Lease.LeaseClient(channel).LeaseLeasesAsync(new Etcd.LeaseLeasesRequest());
+        return new MemberState("m1", "", all.Header.Revision, hash.CompactRevision, hash.Hash, all.Kvs.Select(Kv).ToList(), leases.Leases.Select(l => l.ID).ToList());
+    }
+}
