@@ -51,10 +51,13 @@ public sealed partial class EtcdServer
             ops.Sum(op => op.RequestPut is { } p ? KvOverhead + p.Key.Length + p.Value.Length : 0L);
     }
 
-    /// <summary>etcd's quota check (db size + cost below the quota): is there room for this request? If not, raise NOSPACE (once) through the log.</summary>
+    /// <summary>
+    /// etcd's quota check (db size + cost below the quota): is there room for this request? If not, raise NOSPACE (once)
+    /// through the log. A disk without its reserve refuses as well, without the alarm (no room to log it).
+    /// </summary>
     private bool QuotaAvailable(InternalRaftRequest request)
     {
-        if (NoSpaceActive) return false;
+        if (NoSpaceActive || !_diskRoom.HasRoom()) return false;
         if (DbSizeBytes + QuotaCost(request) < Config.EffectiveQuotaBytes) return true;
         if (Interlocked.Exchange(ref _noSpaceRaising, 1) == 0)
         {

@@ -43,6 +43,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 
         Directory.CreateDirectory(memberDir);
         _backendSize = new BackendSize(memberDir, config.WalDir ?? Path.Combine(memberDir, "wal"));
+        _diskRoom = new DiskRoom(memberDir, config.WalDir ?? Path.Combine(memberDir, "wal"), _logger);
         _recordPath = Path.Combine(memberDir, RecordFile);
         try
         {
@@ -108,6 +109,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private readonly RaftStateMachine _stateMachine;
     private readonly EndPoint _peerEndPoint;
     private readonly BackendSize _backendSize;
+    private readonly DiskRoom _diskRoom;
     private readonly RaftConnections _raftConnections = new();
     private readonly PeerAddresses _peerAddresses;
     private readonly PeerClients _peerClients;
