@@ -71,6 +71,33 @@ public sealed partial class EtcdServer
     }
 
     private Task _noSpaceRaise = Task.CompletedTask;
+    private Task _diskStandby = Task.CompletedTask;
+
+    /// <summary>
+    /// A member whose disk is full stands by (steps down if it leads, never stands for election) so that one of the
+    /// others leads and the cluster takes writes; as a follower it refuses entries (RaftLog.HasRoom) until space
+    /// returns, then stands by no more. A single member keeps leading (it only refuses writes). Tested by
+    /// DiskFullTests.FullLeaderStepsDownTheOthersGoOnAndItCatchesUpWhenSpaceReturns (KvStore.Cluster.Tests).
+    /// </summary>
+    private void OnDiskRoomChanged(bool room)
+    {
+        if (_cluster.Members.Count < 2) return;
+        lock (_alarmLock)
+        {
+            _diskStandby = _diskStandby.ContinueWith(async _ =>
+            {
+                try
+                {
+                    if (room) await _cluster.RevertToNormalModeAsync(CancellationToken.None).ConfigureAwait(false);
+                    else await _cluster.EnableStandbyModeAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // stopping: nothing to change
+                }
+            }, TaskScheduler.Default).Unwrap();
+        }
+    }
 
     /// <summary>
     /// Waits (up to the request timeout) for the NOSPACE alarm being raised, as etcd's quotaAlarmer raises it before it

@@ -102,6 +102,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         raft.Metadata["name"] = config.Name;
         raft.Metadata["client-urls"] = string.Join(",", config.AdvertiseClientUrls.Select(u => Url(u.ToString())));
         _cluster = new RaftCluster(raft) { AuditTrail = _wal };
+        _wal.HasRoom = _diskRoom.HasRoom;
+        _diskRoom.RoomChanged = OnDiskRoomChanged;
         _wal.Clamped = (asked, limit) => Log.CommitClamped(_logger, asked, limit, _wal.LastEntryIndex);
         _cluster.LeaderChanged += OnLeaderChanged;
     }

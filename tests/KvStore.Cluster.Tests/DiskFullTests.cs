@@ -44,7 +44,7 @@ public sealed class DiskFullTests(ITestOutputHelper output)
             }
         }
         string log = cluster.Process(0).Output;
-        bool exited = !cluster.IsRunning(0);
+        bool exited = cluster.Process(0).WaitForExit(TimeSpan.FromSeconds(3)); // a refusal may come from a member on its way out
         output.WriteLine($"{server}: filler {filler >> 20} MiB; {acknowledged.Count - 1} writes acknowledged on the full disk, then {refused}; " +
                          $"{(exited ? $"exited with {cluster.Process(0).ExitCode}" : "still running")}");
         output.WriteLine(string.Join("\n", log.Split('\n').Where(l => l.Contains("space", StringComparison.OrdinalIgnoreCase)).Take(5)));
@@ -61,15 +61,63 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         output.WriteLine($"{server}: recovered with all {acknowledged.Count} acknowledged writes: {started.Elapsed.TotalSeconds:F1}s");
     }
 
-    /// <summary>Until a put succeeds (a member that kept running may need a moment once space returns).</summary>
-    private static async Task WaitForWriteAsync(KvStoreCluster cluster)
+    [Fact]
+    public async Task FullLeaderStepsDownTheOthersGoOnAndItCatchesUpWhenSpaceReturns()
+    {
+        var started = Stopwatch.StartNew();
+        // kvstore takes about 17 MB from the start
+        using var cluster = KvStoreCluster.Start(new KvStoreClusterOptions { Size = 3, SmallDiskMegabytes = new Dictionary<int, int> { [0] = 48 } });
+        await MoveLeaderToAsync(cluster, 0);
+        cluster.Disk(0)!.Fill();
+
+        // the first writes reach the full leader and are refused; it steps down and one of the others leads
+        for (int i = 0; i < 20; i++) await WaitForWriteAsync(cluster, 1, $"k/{i:D2}");
+        Assert.NotEqual(0, await cluster.WaitForLeaderAsync());
+        Assert.True(cluster.IsRunning(0), "the full member exited:\n" + cluster.Logs());
+        var refused = await Assert.ThrowsAsync<RpcException>(() => FaultMechanismTests.PutAsync(cluster, 0, "via-full", "v"));
+        Assert.Equal("etcdserver: mvcc: database space exceeded", refused.Status.Detail);
+        Assert.Empty((await FaultMechanismTests.GetAsync(cluster, 0, "k/19")).Kvs); // it refuses the leader's entries
+
+        cluster.Disk(0)!.Free();
+        await WaitForWriteAsync(cluster, 0, "after");
+        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await FaultMechanismTests.GetAsync(cluster, 0, "k/", prefix: true)).Count < 20)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the member did not catch up:\n" + cluster.Logs());
+            await Task.Delay(200);
+        }
+        output.WriteLine($"full leader stepped down, caught up after space returned: {started.Elapsed.TotalSeconds:F1}s");
+    }
+
+    /// <summary>etcd's MoveLeader through the current leader until member <paramref name="target"/> leads.</summary>
+    private static async Task MoveLeaderToAsync(KvStoreCluster cluster, int target)
+    {
+        ulong id = await cluster.MemberIdAsync(target);
+        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await cluster.WaitForLeaderAsync() is var leader && leader != target)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{cluster.Names[target]} never led:\n{cluster.Logs()}");
+            try
+            {
+                await new Etcdserverpb.Maintenance.MaintenanceClient(cluster.Channel(leader))
+                    .MoveLeaderAsync(new Etcdserverpb.MoveLeaderRequest { TargetID = id }, deadline: DateTime.UtcNow.AddSeconds(20));
+            }
+            catch (RpcException)
+            {
+                await Task.Delay(300);
+            }
+        }
+    }
+
+    /// <summary>Until a put through member <paramref name="i"/> succeeds (a member may need a moment once space returns, a cluster a new leader).</summary>
+    private static async Task WaitForWriteAsync(KvStoreCluster cluster, int i = 0, string key = "after")
     {
         DateTime deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
             try
             {
-                await FaultMechanismTests.PutAsync(cluster, 0, "after", "v", TimeSpan.FromSeconds(5));
+                await FaultMechanismTests.PutAsync(cluster, i, key, "v", TimeSpan.FromSeconds(5));
                 return;
             }
             catch (RpcException) when (DateTime.UtcNow < deadline)

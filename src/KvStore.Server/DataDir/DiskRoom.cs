@@ -5,9 +5,9 @@ namespace KvStore.Server.DataDir;
 /// <summary>
 /// Whether the filesystems under the member dir and the Raft log hold <see cref="ReserveBytes"/> free, asked before
 /// each write is proposed (one statvfs each). The Raft log writes through memory-mapped chunk files, and a page that
-/// cannot be backed on a full disk kills the process with SIGBUS (no message, the write outcome unknown): refusing
-/// writes with NOSPACE while the reserve is gone keeps the member serving, and writes resume once space returns.
-/// Tested by DiskFullTests (KvStore.Cluster.Tests), against etcd 3.4 doing the same.
+/// cannot be backed on a full disk kills the process with SIGBUS (no message, the write outcome unknown): while the
+/// reserve is gone the member refuses writes with NOSPACE, refuses the leader's entries and stands by (never leads),
+/// and all of that ends once space returns. Tested by DiskFullTests (KvStore.Cluster.Tests), beside etcd 3.4.
 /// </summary>
 internal sealed partial class DiskRoom(string memberDir, string walDir, ILogger logger)
 {
@@ -15,6 +15,9 @@ internal sealed partial class DiskRoom(string memberDir, string walDir, ILogger 
     public const long ReserveBytes = 8L << 20;
 
     private int _full; // 1 while writes are refused, so that the change is logged once each way
+
+    /// <summary>Called with the new state when the reserve goes (false) or comes back (true).</summary>
+    public Action<bool>? RoomChanged { get; set; }
 
     /// <summary>True when both filesystems have the reserve free (or cannot be asked).</summary>
     public bool HasRoom()
@@ -25,6 +28,7 @@ internal sealed partial class DiskRoom(string memberDir, string walDir, ILogger 
         {
             if (room) Log.RoomAgain(logger, free);
             else Log.NoRoom(logger, free, ReserveBytes);
+            RoomChanged?.Invoke(room);
         }
         return room;
     }
