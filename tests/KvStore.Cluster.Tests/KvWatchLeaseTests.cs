@@ -48,7 +48,7 @@ public abstract class KvWatchLeaseTests<TFixture>(TFixture fixture) where TFixtu
         foreach (var m in Cluster.Members)
         {
             // Straight to each member (no failover): a follower serves the linearizable read itself.
-            var got = await m.Kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(p + "a") }, deadline: DateTime.UtcNow.AddSeconds(30));
+            var got = await m.RetryingKv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(p + "a") }, deadline: DateTime.UtcNow.AddSeconds(30));
             Assert.Equal("1", Assert.Single(got.Kvs).Value.ToStringUtf8());
             Assert.True(got.Header.Revision >= put.Header.Revision, $"{m.Name} read at revision {got.Header.Revision} < {put.Header.Revision}");
         }
@@ -66,11 +66,11 @@ public abstract class KvWatchLeaseTests<TFixture>(TFixture fixture) where TFixtu
             Success = { new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(p + "k"), Value = ByteString.CopyFromUtf8("new") } } },
         };
         var members = Cluster.Members;
-        Assert.True((await members[last].Kv.TxnAsync(txn, deadline: DateTime.UtcNow.AddSeconds(30))).Succeeded);
-        Assert.False((await members[last].Kv.TxnAsync(txn, deadline: DateTime.UtcNow.AddSeconds(30))).Succeeded); // no longer "old"
+        Assert.True((await members[last].RetryingKv.TxnAsync(txn, deadline: DateTime.UtcNow.AddSeconds(30))).Succeeded);
+        Assert.False((await members[last].RetryingKv.TxnAsync(txn, deadline: DateTime.UtcNow.AddSeconds(30))).Succeeded); // no longer "old"
         Assert.Equal("new", Assert.Single((await On(0).GetAsync(p + "k")).Kvs).Value.ToStringUtf8());
 
-        var deleted = await members[Math.Min(1, last)].Kv.DeleteRangeAsync(new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(p + "k") },
+        var deleted = await members[Math.Min(1, last)].RetryingKv.DeleteRangeAsync(new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(p + "k") },
             deadline: DateTime.UtcNow.AddSeconds(30));
         Assert.Equal(1, deleted.Deleted);
         foreach (var m in Cluster.Members)

@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 
 namespace KvStore.Cluster.Tests;
@@ -272,6 +273,7 @@ internal sealed class ClusterMember : IDisposable
         Lease = new Lease.LeaseClient(_channel);
         Maintenance = new Maintenance.MaintenanceClient(_channel);
         Cluster = new Etcdserverpb.Cluster.ClusterClient(_channel);
+        RetryingKv = new KV.KVClient(_channel.Intercept(new NoLeaderRetry()));
     }
 
     public string Name { get; }
@@ -298,6 +300,9 @@ internal sealed class ClusterMember : IDisposable
     public bool IsPaused { get; set; }
 
     public KV.KVClient Kv { get; }
+
+    /// <summary>KV calls to this member that wait out an election (<see cref="NoLeaderRetry"/>).</summary>
+    public KV.KVClient RetryingKv { get; }
     public Watch.WatchClient Watch { get; }
     public Lease.LeaseClient Lease { get; }
     public Maintenance.MaintenanceClient Maintenance { get; }
