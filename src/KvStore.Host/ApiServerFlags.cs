@@ -32,6 +32,7 @@ internal sealed class ApiServerFlags
     private readonly Option<bool> _anonymousAuth = new("--anonymous-auth") { Description = "Enables anonymous requests to the secure port of the API server. Requests that are not rejected by another authentication method are treated as anonymous requests. Anonymous requests have a username of system:anonymous, and a group name of system:unauthenticated.", DefaultValueFactory = _ => true };
     private readonly Option<string> _eventTtl = new("--event-ttl") { Description = "Amount of time to retain events.", DefaultValueFactory = _ => "1h0m0s" };
     private readonly Option<string> _serviceRange = new("--service-cluster-ip-range") { Description = "A CIDR notation IP range from which to assign service cluster IPs.", DefaultValueFactory = _ => "10.96.0.0/12" };
+    private readonly Option<string> _nodePortRange = new("--service-node-port-range") { Description = "A port range to reserve for services with NodePort visibility. Example: '30000-32767'. Inclusive at both ends of the range.", DefaultValueFactory = _ => NodePortRange.Default };
     private readonly Option<string> _compaction = new("--etcd-compaction-interval") { Description = "The interval of compaction requests. If 0, the compaction request from apiserver is disabled.", DefaultValueFactory = _ => "5m0s" };
     private readonly Option<string> _logLevel = new("--log-level") { Description = "debug, info, warn, error, panic or fatal (as the member's --log-level).", DefaultValueFactory = _ => "info" };
 
@@ -41,7 +42,7 @@ internal sealed class ApiServerFlags
         _etcdServers, _etcdCaFile, _etcdCertFile, _etcdKeyFile,
         _bindAddress, _securePort, _listenUrl, _tlsCertFile, _tlsKeyFile, _certDir,
         _clientCaFile, _tokenAuthFile, _anonymousAuth,
-        _eventTtl, _serviceRange, _compaction, _logLevel,
+        _eventTtl, _serviceRange, _nodePortRange, _compaction, _logLevel,
     };
 
     /// <summary>What the flags ask for, checked; throws <see cref="FormatException"/> or <see cref="FlagException"/>.</summary>
@@ -58,11 +59,14 @@ internal sealed class ApiServerFlags
         if (endpoints.Count == 0) throw new FormatException("--etcd-servers: at least one URL is required");
         var range = result.GetValue(_serviceRange)!;
         ClusterIpRange.Parse(range);
+        var nodePorts = result.GetValue(_nodePortRange)!;
+        NodePortRange.Parse(nodePorts);
         return new Values(new ApiServerOptions
         {
             ListenUrl = ListenUrl(result),
             EventTtl = Duration(result.GetValue(_eventTtl)!, "--event-ttl"),
             ServiceClusterIpRange = range,
+            ServiceNodePortRange = nodePorts,
             CompactionInterval = Duration(result.GetValue(_compaction)!, "--etcd-compaction-interval"),
             Security = new ApiServerSecurityOptions
             {

@@ -30,7 +30,17 @@ public sealed class ApiServerFlagTests
             (security.TlsCertFile, security.TlsPrivateKeyFile, security.ClientCaFile, security.TokenAuthFile, security.CertDir, security.AnonymousAuth));
     }
 
+    [Fact]
+    public void ServiceRangesReachTheFacade()
+    {
+        var run = Assert.IsType<StartupCommand.Run>(Parse("--apiserver-listen-url", "http://127.0.0.1:8080", "--service-node-port-range", "30100-30199"));
+        Assert.Equal(("30100-30199", "10.96.0.0/12"), (run.Settings.ApiServer!.ServiceNodePortRange, run.Settings.ApiServer.ServiceClusterIpRange));
+        Assert.Equal("30000-32767", Assert.IsType<StartupCommand.Run>(Parse("--apiserver-listen-url", "http://127.0.0.1:8080")).Settings.ApiServer!.ServiceNodePortRange);
+    }
+
     [Theory]
+    [InlineData("kvstore: error verifying flags, invalid argument \"70000\" for \"--service-node-port-range\" flag: the port range cannot be greater than 65535: 70000. See 'kvstore --help'.\n",
+        "--apiserver-listen-url", "http://127.0.0.1:8080", "--service-node-port-range", "70000")]
     [InlineData("kvstore: error verifying flags, --token-auth-file is a flag of the apiserver facade, which only --apiserver-listen-url starts. See 'kvstore --help'.\n",
         "--token-auth-file", "/pki/tokens.csv")]
     [InlineData("kvstore: error verifying flags, --client-ca-file needs an https --apiserver-listen-url (given http://127.0.0.1:8080). See 'kvstore --help'.\n",

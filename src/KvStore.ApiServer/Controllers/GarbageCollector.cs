@@ -16,7 +16,7 @@ namespace KvStore.ApiServer.Controllers;
 /// blockOwnerDeletion is left. Owners are always looked up in the store, never trusted from the graph.
 /// LifecycleKubectlTests.CascadingDeletesFollowThePropagationPolicy.
 /// </summary>
-internal sealed partial class GarbageCollector : IAsyncDisposable
+internal sealed class GarbageCollector : IAsyncDisposable
 {
     private enum Work { AttemptToDelete, Orphan, DeletingDependents }
 
@@ -51,7 +51,7 @@ internal sealed partial class GarbageCollector : IAsyncDisposable
             if (node.Orphaning) _queue.Add(new(Work.Orphan, node.Uid));
             if (node.DeletingDependents) _queue.Add(new(Work.DeletingDependents, node.Uid));
         }
-        _queue.Start(HandleAsync, (item, e) => Log.Retrying(_log, item.Work.ToString(), item.Uid, e.Message, e), Retry);
+        _queue.Start(HandleAsync, (item, e) => Log.GarbageRetrying(_log, item.Work.ToString(), item.Uid, e.Message, e), Retry);
     }
 
     private ResourceInfo? ResourceOf(WatchCache cache) => _handler.Served.All.FirstOrDefault(r => r.KeyPrefix == cache.KeyPrefix);
@@ -171,7 +171,7 @@ internal sealed partial class GarbageCollector : IAsyncDisposable
         else if (latest.Meta.Finalizers.Contains(DeleteOptions.OrphanFinalizer)) policy = DeleteOptions.Orphan;
         else if (latest.Meta.Finalizers.Contains(DeleteOptions.ForegroundFinalizer)) policy = DeleteOptions.Foreground;
         else policy = DeleteOptions.Background;
-        Log.Deleting(_log, node.Resource.Resource, node.Namespace ?? "", node.Name, policy);
+        Log.GarbageDeleting(_log, node.Resource.Resource, node.Namespace ?? "", node.Name, policy);
         await DeleteAsync(node, new DeleteOptions(policy, null, null, uid, ResourceHandler.RevisionText(latest.Object.ModRevision), false), cancellationToken)
             .ConfigureAwait(false);
     }
@@ -241,13 +241,4 @@ internal sealed partial class GarbageCollector : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _queue.DisposeAsync();
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Information, Message = "garbage collector: deleting {Resource} {Namespace}/{Name} ({Policy})")]
-        public static partial void Deleting(ILogger logger, string resource, string @namespace, string name, string policy);
-
-        [LoggerMessage(Level = LogLevel.Warning, Message = "garbage collector: {Work} of {Uid} failed, retrying: {Reason}")]
-        public static partial void Retrying(ILogger logger, string work, string uid, string reason, Exception exception);
-    }
 }

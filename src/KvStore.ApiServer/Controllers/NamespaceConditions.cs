@@ -10,7 +10,8 @@ namespace KvStore.ApiServer.Controllers;
 /// </summary>
 internal static class NamespaceConditions
 {
-    private sealed record Condition(string Type, string Status, string Reason, string Message);
+    /// <summary>One condition as the controller wants it.</summary>
+    public sealed record Condition(string Type, string Status, string Reason, string Message);
 
     private static readonly (string Type, string Reason, string Message)[] Ok =
     [
@@ -23,7 +24,7 @@ internal static class NamespaceConditions
 
     /// <summary>The conditions for what remains (sorted "configmaps. has 1 resource instances" lines), the finalizers
     /// holding it ("example.com/x in 1 resource instances") and the deletion failures.</summary>
-    public static IReadOnlyList<JsonObject> Of(IEnumerable<string> remaining, IEnumerable<string> finalizers, IReadOnlyList<string> failures)
+    public static IReadOnlyList<Condition> Of(IEnumerable<string> remaining, IEnumerable<string> finalizers, IReadOnlyList<string> failures)
     {
         var found = new List<Condition>();
         var resources = remaining.Order(StringComparer.Ordinal).ToList();
@@ -42,40 +43,14 @@ internal static class NamespaceConditions
             found.Add(new("NamespaceDeletionContentFailure", "True", "ContentDeletionFailed",
                 $"Failed to delete all resource types, {failures.Count} remaining: {string.Join(", ", failures.Order(StringComparer.Ordinal))}"));
         }
-        return Ok.Select(ok => found.FirstOrDefault(c => c.Type == ok.Type) ?? new Condition(ok.Type, "False", ok.Reason, ok.Message))
-            .Select(c => new JsonObject { ["type"] = c.Type, ["status"] = c.Status, ["reason"] = c.Reason, ["message"] = c.Message })
-            .ToList();
+        return Ok.Select(ok => found.FirstOrDefault(c => c.Type == ok.Type) ?? new Condition(ok.Type, "False", ok.Reason, ok.Message)).ToList();
     }
 
     /// <summary>kube's updateConditions on <paramref name="ns"/>; null when nothing changed.</summary>
-    public static JsonObject? Apply(JsonObject ns, IReadOnlyList<JsonObject> conditions, DateTimeOffset now)
+    public static JsonObject? Apply(JsonObject ns, IReadOnlyList<Condition> conditions, DateTimeOffset now)
     {
-        if (ns["status"] is not JsonObject status) ns["status"] = status = [];
-        if (status["conditions"] is not JsonArray existing) status["conditions"] = existing = [];
         var changed = false;
-        foreach (var wanted in conditions)
-        {
-            var type = ObjectDefaults.Str(wanted["type"]);
-            var old = existing.OfType<JsonObject>().FirstOrDefault(c => ObjectDefaults.Str(c["type"]) == type);
-            if (old is null)
-            {
-                existing.Add(new JsonObject
-                {
-                    ["type"] = type, ["status"] = wanted["status"]!.DeepClone(), ["lastTransitionTime"] = ObjectDefaults.Now(now),
-                    ["reason"] = wanted["reason"]!.DeepClone(), ["message"] = wanted["message"]!.DeepClone(),
-                });
-                changed = true;
-                continue;
-            }
-            if (Same(old, wanted, "status") && Same(old, wanted, "reason") && Same(old, wanted, "message")) continue;
-            if (!Same(old, wanted, "status")) old["lastTransitionTime"] = ObjectDefaults.Now(now);
-            old["status"] = wanted["status"]!.DeepClone();
-            old["reason"] = wanted["reason"]!.DeepClone();
-            old["message"] = wanted["message"]!.DeepClone();
-            changed = true;
-        }
+        foreach (var c in conditions) changed |= StatusConditions.Set(ns, c.Type, c.Status, c.Reason, c.Message, now);
         return changed ? ns : null;
     }
-
-    private static bool Same(JsonObject a, JsonObject b, string field) => ObjectDefaults.Str(a[field]) == ObjectDefaults.Str(b[field]);
 }

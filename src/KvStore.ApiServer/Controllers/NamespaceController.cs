@@ -14,7 +14,7 @@ namespace KvStore.ApiServer.Controllers;
 /// namespace's own change and by any change inside a terminating namespace; a namespace with content left is looked at
 /// again after eight seconds as well (kube: estimate 15 s / 2 + 1). LifecycleKubectlTests.DeletingANamespaceTerminatesItUntilItsContentIsGone.
 /// </summary>
-internal sealed partial class NamespaceController : IAsyncDisposable
+internal sealed class NamespaceController : IAsyncDisposable
 {
     private const string KubernetesFinalizer = "kubernetes";
     private static readonly TimeSpan RemainingRetry = TimeSpan.FromSeconds(8);
@@ -38,10 +38,7 @@ internal sealed partial class NamespaceController : IAsyncDisposable
         });
     }
 
-    public void Start() => _queue.Start(async (ns, cancellationToken) =>
-    {
-        if (!await SyncAsync(ns, cancellationToken).ConfigureAwait(false)) _queue.AddAfter(ns, RemainingRetry);
-    }, (ns, e) => Log.SyncFailed(_log, ns, e.Message, e), ErrorRetry);
+    public void Start() => _queue.Start(SyncAsync, RemainingRetry, (ns, e) => Log.NamespaceSyncFailed(_log, ns, e.Message, e), ErrorRetry);
 
     private void OnNamespacesListed(WatchCache cache)
     {
@@ -154,10 +151,4 @@ internal sealed partial class NamespaceController : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _queue.DisposeAsync();
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "namespace controller: deleting namespace {Namespace} failed, retrying: {Reason}")]
-        public static partial void SyncFailed(ILogger logger, string @namespace, string reason, Exception exception);
-    }
 }

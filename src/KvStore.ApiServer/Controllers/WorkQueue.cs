@@ -47,6 +47,14 @@ internal sealed class WorkQueue<T> : IAsyncDisposable where T : notnull
     public void Start(Func<T, CancellationToken, Task> handle, Action<T, Exception> failed, TimeSpan retry) =>
         _worker = Task.Run(() => RunAsync(handle, failed, retry, _stopping.Token));
 
+    /// <summary>As <see cref="Start(Func{T, CancellationToken, Task}, Action{T, Exception}, TimeSpan)"/> for a sync that may
+    /// not be done yet: an item <paramref name="sync"/> answers false for comes back after <paramref name="again"/>.</summary>
+    public void Start(Func<T, CancellationToken, Task<bool>> sync, TimeSpan again, Action<T, Exception> failed, TimeSpan retry) =>
+        Start(async (item, cancellationToken) =>
+        {
+            if (!await sync(item, cancellationToken).ConfigureAwait(false)) AddAfter(item, again);
+        }, failed, retry);
+
     private async Task RunAsync(Func<T, CancellationToken, Task> handle, Action<T, Exception> failed, TimeSpan retry, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)

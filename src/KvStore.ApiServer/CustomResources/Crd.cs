@@ -38,7 +38,7 @@ internal sealed record CrdVersion(string Name, bool Served, bool Storage, JsonOb
 /// A CustomResourceDefinition (apiextensions.k8s.io/v1) as the server reads it: its spec and the status the server keeps.
 /// </summary>
 internal sealed record Crd(string Name, string Uid, string Group, string Scope, CrdNames Names, IReadOnlyList<CrdVersion> Versions,
-    CrdNames? AcceptedNames, bool Established, string ConversionStrategy)
+    CrdNames? AcceptedNames, bool Established, bool Terminating, string ConversionStrategy)
 {
     public bool Namespaced => Scope == "Namespaced";
 
@@ -49,8 +49,8 @@ internal sealed record Crd(string Name, string Uid, string Group, string Scope, 
         var spec = obj["spec"];
         var status = obj["status"];
         var accepted = status?["acceptedNames"] is JsonObject names && Str(names, "plural") is { Length: > 0 } ? CrdNames.Read(names) : null;
-        var established = status?["conditions"] is JsonArray conditions && conditions.OfType<JsonObject>()
-            .Any(c => Str(c, "type") == "Established" && Str(c, "status") == "True");
+        var conditions = (status?["conditions"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        bool IsTrue(string type) => conditions.Any(c => Str(c, "type") == type && Str(c, "status") == "True");
         return new Crd(
             Str(obj["metadata"], "name") ?? "",
             Str(obj["metadata"], "uid") ?? "",
@@ -59,7 +59,8 @@ internal sealed record Crd(string Name, string Uid, string Group, string Scope, 
             CrdNames.Read(spec?["names"]),
             (spec?["versions"] as JsonArray ?? []).OfType<JsonObject>().Select(ReadVersion).ToList(),
             accepted,
-            established,
+            IsTrue("Established"),
+            IsTrue("Terminating"),
             Str(spec?["conversion"], "strategy") ?? "None");
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KvStore.ApiServer.Controllers;
 using KvStore.ApiServer.Resources;
 using KvStore.ApiServer.Storage;
 using Microsoft.Extensions.Logging;
@@ -9,18 +10,24 @@ namespace KvStore.ApiServer.CustomResources;
 /// What kube-apiserver's apiextensions controllers do for one apiserver: keeps the CRDs in the store and the served
 /// resources in step. A CRD whose names are accepted is Established and its served versions are registered in
 /// <see cref="ServedResources"/> under the CRD's name (using its accepted names); a deleted CRD's resources stop being
-/// served. It lists and then watches /registry/apiextensions.k8s.io/customresourcedefinitions/, so a CRD written through
-/// another apiserver on the same store is served here too (and survives restarts); writes through this apiserver are
-/// reconciled at once (<see cref="CrdKind"/>). One reconcile at a time. Held by
+/// served. It lists the CRDs and follows their watch cache, so a CRD written through another apiserver on the same store
+/// is served here too (and survives restarts); writes through this apiserver are reconciled at once (<see cref="CrdKind"/>).
+/// One reconcile at a time. Held by
 /// CustomResourceRestartTests.TwoApiserversOverRealEtcdServeTheCrdAcrossARestartAndBothStopWhenItIsDeleted.
 /// </summary>
-internal sealed partial class CrdController : IAsyncDisposable
+internal sealed class CrdController : IAsyncDisposable
 {
     /// <summary>The owner under which the CRD resource itself is registered (not a CRD name: those are plural.group).</summary>
     private const string ApiExtensionsOwner = "apiextensions.k8s.io/customresourcedefinitions";
 
+    /// <summary>The work item that lists every CRD again (a CRD name is never empty).</summary>
+    private const string All = "";
+    private static readonly TimeSpan Retry = TimeSpan.FromSeconds(1);
+
+    private readonly Http.ResourceHandler _handler;
     private readonly ObjectStore _store;
     private readonly ServedResources _served;
+    private readonly CrdFinalizer _finalizer;
     private readonly TimeProvider _clock;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -28,12 +35,13 @@ internal sealed partial class CrdController : IAsyncDisposable
 
     /// <summary>What each CRD's registered resources were built from (spec and accepted names), to register only on change.</summary>
     private readonly Dictionary<string, string> _servedFrom = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stopping = new();
-    private Task? _watching;
+    private readonly WorkQueue<string> _queue = new();
+    private bool _following;
+    private bool _started;
 
-    public CrdController(ObjectStore store, ServedResources served, TimeProvider clock, ILogger log)
+    public CrdController(Http.ResourceHandler handler, TimeProvider clock, ILogger log)
     {
-        (_store, _served, _clock, _log) = (store, served, clock, log);
+        (_handler, _store, _served, _clock, _log) = (handler, handler.Store, handler.Served, clock, log);
         Resource = new ResourceInfo("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false,
             "customresourcedefinition", ["crd", "crds"], ["api-extensions"])
         {
@@ -41,21 +49,48 @@ internal sealed partial class CrdController : IAsyncDisposable
             StoragePrefix = "apiextensions.k8s.io/customresourcedefinitions",
             Runtime = new CrdKind(this),
         };
-        served.Register(ApiExtensionsOwner, [Resource]);
+        _served.Register(ApiExtensionsOwner, [Resource]);
+        _finalizer = new CrdFinalizer(handler, Resource, log);
     }
 
     /// <summary>apiextensions.k8s.io/v1 customresourcedefinitions (cluster-scoped, short names crd and crds).</summary>
     public ResourceInfo Resource { get; }
 
-    /// <summary>Serves every stored CRD, then follows the store's changes until disposed. Safe to call again after a failure.</summary>
+    /// <summary>Serves every stored CRD, then follows the CRD resource's watch cache (as kube's controllers follow their
+    /// informer) until disposed: each change is reconciled, a relist lists them all again. Safe to call again after a failure.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var revision = await SyncAsync(cancellationToken).ConfigureAwait(false);
-        _watching ??= WatchAsync(revision, _stopping.Token);
+        if (!_following)
+        {
+            // followed before the first list, so that no change between the two is missed
+            var cache = _handler.CacheFor(Resource);
+            cache.Changed += e => _queue.Add(e.Key[cache.KeyPrefix.Length..]);
+            cache.Listed += _ => _queue.Add(All);
+            _following = true;
+        }
+        await SyncAsync(cancellationToken).ConfigureAwait(false);
+        if (_started) return;
+        _started = true;
+        _queue.Start(SyncAsync, (name, e) => Log.CrdSyncFailed(_log, name, e.Message, e), Retry);
+        _finalizer.Start();
     }
 
-    /// <summary>Lists the CRDs and reconciles each; forgets those gone. The list's revision.</summary>
-    private async Task<long> SyncAsync(CancellationToken cancellationToken)
+    /// <summary>One CRD as the store has it now (gone: forgotten), or all of them for <see cref="All"/>.</summary>
+    private async Task SyncAsync(string name, CancellationToken cancellationToken)
+    {
+        if (name == All)
+        {
+            await SyncAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (await _store.GetAsync(RequestTargetKey(name), null, cancellationToken).ConfigureAwait(false) is { } current)
+            await ReconcileAsync(current.Object, cancellationToken).ConfigureAwait(false);
+        else
+            await ForgetAsync(name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Lists the CRDs and reconciles each; forgets those gone.</summary>
+    private async Task SyncAsync(CancellationToken cancellationToken)
     {
         var page = await _store.ListAsync(Resource.KeyPrefix, null, 0, null, null, cancellationToken).ConfigureAwait(false);
         var present = new HashSet<string>(StringComparer.Ordinal);
@@ -76,49 +111,12 @@ internal sealed partial class CrdController : IAsyncDisposable
         }
         foreach (var name in gone)
             await ForgetAsync(name, cancellationToken).ConfigureAwait(false);
-        return page.Revision;
-    }
-
-    private async Task WatchAsync(long revision, CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                await foreach (var e in _store.WatchAsync(Resource.KeyPrefix, revision, bookmarks: false, stopping).ConfigureAwait(false))
-                {
-                    revision = e.Revision;
-                    if (e.Object is null)
-                        continue;
-                    if (e.Type == StoreEventType.Deleted)
-                        await ForgetAsync(Crd.Read(e.Object.Object).Name, stopping).ConfigureAwait(false);
-                    else
-                        await ReconcileAsync(e.Object.Object, stopping).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is StoreException or Http.ApiError or Grpc.Core.RpcException or IOException)
-            {
-                Log.WatchFailed(_log, e.Message, e);
-                await Task.Delay(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                try
-                {
-                    if (!stopping.IsCancellationRequested)
-                        revision = await SyncAsync(stopping).ConfigureAwait(false);
-                }
-                catch (Exception again) when (again is StoreException or OperationCanceledException or Http.ApiError or Grpc.Core.RpcException or IOException)
-                {
-                }
-            }
-        }
     }
 
     /// <summary>
     /// Brings one CRD's status (accepted names, NamesAccepted and Established) up to date in the store and serves its
-    /// versions once established.
+    /// versions once established; one being deleted goes to the <see cref="CrdFinalizer"/> (and is served, taking no new
+    /// objects, until it is gone).
     /// </summary>
     public async Task ReconcileAsync(JsonObject stored, CancellationToken cancellationToken)
     {
@@ -126,10 +124,9 @@ internal sealed partial class CrdController : IAsyncDisposable
         try
         {
             var crd = Crd.Read(stored);
-            if (stored["metadata"]?["deletionTimestamp"] is not null)
-                return;
             var outcome = CrdNaming.Decide(crd, _known.Values, stored["status"] as JsonObject, _clock.GetUtcNow());
-            if (!StatusHolds(stored, outcome))
+            var deleting = Http.Lifecycle.IsDeleting(stored);
+            if (!deleting && !StatusHolds(stored, outcome))
             {
                 try
                 {
@@ -149,12 +146,13 @@ internal sealed partial class CrdController : IAsyncDisposable
                 }
             }
             _known[crd.Name] = crd;
-            var from = stored["spec"]?.ToJsonString() + "|" + crd.AcceptedNames?.ToJson().ToJsonString() + "|" + crd.Established;
+            var from = stored["spec"]?.ToJsonString() + "|" + crd.AcceptedNames?.ToJson().ToJsonString() + "|" + crd.Established + "|" + crd.Terminating;
             if (_servedFrom.GetValueOrDefault(crd.Name) != from)
             {
                 _servedFrom[crd.Name] = from;
                 Serve(crd);
             }
+            if (deleting && Http.Lifecycle.Finalizers(stored).Contains(CrdFinalizer.Name)) _finalizer.Enqueue(crd.Name);
         }
         finally
         {
@@ -201,7 +199,7 @@ internal sealed partial class CrdController : IAsyncDisposable
             Runtime = new CustomResourceKind(crd, v, names),
         }).ToList();
         _served.Register(crd.Name, resources);
-        Log.Serving(_log, crd.Name, string.Join(",", resources.Select(r => r.Version)));
+        Log.ServingCustomResources(_log, crd.Name, string.Join(",", resources.Select(r => r.Version)));
     }
 
     /// <summary>A deleted CRD: its resources are no longer served; CRDs of its group that wanted its names get them.</summary>
@@ -229,52 +227,10 @@ internal sealed partial class CrdController : IAsyncDisposable
         }
     }
 
-    /// <summary>What kube's CRD finalizer does before the CRD goes: stop serving it, then delete every one of its objects
-    /// (all namespaces, every version: they share /registry/&lt;group&gt;/&lt;plural&gt;/).</summary>
-    public async Task DeleteInstancesAsync(JsonObject current, CancellationToken cancellationToken)
-    {
-        var crd = Crd.Read(current);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            _servedFrom.Remove(crd.Name);
-            _served.Unregister(crd.Name);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-        var plural = crd.AcceptedNames?.Plural is { Length: > 0 } accepted ? accepted : crd.Names.Plural;
-        if (plural.Length == 0 || crd.Group.Length == 0)
-            return;
-        var page = await _store.ListAsync($"/registry/{crd.Group}/{plural}/", null, 0, null, null, cancellationToken).ConfigureAwait(false);
-        foreach (var item in page.Items)
-        {
-            try
-            {
-                await _store.DeleteAsync(item.Key, null, cancellationToken).ConfigureAwait(false);
-            }
-            catch (StoreException e) when (e.Error == StoreError.NotFound)
-            {
-            }
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_watching is not null)
-            await _watching.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _stopping.Dispose();
+        await _queue.DisposeAsync().ConfigureAwait(false);
+        await _finalizer.DisposeAsync().ConfigureAwait(false);
         _gate.Dispose();
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Information, Message = "apiserver: serving the custom resources of {Crd} at versions {Versions}")]
-        public static partial void Serving(ILogger logger, string crd, string versions);
-
-        [LoggerMessage(Level = LogLevel.Warning, Message = "apiserver: watching CustomResourceDefinitions failed, listing again: {Reason}")]
-        public static partial void WatchFailed(ILogger logger, string reason, Exception exception);
     }
 }

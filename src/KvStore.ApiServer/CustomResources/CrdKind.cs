@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KvStore.ApiServer.Http;
 using KvStore.ApiServer.Printing;
 using KvStore.ApiServer.Resources;
 using KvStore.ApiServer.Schema;
@@ -10,7 +11,8 @@ namespace KvStore.ApiServer.CustomResources;
 /// The CustomResourceDefinition kind (kube's CRD strategy and v1 defaults): names.singular and listKind default from
 /// kind, conversion to None; the status belongs to the server (on create only storedVersions = the storage version;
 /// an update adds a new storage version to storedVersions); around each write the <see cref="CrdController"/> runs at
-/// once, so a CRD's resources are served (or gone) by the time the client hears back.
+/// once, so a CRD's resources are served (or gone) by the time the client hears back. A delete leaves it Terminating
+/// until the <see cref="CrdFinalizer"/> has deleted its custom resources.
 /// </summary>
 internal sealed class CrdKind(CrdController controller) : IRuntimeKind
 {
@@ -65,7 +67,17 @@ internal sealed class CrdKind(CrdController controller) : IRuntimeKind
 
     public Task WrittenAsync(JsonObject stored, CancellationToken cancellationToken) => controller.ReconcileAsync(stored, cancellationToken);
 
-    public Task DeletingAsync(JsonObject current, CancellationToken cancellationToken) => controller.DeleteInstancesAsync(current, cancellationToken);
+    /// <summary>kube's CRD REST Delete, on the first delete: deletionTimestamp, the customresourcecleanup finalizer and the
+    /// Terminating condition; the <see cref="CrdFinalizer"/> then deletes the custom resources and the finalizer.</summary>
+    public bool MarkDeleting(JsonObject obj, DateTimeOffset now)
+    {
+        ObjectDefaults.Metadata(obj)["deletionTimestamp"] ??= ObjectDefaults.Now(now);
+        var finalizers = Lifecycle.Finalizers(obj);
+        if (!finalizers.Contains(CrdFinalizer.Name)) Lifecycle.SetFinalizers(obj, [.. finalizers, CrdFinalizer.Name]);
+        StatusConditions.Set(obj, "Terminating", "True", "InstanceDeletionPending",
+            "CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon", now);
+        return true;
+    }
 
     public Task DeletedAsync(JsonObject deleted, CancellationToken cancellationToken) =>
         controller.ForgetAsync(JsonValues.String(deleted["metadata"]?["name"]) ?? "", cancellationToken);

@@ -9,7 +9,8 @@ namespace KvStore.ApiServer.CustomResources;
 /// One served version of a CRD as a kind registered at run time (kube's customResourceStrategy with that version's
 /// structural schema): on create and update unknown fields are pruned, defaults applied, status dropped on create when
 /// the status subresource is served, and the object stored at the storage version (conversion None: only apiVersion
-/// changes); validation is the schema's; the Table has the version's printer columns. Held by
+/// changes); validation is the schema's; the Table has the version's printer columns; while the CRD is terminating nothing
+/// is created. Held by
 /// CustomResourceKubectlTests (the CronTab and Widget flows).
 /// </summary>
 internal sealed class CustomResourceKind : IRuntimeKind
@@ -21,6 +22,7 @@ internal sealed class CustomResourceKind : IRuntimeKind
     public CustomResourceKind(Crd crd, CrdVersion version, CrdNames names)
     {
         _version = version;
+        AcceptsCreate = !crd.Terminating;
         _schema = SchemaNode.Parse(version.Schema ?? new JsonObject { ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true });
         _storageApiVersion = $"{crd.Group}/{crd.StorageVersion?.Name ?? version.Name}";
         // kube's OpenAPI definition name: the group reversed, the version, the kind ("com.example.stable.v1.CronTab")
@@ -34,6 +36,8 @@ internal sealed class CustomResourceKind : IRuntimeKind
     public Printer? Printer { get; }
 
     public ScalePaths? Scale { get; }
+
+    public bool AcceptsCreate { get; }
 
     public JsonObject? OpenApiDefinition()
     {

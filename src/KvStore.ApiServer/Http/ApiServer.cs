@@ -20,7 +20,7 @@ namespace KvStore.ApiServer.Http;
 /// the stored CustomResourceDefinitions' resources, then is ready; over HTTPS with client authentication when the
 /// options ask for it (<see cref="ApiServerSecurity"/>). Dispose to stop (the key-value port stays the caller's).
 /// </summary>
-public sealed partial class ApiServer : IAsyncDisposable
+public sealed class ApiServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _stopping = new();
@@ -53,8 +53,12 @@ public sealed partial class ApiServer : IAsyncDisposable
         var store = new ObjectStore(kv);
         var served = new ServedResources();
         var caches = new WatchCaches(kv, TimeProvider.System, loggers);
+        served.Removed += gone =>
+        {
+            foreach (var resource in gone) caches.Stop(resource.KeyPrefix, resource.ApiVersion);
+        };
         var handler = new ResourceHandler(store, served, caches, options, TimeProvider.System);
-        var crds = new CrdController(store, served, TimeProvider.System, log);
+        var crds = new CrdController(handler, TimeProvider.System, log);
         // kube-controller-manager's namespace controller and garbage collector run here, fed by the watch caches
         var namespaceController = new Controllers.NamespaceController(handler, loggers?.CreateLogger<Controllers.NamespaceController>());
         var collector = new Controllers.GarbageCollector(handler, loggers?.CreateLogger<Controllers.GarbageCollector>());
@@ -183,14 +187,5 @@ public sealed partial class ApiServer : IAsyncDisposable
             await _app.DisposeAsync().ConfigureAwait(false);
             _security.Dispose();
         }
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Information, Message = "apiserver: namespaces and the kubernetes service are in place; ready")]
-        public static partial void Bootstrapped(ILogger logger);
-
-        [LoggerMessage(Level = LogLevel.Warning, Message = "apiserver: creating the standing objects failed, retrying: {Reason}")]
-        public static partial void BootstrapRetry(ILogger logger, string reason, Exception exception);
     }
 }

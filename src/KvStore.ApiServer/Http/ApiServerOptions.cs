@@ -13,6 +13,9 @@ public sealed record ApiServerOptions
     /// `kubernetes` service's.</summary>
     public string ServiceClusterIpRange { get; init; } = "10.96.0.0/12";
 
+    /// <summary>--service-node-port-range: node ports of NodePort and LoadBalancer services are allocated from this range.</summary>
+    public string ServiceNodePortRange { get; init; } = NodePortRange.Default;
+
     /// <summary>kube-apiserver's --etcd-compaction-interval (5m); zero disables compaction.</summary>
     public TimeSpan CompactionInterval { get; init; } = TimeSpan.FromMinutes(5);
 

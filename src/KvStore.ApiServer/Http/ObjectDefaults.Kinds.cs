@@ -22,8 +22,44 @@ internal static partial class ObjectDefaults
             case "limitranges": LimitRange(obj); break;
             case "networkpolicies": NetworkPolicy(obj); break;
             case "endpointslices": EndpointSlice(obj); break;
+            case "horizontalpodautoscalers": HorizontalPodAutoscaler(obj); break;
         }
     }
+
+    /// <summary>autoscaling/v2's SetDefaults_HorizontalPodAutoscaler (on the stored form, so for v1 too): minReplicas 1, a cpu
+    /// Utilization metric of 80% when there is none, and the default scaling rules inside a behavior that is set.</summary>
+    private static void HorizontalPodAutoscaler(JsonObject hpa)
+    {
+        var spec = Child(hpa, "spec");
+        Default(spec, "minReplicas", 1);
+        if (spec["metrics"] is not JsonArray { Count: > 0 })
+        {
+            spec["metrics"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "Resource",
+                ["resource"] = new JsonObject
+                {
+                    ["name"] = "cpu",
+                    ["target"] = new JsonObject { ["type"] = "Utilization", ["averageUtilization"] = 80 },
+                },
+            });
+        }
+        if (spec["behavior"] is not JsonObject behavior) return;
+        // GenerateHPAScaleUpRules / GenerateHPAScaleDownRules: each unset part of a direction's rules from kube's defaults
+        ScalingRules(Child(behavior, "scaleUp"), window: 0,
+            () => [Policy("Pods", 4, 15), Policy("Percent", 100, 15)]);
+        ScalingRules(Child(behavior, "scaleDown"), window: 300, () => [Policy("Percent", 100, 15)]);
+    }
+
+    private static void ScalingRules(JsonObject rules, int window, Func<JsonNode[]> policies)
+    {
+        Default(rules, "stabilizationWindowSeconds", window);
+        Default(rules, "selectPolicy", "Max");
+        if (rules["policies"] is not JsonArray) rules["policies"] = new JsonArray(policies());
+    }
+
+    private static JsonObject Policy(string type, int value, int periodSeconds) =>
+        new() { ["type"] = type, ["value"] = value, ["periodSeconds"] = periodSeconds };
 
     /// <summary>The pod template of a workload gets the pod spec's defaults.</summary>
     private static void Template(JsonObject spec)

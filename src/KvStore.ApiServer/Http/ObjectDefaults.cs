@@ -37,7 +37,7 @@ internal static partial class ObjectDefaults
     /// <summary>Create: name from generateName, uid, creationTimestamp, generation, and the type's defaults.</summary>
     public static void ForCreate(ResourceInfo resource, JsonObject obj, DateTimeOffset now)
     {
-        obj["apiVersion"] = resource.ApiVersion;
+        obj["apiVersion"] = StorageVersions.StoredApiVersion(resource);
         obj["kind"] = resource.Kind;
         var meta = Metadata(obj);
         if (string.IsNullOrEmpty(Str(meta["name"])) && Str(meta["generateName"]) is { Length: > 0 } prefix)
@@ -102,7 +102,7 @@ internal static partial class ObjectDefaults
                 else result.Remove("status");
             }
         }
-        result["apiVersion"] = resource.ApiVersion;
+        result["apiVersion"] = StorageVersions.StoredApiVersion(resource);
         result["kind"] = resource.Kind;
         var oldMeta = Metadata(old);
         var meta = Metadata(result);
@@ -234,6 +234,7 @@ internal static partial class ObjectDefaults
             Default(spec, "internalTrafficPolicy", "Cluster");
         }
         if (type is "NodePort" or "LoadBalancer") Default(spec, "externalTrafficPolicy", "Cluster");
+        if (type == "LoadBalancer") Default(spec, "allocateLoadBalancerNodePorts", true);
         if (spec["ports"] is JsonArray ports)
         {
             foreach (var port in ports.OfType<JsonObject>())
@@ -253,6 +254,7 @@ internal static partial class ObjectDefaults
             spec["clusterIP"] = ip.DeepClone();
             if (oldSpec["clusterIPs"] is { } ips) spec["clusterIPs"] = ips.DeepClone();
         }
+        NodePortAllocator.KeepAllocated(old, updated);
     }
 
     private static void Deployment(JsonObject deployment)

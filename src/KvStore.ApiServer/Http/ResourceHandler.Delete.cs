@@ -31,7 +31,8 @@ internal sealed partial class ResourceHandler
     /// <summary>
     /// kube's generic registry Delete: an object with finalizers (or getting the garbage collector's orphan or
     /// foregroundDeletion from the options) is marked deleting (deletionTimestamp now, deletionGracePeriodSeconds 0,
-    /// generation bumped) and stays until an update removes its last finalizer; any other is deleted at once. Pods too:
+    /// generation bumped), a CRD as its own REST Delete does, and each stays until an update removes its last finalizer;
+    /// any other is deleted at once. Pods too:
     /// there is no kubelet to carry out a grace period. Namespaces follow their own rules (<see cref="DeleteNamespaceAsync"/>).
     /// Retries from a fresh read when the object changed under it; NotFound when it is gone.
     /// </summary>
@@ -53,13 +54,8 @@ internal sealed partial class ResourceHandler
             {
                 var current = await store.GetAsync(key, null, cancellationToken).ConfigureAwait(false) ?? throw ApiError.NotFound(resource, name);
                 CheckDeletePreconditions(resource, current, options);
-                var finalizers = Lifecycle.Finalizers(current.Object);
-                var gcFinalizers = options.GarbageCollectionFinalizers(finalizers);
-                if ((gcFinalizers ?? finalizers).Count > 0)
+                if (Marked(resource, current.Object, options) is { } marked)
                 {
-                    var marked = (JsonObject)current.Object.DeepClone();
-                    if (gcFinalizers is not null) Lifecycle.SetFinalizers(marked, gcFinalizers);
-                    Lifecycle.MarkAsDeleting(marked, Now);
                     if (options.DryRun) return new(Typed(resource, marked), false);
                     try
                     {
@@ -72,8 +68,6 @@ internal sealed partial class ResourceHandler
                     }
                 }
                 if (options.DryRun) return new(DeleteResult(resource, Typed(resource, current.Object)), true);
-                // a kind registered at run time deletes what must go first (a CRD's custom resources)
-                if (resource.Runtime is { } runtime) await runtime.DeletingAsync(current.Object, cancellationToken).ConfigureAwait(false);
                 try
                 {
                     var deleted = await store.DeleteAsync(key, current.ModRevision, cancellationToken).ConfigureAwait(false);
@@ -89,6 +83,20 @@ internal sealed partial class ResourceHandler
         {
             throw ApiError.FromStore(e, resource, name);
         }
+    }
+
+    /// <summary>The object marked as being deleted, or null when the delete removes it at once: a kind that marks its own first
+    /// delete (a CRD), else one with finalizers, or getting the garbage collector's from the options.</summary>
+    private JsonObject? Marked(ResourceInfo resource, JsonObject current, DeleteOptions options)
+    {
+        var marked = (JsonObject)current.DeepClone();
+        if (resource.Runtime is { } runtime && !Lifecycle.IsDeleting(current) && runtime.MarkDeleting(marked, Now)) return marked;
+        var finalizers = Lifecycle.Finalizers(current);
+        var gcFinalizers = options.GarbageCollectionFinalizers(finalizers);
+        if ((gcFinalizers ?? finalizers).Count == 0) return null;
+        if (gcFinalizers is not null) Lifecycle.SetFinalizers(marked, gcFinalizers);
+        Lifecycle.MarkAsDeleting(marked, Now);
+        return marked;
     }
 
     /// <summary>kube's rest.BeforeDelete precondition checks and their words (the Conflict names the kind).</summary>
@@ -197,10 +205,8 @@ internal sealed partial class ResourceHandler
         if (resource.Runtime is { } runtime) await runtime.DeletedAsync(deleted, cancellationToken).ConfigureAwait(false);
         if (BuiltIn(resource, "services"))
         {
-            foreach (var ip in (deleted["spec"]?["clusterIPs"] as JsonArray ?? []).Select(ObjectDefaults.Str).Append(ObjectDefaults.Str(deleted["spec"]?["clusterIP"])).Distinct())
-            {
-                if (ip is { Length: > 0 } and not "None") await ReleaseClusterIpAsync(ip, cancellationToken).ConfigureAwait(false);
-            }
+            await _clusterIps.ReleaseAsync(deleted, cancellationToken).ConfigureAwait(false);
+            await _nodePorts.ReleaseAsync(NodePortAllocator.Held(deleted), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -30,7 +30,6 @@ internal sealed partial class ResourceHandler
                 if (resource.Runtime is { } runtime) await runtime.WrittenAsync(stored.Object, cancellationToken).ConfigureAwait(false);
                 return true;
             }
-            if (resource.Runtime is { } kind) await kind.DeletingAsync(stored.Object, cancellationToken).ConfigureAwait(false);
             await AfterDeleteAsync(resource, stored.Object, cancellationToken).ConfigureAwait(false);
             return true;
         }

@@ -10,12 +10,14 @@ namespace KvStore.ApiServer.Http;
 
 /// <summary>
 /// The REST verbs on stored resources (kube-apiserver's endpoints/handlers + registry/generic/registry/store.go,
-/// thin): dispatch by method and target, one partial file per concern (Read, Write, Watch, Subresources).
+/// thin): dispatch by method and target, one partial file per concern (Read, Write, ReadModifyWrite, Patch, Delete, Watch,
+/// Subresources, Cache, Internal).
 /// </summary>
 internal sealed partial class ResourceHandler(ObjectStore store, ServedResources served, WatchCaches caches, ApiServerOptions options,
     TimeProvider clock)
 {
-    private readonly ClusterIpRange _serviceRange = ClusterIpRange.Parse(options.ServiceClusterIpRange);
+    private readonly ClusterIpAllocator _clusterIps = new(store, ClusterIpRange.Parse(options.ServiceClusterIpRange));
+    private readonly NodePortAllocator _nodePorts = new(store, NodePortRange.Parse(options.ServiceNodePortRange));
 
     public ObjectStore Store => store;
 
@@ -131,13 +133,9 @@ internal sealed partial class ResourceHandler(ObjectStore store, ServedResources
         }
     }
 
-    /// <summary>The object with its kind and apiVersion (stored objects have them; older writers may not).</summary>
-    private static JsonObject Typed(ResourceInfo resource, JsonObject obj)
-    {
-        obj["apiVersion"] = resource.ApiVersion;
-        obj["kind"] = resource.Kind;
-        return obj;
-    }
+    /// <summary>The stored object at the resource's version, with its kind and apiVersion (older writers may have left them
+    /// out).</summary>
+    private static JsonObject Typed(ResourceInfo resource, JsonObject obj) => StorageVersions.FromStorage(resource, obj);
 
     private static string Revision(long revision) => revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

@@ -169,6 +169,8 @@ internal static class GroupPrinters
         ],
         (hpa, now) =>
         {
+            // kube prints every version from one internal form: v1 objects as their stored v2 form
+            if (Json.Str(hpa, "apiVersion") == "autoscaling/v1") hpa = Resources.HpaV1.ToV2(hpa, null);
             var spec = Json.At(hpa, "spec");
             var minPods = Json.IntOrNull(spec, "minReplicas") is { } min ? Format.Int(min) : "<unset>";
             return new PrintedRow(

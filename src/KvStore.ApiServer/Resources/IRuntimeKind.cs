@@ -44,8 +44,13 @@ internal interface IRuntimeKind
     /// so the next request sees it (kube runs it as a controller).</summary>
     Task WrittenAsync(JsonObject stored, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Before an object is deleted: what must go first (a CRD's custom resources).</summary>
-    Task DeletingAsync(JsonObject current, CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>The first delete of an object not yet being deleted: true when the kind marked <paramref name="obj"/> as being
+    /// deleted itself (kube's CRD REST Delete: deletionTimestamp, its cleanup finalizer and a Terminating condition), false
+    /// for the generic rules.</summary>
+    bool MarkDeleting(JsonObject obj, DateTimeOffset now) => false;
+
+    /// <summary>Whether POST may create objects of it now (custom resources of a terminating CRD may not: kube answers 405).</summary>
+    bool AcceptsCreate => true;
 
     /// <summary>After an object was deleted.</summary>
     Task DeletedAsync(JsonObject deleted, CancellationToken cancellationToken) => Task.CompletedTask;

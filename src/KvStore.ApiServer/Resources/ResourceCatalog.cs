@@ -35,8 +35,10 @@ public static class ResourceCatalog
         new("apps", "v1", "replicasets", "ReplicaSet", true, "replicaset", ["rs"], All_) { Subresources = ["status", "scale"] },
         new("apps", "v1", "statefulsets", "StatefulSet", true, "statefulset", ["sts"], All_) { Subresources = ["status", "scale"] },
         new("apps", "v1", "daemonsets", "DaemonSet", true, "daemonset", ["ds"], All_) { Subresources = ["status"] },
-        // autoscaling/v2
+        // autoscaling/v2 (the preferred version) and v1
         new("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, "horizontalpodautoscaler", ["hpa"], All_) { Subresources = ["status"] },
+        // autoscaling/v1 (stored as v2: StorageVersions)
+        new("autoscaling", "v1", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, "horizontalpodautoscaler", ["hpa"], All_) { Subresources = ["status"] },
         // batch/v1
         new("batch", "v1", "jobs", "Job", true, "job", [], All_) { Subresources = ["status"] },
         new("batch", "v1", "cronjobs", "CronJob", true, "cronjob", ["cj"], All_) { Subresources = ["status"] },

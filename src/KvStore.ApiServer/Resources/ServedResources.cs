@@ -40,13 +40,18 @@ public sealed class ServedResources
     /// <summary>The resources registered by <paramref name="owner"/>, empty when none.</summary>
     public IReadOnlyList<ResourceInfo> Of(string owner) => Volatile.Read(ref _current).ByOwner.GetValueOrDefault(owner) ?? [];
 
+    /// <summary>After a registration, the resources (by storage prefix and apiVersion) no longer served: their watch caches go.</summary>
+    public event Action<IReadOnlyList<ResourceInfo>>? Removed;
+
     /// <summary>Serves <paramref name="resources"/> for <paramref name="owner"/>, replacing what it served before (empty: stops).</summary>
     public void Register(string owner, IReadOnlyList<ResourceInfo> resources)
     {
         if (_frozen)
             throw new InvalidOperationException("the built-in resource set takes no registrations");
+        List<ResourceInfo> removed;
         lock (_writers)
         {
+            removed = Of(owner).Where(old => !resources.Any(r => r.KeyPrefix == old.KeyPrefix && r.ApiVersion == old.ApiVersion)).ToList();
             var byOwner = resources.Count == 0 ? _current.ByOwner.Remove(owner) : _current.ByOwner.SetItem(owner, [.. resources]);
             var runtime = byOwner.Values.SelectMany(r => r)
                 .OrderBy(r => r.Group, StringComparer.Ordinal)
@@ -54,6 +59,7 @@ public sealed class ServedResources
                 .ThenBy(r => r.Resource, StringComparer.Ordinal);
             Volatile.Write(ref _current, new Snapshot([.. ResourceCatalog.All, .. runtime], byOwner));
         }
+        if (removed.Count > 0) Removed?.Invoke(removed);
     }
 
     /// <summary>Stops serving what <paramref name="owner"/> registered.</summary>

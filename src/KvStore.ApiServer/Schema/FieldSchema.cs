@@ -65,6 +65,11 @@ public sealed class FieldSchema
     /// empty for kinds without a protobuf form (custom resources).</summary>
     public IReadOnlyList<ProtoField> Proto { get; init; } = [];
 
+    /// <summary>The JSON shapes of a Go type whose JSON is one of several (Type == Any; JSONSchemaPropsOrBool: a boolean or
+    /// a JSONSchemaProps), one per JSON type; on the wire each travels in the field <see cref="Proto"/> names after that
+    /// type. Empty for other nodes.</summary>
+    public IReadOnlyList<FieldSchema> OneOf { get; init; } = [];
+
     /// <summary>The allowed values of a string field (OpenAPI enum), empty when free.</summary>
     public IReadOnlyList<string> Enum { get; init; } = [];
 }

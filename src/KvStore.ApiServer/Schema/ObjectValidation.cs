@@ -213,6 +213,8 @@ internal static class ObjectValidation
                     errors.Add(Required($"spec.metrics[{i}].{source}.target.type", "must specify a metric target type"));
                 else if (tt is not ("Utilization" or "Value" or "AverageValue"))
                     errors.Add(NotSupported($"spec.metrics[{i}].{source}.target.type", tt, ["AverageValue", "Utilization", "Value"]));
+                else if (t.Int("averageUtilization") is < 1 and var utilization)
+                    errors.Add(Invalid($"spec.metrics[{i}].{source}.target.averageUtilization", utilization, "must be greater than 0"));
             }
         }
     }

@@ -199,7 +199,8 @@ internal sealed partial class OpenApiBuilder
                 var props = new JsonObject();
                 foreach (var (name, child) in schema.Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
                     props[name] = ToOpenApi(child);
-                node["properties"] = props;
+                if (props.Count > 0)
+                    node["properties"] = props;
                 if (schema.Required.Count > 0)
                     node["required"] = new JsonArray(schema.Required.Select(r => (JsonNode)JsonValue.Create(r)).ToArray());
                 break;
@@ -245,7 +246,9 @@ internal sealed partial class OpenApiBuilder
                 node["format"] = "int-or-string";
                 break;
             case FieldType.Any:
-                if (schema.Definition is not null)
+                // kube-openapi types FieldsV1 (a struct with a JSON form of its own) as an object; apiextensions' JSON and
+                // JSONSchemaPropsOr* carry no type
+                if (schema.Definition == "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1")
                     node["type"] = "object";
                 node["x-kubernetes-preserve-unknown-fields"] = true;
                 break;

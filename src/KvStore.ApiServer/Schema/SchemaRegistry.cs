@@ -50,6 +50,12 @@ public static partial class SchemaRegistry
         ["EndpointSlice"] = NetworkKinds.EndpointSlice,
     };
 
+    /// <summary>Kinds served at a second version with another schema, by apiVersion and kind.</summary>
+    private static readonly Dictionary<(string ApiVersion, string Kind), FieldSchema> ByOtherVersion = new()
+    {
+        [("autoscaling/v1", "HorizontalPodAutoscaler")] = OtherKinds.HorizontalPodAutoscalerV1,
+    };
+
     /// <summary>The kinds of the wire that are no stored resource: Status, DeleteOptions, Scale, PartialObjectMetadata.</summary>
     private static readonly Dictionary<string, FieldSchema> WireKinds = new(StringComparer.Ordinal)
     {
@@ -64,17 +70,21 @@ public static partial class SchemaRegistry
     /// <summary>The schema of the resource's kind (the whole object: apiVersion, kind, metadata, spec, status...); a kind
     /// registered at run time brings its own.</summary>
     public static FieldSchema For(ResourceInfo resource) =>
-        resource.Runtime?.Schema ?? ByKind.GetValueOrDefault(resource.Kind) ?? Open;
+        resource.Runtime?.Schema ?? BuiltIn(resource) ?? Open;
+
+    private static FieldSchema? BuiltIn(ResourceInfo resource) =>
+        ByOtherVersion.GetValueOrDefault((resource.ApiVersion, resource.Kind)) ?? ByKind.GetValueOrDefault(resource.Kind);
 
     /// <summary>The schema of a kind by name ("Deployment"), or null when none is known.</summary>
     public static FieldSchema? ForKind(string kind) => ByKind.GetValueOrDefault(kind);
 
     /// <summary>The schema of any kind that travels on the wire, by apiVersion and kind (a custom resource may reuse a
-    /// built-in kind's name): a built-in served kind, or Status, DeleteOptions, Scale, PartialObjectMetadata; null
-    /// when none is known.</summary>
+    /// built-in kind's name): a built-in served kind, the CustomResourceDefinition kind (compiled into kube, registered at
+    /// run time here), or Status, DeleteOptions, Scale, PartialObjectMetadata; null when none is known.</summary>
     public static FieldSchema? ForWireKind(string apiVersion, string kind)
     {
-        if (ResourceCatalog.FindByKind(apiVersion, kind) is { } served) return ByKind.GetValueOrDefault(served.Kind);
+        if (ResourceCatalog.FindByKind(apiVersion, kind) is { } served) return BuiltIn(served);
+        if (apiVersion == "apiextensions.k8s.io/v1" && kind == "CustomResourceDefinition") return ApiExtensionsKinds.CustomResourceDefinition;
         var fits = kind switch
         {
             "Status" => apiVersion == "v1",
@@ -110,32 +120,8 @@ public static partial class SchemaRegistry
 
     /// <summary>Unknown fields of any JSON value against any schema node (e.g. a patch body's sub-tree); paths start at
     /// <paramref name="path"/>.</summary>
-    public static void CollectUnknown(FieldSchema schema, JsonNode? node, string path, List<string> found)
-    {
-        if (node is null)
-            return;
-        switch (schema.Type)
-        {
-            case FieldType.Object when node is JsonObject o:
-                foreach (var (name, value) in o)
-                {
-                    var childPath = path.Length == 0 ? name : $"{path}.{name}";
-                    if (schema.Properties.TryGetValue(name, out var child))
-                        CollectUnknown(child, value, childPath, found);
-                    else
-                        found.Add($"unknown field \"{childPath}\"");
-                }
-                break;
-            case FieldType.Map when node is JsonObject m && schema.AdditionalProperties is { } valueSchema:
-                foreach (var (name, value) in m)
-                    CollectUnknown(valueSchema, value, path.Length == 0 ? name : $"{path}.{name}", found);
-                break;
-            case FieldType.Array when node is JsonArray a && schema.Items is { } item:
-                for (var i = 0; i < a.Count; i++)
-                    CollectUnknown(item, a[i], $"{path}[{i}]", found);
-                break;
-        }
-    }
+    public static void CollectUnknown(FieldSchema schema, JsonNode? node, string path, List<string> found) =>
+        CollectUndeclared(schema, node, path, FieldPaths.Strict, found);
 
     /// <summary>
     /// Server-side apply's wording of the same check (structured-merge-diff, as kube-apiserver reports an apply patch
@@ -146,11 +132,23 @@ public static partial class SchemaRegistry
     public static IReadOnlyList<string> UndeclaredFields(ResourceInfo resource, JsonObject obj)
     {
         var found = new List<string>();
-        CollectUndeclared(For(resource), obj, "", found);
+        CollectUndeclared(For(resource), obj, "", FieldPaths.Apply, found);
         return found;
     }
 
-    private static void CollectUndeclared(FieldSchema schema, JsonNode? node, string path, List<string> found)
+    /// <summary>How a walk for undeclared fields names them: kube's field paths for fieldValidation
+    /// (`unknown field "spec.containers[0].foo"`) or structured-merge-diff's for apply (`.spec.containers[name="x"].foo: ...`).</summary>
+    private sealed record FieldPaths(bool Dotted, bool Keyed, Func<string, string> Undeclared)
+    {
+        public static readonly FieldPaths Strict = new(false, false, path => $"unknown field \"{path}\"");
+        public static readonly FieldPaths Apply = new(true, true, path => $"{path}: field not declared in schema");
+
+        public string Child(string path, string name) => Dotted || path.Length > 0 ? $"{path}.{name}" : name;
+
+        public string Element(FieldSchema list, JsonNode? element, int index) => Keyed ? ElementPath(list, element, index) : $"[{index}]";
+    }
+
+    private static void CollectUndeclared(FieldSchema schema, JsonNode? node, string path, FieldPaths paths, List<string> found)
     {
         if (node is null)
             return;
@@ -160,18 +158,18 @@ public static partial class SchemaRegistry
                 foreach (var (name, value) in o)
                 {
                     if (schema.Properties.TryGetValue(name, out var child))
-                        CollectUndeclared(child, value, $"{path}.{name}", found);
+                        CollectUndeclared(child, value, paths.Child(path, name), paths, found);
                     else
-                        found.Add($"{path}.{name}: field not declared in schema");
+                        found.Add(paths.Undeclared(paths.Child(path, name)));
                 }
                 break;
             case FieldType.Map when node is JsonObject m && schema.AdditionalProperties is { } valueSchema:
                 foreach (var (name, value) in m)
-                    CollectUndeclared(valueSchema, value, $"{path}.{name}", found);
+                    CollectUndeclared(valueSchema, value, paths.Child(path, name), paths, found);
                 break;
             case FieldType.Array when node is JsonArray a && schema.Items is { } item:
                 for (var i = 0; i < a.Count; i++)
-                    CollectUndeclared(item, a[i], path + ElementPath(schema, a[i], i), found);
+                    CollectUndeclared(item, a[i], path + paths.Element(schema, a[i], i), paths, found);
                 break;
         }
     }

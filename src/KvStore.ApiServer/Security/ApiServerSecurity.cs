@@ -12,7 +12,7 @@ namespace KvStore.ApiServer.Security;
 /// The facade's secure serving and authentication, read from <see cref="ApiServerSecurityOptions"/> when it starts:
 /// the serving certificate (files, or kube's self-signed pair) for an https listen URL, and the authenticators.
 /// </summary>
-public sealed partial class ApiServerSecurity : IDisposable
+public sealed class ApiServerSecurity : IDisposable
 {
     private ApiServerSecurity(ServingCertificate? serving, RequestAuthenticator authenticator) => (Serving, Authenticator) = (serving, authenticator);
 
@@ -74,10 +74,4 @@ public sealed partial class ApiServerSecurity : IDisposable
     }
 
     public void Dispose() => Serving?.Dispose();
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Information, Message = "Generated self-signed cert ({CertFile}, {KeyFile})")]
-        public static partial void GeneratedSelfSigned(ILogger logger, string certFile, string keyFile);
-    }
 }

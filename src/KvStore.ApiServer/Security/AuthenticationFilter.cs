@@ -56,10 +56,4 @@ internal sealed partial class AuthenticationFilter(RequestAuthenticator authenti
         }
         return HttpIo.WriteAsync(context, 403, ApiError.Status(403, "Forbidden", request.ForbiddenMessage(user.Name), details));
     }
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Unable to authenticate the request: {Error}")]
-        public static partial void Unauthenticated(ILogger logger, string error);
-    }
 }

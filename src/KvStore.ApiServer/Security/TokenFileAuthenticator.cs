@@ -8,7 +8,7 @@ namespace KvStore.ApiServer.Security;
 /// <c>token,user,uid[,"group1,group2"]</c>, quoted as Go's encoding/csv reads them, nothing trimmed. A record with an
 /// empty token is skipped and a repeated token replaces the earlier one, each with kube's warning. Tests: TokenFileTests.
 /// </summary>
-public sealed partial class TokenFileAuthenticator
+public sealed class TokenFileAuthenticator
 {
     private readonly Dictionary<string, UserInfo> _tokens;
 
@@ -56,13 +56,4 @@ public sealed partial class TokenFileAuthenticator
     }
 
     public UserInfo? Authenticate(string token) => _tokens.GetValueOrDefault(token);
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "empty token has been found in token file '{Path}', record number '{Record}'")]
-        public static partial void EmptyToken(ILogger logger, string path, int record);
-
-        [LoggerMessage(Level = LogLevel.Warning, Message = "duplicate token has been found in token file '{Path}', record number '{Record}'")]
-        public static partial void DuplicateToken(ILogger logger, string path, int record);
-    }
 }

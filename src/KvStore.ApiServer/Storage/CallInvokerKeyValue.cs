@@ -45,23 +45,16 @@ public sealed class CallInvokerKeyValue : IKeyValue
     /// <summary>
     /// One watch stream carrying one watcher. Every response is yielded (the created one too); the sequence ends after a
     /// canceled response (compacted start revision) or when the server ends the stream. Cancelling ends the call. The
-    /// stream requires a leader (metadata hasleader=true).
+    /// stream requires a leader (metadata hasleader=true); progress requests go on the same stream.
     /// </summary>
-    public IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, CancellationToken cancellationToken) =>
-        WatchStreamAsync(request, null, cancellationToken);
-
-    /// <inheritdoc cref="IKeyValue.WatchAsync(WatchCreateRequest, WatchProgressRequests, CancellationToken)"/>
-    public IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, WatchProgressRequests progress, CancellationToken cancellationToken) =>
-        WatchStreamAsync(request, progress, cancellationToken);
-
-    private async IAsyncEnumerable<WatchResponse> WatchStreamAsync(WatchCreateRequest request, WatchProgressRequests? progress,
+    public async IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, WatchProgressRequests progress,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var call = _watch.Watch(RequireLeader, cancellationToken: stop.Token);
         await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = request }, cancellationToken).ConfigureAwait(false);
         // The request stream's only writer from here on: one progress_request per request (a stream takes one write at a time).
-        Task sending = progress is null ? Task.CompletedTask : SendProgressRequestsAsync(call.RequestStream, progress, stop.Token);
+        Task sending = SendProgressRequestsAsync(call.RequestStream, progress, stop.Token);
         try
         {
             while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))

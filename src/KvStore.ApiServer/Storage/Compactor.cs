@@ -13,7 +13,7 @@ namespace KvStore.ApiServer.Storage;
 /// this one only learns the new time. So N apiservers on one etcd compact once per interval, and every compaction
 /// keeps at least one interval of history for watchers to catch up from.
 /// </summary>
-public sealed partial class Compactor : IAsyncDisposable
+public sealed class Compactor : IAsyncDisposable
 {
     /// <summary>kube-apiserver's --etcd-compaction-interval default.</summary>
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromMinutes(5);
@@ -102,14 +102,5 @@ public sealed partial class Compactor : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_loop is not null) await _loop.ConfigureAwait(false);
         _stop.Dispose();
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(1, LogLevel.Information, "etcd: compacted rev ({Revision})")]
-        public static partial void Compacted(ILogger logger, long revision);
-
-        [LoggerMessage(2, LogLevel.Warning, "etcd: compaction to rev ({Revision}) failed")]
-        public static partial void CompactionFailed(ILogger logger, long revision, Exception exception);
     }
 }

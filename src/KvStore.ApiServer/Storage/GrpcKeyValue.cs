@@ -96,14 +96,7 @@ public sealed class GrpcKeyValue : IKeyValue
     /// re-created on the next endpoint from the revision after the last event or progress notification delivered. The
     /// created response is yielded once, for the first watcher only.
     /// </summary>
-    public IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, CancellationToken cancellationToken) =>
-        WatchStreamAsync(request, null, cancellationToken);
-
-    /// <inheritdoc cref="IKeyValue.WatchAsync(WatchCreateRequest, WatchProgressRequests, CancellationToken)"/>
-    public IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, WatchProgressRequests progress, CancellationToken cancellationToken) =>
-        WatchStreamAsync(request, progress, cancellationToken);
-
-    private async IAsyncEnumerable<WatchResponse> WatchStreamAsync(WatchCreateRequest request, WatchProgressRequests? progress,
+    public async IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, WatchProgressRequests progress,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         long next = request.StartRevision;
@@ -116,9 +109,8 @@ public sealed class GrpcKeyValue : IKeyValue
             WatchCreateRequest create = request.Clone();
             create.StartRevision = next;
             RpcException? broken = null;
-            await using (IAsyncEnumerator<WatchResponse> responses = (progress is null
-                ? _members[index].WatchAsync(create, cancellationToken)
-                : _members[index].WatchAsync(create, progress, cancellationToken)).GetAsyncEnumerator(cancellationToken))
+            await using (IAsyncEnumerator<WatchResponse> responses = _members[index].WatchAsync(create, progress, cancellationToken)
+                .GetAsyncEnumerator(cancellationToken))
             {
                 while (true)
                 {

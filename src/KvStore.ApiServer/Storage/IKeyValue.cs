@@ -18,18 +18,13 @@ public interface IKeyValue : IAsyncDisposable
     Task<LeaseGrantResponse> LeaseGrantAsync(LeaseGrantRequest request, CancellationToken cancellationToken);
 
     /// <summary>
-    /// One watcher: the responses of a watch created with <paramref name="request"/> until cancelled. A compacted
-    /// start revision ends the stream with a response carrying compact_revision (and canceled).
+    /// One watcher: the responses of a watch created with <paramref name="request"/> until cancelled. A compacted start
+    /// revision ends the stream with a response carrying compact_revision (and canceled). Every
+    /// <see cref="WatchProgressRequests.Request"/> sends etcd's progress_request on the stream: the store answers with a
+    /// response carrying no events and the current revision (watch id -1), after every event up to it (etcd 3.4 may answer
+    /// ahead of events of that revision).
     /// </summary>
-    IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// As <see cref="WatchAsync(WatchCreateRequest, CancellationToken)"/>, and every <see cref="WatchProgressRequests.Request"/>
-    /// sends etcd's progress_request on the stream: the store answers with a response carrying no events and the current
-    /// revision (watch id -1), after every event up to it (etcd 3.4 may answer ahead of events of that revision).
-    /// </summary>
-    IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, WatchProgressRequests progress, CancellationToken cancellationToken) =>
-        WatchAsync(request, cancellationToken);
+    IAsyncEnumerable<WatchResponse> WatchAsync(WatchCreateRequest request, WatchProgressRequests progress, CancellationToken cancellationToken);
 }
 
 /// <summary>Progress requests for one watch (clientv3's RequestProgress): the watch's stream sends one per call.</summary>

@@ -46,11 +46,9 @@ public sealed record StoredObject(string Key, JsonObject Object, long ModRevisio
 /// <summary>A list page: items in key order, the revision it was read at, a continue token when more remain.</summary>
 public sealed record ListPage(IReadOnlyList<StoredObject> Items, long Revision, string? Continue, long? RemainingItemCount);
 
+/// <summary>What a watch event says (kube's watch.EventType): Deleted carries the object as it was before deletion, at the
+/// delete's revision; Bookmark only a revision.</summary>
 public enum StoreEventType { Added, Modified, Deleted, Bookmark }
-
-/// <summary>One watch event. Deleted carries the object as it was before deletion (at the delete's revision);
-/// Bookmark carries only the revision (Object null).</summary>
-public sealed record StoreEvent(StoreEventType Type, StoredObject? Object, long Revision);
 
 /// <summary>
 /// kube-apiserver's storage/etcd3 store over <see cref="IKeyValue"/>: JSON objects under /registry keys,

@@ -22,7 +22,7 @@ public static class KubeProtobuf
     private static readonly ConcurrentDictionary<string, FieldSchema> Lists = new(StringComparer.Ordinal);
 
     /// <summary>The schema of a body of this apiVersion and kind ("apps/v1" "Deployment", "DeploymentList", "v1"
-    /// "Status"), or null when it has no protobuf form (custom resources and CRDs, Table, discovery documents).</summary>
+    /// "Status"), or null when it has no protobuf form (custom resources, Table, discovery documents).</summary>
     public static FieldSchema? SchemaOf(string apiVersion, string kind)
     {
         if (SchemaRegistry.ForWireKind(apiVersion, kind) is { Proto.Count: > 0 } schema) return schema;

@@ -131,6 +131,7 @@ public static class ProtoReader
         WireType.IntOrString => IntOrString(input.ReadBytes().ToByteArray()),
         WireType.Quantity => Quantity(input.ReadBytes().ToByteArray()),
         WireType.RawJson => RawJson(input.ReadBytes().ToByteArray()),
+        WireType.OneOf => OneOf(schema, input.ReadBytes().Span),
         _ => Message(schema, input.ReadBytes().Span),
     };
 
@@ -194,6 +195,16 @@ public static class ProtoReader
             else input.SkipLastField();
         }
         return text;
+    }
+
+    /// <summary>A JSONSchemaPropsOr* value, as Go's MarshalJSON shows it: the array when it has items, else the object,
+    /// else the boolean.</summary>
+    private static JsonNode? OneOf(FieldSchema schema, ReadOnlySpan<byte> bytes)
+    {
+        var shapes = Message(WireTypes.ShapesOf(schema), bytes);
+        var value = shapes["array"] is JsonArray { Count: > 0 } array ? array : shapes["object"] ?? shapes["boolean"];
+        value?.Parent?.AsObject().Remove(WireTypes.JsonType(value)!);
+        return value;
     }
 
     private static JsonNode? RawJson(byte[] bytes)

@@ -43,7 +43,8 @@ public static class ProtoWriter
             case FieldType.Array when value is JsonArray items:
                 foreach (var item in items)
                 {
-                    if (item is not null) WriteValue(output, field.Number, schema.Items!, item);
+                    // a null element is on the wire only as an empty raw JSON message (enum: [null])
+                    if (item is not null || WireTypes.Of(schema.Items!) == WireType.RawJson) WriteValue(output, field.Number, schema.Items!, item);
                 }
                 return;
             case FieldType.Map when value is JsonObject map:
@@ -101,6 +102,9 @@ public static class ProtoWriter
                 break;
             case WireType.Message:
                 WriteBytes(output, number, Message(schema, value as JsonObject));
+                break;
+            case WireType.OneOf:
+                WriteBytes(output, number, OneOf(schema, value));
                 break;
         }
     }
@@ -163,14 +167,29 @@ public static class ProtoWriter
         return buffer.ToArray();
     }
 
-    /// <summary>FieldsV1 and RawExtension: message{raw = 1} holding the JSON text.</summary>
+    private static readonly JsonSerializerOptions RawJsonText = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>FieldsV1, RawExtension and apiextensions' JSON: message{raw = 1} holding the JSON text (none for null).</summary>
     private static byte[] RawJson(JsonNode value)
     {
         using var buffer = new MemoryStream();
         var output = new CodedOutputStream(buffer);
         output.WriteTag(1, Google.Protobuf.WireFormat.WireType.LengthDelimited);
-        output.WriteBytes(ByteString.CopyFrom(Encoding.UTF8.GetBytes(value.ToJsonString())));
+        output.WriteBytes(ByteString.CopyFrom(Encoding.UTF8.GetBytes(value.ToJsonString(RawJsonText))));
         output.Flush();
         return buffer.ToArray();
+    }
+
+    /// <summary>A JSONSchemaPropsOr* value in the field of its JSON type. A boolean field that is no pointer is written
+    /// whatever the value: true for a value of another type (Go's UnmarshalJSON sets JSONSchemaPropsOrBool.Allows when it
+    /// reads a schema).</summary>
+    private static byte[] OneOf(FieldSchema schema, JsonNode? value)
+    {
+        var shapes = WireTypes.ShapesOf(schema);
+        var type = WireTypes.JsonType(value);
+        var message = new JsonObject();
+        if (type is not null && shapes.Properties.ContainsKey(type)) message[type] = value!.DeepClone();
+        if (type != "boolean" && shapes.Proto.Any(f => f.Name == "boolean" && !f.Pointer)) message["boolean"] = true;
+        return Message(shapes, message);
     }
 }

@@ -61,6 +61,7 @@ internal static class EtcdFlags
     public const string ApiServerListenUrl = "apiserver-listen-url";
     public const string EventTtl = "event-ttl";
     public const string ServiceClusterIpRange = "service-cluster-ip-range";
+    public const string ServiceNodePortRange = "service-node-port-range";
     public const string TlsCertFile = "tls-cert-file";
     public const string TlsPrivateKeyFile = "tls-private-key-file";
     public const string CertDir = "cert-dir";
@@ -178,6 +179,7 @@ internal static class EtcdFlags
         Flag(ApiServerListenUrl, FlagKind.String, "", "Serve the Kubernetes-style REST API (what kubectl talks to) from this member on this URL: https://IP:PORT (TLS, e.g. https://127.0.0.1:6443) or http://IP:PORT."),
         Flag(EventTtl, FlagKind.Duration, "1h0m0s", "Amount of time to retain events (apiserver facade)."),
         Flag(ServiceClusterIpRange, FlagKind.String, "10.96.0.0/12", "A CIDR notation IP range from which to assign service cluster IPs (apiserver facade)."),
+        Flag(ServiceNodePortRange, FlagKind.String, "30000-32767", "A port range to reserve for services with NodePort visibility. Example: '30000-32767'. Inclusive at both ends of the range (apiserver facade)."),
         Flag(TlsCertFile, FlagKind.String, "", "File containing the default x509 Certificate for HTTPS (CA cert, if any, concatenated after server cert). If not given with an https --apiserver-listen-url, a self-signed certificate and key are generated and saved to --cert-dir (apiserver facade)."),
         Flag(TlsPrivateKeyFile, FlagKind.String, "", "File containing the default x509 private key matching --tls-cert-file (apiserver facade)."),
         Flag(CertDir, FlagKind.String, "", "The directory where the self-signed apiserver.crt/apiserver.key are kept (default: <data-dir>/fixtures/apiserver). Ignored with --tls-cert-file and --tls-private-key-file (apiserver facade)."),

@@ -33,7 +33,7 @@ internal sealed record HostSettings
     /// <summary>Warnings about the flags' combination (etcd logs them at start: an http URL ignoring the TLS flags...).</summary>
     public IReadOnlyList<StartupNote> Warnings { get; init; } = [];
 
-    /// <summary>--apiserver-listen-url (with --event-ttl, --service-cluster-ip-range): the apiserver facade, or null.</summary>
+    /// <summary>--apiserver-listen-url (with --event-ttl, --service-cluster-ip-range, --service-node-port-range): the apiserver facade, or null.</summary>
     public KvStore.ApiServer.Http.ApiServerOptions? ApiServer { get; init; }
 
     /// <summary>
@@ -197,9 +197,11 @@ internal sealed record HostSettings
             throw new FlagException($"--{EtcdFlags.ApiServerListenUrl} {url}: an http or https URL with an IP to bind is required");
         }
         var range = flags[EtcdFlags.ServiceClusterIpRange];
+        var nodePorts = flags[EtcdFlags.ServiceNodePortRange];
         try
         {
             KvStore.ApiServer.Http.ClusterIpRange.Parse(range);
+            KvStore.ApiServer.Http.NodePortRange.Parse(nodePorts);
         }
         catch (FormatException e)
         {
@@ -210,6 +212,7 @@ internal sealed record HostSettings
             ListenUrl = listen,
             EventTtl = Duration(flags, EtcdFlags.EventTtl),
             ServiceClusterIpRange = range,
+            ServiceNodePortRange = nodePorts,
             Security = ApiServerSecurityFlags.Of(flags, dataDir, listen),
         };
     }

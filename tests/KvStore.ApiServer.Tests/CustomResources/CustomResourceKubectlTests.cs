@@ -91,27 +91,55 @@ public sealed class CustomResourceKubectlTests(MemberFixture member) : IClassFix
     }
 
     [Fact]
-    public void DeletingTheCrdDeletesItsObjectsAndStopsServingThem()
+    public void DeletingTheCrdTerminatesItUntilItsObjectsAreGone()
     {
         const string group = "stable.three.example.com";
         _kubectl.Ok("apply -f -", CronTab(group, "ct3"));
         Namespace("cron-three-a");
         Namespace("cron-three-b");
         _kubectl.Ok("apply -f -", CronTabObject(group, "a", "cron-three-a", "{cronSpec: '* * * * *'}") + "---\n" +
-            CronTabObject(group, "b", "cron-three-b", "{cronSpec: '* * * * *'}"));
+            CronTabObject(group, "b", "cron-three-b", "{cronSpec: '* * * * *'}").Replace("labels:", "finalizers: [example.com/hold], labels:", StringComparison.Ordinal));
         Assert.Equal(
             [$"/registry/{group}/crontabs/cron-three-a/a", $"/registry/{group}/crontabs/cron-three-b/b"],
             Keys($"/registry/{group}/"));
-        Assert.Equal([$"/registry/apiextensions.k8s.io/customresourcedefinitions/crontabs.{group}"],
-            Keys($"/registry/apiextensions.k8s.io/customresourcedefinitions/crontabs.{group}"));
         Assert.Equal(2, _kubectl.Ok("get ct3 -A -l team").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length - 1);
         Assert.Equal("b", _kubectl.Ok("get ct3 -A -l team=b -o name").Trim().Split('/')[1]);
+        using var watch = _kubectl.Start("get ct3 -A -w");
+        Assert.True(watch.WaitFor("cron-three-b", TimeSpan.FromSeconds(60)), watch.Output);
 
-        Assert.Contains($"customresourcedefinition.apiextensions.k8s.io \"crontabs.{group}\" deleted", _kubectl.Ok($"delete crd crontabs.{group}"));
+        // Terminating with kube's finalizer while an object's own finalizer holds it; its resource takes no new objects
+        Assert.Contains($"customresourcedefinition.apiextensions.k8s.io \"crontabs.{group}\" deleted", _kubectl.Ok($"delete crd crontabs.{group} --wait=false"));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Keys($"/registry/{group}/").Count > 1 && DateTime.UtcNow < deadline) Thread.Sleep(100);
+        Assert.Equal([$"/registry/{group}/crontabs/cron-three-b/b"], Keys($"/registry/{group}/"));
+        Assert.Equal("customresourcecleanup.apiextensions.k8s.io True InstanceDeletionInProgress CustomResource deletion is in progress", _kubectl.OkArgs("get", "crd", $"crontabs.{group}", "-o",
+            "jsonpath={.metadata.finalizers[0]} {.status.conditions[?(@.type==\"Terminating\")].status} {.status.conditions[?(@.type==\"Terminating\")].reason} {.status.conditions[?(@.type==\"Terminating\")].message}"));
+        Assert.NotEmpty(_kubectl.OkArgs("get", "ct3", "b", "-n", "cron-three-b", "-o", "jsonpath={.metadata.deletionTimestamp}"));
+        Assert.Contains("Error from server (MethodNotAllowed): error when creating \"STDIN\": create not allowed while custom resource definition is terminating",
+            _kubectl.FailsWithInput(CronTabObject(group, "c", "cron-three-a", "{cronSpec: '* * * * *'}"), "apply", "-f", "-"));
+
+        // the last object's finalizer goes: so do the object, the CRD, its resources and its watch cache (watches end)
+        _kubectl.OkArgs("patch", "ct3", "b", "-n", "cron-three-b", "--type=merge", "-p", "{\"metadata\":{\"finalizers\":null}}");
+        _kubectl.Ok($"wait --for=delete crd/crontabs.{group} --timeout=60s");
         Assert.Empty(Keys($"/registry/{group}/"));
+        Assert.True(watch.WaitForExit(TimeSpan.FromSeconds(30)), watch.Output);
         Assert.Contains("Error from server (NotFound): the server could not find the requested resource", _kubectl.FailsWithInput(null, "get", "--raw", $"/apis/{group}/v1"));
         Assert.DoesNotContain(group, _kubectl.OkArgs("get", "--raw", "/apis"));
         Assert.Contains($"Error from server (NotFound): customresourcedefinitions.apiextensions.k8s.io \"crontabs.{group}\" not found", _kubectl.Fails($"get crd crontabs.{group}"));
+    }
+
+    [Fact]
+    public void ACrdThatWasNeverEstablishedIsDeletedAtOnce()
+    {
+        const string group = "stable.seven.example.com";
+        _kubectl.Ok("apply -f -", CronTab(group, "ct7"));
+        // a second CRD asking for the plural the first holds is never established
+        _kubectl.Ok("apply -f -", CronTab(group, "ct7b").Replace($"name: crontabs.{group}", $"name: crontab.{group}", StringComparison.Ordinal)
+            .Replace("plural: crontabs", "plural: crontab", StringComparison.Ordinal).Replace("kind: CronTab", "kind: OtherTab", StringComparison.Ordinal));
+        Assert.Contains($"customresourcedefinition.apiextensions.k8s.io \"crontab.{group}\" deleted", _kubectl.Ok($"delete crd crontab.{group} --timeout=60s"));
+        _kubectl.Ok($"delete crd crontabs.{group} --timeout=60s");
+        Assert.Empty(Keys($"/registry/apiextensions.k8s.io/customresourcedefinitions/crontab.{group}"));
+        Assert.Empty(Keys($"/registry/apiextensions.k8s.io/customresourcedefinitions/crontabs.{group}"));
     }
 
     [Fact]

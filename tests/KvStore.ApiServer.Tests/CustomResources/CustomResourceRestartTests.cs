@@ -16,9 +16,9 @@ public sealed class CustomResourceRestartTests
     public void TwoApiserversOverRealEtcdServeTheCrdAcrossARestartAndBothStopWhenItIsDeleted()
     {
         using var etcd = SingleMember.StartEtcd();
-        using var other = ApiServerProcess.StartStandalone(etcd.ClientUrl, Ports.Free());
+        using var other = ApiServerProcess.StartStandalone(etcd.ClientUrl);
         using var viaOther = new Kubectl(other.Url);
-        using (var first = ApiServerProcess.StartStandalone(etcd.ClientUrl, Ports.Free()))
+        using (var first = ApiServerProcess.StartStandalone(etcd.ClientUrl))
         using (var kubectl = new Kubectl(first.Url))
         {
             kubectl.Ok("apply -f -", CronTab(Group, "crt"));
@@ -26,7 +26,7 @@ public sealed class CustomResourceRestartTests
             viaOther.Ok("apply -f -", CronTabObject(Group, "daily", "default", "{cronSpec: '0 3 * * *', image: busybox}"));
             Assert.Matches(@"(?m)^daily +0 3 \* \* \* +1 +\d+s$", kubectl.Ok("get crt"));
         }
-        using (var again = ApiServerProcess.StartStandalone(etcd.ClientUrl, Ports.Free()))
+        using (var again = ApiServerProcess.StartStandalone(etcd.ClientUrl))
         using (var kubectl = new Kubectl(again.Url))
         {
             Assert.Matches(@"(?m)^daily +0 3 \* \* \* +1 +\d+s$", kubectl.Ok("get crt"));

@@ -43,6 +43,22 @@ internal sealed class ApiServerProcess : IDisposable
         return Ready(process, url, null);
     }
 
+    /// <summary>`kvstore apiserver --etcd-servers ...` on a free port, another one when the port was taken between
+    /// <see cref="Ports.Free"/> releasing it and the server binding it (other processes on the machine take ports too).</summary>
+    public static ApiServerProcess StartStandalone(string etcdServers, params string[] extra)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return StartStandalone(etcdServers, Ports.Free(), extra);
+            }
+            catch (InvalidOperationException e) when (attempt < 5 && e.Message.Contains("address already in use", StringComparison.Ordinal))
+            {
+            }
+        }
+    }
+
     /// <summary>`kvstore apiserver ARGS` serving on <paramref name="url"/> (which the arguments must name).</summary>
     public static ApiServerProcess StartStandaloneAt(string url, ReadyCredentials? credentials, params string[] args) =>
         Ready(ChildProcess.KvStore(["apiserver", .. args]), url, credentials);

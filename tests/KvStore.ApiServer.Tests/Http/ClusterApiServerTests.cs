@@ -27,7 +27,7 @@ public sealed class ClusterApiServerTests
             {
                 Assert.True(member.WaitFor("ready to serve client requests", TimeSpan.FromSeconds(120)), member.Output);
             }
-            using var apiserver = ApiServerProcess.StartStandalone(string.Join(",", clients), Ports.Free());
+            using var apiserver = ApiServerProcess.StartStandalone(string.Join(",", clients));
             using var kubectl = new Kubectl(apiserver.Url);
             kubectl.Ok("apply -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: before, namespace: default}\ndata: {a: \"1\"}\n");
 

@@ -10,7 +10,7 @@ public sealed class EtcdApiServerFixture : IApiServerFixture, IDisposable
     {
         try
         {
-            _server = ApiServerProcess.StartStandalone(_etcd.ClientUrl, Ports.Free(), "--service-cluster-ip-range", "10.96.0.0/24");
+            _server = ApiServerProcess.StartStandalone(_etcd.ClientUrl, "--service-cluster-ip-range", "10.96.0.0/24");
         }
         catch
         {

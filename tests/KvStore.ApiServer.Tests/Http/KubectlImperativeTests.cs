@@ -51,6 +51,56 @@ public sealed class KubectlImperativeTests(MemberFixture member) : IClassFixture
     }
 
     [Fact]
+    public void NodePortsAreAllocatedFromTheRange()
+    {
+        _kubectl.Ok("create namespace np");
+        int NodePort(string service) => int.Parse(_kubectl.Ok($"get svc {service} -n np -o jsonpath={{.spec.ports[0].nodePort}}"), System.Globalization.CultureInfo.InvariantCulture);
+        bool Held(int port) => Etcdctl.Run(member.ClientUrl, ["get", $"/registry/servicenodeports/{port}", "--keys-only"]).Out.Trim().Length > 0;
+
+        _kubectl.Ok("create service nodeport picked --tcp=80:8080 -n np");
+        var picked = NodePort("picked");
+        Assert.InRange(picked, 30000, 32767);
+        Assert.Matches($@"(?m)^picked +NodePort +10\.96\.0\.\d+ +<none> +80:{picked}/TCP ", _kubectl.Ok("get svc picked -n np"));
+        Assert.Contains("service/asked created", _kubectl.Ok("create service nodeport asked --tcp=80:8080 --node-port=31000 -n np"));
+        Assert.Equal(31000, NodePort("asked"));
+        // kubectl's create service words it so; the Status is kube's Invalid
+        Assert.Contains("error: failed to create NodePort service: Service \"taken\" is invalid: spec.ports[0].nodePort: Invalid value: 31000: provided port is already allocated",
+            _kubectl.Fails("create service nodeport taken --tcp=80 --node-port=31000 -n np"));
+        Assert.Contains("error: failed to create NodePort service: Service \"far\" is invalid: spec.ports[0].nodePort: Invalid value: 40000: provided port is not in the valid range. The range of valid ports is 30000-32767",
+            _kubectl.Fails("create service nodeport far --tcp=80 --node-port=40000 -n np"));
+
+        // a LoadBalancer gets one per port (TCP and UDP of one number share it), Local traffic a health check port too
+        _kubectl.Ok("apply -f -", """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: balanced, namespace: np}
+            spec:
+              type: LoadBalancer
+              externalTrafficPolicy: Local
+              ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53, protocol: TCP}, {name: web, port: 80}]
+            """);
+        var ports = _kubectl.Ok("get svc balanced -n np -o jsonpath={.spec.ports[*].nodePort}_{.spec.healthCheckNodePort}").Split('_');
+        var nodePorts = ports[0].Split(' ').Select(int.Parse).ToList();
+        Assert.Equal(nodePorts[0], nodePorts[1]);
+        Assert.Equal(4, nodePorts.Append(int.Parse(ports[1])).Append(picked).Distinct().Count());
+        Assert.Equal("true", _kubectl.Ok("get svc balanced -n np -o jsonpath={.spec.allocateLoadBalancerNodePorts}")); // kube's default
+        // an apply that changes something else keeps them
+        _kubectl.Ok("label svc balanced -n np tier=edge");
+        Assert.Equal(string.Join('_', ports), _kubectl.Ok("get svc balanced -n np -o jsonpath={.spec.ports[*].nodePort}_{.spec.healthCheckNodePort}"));
+
+        // a NodePort service turned ClusterIP gives its port back; turned NodePort again it gets one
+        _kubectl.OkArgs("patch", "svc", "picked", "-n", "np", "-p", "{\"spec\":{\"type\":\"ClusterIP\"}}");
+        Assert.Empty(_kubectl.Ok("get svc picked -n np -o jsonpath={.spec.ports[0].nodePort}"));
+        Assert.False(Held(picked));
+        _kubectl.OkArgs("patch", "svc", "picked", "-n", "np", "-p", "{\"spec\":{\"type\":\"NodePort\"}}");
+        Assert.True(Held(NodePort("picked")));
+        // deleting a service frees its port for the next one that asks
+        _kubectl.Ok("delete svc asked -n np");
+        Assert.False(Held(31000));
+        Assert.Contains("service/taken created", _kubectl.Ok("create service nodeport taken --tcp=80 --node-port=31000 -n np"));
+    }
+
+    [Fact]
     public void ExposeScaleSetImageLabelAnnotatePatchAndDiff()
     {
         _kubectl.Ok("create namespace ops");

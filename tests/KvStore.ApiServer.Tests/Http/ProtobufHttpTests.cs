@@ -185,6 +185,68 @@ public sealed class ProtobufHttpTests(MemberFixture member) : IClassFixture<Memb
         Assert.Equal(("ADDED", "PartialObjectMetadata", "cm1"), ((string?)added["type"], (string?)added["object"]!["kind"], (string?)added["object"]!["metadata"]!["name"]));
     }
 
+    /// <summary>kube's envelope around a message protoc made: "k8s\0", runtime.Unknown{typeMeta 1 {apiVersion, kind}, raw 2}.</summary>
+    private static byte[] Envelope(string apiVersion, string kind, byte[] raw)
+    {
+        using var typeMeta = new MemoryStream();
+        var meta = new CodedOutputStream(typeMeta);
+        meta.WriteTag(1, WireFormat.WireType.LengthDelimited);
+        meta.WriteString(apiVersion);
+        meta.WriteTag(2, WireFormat.WireType.LengthDelimited);
+        meta.WriteString(kind);
+        meta.Flush();
+        using var buffer = new MemoryStream();
+        buffer.Write("k8s\0"u8);
+        var output = new CodedOutputStream(buffer);
+        output.WriteTag(1, WireFormat.WireType.LengthDelimited);
+        output.WriteBytes(ByteString.CopyFrom(typeMeta.ToArray()));
+        output.WriteTag(2, WireFormat.WireType.LengthDelimited);
+        output.WriteBytes(ByteString.CopyFrom(raw));
+        output.Flush();
+        return buffer.ToArray();
+    }
+
+    [Fact]
+    public async Task CustomResourceDefinitionsTravelInProtobufAndTerminateInWatchFrames()
+    {
+        const string crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+        var raw = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Wire", "Fixtures", "protoc-crontab-crd.bin"));
+        var (code, type, body) = await SendAsync(HttpMethod.Post, crds, Envelope("apiextensions.k8s.io/v1", "CustomResourceDefinition", raw));
+        Assert.Equal((HttpStatusCode.Created, Protobuf), (code, type));
+        var created = KubeProtobuf.Decode(body);
+        var replicas = created["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!["properties"]!["spec"]!["properties"]!["replicas"]!;
+        Assert.Equal(("CustomResourceDefinition", "None", "CronTabList", 1, 10.0), ((string?)created["kind"], (string?)created["spec"]!["conversion"]!["strategy"],
+            (string?)created["spec"]!["names"]!["listKind"], (int)replicas["default"]!, (double)replicas["maximum"]!));
+
+        var path = $"{crds}?fieldSelector=metadata.name%3Dcrontabs.proto.example.com";
+        JsonObject list;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        do list = KubeProtobuf.Decode((await SendAsync(HttpMethod.Get, path)).Body);
+        while (list["items"]![0]!["status"]!["conditions"] is not JsonArray { Count: 2 } && DateTime.UtcNow < deadline);
+        var status = list["items"]![0]!["status"]!;
+        Assert.Equal(("CustomResourceDefinitionList", "Established", "True", "CronTab"), ((string?)list["kind"], (string?)status["conditions"]![1]!["type"],
+            (string?)status["conditions"]![1]!["status"], (string?)status["acceptedNames"]!["kind"]));
+        var (_, jsonType, asJson) = await SendAsync(HttpMethod.Get, $"{crds}/crontabs.proto.example.com", accept: "application/json");
+        var (_, _, asProtobuf) = await SendAsync(HttpMethod.Get, $"{crds}/crontabs.proto.example.com");
+        Assert.Equal("application/json", jsonType);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(asJson), KubeProtobuf.Decode(asProtobuf)), KubeProtobuf.Decode(asProtobuf).ToJsonString());
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{path}&watch=true&resourceVersion={list["metadata"]!["resourceVersion"]}&timeoutSeconds=30");
+        request.Headers.TryAddWithoutValidation("Accept", ClientGoAccept);
+        using var watch = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var stream = await watch.Content.ReadAsStreamAsync();
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Delete, $"{crds}/crontabs.proto.example.com")).Code);
+        var events = new List<(string Type, JsonObject Object)>();
+        do events.Add(await ReadFrameAsync(stream));
+        while (events[^1].Type != "DELETED");
+        static string? Terminating(JsonObject crd) =>
+            (string?)crd["status"]!["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "Terminating")!["reason"];
+        Assert.Equal(("MODIFIED", "customresourcecleanup.apiextensions.k8s.io", "InstanceDeletionPending"),
+            (events[0].Type, (string?)events[0].Object["metadata"]!["finalizers"]![0], Terminating(events[0].Object)));
+        // the DELETED event carries the last stored state: the finalizer's removal deleted the CRD instead of storing it
+        Assert.Equal("InstanceDeletionInProgress", Terminating(events[^1].Object));
+    }
+
     [Fact]
     public async Task CustomResourcesAnswerJsonToProtobufClientsAndMetadataInBoth()
     {

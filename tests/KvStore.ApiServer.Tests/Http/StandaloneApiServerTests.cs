@@ -11,6 +11,8 @@ public sealed class StandaloneApiServerTests
     [Theory]
     [InlineData("--log-level", "loud", "unknown log level \"loud\" (--log-level supports debug, info, warn, error, panic, or fatal)")]
     [InlineData("--event-ttl", "soon", "--event-ttl")]
+    [InlineData("--service-node-port-range", "30000-x", "invalid argument \"30000-x\" for \"--service-node-port-range\" flag: strconv.Atoi: parsing \"x\": invalid syntax")]
+    [InlineData("--service-node-port-range", "32767-30000", "invalid argument \"32767-30000\" for \"--service-node-port-range\" flag: end port cannot be less than start port: 32767-30000")]
     public void BadFlagsAreRefusedBeforeAnythingStarts(string flag, string value, string message)
     {
         var (code, _, error) = ChildProcess.Run(Binaries.DotnetHost(),
@@ -24,7 +26,7 @@ public sealed class StandaloneApiServerTests
     {
         using var etcd = SingleMember.StartEtcd();
         var port = Ports.Free();
-        using (var apiserver = ApiServerProcess.StartStandalone(etcd.ClientUrl, port, "--event-ttl", "30m"))
+        using (var apiserver = ApiServerProcess.StartStandalone(etcd.ClientUrl, port, "--event-ttl", "30m", "--service-node-port-range", "30100+99"))
         using (var kubectl = new Kubectl(apiserver.Url))
         {
             Assert.Matches(@"(?m)^kubernetes +ClusterIP +10\.96\.0\.1 ", kubectl.Ok("get svc"));
@@ -43,6 +45,10 @@ public sealed class StandaloneApiServerTests
             Assert.Contains("deployment.apps/pb created", kubectl.Ok("create deployment pb --image=nginx --replicas=0"));
             Assert.Contains("job.batch/pbjob created", kubectl.Ok("create job pbjob --image=busybox"));
             Assert.Matches(@"(?m)^pbjob +Running +0/1 ", kubectl.Ok("get job pbjob"));
+            kubectl.Ok("create service nodeport np --tcp=80");
+            Assert.InRange(int.Parse(kubectl.Ok("get svc np -o jsonpath={.spec.ports[0].nodePort}"), System.Globalization.CultureInfo.InvariantCulture), 30100, 30199);
+            Assert.Contains("provided port is not in the valid range. The range of valid ports is 30100-30199", kubectl.Fails("create service nodeport far --tcp=80 --node-port=30000"));
+            kubectl.Ok("delete svc np");
         }
         var (stored, storedJson, storedError) = ChildProcess.Run("etcdctl", ["--endpoints", etcd.ClientUrl, "get", "/registry/deployments/default/pb", "--print-value-only"],
             environment: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
@@ -55,7 +61,7 @@ public sealed class StandaloneApiServerTests
         var lease = JsonNode.Parse(json)!["kvs"]![0]!["lease"]!.GetValue<long>();
         Assert.NotEqual(0, lease);
 
-        using (var again = ApiServerProcess.StartStandalone(etcd.ClientUrl, Ports.Free()))
+        using (var again = ApiServerProcess.StartStandalone(etcd.ClientUrl))
         using (var kubectl = new Kubectl(again.Url))
         {
             Assert.Equal("1", kubectl.Ok("get cm kept -o jsonpath={.data.a}"));

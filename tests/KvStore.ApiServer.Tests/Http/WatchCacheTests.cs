@@ -176,7 +176,7 @@ public abstract class WatchCacheTests(IApiServerFixture server) : IDisposable
         var old = await ConfigMapAsync("window", "before");
         await ConfigMapAsync("window", "after");
         // a second apiserver over the same store: its caches list now, so its window starts after `old`
-        using var second = ApiServerProcess.StartStandalone(server.ClientUrl, Ports.Free(), "--etcd-compaction-interval", "0");
+        using var second = ApiServerProcess.StartStandalone(server.ClientUrl, "--etcd-compaction-interval", "0");
         using var http = new HttpClient { BaseAddress = new Uri(second.Url), Timeout = TimeSpan.FromSeconds(60) };
         using var response = await http.GetAsync($"/api/v1/namespaces/window/configmaps?watch=true&resourceVersion={old}", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode); // kube: the failure is the stream's one event

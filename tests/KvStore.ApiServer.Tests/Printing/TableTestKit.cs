@@ -13,7 +13,7 @@ internal static class TableTestKit
     public static string Ago(TimeSpan ago) => (Now - ago).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
 
     public static ResourceInfo Resource(string group, string resource) =>
-        ResourceCatalog.All.Single(r => r.Group == group && r.Resource == resource);
+        ResourceCatalog.All.First(r => r.Group == group && r.Resource == resource);
 
     public static JsonObject Table(string group, string resource, string json, string includeObject = "Metadata") =>
         TableConvertor.ToTable(Resource(group, resource), [JsonNode.Parse(json)!.AsObject()], includeObject, Now);

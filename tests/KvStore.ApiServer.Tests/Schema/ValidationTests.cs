@@ -6,7 +6,8 @@ namespace KvStore.ApiServer.Tests.Schema;
 
 public sealed class ValidationTests
 {
-    private static ResourceInfo R(string resource) => ResourceCatalog.All.Single(r => r.Resource == resource);
+    /// <summary>The resource at its preferred version (the first one the catalog lists).</summary>
+    private static ResourceInfo R(string resource) => ResourceCatalog.All.First(r => r.Resource == resource);
 
     private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
 

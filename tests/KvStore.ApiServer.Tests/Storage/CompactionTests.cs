@@ -3,6 +3,7 @@ using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
 using KvStore.ApiServer.Storage;
+using KvStore.ApiServer.Storage.Cache;
 
 namespace KvStore.ApiServer.Tests.Storage;
 
@@ -94,12 +95,14 @@ public abstract class CompactionTests(IStoreBackend backend)
         ListPage page1 = await _store.ListAsync(_prefix, "", 1, null, null, CancellationToken.None);
         await CompactToCurrentAsync();
 
-        var watch = await Assert.ThrowsAsync<StoreException>(async () =>
-        {
-            await foreach (StoreEvent _ in _store.WatchAsync(_prefix, a.ModRevision - 1, false, CancellationToken.None)) { }
-        });
+        // a watch is served by the watch cache, which lists after the compaction: kube's cacher answer for an older revision
+        await using var caches = new WatchCaches(_kv, TimeProvider.System, null);
+        var cache = caches.For(new CachedResource(_prefix, "v1", _ => { }, _ => ObjectAttributes.None));
+        await cache.WaitReadyAsync(CancellationToken.None);
+        var watch = await Assert.ThrowsAsync<StoreException>(() =>
+            cache.WatchAsync(new CacheWatchRequest(_prefix, null, a.ModRevision - 1, false, 0, false, false, null), CancellationToken.None));
         Assert.Equal(StoreError.Expired, watch.Error);
-        Assert.Equal("The resourceVersion for the provided watch is too old.", watch.Message);
+        Assert.Equal($"too old resource version: {a.ModRevision - 1} ({cache.Revision})", watch.Message);
 
         var list = await Assert.ThrowsAsync<StoreException>(() => _store.ListAsync(_prefix, a.ModRevision.ToString(), 10, null, null, CancellationToken.None));
         Assert.Equal(StoreError.Expired, list.Error);

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Etcdserverpb;
 using KvStore.ApiServer.Storage;
+using KvStore.ApiServer.Storage.Cache;
 
 namespace KvStore.ApiServer.Tests.Storage;
 
@@ -60,11 +61,16 @@ public sealed class GrpcKeyValueFailoverTests(EtcdClusterFixture cluster) : ICla
         await using GrpcKeyValue kv = GrpcKeyValue.Parse(string.Join(",", cluster.Members.Select(m => m.ClientUrl)));
         var store = new ObjectStore(kv);
         string prefix = $"/registry/configmaps/f{Guid.NewGuid():N}/";
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        // the facade's watches: a watch cache over the store, whose one store watch moves to another member
+        await using var caches = new WatchCaches(kv, TimeProvider.System, null);
+        var cache = caches.For(new CachedResource(prefix, "v1", _ => { }, _ => ObjectAttributes.None));
+        await cache.WaitReadyAsync(cts.Token);
         StoredObject first = await store.CreateAsync(prefix + "0", ConfigMap("0"), 0, CancellationToken.None);
         Uri before = kv.CurrentEndpoint;
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await using IAsyncEnumerator<StoreEvent> watch = store.WatchAsync(prefix, first.ModRevision, false, cts.Token).GetAsyncEnumerator(cts.Token);
+        using CacheWatcher watcher = await cache.WatchAsync(new CacheWatchRequest(prefix, null, first.ModRevision, false, 0, false, false, null), cts.Token);
+        await using IAsyncEnumerator<WatchEvent> watch = watcher.ReadAllAsync(cts.Token).GetAsyncEnumerator(cts.Token);
         StoredObject second = await store.CreateAsync(prefix + "1", ConfigMap("1"), 0, CancellationToken.None);
         Assert.True(await watch.MoveNextAsync());
         Assert.Equal(second.ModRevision, watch.Current.Revision);

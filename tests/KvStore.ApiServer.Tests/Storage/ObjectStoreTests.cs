@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Etcdserverpb;
 using Google.Protobuf;
 using KvStore.ApiServer.Storage;
+using KvStore.ApiServer.Storage.Cache;
 
 namespace KvStore.ApiServer.Tests.Storage;
 
@@ -12,8 +13,9 @@ public sealed class ObjectStoreEmbeddedTests(EmbeddedBackend backend) : ObjectSt
 public sealed class ObjectStoreEtcdTests(EtcdBackend backend) : ObjectStoreTests(backend), IClassFixture<EtcdBackend>;
 
 /// <summary>
-/// kube-apiserver's storage/etcd3 semantics, observed through the store and through raw etcd reads. Every test works
-/// under its own prefix, since the class shares one store.
+/// kube-apiserver's storage/etcd3 semantics, observed through the store and through raw etcd reads, and its watches as
+/// the facade serves them, from a watch cache over the store. Every test works under its own prefix, since the class
+/// shares one store.
 /// </summary>
 public abstract class ObjectStoreTests(IStoreBackend backend)
 {
@@ -217,12 +219,32 @@ public abstract class ObjectStoreTests(IStoreBackend backend)
         Assert.Single((await _store.ListAsync(_prefix, "0", 1, page.Continue, null, CancellationToken.None)).Items);
     }
 
+    /// <summary>The watch cache the facade serves watches of <paramref name="prefix"/> from, listed.</summary>
+    private async Task<WatchCache> CacheAsync(WatchCaches caches, string prefix)
+    {
+        var cache = caches.For(new CachedResource(prefix, "v1", _ => { }, _ => ObjectAttributes.None));
+        using var cts = new CancellationTokenSource(Wait);
+        await cache.WaitReadyAsync(cts.Token);
+        return cache;
+    }
+
+    /// <summary>An event as the watch delivers it, its object read back as the store's.</summary>
+    private sealed record Seen(StoreEventType Type, StoredObject? Object, long Revision);
+
+    private static async IAsyncEnumerable<Seen> Events(CacheWatcher watcher, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (WatchEvent e in watcher.ReadAllAsync(cancellationToken)) yield return new Seen(e.Type, e.Object?.ToStored(), e.Revision);
+    }
+
     [Fact]
     public async Task WatchTranslatesEtcdEventsAsKubesWatcher()
     {
+        await using var caches = new WatchCaches(_kv, TimeProvider.System, null);
+        WatchCache cache = await CacheAsync(caches, _prefix);
         StoredObject a = await _store.CreateAsync(_prefix + "a", ConfigMap("a"), 0, CancellationToken.None);
         using var cts = new CancellationTokenSource(Wait);
-        await using IAsyncEnumerator<StoreEvent> watch = _store.WatchAsync(_prefix, a.ModRevision, false, cts.Token).GetAsyncEnumerator(cts.Token);
+        using CacheWatcher watcher = await cache.WatchAsync(new CacheWatchRequest(_prefix, null, a.ModRevision, false, 0, false, false, null), cts.Token);
+        await using IAsyncEnumerator<Seen> watch = Events(watcher, cts.Token).GetAsyncEnumerator(cts.Token);
         Task<bool> first = watch.MoveNextAsync().AsTask();
 
         StoredObject a2 = await _store.UpdateAsync(_prefix + "a", ConfigMap("a", "2"), a.ModRevision, CancellationToken.None);
@@ -231,7 +253,7 @@ public abstract class ObjectStoreTests(IStoreBackend backend)
         StoredObject aGone = await _store.DeleteAsync(_prefix + "a", null, CancellationToken.None);
 
         Assert.True(await first);
-        var events = new List<StoreEvent> { watch.Current };
+        var events = new List<Seen> { watch.Current };
         while (events.Count < 3 && await watch.MoveNextAsync()) events.Add(watch.Current);
         Assert.Equal([StoreEventType.Modified, StoreEventType.Added, StoreEventType.Deleted], events.Select(e => e.Type));
         Assert.Equal([a2.ModRevision, b.ModRevision, aGone.ModRevision], events.Select(e => e.Revision));
@@ -246,11 +268,14 @@ public abstract class ObjectStoreTests(IStoreBackend backend)
     [Fact]
     public async Task WatchFromZeroStartsWithTheCurrentObjects()
     {
+        await using var caches = new WatchCaches(_kv, TimeProvider.System, null);
+        WatchCache cache = await CacheAsync(caches, _prefix);
         await _store.CreateAsync(_prefix + "a", ConfigMap("a"), 0, CancellationToken.None);
         StoredObject b = await _store.CreateAsync(_prefix + "b", ConfigMap("b"), 0, CancellationToken.None);
         using var cts = new CancellationTokenSource(Wait);
-        await using IAsyncEnumerator<StoreEvent> watch = _store.WatchAsync(_prefix, 0, false, cts.Token).GetAsyncEnumerator(cts.Token);
-        var events = new List<StoreEvent>();
+        using CacheWatcher watcher = await cache.WatchAsync(new CacheWatchRequest(_prefix, null, 0, true, b.ModRevision, false, false, null), cts.Token);
+        await using IAsyncEnumerator<Seen> watch = Events(watcher, cts.Token).GetAsyncEnumerator(cts.Token);
+        var events = new List<Seen>();
         while (events.Count < 2 && await watch.MoveNextAsync()) events.Add(watch.Current);
         Assert.All(events, e => Assert.Equal(StoreEventType.Added, e.Type));
         Assert.Equal(["a", "b"], events.Select(e => e.Object!.Object["metadata"]!["name"]!.GetValue<string>()));
@@ -264,9 +289,12 @@ public abstract class ObjectStoreTests(IStoreBackend backend)
     [Fact]
     public async Task WatchOnOneKeySeesOnlyThatKey()
     {
+        await using var caches = new WatchCaches(_kv, TimeProvider.System, null);
+        WatchCache cache = await CacheAsync(caches, _prefix);
         StoredObject a = await _store.CreateAsync(_prefix + "a", ConfigMap("a"), 0, CancellationToken.None);
         using var cts = new CancellationTokenSource(Wait);
-        await using IAsyncEnumerator<StoreEvent> watch = _store.WatchAsync(_prefix + "a", a.ModRevision, false, cts.Token).GetAsyncEnumerator(cts.Token);
+        using CacheWatcher watcher = await cache.WatchAsync(new CacheWatchRequest(_prefix + "a", null, a.ModRevision, false, 0, false, false, null), cts.Token);
+        await using IAsyncEnumerator<Seen> watch = Events(watcher, cts.Token).GetAsyncEnumerator(cts.Token);
         await _store.CreateAsync(_prefix + "ab", ConfigMap("ab"), 0, CancellationToken.None);
         StoredObject a2 = await _store.UpdateAsync(_prefix + "a", ConfigMap("a", "2"), a.ModRevision, CancellationToken.None);
         Assert.True(await watch.MoveNextAsync());
@@ -276,10 +304,14 @@ public abstract class ObjectStoreTests(IStoreBackend backend)
     [Fact]
     public async Task BookmarksReportProgressWithoutEvents()
     {
+        await using var caches = new WatchCaches(_kv, TimeProvider.System, null);
+        WatchCache cache = await CacheAsync(caches, _prefix);
         StoredObject a = await _store.CreateAsync(_prefix + "a", ConfigMap("a"), 0, CancellationToken.None);
-        var store = new ObjectStore(_kv) { BookmarkInterval = TimeSpan.FromSeconds(2) };
         using var cts = new CancellationTokenSource(Wait);
-        await using IAsyncEnumerator<StoreEvent> watch = store.WatchAsync(_prefix, a.ModRevision, true, cts.Token).GetAsyncEnumerator(cts.Token);
+        // kube's bookmark two seconds before the watch's deadline: here within the first second
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(2.5);
+        using CacheWatcher watcher = await cache.WatchAsync(new CacheWatchRequest(_prefix, null, a.ModRevision, false, 0, false, true, deadline), cts.Token);
+        await using IAsyncEnumerator<Seen> watch = Events(watcher, cts.Token).GetAsyncEnumerator(cts.Token);
         Assert.True(await watch.MoveNextAsync());
         Assert.Equal(StoreEventType.Bookmark, watch.Current.Type);
         Assert.Null(watch.Current.Object);
@@ -289,13 +321,16 @@ public abstract class ObjectStoreTests(IStoreBackend backend)
     [Fact]
     public async Task ABookmarkAfterTheInitialObjectsIsAtLeastTheirListsRevision()
     {
+        await using var caches = new WatchCaches(_kv, TimeProvider.System, null);
+        WatchCache cache = await CacheAsync(caches, _prefix);
         await _store.CreateAsync(_prefix + "a", ConfigMap("a"), 0, CancellationToken.None);
         StoredObject b = await _store.CreateAsync(_prefix + "b", ConfigMap("b"), 0, CancellationToken.None);
         StoredObject later = await _store.CreateAsync(_prefix.TrimEnd('/') + "x/c", ConfigMap("c"), 0, CancellationToken.None); // outside
-        var store = new ObjectStore(_kv) { BookmarkInterval = TimeSpan.FromSeconds(2) };
         using var cts = new CancellationTokenSource(Wait);
-        await using IAsyncEnumerator<StoreEvent> watch = store.WatchAsync(_prefix, 0, true, cts.Token).GetAsyncEnumerator(cts.Token);
-        var events = new List<StoreEvent>();
+        // the watch-list's initial-events-end bookmark, from a cache at least as fresh as the write outside its prefix
+        using CacheWatcher watcher = await cache.WatchAsync(new CacheWatchRequest(_prefix, null, 0, true, later.ModRevision, true, true, null), cts.Token);
+        await using IAsyncEnumerator<Seen> watch = Events(watcher, cts.Token).GetAsyncEnumerator(cts.Token);
+        var events = new List<Seen>();
         while (events.Count < 3 && await watch.MoveNextAsync()) events.Add(watch.Current);
         Assert.Equal([StoreEventType.Added, StoreEventType.Added, StoreEventType.Bookmark], events.Select(e => e.Type));
         Assert.Equal(b.ModRevision, events[1].Revision);

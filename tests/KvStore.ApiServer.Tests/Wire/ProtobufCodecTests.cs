@@ -45,6 +45,18 @@ public sealed class ProtobufCodecTests
     }
 
     [Fact]
+    public void KubectlAutoscaleReadsAsAutoscalingV1()
+    {
+        Same("""
+            {"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler",
+             "metadata":{"name":"web"},
+             "spec":{"scaleTargetRef":{"kind":"Deployment","name":"web","apiVersion":"apps/v1"},"minReplicas":2,"maxReplicas":5,
+               "targetCPUUtilizationPercentage":60},
+             "status":{"currentReplicas":0,"desiredReplicas":0}}
+            """, Kubectl("autoscaling-v1-horizontalpodautoscalers"));
+    }
+
+    [Fact]
     public void KubectlServiceQuotaSecretAndPdbKeepIntOrStringQuantitiesAndBytes()
     {
         var service = Kubectl("v1-services");
@@ -90,6 +102,19 @@ public sealed class ProtobufCodecTests
     }
 
     [Fact]
+    public void CustomResourceDefinitionWithItsRecursiveSchemaMatchesProtoc()
+    {
+        // JSONSchemaProps inside itself; default/example/enum as raw JSON (null too); items, additionalProperties,
+        // additionalItems and dependencies in each of their JSON shapes; an empty subresources.status message
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Fixtures, "customresourcedefinition.json")))!.AsObject();
+        var schema = KubeProtobuf.SchemaOf("apiextensions.k8s.io/v1", "CustomResourceDefinition")!;
+        Assert.Equal(Convert.ToHexString(Protoc("customresourcedefinition")), Convert.ToHexString(ProtoWriter.Message(schema, json)));
+        var read = ProtoReader.Message(schema, Protoc("customresourcedefinition"));
+        Assert.True(JsonNode.DeepEquals(json, read), read.ToJsonString());
+        Assert.NotNull(KubeProtobuf.SchemaOf("apiextensions.k8s.io/v1", "CustomResourceDefinitionList"));
+    }
+
+    [Fact]
     public void PackedRepeatedScalarsAndUnknownFieldsAreRead()
     {
         // LabelSelector requirement values are strings; Linux container user supplementalGroups (int64) packed: 3 [1, 300].
@@ -110,11 +135,12 @@ public sealed class ProtobufCodecTests
     }
 
     [Fact]
-    public void EveryServedKindHasAProtobufNumberForEachField()
+    public void EveryServedKindAndTheCrdKindHaveAProtobufNumberForEachField()
     {
         var missing = new List<string>();
         foreach (var resource in KvStore.ApiServer.Resources.ResourceCatalog.All)
             Walk(SchemaRegistry.For(resource), resource.Kind, missing, []);
+        Walk(KubeProtobuf.SchemaOf("apiextensions.k8s.io/v1", "CustomResourceDefinition")!, "CustomResourceDefinition", missing, []);
         Assert.Empty(missing);
     }
 
@@ -139,6 +165,13 @@ public sealed class ProtobufCodecTests
                 break;
             case FieldType.Map when schema.AdditionalProperties is { } value:
                 Walk(value, path + "{}", missing, seen);
+                break;
+            case FieldType.Any:
+                foreach (var shape in schema.OneOf)
+                {
+                    if (!schema.Proto.Any(f => f.Name == KvStore.ApiServer.Wire.WireTypes.JsonType(shape))) missing.Add($"{path}<{shape.Type}>");
+                    Walk(shape, path, missing, seen);
+                }
                 break;
         }
     }

@@ -11,8 +11,26 @@ internal static class ApiExtensionsKinds
     private static FieldSchema Ext(string name, string? description, (string, FieldSchema)[] fields, string[]? required = null) =>
         Obj(Prefix + name, description, fields, required);
 
+    /// <summary>apiextensions' JSON: any JSON value (default, example, enum), on the wire a message {raw = 1} holding its text.</summary>
+    private static readonly FieldSchema Json = new()
+    {
+        Type = FieldType.Any,
+        Definition = Prefix + "JSON",
+        Description = "JSON represents any valid JSON value. These types are supported: bool, int64, float64, string, []interface{}, map[string]interface{} and nil.",
+    };
+
     /// <summary>JSONSchemaProps, whose properties, items, allOf... are JSONSchemaProps again.</summary>
     public static readonly FieldSchema JsonSchemaProps = BuildJsonSchemaProps();
+
+    /// <summary>A JSONSchemaPropsOr* type: a value of one of <paramref name="shapes"/>, by its JSON type.</summary>
+    private static FieldSchema OneOf(string name, string description, params FieldSchema[] shapes) => new()
+    {
+        Type = FieldType.Any,
+        Definition = Prefix + name,
+        Description = description,
+        OneOf = shapes,
+        Proto = ProtoNumbers.Of(Prefix + name),
+    };
 
     private static FieldSchema BuildJsonSchemaProps()
     {
@@ -23,28 +41,34 @@ internal static class ApiExtensionsKinds
             Definition = Prefix + "JSONSchemaProps",
             Description = "JSONSchemaProps is a JSON-Schema following Specification Draft 4 (http://json-schema.org/).",
             Properties = fields,
+            Proto = ProtoNumbers.Of(Prefix + "JSONSchemaProps"),
         };
         var map = new FieldSchema { Type = FieldType.Map, AdditionalProperties = props };
         var list = Atomic(props);
+        var orBool = OneOf("JSONSchemaPropsOrBool", "JSONSchemaPropsOrBool represents JSONSchemaProps or a boolean value. Defaults to true for the boolean property.",
+            Bool, props);
         fields["$ref"] = Str;
         fields["$schema"] = Str;
-        fields["additionalItems"] = Any.Doc("JSONSchemaPropsOrBool represents JSONSchemaProps or a boolean value. Defaults to true for the boolean property.");
-        fields["additionalProperties"] = Any.Doc("JSONSchemaPropsOrBool represents JSONSchemaProps or a boolean value. Defaults to true for the boolean property.");
+        fields["additionalItems"] = orBool;
+        fields["additionalProperties"] = orBool;
         fields["allOf"] = list;
         fields["anyOf"] = list;
-        fields["default"] = Any.Doc("default is a default value for undefined object fields. Defaulting is a beta feature under the CustomResourceDefaulting feature gate. Defaulting requires spec.preserveUnknownFields to be false.");
+        fields["default"] = Json.Doc("default is a default value for undefined object fields. Defaulting is a beta feature under the CustomResourceDefaulting feature gate. Defaulting requires spec.preserveUnknownFields to be false.");
         fields["definitions"] = map;
-        fields["dependencies"] = new FieldSchema { Type = FieldType.Map, AdditionalProperties = Any };
+        fields["dependencies"] = MapOf(OneOf("JSONSchemaPropsOrStringArray", "JSONSchemaPropsOrStringArray represents a JSONSchemaProps or a string array.",
+            props, StrList));
         fields["description"] = Str;
-        fields["enum"] = Atomic(Any);
-        fields["example"] = Any;
+        fields["enum"] = Atomic(Json);
+        fields["example"] = Json;
         fields["exclusiveMaximum"] = Bool;
         fields["exclusiveMinimum"] = Bool;
         fields["externalDocs"] = Ext("ExternalDocumentation", "ExternalDocumentation allows referencing an external resource for extended documentation.",
             [("description", Str), ("url", Str)]);
         fields["format"] = Str.Doc("format is an OpenAPI v3 format string. Unknown formats are ignored.");
         fields["id"] = Str;
-        fields["items"] = Any.Doc("JSONSchemaPropsOrArray represents a value that can either be a JSONSchemaProps or an array of JSONSchemaProps. Mainly here for serialization purposes.");
+        fields["items"] = OneOf("JSONSchemaPropsOrArray",
+            "JSONSchemaPropsOrArray represents a value that can either be a JSONSchemaProps or an array of JSONSchemaProps. Mainly here for serialization purposes.",
+            props, list);
         fields["maxItems"] = I64;
         fields["maxLength"] = I64;
         fields["maxProperties"] = I64;
@@ -124,8 +148,8 @@ internal static class ApiExtensionsKinds
                                     ("scale", Ext("CustomResourceSubresourceScale", "CustomResourceSubresourceScale defines how to serve the scale subresource for CustomResources.",
                                         [("labelSelectorPath", Str), ("specReplicasPath", Str), ("statusReplicasPath", Str)],
                                         ["specReplicasPath", "statusReplicasPath"])),
-                                    ("status", new FieldSchema { Type = FieldType.Any, Definition = Prefix + "CustomResourceSubresourceStatus",
-                                        Description = "CustomResourceSubresourceStatus defines how to serve the status subresource for CustomResources." }),
+                                    ("status", Ext("CustomResourceSubresourceStatus",
+                                        "CustomResourceSubresourceStatus defines how to serve the status subresource for CustomResources.", [])),
                                 ])),
                         ], ["name", "served", "storage"]))),
                 ], ["group", "names", "scope", "versions"])),

@@ -143,6 +143,7 @@ internal static class Dsl
         MapType = schema.MapType,
         Enum = schema.Enum,
         Proto = schema.Proto,
+        OneOf = schema.OneOf,
     };
 
     /// <summary>The whole object of a kind: apiVersion, kind, metadata and the given fields.</summary>

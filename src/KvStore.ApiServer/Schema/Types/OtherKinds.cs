@@ -124,6 +124,28 @@ internal static class OtherKinds
                 ], ["desiredReplicas"])),
         ]);
 
+    private static FieldSchema HpaV1(string name, string? description, (string, FieldSchema)[] fields, string[]? required = null) =>
+        Obj("io.k8s.api.autoscaling.v1." + name, description, fields, required);
+
+    /// <summary>autoscaling/v1's form of the same objects (stored as v2: Resources.HpaV1).</summary>
+    public static readonly FieldSchema HorizontalPodAutoscalerV1 = Kind("io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler",
+        "configuration of a horizontal pod autoscaler.",
+        [
+            ("spec", HpaV1("HorizontalPodAutoscalerSpec", "specification of a horizontal pod autoscaler.",
+                [
+                    ("maxReplicas", I32), ("minReplicas", I32),
+                    ("scaleTargetRef", HpaV1("CrossVersionObjectReference",
+                        "CrossVersionObjectReference contains enough information to let you identify the referred resource.",
+                        [("apiVersion", Str), ("kind", Str), ("name", Str)], ["kind", "name"])),
+                    ("targetCPUUtilizationPercentage", I32),
+                ], ["scaleTargetRef", "maxReplicas"])),
+            ("status", HpaV1("HorizontalPodAutoscalerStatus", "current status of a horizontal pod autoscaler",
+                [
+                    ("currentCPUUtilizationPercentage", I32), ("currentReplicas", I32), ("desiredReplicas", I32),
+                    ("lastScaleTime", Time), ("observedGeneration", I64),
+                ], ["currentReplicas", "desiredReplicas"])),
+        ]);
+
     public static readonly FieldSchema Lease = Kind("io.k8s.api.coordination.v1.Lease",
         "Lease defines a lease concept.",
         [

@@ -5,6 +5,8 @@ namespace KvStore.ApiServer.Schema.Types;
 /// declare them (facts, not code). One line per message: <c>json=number</c>, <c>?</c> for a Go pointer (written only
 /// when set, zero kept when read), <c>!</c> for a field JSON always shows (no omitempty), and
 /// <c>@Definition=number</c> for a struct embedded inline in JSON but nested on the wire (VolumeSource in Volume).
+/// A Go type whose JSON is one of several shapes (JSONSchemaPropsOrBool) names its fields by JSON type (boolean, object,
+/// array): the field a value of that type travels in.
 /// </summary>
 internal static class ProtoNumbers
 {
@@ -32,6 +34,10 @@ internal static class ProtoNumbers
         ["io.k8s.api.networking.v1.IngressClass"] = "metadata=1 spec=2",
         ["io.k8s.api.networking.v1.NetworkPolicy"] = "metadata=1 spec=2",
         ["io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler"] = "metadata=1 spec=2 status=3",
+        ["io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler"] = "metadata=1 spec=2 status=3",
+        ["io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerSpec"] = "scaleTargetRef=1 minReplicas=2? maxReplicas=3! targetCPUUtilizationPercentage=4?",
+        ["io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerStatus"] = "observedGeneration=1? lastScaleTime=2? currentReplicas=3! desiredReplicas=4! currentCPUUtilizationPercentage=5?",
+        ["io.k8s.api.autoscaling.v1.CrossVersionObjectReference"] = "kind=1! name=2! apiVersion=3",
         ["io.k8s.api.coordination.v1.Lease"] = "metadata=1 spec=2",
         ["io.k8s.api.batch.v1.Job"] = "metadata=1 spec=2 status=3",
         ["io.k8s.api.batch.v1.CronJob"] = "metadata=1 spec=2 status=3",
@@ -342,11 +348,36 @@ internal static class ProtoNumbers
         ["io.k8s.api.core.v1.PodCertificateProjection"] = "signerName=1 keyType=2 maxExpirationSeconds=3? credentialBundlePath=4 keyPath=5 certificateChainPath=6 userAnnotations=7 user=8?",
         ["io.k8s.api.core.v1.HTTPHeader"] = "name=1! value=2!",
         ["io.k8s.api.autoscaling.v1.Scale"] = "metadata=1 spec=2 status=3",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition"] = "metadata=1 spec=2 status=3",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec"] = "group=1! names=3 scope=4! versions=7 conversion=9? preserveUnknownFields=10",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames"] = "plural=1! singular=2 shortNames=3 kind=4! listKind=5 categories=6",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion"] = "name=1! served=2! storage=3! schema=4? subresources=5? additionalPrinterColumns=6 deprecated=7 deprecationWarning=8? selectableFields=9",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceConversion"] = "strategy=1! webhook=2?",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookConversion"] = "clientConfig=2? conversionReviewVersions=3",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookClientConfig"] = "service=1? caBundle=2 url=3?",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ServiceReference"] = "namespace=1! name=2! path=3? port=4?",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceValidation"] = "openAPIV3Schema=1?",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresources"] = "status=1? scale=2?",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceStatus"] = "",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceScale"] = "specReplicasPath=1! statusReplicasPath=2! labelSelectorPath=3?",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceColumnDefinition"] = "name=1! type=2! format=3 description=4 priority=5 jsonPath=6!",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.SelectableField"] = "jsonPath=1!",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus"] = "conditions=1 acceptedNames=2 storedVersions=3 observedGeneration=4",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionCondition"] = "type=1! status=2! lastTransitionTime=3 reason=4 message=5 observedGeneration=6",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps"] = "id=1 $schema=2 $ref=3? description=4 type=5 format=6 title=7 default=8? maximum=9? exclusiveMaximum=10 minimum=11? exclusiveMinimum=12 maxLength=13? minLength=14? pattern=15 maxItems=16? minItems=17? uniqueItems=18 multipleOf=19? enum=20 maxProperties=21? minProperties=22? required=23 items=24? allOf=25 oneOf=26 anyOf=27 not=28? properties=29 additionalProperties=30? patternProperties=31 dependencies=32 additionalItems=33? definitions=34 externalDocs=35? example=36? nullable=37 x-kubernetes-preserve-unknown-fields=38? x-kubernetes-embedded-resource=39 x-kubernetes-int-or-string=40 x-kubernetes-list-map-keys=41 x-kubernetes-list-type=42? x-kubernetes-map-type=43? x-kubernetes-validations=44",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ExternalDocumentation"] = "description=1 url=2",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ValidationRule"] = "rule=1! message=2 messageExpression=3 reason=4? fieldPath=5 optionalOldSelf=6?",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool"] = "boolean=1! object=2?",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray"] = "object=1? array=2",
+        ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrStringArray"] = "object=1? array=2",
         ["io.k8s.api.autoscaling.v1.ScaleSpec"] = "replicas=1",
         ["io.k8s.api.autoscaling.v1.ScaleStatus"] = "replicas=1! selector=2",
     };
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<ProtoField>> Parsed = new(StringComparer.Ordinal);
+
+    /// <summary>Whether <paramref name="definition"/> is a message (one without fields too, as CustomResourceSubresourceStatus).</summary>
+    public static bool Known(string? definition) => definition is not null && Layouts.ContainsKey(definition);
 
     /// <summary>The message's fields in field-number order; empty when the definition has no protobuf form here.</summary>
     public static IReadOnlyList<ProtoField> Of(string? definition) =>

@@ -98,7 +98,7 @@ public sealed partial class WatchCache : IAsyncDisposable
                 backoff = TimeSpan.FromMilliseconds(100);
                 Listed?.Invoke(this);
                 await WatchFromAsync(revision, cancellationToken).ConfigureAwait(false);
-                Log.Relisting(_log, KeyPrefix, "the store watch ended");
+                Log.CacheRelisting(_log, KeyPrefix, "the store watch ended");
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -106,7 +106,7 @@ public sealed partial class WatchCache : IAsyncDisposable
             }
             catch (Exception e) when (e is StoreException or RpcException or IOException or InvalidOperationException)
             {
-                Log.Relisting(_log, KeyPrefix, e.Message);
+                Log.CacheRelisting(_log, KeyPrefix, e.Message);
             }
             await Task.Delay(backoff, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxRelistBackoff.Ticks));
@@ -168,7 +168,7 @@ public sealed partial class WatchCache : IAsyncDisposable
         }
         catch (StoreException e)
         {
-            Log.Undecodable(_log, kv.Key.ToStringUtf8(), e.Message);
+            Log.CacheUndecodable(_log, kv.Key.ToStringUtf8(), e.Message);
             return null;
         }
     }
@@ -245,7 +245,7 @@ public sealed partial class WatchCache : IAsyncDisposable
                 _ => deleted ??= new WatchEvent(StoreEventType.Deleted, converted.Object, change.Revision),
             };
             if (watcher.TryOffer(e)) continue;
-            Log.WatcherOverrun(_log, KeyPrefix, CacheWatcher.Capacity);
+            Log.CacheWatcherOverrun(_log, KeyPrefix, CacheWatcher.Capacity);
             watcher.Close(overrun: true);
             _watchers.RemoveAt(i);
         }
@@ -294,17 +294,5 @@ public sealed partial class WatchCache : IAsyncDisposable
         foreach (var watcher in watchers) watcher.Close(overrun: false);
         _ready.TrySetCanceled();
         _stopping.Dispose();
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "watch cache {Prefix}: listing again ({Reason})")]
-        public static partial void Relisting(ILogger logger, string prefix, string reason);
-
-        [LoggerMessage(Level = LogLevel.Warning, Message = "watch cache: skipping {Key}: {Reason}")]
-        public static partial void Undecodable(ILogger logger, string key, string reason);
-
-        [LoggerMessage(Level = LogLevel.Warning, Message = "watch cache {Prefix}: closing a watcher {Capacity} events behind")]
-        public static partial void WatcherOverrun(ILogger logger, string prefix, int capacity);
     }
 }

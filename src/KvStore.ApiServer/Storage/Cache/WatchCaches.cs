@@ -5,7 +5,8 @@ namespace KvStore.ApiServer.Storage.Cache;
 
 /// <summary>
 /// The watch caches of one apiserver, one per resource prefix and version (kube-apiserver keeps one cacher per resource), each
-/// started on first use with its own store watch. Observers (the facade's controllers) learn of every cache as it starts.
+/// started on first use with its own store watch and stopped when its resource is no longer served. Observers (the
+/// facade's controllers) learn of every cache as it starts.
 /// </summary>
 public sealed class WatchCaches(IKeyValue kv, TimeProvider clock, ILoggerFactory? loggers) : IAsyncDisposable
 {
@@ -13,6 +14,7 @@ public sealed class WatchCaches(IKeyValue kv, TimeProvider clock, ILoggerFactory
     private readonly Lock _observers = new();
     private readonly List<Action<WatchCache>> _started = [];
     private readonly List<WatchCache> _created = [];
+    private readonly List<Task> _stopping = [];
     private bool _disposed;
 
     /// <summary>The cache of <paramref name="resource"/>, started if it was not.</summary>
@@ -22,6 +24,18 @@ public sealed class WatchCaches(IKeyValue kv, TimeProvider clock, ILoggerFactory
         ObjectDisposedException.ThrowIf(_disposed, this);
         var lazy = _caches.GetOrAdd(resource.KeyPrefix + "\n" + resource.ApiVersion, _ => new Lazy<WatchCache>(() => Create(resource)));
         return lazy.Value;
+    }
+
+    /// <summary>Stops the cache of <paramref name="keyPrefix"/> at <paramref name="apiVersion"/>, if one runs (a deleted CRD's
+    /// version): its watchers' streams end and its store watch is cancelled. A later <see cref="For"/> starts a new one.</summary>
+    public void Stop(string keyPrefix, string apiVersion)
+    {
+        if (!_caches.TryRemove(keyPrefix + "\n" + apiVersion, out var lazy) || !lazy.IsValueCreated) return;
+        lock (_observers)
+        {
+            _created.Remove(lazy.Value);
+            _stopping.Add(lazy.Value.DisposeAsync().AsTask());
+        }
     }
 
     /// <summary>Every cache started so far.</summary>
@@ -65,5 +79,8 @@ public sealed class WatchCaches(IKeyValue kv, TimeProvider clock, ILoggerFactory
     {
         _disposed = true;
         foreach (var cache in All) await cache.DisposeAsync().ConfigureAwait(false);
+        List<Task> stopping;
+        lock (_observers) stopping = [.. _stopping];
+        await Task.WhenAll(stopping).ConfigureAwait(false);
     }
 }
