@@ -1,3 +1,4 @@
+using KvStore.Robustness.Checkers;
 using KvStore.Robustness.Harness;
 using KvStore.Robustness.Traffic;
 
@@ -16,7 +17,7 @@ public sealed class PausedFollowerReadTests
     [Fact]
     public async Task Serializable_reads_on_a_paused_follower_recorded_as_linearizable_are_caught()
     {
-        await using KvStoreTarget target = await KvStoreTarget.StartAsync(3, []);
+        await using ClusterTarget target = await ClusterTarget.StartAsync("kvstore", 3, []);
         var members = target.ClientUrls.Select((url, i) => new MemberChannel(i, url)).ToList();
         try
         {
@@ -39,7 +40,9 @@ public sealed class PausedFollowerReadTests
             var history = recorder.Build("kvstore", 0, "stale-follower-reads", 3, target.ElectionTimeoutMs, []);
             int stale = StaleReads(history);
             Assert.True(stale > 0, "no read came back stale: the follower caught up before every read, so the check has nothing to catch");
-            // TODO(robust-check): assert that Checks.Run(history) reports a linearizability violation on Key.
+            CheckReport check = Checks.Run(history);
+            Assert.False(check.Ok, $"{stale} stale reads of {Rounds} went unnoticed:\n{check}");
+            Assert.Contains(check.Violations, v => v.Message.Contains(Key, StringComparison.Ordinal));
         }
         finally
         {

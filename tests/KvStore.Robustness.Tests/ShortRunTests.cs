@@ -1,3 +1,4 @@
+using KvStore.Robustness.Checkers;
 using KvStore.Robustness.Harness;
 
 namespace KvStore.Robustness.Tests;
@@ -26,6 +27,7 @@ public sealed class ShortRunTests
         Assert.Equal(options.Faults.Order(), history.Faults.Select(f => f.Kind).Distinct().Order());
         Assert.NotEmpty(history.Watches.SelectMany(w => w.Responses).SelectMany(r => r.Events));
         Assert.Equal(3, history.FinalStates.Count);
-        Assert.True(ToolArguments.Check(history, report) == 0, report.ToString());
+        CheckReport check = Checks.Run(history);
+        Assert.True(check.Ok, $"{report}\n{check}");
     }
 }

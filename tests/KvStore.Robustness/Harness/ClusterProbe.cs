@@ -8,7 +8,7 @@ namespace KvStore.Robustness.Harness;
 public static class ClusterProbe
 {
     /// <summary>The running, unpaused member that says it leads (Maintenance.Status leader == its own id), or null.</summary>
-    public static async Task<int?> LeaderAsync(IClusterTarget target, IReadOnlyList<MemberChannel> members)
+    public static async Task<int?> LeaderAsync(ClusterTarget target, IReadOnlyList<MemberChannel> members)
     {
         (int Member, ulong Term)? best = null;
         for (int i = 0; i < target.Size; i++)
@@ -27,7 +27,7 @@ public static class ClusterProbe
     }
 
     /// <summary>Until every member answers a linearizable read (a leader exists and every member reaches it).</summary>
-    public static async Task WaitHealthyAsync(IClusterTarget target, IReadOnlyList<MemberChannel> members, TimeSpan timeout)
+    public static async Task WaitHealthyAsync(ClusterTarget target, IReadOnlyList<MemberChannel> members, TimeSpan timeout)
     {
         DateTime deadline = DateTime.UtcNow + timeout;
         while (true)

@@ -18,7 +18,26 @@ public static class FaultKinds
     /// <summary>SIGKILL of a follower, writes go on for a few seconds (past the low --snapshot-count), then restart: it catches up from a snapshot.</summary>
     public const string RestartSnapshot = "restart-snapshot";
 
-    public static readonly IReadOnlyList<string> All = [KillLeader, Kill, Pause, PauseLeader, RestartSnapshot];
+    /// <summary>Cuts the leader's Raft links to the others for 1.5 to 3 election timeouts (clients still reach it), then heals.</summary>
+    public const string PartitionLeader = "partition-leader";
+
+    /// <summary>Cuts a random member's Raft links, as <see cref="PartitionLeader"/>.</summary>
+    public const string Partition = "partition";
+
+    /// <summary>Holds a random member's Raft traffic 100 to 400 ms each way for a few seconds.</summary>
+    public const string Delay = "delay";
+
+    /// <summary>MemberRemove of a random member, its data wiped, then MemberAdd and a start from empty (it catches up from the leader).</summary>
+    public const string RemoveReadd = "remove-readd";
+
+    /// <summary>A random member's tmpfs data dir filled for a few seconds, then freed (restarted if it exited).</summary>
+    public const string DiskFull = "disk-full";
+
+    public static readonly IReadOnlyList<string> All =
+        [KillLeader, Kill, Pause, PauseLeader, RestartSnapshot, PartitionLeader, Partition, Delay, RemoveReadd, DiskFull];
+
+    /// <summary>Whether the run needs the peer proxy (partitions and delays).</summary>
+    public static bool NeedProxy(IReadOnlyList<string> kinds) => kinds.Any(k => k is PartitionLeader or Partition or Delay);
 
     /// <summary>--snapshot-count given to the members when <see cref="RestartSnapshot"/> is scheduled.</summary>
     public const int LowSnapshotCount = 500;

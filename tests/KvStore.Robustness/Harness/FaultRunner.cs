@@ -9,7 +9,7 @@ namespace KvStore.Robustness.Harness;
 /// member (the leader, or a random one). Every fault ends with all members
 /// running again, so a quorum is only ever short one member. Each is recorded as a <see cref="FaultRecord"/>.
 /// </summary>
-public sealed class FaultRunner(IClusterTarget target, IReadOnlyList<MemberChannel> members, HistoryRecorder recorder, Random random, TextWriter log)
+public sealed class FaultRunner(ClusterTarget target, IReadOnlyList<MemberChannel> members, HistoryRecorder recorder, Random random, TextWriter log)
 {
     public async Task RunAsync(IReadOnlyList<string> kinds, DateTime stopAt)
     {
@@ -31,25 +31,65 @@ public sealed class FaultRunner(IClusterTarget target, IReadOnlyList<MemberChann
 
     private async Task<FaultRecord> InjectAsync(string kind)
     {
-        bool leader = kind is FaultKinds.KillLeader or FaultKinds.PauseLeader;
+        bool leader = kind is FaultKinds.KillLeader or FaultKinds.PauseLeader or FaultKinds.PartitionLeader;
         int member = await PickAsync(leader, follower: kind == FaultKinds.RestartSnapshot).ConfigureAwait(false);
+        int electionMs = target.ElectionTimeoutMs;
+        long start = Clock.Now;
         switch (kind)
         {
             case FaultKinds.Pause or FaultKinds.PauseLeader:
-                int pauseMs = target.ElectionTimeoutMs * 3 / 2 + random.Next(target.ElectionTimeoutMs * 3 / 2);
-                long paused = Clock.Now;
+            {
+                int ms = electionMs * 3 / 2 + random.Next(electionMs * 3 / 2);
                 target.Pause(member);
-                await Task.Delay(pauseMs).ConfigureAwait(false);
+                await Task.Delay(ms).ConfigureAwait(false);
                 target.Resume(member);
-                long resumed = Clock.Now;
-                return new FaultRecord(kind, member, paused, resumed, $"{pauseMs} ms") { RecoveryFrom = resumed };
+                long end = Clock.Now;
+                return new FaultRecord(kind, member, start, end, $"{ms} ms") { RecoveryFrom = end };
+            }
+            case FaultKinds.Partition or FaultKinds.PartitionLeader:
+            {
+                int ms = electionMs * 3 / 2 + random.Next(electionMs * 3 / 2);
+                target.Partition(member);
+                await Task.Delay(ms).ConfigureAwait(false);
+                target.Heal(member);
+                long end = Clock.Now;
+                return new FaultRecord(kind, member, start, end, $"cut from the others {ms} ms") { RecoveryFrom = end };
+            }
+            case FaultKinds.Delay:
+            {
+                int delayMs = 100 + random.Next(300), ms = 2000 + random.Next(2000);
+                target.Delay(member, delayMs);
+                await Task.Delay(ms).ConfigureAwait(false);
+                target.Delay(member, 0);
+                long end = Clock.Now;
+                return new FaultRecord(kind, member, start, end, $"{delayMs} ms each way for {ms} ms") { RecoveryFrom = end };
+            }
+            case FaultKinds.RemoveReadd:
+            {
+                await target.RemoveAsync(member).ConfigureAwait(false);
+                long removed = Clock.Now;
+                await Task.Delay(500 + random.Next(1000)).ConfigureAwait(false);
+                await target.AddBackAsync(member).ConfigureAwait(false);
+                return new FaultRecord(kind, member, start, Clock.Now, $"removed {(removed - start) / 1_000_000} ms after the start, then added back empty");
+            }
+            case FaultKinds.DiskFull:
+            {
+                long filled = target.FillDisk(member);
+                await Task.Delay(2000 + random.Next(2000)).ConfigureAwait(false);
+                target.FreeDisk(member);
+                long end = Clock.Now;
+                bool died = !target.IsRunning(member);
+                if (died) await target.RestartAsync(member).ConfigureAwait(false);
+                return new FaultRecord(kind, member, start, Clock.Now, $"{filled >> 20} MiB filler{(died ? "; the member exited and was restarted" : "")}") { RecoveryFrom = end };
+            }
             default:
+            {
                 int downMs = kind == FaultKinds.RestartSnapshot ? 3000 + random.Next(2000) : 200 + random.Next(1000);
-                long killed = Clock.Now;
                 target.Kill(member);
                 await Task.Delay(downMs).ConfigureAwait(false);
                 await target.RestartAsync(member).ConfigureAwait(false);
-                return new FaultRecord(kind, member, killed, Clock.Now, $"down {downMs} ms, then restarted") { RecoveryFrom = killed };
+                return new FaultRecord(kind, member, start, Clock.Now, $"down {downMs} ms, then restarted") { RecoveryFrom = start };
+            }
         }
     }
 

@@ -14,7 +14,7 @@ public static class FinalStates
 {
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(60);
 
-    public static async Task<List<MemberState>> CollectAsync(IClusterTarget target, IReadOnlyList<MemberChannel> members)
+    public static async Task<List<MemberState>> CollectAsync(ClusterTarget target, IReadOnlyList<MemberChannel> members)
     {
         long revision = await SettledRevisionAsync(members).ConfigureAwait(false);
         var states = new List<MemberState>();

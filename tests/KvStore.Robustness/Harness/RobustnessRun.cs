@@ -21,12 +21,8 @@ public static class RobustnessRun
         };
         string[] flags = options.Faults.Contains(FaultKinds.RestartSnapshot) ? ["--snapshot-count", FaultKinds.LowSnapshotCount.ToString()] : [];
         await log.WriteLineAsync($"starting {options.Members} {options.Target} members").ConfigureAwait(false);
-        await using IClusterTarget target = options.Target switch
-        {
-            "kvstore" => await KvStoreTarget.StartAsync(options.Members, flags).ConfigureAwait(false),
-            "etcd" => await EtcdTarget.StartAsync(options.Members, flags).ConfigureAwait(false),
-            _ => throw new ArgumentException($"unknown target \"{options.Target}\" (kvstore or etcd)"),
-        };
+        await using ClusterTarget target = await ClusterTarget.StartAsync(options.Target, options.Members, flags,
+            proxyPeers: FaultKinds.NeedProxy(options.Faults), smallDisks: options.Faults.Contains(FaultKinds.DiskFull)).ConfigureAwait(false);
         var members = target.ClientUrls.Select((url, i) => new MemberChannel(i, url)).ToList();
         try
         {

@@ -8,7 +8,7 @@ namespace KvStore.Robustness.Traffic;
 /// each on its own one-shot client to a member that runs and is not paused, without waiting for earlier probes,
 /// so the first success after a fault is seen within about 100 ms even while other requests hang.
 /// </summary>
-public sealed class Prober(IClusterTarget target, TrafficContext context)
+public sealed class Prober(ClusterTarget target, TrafficContext context)
 {
     public const string Key = "probe/key";
 
