@@ -11,6 +11,9 @@ namespace KvStore.Robustness.Harness;
 /// </summary>
 public sealed class FaultRunner(ClusterTarget target, IReadOnlyList<MemberChannel> members, HistoryRecorder recorder, Random random, TextWriter log)
 {
+    /// <summary>Set when a fault's member did not serve again; the schedule stopped there.</summary>
+    public string? Failed { get; private set; }
+
     public async Task RunAsync(IReadOnlyList<string> kinds, DateTime stopAt)
     {
         if (kinds.Count == 0) return;
@@ -22,7 +25,20 @@ public sealed class FaultRunner(ClusterTarget target, IReadOnlyList<MemberChanne
             if (pending.Count == 0) pending.AddRange(kinds.OrderBy(_ => random.Next()));
             string kind = pending[^1];
             pending.RemoveAt(pending.Count - 1);
-            FaultRecord fault = await InjectAsync(kind).ConfigureAwait(false);
+            long start = Clock.Now;
+            FaultRecord fault;
+            try
+            {
+                fault = await InjectAsync(kind).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or global::Grpc.Core.RpcException)
+            {
+                // A member that does not come back is a finding: recorded, and no further faults on a cluster short of it.
+                Failed = $"{kind} did not recover: {e.Message}";
+                recorder.Add(new FaultRecord(kind, -1, start, Clock.Now, ToolArguments.FailedFault + e.Message));
+                await log.WriteLineAsync($"fault {Failed}").ConfigureAwait(false);
+                return;
+            }
             recorder.Add(fault);
             await log.WriteLineAsync($"fault {fault.Kind} on {target.MemberNames[Math.Max(0, fault.Member)]}: " +
                 $"{(fault.End - fault.Start) / 1_000_000} ms").ConfigureAwait(false);

@@ -6,17 +6,17 @@ using Rpc = Etcdserverpb;
 namespace KvStore.Robustness.Harness;
 
 /// <summary>
-/// Each member's state once faults and traffic have stopped: waits until all members report the same revision twice
-/// in a row (leases may still expire), then reads everything at that revision with serializable requests, its HashKV
-/// and its leases.
+/// Each member's state once faults and traffic have stopped: waits until all members have reported the same revision
+/// for <c>quiet</c> (leases may still expire), then reads everything at that revision with serializable requests, its
+/// HashKV and its leases.
 /// </summary>
 public static class FinalStates
 {
-    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(90);
 
-    public static async Task<List<MemberState>> CollectAsync(ClusterTarget target, IReadOnlyList<MemberChannel> members)
+    public static async Task<List<MemberState>> CollectAsync(ClusterTarget target, IReadOnlyList<MemberChannel> members, TimeSpan quiet)
     {
-        long revision = await SettledRevisionAsync(members).ConfigureAwait(false);
+        long revision = await SettledRevisionAsync(members, quiet).ConfigureAwait(false);
         var states = new List<MemberState>();
         foreach (MemberChannel m in members)
         {
@@ -31,10 +31,11 @@ public static class FinalStates
         return states;
     }
 
-    private static async Task<long> SettledRevisionAsync(IReadOnlyList<MemberChannel> members)
+    private static async Task<long> SettledRevisionAsync(IReadOnlyList<MemberChannel> members, TimeSpan quiet)
     {
         DateTime deadline = DateTime.UtcNow + SettleTimeout;
         long previous = -1;
+        DateTime since = DateTime.UtcNow;
         while (true)
         {
             var revisions = new List<long>();
@@ -52,7 +53,8 @@ public static class FinalStates
                 }
             }
             bool same = revisions.All(r => r == revisions[0] && r >= 0);
-            if (same && revisions[0] == previous) return previous;
+            if (!same || revisions[0] != previous) since = DateTime.UtcNow;
+            else if (DateTime.UtcNow - since >= quiet) return previous;
             if (DateTime.UtcNow > deadline)
             {
                 throw new TimeoutException($"the members' revisions did not settle: {string.Join(", ", revisions)}");

@@ -44,8 +44,10 @@ public static class RobustnessRun
             await stop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(load, probes).ConfigureAwait(false);
 
-            await ClusterProbe.WaitHealthyAsync(target, members, HealthyTimeout).ConfigureAwait(false);
-            List<MemberState> finals = await FinalStates.CollectAsync(target, members).ConfigureAwait(false);
+            // After a fault whose member did not come back, the others are checked.
+            var serving = members.Where(m => target.IsRunning(m.Member)).ToList();
+            await ClusterProbe.WaitHealthyAsync(target, serving, HealthyTimeout).ConfigureAwait(false);
+            List<MemberState> finals = await FinalStates.CollectAsync(target, serving, traffic.Quiet).ConfigureAwait(false);
             return recorder.Build(target.Name, options.Seed, options.Scenario, options.Members, target.ElectionTimeoutMs, finals);
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)

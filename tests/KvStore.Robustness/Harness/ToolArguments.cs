@@ -25,11 +25,16 @@ public static class ToolArguments
         return unit(value);
     }
 
-    /// <summary>Runs every checker on the history and prints their report: 0 when it holds, 1 on a violation.</summary>
+    /// <summary>Runs every checker on the history and prints their report: 0 when it holds, 1 on a violation or a member that did not recover from a fault.</summary>
     public static int Check(RecordedHistory history, TextWriter output)
     {
         CheckReport report = Checks.Run(history);
         output.WriteLine(report.ToString());
-        return report.Ok ? 0 : 1;
+        var failed = history.Faults.Where(f => f.Detail?.StartsWith(FailedFault, StringComparison.Ordinal) == true).ToList();
+        foreach (FaultRecord f in failed) output.WriteLine($"fault {f.Kind}: {f.Detail}");
+        return report.Ok && failed.Count == 0 ? 0 : 1;
     }
+
+    /// <summary>How a <see cref="FaultRecord.Detail"/> starts when the fault's member did not serve again.</summary>
+    public const string FailedFault = "FAILED: ";
 }

@@ -15,6 +15,8 @@ public sealed class EtcdTraffic : ITraffic
 
     public string Name => "etcd";
 
+    public TimeSpan Quiet => TimeSpan.FromSeconds(2);
+
     public async Task RunAsync(TrafficContext context, int clients, CancellationToken stop)
     {
         long start = await StartRevisionAsync(context).ConfigureAwait(false);

@@ -20,6 +20,9 @@ public sealed class KubeTraffic : ITraffic
 
     public string Name => "kube";
 
+    /// <summary>An event lease expires at most its TTL plus an election timeout (a new leader extends leases) after the last grant.</summary>
+    public TimeSpan Quiet => TimeSpan.FromSeconds(EventTtl + 2);
+
     public Task RunAsync(TrafficContext context, int clients, CancellationToken stop) =>
         Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => new Controller(context, c).RunAsync(stop), CancellationToken.None)));
 

@@ -22,5 +22,8 @@ public interface ITraffic
 {
     string Name { get; }
 
+    /// <summary>How long the revision must stay still before the final states are read: past the expiry of the short leases it granted.</summary>
+    TimeSpan Quiet { get; }
+
     Task RunAsync(TrafficContext context, int clients, CancellationToken stop);
 }

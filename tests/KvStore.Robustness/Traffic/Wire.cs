@@ -52,7 +52,18 @@ public static class Wire
             throw new RpcException(new Status(StatusCode.Unavailable, "keep-alive stream ended without a response"));
         }
         var answer = call.ResponseStream.Current;
+        // Closing the send side ends the stream on the server too; disposing first would reset it mid-call.
         await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        try
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None).ConfigureAwait(false))
+            {
+            }
+        }
+        catch (RpcException)
+        {
+            // the answer came already: how the stream ends does not change it
+        }
         return WithHeader(new LeaseKeepAliveResponse(answer.ID, answer.TTL), answer.Header);
     }
 
