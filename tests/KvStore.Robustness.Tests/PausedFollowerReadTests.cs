@@ -42,7 +42,7 @@ public sealed class PausedFollowerReadTests
             Assert.True(stale > 0, "no read came back stale: the follower caught up before every read, so the check has nothing to catch");
             CheckReport check = Checks.Run(history);
             Assert.False(check.Ok, $"{stale} stale reads of {Rounds} went unnoticed:\n{check}");
-            Assert.Contains(check.Violations, v => v.Message.Contains(Key, StringComparison.Ordinal));
+            Assert.Contains(check.Violations, v => v.Kind == "stale-read" && v.Excerpt.Contains(Key, StringComparison.Ordinal));
         }
         finally
         {
