@@ -56,29 +56,19 @@ public sealed class FaultRunner(ClusterTarget target, IReadOnlyList<MemberChanne
             case FaultKinds.Pause or FaultKinds.PauseLeader:
             {
                 int ms = electionMs * 3 / 2 + random.Next(electionMs * 3 / 2);
-                target.Pause(member);
-                await Task.Delay(ms).ConfigureAwait(false);
-                target.Resume(member);
-                long end = Clock.Now;
-                return new FaultRecord(kind, member, start, end, $"{ms} ms") { RecoveryFrom = end };
+                return await HoldAsync(kind, member, ms, () => target.Pause(member), () => target.Resume(member), $"{ms} ms").ConfigureAwait(false);
             }
             case FaultKinds.Partition or FaultKinds.PartitionLeader:
             {
                 int ms = electionMs * 3 / 2 + random.Next(electionMs * 3 / 2);
-                target.Partition(member);
-                await Task.Delay(ms).ConfigureAwait(false);
-                target.Heal(member);
-                long end = Clock.Now;
-                return new FaultRecord(kind, member, start, end, $"cut from the others {ms} ms") { RecoveryFrom = end };
+                return await HoldAsync(kind, member, ms, () => target.Partition(member), () => target.Heal(member), $"cut from the others {ms} ms")
+                    .ConfigureAwait(false);
             }
             case FaultKinds.Delay:
             {
                 int delayMs = 100 + random.Next(300), ms = 2000 + random.Next(2000);
-                target.Delay(member, delayMs);
-                await Task.Delay(ms).ConfigureAwait(false);
-                target.Delay(member, 0);
-                long end = Clock.Now;
-                return new FaultRecord(kind, member, start, end, $"{delayMs} ms each way for {ms} ms") { RecoveryFrom = end };
+                return await HoldAsync(kind, member, ms, () => target.Delay(member, delayMs), () => target.Delay(member, 0),
+                    $"{delayMs} ms each way for {ms} ms").ConfigureAwait(false);
             }
             case FaultKinds.RemoveReadd:
             {
@@ -107,6 +97,17 @@ public sealed class FaultRunner(ClusterTarget target, IReadOnlyList<MemberChanne
                 return new FaultRecord(kind, member, start, Clock.Now, $"down {downMs} ms, then restarted") { RecoveryFrom = start };
             }
         }
+    }
+
+    /// <summary>A fault that lasts <paramref name="ms"/> from <paramref name="begin"/> to <paramref name="end"/>; recovery counts from its end.</summary>
+    private static async Task<FaultRecord> HoldAsync(string kind, int member, int ms, Action begin, Action end, string detail)
+    {
+        long start = Clock.Now;
+        begin();
+        await Task.Delay(ms).ConfigureAwait(false);
+        end();
+        long ended = Clock.Now;
+        return new FaultRecord(kind, member, start, ended, detail) { RecoveryFrom = ended };
     }
 
     /// <summary>The leader when asked for (a random member when none is found), else a random member (a follower if asked).</summary>
