@@ -28,6 +28,12 @@ public sealed class ShortRunTests
         Assert.NotEmpty(history.Watches.SelectMany(w => w.Responses).SelectMany(r => r.Events));
         Assert.Equal(3, history.FinalStates.Count);
         CheckReport check = Checks.Run(history);
-        Assert.True(check.Ok, $"{report}\n{check}");
+        if (!check.Ok)
+        {
+            // the run's history replays the check: tools/robustness.sh check FILE
+            string file = Path.Combine(Path.GetTempPath(), $"robustness-short-{traffic}-{seed}-{DateTime.UtcNow:HHmmss}.json");
+            history.Save(file);
+            Assert.Fail($"{report}\n{check}\nhistory saved to {file}");
+        }
     }
 }
