@@ -51,10 +51,13 @@ public sealed partial class EtcdServer
             ops.Sum(op => op.RequestPut is { } p ? KvOverhead + p.Key.Length + p.Value.Length : 0L);
     }
 
-    /// <summary>etcd's quota check (db size + cost below the quota): is there room for this request? If not, raise NOSPACE (once) through the log.</summary>
+    /// <summary>
+    /// etcd's quota check (db size + cost below the quota): is there room for this request? If not, raise NOSPACE (once)
+    /// through the log. A disk without its reserve refuses as well, without the alarm (no room to log it).
+    /// </summary>
     private bool QuotaAvailable(InternalRaftRequest request)
     {
-        if (NoSpaceActive) return false;
+        if (NoSpaceActive || !_diskRoom.HasRoom()) return false;
         if (DbSizeBytes + QuotaCost(request) < Config.EffectiveQuotaBytes) return true;
         if (Interlocked.Exchange(ref _noSpaceRaising, 1) == 0)
         {
@@ -68,6 +71,33 @@ public sealed partial class EtcdServer
     }
 
     private Task _noSpaceRaise = Task.CompletedTask;
+    private Task _diskStandby = Task.CompletedTask;
+
+    /// <summary>
+    /// A member whose disk is full stands by (steps down if it leads, never stands for election) so that one of the
+    /// others leads and the cluster takes writes; as a follower it refuses entries (RaftLog.HasRoom) until space
+    /// returns, then stands by no more. A single member keeps leading (it only refuses writes). Tested by
+    /// DiskFullTests.FullLeaderStepsDownTheOthersGoOnAndItCatchesUpWhenSpaceReturns (KvStore.Cluster.Tests).
+    /// </summary>
+    private void OnDiskRoomChanged(bool room)
+    {
+        if (_cluster.Members.Count < 2) return;
+        lock (_alarmLock)
+        {
+            _diskStandby = _diskStandby.ContinueWith(async _ =>
+            {
+                try
+                {
+                    if (room) await _cluster.RevertToNormalModeAsync(CancellationToken.None).ConfigureAwait(false);
+                    else await _cluster.EnableStandbyModeAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // stopping: nothing to change
+                }
+            }, TaskScheduler.Default).Unwrap();
+        }
+    }
 
     /// <summary>
     /// Waits (up to the request timeout) for the NOSPACE alarm being raised, as etcd's quotaAlarmer raises it before it

@@ -43,6 +43,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 
         Directory.CreateDirectory(memberDir);
         _backendSize = new BackendSize(memberDir, config.WalDir ?? Path.Combine(memberDir, "wal"));
+        _diskRoom = new DiskRoom(memberDir, config.WalDir ?? Path.Combine(memberDir, "wal"), _logger);
         _recordPath = Path.Combine(memberDir, RecordFile);
         try
         {
@@ -101,6 +102,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         raft.Metadata["name"] = config.Name;
         raft.Metadata["client-urls"] = string.Join(",", config.AdvertiseClientUrls.Select(u => Url(u.ToString())));
         _cluster = new RaftCluster(raft) { AuditTrail = _wal };
+        _wal.HasRoom = _diskRoom.HasRoom;
+        _diskRoom.RoomChanged = OnDiskRoomChanged;
         _wal.Clamped = (asked, limit) => Log.CommitClamped(_logger, asked, limit, _wal.LastEntryIndex);
         _cluster.LeaderChanged += OnLeaderChanged;
     }
@@ -108,6 +111,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private readonly RaftStateMachine _stateMachine;
     private readonly EndPoint _peerEndPoint;
     private readonly BackendSize _backendSize;
+    private readonly DiskRoom _diskRoom;
     private readonly RaftConnections _raftConnections = new();
     private readonly PeerAddresses _peerAddresses;
     private readonly PeerClients _peerClients;

@@ -27,9 +27,13 @@ internal sealed class RaftLog(WriteAheadLog.Options options, IStateMachine state
     ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntryImpl>(ILogEntryProducer<TEntryImpl> entries, long startIndex,
         bool skipCommitted, CancellationToken token)
     {
+        if (entries.RemainingCount > 0 && HasRoom?.Invoke() == false) return ValueTask.FromException(new IOException("no space left on device"));
         Volatile.Write(ref _commitLimit, startIndex - 1 + entries.RemainingCount);
         return AppendAsync(entries, startIndex, skipCommitted, token);
     }
+
+    /// <summary>False while the disk cannot take more entries: a follower then refuses what the leader sends (it lags, as if cut off, until space returns).</summary>
+    public Func<bool>? HasRoom { get; set; }
 
     /// <summary>Called with (leader's commit index, the limit) when an AppendEntries asked for more than it carried.</summary>
     public Action<long, long>? Clamped { get; set; }

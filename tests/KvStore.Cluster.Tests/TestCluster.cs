@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Etcdserverpb;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -251,51 +249,8 @@ internal sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    private static readonly HashSet<int> HandedOut = [];
-
-    /// <summary>
-    /// A loopback port free at the time of the call, below the kernel's ephemeral range: while a killed member is
-    /// down, its released port must not be taken as the local port of some outbound connection (which the
-    /// ephemeral range is for; it happened with bind-to-0 ports under the proxies' churn of connections).
-    /// </summary>
-    public static int FreePort()
-    {
-        int ceiling = Math.Min(EphemeralLow(), 30000), floor = 10000;
-        for (int attempt = 0; attempt < 500 && ceiling - floor >= 1000; attempt++)
-        {
-            int port = Random.Shared.Next(floor, ceiling);
-            if (port is 12379 or 12380 or 22379 or 22380) continue; // etcd's Procfile (tools/cluster.sh)
-            lock (HandedOut)
-            {
-                if (!HandedOut.Add(port)) continue;
-            }
-            try
-            {
-                using var probe = new TcpListener(IPAddress.Loopback, port);
-                probe.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static int EphemeralLow()
-    {
-        try
-        {
-            return int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0],
-                System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
-        {
-            return 32768;
-        }
-    }
+    /// <summary>See <see cref="Ports.Stable"/>.</summary>
+    public static int FreePort() => Ports.Stable();
 }
 
 /// <summary>One member of a <see cref="TestCluster"/>: its ports, data dir, current process and gRPC clients.</summary>

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using Grpc.Core;
+
+namespace KvStore.Cluster.Tests;
+
+/// <summary>
+/// A member whose data dir (a small tmpfs) fills up, run against etcd 3.4 and kvstore alike: writes stop being
+/// acknowledged, the member says why ("no space left on device"), nothing it acknowledged is lost, and once the
+/// space returns (after a restart if it stopped, as etcd 3.4 does on a failed backend commit) it serves writes again.
+/// </summary>
+public sealed class DiskFullTests(ITestOutputHelper output)
+{
+    /// <summary>etcd 3.4 preallocates 64 MB WAL segments, the next one while the current one fills: it needs two.</summary>
+    private const int DiskMegabytes = 160;
+
+    [Theory]
+    [InlineData("etcd")]
+    [InlineData("kvstore")]
+    public async Task FullDiskStopsWritesLosesNothingAndRecoversWhenSpaceReturns(string server)
+    {
+        var started = Stopwatch.StartNew();
+        using var cluster = KvStoreCluster.Start(new KvStoreClusterOptions
+        {
+            Size = 1, Server = server, SmallDiskMegabytes = new Dictionary<int, int> { [0] = DiskMegabytes },
+        });
+        await FaultMechanismTests.PutAsync(cluster, 0, "before", "v");
+        SmallDisk disk = cluster.Disk(0)!;
+        long filler = disk.Fill();
+
+        var acknowledged = new List<string> { "before" };
+        string value = new('v', 1024);
+        string? refused = null;
+        for (int i = 0; i < 1000 && refused is null; i++)
+        {
+            string key = $"full/{i:D4}";
+            try
+            {
+                await FaultMechanismTests.PutAsync(cluster, 0, key, value, TimeSpan.FromSeconds(5));
+                acknowledged.Add(key);
+            }
+            catch (RpcException e)
+            {
+                refused = $"{e.StatusCode}: {e.Status.Detail}";
+            }
+        }
+        string log = cluster.Process(0).Output;
+        bool exited = cluster.Process(0).WaitForExit(TimeSpan.FromSeconds(3)); // a refusal may come from a member on its way out
+        output.WriteLine($"{server}: filler {filler >> 20} MiB; {acknowledged.Count - 1} writes acknowledged on the full disk, then {refused}; " +
+                         $"{(exited ? $"exited with {cluster.Process(0).ExitCode}" : "still running")}");
+        output.WriteLine(string.Join("\n", log.Split('\n').Where(l => l.Contains("space", StringComparison.OrdinalIgnoreCase)).Take(5)));
+        Assert.NotNull(refused);
+        Assert.Contains("no space left on device", log, StringComparison.OrdinalIgnoreCase);
+
+        disk.Free();
+        if (exited) cluster.Restart(0);
+        await WaitForWriteAsync(cluster);
+        foreach (string key in acknowledged)
+        {
+            Assert.Single((await FaultMechanismTests.GetAsync(cluster, 0, key)).Kvs);
+        }
+        output.WriteLine($"{server}: recovered with all {acknowledged.Count} acknowledged writes: {started.Elapsed.TotalSeconds:F1}s");
+    }
+
+    [Fact]
+    public async Task FullLeaderStepsDownTheOthersGoOnAndItCatchesUpWhenSpaceReturns()
+    {
+        var started = Stopwatch.StartNew();
+        // kvstore takes about 17 MB from the start
+        using var cluster = KvStoreCluster.Start(new KvStoreClusterOptions { Size = 3, SmallDiskMegabytes = new Dictionary<int, int> { [0] = 48 } });
+        await MoveLeaderToAsync(cluster, 0);
+        cluster.Disk(0)!.Fill();
+
+        // the first writes reach the full leader and are refused; it steps down and one of the others leads
+        for (int i = 0; i < 20; i++) await WaitForWriteAsync(cluster, 1, $"k/{i:D2}");
+        Assert.NotEqual(0, await cluster.WaitForLeaderAsync());
+        Assert.True(cluster.IsRunning(0), "the full member exited:\n" + cluster.Logs());
+        var refused = await Assert.ThrowsAsync<RpcException>(() => FaultMechanismTests.PutAsync(cluster, 0, "via-full", "v"));
+        Assert.Equal("etcdserver: mvcc: database space exceeded", refused.Status.Detail);
+        Assert.Empty((await FaultMechanismTests.GetAsync(cluster, 0, "k/19")).Kvs); // it refuses the leader's entries
+
+        cluster.Disk(0)!.Free();
+        await WaitForWriteAsync(cluster, 0, "after");
+        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await FaultMechanismTests.GetAsync(cluster, 0, "k/", prefix: true)).Count < 20)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the member did not catch up:\n" + cluster.Logs());
+            await Task.Delay(200);
+        }
+        output.WriteLine($"full leader stepped down, caught up after space returned: {started.Elapsed.TotalSeconds:F1}s");
+    }
+
+    /// <summary>etcd's MoveLeader through the current leader until member <paramref name="target"/> leads.</summary>
+    private static async Task MoveLeaderToAsync(KvStoreCluster cluster, int target)
+    {
+        ulong id = await cluster.MemberIdAsync(target);
+        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await cluster.WaitForLeaderAsync() is var leader && leader != target)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{cluster.Names[target]} never led:\n{cluster.Logs()}");
+            try
+            {
+                await new Etcdserverpb.Maintenance.MaintenanceClient(cluster.Channel(leader))
+                    .MoveLeaderAsync(new Etcdserverpb.MoveLeaderRequest { TargetID = id }, deadline: DateTime.UtcNow.AddSeconds(20));
+            }
+            catch (RpcException)
+            {
+                await Task.Delay(300);
+            }
+        }
+    }
+
+    /// <summary>Until a put through member <paramref name="i"/> succeeds (a member may need a moment once space returns, a cluster a new leader).</summary>
+    private static async Task WaitForWriteAsync(KvStoreCluster cluster, int i = 0, string key = "after")
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                await FaultMechanismTests.PutAsync(cluster, i, key, "v", TimeSpan.FromSeconds(5));
+                return;
+            }
+            catch (RpcException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace KvStore.Cluster.Tests;
+
+/// <summary>
+/// The fault mechanisms of <see cref="KvStoreCluster"/> that the robustness harness drives, each shown to take
+/// effect on real kvstore processes: a cut member cannot commit and catches up once healed, pair cuts compose, a
+/// delay slows a commit by at least itself, a paused leader is replaced, a restart takes new flags, a removed member
+/// comes back empty and catches up by snapshot.
+/// </summary>
+public sealed class FaultMechanismTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Eventually = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task PartitionsDelaysPausesAndRestartsTakeEffect()
+    {
+        var started = Stopwatch.StartNew();
+        using var cluster = KvStoreCluster.Start(new KvStoreClusterOptions { Size = 3, ProxyPeers = true });
+        int leader = await cluster.WaitForLeaderAsync();
+        output.WriteLine($"started, {cluster.Names[leader]} leads: {started.Elapsed.TotalSeconds:F1}s");
+
+        // member vs the rest: the cut leader cannot commit, the others elect a new one; healed, it catches up
+        cluster.Partition(leader);
+        int next = await cluster.WaitForLeaderAsync(Eventually, notThis: leader);
+        await Assert.ThrowsAsync<RpcException>(() => PutAsync(cluster, leader, "cut/isolated", "lost", TimeSpan.FromSeconds(3)));
+        await PutAsync(cluster, next, "cut/majority", "v1");
+        cluster.Heal(leader);
+        await WaitForValueAsync(cluster, leader, "cut/majority", "v1");
+        output.WriteLine($"member cut and healed: {started.Elapsed.TotalSeconds:F1}s");
+
+        // pair cuts compose: a follower cut from both others sees nothing until healed
+        leader = await cluster.WaitForLeaderAsync();
+        int follower = (leader + 1) % 3, third = (leader + 2) % 3;
+        cluster.Partition(follower, leader);
+        cluster.Partition(follower, third);
+        await PutAsync(cluster, leader, "pair/k", "v2");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Empty((await GetAsync(cluster, follower, "pair/k")).Kvs);
+        cluster.HealAll();
+        await WaitForValueAsync(cluster, follower, "pair/k", "v2");
+        output.WriteLine($"pair cuts and heal: {started.Elapsed.TotalSeconds:F1}s");
+
+        // a delay on the leader's links: a commit needs a round trip to a follower, so it takes at least twice the delay
+        leader = await cluster.WaitForLeaderAsync();
+        cluster.Delay(leader, 250);
+        var put = Stopwatch.StartNew();
+        await PutAsync(cluster, leader, "delay/k", "v3");
+        Assert.True(put.ElapsedMilliseconds >= 500, $"a put with 250 ms each way took {put.ElapsedMilliseconds} ms");
+        cluster.Delay(leader, 0);
+        output.WriteLine($"delayed put took {put.ElapsedMilliseconds} ms: {started.Elapsed.TotalSeconds:F1}s");
+
+        // SIGSTOP of the leader: the others elect a new one and commit; SIGCONT, the old one follows again
+        leader = await cluster.WaitForLeaderAsync();
+        cluster.Pause(leader);
+        next = await cluster.WaitForLeaderAsync(Eventually, notThis: leader);
+        await PutAsync(cluster, next, "pause/k", "v4");
+        cluster.Resume(leader);
+        await WaitForValueAsync(cluster, leader, "pause/k", "v4");
+        output.WriteLine($"leader paused and resumed: {started.Elapsed.TotalSeconds:F1}s");
+
+        // a restart with its own flags: the member now refuses requests over its new --max-request-bytes
+        cluster.Stop(follower);
+        cluster.Restart(follower, ["--max-request-bytes", "1024"]);
+        var tooLarge = await Assert.ThrowsAsync<RpcException>(() => PutAsync(cluster, follower, "big", new string('x', 2048)));
+        Assert.Equal("etcdserver: request is too large", tooLarge.Status.Detail);
+        await WaitForValueAsync(cluster, follower, "pause/k", "v4");
+        output.WriteLine($"restarted with other flags: {started.Elapsed.TotalSeconds:F1}s, {cluster.Proxy!.RefusedLinks} links refused or dropped");
+    }
+
+    [Fact]
+    public async Task RemovedMemberComesBackEmptyAndCatchesUpBySnapshot()
+    {
+        var started = Stopwatch.StartNew();
+        using var cluster = KvStoreCluster.Start(new KvStoreClusterOptions { Size = 3, Extra = ["--snapshot-count", "20"] });
+        int leader = await cluster.WaitForLeaderAsync();
+        int victim = (leader + 1) % 3;
+        for (int i = 0; i < 30; i++) await PutAsync(cluster, leader, $"before/{i:D2}", "v");
+        ulong oldId = await cluster.MemberIdAsync(victim);
+
+        await cluster.RemoveMemberAsync(victim);
+        var list = await new Etcdserverpb.Cluster.ClusterClient(cluster.Channel(leader)).MemberListAsync(new MemberListRequest());
+        Assert.Equal(2, list.Members.Count);
+        Assert.False(Directory.Exists(cluster.DataDir(victim)));
+        // enough entries after the removal that the leader's log no longer reaches back to the start
+        for (int i = 0; i < 60; i++) await PutAsync(cluster, leader, $"after/{i:D2}", "v");
+
+        await cluster.AddMemberBackAsync(victim);
+        Assert.NotEqual(oldId, await cluster.MemberIdAsync(victim));
+        await WaitForValueAsync(cluster, victim, "after/59", "v");
+        Assert.Equal(90, (await GetAsync(cluster, victim, "", prefix: true)).Count);
+        Assert.Contains("installed raft snapshot", cluster.Process(victim).Output);
+        await PutAsync(cluster, victim, "rejoined", "v");
+        output.WriteLine($"removed, re-added and caught up by snapshot: {started.Elapsed.TotalSeconds:F1}s");
+    }
+
+    internal static async Task PutAsync(KvStoreCluster cluster, int i, string key, string value, TimeSpan? timeout = null) =>
+        await new KV.KVClient(cluster.Channel(i)).PutAsync(
+            new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) },
+            deadline: DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30)));
+
+    /// <summary>A serializable range on member <paramref name="i"/> (what it holds, not what the leader holds).</summary>
+    internal static async Task<RangeResponse> GetAsync(KvStoreCluster cluster, int i, string key, bool prefix = false)
+    {
+        // "" with prefix: the whole keyspace, as etcd spells it (key and range_end "\0")
+        var request = new RangeRequest { Key = key.Length == 0 ? ByteString.CopyFrom(0) : ByteString.CopyFromUtf8(key), Serializable = true };
+        if (prefix) request.RangeEnd = key.Length == 0 ? ByteString.CopyFrom(0) : ByteString.CopyFromUtf8(key[..^1] + (char)(key[^1] + 1));
+        return await new KV.KVClient(cluster.Channel(i)).RangeAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
+    }
+
+    private static async Task WaitForValueAsync(KvStoreCluster cluster, int i, string key, string value)
+    {
+        DateTime deadline = DateTime.UtcNow + Eventually;
+        while (true)
+        {
+            try
+            {
+                if ((await GetAsync(cluster, i, key)).Kvs.FirstOrDefault()?.Value.ToStringUtf8() == value) return;
+            }
+            catch (RpcException)
+            {
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{cluster.Names[i]} never held {key}={value}\n{cluster.Logs()}");
+            await Task.Delay(200);
+        }
+    }
+}
