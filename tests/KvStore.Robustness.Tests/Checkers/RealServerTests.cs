@@ -21,7 +21,8 @@ public sealed class RealServerTests(ITestOutputHelper output)
         var report = Checks.Run(history);
 
         output.WriteLine(report.ToString());
-        Assert.True(history.Watches.Single().Responses.Sum(r => r.Events.Count) > 100);
+        var watch = history.Watches.Single();
+        Assert.True(watch.Responses.Sum(r => r.Events.Count) > 100, $"the watch ended early: {watch.Responses.LastOrDefault()}");
         Assert.Contains(history.Operations, o => o.Request is CompactRequest && o.Outcome == Outcome.Ok);
         Assert.Contains(history.Operations, o => o.Request is RangeRequest { Revision: > 0 } && o.Outcome == Outcome.Ok);
         Assert.Contains(history.Operations, o => o.Request is LeaseRevokeRequest && o.Outcome == Outcome.Ok);

@@ -21,6 +21,8 @@ internal sealed class RecordedTraffic(string endpoint, int seed)
         using var channel = GrpcChannel.ForAddress(endpoint);
         using var stop = new CancellationTokenSource();
         var watch = WatchAsync(channel, stop.Token);
+        // Traffic starts once the watch exists: a compaction before that would (rightly) cancel it.
+        await _created.Task.WaitAsync(TimeSpan.FromSeconds(30));
         await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => ClientAsync(channel, c, operationsPerClient))));
         var kv = new Etcd.KV.KVClient(channel);
         var last = (await kv.RangeAsync(new Etcd.RangeRequest { Key = ByteString.CopyFromUtf8("x") })).Header.Revision;
@@ -30,6 +32,7 @@ internal sealed class RecordedTraffic(string endpoint, int seed)
         return _recorder.Build("test", seed, "checker-model", 1, 1000, [await FinalStateAsync(channel)]);
     }
 
+    private readonly TaskCompletionSource _created = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _watched;
 
     private async Task WaitWatchedAsync(long revision)
@@ -63,7 +66,8 @@ internal sealed class RecordedTraffic(string endpoint, int seed)
                 < 93 => new LeaseGrantRequest(60, client * 1000 + i + 1),
                 < 95 when leases.Count > 0 => new LeaseRevokeRequest(leases[0]),
                 < 97 when seen > 20 => new RangeRequest(key, Revision: seen - random.Next(1, 15)),
-                < 98 when seen > 20 => new CompactRequest(seen - 12),
+                // Far enough behind that the watch keeps up (etcd cancels a watcher a compaction overtakes).
+                < 98 when seen > 80 => new CompactRequest(seen - 60),
                 _ => new RangeRequest(Prefix, PrefixEnd, Limit: 2),
             };
             var invoke = Clock.Now;
@@ -171,6 +175,10 @@ internal sealed class RecordedTraffic(string endpoint, int seed)
                 record.Responses.Add(new WatchResponseRecord(Clock.Now, r.Header.Revision,
                     r.Events.Select(e => new WatchEvent(e.Type == Mvccpb.Event.Types.EventType.Put ? EventType.Put : EventType.Delete, Kv(e.Kv),
                         e.PrevKv is null ? null : Kv(e.PrevKv))).ToList(), r.Created, r.Canceled, r.CompactRevision));
+                if (r.Created)
+                {
+                    _created.TrySetResult();
+                }
                 if (r.Events.Count > 0)
                 {
                     Interlocked.Exchange(ref _watched, r.Events[^1].Kv.ModRevision);
