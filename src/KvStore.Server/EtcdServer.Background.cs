@@ -97,7 +97,7 @@ public sealed partial class EtcdServer
             if (DateTime.UtcNow >= deadline) return ServerError.Timeout;
             try
             {
-                await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), _stopping.Token).ConfigureAwait(false);
+                await _leaderWatch.WaitAsync(RetryInterval, _stopping.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -54,6 +54,9 @@ public sealed partial class EtcdServer : IForwardTarget
 
     private Metadata PeerHeaders => new() { { ClusterIdHeader, ClusterId.ToString("x16") }, { MemberIdHeader, MemberId.ToString("x16") } };
 
+    /// <summary>How often a follower tries a leader again when nothing wakes it sooner (a leader change does): a heartbeat.</summary>
+    private TimeSpan RetryInterval => TimeSpan.FromMilliseconds(Math.Clamp(Config.HeartbeatIntervalMs, 10, 100));
+
     /// <summary>How long a follower waits for a leader before it answers "no leader": a little less than the request timeout.</summary>
     private TimeSpan LeaderWait => RequestTimeout - TimeSpan.FromMilliseconds(Math.Min(500, Config.ElectionTimeoutMs));
 
@@ -95,19 +98,25 @@ public sealed partial class EtcdServer : IForwardTarget
                     foreach (InternalRaftRequest r in batch.Requests) _proposals.Writer.TryWrite(r);
                     return;
                 }
+                // The call is abandoned once this member follows another leader (or none), so a batch sent to a
+                // leader that froze does not hold its in-flight slot until the request timeout
+                // (LeaderChangeTests.FollowerWritesAndReadsGoToTheNewLeaderWhileTheOldOneIsPaused).
+                CancellationToken epoch = _leaderWatch.Token;
+                if (!ReferenceEquals(_cluster.Leader, leader)) continue;
+                using var call = CancellationTokenSource.CreateLinkedTokenSource(token, epoch);
                 Forward.ForwardClient client = ForwardClient(leader);
                 ForwardResults results;
                 try
                 {
-                    results = await client.ProposeAsync(batch, PeerHeaders, deadline: DateTime.UtcNow + RequestTimeout, cancellationToken: token)
+                    results = await client.ProposeAsync(batch, PeerHeaders, deadline: DateTime.UtcNow + RequestTimeout, cancellationToken: call.Token)
                         .ConfigureAwait(false);
                 }
                 catch (RpcException e) when (!token.IsCancellationRequested && NeverSent(e) && DateTime.UtcNow < leaderDeadline)
                 {
                     // No connection to the leader (it died, or its peer port is not up yet): nothing left this
-                    // member, so the batch may go to whoever leads next.
+                    // member, so the batch may go to whoever leads next, as soon as one does.
                     Log.ForwardNotSent(_logger, batch.Requests.Count, e.Status.Detail);
-                    await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
+                    await _leaderWatch.WaitAsync(RetryInterval, token).ConfigureAwait(false);
                     continue;
                 }
                 catch (RpcException e) when (!token.IsCancellationRequested)
@@ -127,7 +136,7 @@ public sealed partial class EtcdServer : IForwardTarget
                         FailWaiters(batch, ServerError.NoLeader);
                         return;
                     }
-                    await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
+                    await _leaderWatch.WaitAsync(RetryInterval, token).ConfigureAwait(false);
                     continue;
                 }
                 List<(TaskCompletionSource<ProposeResult> Waiter, ProposeResult Result)>? applied = null;
@@ -208,7 +217,7 @@ public sealed partial class EtcdServer : IForwardTarget
                     FailWaiters(batch, ServerError.LeaderChanged);
                     return;
                 }
-                await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
+                await _leaderWatch.WaitAsync(RetryInterval, token).ConfigureAwait(false);
             }
             FailWaiters(batch, ServerError.Timeout);
         }
@@ -237,17 +246,26 @@ public sealed partial class EtcdServer : IForwardTarget
             {
                 if (await WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) return ServerError.Timeout;
                 if (!leader.IsRemote) return await LocalReadBarrierAsync(deadline).ConfigureAwait(false);
+                // Asked again of the next leader as soon as this one is replaced: a read round stuck on a frozen
+                // leader would hold every linearizable read of this member (LeaderChangeTests.FollowerWritesAndReadsGoToTheNewLeaderWhileTheOldOneIsPaused).
+                CancellationToken epoch = _leaderWatch.Token;
+                if (!ReferenceEquals(_cluster.Leader, leader)) continue;
                 if (ForwardClient(leader) is { } client)
                 {
+                    using var call = CancellationTokenSource.CreateLinkedTokenSource(token, epoch);
                     try
                     {
-                        ReadIndexResponse response = await client.ReadIndexAsync(new ReadIndexRequest(), PeerHeaders, deadline: deadline, cancellationToken: token)
+                        ReadIndexResponse response = await client.ReadIndexAsync(new ReadIndexRequest(), PeerHeaders, deadline: deadline, cancellationToken: call.Token)
                             .ConfigureAwait(false);
                         if (response.ServerError == (int)ServerError.None)
                         {
                             return await WaitAppliedAsync(response.Index, deadline, token).ConfigureAwait(false) ? ServerError.None : ServerError.Timeout;
                         }
                         if (response.ServerError != (int)ServerError.NoLeader) return (ServerError)response.ServerError;
+                    }
+                    catch (RpcException) when (!token.IsCancellationRequested && epoch.IsCancellationRequested)
+                    {
+                        continue; // the leader changed: ask the new one
                     }
                     catch (RpcException e) when (!token.IsCancellationRequested)
                     {
@@ -256,7 +274,7 @@ public sealed partial class EtcdServer : IForwardTarget
                     }
                 }
                 if (DateTime.UtcNow >= deadline) return ServerError.Timeout;
-                await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
+                await _leaderWatch.WaitAsync(RetryInterval, token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -279,12 +297,19 @@ public sealed partial class EtcdServer : IForwardTarget
             {
                 if (await WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) break;
                 if (!leader.IsRemote) return await local().ConfigureAwait(false);
+                CancellationToken epoch = _leaderWatch.Token;
+                if (!ReferenceEquals(_cluster.Leader, leader)) continue;
                 if (ForwardClient(leader) is { } client)
                 {
+                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token, epoch);
                     try
                     {
-                        var result = await call(client, deadline, token).ConfigureAwait(false);
+                        var result = await call(client, deadline, attempt.Token).ConfigureAwait(false);
                         if (result.Item3 != ServerError.NotLeader) return result;
+                    }
+                    catch (RpcException) when (!token.IsCancellationRequested && epoch.IsCancellationRequested)
+                    {
+                        continue; // the leader changed: ask the new one
                     }
                     catch (RpcException e) when (!token.IsCancellationRequested && e.StatusCode != StatusCode.DeadlineExceeded)
                     {
@@ -295,7 +320,7 @@ public sealed partial class EtcdServer : IForwardTarget
                         break;
                     }
                 }
-                await Task.Delay(Math.Max(10, Config.HeartbeatIntervalMs), token).ConfigureAwait(false);
+                await _leaderWatch.WaitAsync(RetryInterval, token).ConfigureAwait(false);
             }
             return (null, MvccError.None, _cluster.Leader is null ? ServerError.NoLeader : ServerError.Timeout);
         }
@@ -467,9 +492,11 @@ public sealed partial class EtcdServer : IForwardTarget
     {
         while (true)
         {
+            Task changed = _leaderWatch.Changed;
             if (_cluster.Leader is { } leader) return leader;
-            if (DateTime.UtcNow >= deadline) return null;
-            await Task.Delay(Math.Clamp(Config.HeartbeatIntervalMs, 10, 100), token).ConfigureAwait(false);
+            TimeSpan left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) return null;
+            await _leaderWatch.WaitAsync(left < RetryInterval ? left : RetryInterval, token).ConfigureAwait(false);
         }
     }
 

@@ -113,6 +113,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private readonly BackendSize _backendSize;
     private readonly DiskRoom _diskRoom;
     private readonly RaftConnections _raftConnections = new();
+    private readonly LeaderWatch _leaderWatch = new();
     private readonly PeerAddresses _peerAddresses;
     private readonly PeerClients _peerClients;
     private PeerServer? _peerServer;
@@ -210,6 +211,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 
     private void OnLeaderChanged(ICluster cluster, IClusterMember? leader)
     {
+        _leaderWatch.OnChanged();
         if (leader is { IsRemote: false })
         {
             // Terms only grow: read now, it is the term of this leadership unless that is already over (then the
@@ -218,6 +220,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             _wal.OnBecameLeader();
             Log.BecameLeader(_logger, MemberId, RaftTerm);
             _store.PromoteLeases(Environment.TickCount64); // etcd: a new leader extends every lease by its TTL
+            _ = CommitTermStartAsync(_wal.LastEntryIndex);
         }
         else
         {

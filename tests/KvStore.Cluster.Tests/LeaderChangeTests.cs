@@ -1,0 +1,80 @@
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace KvStore.Cluster.Tests;
+
+/// <summary>
+/// A follower's forwarding across a leader change: what it sent to a leader that froze (SIGSTOP: its connections
+/// stay open and never answer) must not hold back what its clients send once another member leads.
+/// </summary>
+public sealed class LeaderChangeTests(ITestOutputHelper output)
+{
+    /// <summary>etcd's request timeout with the default 1 s election timeout: 5 s + 2 election timeouts.</summary>
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(7);
+
+    /// <summary>
+    /// The calls to a frozen leader are abandoned when the followers elect another: without that the follower's
+    /// in-flight forwarding slots (4) and its shared read round wait out the request timeout on the frozen leader,
+    /// and a put or linearizable read sent to it after the election fails at its 3 s deadline.
+    /// </summary>
+    [Fact]
+    public async Task FollowerWritesAndReadsGoToTheNewLeaderWhileTheOldOneIsPaused()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var old = await cluster.WaitForLeaderAsync();
+        var followers = cluster.Members.Where(m => m != old).ToList();
+        foreach (var f in followers)
+        {
+            await f.RetryingKv.PutAsync(new PutRequest { Key = Key("warm"), Value = Key(f.Name) }); // the forwarding connection is up
+        }
+
+        TestCluster.Pause(old);
+        DateTime paused = DateTime.UtcNow;
+        // Separate forwarded batches (one put each, apart) and a read round on each follower, all to the frozen leader.
+        var stuck = new List<Task>();
+        for (int i = 0; i < 6; i++)
+        {
+            foreach (var f in followers)
+            {
+                stuck.Add(Outcome(f.Kv.PutAsync(new PutRequest { Key = Key($"stuck/{f.Name}/{i}"), Value = Key("v") },
+                    deadline: DateTime.UtcNow + (2 * RequestTimeout)).ResponseAsync));
+            }
+            await Task.Delay(50);
+        }
+        foreach (var f in followers)
+        {
+            stuck.Add(Outcome(f.Kv.RangeAsync(new RangeRequest { Key = Key("warm") }, deadline: DateTime.UtcNow + (2 * RequestTimeout)).ResponseAsync));
+        }
+
+        var next = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(60), notThis: old);
+        var follower = followers.Single(m => m != next);
+        output.WriteLine($"paused leader {old.Name}; {next.Name} leads after {(DateTime.UtcNow - paused).TotalSeconds:F1} s; writing through {follower.Name}");
+        Assert.True(DateTime.UtcNow - paused < RequestTimeout - TimeSpan.FromSeconds(3),
+            "the election took too long for this test to tell a forwarded call that waits out the request timeout from one that does not");
+
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(3);
+        var put = await follower.Kv.PutAsync(new PutRequest { Key = Key("after"), Value = Key("v") }, deadline: deadline);
+        var read = await follower.Kv.RangeAsync(new RangeRequest { Key = Key("after") }, deadline: deadline);
+        Assert.Equal(put.Header.Revision, Assert.Single(read.Kvs).ModRevision);
+
+        TestCluster.Resume(old);
+        string[] outcomes = await Task.WhenAll(stuck.Cast<Task<string>>());
+        output.WriteLine("calls sent while the leader was frozen: " + string.Join(", ", outcomes.GroupBy(o => o).Select(g => $"{g.Count()} {g.Key}")));
+    }
+
+    private static ByteString Key(string name) => ByteString.CopyFromUtf8("/leader-change/" + name);
+
+    private static async Task<string> Outcome<T>(Task<T> call)
+    {
+        try
+        {
+            await call;
+            return "ok";
+        }
+        catch (RpcException e)
+        {
+            return $"{e.StatusCode} \"{e.Status.Detail}\"";
+        }
+    }
+}
