@@ -81,8 +81,12 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         // leave through RaftDialer (TCP, then TLS when the other member's peer URL is https).
         var raft = new RaftCluster.CustomTransportConfiguration(listen, _raftConnections, new RaftDialer(_peerAddresses))
         {
+            // A DotNext voter refuses (pre-)votes until its own randomized timeout ran out, so an election after a
+            // leader's death ends at the largest timeout of a majority, not at the smallest as etcd's (which
+            // draws from [et, 2et)): drawing from [et, 1.5et] puts a 3-member cluster's election at etcd's
+            // expected 1.33 et and never past 1.5 et.
             LowerElectionTimeout = config.ElectionTimeoutMs,
-            UpperElectionTimeout = config.ElectionTimeoutMs * 2,
+            UpperElectionTimeout = config.ElectionTimeoutMs * 3 / 2,
             HeartbeatThreshold = Math.Clamp((double)config.HeartbeatIntervalMs / config.ElectionTimeoutMs, 0.01, 0.5),
             // Below the election timeout: a candidate counts its votes only once every member has answered or
             // failed, so a member that hangs (SIGSTOP, a stuck VM: the TCP connection stays open) must fail
@@ -225,6 +229,36 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         else
         {
             _store.DemoteLeases();
+        }
+    }
+
+    /// <summary>
+    /// Replication rounds back to back until the entry that opened this leadership (<paramref name="index"/>, the
+    /// no-op) is committed: a follower that missed the old leader's last entries refuses the first round, and
+    /// DotNext would send the missing ones only with the next heartbeat; writes and reads wait for this commit.
+    /// </summary>
+    private async Task CommitTermStartAsync(long index)
+    {
+        // Not the leadership token: this runs from the LeaderChanged event, before the leader state is complete.
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        bounded.CancelAfter(Config.ElectionTimeoutMs);
+        try
+        {
+            while (_wal.LastCommittedEntryIndex < index && IsLeader && !bounded.IsCancellationRequested)
+            {
+                try
+                {
+                    await _cluster.ForceReplicationAsync(bounded.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is NotLeaderException or InvalidOperationException)
+                {
+                    await Task.Delay(10, bounded.Token).ConfigureAwait(false); // the leader state is still starting
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            // not leader any more, stopping, or the heartbeats took over: nothing is waiting on this task
         }
     }
 
