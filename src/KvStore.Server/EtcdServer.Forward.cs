@@ -496,7 +496,7 @@ public sealed partial class EtcdServer : IForwardTarget
             if (_cluster.Leader is { } leader) return leader;
             TimeSpan left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero) return null;
-            await _leaderWatch.WaitAsync(left < RetryInterval ? left : RetryInterval, token).ConfigureAwait(false);
+            await LeaderWatch.WaitAsync(changed, left < RetryInterval ? left : RetryInterval, token).ConfigureAwait(false);
         }
     }
 

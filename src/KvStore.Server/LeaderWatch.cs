@@ -26,11 +26,14 @@ internal sealed class LeaderWatch
     }
 
     /// <summary>Waits until the leader changes or <paramref name="most"/> passed, whichever comes first.</summary>
-    public async Task WaitAsync(TimeSpan most, CancellationToken token)
+    public Task WaitAsync(TimeSpan most, CancellationToken token) => WaitAsync(Changed, most, token);
+
+    /// <summary>As <see cref="WaitAsync(TimeSpan, CancellationToken)"/>, for a <see cref="Changed"/> read before the leader was.</summary>
+    public static async Task WaitAsync(Task changed, TimeSpan most, CancellationToken token)
     {
         try
         {
-            await Changed.WaitAsync(most, token).ConfigureAwait(false);
+            await changed.WaitAsync(most, token).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
