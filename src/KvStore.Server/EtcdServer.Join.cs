@@ -19,11 +19,19 @@ public sealed partial class EtcdServer
 
     private readonly string _memberIdPath;
     private readonly Lock _joinLock = new();
+    private long _joinRecordIndex; // the applied index of the leader's record that named this member's id
 
     /// <summary>On the leader: tells the member at <paramref name="endPoint"/> its id in <paramref name="record"/>; true once it holds that id.</summary>
     private async Task<bool> TellJoinerItsIdAsync(Membership record, EndPoint endPoint, CancellationToken token)
     {
         if (record.Members.FirstOrDefault(m => EndPointOf(m).Equals(endPoint)) is not { } joiner) return false;
+        // Only a record holding every committed change: a new leader may not have applied them all yet, and an older
+        // record may still name an earlier member at this peer URL.
+        if (await ReadIndexAsync(token).ConfigureAwait(false) != ServerError.None || !IsLeader
+            || !ReferenceEquals(record, Volatile.Read(ref _membership)))
+        {
+            return false;
+        }
         try
         {
             JoinResponse response = await _peerClients.For(endPoint)
@@ -42,7 +50,8 @@ public sealed partial class EtcdServer
 
     /// <summary>
     /// On a member asked to join (PeerService): takes the id the leader names, unless it has joined already (its
-    /// applied record holds its id) or the record does not give that id one of its peer URLs. Answers the id it holds.
+    /// applied record holds its id), the record does not give that id one of its peer URLs, or the id it holds came
+    /// from a newer record (a deposed leader's). Answers the id it holds.
     /// </summary>
     internal JoinResponse AcceptJoin(JoinRequest request)
     {
@@ -50,9 +59,12 @@ public sealed partial class EtcdServer
         bool ourUrl = request.Members?.Members.Any(m => m.Id == request.MemberId && m.PeerUrls.Select(Url).Any(ours.Contains)) ?? false;
         lock (_joinLock)
         {
-            if (!_joined.Task.IsCompleted && ourUrl && request.MemberId != 0 && request.MemberId != MemberId)
+            long recordIndex = request.Members?.AppliedIndex ?? 0;
+            if (!_joined.Task.IsCompleted && ourUrl && request.MemberId != 0 && request.MemberId != MemberId
+                && (MemberId == 0 || recordIndex > _joinRecordIndex))
             {
-                WriteMemberIdFile(request.MemberId);
+                WriteMemberIdFile(request.MemberId, recordIndex);
+                _joinRecordIndex = recordIndex;
                 Volatile.Write(ref _memberId, request.MemberId);
                 Log.JoiningAs(_logger, request.MemberId);
             }
@@ -60,18 +72,21 @@ public sealed partial class EtcdServer
         return new JoinResponse { MemberId = MemberId };
     }
 
+    /// <summary>The id kept in member/member-id (8 bytes big-endian, then the record index that named it), or null.</summary>
     private ulong? ReadMemberIdFile()
     {
         if (!File.Exists(_memberIdPath)) return null;
         byte[] bytes = File.ReadAllBytes(_memberIdPath);
-        if (bytes.Length != 8) throw new InvalidDataException($"{MemberIdFile} holds {bytes.Length} bytes, not 8");
+        if (bytes.Length != 16) throw new InvalidDataException($"{MemberIdFile} holds {bytes.Length} bytes, not 16");
+        _joinRecordIndex = BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(8));
         return BinaryPrimitives.ReadUInt64BigEndian(bytes);
     }
 
-    private void WriteMemberIdFile(ulong id)
+    private void WriteMemberIdFile(ulong id, long recordIndex)
     {
-        var bytes = new byte[8];
+        var bytes = new byte[16];
         BinaryPrimitives.WriteUInt64BigEndian(bytes, id);
+        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(8), recordIndex);
         string temp = _memberIdPath + ".tmp";
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
