@@ -15,7 +15,7 @@ var faults = new Option<string>("--faults")
     DefaultValueFactory = _ => "kill-leader,kill,pause",
 };
 var clients = new Option<int>("--clients") { Description = "sequential traffic clients", DefaultValueFactory = _ => 8 };
-var output = new Option<string>("--out") { Description = "directory for history.json", DefaultValueFactory = _ => "robustness-out" };
+var output = new Option<string>("--out") { Description = "directory for history.json and members.log (each member's output)", DefaultValueFactory = _ => "robustness-out" };
 
 var run = new Command("run", "run a cluster under traffic and faults, save the history, check it") { target, members, duration, seed, traffic, faults, clients, output };
 run.SetAction(async (result, _) =>
@@ -39,9 +39,9 @@ run.SetAction(async (result, _) =>
         await Console.Error.WriteLineAsync($"robustness: {e.Message}");
         return 2;
     }
-    RecordedHistory history = await RobustnessRun.RunAsync(options, Console.Out);
     string dir = result.GetValue(output)!;
     Directory.CreateDirectory(dir);
+    RecordedHistory history = await RobustnessRun.RunAsync(options, Console.Out, Path.Combine(dir, "members.log"));
     string file = Path.Combine(dir, "history.json");
     history.Save(file);
     Console.WriteLine($"history: {file}");

@@ -1,13 +1,15 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using KvStore.Robustness.Traffic;
 using Etcd = Etcdserverpb;
 
 namespace KvStore.Robustness.Tests.Checkers;
 
 /// <summary>
 /// A small recorder for the checker's own test against real servers: clients send random etcd traffic (unique
-/// values) through gRPC while a prefix watch with prev_kv runs; every request becomes an Operation of the history.
+/// values) through gRPC while a prefix watch with prev_kv runs; every request becomes an Operation of the history
+/// (sent and converted by the harness's <see cref="Wire"/>).
 /// The harness (issue 11) records the full traffic under faults; this only proves the checker's model of etcd.
 /// </summary>
 internal sealed class RecordedTraffic(string endpoint, int seed)
@@ -19,11 +21,12 @@ internal sealed class RecordedTraffic(string endpoint, int seed)
     public async Task<RecordedHistory> RunAsync(int clients, int operationsPerClient)
     {
         using var channel = GrpcChannel.ForAddress(endpoint);
+        using var member = new MemberChannel(0, endpoint);
         using var stop = new CancellationTokenSource();
         var watch = WatchAsync(channel, stop.Token);
         // Traffic starts once the watch exists: a compaction before that would (rightly) cancel it.
         await _created.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => ClientAsync(channel, c, operationsPerClient))));
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => ClientAsync(member, c, operationsPerClient))));
         var kv = new Etcd.KV.KVClient(channel);
         var last = (await kv.RangeAsync(new Etcd.RangeRequest { Key = ByteString.CopyFromUtf8("x") })).Header.Revision;
         await WaitWatchedAsync(last);
@@ -43,11 +46,9 @@ internal sealed class RecordedTraffic(string endpoint, int seed)
         }
     }
 
-    private async Task ClientAsync(GrpcChannel channel, int client, int count)
+    private async Task ClientAsync(MemberChannel member, int client, int count)
     {
         var random = new Random(seed * 100 + client);
-        var kv = new Etcd.KV.KVClient(channel);
-        var lease = new Etcd.Lease.LeaseClient(channel);
         var leases = new List<long>();
         long seen = 1;
         for (var i = 0; i < count; i++)
@@ -73,7 +74,7 @@ internal sealed class RecordedTraffic(string endpoint, int seed)
             var invoke = Clock.Now;
             try
             {
-                var response = await SendAsync(kv, lease, request);
+                var response = await Wire.SendAsync(member, request, DateTime.UtcNow.AddSeconds(30));
                 if (request is LeaseGrantRequest g)
                 {
                     leases.Add(g.Id);
@@ -100,65 +101,9 @@ internal sealed class RecordedTraffic(string endpoint, int seed)
             Outcome = outcome, Response = response, Error = error, Endpoint = endpoint,
         });
 
-    private static async Task<Response> SendAsync(Etcd.KV.KVClient kv, Etcd.Lease.LeaseClient lease, Request request) => request switch
-    {
-        RangeRequest g => FromRange(await kv.RangeAsync(ToRange(g))),
-        PutRequest p => Stamp(new PutResponse(null), (await kv.PutAsync(ToPut(p))).Header),
-        DeleteRequest d => FromDelete(await kv.DeleteRangeAsync(ToDelete(d))),
-        TxnRequest t => FromTxn(t, await kv.TxnAsync(ToTxn(t))),
-        CompactRequest c => Stamp(new CompactResponse(), (await kv.CompactAsync(new Etcd.CompactionRequest { Revision = c.Revision })).Header),
-        LeaseGrantRequest g => Stamp(new LeaseGrantResponse(g.Id, g.Ttl), (await lease.LeaseGrantAsync(new Etcd.LeaseGrantRequest { ID = g.Id, TTL = g.Ttl })).Header),
-        LeaseRevokeRequest r => Stamp(new LeaseRevokeResponse(), (await lease.LeaseRevokeAsync(new Etcd.LeaseRevokeRequest { ID = r.Id })).Header),
-        _ => throw new ArgumentException(request.ToString()),
-    };
+    private static ByteString Bytes(string s) => Wire.Bytes(s);
 
-    private static T Stamp<T>(T response, Etcd.ResponseHeader header) where T : Response =>
-        response with { Revision = header.Revision, Member = header.MemberId };
-
-    private static ByteString Bytes(string? s) => s is null ? ByteString.Empty : ByteString.CopyFromUtf8(s);
-
-    private static Etcd.RangeRequest ToRange(RangeRequest g) => new()
-    {
-        Key = Bytes(g.Key), RangeEnd = Bytes(g.RangeEnd), Revision = g.Revision, Serializable = g.Serializable, Limit = g.Limit,
-    };
-
-    private static Etcd.PutRequest ToPut(PutRequest p) => new() { Key = Bytes(p.Key), Value = Bytes(p.Value), Lease = p.Lease };
-
-    private static Etcd.DeleteRangeRequest ToDelete(DeleteRequest d) => new() { Key = Bytes(d.Key), RangeEnd = Bytes(d.RangeEnd), PrevKv = true };
-
-    private static Etcd.TxnRequest ToTxn(TxnRequest t)
-    {
-        var txn = new Etcd.TxnRequest();
-        txn.Compare.AddRange(t.Compares.Select(c => new Etcd.Compare
-        {
-            Key = Bytes(c.Key), Target = Etcd.Compare.Types.CompareTarget.Version, Result = Etcd.Compare.Types.CompareResult.Greater, Version = c.Number,
-        }));
-        txn.Success.AddRange(t.Success.Select(ToOp));
-        txn.Failure.AddRange(t.Failure.Select(ToOp));
-        return txn;
-    }
-
-    private static Etcd.RequestOp ToOp(Request r) => r switch
-    {
-        RangeRequest g => new Etcd.RequestOp { RequestRange = ToRange(g) },
-        PutRequest p => new Etcd.RequestOp { RequestPut = ToPut(p) },
-        DeleteRequest d => new Etcd.RequestOp { RequestDeleteRange = ToDelete(d) },
-        _ => throw new ArgumentException(r.ToString()),
-    };
-
-    private static KeyValue Kv(Mvccpb.KeyValue kv) =>
-        new(kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease);
-
-    private static RangeResponse FromRange(Etcd.RangeResponse r) => Stamp(new RangeResponse(r.Kvs.Select(Kv).ToList(), r.Count, r.More), r.Header);
-
-    private static DeleteResponse FromDelete(Etcd.DeleteRangeResponse r) => Stamp(new DeleteResponse(r.Deleted, r.PrevKvs.Select(Kv).ToList()), r.Header);
-
-    private static TxnResponse FromTxn(TxnRequest t, Etcd.TxnResponse r) => Stamp(new TxnResponse(r.Succeeded, r.Responses.Select(o => (Response)(o.ResponseCase switch
-    {
-        Etcd.ResponseOp.ResponseOneofCase.ResponseRange => FromRange(o.ResponseRange) with { Revision = r.Header.Revision },
-        Etcd.ResponseOp.ResponseOneofCase.ResponsePut => new PutResponse(null) { Revision = r.Header.Revision },
-        _ => FromDelete(o.ResponseDeleteRange) with { Revision = r.Header.Revision },
-    })).ToList()), r.Header);
+    private static KeyValue Kv(Mvccpb.KeyValue kv) => Wire.FromKv(kv);
 
     private async Task<WatchRecord> WatchAsync(GrpcChannel channel, CancellationToken stop)
     {

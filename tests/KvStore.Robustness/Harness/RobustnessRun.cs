@@ -11,7 +11,8 @@ public static class RobustnessRun
 {
     private static readonly TimeSpan HealthyTimeout = TimeSpan.FromSeconds(90);
 
-    public static async Task<RecordedHistory> RunAsync(RunOptions options, TextWriter log)
+    /// <param name="memberLogs">Where each member's output (of its last start) is written when the run ends, if set.</param>
+    public static async Task<RecordedHistory> RunAsync(RunOptions options, TextWriter log, string? memberLogs = null)
     {
         ITraffic traffic = options.Traffic switch
         {
@@ -57,6 +58,7 @@ public static class RobustnessRun
         finally
         {
             foreach (MemberChannel m in members) m.Dispose();
+            if (memberLogs is not null) await File.WriteAllTextAsync(memberLogs, target.Logs(int.MaxValue)).ConfigureAwait(false);
         }
     }
 }
