@@ -40,16 +40,21 @@ public sealed partial class EtcdServer
     /// <summary>The member record at one applied index (immutable; replaced as a whole).</summary>
     private sealed record Membership(ulong ClusterId, IReadOnlyList<MemberInfo> Members, long AppliedIndex)
     {
+        /// <summary>Ids of removed members, never given out again (etcd's removed set; MemberAdd: "member not found").</summary>
+        public IReadOnlyList<ulong> RemovedIds { get; init; } = [];
+
         public MemberInfo? ById(ulong id) => Members.FirstOrDefault(m => m.Id == id);
 
         public ClusterMembers ToProto()
         {
             var record = new ClusterMembers { ClusterId = ClusterId, AppliedIndex = AppliedIndex };
             record.Members.AddRange(Members.Select(ToRecord));
+            record.RemovedIds.AddRange(RemovedIds);
             return record;
         }
 
-        public static Membership FromProto(ClusterMembers record) => new(record.ClusterId, record.Members.Select(ToInfo).ToList(), record.AppliedIndex);
+        public static Membership FromProto(ClusterMembers record) =>
+            new(record.ClusterId, record.Members.Select(ToInfo).ToList(), record.AppliedIndex) { RemovedIds = record.RemovedIds.ToList() };
 
         public static MemberInfo ToInfo(MemberRecord r) => new(r.Id, r.Name, r.PeerUrls.ToList(), r.ClientUrls.ToList());
 
@@ -99,7 +104,11 @@ public sealed partial class EtcdServer
         return bootstrap;
     }
 
-    /// <summary>This member in a record: the one holding one of our advertised peer URLs (a just-added member has no name yet).</summary>
+    /// <summary>
+    /// This member in a record: the one holding one of our advertised peer URLs (a just-added member has no name yet).
+    /// Only for a record that is the latest this member knows (bootstrap, restart): an older one may hold an earlier
+    /// member with the same peer URL, so a joining member learns its id from the leader (EtcdServer.Join.cs).
+    /// </summary>
     private ulong FindSelf(Membership membership)
     {
         var ours = Config.InitialAdvertisePeerUrls.Select(u => Url(u.ToString())).ToHashSet(StringComparer.Ordinal);
@@ -157,14 +166,12 @@ public sealed partial class EtcdServer
             Log.RecordWriteFailed(_logger, index, e); // the log still holds the entry: a restart replays it
         }
         Volatile.Write(ref _membership, next);
-        ulong before = MemberId;
-        if (before != 0 && current.ById(before) is not null && next.ById(before) is null) OnRemoved();
-        ulong self = FindSelf(next);
-        if (self != 0)
-        {
-            Volatile.Write(ref _memberId, self);
-            _joined.TrySetResult();
-        }
+        // By id only (etcd: a ConfChangeRemoveNode of another id never stops a member): removing an earlier member
+        // with this peer URL, replayed by a member added back, is someone else's removal.
+        // Test: FaultMechanismTests.MemberRemovedAndAddedBackTwiceWithTheSamePeerUrlServesEachTime.
+        ulong self = MemberId;
+        if (self != 0 && current.ById(self) is not null && next.ById(self) is null) OnRemoved();
+        if (self != 0 && next.ById(self) is not null) _joined.TrySetResult();
         Log.MembersApplied(_logger, index, next.Members.Count);
     }
 
@@ -210,6 +217,7 @@ public sealed partial class EtcdServer
             string seed = string.Concat(sorted) + DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
             ulong id = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(SHA1.HashData(Encoding.UTF8.GetBytes(seed)));
             if (current.ById(id) is not null) return (null, null, ServerError.MemberExists);
+            if (current.RemovedIds.Contains(id)) return (null, null, ServerError.MemberNotFound); // etcd's ErrIDRemoved
             if (current.Members.Any(m => m.PeerUrls.Intersect(urls).Any())) return (null, null, ServerError.PeerUrlExists);
             if (!ReadyToAddVotingMember(current)) return (null, null, ServerError.NotEnoughStartedMembers);
             var added = new MemberInfo(id, "", urls, []);
@@ -222,7 +230,7 @@ public sealed partial class EtcdServer
             if (current.ById(id) is not { } removed) return (null, null, ServerError.MemberNotFound);
             ServerError check = MayRemoveMember(current, removed);
             if (check != ServerError.None) return (null, null, check);
-            return (removed, current with { Members = current.Members.Where(m => m.Id != id).ToList() }, ServerError.None);
+            return (removed, current with { Members = current.Members.Where(m => m.Id != id).ToList(), RemovedIds = [.. current.RemovedIds, id] }, ServerError.None);
         }, cancellationToken, waitForVoters: true);
 
     private Task<MembershipResult> LeaderUpdateMemberAsync(ulong id, IReadOnlyList<string> peerUrls, CancellationToken cancellationToken) =>
@@ -381,9 +389,9 @@ public sealed partial class EtcdServer
         }
         if (wanted.FirstOrDefault(w => !voters.Contains(w)) is { } added)
         {
-            // DotNext catches the new member up first (log or snapshot), so try only once its peer port answers,
-            // and give the catch-up time; until then, every round probes again.
-            if (!await AcceptsConnectionsAsync(added, token).ConfigureAwait(false)) return;
+            // DotNext catches the new member up first (log or snapshot), so try only once it answers and knows
+            // which member it is, and give the catch-up time; until then, every round asks again.
+            if (!await TellJoinerItsIdAsync(record, added, token).ConfigureAwait(false)) return;
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
             attempt.CancelAfter(TimeSpan.FromSeconds(Math.Max(60, Config.ElectionTimeoutMs * 20L / 1000)));
             try
@@ -400,22 +408,6 @@ public sealed partial class EtcdServer
             {
                 // not up yet
             }
-        }
-    }
-
-    private static async Task<bool> AcceptsConnectionsAsync(EndPoint endPoint, CancellationToken token)
-    {
-        using var probe = CancellationTokenSource.CreateLinkedTokenSource(token);
-        probe.CancelAfter(TimeSpan.FromSeconds(1));
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        try
-        {
-            await socket.ConnectAsync(endPoint, probe.Token).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException && !token.IsCancellationRequested)
-        {
-            return false;
         }
     }
 

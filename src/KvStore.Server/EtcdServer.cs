@@ -45,17 +45,18 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         _backendSize = new BackendSize(memberDir, config.WalDir ?? Path.Combine(memberDir, "wal"));
         _diskRoom = new DiskRoom(memberDir, config.WalDir ?? Path.Combine(memberDir, "wal"), _logger);
         _recordPath = Path.Combine(memberDir, RecordFile);
+        _memberIdPath = Path.Combine(memberDir, MemberIdFile);
         try
         {
             _membership = DataDirException.Wrap(() => LoadOrBootstrapMembership(config), "cannot open database at " + _recordPath);
+            _memberId = DataDirException.Wrap(ReadMemberIdFile, "cannot open database at " + _memberIdPath) ?? FindSelf(_membership);
         }
         catch
         {
             _store.Dispose();
             throw;
         }
-        _memberId = FindSelf(_membership);
-        if (_memberId != 0) _joined.TrySetResult();
+        if (_membership.ById(_memberId) is not null) _joined.TrySetResult();
         _resetVoters = AdoptNewPeerUrlOfSingleMember();
 
         _stateMachine = new RaftStateMachine(this, Path.Combine(memberDir, "snap"), loggers.CreateLogger("kvstore.apply"));

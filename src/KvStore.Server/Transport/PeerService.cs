@@ -52,6 +52,13 @@ internal sealed class PeerService(EtcdServer server) : Forward.ForwardBase
         return new StandByResponse { ServerError = (int)error };
     }
 
+    /// <summary>
+    /// No caller check: a member being added has no record yet to check one against (with peer TLS only a holder of a
+    /// peer certificate gets here); a member that has joined keeps its id whatever it is told.
+    /// </summary>
+    public override Task<JoinResponse> Join(JoinRequest request, ServerCallContext context) =>
+        Task.FromResult(server.AcceptJoin(request));
+
     /// <summary>The calling member's id; refuses a call that does not name this cluster and one of its members.</summary>
     private ulong CheckCaller(ServerCallContext context)
     {
