@@ -89,6 +89,57 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         output.WriteLine($"full leader stepped down, caught up after space returned: {started.Elapsed.TotalSeconds:F1}s");
     }
 
+    /// <summary>
+    /// A follower that must catch up by Raft snapshot while its disk is full: the leader's installs fail (none may
+    /// leave the member stuck on a half-done install or a hung engine checkpoint), and once space returns the
+    /// member is sent a snapshot again and catches up.
+    /// </summary>
+    [Fact]
+    public async Task FollowerCatchingUpBySnapshotOnAFullDiskCatchesUpWhenSpaceReturns()
+    {
+        var started = Stopwatch.StartNew();
+        using var cluster = KvStoreCluster.Start(new KvStoreClusterOptions
+        {
+            Size = 3, ProxyPeers = true, Extra = ["--snapshot-count", "20"],
+            SmallDiskMegabytes = new Dictionary<int, int> { [2] = 48 },
+        });
+        await WaitForWriteAsync(cluster, 0, "first");
+        cluster.Partition(2);
+        for (int i = 0; i < 100; i++) await WaitForWriteAsync(cluster, 0, $"k/{i:D3}"); // past several snapshots: the log it needs is gone
+        cluster.Disk(2)!.Fill(leaveFree: 1 << 20); // below the reserve (appends refused), room for a small snapshot's payload
+        cluster.Heal(2);
+        await Task.Delay(TimeSpan.FromSeconds(5)); // the leader sends snapshots to the full member
+        cluster.Disk(2)!.Free();
+
+        DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await CountOrZeroAsync(cluster, 2, "k/") < 100)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the member did not catch up:\n" + cluster.Logs());
+            await Task.Delay(200);
+        }
+        try
+        {
+            await WaitForWriteAsync(cluster, 2, "after"); // and it serves writes again (linearizably: through the leader)
+        }
+        catch (RpcException e)
+        {
+            Assert.Fail($"the member caught up but serves no writes ({e.Status}):\n{cluster.Logs()}");
+        }
+        output.WriteLine($"follower caught up by snapshot after its disk was full: {started.Elapsed.TotalSeconds:F1}s");
+    }
+
+    private static async Task<long> CountOrZeroAsync(KvStoreCluster cluster, int i, string prefix)
+    {
+        try
+        {
+            return (await FaultMechanismTests.GetAsync(cluster, i, prefix, prefix: true)).Count;
+        }
+        catch (RpcException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>etcd's MoveLeader through the current leader until member <paramref name="target"/> leads.</summary>
     private static async Task MoveLeaderToAsync(KvStoreCluster cluster, int target)
     {

@@ -34,8 +34,11 @@ public sealed class SmallDisk : IDisposable
         return new SmallDisk(path);
     }
 
-    /// <summary>Writes a filler file (zeros, really allocated) until the disk refuses more; returns its size.</summary>
-    public long Fill()
+    /// <summary>
+    /// Writes a filler file (zeros, really allocated) until the disk refuses more, then gives back
+    /// <paramref name="leaveFree"/> bytes of it (room for a small write, not a large one); returns its size.
+    /// </summary>
+    public long Fill(long leaveFree = 0)
     {
         string filler = System.IO.Path.Combine(Path, FillerName);
         using SafeFileHandle file = File.OpenHandle(filler, FileMode.Append, FileAccess.Write);
@@ -55,6 +58,11 @@ public sealed class SmallDisk : IDisposable
                     break; // ENOSPC: try a smaller chunk for the last bytes
                 }
             }
+        }
+        if (leaveFree > 0)
+        {
+            offset = Math.Max(0, offset - leaveFree);
+            RandomAccess.SetLength(file, offset);
         }
         return offset;
     }

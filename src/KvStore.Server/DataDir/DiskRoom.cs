@@ -33,6 +33,16 @@ internal sealed partial class DiskRoom(string memberDir, string walDir, ILogger 
         return room;
     }
 
+    /// <summary>
+    /// True when both filesystems hold <paramref name="bytes"/> beyond the reserve (a snapshot's engine restore, which
+    /// must not start without room to finish: a FASTER write refused midway leaves its checkpoint waiting for good).
+    /// </summary>
+    public bool HasRoomFor(long bytes, out long free)
+    {
+        free = Math.Min(FreeBytes(memberDir), FreeBytes(walDir));
+        return free >= ReserveBytes + bytes;
+    }
+
     private static long FreeBytes(string dir)
     {
         try

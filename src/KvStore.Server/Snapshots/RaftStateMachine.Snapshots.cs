@@ -147,16 +147,28 @@ internal sealed partial class RaftStateMachine
         Log.InstallingSnapshot(logger, entry.Index, entry.Term);
         await _snapshotTask.ConfigureAwait(false); // a local snapshot in flight must not publish over this one
         await _pendingRestore.ConfigureAwait(false); // one pending payload at a time
+        RequireRoom(entry.Index, 0);
         string pending = Path.Combine(_snapshotDirectory, PendingFileName), temp = pending + ".tmp";
         List<AlarmMember> alarms;
-        var file = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-        await using (file.ConfigureAwait(false))
+        try
         {
-            await entry.WriteToAsync(file, 1 << 16, token).ConfigureAwait(false);
-            await file.FlushAsync(token).ConfigureAwait(false);
-            alarms = ReadPayloadHeader(file);
-            KvStore.Mvcc.MvccStore.VerifySnapshot(file); // damaged: the install fails here and the leader sends it again
-            file.Flush(flushToDisk: true);
+            var file = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            await using (file.ConfigureAwait(false))
+            {
+                await entry.WriteToAsync(file, 1 << 16, token).ConfigureAwait(false);
+                await file.FlushAsync(token).ConfigureAwait(false);
+                alarms = ReadPayloadHeader(file);
+                KvStore.Mvcc.MvccStore.VerifySnapshot(file); // damaged: the install fails here and the leader sends it again
+                file.Flush(flushToDisk: true);
+                RequireRoom(entry.Index, RestoreRoom(file.Length));
+            }
+        }
+        catch
+        {
+            // Abandoned (a full disk, a damaged or cut payload): nothing recorded, its space given back; the leader
+            // sends a snapshot again. Tested by DiskFullTests.FollowerCatchingUpBySnapshotOnAFullDiskCatchesUpWhenSpaceReturns.
+            File.Delete(temp);
+            throw;
         }
         File.Move(temp, pending, overwrite: true);
         SnapshotFile.FsyncDirectory(_snapshotDirectory);
@@ -169,6 +181,21 @@ internal sealed partial class RaftStateMachine
         _commandsSinceSnapshot = 0;
         _pendingRestore = Task.Run(() => RestorePendingAsync(pending, entry.Index), CancellationToken.None);
         return entry.Index;
+    }
+
+    /// <summary>Disk the engine restore of a <paramref name="payloadBytes"/> payload writes: its records and index in a checkpoint, twice over to be safe.</summary>
+    private static long RestoreRoom(long payloadBytes) => 2 * payloadBytes;
+
+    /// <summary>
+    /// Refuses an install (the leader sends a snapshot again later) unless the disks hold <paramref name="bytes"/>
+    /// beyond the reserve: a restore that runs out of space midway would leave the engine's checkpoint, and with it
+    /// the apply loop and every later install, waiting for good.
+    /// </summary>
+    private void RequireRoom(long index, long bytes)
+    {
+        if (server.HasDiskRoomFor(bytes, out long free)) return;
+        Log.InstallRefused(logger, index, free, bytes + DataDir.DiskRoom.ReserveBytes);
+        throw new IOException("no space left on device");
     }
 
     /// <summary>
@@ -240,6 +267,9 @@ internal sealed partial class RaftStateMachine
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "not installing raft snapshot at index {Index}: {Free} bytes free under the data dir, {Needed} needed; the leader sends it again")]
+        public static partial void InstallRefused(ILogger logger, long index, long free, long needed);
+
         [LoggerMessage(Level = LogLevel.Information, Message = "raft snapshot at index {Index} (term {Term}); engine at raft index {EngineIndex}")]
         public static partial void SnapshotLoaded(ILogger logger, long index, long term, long engineIndex);
 
