@@ -123,6 +123,7 @@ public sealed partial class EtcdServer
         try
         {
             await _cluster.ApplyReadBarrierAsync(ReadBarrierType.Strong, timeout.Token).ConfigureAwait(false);
+            await _stateMachine.Restored.WaitAsync(timeout.Token).ConfigureAwait(false);
             // Everything committed before the read is applied; now prove this member still led after the read arrived.
             if (await ConfirmLeadershipAsync(term, deadline).ConfigureAwait(false) && RaftTerm == term && !leadership.IsCancellationRequested)
             {

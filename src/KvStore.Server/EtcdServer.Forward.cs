@@ -470,13 +470,14 @@ public sealed partial class EtcdServer : IForwardTarget
     /// </summary>
     private async Task<bool> WaitAppliedAsync(long index, DateTime deadline, CancellationToken token)
     {
-        if (_wal.LastAppliedIndex >= index) return true;
+        if (_wal.LastAppliedIndex >= index && _stateMachine.Restored.IsCompleted) return true;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         TimeSpan left = deadline - DateTime.UtcNow;
         timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         try
         {
             await _wal.WaitForApplyAsync(index, timeout.Token).ConfigureAwait(false);
+            await _stateMachine.Restored.WaitAsync(timeout.Token).ConfigureAwait(false);
             return true;
         }
         catch (OperationCanceledException) when (!token.IsCancellationRequested)
@@ -599,8 +600,10 @@ public sealed partial class EtcdServer : IForwardTarget
                 {
                     await member.GetMetadataAsync(false, timeout.Token).ConfigureAwait(false);
                 }
-                catch (Exception e) when (!token.IsCancellationRequested)
+                catch (Exception e) when (e is not OutOfMemoryException)
                 {
+                    // Stopping: a member that went away first (any error then) ends the loop, not the member's stop.
+                    if (token.IsCancellationRequested) return;
                     // unreachable now: try again on the next tick
                     Log.MetadataFailed(_logger, member.EndPoint, e);
                 }

@@ -21,8 +21,8 @@ namespace KvStore.Server;
 /// timeout), and a leader whose install request times out never lets the member go on; so the install only
 /// spools the payload durably (<see cref="PendingFileName"/>), checks its SHA-256 and records the marker, and
 /// the engine restore runs after it, before the next entry is applied (<see cref="_pendingRestore"/>). Until it
-/// is done the member's applied index stays where it was (linearizable reads wait) and a snapshot it would send
-/// as leader waits for it. A member that stops in between restores the pending payload when it starts.</para>
+/// is done linearizable reads wait for it (<see cref="Restored"/>: DotNext already counts the entry applied) and a
+/// snapshot it would send as leader waits for it. A member that stops in between restores the pending payload when it starts.</para>
 /// </summary>
 internal sealed partial class RaftStateMachine
 {
@@ -240,6 +240,13 @@ internal sealed partial class RaftStateMachine
 
     /// <summary>Completes once no installed snapshot waits to be restored (before exporting the engine).</summary>
     private Task RestoredAsync() => _pendingRestore;
+
+    /// <summary>
+    /// Completes once the engine holds every installed snapshot: DotNext counts a snapshot entry applied once it is
+    /// spooled, before the engine restore, so a linearizable read waits for this too (the applied index alone would
+    /// let it read the state from before the snapshot).
+    /// </summary>
+    public Task Restored => Volatile.Read(ref _pendingRestore);
 
     private EngineSnapshot NewSnapshot(long index, long term) =>
         new(index, term, server.Store, _snapshotDirectory, () => server.Alarms, OnSnapshotResent, RestoredAsync);
