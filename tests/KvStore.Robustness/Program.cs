@@ -15,9 +15,10 @@ var faults = new Option<string>("--faults")
     DefaultValueFactory = _ => "kill-leader,kill,pause",
 };
 var clients = new Option<int>("--clients") { Description = "sequential traffic clients", DefaultValueFactory = _ => 8 };
+var memberFlags = new Option<string>("--member-flags") { Description = "flags every member also gets, space separated (e.g. \"--log-level debug\")", DefaultValueFactory = _ => "" };
 var output = new Option<string>("--out") { Description = "directory for history.json and members.log (each member's output)", DefaultValueFactory = _ => "robustness-out" };
 
-var run = new Command("run", "run a cluster under traffic and faults, save the history, check it") { target, members, duration, seed, traffic, faults, clients, output };
+var run = new Command("run", "run a cluster under traffic and faults, save the history, check it") { target, members, duration, seed, traffic, faults, clients, memberFlags, output };
 run.SetAction(async (result, _) =>
 {
     RunOptions options;
@@ -32,6 +33,7 @@ run.SetAction(async (result, _) =>
             Traffic = result.GetValue(traffic)!,
             Faults = FaultKinds.Parse(result.GetValue(faults)!),
             Clients = result.GetValue(clients),
+            MemberFlags = result.GetValue(memberFlags)!.Split(' ', StringSplitOptions.RemoveEmptyEntries),
         }.Validated();
     }
     catch (ArgumentException e)

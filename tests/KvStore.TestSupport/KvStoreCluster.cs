@@ -21,6 +21,7 @@ public sealed partial class KvStoreCluster : IDisposable
     private readonly KvStoreClusterOptions _options;
     private readonly ChildProcess?[] _processes;
     private readonly bool[] _paused;
+    private readonly List<string>[] _earlierOutput;
     private readonly IReadOnlyList<string>?[] _memberExtra;
     private readonly string[] _initialCluster;
     private readonly string[] _clusterState;
@@ -35,6 +36,7 @@ public sealed partial class KvStoreCluster : IDisposable
         int size = options.Size;
         _processes = new ChildProcess?[size];
         _paused = new bool[size];
+        _earlierOutput = [.. Enumerable.Range(0, size).Select(_ => new List<string>())];
         _memberExtra = new IReadOnlyList<string>?[size];
         _disks = new SmallDisk?[size];
         _channels = new GrpcChannel?[size];
@@ -109,6 +111,8 @@ public sealed partial class KvStoreCluster : IDisposable
     public void Kill(int i)
     {
         _processes[i]?.KillHard();
+        // after the kill: joining a long (debug) output takes a while, and the fault's recorded start must be the kill's
+        if (_processes[i] is { } dead) lock (_earlierOutput[i]) _earlierOutput[i].Add(dead.Output);
         _processes[i]?.Dispose();
         _processes[i] = null;
         _paused[i] = false;
@@ -177,6 +181,16 @@ public sealed partial class KvStoreCluster : IDisposable
     /// <summary>The last lines of every member's output, for a failure message.</summary>
     public string Logs(int lines = 15) =>
         string.Join("\n", Names.Select((n, i) => $"--- {n}{(IsRunning(i) ? IsPaused(i) ? " (paused)" : "" : " (down)")}:\n{_processes[i]?.Tail(lines)}"));
+
+    /// <summary>Every member's whole output, each earlier start's (ended by a kill or stop) before the current one's.</summary>
+    public string AllLogs() =>
+        string.Join("\n", Names.Select((n, i) =>
+        {
+            string[] earlier;
+            lock (_earlierOutput[i]) earlier = [.. _earlierOutput[i]];
+            IEnumerable<string> starts = earlier.Append(_processes[i]?.Output ?? "");
+            return string.Join("\n", starts.Select((output, start) => $"--- {n} (start {start + 1}):\n{output}"));
+        }));
 
     public void Dispose()
     {

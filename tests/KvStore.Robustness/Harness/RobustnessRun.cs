@@ -11,16 +11,20 @@ public static class RobustnessRun
 {
     private static readonly TimeSpan HealthyTimeout = TimeSpan.FromSeconds(90);
 
-    /// <param name="memberLogs">Where each member's output (of its last start) is written when the run ends, if set.</param>
+    /// <param name="memberLogs">Where each member's output (of every start) is written when the run ends, if set.</param>
     public static async Task<RecordedHistory> RunAsync(RunOptions options, TextWriter log, string? memberLogs = null)
     {
+        // Clients, probes and watches are hundreds of concurrent calls: do not let their continuations wait for the
+        // thread pool's slow growth from one worker per core (the run measures the server's latency, not the pool's).
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(io, 64));
         ITraffic traffic = options.Traffic switch
         {
             "etcd" => new EtcdTraffic(),
             "kube" => new KubeTraffic(),
             _ => throw new ArgumentException($"unknown traffic \"{options.Traffic}\" (etcd or kube)"),
         };
-        string[] flags = options.Faults.Contains(FaultKinds.RestartSnapshot) ? ["--snapshot-count", FaultKinds.LowSnapshotCount.ToString()] : [];
+        string[] flags = [.. options.MemberFlags, .. options.Faults.Contains(FaultKinds.RestartSnapshot) ? ["--snapshot-count", FaultKinds.LowSnapshotCount.ToString()] : Array.Empty<string>()];
         await log.WriteLineAsync($"starting {options.Members} {options.Target} members").ConfigureAwait(false);
         await using ClusterTarget target = await ClusterTarget.StartAsync(options.Target, options.Members, flags,
             proxyPeers: FaultKinds.NeedProxy(options.Faults), smallDisks: options.Faults.Contains(FaultKinds.DiskFull)).ConfigureAwait(false);
@@ -58,7 +62,7 @@ public static class RobustnessRun
         finally
         {
             foreach (MemberChannel m in members) m.Dispose();
-            if (memberLogs is not null) await File.WriteAllTextAsync(memberLogs, target.Logs(int.MaxValue)).ConfigureAwait(false);
+            if (memberLogs is not null) await File.WriteAllTextAsync(memberLogs, target.AllLogs()).ConfigureAwait(false);
         }
     }
 }

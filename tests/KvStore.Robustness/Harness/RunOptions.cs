@@ -21,6 +21,9 @@ public sealed record RunOptions
     /// <summary>Sequential traffic clients, spread over the members.</summary>
     public int Clients { get; init; } = 8;
 
+    /// <summary>Flags every member gets besides the harness's own (e.g. <c>--log-level debug</c> to see where recovery time goes).</summary>
+    public IReadOnlyList<string> MemberFlags { get; init; } = [];
+
     /// <summary>Per-request deadline; a write that passes it is recorded as unknown.</summary>
     public TimeSpan RequestDeadline { get; init; } = TimeSpan.FromSeconds(2);
 
