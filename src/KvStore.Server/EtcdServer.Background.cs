@@ -24,7 +24,27 @@ public sealed partial class EtcdServer
             Task.Run(() => ReconcileLoopAsync(token), token),
             Task.Run(() => ForwardLoopAsync(token), token),
             Task.Run(() => MetadataLoopAsync(token), token),
+            Task.Run(() => VoterStickinessLoopAsync(token), token),
         ];
+    }
+
+    /// <summary>
+    /// Grants (pre-)votes from the base election timeout on, as etcd's voters do (<see cref="VoterStickiness"/>):
+    /// looks every tenth of the election timeout, so at most that much later.
+    /// </summary>
+    private async Task VoterStickinessLoopAsync(CancellationToken token)
+    {
+        if (!VoterStickiness.Supported(_cluster))
+        {
+            Log.VoterStickinessUnsupported(_logger);
+            return;
+        }
+        var baseTimeout = TimeSpan.FromMilliseconds(Config.ElectionTimeoutMs);
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(5, Config.ElectionTimeoutMs / 10)));
+        while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+        {
+            if (!IsLeader && VoterStickiness.Release(_cluster, baseTimeout)) Log.VotesGranted(_logger, baseTimeout.TotalMilliseconds);
+        }
     }
 
     private async Task StopBackgroundLoopsAsync()
@@ -186,6 +206,12 @@ public sealed partial class EtcdServer
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Debug, Message = "no word from a leader for {BaseTimeoutMs} ms: granting (pre-)votes")]
+        public static partial void VotesGranted(ILogger logger, double baseTimeoutMs);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "this DotNext build has no last-heard-from-leader field: votes follow DotNext's own timeout")]
+        public static partial void VoterStickinessUnsupported(ILogger logger);
+
         [LoggerMessage(Level = LogLevel.Information, Message = "read round: a majority did not confirm this member as leader of term {Term}; retrying")]
         public static partial void LeadershipNotConfirmed(ILogger logger, long term);
 
