@@ -1,4 +1,6 @@
+using System.Net;
 using DotNext.Net.Cluster.Consensus.Raft;
+using KvStore.Server.Transport;
 using Etcdserverpb;
 using KvStore.Mvcc;
 using Microsoft.Extensions.Logging;
@@ -25,6 +27,7 @@ public sealed partial class EtcdServer
             Task.Run(() => ForwardLoopAsync(token), token),
             Task.Run(() => MetadataLoopAsync(token), token),
             Task.Run(() => VoterStickinessLoopAsync(token), token),
+            Task.Run(() => DropClosedConnectionsLoopAsync(token), token),
         ];
     }
 
@@ -44,6 +47,27 @@ public sealed partial class EtcdServer
         while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
         {
             if (!IsLeader && VoterStickiness.Release(_cluster, baseTimeout)) Log.VotesGranted(_logger, baseTimeout.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>
+    /// Drops DotNext's connections that the other member closed (it died or restarted) while they were idle, so the
+    /// next request, a (pre-)vote most often, dials anew instead of failing on the dead one and counting as refused
+    /// (<see cref="RaftDialer"/>). Looks every heartbeat.
+    /// </summary>
+    private async Task DropClosedConnectionsLoopAsync(CancellationToken token)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Clamp(Config.HeartbeatIntervalMs, 10, 100)));
+        while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+        {
+            foreach (EndPoint endpoint in _raftDialer.TakeClosedByPeer())
+            {
+                if (_cluster.Members.FirstOrDefault(m => m.IsRemote && m.EndPoint.Equals(endpoint)) is { } member)
+                {
+                    Log.ConnectionClosedByPeer(_logger, endpoint);
+                    await member.CancelPendingRequestsAsync().ConfigureAwait(false);
+                }
+            }
         }
     }
 
@@ -206,6 +230,9 @@ public sealed partial class EtcdServer
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Debug, Message = "raft connection to {EndPoint} closed by the other member: the next request dials again")]
+        public static partial void ConnectionClosedByPeer(ILogger logger, EndPoint endPoint);
+
         [LoggerMessage(Level = LogLevel.Debug, Message = "no word from a leader for {BaseTimeoutMs} ms: granting (pre-)votes")]
         public static partial void VotesGranted(ILogger logger, double baseTimeoutMs);
 

@@ -80,7 +80,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         _configStorage = new EndPointConfigurationStorage(_configStoragePath);
         // Raft connections arrive through the peer port (PeerServer: TLS, then Raft or the Forward service) and
         // leave through RaftDialer (TCP, then TLS when the other member's peer URL is https).
-        var raft = new RaftCluster.CustomTransportConfiguration(listen, _raftConnections, new RaftDialer(_peerAddresses))
+        _raftDialer = new RaftDialer(_peerAddresses);
+        var raft = new RaftCluster.CustomTransportConfiguration(listen, _raftConnections, _raftDialer)
         {
             // A DotNext voter refuses (pre-)votes until its own randomized timeout ran out, so an election after a
             // leader's death ends at the largest timeout of a majority, not at the smallest as etcd's (which
@@ -118,6 +119,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private readonly BackendSize _backendSize;
     private readonly DiskRoom _diskRoom;
     private readonly RaftConnections _raftConnections = new();
+    private readonly RaftDialer _raftDialer;
     private readonly LeaderWatch _leaderWatch = new();
     private readonly PeerAddresses _peerAddresses;
     private readonly PeerClients _peerClients;

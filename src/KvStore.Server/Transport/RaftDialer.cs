@@ -9,9 +9,39 @@ namespace KvStore.Server.Transport;
 /// Opens DotNext's Raft connections to other members (its custom transport's <see cref="IConnectionFactory"/>):
 /// TCP to the member's peer end point, then, when its peer URL is https, a TLS handshake presenting this
 /// member's peer certificate and verifying the other's (etcd's rafthttp transport with the peer TLSInfo).
+/// <para>DotNext keeps one connection per member and learns that the other end went away only when its next request
+/// on it fails, and a candidate counts that failure as a refused vote: a follower that had not written to a member
+/// since that member restarted lost its first (pre-)vote round to the dead connection and stood again a whole election
+/// timeout later. <see cref="TakeClosedByPeer"/> finds the connections the other end closed while they were idle.</para>
 /// </summary>
 internal sealed class RaftDialer(PeerAddresses peers) : IConnectionFactory
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Socket, EndPoint> _dialed = new();
+
+    /// <summary>
+    /// The end points of connections the other member closed (end of stream, or reset) since the last call; those
+    /// sockets are forgotten here. A connection waiting for an answer is never readable without data, so only idle
+    /// or already broken ones are found.
+    /// </summary>
+    public IReadOnlyList<EndPoint> TakeClosedByPeer()
+    {
+        List<EndPoint>? closed = null;
+        foreach ((Socket socket, EndPoint endpoint) in _dialed)
+        {
+            bool gone;
+            try
+            {
+                gone = socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
+            }
+            catch (Exception e) when (e is ObjectDisposedException or SocketException)
+            {
+                gone = true;
+            }
+            if (gone && _dialed.TryRemove(socket, out _)) (closed ??= []).Add(endpoint);
+        }
+        return closed ?? (IReadOnlyList<EndPoint>)[];
+    }
+
     public async ValueTask<ConnectionContext> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -40,6 +70,7 @@ internal sealed class RaftDialer(PeerAddresses peers) : IConnectionFactory
             }
             stream = ssl;
         }
-        return new StreamConnection(stream, socket.LocalEndPoint, socket.RemoteEndPoint);
+        _dialed[socket] = endpoint;
+        return new StreamConnection(stream, socket.LocalEndPoint, socket.RemoteEndPoint, () => _dialed.TryRemove(socket, out _));
     }
 }

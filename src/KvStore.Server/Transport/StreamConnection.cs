@@ -16,10 +16,13 @@ internal sealed class StreamConnection : ConnectionContext
 
     private readonly Stream _stream;
     private readonly CancellationTokenSource _closed = new();
+    private readonly Action? _ended;
 
-    public StreamConnection(Stream stream, EndPoint? local, EndPoint? remote)
+    /// <param name="ended">Called once when the connection is aborted or disposed.</param>
+    public StreamConnection(Stream stream, EndPoint? local, EndPoint? remote, Action? ended = null)
     {
         _stream = stream;
+        _ended = ended;
         LocalEndPoint = local;
         RemoteEndPoint = remote;
         ConnectionClosed = _closed.Token;
@@ -36,15 +39,17 @@ internal sealed class StreamConnection : ConnectionContext
 
     public override void Abort(ConnectionAbortedException abortReason)
     {
-        if (Interlocked.Exchange(ref _ended, 1) != 0) return;
+        if (Interlocked.Exchange(ref _ending, 1) != 0) return;
+        _ended?.Invoke();
         _closed.Cancel();
         _stream.Dispose();
     }
 
     public override async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _ended, 1) == 0)
+        if (Interlocked.Exchange(ref _ending, 1) == 0)
         {
+            _ended?.Invoke();
             try
             {
                 await Transport.Output.CompleteAsync().ConfigureAwait(false); // sends what is buffered
@@ -60,7 +65,7 @@ internal sealed class StreamConnection : ConnectionContext
         _closed.Dispose();
     }
 
-    private int _ended;
+    private int _ending;
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
     {
