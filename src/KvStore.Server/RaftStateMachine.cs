@@ -25,6 +25,7 @@ internal sealed partial class RaftStateMachine : IStateMachine
         this.logger = logger;
         _snapshotDirectory = snapshotDirectory;
         _snapshotCount = Math.Max(1, server.Config.SnapshotCount);
+        _catchUpEntries = Math.Max(0, server.Config.SnapshotCatchUpEntries);
         _snapshot = LoadSnapshot();
     }
 

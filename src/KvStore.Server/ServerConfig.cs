@@ -45,6 +45,12 @@ public sealed record ServerConfig
     /// <summary>--snapshot-count: applied commands (etcd: committed requests; our Raft entries are batches of them) between Raft snapshots (log compaction).</summary>
     public long SnapshotCount { get; init; } = 100_000;
 
+    /// <summary>
+    /// --experimental-snapshot-catchup-entries: Raft entries the log keeps behind a snapshot, so that a follower that
+    /// lags by fewer catches up from the log instead of by another snapshot (etcd's SnapshotCatchUpEntries, 5000).
+    /// </summary>
+    public long SnapshotCatchUpEntries { get; init; } = 5000;
+
     /// <summary>--heartbeat-interval in milliseconds.</summary>
     public int HeartbeatIntervalMs { get; init; } = 100;
 

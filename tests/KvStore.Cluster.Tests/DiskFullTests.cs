@@ -100,7 +100,7 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         var started = Stopwatch.StartNew();
         using var cluster = KvStoreCluster.Start(new KvStoreClusterOptions
         {
-            Size = 3, ProxyPeers = true, Extra = ["--snapshot-count", "20"],
+            Size = 3, ProxyPeers = true, Extra = ["--snapshot-count", "20", "--experimental-snapshot-catchup-entries", "0"],
             SmallDiskMegabytes = new Dictionary<int, int> { [2] = 48 },
         });
         await WaitForWriteAsync(cluster, 0, "first");

@@ -76,7 +76,7 @@ public sealed class FaultMechanismTests(ITestOutputHelper output)
     public async Task RemovedMemberComesBackEmptyAndCatchesUpBySnapshot()
     {
         var started = Stopwatch.StartNew();
-        using var cluster = KvStoreCluster.Start(new KvStoreClusterOptions { Size = 3, Extra = ["--snapshot-count", "20"] });
+        using var cluster = KvStoreCluster.Start(new KvStoreClusterOptions { Size = 3, Extra = ["--snapshot-count", "20", "--experimental-snapshot-catchup-entries", "0"] });
         int leader = await cluster.WaitForLeaderAsync();
         int victim = (leader + 1) % 3;
         for (int i = 0; i < 30; i++) await PutAsync(cluster, leader, $"before/{i:D2}", "v");

@@ -39,7 +39,8 @@ public sealed class SnapshotTestCluster : IAsyncDisposable
     private readonly ServerConfig[] _configs;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "kvstore-snapshot-tests", Guid.NewGuid().ToString("N"));
 
-    public SnapshotTestCluster(int size, long snapshotCount)
+    /// <param name="catchUpEntries">Entries kept behind a snapshot; 0 (the tests' default) drops the log up to each one at once.</param>
+    public SnapshotTestCluster(int size, long snapshotCount, long catchUpEntries = 0)
     {
         int[] ports = Enumerable.Range(0, size).Select(_ => Ports.Free()).ToArray();
         string initial = string.Join(",", ports.Select((p, i) => $"n{i + 1}=http://127.0.0.1:{p}"));
@@ -53,6 +54,7 @@ public sealed class SnapshotTestCluster : IAsyncDisposable
             HeartbeatIntervalMs = 50,
             ElectionTimeoutMs = 1000, // generous: the machine is shared and slow (start waits 10x this for a leader)
             SnapshotCount = snapshotCount,
+            SnapshotCatchUpEntries = catchUpEntries,
         }).ToArray();
         Members = new EtcdServer?[size];
         Loggers = _configs.Select(_ => new CapturingLoggers()).ToArray();

@@ -38,6 +38,7 @@ internal static class EtcdFlags
     public const string BcryptCost = "bcrypt-cost";
     public const string AuthTokenTtl = "auth-token-ttl";
     public const string WatchProgressNotifyInterval = "experimental-watch-progress-notify-interval";
+    public const string SnapshotCatchUpEntries = "experimental-snapshot-catchup-entries";
 
     public const string CertFile = "cert-file";
     public const string KeyFile = "key-file";
@@ -173,6 +174,7 @@ internal static class EtcdFlags
         Ignored("experimental-enable-lease-checkpoint-persist", FlagKind.Bool, "false", "Enable persisting remainingTTL to prevent indefinite auto-renewal of long lived leases."),
         Ignored("experimental-compaction-batch-limit", FlagKind.Int, "1000", "Sets the maximum revisions deleted in each compaction batch."),
         Flag(WatchProgressNotifyInterval, FlagKind.Duration, "10m0s", "Duration of periodic watch progress notifications."),
+        Flag(SnapshotCatchUpEntries, FlagKind.Uint64, "5000", "Number of entries for a slow follower to catch up after compacting the raft storage entries."),
         Ignored("experimental-warning-apply-duration", FlagKind.Duration, "100ms", "Time duration after which a warning is generated if request takes more time."),
 
         // kvstore's apiserver facade (kube-apiserver's flags of the same names)

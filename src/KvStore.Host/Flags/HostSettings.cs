@@ -150,6 +150,7 @@ internal sealed record HostSettings
             InitialClusterState = clusterState,
             InitialClusterToken = flags[EtcdFlags.InitialClusterToken],
             SnapshotCount = (long)Math.Min(ulong.Parse(flags[EtcdFlags.SnapshotCount], CultureInfo.InvariantCulture), long.MaxValue),
+            SnapshotCatchUpEntries = (long)Math.Min(ulong.Parse(flags[EtcdFlags.SnapshotCatchUpEntries], CultureInfo.InvariantCulture), long.MaxValue),
             HeartbeatIntervalMs = (int)tickMs,
             ElectionTimeoutMs = (int)electionMs,
             QuotaBackendBytes = long.Parse(flags[EtcdFlags.QuotaBackendBytes], CultureInfo.InvariantCulture),

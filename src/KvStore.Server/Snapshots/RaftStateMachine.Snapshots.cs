@@ -23,13 +23,22 @@ namespace KvStore.Server;
 /// the engine restore runs after it, before the next entry is applied (<see cref="_pendingRestore"/>). Until it
 /// is done linearizable reads wait for it (<see cref="Restored"/>: DotNext already counts the entry applied) and a
 /// snapshot it would send as leader waits for it. A member that stops in between restores the pending payload when it starts.</para>
+/// <para>Catching up: a snapshot taken here is reported to DotNext (which then drops the log up to it and sends it to
+/// members that need an entry before it) only once the log has --experimental-snapshot-catchup-entries entries past it
+/// (etcd's SnapshotCatchUpEntries); until then the previous one stays. Otherwise a member whose install took longer
+/// than the leader took to snapshot again found the entries after its snapshot gone and was sent snapshot after
+/// snapshot, never catching up (a member added back under load at --snapshot-count 500, in a long robustness run).
+/// The payload is a live export, past the reported index; the entries after it that the export holds are skipped
+/// by their engine index.</para>
 /// </summary>
 internal sealed partial class RaftStateMachine
 {
     private readonly string _snapshotDirectory;
     private readonly long _snapshotCount;
     private readonly Lock _snapshotLock = new();
-    private EngineSnapshot? _snapshot; // guarded by _snapshotLock for writes; read without it
+    private EngineSnapshot? _snapshot; // reported to DotNext; guarded by _snapshotLock for writes; read without it
+    private readonly Queue<(long Index, long Term)> _taken = new(); // taken after _snapshot, not yet reported; _snapshotLock
+    private readonly long _catchUpEntries;
     private long _commandsSinceSnapshot; // apply loop only
     private Task _snapshotTask = Task.CompletedTask; // apply loop only
     private volatile bool _snapshotWanted; // set by a snapshot transfer, read by the apply loop
@@ -85,11 +94,12 @@ internal sealed partial class RaftStateMachine
         bool wanted = _snapshotWanted && entry.Index > (Volatile.Read(ref _snapshot)?.Index ?? 0);
         if ((_commandsSinceSnapshot < _snapshotCount && !wanted) || !_snapshotTask.IsCompleted) return;
         _commandsSinceSnapshot = 0;
+        bool immediate = _snapshotWanted;
         _snapshotWanted = false;
         // An entry without commands (a leader's no-op) moves the consistent index here, so that the engine's
         // checkpoint visibly covers the snapshot's index (checked on start).
         if (commands == 0) server.Store.MarkApplied(EngineIndex(entry.Index, 0));
-        _snapshotTask = TakeSnapshotAsync(entry.Index, entry.Term);
+        _snapshotTask = TakeSnapshotAsync(entry.Index, entry.Term, immediate);
     }
 
     /// <summary>
@@ -106,14 +116,15 @@ internal sealed partial class RaftStateMachine
         server.AppendEmptyEntry(); // the next entry, even when no client writes
     }
 
-    private async Task TakeSnapshotAsync(long index, long term)
+    /// <param name="immediate">Reported at once, without the catch-up window: a member is being sent the current one again and needs a newer one.</param>
+    private async Task TakeSnapshotAsync(long index, long term, bool immediate)
     {
         try
         {
             // Starts at once (between two entries, so at the end of entry `index`) unless an engine checkpoint
             // is running; then it starts after that one, at a later applied index, which covers `index` too.
             await server.Store.CheckpointAsync().ConfigureAwait(false);
-            Publish(index, term);
+            Publish(index, term, immediate);
             Log.SnapshotTaken(logger, index, term);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -123,15 +134,22 @@ internal sealed partial class RaftStateMachine
         }
     }
 
-    /// <summary>Records a snapshot at <paramref name="index"/> and makes it the current one, unless a newer one is.</summary>
-    private void Publish(long index, long term)
+    /// <summary>
+    /// Records a snapshot at <paramref name="index"/> (the marker a restart starts from) unless a newer one is, and
+    /// reports to DotNext the newest taken one the catch-up window has passed (this one if <paramref name="immediate"/>).
+    /// </summary>
+    private void Publish(long index, long term, bool immediate)
     {
         lock (_snapshotLock)
         {
-            if (_snapshot is { } current && current.Index >= index) return;
+            long newest = _taken.Count > 0 ? _taken.Last().Index : _snapshot?.Index ?? 0;
+            if (newest >= index) return;
             // Alarms as of now (at or after `index`): replaying the entries after `index` re-applies later changes.
             SnapshotFile.Write(_snapshotDirectory, index, term, server.Alarms);
-            Volatile.Write(ref _snapshot, NewSnapshot(index, term));
+            _taken.Enqueue((index, term));
+            (long Index, long Term)? report = null;
+            while (_taken.TryPeek(out var oldest) && (immediate || oldest.Index <= index - _catchUpEntries)) report = _taken.Dequeue();
+            if (report is var (reportIndex, reportTerm)) Volatile.Write(ref _snapshot, NewSnapshot(reportIndex, reportTerm));
         }
     }
 
@@ -176,6 +194,7 @@ internal sealed partial class RaftStateMachine
         {
             // The marker goes after the payload: on start, a pending payload is restored before the marker is checked.
             SnapshotFile.Write(_snapshotDirectory, entry.Index, entry.Term, alarms);
+            _taken.Clear(); // the log before the installed snapshot is gone here
             Volatile.Write(ref _snapshot, NewSnapshot(entry.Index, entry.Term));
         }
         _commandsSinceSnapshot = 0;

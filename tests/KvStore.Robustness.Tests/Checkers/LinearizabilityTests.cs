@@ -188,4 +188,16 @@ public sealed class LinearizabilityTests
         h.Get("k", 40, 50, 3, V2);
         Assert.Equal(["malformed-history"], Kinds(h));
     }
+
+    [Fact]
+    public void A_range_count_that_disagrees_with_its_keys_is_caught()
+    {
+        var h = new HistoryBuilder();
+        h.Put("k", "v1", 0, 10, 2);
+        h.Add(new RangeRequest("k"), 20, 30, new RangeResponse([V1], 2) { Revision = 2, Member = 1 }, client: 2);
+        h.Add(new RangeRequest("k"), 40, 50, new RangeResponse([V1], 1, More: true) { Revision = 2, Member = 1 }, client: 2);
+        h.Add(new RangeRequest("k", "l", Limit: 1), 60, 70, new RangeResponse([V1], 1) { Revision = 2, Member = 1 }, client: 2); // right
+
+        Assert.Equal(["range-count", "range-count"], Kinds(h));
+    }
 }

@@ -14,6 +14,7 @@ public static class Checks
         history = HistoryShape.Normalize(history, violations);
         var index = new HistoryIndex(history, violations);
         LinearizabilityChecker.Check(index, violations);
+        RangeCountChecker.Check(history, violations);
         var log = new EventLog(index, violations);
         WatchChecker.Check(index, log, violations);
         LeaseChecker.Check(index, violations);

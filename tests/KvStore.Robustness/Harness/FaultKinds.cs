@@ -42,6 +42,13 @@ public static class FaultKinds
     /// <summary>--snapshot-count given to the members when <see cref="RestartSnapshot"/> is scheduled.</summary>
     public const int LowSnapshotCount = 500;
 
+    /// <summary>
+    /// --experimental-snapshot-catchup-entries given to kvstore members with <see cref="LowSnapshotCount"/> (etcd 3.4
+    /// keeps its fixed 5000): small enough that a member down a few seconds catches up by snapshot, large enough
+    /// that one whose install is slow still finds the entries after it.
+    /// </summary>
+    public const int LowCatchUpEntries = 500;
+
     /// <summary>Splits a comma-separated list ("kill,pause"; "all"; "none" or empty for no faults); throws on an unknown kind.</summary>
     public static IReadOnlyList<string> Parse(string list)
     {

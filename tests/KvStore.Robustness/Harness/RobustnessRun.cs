@@ -24,7 +24,10 @@ public static class RobustnessRun
             "kube" => new KubeTraffic(),
             _ => throw new ArgumentException($"unknown traffic \"{options.Traffic}\" (etcd or kube)"),
         };
-        string[] flags = [.. options.MemberFlags, .. options.Faults.Contains(FaultKinds.RestartSnapshot) ? ["--snapshot-count", FaultKinds.LowSnapshotCount.ToString()] : Array.Empty<string>()];
+        string[] lowSnapshots = options.Target == "kvstore"
+            ? ["--snapshot-count", FaultKinds.LowSnapshotCount.ToString(), "--experimental-snapshot-catchup-entries", FaultKinds.LowCatchUpEntries.ToString()]
+            : ["--snapshot-count", FaultKinds.LowSnapshotCount.ToString()];
+        string[] flags = [.. options.MemberFlags, .. options.Faults.Contains(FaultKinds.RestartSnapshot) ? lowSnapshots : []];
         await log.WriteLineAsync($"starting {options.Members} {options.Target} members").ConfigureAwait(false);
         await using ClusterTarget target = await ClusterTarget.StartAsync(options.Target, options.Members, flags,
             proxyPeers: FaultKinds.NeedProxy(options.Faults), smallDisks: options.Faults.Contains(FaultKinds.DiskFull)).ConfigureAwait(false);
