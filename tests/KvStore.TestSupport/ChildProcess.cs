@@ -17,6 +17,20 @@ public sealed partial class ChildProcess : IDisposable
 
     private readonly Process _process;
     private readonly List<string> _lines = [];
+
+    /// <summary>Children not yet disposed: killed when this process exits (SIGTERM, Ctrl-C, a test host's timeout), so none outlive it.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<ChildProcess, byte> Live = new();
+
+    static ChildProcess()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (ChildProcess child in Live.Keys) child.Dispose();
+        };
+        // Ctrl-C: end the process normally (ProcessExit runs) instead of being torn down
+        Console.CancelKeyPress += (_, _) => Environment.Exit(130);
+    }
+
     private readonly SemaphoreSlim _lineAdded = new(0);
     private bool _disposed;
 
@@ -37,6 +51,7 @@ public sealed partial class ChildProcess : IDisposable
         _process.OutputDataReceived += (_, e) => Add(e.Data);
         _process.ErrorDataReceived += (_, e) => Add(e.Data);
         _process.Start();
+        Live[this] = 0;
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
@@ -124,6 +139,7 @@ public sealed partial class ChildProcess : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        Live.TryRemove(this, out _);
         try
         {
             if (!_process.HasExited)
