@@ -11,6 +11,15 @@ public class SnapshotTests(ITestOutputHelper output)
     private static long WalBytes(ServerConfig config) =>
         new DirectoryInfo(Path.Combine(config.DataDir, "member", "wal")).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
 
+    /// <summary>Every member's HashKV at member <paramref name="at"/>'s current revision is the same; returns that revision.</summary>
+    private static long AssertSameHashes(SnapshotTestCluster cluster, int at)
+    {
+        long revision = cluster.Members[at]!.Store.CurrentRevision;
+        uint[] hashes = cluster.Members.Select(s => s!.Store.HashKV(revision).Value.Hash).ToArray();
+        Assert.All(hashes, h => Assert.Equal(hashes[0], h));
+        return revision;
+    }
+
     private static async Task PutManyAsync(Func<Etcdserverpb.InternalRaftRequest, Task<ProposeResult>> propose, string prefix, int count, int concurrency)
     {
         for (int i = 0; i < count; i += concurrency)
@@ -104,9 +113,7 @@ public class SnapshotTests(ITestOutputHelper output)
         await PutManyAsync(cluster.ProposeAsync, "c", 20, concurrency: 5); // the log continues after the snapshot
         await WaitForEqualRevisionsAsync(cluster);
 
-        long revision = cluster.Members[0]!.Store.CurrentRevision;
-        uint[] hashes = cluster.Members.Select(s => s!.Store.HashKV(revision).Value.Hash).ToArray();
-        Assert.All(hashes, h => Assert.Equal(hashes[0], h));
+        long revision = AssertSameHashes(cluster, 0);
         Assert.True(cluster.Loggers[lagging].Contains("installed raft snapshot"),
             "the lagging member did not install a snapshot:\n" + string.Join('\n', cluster.Loggers[lagging].Lines.TakeLast(40)));
         Assert.True(revision >= 1 + 50 + 1500 + 20, $"revision {revision}"); // more if a retried put had committed after all
@@ -131,9 +138,7 @@ public class SnapshotTests(ITestOutputHelper output)
         await PutManyAsync(cluster.ProposeAsync, "c", 20, concurrency: 5);
         await WaitForEqualRevisionsAsync(cluster);
 
-        long revision = cluster.Members[0]!.Store.CurrentRevision;
-        uint[] hashes = cluster.Members.Select(s => s!.Store.HashKV(revision).Value.Hash).ToArray();
-        Assert.All(hashes, h => Assert.Equal(hashes[0], h));
+        AssertSameHashes(cluster, 0);
         Assert.False(cluster.Loggers[lagging].Contains("installing raft snapshot"),
             "the lagging member was sent a snapshot although the log reached back to it:\n" + string.Join('\n', cluster.Loggers[lagging].Lines.TakeLast(20)));
     }
@@ -165,9 +170,7 @@ public class SnapshotTests(ITestOutputHelper output)
         await cluster.StartAsync(lagging);
         await PutManyAsync(cluster.ProposeAsync, "after", 20, concurrency: 5);
         await WaitForEqualRevisionsAsync(cluster);
-        long revision = cluster.Members[leader]!.Store.CurrentRevision;
-        uint[] hashes = cluster.Members.Select(s => s!.Store.HashKV(revision).Value.Hash).ToArray();
-        Assert.All(hashes, h => Assert.Equal(hashes[0], h));
+        AssertSameHashes(cluster, leader);
         Assert.True(cluster.Loggers[lagging].Contains("installed raft snapshot"), "the lagging member did not install a snapshot");
         // How many exchanges it took depends on the machine's load (a timed-out one is sent again at a newer index):
         // printed, not asserted.
