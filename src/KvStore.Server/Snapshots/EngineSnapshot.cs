@@ -15,7 +15,7 @@ namespace KvStore.Server.Snapshots;
 /// the engine export.
 /// </summary>
 internal sealed class EngineSnapshot(long index, long term, MvccStore store, string directory,
-    Func<IReadOnlyList<AlarmMember>> alarms, Action onResend, Func<Task> restored) : ISnapshot
+    Func<IReadOnlyList<AlarmMember>> alarms, Action onResend, Func<Task> restored, Func<int> followers) : ISnapshot
 {
     private int _sends;
 
@@ -33,9 +33,11 @@ internal sealed class EngineSnapshot(long index, long term, MvccStore store, str
     {
         // The export holds the engine's read lock (the apply loop waits) while it writes to a local file; the
         // slow network copy then runs without the lock. The file is gone once closed.
-        // Sent again: a member may have installed it already while the leader's request timed out (see
-        // RaftStateMachine.OnSnapshotResent), or a second member needs it; either way ask for a newer one.
-        if (Interlocked.Increment(ref _sends) > 1) onResend();
+        // Sent more often than there are followers: some member was sent it again, having installed it already
+        // while the leader's request timed out (see RaftStateMachine.OnSnapshotResent); ask for a newer one. Not at
+        // the second send: two members catching up at once each get it once, and a newer one would drop the log
+        // both need next and send them snapshot after snapshot (a long robustness run, 5 members, re-add + restart).
+        if (Interlocked.Increment(ref _sends) > followers()) onResend();
         // Installed here but not yet restored into the engine: the export must hold that state, not the one before.
         await restored().ConfigureAwait(false);
         string path = Path.Combine(directory, $"export-{Guid.NewGuid():N}.tmp");

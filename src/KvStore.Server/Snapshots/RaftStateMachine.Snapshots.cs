@@ -103,12 +103,13 @@ internal sealed partial class RaftStateMachine
     }
 
     /// <summary>
-    /// Called when the leader sends the same <see cref="Snapshot"/> again: asks for a newer snapshot at the
-    /// next applied entry, and appends an empty one so that there is a next entry. DotNext 6.12 makes a member reject an install at or below its commit index and
-    /// the leader then resends the same snapshot forever; that happens when the member finished installing
-    /// but the leader's request timed out (a slow export, transfer or checkpoint). The next retry carries a
-    /// newer index, which the member accepts. Not on the first send: a newer snapshot taken while a member
-    /// installs the first one would make the leader send it a second time instead of the log entries.
+    /// Called when the leader has sent the same <see cref="Snapshot"/> more often than it has followers: asks for
+    /// a newer snapshot at the next applied entry, reported at once, and appends an empty entry so that there is a
+    /// next one. DotNext 6.12 makes a member reject an install at or below its commit index and the leader then
+    /// resends the same snapshot forever; that happens when the member finished installing but the leader's
+    /// request timed out (a slow export, transfer or checkpoint). The next retry carries a newer index, which the
+    /// member accepts. Not sooner: the newer snapshot drops the log that members which just installed this one
+    /// need next, and they would be sent snapshot after snapshot.
     /// </summary>
     private void OnSnapshotResent()
     {
@@ -268,7 +269,8 @@ internal sealed partial class RaftStateMachine
     public Task Restored => Volatile.Read(ref _pendingRestore);
 
     private EngineSnapshot NewSnapshot(long index, long term) =>
-        new(index, term, server.Store, _snapshotDirectory, () => server.Alarms, OnSnapshotResent, RestoredAsync);
+        new(index, term, server.Store, _snapshotDirectory, () => server.Alarms, OnSnapshotResent, RestoredAsync,
+            () => Math.Max(1, server.Members.Count - 1));
 
     /// <summary>Reads the payload's header (see <see cref="EngineSnapshot"/>); leaves the file at the engine export.</summary>
     private static List<AlarmMember> ReadPayloadHeader(FileStream file)
