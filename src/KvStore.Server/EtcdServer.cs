@@ -83,10 +83,9 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         _raftDialer = new RaftDialer(_peerAddresses);
         var raft = new RaftCluster.CustomTransportConfiguration(listen, _raftConnections, _raftDialer)
         {
-            // A DotNext voter refuses (pre-)votes until its own randomized timeout ran out, so an election after a
-            // leader's death ends at the largest timeout of a majority, not at the smallest as etcd's (which
-            // draws from [et, 2et)): drawing from [et, 1.5et] puts a 3-member cluster's election at etcd's
-            // expected 1.33 et and never past 1.5 et.
+            // Narrower than etcd's [et, 2et): a follower whose log is longer may time out last, and the election
+            // then ends at its timeout (votes are granted from et on, VoterStickiness); 1.5et bounds that, and keeps
+            // the expected first timeout of a 3-member cluster's two followers at etcd's 1.33 et.
             LowerElectionTimeout = config.ElectionTimeoutMs,
             UpperElectionTimeout = config.ElectionTimeoutMs * 3 / 2,
             HeartbeatThreshold = Math.Clamp((double)config.HeartbeatIntervalMs / config.ElectionTimeoutMs, 0.01, 0.5),

@@ -17,6 +17,8 @@ public sealed partial class ChildProcess : IDisposable
 
     private readonly Process _process;
     private readonly List<string> _lines = [];
+    private readonly SemaphoreSlim _lineAdded = new(0);
+    private bool _disposed;
 
     /// <summary>Children not yet disposed: killed when this process exits (SIGTERM, Ctrl-C, a test host's timeout), so none outlive it.</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<ChildProcess, byte> Live = new();
@@ -30,9 +32,6 @@ public sealed partial class ChildProcess : IDisposable
         // Ctrl-C: end the process normally (ProcessExit runs) instead of being torn down
         Console.CancelKeyPress += (_, _) => Environment.Exit(130);
     }
-
-    private readonly SemaphoreSlim _lineAdded = new(0);
-    private bool _disposed;
 
     public ChildProcess(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null,
         string? workingDirectory = null)

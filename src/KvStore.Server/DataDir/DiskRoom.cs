@@ -22,7 +22,7 @@ internal sealed partial class DiskRoom(string memberDir, string walDir, ILogger 
     /// <summary>True when both filesystems have the reserve free (or cannot be asked).</summary>
     public bool HasRoom()
     {
-        long free = Math.Min(FreeBytes(memberDir), FreeBytes(walDir));
+        long free = Free();
         bool room = free >= ReserveBytes;
         if (Interlocked.Exchange(ref _full, room ? 0 : 1) == (room ? 1 : 0))
         {
@@ -39,9 +39,12 @@ internal sealed partial class DiskRoom(string memberDir, string walDir, ILogger 
     /// </summary>
     public bool HasRoomFor(long bytes, out long free)
     {
-        free = Math.Min(FreeBytes(memberDir), FreeBytes(walDir));
+        free = Free();
         return free >= ReserveBytes + bytes;
     }
+
+    /// <summary>Free bytes on the fuller of the two filesystems.</summary>
+    private long Free() => Math.Min(FreeBytes(memberDir), FreeBytes(walDir));
 
     private static long FreeBytes(string dir)
     {
