@@ -153,17 +153,38 @@ public sealed partial class EtcdServer
     /// <summary>Applies a committed record (every member, in log order). A replayed older entry changes nothing.</summary>
     internal void ApplyMembers(long index, ClusterMembers record)
     {
+        if (index <= Volatile.Read(ref _membership).AppliedIndex) return;
+        ReplaceMembership(Membership.FromProto(record) with { AppliedIndex = index }, mustPersist: false);
+    }
+
+    /// <summary>The applied record, as a snapshot sent to a member carries it.</summary>
+    internal ClusterMembers MembersRecord() => Volatile.Read(ref _membership).ToProto();
+
+    /// <summary>
+    /// Installs the leader's record from a snapshot: the member skips the log up to the snapshot, membership entries
+    /// included (a member added under load, whose own entry the leader's snapshot already covered, waited for it for
+    /// good). Applies only a record newer than the member's; the entries after it apply on top.
+    /// Test: FaultMechanismTests.MemberAddedBackAfterTheLeaderSnapshottedPastItsAdditionJoinsFromTheSnapshot.
+    /// </summary>
+    internal void InstallMembers(ClusterMembers record)
+    {
         Membership current = Volatile.Read(ref _membership);
-        if (index <= current.AppliedIndex) return;
-        var next = Membership.FromProto(record) with { AppliedIndex = index };
+        if (record.AppliedIndex < current.AppliedIndex || (record.AppliedIndex == current.AppliedIndex && current.Members.Count > 0)) return;
+        // Persisted or the restore fails: the payload it came from is deleted next, and no log entry holds the record.
+        ReplaceMembership(Membership.FromProto(record), mustPersist: true);
+    }
+
+    private void ReplaceMembership(Membership next, bool mustPersist)
+    {
+        Membership current = Volatile.Read(ref _membership);
         if (next.ClusterId == 0) next = next with { ClusterId = current.ClusterId };
         try
         {
             WriteRecord(next);
         }
-        catch (IOException e)
+        catch (IOException e) when (!mustPersist)
         {
-            Log.RecordWriteFailed(_logger, index, e); // the log still holds the entry: a restart replays it
+            Log.RecordWriteFailed(_logger, next.AppliedIndex, e); // the log still holds the entry: a restart replays it
         }
         Volatile.Write(ref _membership, next);
         // By id only (etcd: a ConfChangeRemoveNode of another id never stops a member): removing an earlier member
@@ -172,7 +193,7 @@ public sealed partial class EtcdServer
         ulong self = MemberId;
         if (self != 0 && current.ById(self) is not null && next.ById(self) is null) OnRemoved();
         if (self != 0 && next.ById(self) is not null) _joined.TrySetResult();
-        Log.MembersApplied(_logger, index, next.Members.Count);
+        Log.MembersApplied(_logger, next.AppliedIndex, next.Members.Count);
     }
 
     private readonly CancellationTokenSource _removed = new();
@@ -396,13 +417,8 @@ public sealed partial class EtcdServer
             attempt.CancelAfter(TimeSpan.FromSeconds(Math.Max(60, Config.ElectionTimeoutMs * 20L / 1000)));
             try
             {
-                if (await _cluster.AddMemberAsync(added, attempt.Token).ConfigureAwait(false))
-                {
-                    Log.AddedVoter(_logger, added.ToString()!);
-                    // The record once more through the log: a member caught up by a Raft snapshot (which holds the
-                    // engine, not the record) learns the members, and itself, from this entry.
-                    await ProposeRecordAsync(record, token).ConfigureAwait(false);
-                }
+                // A member caught up by a Raft snapshot learns the members, and itself, from the snapshot's record.
+                if (await _cluster.AddMemberAsync(added, attempt.Token).ConfigureAwait(false)) Log.AddedVoter(_logger, added.ToString()!);
             }
             catch (OperationCanceledException) when (!token.IsCancellationRequested)
             {
@@ -442,11 +458,11 @@ public sealed partial class EtcdServer
                 changed.Add(m);
             }
         }
-        if (any) await ProposeRecordAsync(record, token, record with { Members = changed }).ConfigureAwait(false);
+        if (any) await ProposeRecordAsync(record, record with { Members = changed }, token).ConfigureAwait(false);
     }
 
-    /// <summary>Replicates <paramref name="next"/> (default: <paramref name="basis"/> itself) unless the record changed since <paramref name="basis"/>.</summary>
-    private async Task ProposeRecordAsync(Membership basis, CancellationToken token, Membership? next = null)
+    /// <summary>Replicates <paramref name="next"/> unless the record changed since <paramref name="basis"/>.</summary>
+    private async Task ProposeRecordAsync(Membership basis, Membership next, CancellationToken token)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(RequestTimeout);
@@ -454,7 +470,7 @@ public sealed partial class EtcdServer
         try
         {
             if (!ReferenceEquals(basis, Volatile.Read(ref _membership))) return; // changed meanwhile: next round
-            var batch = new RaftBatch { Members = (next ?? basis).ToProto() };
+            var batch = new RaftBatch { Members = next.ToProto() };
             if (LeaderTermOrZero() is not (> 0 and var term)) return; // no longer leading: the next leader re-proposes
             await AppendAsLeaderAsync(batch, term, timeout.Token).ConfigureAwait(false);
         }

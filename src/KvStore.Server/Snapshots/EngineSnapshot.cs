@@ -1,6 +1,9 @@
+using System.Buffers.Binary;
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Etcdserverpb;
+using Google.Protobuf;
+using Kvstorepb;
 using KvStore.Mvcc;
 
 namespace KvStore.Server.Snapshots;
@@ -11,15 +14,16 @@ namespace KvStore.Server.Snapshots;
 /// <see cref="MvccStore.Export"/> of the live engine, so it holds the state at some applied index at or after
 /// <see cref="Index"/> (a "fuzzy" snapshot): the receiver restores it with that later consistent index and
 /// skips the commands at or below it when the leader sends the entries after <see cref="Index"/>.
-/// Payload: <see cref="PayloadMagic"/>, the member's alarms (<see cref="SnapshotFile.EncodeAlarms"/>), then
-/// the engine export.
+/// Payload: <see cref="PayloadMagic"/>, the member's alarms (<see cref="SnapshotFile.EncodeAlarms"/>), the member
+/// record (a 4-byte little-endian length, then <see cref="ClusterMembers"/>; a member that installs a snapshot
+/// never sees the membership entries it covers), then the engine export.
 /// </summary>
 internal sealed class EngineSnapshot(long index, long term, MvccStore store, string directory,
-    Func<IReadOnlyList<AlarmMember>> alarms, Action onResend, Func<Task> restored, Func<int> followers) : ISnapshot
+    Func<IReadOnlyList<AlarmMember>> alarms, Func<ClusterMembers> members, Action onResend, Func<Task> restored, Func<int> followers) : ISnapshot
 {
     private int _sends;
 
-    public static ReadOnlySpan<byte> PayloadMagic => "KVRPAY01"u8;
+    public static ReadOnlySpan<byte> PayloadMagic => "KVRPAY02"u8;
 
     public long Index { get; } = index;
 
@@ -47,6 +51,13 @@ internal sealed class EngineSnapshot(long index, long term, MvccStore store, str
         {
             file.Write(PayloadMagic);
             file.Write(SnapshotFile.EncodeAlarms(alarms()));
+            // Read before the export, which holds the state at this record's index or later: the membership entries
+            // after it that the member is sent next apply on top (a record applies only if newer).
+            byte[] record = members().ToByteArray();
+            var length = new byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(length, record.Length);
+            file.Write(length);
+            file.Write(record);
             await Task.Run(() => store.Export(file), token).ConfigureAwait(false);
             file.Position = 0;
             await writer.CopyFromAsync(file, count: null, token).ConfigureAwait(false);

@@ -1,6 +1,8 @@
+using System.Buffers.Binary;
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Etcdserverpb;
+using Kvstorepb;
 using KvStore.Server.Snapshots;
 using Microsoft.Extensions.Logging;
 
@@ -176,7 +178,7 @@ internal sealed partial class RaftStateMachine
             {
                 await entry.WriteToAsync(file, 1 << 16, token).ConfigureAwait(false);
                 await file.FlushAsync(token).ConfigureAwait(false);
-                alarms = ReadPayloadHeader(file);
+                (alarms, _) = ReadPayloadHeader(file);
                 KvStore.Mvcc.MvccStore.VerifySnapshot(file); // damaged: the install fails here and the leader sends it again
                 file.Flush(flushToDisk: true);
                 RequireRoom(entry.Index, RestoreRoom(file.Length));
@@ -230,10 +232,12 @@ internal sealed partial class RaftStateMachine
             var file = new FileStream(pending, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
             await using (file.ConfigureAwait(false))
             {
-                List<AlarmMember> alarms = ReadPayloadHeader(file);
+                var (alarms, members) = ReadPayloadHeader(file);
                 // Replaces the state, moves watchers to catch up, and checkpoints (the marker is then covered).
                 await server.Store.RestoreAsync(file).ConfigureAwait(false);
                 server.ReplaceAlarms(alarms);
+                // Before the payload goes: a member that stops here installs the record again when it starts.
+                server.InstallMembers(members);
             }
             File.Delete(pending);
             SnapshotFile.FsyncDirectory(_snapshotDirectory);
@@ -269,25 +273,31 @@ internal sealed partial class RaftStateMachine
     public Task Restored => Volatile.Read(ref _pendingRestore);
 
     private EngineSnapshot NewSnapshot(long index, long term) =>
-        new(index, term, server.Store, _snapshotDirectory, () => server.Alarms, OnSnapshotResent, RestoredAsync,
+        new(index, term, server.Store, _snapshotDirectory, () => server.Alarms, server.MembersRecord, OnSnapshotResent, RestoredAsync,
             () => Math.Max(1, server.Members.Count - 1));
 
     /// <summary>Reads the payload's header (see <see cref="EngineSnapshot"/>); leaves the file at the engine export.</summary>
-    private static List<AlarmMember> ReadPayloadHeader(FileStream file)
+    private static (List<AlarmMember> Alarms, ClusterMembers Members) ReadPayloadHeader(FileStream file)
     {
         file.Position = 0;
         var head = new byte[EngineSnapshot.PayloadMagic.Length + 4];
         file.ReadExactly(head);
         if (!head.AsSpan(0, EngineSnapshot.PayloadMagic.Length).SequenceEqual(EngineSnapshot.PayloadMagic))
         {
-            throw new InvalidDataException("not a kvstore raft snapshot");
+            throw new InvalidDataException("not a kvstore raft snapshot (or one from an older version)");
         }
-        int count = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(EngineSnapshot.PayloadMagic.Length));
+        int count = BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(EngineSnapshot.PayloadMagic.Length));
         if (count < 0 || count > 1 << 16) throw new InvalidDataException("damaged alarm list in a raft snapshot");
         var alarms = new byte[4 + count * 12];
         head.AsSpan(EngineSnapshot.PayloadMagic.Length).CopyTo(alarms);
         file.ReadExactly(alarms, 4, count * 12);
-        return SnapshotFile.DecodeAlarms(alarms, out _);
+        Span<byte> length = stackalloc byte[4];
+        file.ReadExactly(length);
+        int recordLength = BinaryPrimitives.ReadInt32LittleEndian(length);
+        if (recordLength < 0 || recordLength > 1 << 24) throw new InvalidDataException("damaged member record in a raft snapshot");
+        var record = new byte[recordLength];
+        file.ReadExactly(record);
+        return (SnapshotFile.DecodeAlarms(alarms, out _), ClusterMembers.Parser.ParseFrom(record));
     }
 
     /// <summary>Waits for a snapshot in flight (before the engine is closed).</summary>
