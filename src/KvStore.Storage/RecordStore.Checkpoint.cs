@@ -15,11 +15,13 @@ public sealed partial class RecordStore
     /// (recovered as <see cref="RecoveredIndex"/>). Writer only: the caller must not write until this returns.
     /// It returns once the version boundary is fixed (microseconds to a few milliseconds); the flush to disk
     /// goes on in the background and the returned task completes when the checkpoint is durable. Returns null
-    /// when a previous checkpoint is still running.
+    /// when a previous checkpoint is still running, and a failed task once a write to the store's files failed
+    /// (see <see cref="WriteFailed"/>).
     /// </summary>
     public Task? BeginCheckpoint(long appliedIndex)
     {
         if (CheckpointInProgress) return null;
+        if (_writeFailure.HasFailed) return _checkpointTask = Task.FromException(_writeFailure.Failed.Result);
         var cookie = new byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(cookie, appliedIndex);
         _store.CommitCookie = cookie;
@@ -41,9 +43,16 @@ public sealed partial class RecordStore
         return _checkpointTask;
     }
 
+    /// <summary>
+    /// Completes when the checkpoint is durable, or fails with the first write error: FASTER would wait for that
+    /// write forever (RecordStoreTests.CheckpointFailsWhenTheDiskIsFull).
+    /// </summary>
     private async Task CompleteCheckpointAsync(long beginAddress)
     {
-        await _store.CompleteCheckpointAsync().ConfigureAwait(false);
+        Task durable = _store.CompleteCheckpointAsync().AsTask();
+        await Task.WhenAny(durable, _writeFailure.Failed).ConfigureAwait(false);
+        if (_writeFailure.HasFailed) throw await _writeFailure.Failed.ConfigureAwait(false); // also a failed metadata write
+        await durable.ConfigureAwait(false);
         // FASTER's checkpoint does not delete the log segments below BeginAddress that CompactLog left behind
         // (2.6.5 only truncates when told to). This checkpoint is durable and starts at beginAddress, and older
         // checkpoints are removed, so no recovery needs those segments any more: delete them (in the background,

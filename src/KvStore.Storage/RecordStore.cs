@@ -20,6 +20,7 @@ public sealed partial class RecordStore : IDisposable
     private readonly Session _writer;
     private readonly ConcurrentBag<Session> _readers = new();
     private readonly string _checkpointDir;
+    private readonly DeviceWriteFailure _writeFailure = new();
     private bool _disposed;
 
     private RecordStore(StorageOptions options)
@@ -27,8 +28,8 @@ public sealed partial class RecordStore : IDisposable
         Options = options;
         System.IO.Directory.CreateDirectory(options.Directory);
         _checkpointDir = Path.Combine(options.Directory, "checkpoints");
-        _device = Devices.CreateLogDevice(Path.Combine(options.Directory, "log", "hlog"), preallocateFile: false,
-            deleteOnClose: false, recoverDevice: true);
+        _device = new FailureReportingDevice(Devices.CreateLogDevice(Path.Combine(options.Directory, "log", "hlog"),
+            preallocateFile: false, deleteOnClose: false, recoverDevice: true), _writeFailure);
         _store = new FasterKV<Revision, SpanByte>(
             options.IndexBuckets,
             new LogSettings
@@ -38,7 +39,11 @@ public sealed partial class RecordStore : IDisposable
                 PageSizeBits = options.PageSizeBits,
                 SegmentSizeBits = options.SegmentSizeBits,
             },
-            new CheckpointSettings { CheckpointDir = _checkpointDir, RemoveOutdated = true },
+            new CheckpointSettings
+            {
+                CheckpointManager = new DeviceLogCommitCheckpointManager(new FailureReportingDeviceFactory(_writeFailure),
+                    new DefaultCheckpointNamingScheme(new DirectoryInfo(_checkpointDir).FullName), removeOutdated: true),
+            },
             comparer: RevisionComparer.Instance);
 
         if (HasCheckpoint(_checkpointDir))
@@ -58,6 +63,13 @@ public sealed partial class RecordStore : IDisposable
 
     /// <summary>The index the caller passed to the checkpoint that was recovered (0 for a new store).</summary>
     public long RecoveredIndex { get; }
+
+    /// <summary>
+    /// Completes with the first failed write to the store's files (the log or a checkpoint). FASTER never writes that
+    /// data again, so the store cannot make another checkpoint: the caller must stop and recover from its own log.
+    /// Never completes while writes succeed.
+    /// </summary>
+    public Task<IOException> WriteFailed => _writeFailure.Failed;
 
     /// <summary>Bytes of log between its begin and tail addresses (live and dead records).</summary>
     public long LogSizeBytes => _store.Log.TailAddress - _store.Log.BeginAddress;
@@ -156,6 +168,7 @@ public sealed partial class RecordStore : IDisposable
             if (_checkpointTask?.Wait(Options.CloseTimeout) == false) return;
         }
         catch (AggregateException) { }
+        if (_writeFailure.HasFailed) return; // likewise after a failed write (RecordStoreTests.CheckpointFailsWhenTheDiskIsFull)
         _writer.Dispose();
         while (_readers.TryTake(out Session? s)) s.Dispose();
         _store.Dispose();

@@ -1,4 +1,5 @@
 using System.Text;
+using KvStore.TestSupport;
 
 namespace KvStore.Storage.Tests;
 
@@ -53,6 +54,33 @@ public sealed class RecordStoreTests : IDisposable
         Task? checkpoint = store.BeginCheckpoint(7);
         await Task.Run(store.Dispose).WaitAsync(TimeSpan.FromSeconds(60)); // TimeoutException: Dispose hung
         Assert.False(checkpoint?.IsCompletedSuccessfully ?? false, "no checkpoint could be written");
+    }
+
+    [Fact]
+    public async Task CheckpointFailsWhenTheDiskIsFull()
+    {
+        using var disk = SmallDisk.Mount(16);
+        StorageOptions options = Options() with { Directory = Path.Combine(disk.Path, "engine") };
+        var store = RecordStore.Open(options);
+        for (long i = 2; i < 100; i++) store.Upsert(new Revision(i, 0), Value(i, 0));
+        await CheckpointAsync(store, 1);
+        for (long i = 100; i < 500; i++) store.Upsert(new Revision(i, 0), Value(i, 0, size: 1024)); // in memory only
+        disk.Fill();
+
+        Task? checkpoint = store.BeginCheckpoint(2);
+        Assert.NotNull(checkpoint);
+        // TimeoutException: the checkpoint waits for ever for the log pages that could not be written
+        var e = await Assert.ThrowsAsync<IOException>(() => checkpoint.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("no space left on device", e.Message);
+        Assert.Same(e, await store.WriteFailed);
+        await Assert.ThrowsAsync<IOException>(() => store.BeginCheckpoint(3) ?? Task.CompletedTask);
+        await Task.Run(store.Dispose).WaitAsync(TimeSpan.FromSeconds(60)); // abandoned, not waited for
+
+        disk.Free();
+        using var reopened = RecordStore.Open(options);
+        Assert.Equal(1, reopened.RecoveredIndex); // the last durable checkpoint, kept
+        Assert.Equal(Value(50, 0), reopened.Read(new Revision(50, 0)));
+        Assert.Null(reopened.Read(new Revision(200, 0)));
     }
 
     [Fact]

@@ -1,0 +1,24 @@
+using FASTER.core;
+
+namespace KvStore.Storage;
+
+/// <summary>
+/// FASTER's local checkpoint files (index, overflow buckets, metadata) on devices that report failed writes. After a
+/// failed write it deletes nothing: FASTER 2.6.5 commits a checkpoint whose index or metadata write failed and then
+/// removes the previous one, and that previous one is what a restart must recover from.
+/// </summary>
+internal sealed class FailureReportingDeviceFactory(DeviceWriteFailure failure) : INamedDeviceFactory
+{
+    private readonly LocalStorageNamedDeviceFactory _inner = new();
+
+    public void Initialize(string baseName) => _inner.Initialize(baseName);
+
+    public IDevice Get(FileDescriptor fileInfo) => new FailureReportingDevice(_inner.Get(fileInfo), failure);
+
+    public IEnumerable<FileDescriptor> ListContents(string path) => _inner.ListContents(path);
+
+    public void Delete(FileDescriptor fileInfo)
+    {
+        if (!failure.HasFailed) _inner.Delete(fileInfo);
+    }
+}
