@@ -15,6 +15,12 @@ public sealed partial class MvccStore
     /// </summary>
     private void MarkDirty(long bytes) => _bytesSinceCheckpoint = Math.Max(_bytesSinceCheckpoint + bytes, 1);
 
+    /// <summary>
+    /// Completes with the first failed write to the engine's files. The engine can then make no further checkpoint
+    /// (each fails with this error) and must be closed and reopened from its last checkpoint; never completes while writes succeed.
+    /// </summary>
+    public Task<IOException> WriteFailed => _records.WriteFailed;
+
     /// <summary>Starts a checkpoint when enough bytes or time went by since the last one. Caller holds the write lock.</summary>
     private void MaybeCheckpointLocked()
     {

@@ -40,6 +40,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             MinLeaseTtl = config.MinLeaseTtlSeconds,
         };
         _store = DataDirException.Wrap(() => MvccStore.Open(storeOptions), "cannot open database at " + storeOptions.StorageOrDefault().Directory);
+        EngineWriteFailure.StopOnFailure(_store.WriteFailed, _logger);
 
         Directory.CreateDirectory(memberDir);
         _backendSize = new BackendSize(memberDir, config.WalDir ?? Path.Combine(memberDir, "wal"));

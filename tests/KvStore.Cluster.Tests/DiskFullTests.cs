@@ -161,6 +161,56 @@ public sealed class DiskFullTests(ITestOutputHelper output)
     }
 
     /// <summary>Until a put through member <paramref name="i"/> succeeds (a member may need a moment once space returns, a cluster a new leader).</summary>
+    /// <summary>
+    /// A disk with room for writes (above the reserve) but not for an engine checkpoint: the raft snapshot's checkpoint
+    /// fails, the member stops with the cause (it would otherwise wait for that checkpoint for ever), and after the space
+    /// returns a restart serves every write it acknowledged.
+    /// </summary>
+    [Fact]
+    public async Task MemberWhoseEngineCannotWriteStopsAndRecoversAfterARestart()
+    {
+        var started = Stopwatch.StartNew();
+        using var cluster = KvStoreCluster.Start(new KvStoreClusterOptions
+        {
+            Size = 1, Extra = ["--snapshot-count", "100"], SmallDiskMegabytes = new Dictionary<int, int> { [0] = 96 },
+        });
+        var acknowledged = new List<string>();
+        string large = new('v', 200 << 10);
+        for (int i = 0; i < 50; i++) // 10 MB in the engine's memory, not yet in its files
+        {
+            await FaultMechanismTests.PutAsync(cluster, 0, $"large/{i:D2}", large);
+            acknowledged.Add($"large/{i:D2}");
+        }
+        cluster.Disk(0)!.Fill(leaveFree: 10 << 20); // above the 8 MB reserve: writes go on; a checkpoint (16 MB of hash index alone) cannot
+
+        for (int i = 0; i < 300 && !cluster.Process(0).HasExited; i++) // the snapshot at 100 commands checkpoints the engine
+        {
+            try
+            {
+                await FaultMechanismTests.PutAsync(cluster, 0, $"small/{i:D3}", "v", TimeSpan.FromSeconds(5));
+                acknowledged.Add($"small/{i:D3}");
+            }
+            catch (RpcException)
+            {
+                break;
+            }
+        }
+        Assert.True(cluster.Process(0).WaitForExit(TimeSpan.FromSeconds(60)), "the member did not stop:\n" + cluster.Logs());
+        Assert.NotEqual(0, cluster.Process(0).ExitCode);
+        Assert.Contains("no space left on device", cluster.Process(0).Output);
+        Assert.Contains("a restart recovers the engine's last checkpoint and replays the WAL", cluster.Process(0).Output);
+        output.WriteLine(string.Join("\n", cluster.Process(0).Output.Split('\n').Where(l => l.Contains("stopping"))));
+
+        cluster.Disk(0)!.Free();
+        cluster.Restart(0);
+        foreach (string key in acknowledged)
+        {
+            Assert.Single((await FaultMechanismTests.GetAsync(cluster, 0, key)).Kvs);
+        }
+        await WaitForWriteAsync(cluster);
+        output.WriteLine($"{acknowledged.Count} writes acknowledged, member stopped on the failed checkpoint, all served after a restart: {started.Elapsed.TotalSeconds:F1}s");
+    }
+
     private static async Task WaitForWriteAsync(KvStoreCluster cluster, int i = 0, string key = "after")
     {
         DateTime deadline = DateTime.UtcNow.AddSeconds(60);

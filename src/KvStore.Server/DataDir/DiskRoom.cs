@@ -35,7 +35,7 @@ internal sealed partial class DiskRoom(string memberDir, string walDir, ILogger 
 
     /// <summary>
     /// True when both filesystems hold <paramref name="bytes"/> beyond the reserve (a snapshot's engine restore, which
-    /// must not start without room to finish: a FASTER write refused midway leaves its checkpoint waiting for good).
+    /// must not start without room to finish: a FASTER write refused midway stops the member, see EngineWriteFailure).
     /// </summary>
     public bool HasRoomFor(long bytes, out long free)
     {

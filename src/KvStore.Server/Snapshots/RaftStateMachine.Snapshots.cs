@@ -210,8 +210,7 @@ internal sealed partial class RaftStateMachine
 
     /// <summary>
     /// Refuses an install (the leader sends a snapshot again later) unless the disks hold <paramref name="bytes"/>
-    /// beyond the reserve: a restore that runs out of space midway would leave the engine's checkpoint, and with it
-    /// the apply loop and every later install, waiting for good.
+    /// beyond the reserve: a restore that runs out of space midway stops the member (<see cref="DataDir.EngineWriteFailure"/>).
     /// </summary>
     private void RequireRoom(long index, long bytes)
     {
