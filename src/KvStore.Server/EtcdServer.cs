@@ -81,7 +81,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         _configStorage = new EndPointConfigurationStorage(_configStoragePath);
         // Raft connections arrive through the peer port (PeerServer: TLS, then Raft or the Forward service) and
         // leave through RaftDialer (TCP, then TLS when the other member's peer URL is https).
-        _raftDialer = new RaftDialer(_peerAddresses);
+        // A running member answers a (pre-)vote at once; a stopped one never does (VoteDeadlineStream).
+        _raftDialer = new RaftDialer(_peerAddresses, TimeSpan.FromMilliseconds(config.ElectionTimeoutMs / 3));
         var raft = new RaftCluster.CustomTransportConfiguration(listen, _raftConnections, _raftDialer)
         {
             // Narrower than etcd's [et, 2et): a follower whose log is longer may time out last, and the election

@@ -13,8 +13,9 @@ namespace KvStore.Server.Transport;
 /// on it fails, and a candidate counts that failure as a refused vote: a follower that had not written to a member
 /// since that member restarted lost its first (pre-)vote round to the dead connection and stood again a whole election
 /// timeout later. <see cref="TakeClosedByPeer"/> finds the connections the other end closed while they were idle.</para>
+/// <para>A (pre-)vote unanswered after <c>voteDeadline</c> aborts its connection (<see cref="VoteDeadlineStream"/>).</para>
 /// </summary>
-internal sealed class RaftDialer(PeerAddresses peers) : IConnectionFactory
+internal sealed class RaftDialer(PeerAddresses peers, TimeSpan voteDeadline) : IConnectionFactory
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Socket, EndPoint> _dialed = new();
 
@@ -71,6 +72,11 @@ internal sealed class RaftDialer(PeerAddresses peers) : IConnectionFactory
             stream = ssl;
         }
         _dialed[socket] = endpoint;
+        stream = new VoteDeadlineStream(stream, voteDeadline, () =>
+        {
+            _dialed.TryRemove(socket, out _);
+            socket.Dispose(); // the pending read fails: DotNext counts the member unavailable and dials anew next time
+        });
         return new StreamConnection(stream, socket.LocalEndPoint, socket.RemoteEndPoint, () => _dialed.TryRemove(socket, out _));
     }
 }

@@ -16,7 +16,7 @@ public sealed class RaftDialerTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var endpoint = (IPEndPoint)listener.LocalEndpoint;
-        var dialer = new RaftDialer(new PeerAddresses(TlsInfo.None, new Uri("http://127.0.0.1:1"), _ => null));
+        var dialer = Dialer(TimeSpan.FromMinutes(1));
 
         await using var idle = await dialer.ConnectAsync(endpoint);
         using Socket idleServer = await listener.AcceptSocketAsync();
@@ -39,4 +39,60 @@ public sealed class RaftDialerTests
         Assert.Equal(endpoint, Assert.Single(found));
         Assert.Empty(dialer.TakeClosedByPeer()); // forgotten once reported: DotNext dials anew
     }
+
+    /// <summary>
+    /// A vote or pre-vote that the other end never answers (a stopped process: its kernel accepted the connection)
+    /// aborts the connection after the vote deadline; an answered vote keeps it, and other requests wait for their answer.
+    /// </summary>
+    [Fact]
+    public async Task AnUnansweredVoteAbortsTheConnectionOtherRequestsWait()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var endpoint = (IPEndPoint)listener.LocalEndpoint;
+        var dialer = Dialer(TimeSpan.FromMilliseconds(200));
+        byte[] vote = [0b0000_0001, .. new byte[40]], preVote = [0b0000_0111, .. new byte[40]], appendEntries = [0b0000_0100, .. new byte[40]];
+
+        // answered: the connection outlives the deadline and carries the next request
+        await using var answered = await dialer.ConnectAsync(endpoint);
+        using Socket answering = await listener.AcceptSocketAsync();
+        await answered.Transport.Output.WriteAsync(vote);
+        answering.Send([1, 0, 0, 0]);
+        var result = await answered.Transport.Input.ReadAsync();
+        Assert.False(result.IsCompleted);
+        answered.Transport.Input.AdvanceTo(result.Buffer.End);
+        await Task.Delay(600);
+        await answered.Transport.Output.WriteAsync(appendEntries);
+        Assert.Equal(vote.Length + appendEntries.Length, await ReceiveAsync(answering, vote.Length + appendEntries.Length));
+
+        // unanswered AppendEntries: still waiting well past the deadline
+        await using var slow = await dialer.ConnectAsync(endpoint);
+        using Socket silentForEntries = await listener.AcceptSocketAsync();
+        await slow.Transport.Output.WriteAsync(appendEntries);
+        var entriesAnswer = slow.Transport.Input.ReadAsync().AsTask();
+        await Task.Delay(600);
+        Assert.False(entriesAnswer.IsCompleted);
+
+        // unanswered votes and pre-votes: the read fails once the deadline passes
+        foreach (byte[] ballot in new[] { vote, preVote })
+        {
+            await using var stopped = await dialer.ConnectAsync(endpoint);
+            using Socket silent = await listener.AcceptSocketAsync();
+            await stopped.Transport.Output.WriteAsync(ballot);
+            var answer = stopped.Transport.Input.ReadAsync().AsTask();
+            Assert.Same(answer, await Task.WhenAny(answer, Task.Delay(TimeSpan.FromSeconds(30)))); // ended (failed or closed)
+        }
+    }
+
+    private static async Task<int> ReceiveAsync(Socket socket, int bytes)
+    {
+        var buffer = new byte[bytes];
+        int received = 0, n;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (received < bytes && (n = await socket.ReceiveAsync(buffer.AsMemory(received), timeout.Token)) > 0) received += n;
+        return received;
+    }
+
+    private static RaftDialer Dialer(TimeSpan voteDeadline) =>
+        new(new PeerAddresses(TlsInfo.None, new Uri("http://127.0.0.1:1"), _ => null), voteDeadline);
 }
