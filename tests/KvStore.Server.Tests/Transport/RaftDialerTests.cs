@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using KvStore.Server.Transport;
+using Microsoft.AspNetCore.Connections;
 
 namespace KvStore.Server.Tests.Transport;
 
@@ -13,19 +14,12 @@ public sealed class RaftDialerTests
     [Fact]
     public async Task OnlyConnectionsTheOtherEndClosedAreReportedAndOnlyOnce()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var endpoint = (IPEndPoint)listener.LocalEndpoint;
-        var dialer = Dialer(TimeSpan.FromMinutes(1));
+        await using var peer = new LoopbackPeer(TimeSpan.FromMinutes(1));
+        await peer.ConnectAsync(); // idle
+        var (_, talkingServer) = await peer.ConnectAsync();
+        var (_, closedServer) = await peer.ConnectAsync();
 
-        await using var idle = await dialer.ConnectAsync(endpoint);
-        using Socket idleServer = await listener.AcceptSocketAsync();
-        await using var talking = await dialer.ConnectAsync(endpoint);
-        using Socket talkingServer = await listener.AcceptSocketAsync();
-        await using var closed = await dialer.ConnectAsync(endpoint);
-        Socket closedServer = await listener.AcceptSocketAsync();
-
-        Assert.Empty(dialer.TakeClosedByPeer());
+        Assert.Empty(peer.Dialer.TakeClosedByPeer());
         talkingServer.Send([1, 2, 3]); // an answer not yet read: readable, but not closed
         closedServer.Shutdown(SocketShutdown.Both);
         closedServer.Dispose();
@@ -34,10 +28,10 @@ public sealed class RaftDialerTests
         for (int i = 0; i < 100 && found.Count == 0; i++)
         {
             await Task.Delay(20);
-            found = dialer.TakeClosedByPeer();
+            found = peer.Dialer.TakeClosedByPeer();
         }
-        Assert.Equal(endpoint, Assert.Single(found));
-        Assert.Empty(dialer.TakeClosedByPeer()); // forgotten once reported: DotNext dials anew
+        Assert.Equal(peer.EndPoint, Assert.Single(found));
+        Assert.Empty(peer.Dialer.TakeClosedByPeer()); // forgotten once reported: DotNext dials anew
     }
 
     /// <summary>
@@ -47,15 +41,11 @@ public sealed class RaftDialerTests
     [Fact]
     public async Task AnUnansweredVoteAbortsTheConnectionOtherRequestsWait()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var endpoint = (IPEndPoint)listener.LocalEndpoint;
-        var dialer = Dialer(TimeSpan.FromMilliseconds(200));
+        await using var peer = new LoopbackPeer(TimeSpan.FromMilliseconds(200));
         byte[] vote = [0b0000_0001, .. new byte[40]], preVote = [0b0000_0111, .. new byte[40]], appendEntries = [0b0000_0100, .. new byte[40]];
 
         // answered: the connection outlives the deadline and carries the next request
-        await using var answered = await dialer.ConnectAsync(endpoint);
-        using Socket answering = await listener.AcceptSocketAsync();
+        var (answered, answering) = await peer.ConnectAsync();
         await answered.Transport.Output.WriteAsync(vote);
         answering.Send([1, 0, 0, 0]);
         var result = await answered.Transport.Input.ReadAsync();
@@ -66,8 +56,7 @@ public sealed class RaftDialerTests
         Assert.Equal(vote.Length + appendEntries.Length, await ReceiveAsync(answering, vote.Length + appendEntries.Length));
 
         // unanswered AppendEntries: still waiting well past the deadline
-        await using var slow = await dialer.ConnectAsync(endpoint);
-        using Socket silentForEntries = await listener.AcceptSocketAsync();
+        var (slow, _) = await peer.ConnectAsync();
         await slow.Transport.Output.WriteAsync(appendEntries);
         var entriesAnswer = slow.Transport.Input.ReadAsync().AsTask();
         await Task.Delay(600);
@@ -76,8 +65,7 @@ public sealed class RaftDialerTests
         // unanswered votes and pre-votes: the read fails once the deadline passes
         foreach (byte[] ballot in new[] { vote, preVote })
         {
-            await using var stopped = await dialer.ConnectAsync(endpoint);
-            using Socket silent = await listener.AcceptSocketAsync();
+            var (stopped, _) = await peer.ConnectAsync();
             await stopped.Transport.Output.WriteAsync(ballot);
             var answer = stopped.Transport.Input.ReadAsync().AsTask();
             Assert.Same(answer, await Task.WhenAny(answer, Task.Delay(TimeSpan.FromSeconds(30)))); // ended (failed or closed)
@@ -93,6 +81,37 @@ public sealed class RaftDialerTests
         return received;
     }
 
-    private static RaftDialer Dialer(TimeSpan voteDeadline) =>
-        new(new PeerAddresses(TlsInfo.None, new Uri("http://127.0.0.1:1"), _ => null), voteDeadline);
+    /// <summary>A dialer and a loopback listener; every connection made through it is closed with it.</summary>
+    private sealed class LoopbackPeer(TimeSpan voteDeadline) : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = Listen();
+        private readonly List<IAsyncDisposable> _opened = [];
+
+        public RaftDialer Dialer { get; } = new(new PeerAddresses(TlsInfo.None, new Uri("http://127.0.0.1:1"), _ => null), voteDeadline);
+
+        public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndpoint;
+
+        /// <summary>A connection dialed as DotNext dials a member, and the listener's end of it.</summary>
+        public async Task<(ConnectionContext Client, Socket Server)> ConnectAsync()
+        {
+            ConnectionContext client = await Dialer.ConnectAsync(EndPoint);
+            _opened.Add(client);
+            Socket server = await _listener.AcceptSocketAsync();
+            _opened.Add(new NetworkStream(server, ownsSocket: true));
+            return (client, server);
+        }
+
+        private static TcpListener Listen()
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return listener;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (IAsyncDisposable opened in _opened) await opened.DisposeAsync();
+            _listener.Dispose();
+        }
+    }
 }
