@@ -112,14 +112,12 @@ public sealed partial class WatchLeaseTests(PairFixture pair) : IClassFixture<Pa
         await Compare.SameAsync(pair, s => ["lease", "keep-alive", "--once", s.Vars["L_one"], "-w", "json"], extra: MaskRemaining);
         await Compare.SameAsync(pair, "lease", "keep-alive", "--once", "1234abcd");
 
-        // Streaming keep-alive for a couple of seconds: a short TTL so it renews more than once.
-        foreach (var s in Both)
-        {
-            Compare.RememberLease(s, "L_ka", await Ctl.RunAsync(s.Url, "lease", "grant", "3"));
-        }
+        // Streaming keep-alive for a couple of seconds: a short TTL so it renews more than once, granted just before
+        // its keep-alive starts (granting both first left one lease 3 s to live across two etcdctl runs under load).
         var outputs = new List<string>();
         foreach (var s in Both)
         {
+            Compare.RememberLease(s, "L_ka", await Ctl.RunAsync(s.Url, "lease", "grant", "3"));
             await using var ka = Ctl.Start(s.Url, ["lease", "keep-alive", s.Vars["L_ka"]]);
             await Task.Delay(2500);
             var (lines, _) = await ka.StopAsync();

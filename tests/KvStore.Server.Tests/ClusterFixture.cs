@@ -1,3 +1,4 @@
+using Etcdserverpb;
 using KvStore.Grpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -110,6 +111,22 @@ public sealed class TestCluster : IAsyncDisposable
     public Task RestartAsync(int i) => IsRunning(i) ? throw new InvalidOperationException($"member {i} runs") : StartMemberAsync(i);
 
     /// <summary>Waits until every running member names the same running leader; returns its index.</summary>
+    /// <summary>
+    /// Proposes through member <paramref name="i"/>, proposing again while it answers NoLeader (nothing was proposed;
+    /// a client retries Unavailable): under the whole suite's load the 500 ms election timeout can lapse between
+    /// two requests. Other errors are returned as they are.
+    /// </summary>
+    public async Task<ProposeResult> ProposeAsync(int i, InternalRaftRequest request)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            ProposeResult r = await this[i].ProposeAsync(request.Clone(), default);
+            if (r.Error != ServerError.NoLeader || DateTime.UtcNow > deadline) return r;
+            await Task.Delay(50);
+        }
+    }
+
     public async Task<int> WaitForLeaderAsync(TimeSpan? timeout = null)
     {
         DateTime deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));

@@ -28,7 +28,7 @@ public class ForwardTests
         int leader = await c.WaitForLeaderAsync();
         int follower = Follower(c, leader);
 
-        ProposeResult r = await c[follower].ProposeAsync(Put("k", "from-follower"), default);
+        ProposeResult r = await c.ProposeAsync(follower, Put("k", "from-follower"));
         Assert.True(r.Ok, $"{r.Error} {r.MvccError}");
         var put = Assert.IsType<PutResponse>(r.Response);
         Assert.Equal(2, put.Header.Revision);
@@ -36,7 +36,7 @@ public class ForwardTests
         Assert.Equal("from-follower", Get(c[follower], "k"));
         for (int n = 0; n < 20; n++)
         {
-            ProposeResult again = await c[follower].ProposeAsync(Put("k", "v" + n), default);
+            ProposeResult again = await c.ProposeAsync(follower, Put("k", "v" + n));
             Assert.Equal(((PutResponse)again.Response!).Header.Revision, c[follower].Store.CurrentRevision);
         }
 
@@ -144,7 +144,7 @@ public class ForwardTests
             Assert.Equal(3, c[i].Members.Select(m => m.Id).Distinct().Count());
         }
         // followers' raft term and applied index follow the leader's
-        Assert.True((await c[leader].ProposeAsync(Put("a", "b"), default)).Ok);
+        Assert.True((await c.ProposeAsync(leader, Put("a", "b"))).Ok);
         long leaderApplied = c[leader].AppliedIndex;
         foreach (int i in c.Running)
         {
@@ -161,7 +161,7 @@ public class ForwardTests
         await using var c = await TestCluster.StartAsync();
         int old = await c.WaitForLeaderAsync();
         ulong oldId = c[old].MemberId;
-        Assert.True((await c[Follower(c, old)].ProposeAsync(Put("before", "1"), default)).Ok);
+        Assert.True((await c.ProposeAsync(Follower(c, old), Put("before", "1"))).Ok);
 
         await c.StopAsync(old);
         int leader = await c.WaitForLeaderAsync();
@@ -262,7 +262,7 @@ public class ForwardTests
         // index it hands out or waits for must still be reached by the others.
         await c.StopAsync(leader);
         await c.WaitForLeaderAsync();
-        Assert.True((await c[Follower(c, leader)].ProposeAsync(Put("while-down", "1"), default)).Ok);
+        Assert.True((await c.ProposeAsync(Follower(c, leader), Put("while-down", "1"))).Ok);
         await c.RestartAsync(leader);
         await c.WaitForLeaderAsync();
         foreach (int i in c.Running)
@@ -271,7 +271,7 @@ public class ForwardTests
             Assert.Equal("1", Get(c[i], "while-down"));
             Assert.Equal(22, c[i].Store.CurrentRevision);
         }
-        Assert.True((await c[leader].ProposeAsync(Put("after-restart", "2"), default)).Ok);
+        Assert.True((await c.ProposeAsync(leader, Put("after-restart", "2"))).Ok);
         foreach (int i in c.Running)
         {
             Assert.Equal(ServerError.None, await c[i].ReadIndexAsync(default));
