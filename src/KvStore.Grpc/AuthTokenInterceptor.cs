@@ -1,6 +1,6 @@
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using System.Security.Cryptography.X509Certificates;
 using KvStore.Server;
 
 namespace KvStore.Grpc;

@@ -32,7 +32,7 @@ public sealed partial class MvccStore
         }
     }
 
-    /// <summary>Applies one auth command; null when <paramref name="request"/> carries none.</summary>
+    /// <summary>Applies one auth command; null when <paramref name="r"/> carries none.</summary>
     private ApplyResult? ApplyAuth(long index, InternalRaftRequest r)
     {
         if (r.AuthEnable is not null) return From(AuthWrite<AuthEnableResponse>(index, AuthEnableLocked));

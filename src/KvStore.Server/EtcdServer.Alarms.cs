@@ -70,7 +70,7 @@ public sealed partial class EtcdServer
         return false;
     }
 
-    /// <summary>Room on the data dir's disks for <paramref name="bytes"/> beyond the reserve (see <see cref="DiskRoom.HasRoomFor"/>).</summary>
+    /// <summary>Room on the data dir's disks for <paramref name="bytes"/> beyond the reserve (see <see cref="DataDir.DiskRoom.HasRoomFor"/>).</summary>
     internal bool HasDiskRoomFor(long bytes, out long free) => _diskRoom.HasRoomFor(bytes, out free);
 
     private Task _noSpaceRaise = Task.CompletedTask;

@@ -1,8 +1,8 @@
 using System.Net;
 using DotNext.Net.Cluster.Consensus.Raft;
-using KvStore.Server.Transport;
 using Etcdserverpb;
 using KvStore.Mvcc;
+using KvStore.Server.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace KvStore.Server;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
-using Google.Protobuf;
 using Etcdserverpb;
+using Google.Protobuf;
 using Kvstorepb;
 using Microsoft.Extensions.Logging;
 
@@ -16,16 +16,16 @@ namespace KvStore.Server;
 /// </summary>
 internal sealed partial class RaftStateMachine : IStateMachine
 {
-    private readonly EtcdServer server;
-    private readonly ILogger logger;
+    private readonly EtcdServer _server;
+    private readonly ILogger _logger;
 
     public RaftStateMachine(EtcdServer server, string snapshotDirectory, ILogger logger)
     {
-        this.server = server;
-        this.logger = logger;
+        _server = server;
+        _logger = logger;
         _snapshotDirectory = snapshotDirectory;
-        _snapshotCount = Math.Max(1, server.Config.SnapshotCount);
-        _catchUpEntries = Math.Max(0, server.Config.SnapshotCatchUpEntries);
+        _snapshotCount = Math.Max(1, _server.Config.SnapshotCount);
+        _catchUpEntries = Math.Max(0, _server.Config.SnapshotCatchUpEntries);
         _snapshot = LoadSnapshot();
     }
 
@@ -62,14 +62,14 @@ internal sealed partial class RaftStateMachine : IStateMachine
         catch (Exception e) when (e is Google.Protobuf.InvalidProtocolBufferException or InvalidOperationException)
         {
             // An entry that is not ours (e.g. a no-op appended by the library) carries nothing to apply.
-            if (entry.Length is > 0) Log.UnreadableEntry(logger, entry.Index, e);
-            server.OnApplied(entry.Index);
+            if (entry.Length is > 0) Log.UnreadableEntry(_logger, entry.Index, e);
+            _server.OnApplied(entry.Index);
             CountForSnapshot(entry, 0);
             return ValueTask.FromResult(entry.Index);
         }
 
     Apply:
-        if (batch.Members is { } members) server.ApplyMembers(entry.Index, members);
+        if (batch.Members is { } members) _server.ApplyMembers(entry.Index, members);
         long nowMs = Environment.TickCount64;
         for (int k = 0; k < batch.Requests.Count; k++)
         {
@@ -77,18 +77,18 @@ internal sealed partial class RaftStateMachine : IStateMachine
             ProposeResult result;
             try
             {
-                result = server.ApplyCommand(EngineIndex(entry.Index, k), request, nowMs);
+                result = _server.ApplyCommand(EngineIndex(entry.Index, k), request, nowMs);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // A bug, not an outcome: report it to the waiting client and keep the applier alive.
-                Log.ApplyFailed(logger, entry.Index, k, e);
-                server.CompleteWaiter(request.Header?.ID ?? 0, e);
+                Log.ApplyFailed(_logger, entry.Index, k, e);
+                _server.CompleteWaiter(request.Header?.ID ?? 0, e);
                 continue;
             }
-            server.CompleteWaiter(request.Header?.ID ?? 0, result);
+            _server.CompleteWaiter(request.Header?.ID ?? 0, result);
         }
-        server.OnApplied(entry.Index);
+        _server.OnApplied(entry.Index);
         CountForSnapshot(entry, batch.Requests.Count);
         return ValueTask.FromResult(entry.Index);
     }

@@ -2,9 +2,10 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using FASTER.core;
 
-namespace KvStore.Storage;
+using Session = FASTER.core.ClientSession<
+    KvStore.Storage.Revision, FASTER.core.SpanByte, FASTER.core.SpanByte, byte[]?, FASTER.core.Empty, KvStore.Storage.RecordFunctions>;
 
-using Session = ClientSession<Revision, SpanByte, SpanByte, byte[]?, Empty, RecordFunctions>;
+namespace KvStore.Storage;
 
 /// <summary>
 /// The only user of FASTER: a store of byte records keyed by <see cref="Revision"/>, with one writer and any

@@ -160,7 +160,6 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Until a put through member <paramref name="i"/> succeeds (a member may need a moment once space returns, a cluster a new leader).</summary>
     /// <summary>
     /// A disk with room for writes (above the reserve) but not for an engine checkpoint: the raft snapshot's checkpoint
     /// fails, the member stops with the cause (it would otherwise wait for that checkpoint for ever), and after the space

@@ -1,5 +1,5 @@
-using Xunit.Abstractions;
 using KvStore.Server.Snapshots;
+using Xunit.Abstractions;
 
 namespace KvStore.Server.Tests;
 

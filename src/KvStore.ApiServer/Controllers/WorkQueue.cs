@@ -4,7 +4,7 @@ namespace KvStore.ApiServer.Controllers;
 
 /// <summary>
 /// A controller's queue and its worker (client-go's workqueue, reduced): an item queued while it already waits is queued
-/// once; an item can come back after a delay; one worker, started by <see cref="Start"/> and stopped by disposing, hands
+/// once; an item can come back after a delay; one worker, started by one of the <c>Start</c> overloads and stopped by disposing, hands
 /// the items out one at a time.
 /// </summary>
 internal sealed class WorkQueue<T> : IAsyncDisposable where T : notnull

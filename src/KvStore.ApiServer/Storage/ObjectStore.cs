@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
-using System.Text.Json.Nodes;
 
 namespace KvStore.ApiServer.Storage;
 

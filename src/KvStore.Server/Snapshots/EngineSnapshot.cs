@@ -3,8 +3,8 @@ using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Etcdserverpb;
 using Google.Protobuf;
-using Kvstorepb;
 using KvStore.Mvcc;
+using Kvstorepb;
 
 namespace KvStore.Server.Snapshots;
 

@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Etcdserverpb;
-using Kvstorepb;
 using KvStore.Server.Snapshots;
+using Kvstorepb;
 using Microsoft.Extensions.Logging;
 
 namespace KvStore.Server;
@@ -58,7 +58,7 @@ internal sealed partial class RaftStateMachine
     /// </summary>
     public ValueTask ReclaimGarbageAsync(long watermark, CancellationToken token)
     {
-        Log.LogCompacted(logger, watermark);
+        Log.LogCompacted(_logger, watermark);
         return ValueTask.CompletedTask;
     }
 
@@ -75,14 +75,14 @@ internal sealed partial class RaftStateMachine
         if (SnapshotFile.Read(_snapshotDirectory) is not var (index, term, alarms)) return null;
         // The marker is written only after an engine checkpoint covering it is durable: an engine behind it
         // would silently miss the entries the WAL has already dropped.
-        long engineRaftIndex = RaftIndex(server.Store.ConsistentIndex);
+        long engineRaftIndex = RaftIndex(_server.Store.ConsistentIndex);
         if (engineRaftIndex < index)
         {
             throw new InvalidDataException(
                 $"the engine's checkpoint is at raft index {engineRaftIndex}, behind the raft snapshot at {index}: the data dir is damaged");
         }
-        server.ReplaceAlarms(alarms); // the entries after the snapshot re-apply later alarm changes
-        Log.SnapshotLoaded(logger, index, term, engineRaftIndex);
+        _server.ReplaceAlarms(alarms); // the entries after the snapshot re-apply later alarm changes
+        Log.SnapshotLoaded(_logger, index, term, engineRaftIndex);
         return NewSnapshot(index, term);
     }
 
@@ -100,7 +100,7 @@ internal sealed partial class RaftStateMachine
         _snapshotWanted = false;
         // An entry without commands (a leader's no-op) moves the consistent index here, so that the engine's
         // checkpoint visibly covers the snapshot's index (checked on start).
-        if (commands == 0) server.Store.MarkApplied(EngineIndex(entry.Index, 0));
+        if (commands == 0) _server.Store.MarkApplied(EngineIndex(entry.Index, 0));
         _snapshotTask = TakeSnapshotAsync(entry.Index, entry.Term, immediate);
     }
 
@@ -116,7 +116,7 @@ internal sealed partial class RaftStateMachine
     private void OnSnapshotResent()
     {
         _snapshotWanted = true;
-        server.AppendEmptyEntry(); // the next entry, even when no client writes
+        _server.AppendEmptyEntry(); // the next entry, even when no client writes
     }
 
     /// <param name="immediate">Reported at once, without the catch-up window: a member is being sent the current one again and needs a newer one.</param>
@@ -126,14 +126,14 @@ internal sealed partial class RaftStateMachine
         {
             // Starts at once (between two entries, so at the end of entry `index`) unless an engine checkpoint
             // is running; then it starts after that one, at a later applied index, which covers `index` too.
-            await server.Store.CheckpointAsync().ConfigureAwait(false);
+            await _server.Store.CheckpointAsync().ConfigureAwait(false);
             Publish(index, term, immediate);
-            Log.SnapshotTaken(logger, index, term);
+            Log.SnapshotTaken(_logger, index, term);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // The WAL keeps its entries until the next snapshot succeeds: nothing is lost, only disk.
-            Log.SnapshotFailed(logger, index, e);
+            Log.SnapshotFailed(_logger, index, e);
         }
     }
 
@@ -148,7 +148,7 @@ internal sealed partial class RaftStateMachine
             long newest = _taken.Count > 0 ? _taken.Last().Index : _snapshot?.Index ?? 0;
             if (newest >= index) return;
             // Alarms as of now (at or after `index`): replaying the entries after `index` re-applies later changes.
-            SnapshotFile.Write(_snapshotDirectory, index, term, server.Alarms);
+            SnapshotFile.Write(_snapshotDirectory, index, term, _server.Alarms);
             _taken.Enqueue((index, term));
             (long Index, long Term)? report = null;
             while (_taken.TryPeek(out var oldest) && (immediate || oldest.Index <= index - _catchUpEntries)) report = _taken.Dequeue();
@@ -165,7 +165,7 @@ internal sealed partial class RaftStateMachine
     /// </summary>
     private async ValueTask<long> InstallSnapshotAsync(LogEntry entry, CancellationToken token)
     {
-        Log.InstallingSnapshot(logger, entry.Index, entry.Term);
+        Log.InstallingSnapshot(_logger, entry.Index, entry.Term);
         await _snapshotTask.ConfigureAwait(false); // a local snapshot in flight must not publish over this one
         await _pendingRestore.ConfigureAwait(false); // one pending payload at a time
         RequireRoom(entry.Index, 0);
@@ -214,8 +214,8 @@ internal sealed partial class RaftStateMachine
     /// </summary>
     private void RequireRoom(long index, long bytes)
     {
-        if (server.HasDiskRoomFor(bytes, out long free)) return;
-        Log.InstallRefused(logger, index, free, bytes + DataDir.DiskRoom.ReserveBytes);
+        if (_server.HasDiskRoomFor(bytes, out long free)) return;
+        Log.InstallRefused(_logger, index, free, bytes + DataDir.DiskRoom.ReserveBytes);
         throw new IOException("no space left on device");
     }
 
@@ -233,25 +233,25 @@ internal sealed partial class RaftStateMachine
             {
                 var (alarms, members) = ReadPayloadHeader(file);
                 // Replaces the state, moves watchers to catch up, and checkpoints (the marker is then covered).
-                await server.Store.RestoreAsync(file).ConfigureAwait(false);
-                server.ReplaceAlarms(alarms);
+                await _server.Store.RestoreAsync(file).ConfigureAwait(false);
+                _server.ReplaceAlarms(alarms);
                 // Before the payload goes: a member that stops here installs the record again when it starts.
-                server.InstallMembers(members);
+                _server.InstallMembers(members);
             }
             File.Delete(pending);
             SnapshotFile.FsyncDirectory(_snapshotDirectory);
         }
         catch (Exception e)
         {
-            Log.RestoreFailed(logger, pending, e);
+            Log.RestoreFailed(_logger, pending, e);
             Environment.FailFast($"restoring the installed raft snapshot '{pending}' failed: {e.Message}", e);
         }
         if (index > 0)
         {
-            server.OnApplied(index);
-            server.OnSnapshotInstalled();
+            _server.OnApplied(index);
+            _server.OnSnapshotInstalled();
         }
-        Log.SnapshotInstalled(logger, index, server.Store.CurrentRevision, server.Store.ConsistentIndex);
+        Log.SnapshotInstalled(_logger, index, _server.Store.CurrentRevision, _server.Store.ConsistentIndex);
     }
 
     /// <summary>Applies <paramref name="entry"/> once the pending snapshot restore is done.</summary>
@@ -272,8 +272,8 @@ internal sealed partial class RaftStateMachine
     public Task Restored => Volatile.Read(ref _pendingRestore);
 
     private EngineSnapshot NewSnapshot(long index, long term) =>
-        new(index, term, server.Store, _snapshotDirectory, () => server.Alarms, server.MembersRecord, OnSnapshotResent, RestoredAsync,
-            () => Math.Max(1, server.Members.Count - 1));
+        new(index, term, _server.Store, _snapshotDirectory, () => _server.Alarms, _server.MembersRecord, OnSnapshotResent, RestoredAsync,
+            () => Math.Max(1, _server.Members.Count - 1));
 
     /// <summary>Reads the payload's header (see <see cref="EngineSnapshot"/>); leaves the file at the engine export.</summary>
     private static (List<AlarmMember> Alarms, ClusterMembers Members) ReadPayloadHeader(FileStream file)

@@ -1,7 +1,7 @@
-using KvStore.ApiServer.Tests.Http;
 using System.Text;
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Patching;
+using KvStore.ApiServer.Tests.Http;
 using Microsoft.AspNetCore.Http;
 using Xunit.Abstractions;
 

@@ -1,8 +1,8 @@
-using KvStore.ApiServer.Tests.Http;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Printing;
 using KvStore.ApiServer.Resources;
+using KvStore.ApiServer.Tests.Http;
 using Microsoft.AspNetCore.Http;
 
 namespace KvStore.ApiServer.Tests.Printing;

@@ -1,9 +1,9 @@
-using KvStore.ApiServer.Tests.Http;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
 using KvStore.ApiServer.Resources;
 using KvStore.ApiServer.Schema;
+using KvStore.ApiServer.Tests.Http;
 using Microsoft.AspNetCore.Http;
 using Xunit.Abstractions;
 

@@ -41,7 +41,7 @@ public sealed partial class WatchCache : IAsyncDisposable
     private long _listRevision;
     private bool _evictedSinceList;
     private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _reflector = Task.CompletedTask;
     private Task _bookmarks = Task.CompletedTask;
 
