@@ -179,7 +179,7 @@ internal static class KvStoreHost
             Log.Ready(log);
 
             // Disposed below, before the web host stops (not with `await using`: that disposed it a second time).
-            var apiServer = await StartApiServerAsync(settings, server, loggers, log, stopping.Token).ConfigureAwait(false);
+            var apiServer = await StartApiServerAsync(settings, app.Services, loggers, log, stopping.Token).ConfigureAwait(false);
             if (settings.ApiServer is not null && apiServer is null)
             {
                 return 1;
@@ -203,21 +203,16 @@ internal static class KvStoreHost
         }
     }
 
-    /// <summary>--apiserver-listen-url: the facade over this member's own KV, Watch and Lease services, called in-process
-    /// (a certificate or token file it cannot use stops the member with kube-apiserver's message).</summary>
-    private static async Task<ApiServer.Http.ApiServer?> StartApiServerAsync(HostSettings settings, EtcdServer server, ILoggerFactory loggers,
+    /// <summary>--apiserver-listen-url: the facade over this member's own services, called in-process through the gRPC
+    /// interceptors (a certificate or token file it cannot use stops the member with kube-apiserver's message).</summary>
+    private static async Task<ApiServer.Http.ApiServer?> StartApiServerAsync(HostSettings settings, IServiceProvider services, ILoggerFactory loggers,
         ILogger log, CancellationToken cancellationToken)
     {
         if (settings.ApiServer is not { } options)
         {
             return null;
         }
-        var invoker = new Grpc.Embedded.InProcessCallInvoker(binder =>
-        {
-            Etcdserverpb.KV.BindService(binder, new KvService(server));
-            Etcdserverpb.Watch.BindService(binder, new WatchService(server, loggers.CreateLogger<WatchService>()));
-            Etcdserverpb.Lease.BindService(binder, new LeaseService(server, new LeaseIdGenerator(server)));
-        });
+        var invoker = new Grpc.Embedded.InProcessCallInvoker(services.GetRequiredService<EtcdCallHandlers>());
         try
         {
             var apiServer = await ApiServer.Http.ApiServer.StartAsync(new ApiServer.Storage.CallInvokerKeyValue(invoker), options, loggers, cancellationToken)

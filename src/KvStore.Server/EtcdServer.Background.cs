@@ -201,8 +201,8 @@ public sealed partial class EtcdServer
             foreach (long id in _store.ExpiredLeases(Environment.TickCount64, max: 500))
             {
                 var revoke = new InternalRaftRequest { LeaseRevoke = new LeaseRevokeRequest { ID = id } };
-                RequestAuth.Token = RootToken(); // etcd's authStore.WithRoot: the lessor revokes as root
-                ProposeResult r = await ProposeAsync(revoke, token).ConfigureAwait(false);
+                // etcd's authStore.WithRoot: the lessor revokes as root
+                ProposeResult r = await ProposeAsync(revoke, RootCaller(), token).ConfigureAwait(false);
                 if (r.Error != ServerError.None) Log.RevokeFailed(_logger, id, r.Error);
             }
         }

@@ -128,9 +128,9 @@ internal sealed class EtcdMetrics : IDisposable
         _pending.Set(Math.Max(0, committed - applied));
         _dbSize.Set(_server.DbSizeBytes);
         _quota.Set(_server.Config.EffectiveQuotaBytes);
-        _keys.Set(_server.Store.LiveKeyCount);
-        _currentRevision.Set(_server.Store.CurrentRevision);
-        _compactRevision.Set(Math.Max(0, _server.Store.CompactRevision));
+        _keys.Set(_server.KeyCount);
+        _currentRevision.Set(_server.CurrentRevision);
+        _compactRevision.Set(Math.Max(0, _server.CompactRevision));
         _listener.RecordObservableInstruments();
     }
 
