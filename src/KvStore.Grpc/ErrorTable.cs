@@ -89,7 +89,8 @@ public static class ErrorTable
         ServerError.MemberExists => (StatusCode.FailedPrecondition, "etcdserver: member ID already exist"),
         ServerError.PeerUrlExists => (StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists"),
         ServerError.MemberBadUrls => (StatusCode.InvalidArgument, "etcdserver: given member URLs are invalid"),
-        ServerError.NotEnoughStartedMembers => (StatusCode.FailedPrecondition, "etcdserver: re-configuration failed due to not enough started members"),
+        ServerError.NotEnoughStartedMembers =>
+            (StatusCode.FailedPrecondition, "etcdserver: re-configuration failed due to not enough started members"),
         ServerError.Unhealthy => (StatusCode.Unavailable, "etcdserver: unhealthy cluster"),
         ServerError.MemberNotLearner => (StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member"),
         // No etcd counterpart: the code of etcd's learner errors (ErrGRPCMemberNotLearner, ErrGRPCTooManyLearners).
@@ -146,7 +147,8 @@ public static class ErrorTable
     /// </summary>
     public static RpcException Unmarshalling(WireVerdict verdict, bool streaming) => verdict.Error == WireError.TooDeep
         ? For(MvccError.TooManyOps)
-        : Exception((StatusCode.Internal, (streaming ? "grpc: failed to unmarshal the received message " : "grpc: error unmarshalling request: ") + verdict.Message));
+        : Exception((StatusCode.Internal,
+            (streaming ? "grpc: failed to unmarshal the received message " : "grpc: error unmarshalling request: ") + verdict.Message));
 
     /// <summary>The text etcd puts in a watch response's cancel_reason for an engine outcome.</summary>
     public static string CancelReason(MvccError error) => Status(error).Message;

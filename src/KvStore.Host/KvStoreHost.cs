@@ -87,10 +87,14 @@ internal static class KvStoreHost
                 // bbolt's own flock: a live etcd on this data dir keeps the import waiting, as it keeps a second etcd.
                 string backend = EtcdDataDirImport.BackendPath(settings.Server.DataDir);
                 using DataDirLock? etcdLock = File.Exists(backend)
-                    ? await DataDirLock.AcquireAsync(backend, TimeSpan.FromSeconds(10), () => Log.FileLockHeld(log, backend), cancellationToken, shared: true).ConfigureAwait(false)
+                    ? await DataDirLock.AcquireAsync(backend, TimeSpan.FromSeconds(10), () => Log.FileLockHeld(log, backend), cancellationToken,
+                        shared: true).ConfigureAwait(false)
                     : null;
                 Log.ImportingEtcdDataDir(log, settings.Server.DataDir);
-                if (await EtcdDataDirImport.ImportAsync(settings.Server).ConfigureAwait(false) is { } imported) Log.ImportedEtcdDataDir(log, imported);
+                if (await EtcdDataDirImport.ImportAsync(settings.Server).ConfigureAwait(false) is { } imported)
+                {
+                    Log.ImportedEtcdDataDir(log, imported);
+                }
             }
             try
             {
@@ -215,7 +219,8 @@ internal static class KvStoreHost
         var invoker = new Grpc.Embedded.InProcessCallInvoker(services.GetRequiredService<EtcdCallHandlers>());
         try
         {
-            var apiServer = await ApiServer.Http.ApiServer.StartAsync(new ApiServer.Storage.CallInvokerKeyValue(invoker), options, loggers, cancellationToken)
+            var apiServer = await ApiServer.Http.ApiServer.StartAsync(new ApiServer.Storage.CallInvokerKeyValue(invoker), options, loggers,
+                    cancellationToken)
                 .ConfigureAwait(false);
             Log.ServingApiServer(log, apiServer.Url.GetLeftPart(UriPartial.Authority));
             return apiServer;
@@ -296,7 +301,10 @@ internal static class KvStoreHost
     });
 }
 
-/// <summary>SIGTERM and SIGINT cancel <see cref="Token"/> (shared by the member and `kvstore apiserver`) instead of ending the process, so the caller stops cleanly.</summary>
+/// <summary>
+/// SIGTERM and SIGINT cancel <see cref="Token"/> (shared by the member and `kvstore apiserver`) instead of ending the process, so the
+/// caller stops cleanly.
+/// </summary>
 internal sealed class StopSignals : IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();

@@ -80,7 +80,7 @@ public sealed partial class EtcdServer
 
     /// <summary>
     /// etcd's isTxnReadonly: every op of both branches is a range (a nested txn is not), so the txn is served locally.
-    /// Not the engine's RequestValidation.IsReadOnly, which looks into nested txns to skip write validation.
+    /// Not the engine's RequestValidation.HasNoWrites, which looks into nested txns to skip the checks of puts.
     /// </summary>
     private static bool HasRangesOnly(TxnRequest r) =>
         r.Success.Concat(r.Failure).All(op => op.RequestCase == RequestOp.RequestOneofCase.RequestRange);

@@ -49,7 +49,8 @@ public sealed class EmbeddedMember : IAsyncDisposable
     public Etcdserverpb.Auth.AuthClient Auth { get; }
 
     /// <summary>Starts a member with <paramref name="config"/> (etcd's defaults when omitted: data dir ./default.kvstore, peer port 2380).</summary>
-    public static async Task<EmbeddedMember> StartAsync(ServerConfig? config = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    public static async Task<EmbeddedMember> StartAsync(ServerConfig? config = null, ILoggerFactory? loggers = null,
+        CancellationToken cancellationToken = default)
     {
         loggers ??= NullLoggerFactory.Instance;
         EtcdServer server = await EtcdServer.StartAsync(config ?? new ServerConfig(), loggers, cancellationToken).ConfigureAwait(false);

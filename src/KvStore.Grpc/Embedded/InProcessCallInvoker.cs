@@ -12,28 +12,34 @@ public sealed class InProcessCallInvoker(EtcdCallHandlers handlers) : CallInvoke
 {
     private TDelegate Handler<TDelegate>(IMethod method) where TDelegate : Delegate => handlers.Get<TDelegate>(method.FullName);
 
-    public override TResponse BlockingUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) =>
+    public override TResponse BlockingUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options,
+        TRequest request) =>
         AsyncUnaryCall(method, host, options, request).ResponseAsync.GetAwaiter().GetResult();
 
-    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
+    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host,
+        CallOptions options, TRequest request)
     {
         var handler = Handler<UnaryServerMethod<TRequest, TResponse>>(method);
         var context = new InProcessServerCallContext(method.FullName, options);
         Task<TResponse> response = Run(() => handler(request, context));
-        return new AsyncUnaryCall<TResponse>(response, Task.FromResult(new Metadata()), () => context.CallStatus, () => context.Trailers, context.Cancel);
+        return new AsyncUnaryCall<TResponse>(response, Task.FromResult(new Metadata()), () => context.CallStatus, () => context.Trailers,
+            context.Cancel);
     }
 
-    public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
+    public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
+        string? host, CallOptions options, TRequest request)
     {
         var handler = Handler<ServerStreamingServerMethod<TRequest, TResponse>>(method);
         var context = new InProcessServerCallContext(method.FullName, options);
         var responses = Channel.CreateUnbounded<TResponse>();
-        Complete(responses.Writer, Run(() => handler(request, new ChannelStreamWriter<TResponse>(responses.Writer, context.CancellationToken), context)));
+        var writer = new ChannelStreamWriter<TResponse>(responses.Writer, context.CancellationToken);
+        Complete(responses.Writer, Run(() => handler(request, writer, context)));
         return new AsyncServerStreamingCall<TResponse>(new ChannelStreamReader<TResponse>(responses.Reader), Task.FromResult(new Metadata()),
             () => context.CallStatus, () => context.Trailers, context.Cancel);
     }
 
-    public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options)
+    public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
+        string? host, CallOptions options)
     {
         var handler = Handler<ClientStreamingServerMethod<TRequest, TResponse>>(method);
         var context = new InProcessServerCallContext(method.FullName, options);
@@ -43,7 +49,8 @@ public sealed class InProcessCallInvoker(EtcdCallHandlers handlers) : CallInvoke
             Task.FromResult(new Metadata()), () => context.CallStatus, () => context.Trailers, context.Cancel);
     }
 
-    public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options)
+    public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
+        string? host, CallOptions options)
     {
         var handler = Handler<DuplexStreamingServerMethod<TRequest, TResponse>>(method);
         var context = new InProcessServerCallContext(method.FullName, options);

@@ -63,7 +63,8 @@ internal static class EtcdHttpEndpoints
         await context.Response.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
     }
 
-    internal static async Task<HealthStatus> CheckAsync(IEtcdServer server, IReadOnlySet<string> excludedAlarms, bool serializable, CancellationToken cancellationToken)
+    internal static async Task<HealthStatus> CheckAsync(IEtcdServer server, IReadOnlySet<string> excludedAlarms, bool serializable,
+        CancellationToken cancellationToken)
     {
         foreach (var alarm in server.Alarms)
         {
