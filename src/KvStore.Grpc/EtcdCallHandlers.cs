@@ -30,54 +30,28 @@ public sealed class EtcdCallHandlers
             ? handler
             : throw new RpcException(new Status(StatusCode.Unimplemented, $"unknown method {method}"));
 
-    /// <summary>Wraps each method a generated BindService adds in the interceptors, innermost last.</summary>
+    /// <summary>Wraps each method a generated BindService adds in the interceptors, the first outermost.</summary>
     private sealed class InterceptingBinder(Dictionary<string, Delegate> handlers, IReadOnlyList<Interceptor> interceptors) : ServiceBinderBase
     {
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler)
-        {
-            UnaryServerMethod<TRequest, TResponse> next = handler!;
-            foreach (Interceptor i in interceptors.Reverse())
-            {
-                UnaryServerMethod<TRequest, TResponse> inner = next;
-                next = (r, c) => i.UnaryServerHandler(r, c, inner);
-            }
-            handlers[method.FullName] = next;
-        }
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) =>
+            Add(method, handler!, (i, inner) => (r, c) => i.UnaryServerHandler(r, c, inner));
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method,
-            ClientStreamingServerMethod<TRequest, TResponse>? handler)
-        {
-            ClientStreamingServerMethod<TRequest, TResponse> next = handler!;
-            foreach (Interceptor i in interceptors.Reverse())
-            {
-                ClientStreamingServerMethod<TRequest, TResponse> inner = next;
-                next = (r, c) => i.ClientStreamingServerHandler(r, c, inner);
-            }
-            handlers[method.FullName] = next;
-        }
+            ClientStreamingServerMethod<TRequest, TResponse>? handler) =>
+            Add(method, handler!, (i, inner) => (r, c) => i.ClientStreamingServerHandler(r, c, inner));
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method,
-            ServerStreamingServerMethod<TRequest, TResponse>? handler)
-        {
-            ServerStreamingServerMethod<TRequest, TResponse> next = handler!;
-            foreach (Interceptor i in interceptors.Reverse())
-            {
-                ServerStreamingServerMethod<TRequest, TResponse> inner = next;
-                next = (r, w, c) => i.ServerStreamingServerHandler(r, w, c, inner);
-            }
-            handlers[method.FullName] = next;
-        }
+            ServerStreamingServerMethod<TRequest, TResponse>? handler) =>
+            Add(method, handler!, (i, inner) => (r, w, c) => i.ServerStreamingServerHandler(r, w, c, inner));
 
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method,
-            DuplexStreamingServerMethod<TRequest, TResponse>? handler)
+            DuplexStreamingServerMethod<TRequest, TResponse>? handler) =>
+            Add(method, handler!, (i, inner) => (r, w, c) => i.DuplexStreamingServerHandler(r, w, c, inner));
+
+        private void Add<TDelegate>(IMethod method, TDelegate handler, Func<Interceptor, TDelegate, TDelegate> wrap) where TDelegate : Delegate
         {
-            DuplexStreamingServerMethod<TRequest, TResponse> next = handler!;
-            foreach (Interceptor i in interceptors.Reverse())
-            {
-                DuplexStreamingServerMethod<TRequest, TResponse> inner = next;
-                next = (r, w, c) => i.DuplexStreamingServerHandler(r, w, c, inner);
-            }
-            handlers[method.FullName] = next;
+            for (int i = interceptors.Count - 1; i >= 0; i--) handler = wrap(interceptors[i], handler);
+            handlers[method.FullName] = handler;
         }
     }
 }

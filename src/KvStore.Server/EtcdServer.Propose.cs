@@ -36,7 +36,10 @@ public sealed partial class EtcdServer
         return (ulong)Interlocked.Increment(ref _nextRequestId);
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// Replicates one command and answers the engine's result once it is committed and applied here; the caller's
+    /// user travels in the command's header (etcd's processInternalRaftRequestOnce).
+    /// </summary>
     public async Task<ProposeResult> ProposeAsync(InternalRaftRequest request, Caller caller, CancellationToken cancellationToken)
     {
         if (_disposed) return new ProposeResult(null, Error: ServerError.Stopped);

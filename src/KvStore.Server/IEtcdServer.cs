@@ -82,12 +82,6 @@ public interface IRaftKV
     /// index the leader confirmed with a quorum). "request timed out" when no leader confirms one in time.
     /// </summary>
     Task<ServerError> ReadIndexAsync(CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Replicates one command and answers the engine's result once it is committed and applied here; the caller's
-    /// user travels in the command's header (etcd's processInternalRaftRequestOnce).
-    /// </summary>
-    Task<ProposeResult> ProposeAsync(InternalRaftRequest request, Caller caller, CancellationToken cancellationToken);
 }
 
 /// <summary>etcd's Lessor verbs: grant and revoke are proposals, renew and time-to-live run on the leader's clock.</summary>
