@@ -59,23 +59,13 @@ public sealed class EtcdCallInterceptor(IEtcdServer server, LeaderMonitor leader
     private async Task StreamAsync(ServerCallContext context, Func<ServerCallContext, Task> handler)
     {
         await BeginAsync(context).ConfigureAwait(false);
-        if (!RequiresLeader(context))
-        {
-            try
-            {
-                await handler(context).ConfigureAwait(false);
-            }
-            catch (EtcdServerException e)
-            {
-                throw ErrorTable.For(e);
-            }
-            return;
-        }
-        CancellationToken leaderLost = leaderMonitor.LeaderLost;
-        using var both = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, leaderLost);
+        CancellationToken leaderLost = RequiresLeader(context) ? leaderMonitor.LeaderLost : CancellationToken.None;
+        using CancellationTokenSource? both = leaderLost.CanBeCanceled
+            ? CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, leaderLost)
+            : null;
         try
         {
-            await handler(new CancellableCallContext(context, both.Token)).ConfigureAwait(false);
+            await handler(both is null ? context : new CancellableCallContext(context, both.Token)).ConfigureAwait(false);
         }
         catch (EtcdServerException e)
         {
