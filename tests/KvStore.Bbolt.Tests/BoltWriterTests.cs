@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using KvStore.Mvcc.Backup;
+using KvStore.Bbolt;
 
-namespace KvStore.Mvcc.Tests.Backup;
+namespace KvStore.Bbolt.Tests;
 
 /// <summary>
 /// BoltWriter's page layout and its refusals. That real bbolt reads what it writes is checked with the real

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace KvStore.Mvcc.Backup;
+namespace KvStore.Bbolt;
 
 /// <summary>
 /// Writes a bbolt database file (bbolt 1.3's on-disk format, page size 4096, little-endian as on amd64) from
@@ -49,7 +49,10 @@ public sealed class BoltWriter
         if (_open is not null) throw new InvalidOperationException("a bucket is still open");
         if (name.IsEmpty) throw new ArgumentException("a bucket name cannot be empty", nameof(name));
         byte[] n = name.ToArray();
-        if (_buckets.Any(b => b.Name.AsSpan().SequenceEqual(n))) throw new ArgumentException($"bucket {System.Text.Encoding.UTF8.GetString(n)} written twice", nameof(name));
+        if (_buckets.Any(b => b.Name.AsSpan().SequenceEqual(n)))
+        {
+            throw new ArgumentException($"bucket {System.Text.Encoding.UTF8.GetString(n)} written twice", nameof(name));
+        }
         _open = new BucketWriter(this, n);
         return _open;
     }

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 
-namespace KvStore.Mvcc.Backup;
+namespace KvStore.Bbolt;
 
 /// <summary>A bucket in a bbolt file: its root page, or (inline bucket, root page 0) the leaf page held in its value.</summary>
 public readonly record struct BoltBucket(ulong RootPage, byte[]? InlinePage);
