@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using static KvStore.Bbolt.BoltFormat;
 
 namespace KvStore.Bbolt;
 
@@ -14,11 +15,6 @@ namespace KvStore.Bbolt;
 public sealed class BoltWriter
 {
     public const int PageSize = 4096;
-    private const int PageHeaderSize = 16;
-    private const int ElementSize = 16; // leafPageElement and branchPageElement are both 16 bytes
-    private const ushort BranchPageFlag = 0x01, LeafPageFlag = 0x02, MetaPageFlag = 0x04, FreelistPageFlag = 0x10;
-    private const uint BucketLeafFlag = 0x01;
-    private const uint Magic = 0xED0CDAED, Version = 2;
     private const long FirstDataPage = 3;
 
     private readonly Stream _out;
@@ -89,7 +85,7 @@ public sealed class BoltWriter
             WritePageHeader(page, id, MetaPageFlag, 0, 0);
             Span<byte> m = page.AsSpan(PageHeaderSize);
             BinaryPrimitives.WriteUInt32LittleEndian(m, Magic);
-            BinaryPrimitives.WriteUInt32LittleEndian(m[4..], Version);
+            BinaryPrimitives.WriteUInt32LittleEndian(m[4..], BoltFormat.Version);
             BinaryPrimitives.WriteUInt32LittleEndian(m[8..], PageSize);
             BinaryPrimitives.WriteUInt32LittleEndian(m[12..], 0);          // flags
             BinaryPrimitives.WriteInt64LittleEndian(m[16..], rootPageId);  // root bucket: root page
@@ -119,17 +115,6 @@ public sealed class BoltWriter
         BinaryPrimitives.WriteUInt16LittleEndian(page[8..], flags);
         BinaryPrimitives.WriteUInt16LittleEndian(page[10..], checked((ushort)count));
         BinaryPrimitives.WriteUInt32LittleEndian(page[12..], checked((uint)overflow));
-    }
-
-    internal static ulong Fnv1a64(ReadOnlySpan<byte> data)
-    {
-        ulong h = 14695981039346656037UL;
-        foreach (byte b in data)
-        {
-            h ^= b;
-            h *= 1099511628211UL;
-        }
-        return h;
     }
 
     /// <summary>Writes one page (with its overflow pages) at the next free page id; returns that id.</summary>
