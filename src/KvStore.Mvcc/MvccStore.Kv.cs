@@ -19,20 +19,48 @@ public sealed partial class MvccStore
         _lock.EnterWriteLock();
         try
         {
-            if (index > 0 && index <= _consistentIndex) return MvccError.AlreadyApplied;
+            if (IsAppliedLocked(index)) return MvccError.AlreadyApplied;
             MvccResult<T> result = apply();
-            if (index > 0)
-            {
-                Volatile.Write(ref _consistentIndex, index);
-                MarkDirty(0); // the consistent index alone is state the next checkpoint must carry
-            }
-            MaybeCheckpointLocked();
+            EndCommandLocked(index);
             return result;
         }
         finally
         {
             _lock.ExitWriteLock();
         }
+    }
+
+    /// <summary>
+    /// Moves the consistent index for a command applied outside the engine (alarms, refused commands, a Raft
+    /// entry without commands). False if it was already applied. Tested by DurabilityTests.MarkApplied_MovesTheConsistentIndex.
+    /// </summary>
+    public bool MarkApplied(long index)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _lock.EnterWriteLock();
+        try
+        {
+            if (IsAppliedLocked(index)) return false;
+            EndCommandLocked(index);
+            return true;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>A command at or below the consistent index was applied before a crash: it is skipped on replay.</summary>
+    private bool IsAppliedLocked(long index) => index > 0 && index <= _consistentIndex;
+
+    private void EndCommandLocked(long index)
+    {
+        if (index > 0)
+        {
+            Volatile.Write(ref _consistentIndex, index);
+            MarkDirty(0); // the consistent index alone is state the next checkpoint must carry
+        }
+        MaybeCheckpointLocked();
     }
 
     /// <summary>etcd's Put: lease must exist; ignore_value/ignore_lease need the key; prev_kv on request.</summary>

@@ -1,4 +1,5 @@
 using Etcdserverpb;
+using KvStore.Server.Apply;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
 
 namespace KvStore.Mvcc.Tests.Rules;
@@ -110,15 +111,17 @@ public sealed class DurabilityTests
     }
 
     [Fact]
-    public void NonEngineCommand_MovesTheConsistentIndex()
+    public void MarkApplied_MovesTheConsistentIndex()
     {
         // etcd: every applied entry (alarms, which the member owns, too) moves the consistent index.
         using var s = new RuleStore();
         var alarm = new InternalRaftRequest { Alarm = new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, Alarm = AlarmType.Nospace } };
         ApplyResult r = s.Store.Apply(1, alarm);
-        Assert.False(r.Handled);
+        Assert.IsType<AlarmResponse>(r.Response);
         Assert.Equal(1, s.Store.ConsistentIndex);
-        Assert.Equal(MvccError.AlreadyApplied, s.Store.Apply(1, alarm).Error);
+        Assert.False(s.Store.MarkApplied(1));
+        Assert.True(s.Store.MarkApplied(2));
+        Assert.Equal(2, s.Store.ConsistentIndex);
     }
 
     [Theory]
