@@ -250,7 +250,8 @@ public sealed partial class MvccStore
         else
         {
             // etcd keeps permissions sorted by key (a stable sort: equal keys keep their order).
-            List<Permission> perms = [.. updated.KeyPermission, new Permission { Key = perm.Key, RangeEnd = perm.RangeEnd, PermType = perm.PermType }];
+            var added = new Permission { Key = perm.Key, RangeEnd = perm.RangeEnd, PermType = perm.PermType };
+            List<Permission> perms = [.. updated.KeyPermission, added];
             perms = perms.OrderBy(p => p.Key.ToByteArray(), Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b))).ToList();
             updated.KeyPermission.Clear();
             updated.KeyPermission.AddRange(perms);

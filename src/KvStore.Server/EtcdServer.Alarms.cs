@@ -35,7 +35,7 @@ public sealed partial class EtcdServer
             Alarm = new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, MemberID = MemberId, Alarm = AlarmType.Nospace },
         }, CancellationToken.None);
 
-    /// <summary>Room on the data dir's disks for <paramref name="bytes"/> beyond the reserve (see <see cref="DataDir.DiskRoom.HasRoomFor"/>).</summary>
+    /// <summary>Room on the data dir's disks for <paramref name="bytes"/> beyond the reserve (<see cref="DataDir.DiskRoom.HasRoomFor"/>).</summary>
     internal bool HasDiskRoomFor(long bytes, out long free) => _diskRoom.HasRoomFor(bytes, out free);
 
     /// <summary>

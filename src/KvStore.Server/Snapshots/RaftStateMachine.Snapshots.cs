@@ -119,7 +119,8 @@ internal sealed partial class RaftStateMachine
         _member.AppendEmptyEntry(); // the next entry, even when no client writes
     }
 
-    /// <param name="immediate">Reported at once, without the catch-up window: a member is being sent the current one again and needs a newer one.</param>
+    /// <param name="immediate">Reported at once, without the catch-up window: a member is being sent the current one again
+    /// and needs a newer one.</param>
     private async Task TakeSnapshotAsync(long index, long term, bool immediate)
     {
         try
@@ -205,7 +206,10 @@ internal sealed partial class RaftStateMachine
         return entry.Index;
     }
 
-    /// <summary>Disk the engine restore of a <paramref name="payloadBytes"/> payload writes: its records and index in a checkpoint, twice over to be safe.</summary>
+    /// <summary>
+    /// Disk the engine restore of a <paramref name="payloadBytes"/> payload writes: its records and index in a checkpoint,
+    /// twice over to be safe.
+    /// </summary>
     private static long RestoreRoom(long payloadBytes) => 2 * payloadBytes;
 
     /// <summary>
@@ -303,7 +307,9 @@ internal sealed partial class RaftStateMachine
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "not installing raft snapshot at index {Index}: {Free} bytes free under the data dir, {Needed} needed; the leader sends it again")]
+        [LoggerMessage(Level = LogLevel.Warning,
+            Message = "not installing raft snapshot at index {Index}: {Free} bytes free under the data dir, {Needed} needed; "
+                + "the leader sends it again")]
         public static partial void InstallRefused(ILogger logger, long index, long free, long needed);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "raft snapshot at index {Index} (term {Term}); engine at raft index {EngineIndex}")]
@@ -324,7 +330,8 @@ internal sealed partial class RaftStateMachine
         [LoggerMessage(Level = LogLevel.Critical, Message = "restoring the installed raft snapshot {Path} failed; stopping (the next start retries)")]
         public static partial void RestoreFailed(ILogger logger, string path, Exception e);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "installed raft snapshot at index {Index}: revision {Revision}, consistent index {ConsistentIndex}")]
+        [LoggerMessage(Level = LogLevel.Information,
+            Message = "installed raft snapshot at index {Index}: revision {Revision}, consistent index {ConsistentIndex}")]
         public static partial void SnapshotInstalled(ILogger logger, long index, long revision, long consistentIndex);
     }
 }

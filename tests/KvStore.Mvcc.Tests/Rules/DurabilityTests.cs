@@ -23,7 +23,11 @@ public sealed class DurabilityTests
         new() { Compaction = new CompactionRequest { Revision = 4 } },
         new() { Put = PutReq("a", "3") },
         new() { LeaseRevoke = new LeaseRevokeRequest { ID = 1 } },
-        new() { Txn = Txn([new Compare { Key = B("a"), Target = Compare.Types.CompareTarget.Value, Value = B("3") }], [OpPut("e", "1")], [OpPut("f", "1")]) },
+        new()
+        {
+            Txn = Txn(
+                [new Compare { Key = B("a"), Target = Compare.Types.CompareTarget.Value, Value = B("3") }], [OpPut("e", "1")], [OpPut("f", "1")]),
+        },
         new() { LeaseCheckpoint = new LeaseCheckpointRequest { Checkpoints = { new LeaseCheckpoint { ID = 2, RemainingTTL = 20 } } } },
         new() { Put = PutReq("g", "1") },
         new() { DeleteRange = DelReq("a", "\0") },
@@ -51,7 +55,8 @@ public sealed class DurabilityTests
         foreach (LeaseStatus l in s.LeaseLeases().Leases.OrderBy(l => l.ID))
         {
             var (ttl, remaining, _, keys) = s.LookupLease(l.ID)!.Value;
-            parts.Add($"lease {l.ID} ttl {ttl} remaining {remaining} keys {string.Join(",", keys.Select(k => System.Text.Encoding.UTF8.GetString(k)))}");
+            string names = string.Join(",", keys.Select(k => System.Text.Encoding.UTF8.GetString(k)));
+            parts.Add($"lease {l.ID} ttl {ttl} remaining {remaining} keys {names}");
         }
         return string.Join("\n", parts);
     }
@@ -115,7 +120,8 @@ public sealed class DurabilityTests
     {
         // etcd: every applied entry (alarms, which the member owns, too) moves the consistent index.
         using var s = new RuleStore();
-        var alarm = new InternalRaftRequest { Alarm = new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, Alarm = AlarmType.Nospace } };
+        var raise = new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, Alarm = AlarmType.Nospace };
+        var alarm = new InternalRaftRequest { Alarm = raise };
         ApplyResult r = s.Store.Apply(1, alarm);
         Assert.IsType<AlarmResponse>(r.Response);
         Assert.Equal(1, s.Store.ConsistentIndex);
