@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using KvStore.Mvcc;
+using KvStore.Server.Apply;
 using Microsoft.Extensions.Logging;
 
 namespace KvStore.Server;

@@ -1,7 +1,7 @@
 using Etcdserverpb;
 using KvStore.Mvcc;
 
-namespace KvStore.Server;
+namespace KvStore.Server.Apply;
 
 /// <summary>
 /// etcd's authApplierV3: the checks a committed command passes before it is applied, as the user and auth revision
