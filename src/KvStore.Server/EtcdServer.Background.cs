@@ -22,7 +22,7 @@ public sealed partial class EtcdServer
             Task.Run(() => ProposeLoopAsync(token), token),
             Task.Run(() => _waiters.ExpireLoopAsync(token), token),
             Task.Run(() => LessorLoopAsync(token), token),
-            Task.Run(() => new Compactor(this, _logger).RunAsync(token), token),
+            Task.Run(() => new AutoCompactor(this, _logger).RunAsync(token), token),
             Task.Run(() => ReconcileLoopAsync(token), token),
             Task.Run(() => ForwardLoopAsync(token), token),
             Task.Run(() => MetadataLoopAsync(token), token),
