@@ -20,7 +20,7 @@ public sealed partial class EtcdServer
         _loops =
         [
             Task.Run(() => ProposeLoopAsync(token), token),
-            Task.Run(() => ExpireWaitersLoopAsync(token), token),
+            Task.Run(() => _waiters.ExpireLoopAsync(token), token),
             Task.Run(() => LessorLoopAsync(token), token),
             Task.Run(() => new AutoCompactor(this, _logger).RunAsync(token), token),
             Task.Run(() => ReconcileLoopAsync(token), token),

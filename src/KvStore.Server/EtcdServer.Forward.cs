@@ -89,7 +89,7 @@ public sealed partial class EtcdServer : IForwardTarget
             {
                 if (await WaitForLeaderAsync(leaderDeadline, token).ConfigureAwait(false) is not { } leader)
                 {
-                    FailWaiters(batch, ServerError.NoLeader);
+                    _waiters.Fail(batch, ServerError.NoLeader);
                     return;
                 }
                 if (!leader.IsRemote)
@@ -124,7 +124,7 @@ public sealed partial class EtcdServer : IForwardTarget
                     // The leader may have proposed some of it: never send again. "leader changed" once another
                     // member leads, else the waiters run into the request timeout.
                     Log.ForwardFailed(_logger, batch.Requests.Count, e.Status.StatusCode, e.Status.Detail);
-                    if (e.StatusCode == StatusCode.DeadlineExceeded) FailWaiters(batch, ServerError.Timeout);
+                    if (e.StatusCode == StatusCode.DeadlineExceeded) _waiters.Fail(batch, ServerError.Timeout);
                     else _ = FailOnLeaderChangeAsync(batch, leader, token);
                     return;
                 }
@@ -133,7 +133,7 @@ public sealed partial class EtcdServer : IForwardTarget
                     // The callee proposed nothing: safe to send again once the leader changes.
                     if (DateTime.UtcNow >= leaderDeadline)
                     {
-                        FailWaiters(batch, ServerError.NoLeader);
+                        _waiters.Fail(batch, ServerError.NoLeader);
                         return;
                     }
                     await _leaderWatch.WaitAsync(RetryInterval, token).ConfigureAwait(false);
@@ -146,10 +146,10 @@ public sealed partial class EtcdServer : IForwardTarget
                     ulong id = batch.Requests[i].Header.ID;
                     ForwardResult r = results.Results[i];
                     ProposeResult result = ToProposeResult(r);
-                    if (r.Failure.Length > 0) CompleteWaiter(id, new InvalidOperationException(r.Failure));
+                    if (r.Failure.Length > 0) _waiters.Trigger(id, new InvalidOperationException(r.Failure));
                     // The leader stopped with the command proposed: to this member's client the leader changed (or the request timed out).
                     else if (result.Error == ServerError.Stopped) (leaderStopped ??= new RaftBatch()).Requests.Add(batch.Requests[i]);
-                    else if (result.Error != ServerError.None) CompleteWaiter(id, result);
+                    else if (result.Error != ServerError.None) _waiters.Trigger(id, result);
                     else if (_waiters.TryGetValue(id, out var waiter) && !waiter.Task.IsCompleted) (applied ??= []).Add((waiter, result));
                 }
                 if (applied is not null) _ = CompleteOnLocalApplyAsync(applied);
@@ -159,7 +159,7 @@ public sealed partial class EtcdServer : IForwardTarget
         }
         catch (OperationCanceledException)
         {
-            FailWaiters(batch, ServerError.Stopped);
+            _waiters.Fail(batch, ServerError.Stopped);
         }
         finally
         {
@@ -214,16 +214,16 @@ public sealed partial class EtcdServer : IForwardTarget
             {
                 if (_cluster.Leader is { } now && !ReferenceEquals(now, leader))
                 {
-                    FailWaiters(batch, ServerError.LeaderChanged);
+                    _waiters.Fail(batch, ServerError.LeaderChanged);
                     return;
                 }
                 await _leaderWatch.WaitAsync(RetryInterval, token).ConfigureAwait(false);
             }
-            FailWaiters(batch, ServerError.Timeout);
+            _waiters.Fail(batch, ServerError.Timeout);
         }
         catch (OperationCanceledException)
         {
-            FailWaiters(batch, ServerError.Stopped);
+            _waiters.Fail(batch, ServerError.Stopped);
         }
     }
 

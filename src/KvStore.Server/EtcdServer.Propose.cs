@@ -1,9 +1,9 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Etcdserverpb;
 using Google.Protobuf;
 using KvStore.Mvcc;
+using KvStore.Server.Apply;
 using Kvstorepb;
 
 namespace KvStore.Server;
@@ -18,7 +18,7 @@ public sealed partial class EtcdServer
 
     private readonly Channel<InternalRaftRequest> _proposals =
         Channel.CreateUnbounded<InternalRaftRequest>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<ProposeResult>> _waiters = new();
+    private readonly WaitRegistry _waiters = new();
     private readonly SemaphoreSlim _inFlight = new(MaxInFlightBatches);
     private long _nextRequestId;
 
@@ -42,7 +42,7 @@ public sealed partial class EtcdServer
         if (request.CalculateSize() > Config.MaxRequestBytes) return new ProposeResult(null, Error: ServerError.RequestTooLarge);
         if (IsWrite(request) && !QuotaAvailable(request))
         {
-            await NoSpaceRaisedAsync(cancellationToken).ConfigureAwait(false);
+            await _quota.NoSpaceRaisedAsync(cancellationToken).ConfigureAwait(false);
             return new ProposeResult(null, Error: ServerError.NoSpace);
         }
 
@@ -51,10 +51,8 @@ public sealed partial class EtcdServer
         if (authError != MvccError.None) return new ProposeResult(null, authError);
         ulong id = NextRequestId();
         request.Header = new RequestHeader { ID = id, Username = auth?.Username ?? "", AuthRevision = auth?.Revision ?? 0 };
-        // No timer per request: the sweeper (ExpireWaitersLoopAsync) answers "request timed out" once the deadline
-        // passed. A Task.WaitAsync(timeout) here allocated a timer and took the timer queue's lock twice per put.
-        var waiter = new ProposalWaiter(Environment.TickCount64 + (long)RequestTimeout.TotalMilliseconds);
-        _waiters[id] = waiter;
+        // No timer per request: the registry's sweeper answers "request timed out" once the deadline passed.
+        TaskCompletionSource<ProposeResult> waiter = _waiters.Register(id, Environment.TickCount64 + (long)RequestTimeout.TotalMilliseconds);
         // A follower hands the command to the leader (EtcdServer.Forward.cs); the leader batches it into the log.
         (IsLeader ? _proposals : _forwards).Writer.TryWrite(request);
         try
@@ -66,29 +64,6 @@ public sealed partial class EtcdServer
         finally
         {
             _waiters.TryRemove(id, out _);
-        }
-    }
-
-    /// <summary>A proposal's completion with the time (Environment.TickCount64) it times out at.</summary>
-    private sealed class ProposalWaiter(long deadlineMs) : TaskCompletionSource<ProposeResult>(TaskCreationOptions.RunContinuationsAsynchronously)
-    {
-        public readonly long DeadlineMs = deadlineMs;
-    }
-
-    /// <summary>How often the sweeper looks for proposals past their deadline (a timeout answers at most this late).</summary>
-    private static readonly TimeSpan WaiterSweepInterval = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>Answers "request timed out" to every proposal waiting past its deadline (etcd's request timeout).</summary>
-    private async Task ExpireWaitersLoopAsync(CancellationToken token)
-    {
-        using var timer = new PeriodicTimer(WaiterSweepInterval);
-        while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
-        {
-            long now = Environment.TickCount64;
-            foreach (var (_, waiter) in _waiters)
-            {
-                if (waiter is ProposalWaiter w && now >= w.DeadlineMs) w.TrySetResult(new ProposeResult(null, Error: ServerError.Timeout));
-            }
         }
     }
 
@@ -126,15 +101,15 @@ public sealed partial class EtcdServer
         }
         catch (NotLeaderException)
         {
-            FailWaiters(batch, ServerError.NoLeader);
+            _waiters.Fail(batch, ServerError.NoLeader);
         }
         catch (OperationCanceledException)
         {
-            FailWaiters(batch, ServerError.Stopped);
+            _waiters.Fail(batch, ServerError.Stopped);
         }
         catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
-            FailWaiters(batch, ServerError.Stopped);
+            _waiters.Fail(batch, ServerError.Stopped);
         }
         finally
         {
@@ -190,45 +165,7 @@ public sealed partial class EtcdServer
         return IsLeader && term > 0 && RaftTerm == term ? term : 0;
     }
 
-    private void FailWaiters(RaftBatch batch, ServerError error)
-    {
-        foreach (InternalRaftRequest r in batch.Requests) CompleteWaiter(r.Header.ID, new ProposeResult(null, Error: error));
-    }
-
-    private void FailAllWaiters(ServerError error)
-    {
-        foreach (var waiter in _waiters.Values) waiter.TrySetResult(new ProposeResult(null, Error: error));
-    }
-
-    internal void CompleteWaiter(ulong id, ProposeResult result)
-    {
-        if (id != 0 && _waiters.TryGetValue(id, out var waiter)) waiter.TrySetResult(result);
-    }
-
-    internal void CompleteWaiter(ulong id, Exception error)
-    {
-        if (id != 0 && _waiters.TryGetValue(id, out var waiter)) waiter.TrySetException(error);
-    }
-
-    /// <summary>The apply dispatch for one committed command (engine commands, plus alarms which the member owns), after etcd's auth checks.</summary>
-    internal ProposeResult ApplyCommand(long engineIndex, InternalRaftRequest request, long nowMs)
-    {
-        if (request.Alarm is { } alarm) return ApplyAlarm(engineIndex, alarm);
-        if (NoSpaceActive && IsWrite(request))
-        {
-            _store.MarkApplied(engineIndex); // etcd's applierV3Capped refuses writes while NOSPACE is raised
-            return new ProposeResult(null, Error: ServerError.NoSpace);
-        }
-        MvccError denied = CheckCommand(request);
-        if (denied != MvccError.None)
-        {
-            _store.MarkApplied(engineIndex);
-            return new ProposeResult(null, denied);
-        }
-        ApplyResult r = AfterAuthApplied(engineIndex, request, _store.Apply(engineIndex, request, nowMs), nowMs);
-        return new ProposeResult(r.Response, r.Error == MvccError.AlreadyApplied ? MvccError.None : r.Error);
-    }
-
-    /// <summary>A request etcd's quota charges for (cost above 0): refused with NOSPACE when the quota is used up.</summary>
-    private static bool IsWrite(InternalRaftRequest r) => QuotaCost(r) > 0;
+    /// <summary>The state machine's view of this member (it is given these, the applier chain and the waiters).</summary>
+    private MemberCallbacks StateMachineCallbacks() => new(OnApplied, ApplyMembers, InstallMembers, MembersRecord,
+        () => Math.Max(1, Members.Count - 1), OnSnapshotInstalled, AppendEmptyEntry, HasDiskRoomFor);
 }

@@ -5,6 +5,7 @@ using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Etcdserverpb;
 using KvStore.Mvcc;
+using KvStore.Server.Apply;
 using KvStore.Server.DataDir;
 using KvStore.Server.Transport;
 using Microsoft.Extensions.Logging;
@@ -60,7 +61,9 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         if (_membership.ById(_memberId) is not null) _joined.TrySetResult();
         _resetVoters = AdoptNewPeerUrlOfSingleMember();
 
-        _stateMachine = new RaftStateMachine(this, Path.Combine(memberDir, "snap"), loggers.CreateLogger("kvstore.apply"));
+        _quota = NewQuota();
+        _stateMachine = new RaftStateMachine(ApplierChain.New(_store, _alarms, _tokens, Header), _waiters, _store, _alarms, StateMachineCallbacks(),
+            config, Path.Combine(memberDir, "snap"), loggers.CreateLogger("kvstore.apply"));
         _wal = new RaftLog(new WriteAheadLog.Options
         {
             Location = config.WalDir ?? Path.Combine(memberDir, "wal"),
@@ -271,7 +274,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         if (_disposed) return;
         _disposed = true;
         await _stopping.CancelAsync().ConfigureAwait(false);
-        FailAllWaiters(ServerError.Stopped);
+        _waiters.FailAll(ServerError.Stopped);
         try
         {
             await _cluster.StopAsync(CancellationToken.None).ConfigureAwait(false);
