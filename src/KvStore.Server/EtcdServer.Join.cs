@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using Grpc.Core;
+using KvStore.Server.Replication;
 using Kvstorepb;
 using Microsoft.Extensions.Logging;
 
@@ -34,8 +35,8 @@ public sealed partial class EtcdServer
         }
         try
         {
-            JoinResponse response = await _peerClients.For(endPoint)
-                .JoinAsync(new JoinRequest { MemberId = joiner.Id, Members = record.ToProto() }, PeerHeaders,
+            JoinResponse response = await _link.Client(endPoint)
+                .JoinAsync(new JoinRequest { MemberId = joiner.Id, Members = record.ToProto() }, _link.Headers,
                     deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: token)
                 .ConfigureAwait(false);
             if (response.MemberId == joiner.Id) return true;

@@ -297,8 +297,8 @@ public sealed partial class EtcdServer
                 (MemberInfo? member, Membership? next, ServerError error) = change(Volatile.Read(ref _membership));
                 if (error != ServerError.None || next is null) return new MembershipResult(null, Members, error);
                 var batch = new RaftBatch { Members = next.ToProto() };
-                if (LeaderTermOrZero() is not (> 0 and var term)) return new MembershipResult(null, Members, ServerError.LeaderChanged);
-                await AppendAsLeaderAsync(batch, term, timeout.Token).ConfigureAwait(false);
+                if (_leaderLog.TermOrZero() is not (> 0 and var term)) return new MembershipResult(null, Members, ServerError.LeaderChanged);
+                await _leaderLog.AppendAsync(batch, term, timeout.Token).ConfigureAwait(false);
                 Log.MembershipChanged(_logger, member!.Id, string.Join(",", member.PeerUrls), next.Members.Count);
                 _reconcileNow.TrySetResult();
                 if (waitForVoters) await WaitForVotersAsync(next, timeout.Token).ConfigureAwait(false);
@@ -471,12 +471,57 @@ public sealed partial class EtcdServer
         {
             if (!ReferenceEquals(basis, Volatile.Read(ref _membership))) return; // changed meanwhile: next round
             var batch = new RaftBatch { Members = next.ToProto() };
-            if (LeaderTermOrZero() is not (> 0 and var term)) return; // no longer leading: the next leader re-proposes
-            await AppendAsLeaderAsync(batch, term, timeout.Token).ConfigureAwait(false);
+            if (_leaderLog.TermOrZero() is not (> 0 and var term)) return; // no longer leading: the next leader re-proposes
+            await _leaderLog.AppendAsync(batch, term, timeout.Token).ConfigureAwait(false);
         }
         finally
         {
             _membershipGate.Release();
+        }
+    }
+
+    /// <summary>The member of <see cref="Members"/> at a Raft endpoint (its first peer URL).</summary>
+    private MemberInfo? MemberAt(EndPoint endPoint)
+    {
+        foreach (MemberInfo m in Members)
+        {
+            if (m.PeerUrls.Count > 0 && Uri.TryCreate(m.PeerUrls[0], UriKind.Absolute, out Uri? url) && IsAt(url, endPoint)) return m;
+        }
+        return null;
+    }
+
+    private static bool IsAt(Uri url, EndPoint endPoint) => endPoint switch
+    {
+        IPEndPoint ip => ip.Port == url.Port && (IPAddress.TryParse(url.Host, out IPAddress? address)
+            ? address.Equals(ip.Address)
+            : url.Host == "localhost" && IPAddress.IsLoopback(ip.Address)),
+        DnsEndPoint dns => dns.Port == url.Port && string.Equals(dns.Host, url.Host, StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+
+    /// <summary>Fetches every remote member's metadata until all are known (member names and client URLs for the member list, the leader id).</summary>
+    private async Task MetadataLoopAsync(CancellationToken token)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(100, Config.ElectionTimeoutMs)));
+        while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+        {
+            foreach (RaftClusterMember member in _cluster.Members)
+            {
+                if (!member.IsRemote || member.TryGetMetadata() is not null) continue;
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                timeout.CancelAfter(TimeSpan.FromMilliseconds(Config.ElectionTimeoutMs * 2));
+                try
+                {
+                    await member.GetMetadataAsync(false, timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // Stopping: a member that went away first (any error then) ends the loop, not the member's stop.
+                    if (token.IsCancellationRequested) return;
+                    // unreachable now: try again on the next tick
+                    Log.MetadataFailed(_logger, member.EndPoint, e);
+                }
+            }
         }
     }
 
@@ -599,6 +644,9 @@ public sealed partial class EtcdServer
 
         [LoggerMessage(Level = LogLevel.Information, Message = "leadership transfer finished from {From:x16} to {To:x16}")]
         public static partial void LeaderTransferFinished(ILogger logger, ulong from, ulong to);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "metadata of member {EndPoint} not available")]
+        public static partial void MetadataFailed(ILogger logger, EndPoint endPoint, Exception e);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "waiting to be added to the existing cluster by its leader (member add, then this member's peer URL)")]
         public static partial void WaitingToJoin(ILogger logger);

@@ -1,6 +1,7 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using Etcdserverpb;
 using Grpc.Core;
+using KvStore.Server.Replication;
 using Kvstorepb;
 
 namespace KvStore.Server;
@@ -42,7 +43,7 @@ public sealed partial class EtcdServer
         {
             while (true)
             {
-                if (await WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) return new MembershipResult(null, Members, ServerError.NoLeader);
+                if (await _link.WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) return new MembershipResult(null, Members, ServerError.NoLeader);
                 MembershipResult result;
                 if (!leader.IsRemote)
                 {
@@ -52,12 +53,12 @@ public sealed partial class EtcdServer
                 {
                     try
                     {
-                        MembershipChangeResult r = await ForwardClient(leader).ChangeMembershipAsync(change, PeerHeaders, deadline: deadline, cancellationToken: token)
+                        MembershipChangeResult r = await _link.Client(leader).ChangeMembershipAsync(change, _link.Headers, deadline: deadline, cancellationToken: token)
                             .ConfigureAwait(false);
                         result = new MembershipResult(r.Member is null ? null : Membership.ToInfo(r.Member),
                             r.Members.Count > 0 ? r.Members.Select(Membership.ToInfo).ToList() : Members, (ServerError)r.ServerError);
                     }
-                    catch (RpcException e) when (!token.IsCancellationRequested && e.StatusCode != StatusCode.DeadlineExceeded && NeverSent(e))
+                    catch (RpcException e) when (!token.IsCancellationRequested && e.StatusCode != StatusCode.DeadlineExceeded && LeaderLink.NeverSent(e))
                     {
                         result = new MembershipResult(null, Members, ServerError.NotLeader); // not sent: ask again
                     }
@@ -114,7 +115,7 @@ public sealed partial class EtcdServer
         {
             try
             {
-                await ForwardClient(member).StandByAsync(new StandByRequest { TargetId = targetMemberId }, PeerHeaders,
+                await _link.Client(member).StandByAsync(new StandByRequest { TargetId = targetMemberId }, _link.Headers,
                     deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (RpcException)

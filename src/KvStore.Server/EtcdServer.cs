@@ -5,7 +5,10 @@ using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Etcdserverpb;
 using KvStore.Mvcc;
+using Grpc.Core;
 using KvStore.Server.DataDir;
+using KvStore.Server.Leases;
+using KvStore.Server.Replication;
 using KvStore.Server.Transport;
 using Microsoft.Extensions.Logging;
 
@@ -21,7 +24,6 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly MvccStore _store;
     private readonly RaftLog _wal;
-    private long _leaderTerm; // the Raft term this member became leader in (EtcdServer.Propose.cs)
     private readonly RaftCluster _cluster;
     private readonly CancellationTokenSource _stopping = new();
     private long _appliedIndex;
@@ -112,8 +114,26 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         _wal.HasRoom = _diskRoom.HasRoom;
         _diskRoom.RoomChanged = OnDiskRoomChanged;
         _wal.Clamped = (asked, limit) => Log.CommitClamped(_logger, asked, limit, _wal.LastEntryIndex);
+        _link = new LeaderLink(_cluster, _leaderWatch, _peerClients, PeerHeaders, config.HeartbeatIntervalMs);
+        _leaderLog = new LeaderLog(_cluster, () => RaftTerm, _stopping.Token);
+        _readIndex = new ReadIndex(_cluster, _wal, () => _stateMachine.Restored, _link, () => RaftTerm, () => LeaderId, RequestTimeout,
+            _stopping.Token, _logger);
+        var waiters = new ProposalWaiters(_waiters);
+        _forwarder = new Forwarder(_link, waiters, r => _proposer!.Enqueue(r), RequestTimeout,
+            RequestTimeout - TimeSpan.FromMilliseconds(Math.Min(500, config.ElectionTimeoutMs)), _stopping.Token, _logger);
+        _proposer = new Proposer(_cluster, _link, _leaderLog, waiters, r => !IsWrite(r) || QuotaAvailable(r), _forwarder.Enqueue,
+            RequestTimeout, _stopping.Token);
+        _lessor = new Lessor(_store, _link, Header, ProposeAsync, RootToken, RequestTimeout, _stopping.Token, _logger);
         _cluster.LeaderChanged += OnLeaderChanged;
     }
+
+    private readonly LeaderLink _link;
+    private readonly LeaderLog _leaderLog;
+    private readonly ReadIndex _readIndex;
+    private readonly Proposer _proposer;
+    private readonly Forwarder _forwarder;
+    private readonly Lessor _lessor;
+    private Task[] _loops = [];
 
     private readonly RaftStateMachine _stateMachine;
     private readonly EndPoint _peerEndPoint;
@@ -224,15 +244,71 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         {
             // Terms only grow: read now, it is the term of this leadership unless that is already over (then the
             // term check before each append refuses it).
-            Volatile.Write(ref _leaderTerm, RaftTerm);
+            _leaderLog.OnBecameLeader(RaftTerm);
             _wal.OnBecameLeader();
             Log.BecameLeader(_logger, MemberId, RaftTerm);
-            _store.PromoteLeases(Environment.TickCount64); // etcd: a new leader extends every lease by its TTL
+            _lessor.OnLeaderChanged(leading: true);
             _ = CommitTermStartAsync(_wal.LastEntryIndex);
         }
         else
         {
-            _store.DemoteLeases();
+            _lessor.OnLeaderChanged(leading: false);
+        }
+    }
+
+    /// <summary>The cluster and member id every call to another member's peer port carries (<see cref="PeerService"/> checks them).</summary>
+    private Metadata PeerHeaders() => new()
+    {
+        { PeerService.ClusterIdHeader, ClusterId.ToString("x16") },
+        { PeerService.MemberIdHeader, MemberId.ToString("x16") },
+    };
+
+    /// <inheritdoc/>
+    public Task<ServerError> ReadIndexAsync(CancellationToken cancellationToken) => _readIndex.WaitAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> LeaseRenewAsync(long id, CancellationToken cancellationToken) =>
+        _lessor.RenewAsync(id, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<(LeaseTimeToLiveResponse? Response, MvccError MvccError, ServerError Error)> LeaseTimeToLiveAsync(
+        LeaseTimeToLiveRequest request, CancellationToken cancellationToken) =>
+        _lessor.TimeToLiveAsync(request, cancellationToken);
+
+    /// <summary>A snapshot from the leader replaced this member's state (forwarded commands then get the leader's answer).</summary>
+    internal void OnSnapshotInstalled() => _forwarder.OnSnapshotInstalled();
+
+    /// <summary>What the peer port serves to the other members (<see cref="PeerService"/>).</summary>
+    internal PeerHandlers PeerHandlers => new(_proposer, _readIndex, _lessor, this);
+
+    private void StartBackgroundLoops()
+    {
+        CancellationToken token = _stopping.Token;
+        var baseTimeout = TimeSpan.FromMilliseconds(Config.ElectionTimeoutMs);
+        _loops =
+        [
+            Task.Run(() => _proposer.RunAsync(token), token),
+            Task.Run(() => ExpireWaitersLoopAsync(token), token),
+            Task.Run(() => _lessor.RunAsync(token), token),
+            Task.Run(() => new Compactor(this, _logger).RunAsync(token), token),
+            Task.Run(() => ReconcileLoopAsync(token), token),
+            Task.Run(() => _forwarder.RunAsync(token), token),
+            Task.Run(() => MetadataLoopAsync(token), token),
+            Task.Run(() => VoterStickiness.RunAsync(_cluster, baseTimeout, () => IsLeader, _logger, token), token),
+            Task.Run(() => _raftDialer.DropClosedConnectionsAsync(_cluster, _link.RetryInterval, _logger, token), token),
+        ];
+    }
+
+    private async Task StopBackgroundLoopsAsync()
+    {
+        _proposer.Complete();
+        _forwarder.Complete();
+        try
+        {
+            await Task.WhenAll(_loops).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

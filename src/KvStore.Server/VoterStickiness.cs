@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using DotNext.Diagnostics;
 using DotNext.Net.Cluster.Consensus.Raft;
+using Microsoft.Extensions.Logging;
 
 namespace KvStore.Server;
 
@@ -17,8 +18,26 @@ namespace KvStore.Server;
 /// the member's own timeout run out at the base timeout. A heartbeat arriving meanwhile wins (compare and swap).
 /// Raft's safety does not rest on this stickiness, only on terms and log checks, which stay DotNext's.</para>
 /// </summary>
-internal static class VoterStickiness
+internal static partial class VoterStickiness
 {
+    /// <summary>
+    /// Grants (pre-)votes from the base election timeout on, looking every tenth of it (so at most that much later),
+    /// while this member does not lead. Test: VoterStickinessTests.
+    /// </summary>
+    public static async Task RunAsync(RaftCluster cluster, TimeSpan baseTimeout, Func<bool> isLeader, ILogger logger, CancellationToken token)
+    {
+        if (!Supported(cluster))
+        {
+            Log.Unsupported(logger);
+            return;
+        }
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(5, (int)baseTimeout.TotalMilliseconds / 10)));
+        while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+        {
+            if (!isLeader() && Release(cluster, baseTimeout)) Log.VotesGranted(logger, baseTimeout.TotalMilliseconds);
+        }
+    }
+
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "lastUpdated")]
     private static extern ref Timestamp LastHeardFromLeader(RaftCluster<RaftClusterMember> cluster);
 
@@ -55,5 +74,14 @@ internal static class VoterStickiness
         if (moved.IsEmpty) return false;
         long desired = Unsafe.As<Timestamp, long>(ref moved);
         return Interlocked.CompareExchange(ref ticks, desired, seen) == seen;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Debug, Message = "no word from a leader for {BaseTimeoutMs} ms: granting (pre-)votes")]
+        public static partial void VotesGranted(ILogger logger, double baseTimeoutMs);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "this DotNext build has no last-heard-from-leader field: votes follow DotNext's own timeout")]
+        public static partial void Unsupported(ILogger logger);
     }
 }

@@ -2,6 +2,7 @@ using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Net.Client;
 using KvStore.Mvcc;
+using KvStore.Server.Replication;
 
 namespace KvStore.Server.Tests;
 
@@ -322,12 +323,12 @@ public class ForwardTests
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{Ports.Free()}");
         var client = new Kvstorepb.Forward.ForwardClient(channel);
         var refused = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () => await client.ProposeAsync(new Kvstorepb.RaftBatch()));
-        Assert.True(EtcdServer.NeverSent(refused), refused.ToString());
+        Assert.True(LeaderLink.NeverSent(refused), refused.ToString());
 
         // An answer from a live server (here: refused for not naming the cluster) is not a failed connect.
         await using var c = await TestCluster.StartAsync(size: 1);
         using var live = GrpcChannel.ForAddress(c.PeerUrl(0));
         var denied = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () => await new Kvstorepb.Forward.ForwardClient(live).ProposeAsync(new Kvstorepb.RaftBatch()));
-        Assert.False(EtcdServer.NeverSent(denied));
+        Assert.False(LeaderLink.NeverSent(denied));
     }
 }

@@ -33,7 +33,7 @@ internal sealed class PeerServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
-        builder.Services.AddSingleton(server);
+        builder.Services.AddSingleton(server.PeerHandlers);
         // A follower's batch of proposals may hold many requests of up to --max-request-bytes each.
         builder.Services.AddGrpc(o =>
         {
