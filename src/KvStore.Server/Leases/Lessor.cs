@@ -36,8 +36,9 @@ internal sealed partial class Lessor
     /// <param name="requestTimeout">etcd's request timeout.</param>
     /// <param name="stopping">Cancelled when the member stops.</param>
     /// <param name="logger">The member's logger.</param>
-    public Lessor(MvccStore store, LeaderLink link, Func<long, ResponseHeader> header, Func<InternalRaftRequest, CancellationToken, Task<ProposeResult>> propose,
-        Func<string?> rootToken, TimeSpan requestTimeout, CancellationToken stopping, ILogger logger)
+    public Lessor(MvccStore store, LeaderLink link, Func<long, ResponseHeader> header,
+        Func<InternalRaftRequest, CancellationToken, Task<ProposeResult>> propose, Func<string?> rootToken, TimeSpan requestTimeout,
+        CancellationToken stopping, ILogger logger)
     {
         _store = store;
         _link = link;
@@ -74,7 +75,8 @@ internal sealed partial class Lessor
     }
 
     /// <summary>Keep-alive on the leader's clock: here when leading, else on the leader.</summary>
-    public Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> RenewAsync(long id, CancellationToken cancellationToken) =>
+    public Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> RenewAsync(long id,
+        CancellationToken cancellationToken) =>
         _link.IsLeader ? LocalRenew(id) : ForwardRenewAsync(id, cancellationToken);
 
     /// <summary>Time-to-live on the leader's clock: here when leading, else on the leader.</summary>
@@ -126,7 +128,8 @@ internal sealed partial class Lessor
             },
             () => LocalRenew(id), cancellationToken);
 
-    private Task<(LeaseTimeToLiveResponse?, MvccError, ServerError)> ForwardTimeToLiveAsync(LeaseTimeToLiveRequest request, CancellationToken cancellationToken) =>
+    private Task<(LeaseTimeToLiveResponse?, MvccError, ServerError)> ForwardTimeToLiveAsync(LeaseTimeToLiveRequest request,
+        CancellationToken cancellationToken) =>
         ForwardAsync<LeaseTimeToLiveResponse>(
             async (client, deadline, token) =>
             {

@@ -56,7 +56,7 @@ internal sealed partial class Forwarder
     /// <summary>Takes no more commands.</summary>
     public void Complete() => _loop.Complete();
 
-    /// <summary>A snapshot from the leader replaced this member's state: forwarded commands waiting for a local apply get the leader's answer.</summary>
+    /// <summary>A snapshot replaced this member's state: forwarded commands waiting for their local apply get the leader's answer.</summary>
     public void OnSnapshotInstalled() =>
         Interlocked.Exchange(ref _snapshotInstalled, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
@@ -87,7 +87,8 @@ internal sealed partial class Forwarder
                 ForwardResults results;
                 try
                 {
-                    results = await client.ProposeAsync(batch, _link.Headers, deadline: DateTime.UtcNow + _requestTimeout, cancellationToken: call.Token)
+                    results = await client
+                        .ProposeAsync(batch, _link.Headers, deadline: DateTime.UtcNow + _requestTimeout, cancellationToken: call.Token)
                         .ConfigureAwait(false);
                 }
                 catch (RpcException e) when (!token.IsCancellationRequested && LeaderLink.NeverSent(e) && DateTime.UtcNow < leaderDeadline)

@@ -24,6 +24,9 @@ internal sealed class LeaderLink(RaftCluster cluster, LeaderWatch watch, PeerCli
     /// <summary>The Raft voters as DotNext knows them (this member included).</summary>
     public IEnumerable<RaftClusterMember> Members => cluster.Members;
 
+    /// <summary>The voter at a Raft end point; null when it is not one (yet).</summary>
+    public RaftClusterMember? Voter(EndPoint endPoint) => cluster.Members.FirstOrDefault(c => c.EndPoint.Equals(endPoint));
+
     /// <summary>How often a follower tries a leader again when nothing wakes it sooner (a leader change does): a heartbeat.</summary>
     public TimeSpan RetryInterval { get; } = TimeSpan.FromMilliseconds(Math.Clamp(heartbeatMs, 10, 100));
 

@@ -36,6 +36,7 @@ internal sealed class LeaderLog(RaftCluster cluster, Func<long> currentTerm, Can
     /// <summary>
     /// Appends an entry without commands when this member leads (in the background; nothing waits for it), so the apply
     /// loop reaches a snapshot asked for by a resent one on an idle cluster (<see cref="RaftStateMachine"/>).
+    /// Test: SnapshotTests.AMemberBehindTheCompactedLogCatchesUpThroughASnapshot.
     /// </summary>
     public void AppendEmpty()
     {

@@ -179,7 +179,8 @@ internal sealed partial class ReadIndex
                             cancellationToken: call.Token).ConfigureAwait(false);
                         if (response.ServerError == (int)ServerError.None)
                         {
-                            return await WaitAppliedAsync(response.Index, deadline, token).ConfigureAwait(false) ? ServerError.None : ServerError.Timeout;
+                            bool applied = await WaitAppliedAsync(response.Index, deadline, token).ConfigureAwait(false);
+                            return applied ? ServerError.None : ServerError.Timeout;
                         }
                         if (response.ServerError != (int)ServerError.NoLeader) return (ServerError)response.ServerError;
                     }
@@ -301,7 +302,8 @@ internal sealed partial class ReadIndex
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "read round: a majority did not confirm this member as leader of term {Term}; retrying")]
+        [LoggerMessage(Level = LogLevel.Information,
+            Message = "read round: a majority did not confirm this member as leader of term {Term}; retrying")]
         public static partial void LeadershipNotConfirmed(ILogger logger, long term);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "read index from the leader failed: {Code} {Detail}")]

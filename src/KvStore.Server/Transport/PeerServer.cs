@@ -27,7 +27,8 @@ internal sealed class PeerServer : IAsyncDisposable
 
     private PeerServer(WebApplication app) => _app = app;
 
-    public static async Task<PeerServer> StartAsync(EtcdServer server, RaftConnections raft, ILoggerFactory loggers, CancellationToken cancellationToken)
+    public static async Task<PeerServer> StartAsync(EtcdServer server, RaftConnections raft, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -70,7 +71,8 @@ internal sealed class PeerServer : IAsyncDisposable
             {
                 listen.UseHttps(new TlsHandshakeCallbackOptions
                 {
-                    OnConnection = context => ValueTask.FromResult(tls.ServerOptions(context.Connection.RemoteEndPoint, Http2Alpn, checkClientSan: true)),
+                    OnConnection = context =>
+                        ValueTask.FromResult(tls.ServerOptions(context.Connection.RemoteEndPoint, Http2Alpn, checkClientSan: true)),
                     HandshakeTimeout = TimeSpan.FromSeconds(10),
                 });
             }

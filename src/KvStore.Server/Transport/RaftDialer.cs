@@ -11,10 +11,8 @@ namespace KvStore.Server.Transport;
 /// Opens DotNext's Raft connections to other members (its custom transport's <see cref="IConnectionFactory"/>):
 /// TCP to the member's peer end point, then, when its peer URL is https, a TLS handshake presenting this
 /// member's peer certificate and verifying the other's (etcd's rafthttp transport with the peer TLSInfo).
-/// <para>DotNext keeps one connection per member and learns that the other end went away only when its next request
-/// on it fails, and a candidate counts that failure as a refused vote: a follower that had not written to a member
-/// since that member restarted lost its first (pre-)vote round to the dead connection and stood again a whole election
-/// timeout later. <see cref="TakeClosedByPeer"/> finds the connections the other end closed while they were idle.</para>
+/// <para>A connection the other end closed while idle is dropped (<see cref="DropClosedConnectionsAsync"/>): DotNext would
+/// count the failure of its next request, a (pre-)vote most often, as a refusal. Test: RaftDialerTests.</para>
 /// <para>A (pre-)vote unanswered after <c>voteDeadline</c> aborts its connection (<see cref="VoteDeadlineStream"/>).</para>
 /// </summary>
 internal sealed partial class RaftDialer(PeerAddresses peers, TimeSpan voteDeadline) : IConnectionFactory
