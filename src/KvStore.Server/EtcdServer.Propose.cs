@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Etcdserverpb;
 using Google.Protobuf;
@@ -85,11 +84,6 @@ public sealed partial class EtcdServer
 
     /// <summary>Appends an entry without commands when this member leads (<see cref="Replication.LeaderLog.AppendEmpty"/>).</summary>
     internal void AppendEmptyEntry() => _leaderLog.AppendEmpty();
-
-    private void FailWaiters(RaftBatch batch, ServerError error)
-    {
-        foreach (InternalRaftRequest r in batch.Requests) CompleteWaiter(r.Header.ID, new ProposeResult(null, Error: error));
-    }
 
     private void FailAllWaiters(ServerError error)
     {

@@ -185,7 +185,11 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
                 await ((IPersistentState)server._wal)
                     .IncrementTermAsync(ClusterMemberId.FromEndPoint(server._peerEndPoint), cancellationToken).ConfigureAwait(false);
             }
-            server._peerServer = await PeerServer.StartAsync(server, server._raftConnections, loggers, cancellationToken).ConfigureAwait(false);
+            // What the peer port serves to the other members (PeerService).
+            var handlers = new PeerHandlers(server._proposer, server._readIndex, server._lessor, server._membership, server._membershipChanges,
+                server._leaderTransfer);
+            server._peerServer = await PeerServer.StartAsync(config, handlers, server._raftConnections, loggers, cancellationToken)
+                .ConfigureAwait(false);
             await server._cluster.StartAsync(cancellationToken).ConfigureAwait(false);
             server.StartBackgroundLoops();
             if (!server._membership.Joined.IsCompleted)
@@ -287,9 +291,6 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 
     /// <summary>A snapshot from the leader replaced this member's state (forwarded commands then get the leader's answer).</summary>
     internal void OnSnapshotInstalled() => _forwarder.OnSnapshotInstalled();
-
-    /// <summary>What the peer port serves to the other members (<see cref="PeerService"/>).</summary>
-    internal PeerHandlers PeerHandlers => new(_proposer, _readIndex, _lessor, _membership, _membershipChanges, _leaderTransfer);
 
     private void StartBackgroundLoops()
     {
