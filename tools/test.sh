@@ -26,6 +26,9 @@ if [[ -n $need ]]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
 fi
 
+# Lines of src/ at most 150 characters: a violation fails the run at the end, after the suites have run.
+style=0
+bash tools/check-style.sh || style=$?
 dotnet build KvStore.sln -c Release -warnaserror -nologo -clp:ErrorsOnly
 
 log=$(mktemp)
@@ -45,4 +48,6 @@ if (( failed > 0 )); then
 fi
 rm -f "$log"
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+(( style == 0 )) || echo "check-style failed: lines of src/ longer than 150 characters (bash tools/check-style.sh lists them)"
+(( status != 0 )) || status=$style
 exit "$status"

@@ -17,24 +17,120 @@ namespace KvStore.Host;
 /// </summary>
 internal sealed class ApiServerFlags
 {
-    private readonly Option<string> _etcdServers = new("--etcd-servers") { Description = "List of etcd servers to connect with (scheme://ip:port), comma separated.", Required = true };
-    private readonly Option<string> _etcdCaFile = new("--etcd-cafile") { Description = "SSL Certificate Authority file used to secure etcd communication.", DefaultValueFactory = _ => "" };
-    private readonly Option<string> _etcdCertFile = new("--etcd-certfile") { Description = "SSL certification file used to secure etcd communication.", DefaultValueFactory = _ => "" };
-    private readonly Option<string> _etcdKeyFile = new("--etcd-keyfile") { Description = "SSL key file used to secure etcd communication.", DefaultValueFactory = _ => "" };
-    private readonly Option<string> _bindAddress = new("--bind-address") { Description = "The IP address on which to listen for the --secure-port port. If blank or an unspecified address (0.0.0.0 or ::), all interfaces will be used.", DefaultValueFactory = _ => "0.0.0.0" };
-    private readonly Option<int> _securePort = new("--secure-port") { Description = "The port on which to serve HTTPS with authentication. It cannot be switched off with 0.", DefaultValueFactory = _ => 6443 };
-    private readonly Option<string> _listenUrl = new("--listen-url") { Description = "kvstore: serve on this URL instead of --bind-address/--secure-port; https://IP:PORT (TLS) or http://IP:PORT (no TLS, no client certificates)." };
-    private readonly Option<string> _tlsCertFile = new("--tls-cert-file") { Description = "File containing the default x509 Certificate for HTTPS. (CA cert, if any, concatenated after server cert). If HTTPS serving is enabled, and --tls-cert-file and --tls-private-key-file are not provided, a self-signed certificate and key are generated for the public address and saved to the directory specified by --cert-dir.", DefaultValueFactory = _ => "" };
-    private readonly Option<string> _tlsKeyFile = new("--tls-private-key-file") { Description = "File containing the default x509 private key matching --tls-cert-file.", DefaultValueFactory = _ => "" };
-    private readonly Option<string> _certDir = new("--cert-dir") { Description = "The directory where the TLS certs are located. If --tls-cert-file and --tls-private-key-file are provided, this flag will be ignored.", DefaultValueFactory = _ => "/var/run/kubernetes" };
-    private readonly Option<string> _clientCaFile = new("--client-ca-file") { Description = "If set, any request presenting a client certificate signed by one of the authorities in the client-ca-file is authenticated with an identity corresponding to the CommonName of the client certificate.", DefaultValueFactory = _ => "" };
-    private readonly Option<string> _tokenAuthFile = new("--token-auth-file") { Description = "If set, the file that will be used to secure the secure port of the API server via token authentication.", DefaultValueFactory = _ => "" };
-    private readonly Option<bool> _anonymousAuth = new("--anonymous-auth") { Description = "Enables anonymous requests to the secure port of the API server. Requests that are not rejected by another authentication method are treated as anonymous requests. Anonymous requests have a username of system:anonymous, and a group name of system:unauthenticated.", DefaultValueFactory = _ => true };
-    private readonly Option<string> _eventTtl = new("--event-ttl") { Description = "Amount of time to retain events.", DefaultValueFactory = _ => "1h0m0s" };
-    private readonly Option<string> _serviceRange = new("--service-cluster-ip-range") { Description = "A CIDR notation IP range from which to assign service cluster IPs.", DefaultValueFactory = _ => "10.96.0.0/12" };
-    private readonly Option<string> _nodePortRange = new("--service-node-port-range") { Description = "A port range to reserve for services with NodePort visibility. Example: '30000-32767'. Inclusive at both ends of the range.", DefaultValueFactory = _ => NodePortRange.Default };
-    private readonly Option<string> _compaction = new("--etcd-compaction-interval") { Description = "The interval of compaction requests. If 0, the compaction request from apiserver is disabled.", DefaultValueFactory = _ => "5m0s" };
-    private readonly Option<string> _logLevel = new("--log-level") { Description = "debug, info, warn, error, panic or fatal (as the member's --log-level).", DefaultValueFactory = _ => "info" };
+    private readonly Option<string> _etcdServers = new("--etcd-servers")
+    {
+        Description = "List of etcd servers to connect with (scheme://ip:port), comma separated.",
+        Required = true,
+    };
+
+    private readonly Option<string> _etcdCaFile = new("--etcd-cafile")
+    {
+        Description = "SSL Certificate Authority file used to secure etcd communication.",
+        DefaultValueFactory = _ => "",
+    };
+
+    private readonly Option<string> _etcdCertFile = new("--etcd-certfile")
+    {
+        Description = "SSL certification file used to secure etcd communication.",
+        DefaultValueFactory = _ => "",
+    };
+
+    private readonly Option<string> _etcdKeyFile = new("--etcd-keyfile")
+    {
+        Description = "SSL key file used to secure etcd communication.",
+        DefaultValueFactory = _ => "",
+    };
+
+    private readonly Option<string> _bindAddress = new("--bind-address")
+    {
+        Description = "The IP address on which to listen for the --secure-port port. If blank or an unspecified address (0.0.0.0 or ::), all " +
+            "interfaces will be used.",
+        DefaultValueFactory = _ => "0.0.0.0",
+    };
+
+    private readonly Option<int> _securePort = new("--secure-port")
+    {
+        Description = "The port on which to serve HTTPS with authentication. It cannot be switched off with 0.",
+        DefaultValueFactory = _ => 6443,
+    };
+
+    private readonly Option<string> _listenUrl = new("--listen-url")
+    {
+        Description = "kvstore: serve on this URL instead of --bind-address/--secure-port; https://IP:PORT (TLS) or http://IP:PORT (no TLS, no " +
+            "client certificates).",
+    };
+
+    private readonly Option<string> _tlsCertFile = new("--tls-cert-file")
+    {
+        Description = "File containing the default x509 Certificate for HTTPS. (CA cert, if any, concatenated after server cert). If HTTPS serving " +
+            "is enabled, and --tls-cert-file and --tls-private-key-file are not provided, a self-signed certificate and key are generated for the " +
+            "public address and saved to the directory specified by --cert-dir.",
+        DefaultValueFactory = _ => "",
+    };
+
+    private readonly Option<string> _tlsKeyFile = new("--tls-private-key-file")
+    {
+        Description = "File containing the default x509 private key matching --tls-cert-file.",
+        DefaultValueFactory = _ => "",
+    };
+
+    private readonly Option<string> _certDir = new("--cert-dir")
+    {
+        Description = "The directory where the TLS certs are located. If --tls-cert-file and --tls-private-key-file are provided, this flag will " +
+            "be ignored.",
+        DefaultValueFactory = _ => "/var/run/kubernetes",
+    };
+
+    private readonly Option<string> _clientCaFile = new("--client-ca-file")
+    {
+        Description = "If set, any request presenting a client certificate signed by one of the authorities in the client-ca-file is authenticated " +
+            "with an identity corresponding to the CommonName of the client certificate.",
+        DefaultValueFactory = _ => "",
+    };
+
+    private readonly Option<string> _tokenAuthFile = new("--token-auth-file")
+    {
+        Description = "If set, the file that will be used to secure the secure port of the API server via token authentication.",
+        DefaultValueFactory = _ => "",
+    };
+
+    private readonly Option<bool> _anonymousAuth = new("--anonymous-auth")
+    {
+        Description = "Enables anonymous requests to the secure port of the API server. Requests that are not rejected by another authentication " +
+            "method are treated as anonymous requests. Anonymous requests have a username of system:anonymous, and a group name of " +
+            "system:unauthenticated.",
+        DefaultValueFactory = _ => true,
+    };
+
+    private readonly Option<string> _eventTtl = new("--event-ttl")
+    {
+        Description = "Amount of time to retain events.",
+        DefaultValueFactory = _ => "1h0m0s",
+    };
+
+    private readonly Option<string> _serviceRange = new("--service-cluster-ip-range")
+    {
+        Description = "A CIDR notation IP range from which to assign service cluster IPs.",
+        DefaultValueFactory = _ => "10.96.0.0/12",
+    };
+
+    private readonly Option<string> _nodePortRange = new("--service-node-port-range")
+    {
+        Description = "A port range to reserve for services with NodePort visibility. Example: '30000-32767'. Inclusive at both ends of the range.",
+        DefaultValueFactory = _ => NodePortRange.Default,
+    };
+
+    private readonly Option<string> _compaction = new("--etcd-compaction-interval")
+    {
+        Description = "The interval of compaction requests. If 0, the compaction request from apiserver is disabled.",
+        DefaultValueFactory = _ => "5m0s",
+    };
+
+    private readonly Option<string> _logLevel = new("--log-level")
+    {
+        Description = "debug, info, warn, error, panic or fatal (as the member's --log-level).",
+        DefaultValueFactory = _ => "info",
+    };
 
     /// <summary>The `apiserver` subcommand with these flags (parsed under a root command: `kvstore apiserver [options]`).</summary>
     public Command Command() => new(ApiServerCommand.Name, "The Kubernetes-style REST API (what kubectl talks to) over an etcd v3 endpoint list.")
@@ -46,7 +142,8 @@ internal sealed class ApiServerFlags
     };
 
     /// <summary>What the flags ask for, checked; throws <see cref="FormatException"/> or <see cref="FlagException"/>.</summary>
-    public sealed record Values(ApiServerOptions Options, IReadOnlyList<Uri> Endpoints, string EtcdCaFile, string EtcdCertFile, string EtcdKeyFile, LogLevel Level);
+    public sealed record Values(ApiServerOptions Options, IReadOnlyList<Uri> Endpoints, string EtcdCaFile, string EtcdCertFile, string EtcdKeyFile,
+        LogLevel Level);
 
     public Values Read(ParseResult result)
     {

@@ -40,7 +40,8 @@ internal static partial class Log
         WaitingForLock(logger);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "another etcd process is using \"{Path}\" and holds the file lock, or loading backend file is taking >10 seconds")]
+    [LoggerMessage(Level = LogLevel.Warning, Message =
+        "another etcd process is using \"{Path}\" and holds the file lock, or loading backend file is taking >10 seconds")]
     private static partial void FileLocked(ILogger logger, string path);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "waiting for it to exit before starting...")]
@@ -53,7 +54,10 @@ internal static partial class Log
         ImportedEtcdDataDir(logger, s.MemberId, s.ClusterId, s.Members, s.Revision, s.CompactRevision, s.Leases, s.Users, s.Roles, s.AuthEnabled,
             s.ConsistentIndex, s.WalEntriesApplied, s.EtcdFilesDir);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "imported the etcd member: member id {MemberId:x16}, cluster id {ClusterId:x16}, {Members} members, revision {Revision}, compact revision {CompactRevision}, {Leases} leases, {Users} users, {Roles} roles, auth enabled {AuthEnabled}; backend at raft index {ConsistentIndex} plus {WalEntries} WAL entries applied; etcd's files kept in {EtcdFiles}")]
+    [LoggerMessage(Level = LogLevel.Information, Message =
+        "imported the etcd member: member id {MemberId:x16}, cluster id {ClusterId:x16}, {Members} members, revision {Revision}, " +
+        "compact revision {CompactRevision}, {Leases} leases, {Users} users, {Roles} roles, auth enabled {AuthEnabled}; " +
+        "backend at raft index {ConsistentIndex} plus {WalEntries} WAL entries applied; etcd's files kept in {EtcdFiles}")]
     private static partial void ImportedEtcdDataDir(ILogger logger, ulong memberId, ulong clusterId, int members, long revision, long compactRevision,
         int leases, int users, int roles, bool authEnabled, ulong consistentIndex, int walEntries, string etcdFiles);
 

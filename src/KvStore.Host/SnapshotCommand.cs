@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using KvStore.Mvcc;
-using KvStore.Mvcc.Backup;
 using KvStore.Server;
 
 namespace KvStore.Host;
@@ -41,10 +39,11 @@ public static class SnapshotCommand
             await stdout.WriteAsync(Usage).ConfigureAwait(false);
             return 0;
         }
+        var flags = new SnapshotFlags();
         return args[0] switch
         {
-            "restore" => await RestoreAsync(args[1..], stdout, stderr).ConfigureAwait(false),
-            "status" => Status(args[1..], stdout, stderr),
+            "restore" => await RestoreAsync(flags, args[1..], stdout, stderr).ConfigureAwait(false),
+            "status" => Status(flags, args[1..], stdout, stderr),
             _ => Fail(stderr, ExitError, $"unknown command \"{args[0]}\" for \"kvstore snapshot\""),
         };
     }
@@ -55,92 +54,28 @@ public static class SnapshotCommand
         return code;
     }
 
-    /// <summary>pflag-style parsing: --name value, --name=value, -w value, bools bare or =true/false; everything else positional.</summary>
-    private static bool TryParse(string[] args, IReadOnlyDictionary<string, string> aliases, ISet<string> bools,
-        Dictionary<string, string> values, List<string> positional, out string? error)
-    {
-        error = null;
-        var known = new HashSet<string>(values.Keys); // the value flags are those given a default
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            if (a == "--")
-            {
-                positional.AddRange(args[(i + 1)..]);
-                break;
-            }
-            if (!a.StartsWith('-') || a == "-")
-            {
-                positional.Add(a);
-                continue;
-            }
-            string body = a.TrimStart('-');
-            string? value = null;
-            int eq = body.IndexOf('=');
-            if (eq >= 0) (body, value) = (body[..eq], body[(eq + 1)..]);
-            bool shorthand = !a.StartsWith("--", StringComparison.Ordinal);
-            string name = shorthand && aliases.TryGetValue(body, out string? full) ? full : body;
-            if (shorthand && name == body)
-            {
-                error = $"unknown shorthand flag: '{body}' in {a}";
-                return false;
-            }
-            if (bools.Contains(name))
-            {
-                value ??= "true";
-                if (value is not ("true" or "false" or "1" or "0" or "t" or "f" or "TRUE" or "FALSE" or "True" or "False"))
-                {
-                    error = $"invalid argument \"{value}\" for \"--{name}\" flag: strconv.ParseBool: parsing \"{value}\": invalid syntax";
-                    return false;
-                }
-                values[name] = value is "true" or "1" or "t" or "TRUE" or "True" ? "true" : "false";
-                continue;
-            }
-            if (!known.Contains(name))
-            {
-                error = $"unknown flag: --{name}";
-                return false;
-            }
-            if (value is null)
-            {
-                if (i + 1 >= args.Length)
-                {
-                    error = $"flag needs an argument: {a}";
-                    return false;
-                }
-                value = args[++i];
-            }
-            values[name] = value;
-        }
-        return true;
-    }
-
     // ---- status ----
 
-    private static int Status(string[] args, TextWriter stdout, TextWriter stderr)
+    private static int Status(SnapshotFlags flags, string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var values = new Dictionary<string, string> { ["write-out"] = "simple" };
-        var positional = new List<string>();
-        if (!TryParse(args, new Dictionary<string, string> { ["w"] = "write-out" }, new HashSet<string> { "hex" }, values, positional, out string? error))
-        {
-            return Fail(stderr, ExitError, error!);
-        }
-        if (positional.Count != 1) return Fail(stderr, ExitBadArgs, "snapshot status requires exactly one argument");
-        string format = values["write-out"];
+        if (SnapshotFlags.Parse(flags.Status, args, out string? error) is not { } parsed) return Fail(stderr, ExitError, error!);
+        string[] files = parsed.GetValue(flags.StatusFiles) ?? [];
+        if (files.Length != 1) return Fail(stderr, ExitBadArgs, "snapshot status requires exactly one argument");
+        string format = parsed.GetValue(flags.WriteOut)!;
         if (format is not ("simple" or "table" or "json" or "fields" or "protobuf")) return Fail(stderr, ExitBadFeature, "unsupported output format");
         if (format == "protobuf") return Fail(stderr, ExitBadFeature, "protobuf not supported as output format");
 
-        string path = positional[0];
+        string path = files[0];
         if (!File.Exists(path))
         {
             return Fail(stderr, ExitError, Directory.Exists(path)
                 ? $"open {path}: is a directory"
                 : $"stat {path}: no such file or directory");
         }
-        BackupStatus status;
+        SnapshotStatus status;
         try
         {
-            status = EtcdBackupReader.Status(path);
+            status = SnapshotRestore.Status(path);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
@@ -151,7 +86,7 @@ public static class SnapshotCommand
     }
 
     /// <summary>etcdctl's DBStatus printers (simple, table, json, fields).</summary>
-    public static string FormatStatus(BackupStatus s, string format)
+    public static string FormatStatus(SnapshotStatus s, string format)
     {
         string[] header = ["hash", "revision", "total keys", "total size"];
         string[] row =
@@ -207,84 +142,51 @@ public static class SnapshotCommand
 
     // ---- restore ----
 
-    private static async Task<int> RestoreAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    private static async Task<int> RestoreAsync(SnapshotFlags flags, string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var values = new Dictionary<string, string>
-        {
-            ["data-dir"] = "",
-            ["wal-dir"] = "",
-            ["initial-cluster"] = "default=http://localhost:2380",
-            ["initial-cluster-token"] = "etcd-cluster",
-            ["initial-advertise-peer-urls"] = "http://localhost:2380",
-            ["name"] = "default",
-            ["skip-hash-check"] = "false",
-        };
-        var positional = new List<string>();
-        if (!TryParse(args, new Dictionary<string, string>(), new HashSet<string> { "skip-hash-check" }, values, positional, out string? error))
-        {
-            return Fail(stderr, ExitError, error!);
-        }
-        if (positional.Count != 1) return Fail(stderr, ExitBadArgs, "snapshot restore requires exactly one argument");
-        string snapshot = positional[0];
-        string name = values["name"];
-        string dataDir = values["data-dir"].Length > 0 ? values["data-dir"] : name + ".etcd";
-        string walDir = values["wal-dir"].Length > 0 ? values["wal-dir"] : Path.Combine(dataDir, "member", "wal");
-        bool walDirGiven = values["wal-dir"].Length > 0;
-        bool skipHashCheck = values["skip-hash-check"] == "true";
+        if (SnapshotFlags.Parse(flags.Restore, args, out string? error) is not { } parsed) return Fail(stderr, ExitError, error!);
+        string[] files = parsed.GetValue(flags.RestoreFiles) ?? [];
+        if (files.Length != 1) return Fail(stderr, ExitBadArgs, "snapshot restore requires exactly one argument");
+        string snapshot = files[0];
+        string name = parsed.GetValue(flags.Name)!;
+        string initialCluster = parsed.GetValue(flags.InitialCluster)!;
+        string givenDataDir = parsed.GetValue(flags.DataDir)!, givenWalDir = parsed.GetValue(flags.WalDir)!;
+        string dataDir = givenDataDir.Length > 0 ? givenDataDir : name + ".etcd";
+        string walDir = givenWalDir.Length > 0 ? givenWalDir : Path.Combine(dataDir, "member", "wal");
 
-        if (RestoreFlags.Check(values["initial-advertise-peer-urls"].Split(','), values["initial-cluster"], name) is { } flagError)
+        if (RestoreFlags.Check(parsed.GetValue(flags.InitialAdvertisePeerUrls)!.Split(','), initialCluster, name) is { } flagError)
         {
             return Fail(stderr, ExitError, flagError);
         }
         if (Directory.Exists(dataDir) || File.Exists(dataDir)) return Fail(stderr, ExitError, $"data-dir \"{dataDir}\" exists");
-        // etcdctl always passes a wal dir (its default under the data dir, which cannot exist yet), so the check applies to a given one.
-        if (walDirGiven && (Directory.Exists(walDir) || File.Exists(walDir))) return Fail(stderr, ExitError, $"wal-dir \"{walDir}\" exists");
+        // etcdctl's default wal dir is under the data dir, which cannot exist yet: the check is for a given one.
+        if (givenWalDir.Length > 0 && (Directory.Exists(walDir) || File.Exists(walDir)))
+        {
+            return Fail(stderr, ExitError, $"wal-dir \"{walDir}\" exists");
+        }
 
-        string memberDir = Path.Combine(dataDir, "member");
-        string snapDir = Path.Combine(memberDir, "snap");
+        string snapDir = Path.Combine(dataDir, "member", "snap");
         LogLine(stderr, "restoring snapshot", snapshot, walDir, dataDir, snapDir);
-        bool created = false;
         try
         {
             if (!File.Exists(snapshot))
             {
-                return Fail(stderr, ExitError, Directory.Exists(snapshot) ? $"read {snapshot}: is a directory" : $"open {snapshot}: no such file or directory");
+                return Fail(stderr, ExitError, Directory.Exists(snapshot)
+                    ? $"read {snapshot}: is a directory"
+                    : $"open {snapshot}: no such file or directory");
             }
-            EtcdBackupReader.VerifyHash(snapshot, skipHashCheck);
-            created = true;
-            Directory.CreateDirectory(memberDir);
-            (MvccStore store, BackupRestoreResult result) = await EtcdBackupReader
-                .RestoreAsync(snapshot, new MvccOptions { Directory = memberDir }).ConfigureAwait(false);
-            store.Dispose();
-            var cluster = MemberIds.ParseInitialCluster(values["initial-cluster"]);
-            ulong clusterId = EtcdServer.WriteRestoredMembership(dataDir, cluster, values["initial-cluster-token"]);
-            Directory.CreateDirectory(walDir);
+            RestoredSnapshot restored = await SnapshotRestore.RestoreAsync(snapshot, parsed.GetValue(flags.SkipHashCheck), dataDir, walDir,
+                MemberIds.ParseInitialCluster(initialCluster), parsed.GetValue(flags.InitialClusterToken)!).ConfigureAwait(false);
             LogLine(stderr, "restored snapshot", snapshot, walDir, dataDir, snapDir,
-                ("cluster-id", clusterId.ToString("x", CultureInfo.InvariantCulture)),
-                ("revision", result.Revision), ("compact-revision", result.CompactRevision), ("revisions", result.Revisions),
-                ("leases", result.Leases), ("users", result.Users), ("roles", result.Roles), ("auth-enabled", result.AuthEnabled));
+                ("cluster-id", restored.ClusterId.ToString("x", CultureInfo.InvariantCulture)),
+                ("revision", restored.Revision), ("compact-revision", restored.CompactRevision), ("revisions", restored.Revisions),
+                ("leases", restored.Leases), ("users", restored.Users), ("roles", restored.Roles), ("auth-enabled", restored.AuthEnabled));
             return 0;
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or Google.Protobuf.InvalidProtocolBufferException)
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException
+            or Google.Protobuf.InvalidProtocolBufferException)
         {
-            // Unlike etcdctl, leave nothing half-made behind: a second try would otherwise fail on "data-dir exists".
-            if (created)
-            {
-                TryDelete(dataDir);
-                if (walDirGiven) TryDelete(walDir);
-            }
             return Fail(stderr, ExitError, e.Message);
-        }
-    }
-
-    private static void TryDelete(string dir)
-    {
-        try
-        {
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        }
-        catch (IOException)
-        {
         }
     }
 

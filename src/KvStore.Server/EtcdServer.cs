@@ -301,7 +301,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             Task.Run(() => _proposer.RunAsync(token), token),
             Task.Run(() => ExpireWaitersLoopAsync(token), token),
             Task.Run(() => _lessor.RunAsync(token), token),
-            Task.Run(() => new Compactor(this, _logger).RunAsync(token), token),
+            Task.Run(() => new AutoCompactor(this, _logger).RunAsync(token), token),
             Task.Run(() => _voterReconciler.RunAsync(token), token),
             Task.Run(() => _forwarder.RunAsync(token), token),
             Task.Run(() => _voterReconciler.FetchMetadataAsync(token), token),

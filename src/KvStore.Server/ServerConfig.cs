@@ -72,6 +72,9 @@ public sealed record ServerConfig
     /// <summary>--auto-compaction-retention ("0": off; periodic: hours or a duration like 5m; revision: a count).</summary>
     public string AutoCompactionRetention { get; init; } = "0";
 
+    /// <summary>How often revision mode compacts: etcd's 5 minutes (shorter in AutoCompactorTests.RevisionModeKeepsTheRetention).</summary>
+    internal TimeSpan AutoCompactionRevisionInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>--auth-token: the token provider (simple, jwt with its keys, sign method and ttl, or "" for none).</summary>
     public AuthTokenOptions AuthToken { get; init; } = AuthTokenOptions.Simple;
 

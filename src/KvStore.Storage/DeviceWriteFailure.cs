@@ -14,7 +14,9 @@ internal sealed class DeviceWriteFailure
 
     public bool HasFailed => _failed.Task.IsCompleted;
 
-    /// <summary>Records a write of <paramref name="bytes"/> to <paramref name="file"/> that ended with FASTER's <paramref name="errorCode"/>.</summary>
+    /// <summary>
+    /// Records a write of <paramref name="bytes"/> to <paramref name="file"/> that ended with FASTER's <paramref name="errorCode"/>.
+    /// </summary>
     public void Report(string file, uint bytes, uint errorCode)
     {
         if (HasFailed) return;

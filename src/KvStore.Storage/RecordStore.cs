@@ -75,7 +75,9 @@ public sealed partial class RecordStore : IDisposable
     /// <summary>Bytes of log between its begin and tail addresses (live and dead records).</summary>
     public long LogSizeBytes => _store.Log.TailAddress - _store.Log.BeginAddress;
 
-    /// <summary>Bytes of the log's mutable region: not in the log files yet (a checkpoint, or the region growing past memory, flushes them).</summary>
+    /// <summary>
+    /// Bytes of the log's mutable region: not in the log files yet (a checkpoint, or the region growing past memory, flushes them).
+    /// </summary>
     public long UnflushedBytes => Math.Max(0, _store.Log.TailAddress - _store.Log.ReadOnlyAddress);
 
     /// <summary>Opens (and recovers, when a checkpoint exists) the store in <see cref="StorageOptions.Directory"/>.</summary>

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Etcdserverpb;
 using Google.Protobuf;
+using KvStore.Bbolt;
 using KvStore.Mvcc;
 using KvStore.Mvcc.Backup;
 

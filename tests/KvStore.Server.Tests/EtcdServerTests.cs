@@ -115,7 +115,7 @@ public class EtcdServerTests
     }
 }
 
-public class CompactorTests
+public class AutoCompactorTests
 {
     [Theory]
     [InlineData("1", 3600)]
@@ -124,7 +124,7 @@ public class CompactorTests
     [InlineData("1h30m", 5400)]
     [InlineData("500ms", 0.5)]
     public void RetentionParsesAsEtcd(string retention, double seconds) =>
-        Assert.Equal(TimeSpan.FromSeconds(seconds), Compactor.ParsePeriod(retention));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), AutoCompactor.ParsePeriod(retention));
 
     [Fact]
     public async Task PeriodicModeCompactsHistoryOlderThanTheRetention()
@@ -140,6 +140,26 @@ public class CompactorTests
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (m.Server.Store.CompactRevision < 2 && DateTime.UtcNow < deadline) await Task.Delay(100);
         Assert.True(m.Server.Store.CompactRevision >= 2, $"compact revision {m.Server.Store.CompactRevision}");
+    }
+
+    [Fact]
+    public async Task RevisionModeKeepsTheRetention()
+    {
+        await using var m = await TestMember.StartAsync(c => c with
+        {
+            AutoCompactionMode = "revision", AutoCompactionRetention = "5", AutoCompactionRevisionInterval = TimeSpan.FromMilliseconds(100),
+        });
+        for (int i = 0; i < 20; i++)
+        {
+            await m.Server.ProposeAsync(new Etcdserverpb.InternalRaftRequest
+            {
+                Put = new Etcdserverpb.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("k"), Value = Google.Protobuf.ByteString.CopyFromUtf8("v" + i) },
+            }, default);
+        }
+        long target = m.Server.Store.CurrentRevision - 5;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (m.Server.Store.CompactRevision < target && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Equal(target, m.Server.Store.CompactRevision);
     }
 }
 

@@ -115,7 +115,8 @@ internal sealed class GarbageCollector : IAsyncDisposable
     /// <summary>The object of <paramref name="node"/> as the store has it now, or null when it is gone or is another object.</summary>
     private async Task<(StoredObject Object, ObjectMeta Meta)?> LatestAsync(ObjectNode node, CancellationToken cancellationToken)
     {
-        var stored = await _handler.Store.GetAsync(RequestTarget.KeyOf(node.Resource, node.Namespace, node.Name), null, cancellationToken).ConfigureAwait(false);
+        var stored = await _handler.Store.GetAsync(RequestTarget.KeyOf(node.Resource, node.Namespace, node.Name), null, cancellationToken)
+            .ConfigureAwait(false);
         if (stored is null) return null;
         var meta = ObjectMeta.Of(stored.Object);
         return meta.Uid == node.Uid ? (stored, meta) : null;
@@ -133,7 +134,8 @@ internal sealed class GarbageCollector : IAsyncDisposable
         if (stored is null) return OwnerState.Dangling;
         var meta = ObjectMeta.Of(stored.Object);
         if (meta.Uid != owner.Uid) return OwnerState.Dangling;
-        return meta.Deleting && meta.Finalizers.Contains(DeleteOptions.ForegroundFinalizer) ? OwnerState.WaitingForDependentsDeletion : OwnerState.Solid;
+        return meta.Deleting && meta.Finalizers.Contains(DeleteOptions.ForegroundFinalizer) ? OwnerState.WaitingForDependentsDeletion
+            : OwnerState.Solid;
     }
 
     /// <summary>kube's attemptToDeleteItem.</summary>
@@ -142,7 +144,8 @@ internal sealed class GarbageCollector : IAsyncDisposable
         if (_graph.Get(uid) is not { } node || await LatestAsync(node, cancellationToken).ConfigureAwait(false) is not { } latest) return;
         if (latest.Meta.Deleting)
         {
-            if (latest.Meta.Finalizers.Contains(DeleteOptions.ForegroundFinalizer)) await ProcessDeletingDependentsAsync(uid, cancellationToken).ConfigureAwait(false);
+            if (latest.Meta.Finalizers.Contains(DeleteOptions.ForegroundFinalizer)) await ProcessDeletingDependentsAsync(uid, cancellationToken)
+                .ConfigureAwait(false);
             return;
         }
         if (latest.Meta.Owners.Count == 0) return;
@@ -163,7 +166,8 @@ internal sealed class GarbageCollector : IAsyncDisposable
             if (released.Count == 0) return;
             // still owned: only the references to missing (or foreground-deleting) owners go
             var drop = released.Select(o => o.Uid).ToHashSet(StringComparer.Ordinal);
-            await _handler.UpdateInternalAsync(node.Resource, node.Namespace, node.Name, uid, obj => RemoveOwners(obj, drop), cancellationToken).ConfigureAwait(false);
+            await _handler.UpdateInternalAsync(node.Resource, node.Namespace, node.Name, uid, obj => RemoveOwners(obj, drop), cancellationToken)
+                .ConfigureAwait(false);
             return;
         }
         string policy;
@@ -172,7 +176,8 @@ internal sealed class GarbageCollector : IAsyncDisposable
         else if (latest.Meta.Finalizers.Contains(DeleteOptions.ForegroundFinalizer)) policy = DeleteOptions.Foreground;
         else policy = DeleteOptions.Background;
         Log.GarbageDeleting(_log, node.Resource.Resource, node.Namespace ?? "", node.Name, policy);
-        await DeleteAsync(node, new DeleteOptions(policy, null, null, uid, ResourceHandler.RevisionText(latest.Object.ModRevision), false), cancellationToken)
+        await DeleteAsync(node, new DeleteOptions(policy, null, null, uid, ResourceHandler.RevisionText(latest.Object.ModRevision), false),
+            cancellationToken)
             .ConfigureAwait(false);
     }
 

@@ -30,7 +30,8 @@ internal static class NamespaceConditions
         var resources = remaining.Order(StringComparer.Ordinal).ToList();
         if (resources.Count > 0)
         {
-            found.Add(new("NamespaceContentRemaining", "True", "SomeResourcesRemain", "Some resources are remaining: " + string.Join(", ", resources)));
+            found.Add(new("NamespaceContentRemaining", "True", "SomeResourcesRemain", "Some resources are remaining: "
+                + string.Join(", ", resources)));
         }
         var holding = finalizers.Order(StringComparer.Ordinal).ToList();
         if (holding.Count > 0)

@@ -120,7 +120,8 @@ internal sealed class NamespaceController : IAsyncDisposable
                     if (Lifecycle.IsDeleting(item.Object)) continue;
                     try
                     {
-                        await _handler.DeleteObjectAsync(resource, ns, ObjectDefaults.Str(item.Object["metadata"]?["name"])!, DeleteOptions.BackgroundPropagation,
+                        await _handler.DeleteObjectAsync(resource, ns, ObjectDefaults.Str(item.Object["metadata"]?["name"])!,
+                            DeleteOptions.BackgroundPropagation,
                             cancellationToken).ConfigureAwait(false);
                     }
                     catch (ApiError e) when (e.Code is 404 or 409)
@@ -136,7 +137,9 @@ internal sealed class NamespaceController : IAsyncDisposable
                 }
                 if (!left.Any(i => Lifecycle.Finalizers(i.Object).Count > 0))
                 {
-                    failures.Add($"unexpected items still remain in namespace: {ns} for gvr: {resource.Group}/{resource.Version}, Resource={resource.Resource}");
+                    failures.Add(
+                        $"unexpected items still remain in namespace: {ns} for gvr: {resource.Group}/{resource.Version}, " +
+                        $"Resource={resource.Resource}");
                 }
             }
             catch (Exception e) when (e is StoreException or ApiError)
@@ -144,8 +147,10 @@ internal sealed class NamespaceController : IAsyncDisposable
                 failures.Add(e.Message);
             }
         }
-        var conditions = NamespaceConditions.Of(remainingByResource.Keys, remainingByFinalizer.Select(f => $"{f.Key} in {f.Value} resource instances"), failures);
-        await _handler.UpdateInternalAsync(_namespaces, null, ns, uid, obj => NamespaceConditions.Apply(obj, conditions, _handler.Clock), cancellationToken)
+        var conditions = NamespaceConditions.Of(remainingByResource.Keys, remainingByFinalizer.Select(f =>
+            $"{f.Key} in {f.Value} resource instances"), failures);
+        await _handler.UpdateInternalAsync(_namespaces, null, ns, uid, obj => NamespaceConditions.Apply(obj, conditions, _handler.Clock),
+            cancellationToken)
             .ConfigureAwait(false);
         return remainingByResource.Count > 0 || failures.Count > 0;
     }

@@ -55,7 +55,8 @@ internal sealed class WorkQueue<T> : IAsyncDisposable where T : notnull
             if (!await sync(item, cancellationToken).ConfigureAwait(false)) AddAfter(item, again);
         }, failed, retry);
 
-    private async Task RunAsync(Func<T, CancellationToken, Task> handle, Action<T, Exception> failed, TimeSpan retry, CancellationToken cancellationToken)
+    private async Task RunAsync(Func<T, CancellationToken, Task> handle, Action<T, Exception> failed, TimeSpan retry,
+        CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {

@@ -146,7 +146,8 @@ internal sealed class CrdController : IAsyncDisposable
                 }
             }
             _known[crd.Name] = crd;
-            var from = stored["spec"]?.ToJsonString() + "|" + crd.AcceptedNames?.ToJson().ToJsonString() + "|" + crd.Established + "|" + crd.Terminating;
+            var from = stored["spec"]?.ToJsonString() + "|" + crd.AcceptedNames?.ToJson().ToJsonString() + "|" + crd.Established + "|"
+                + crd.Terminating;
             if (_servedFrom.GetValueOrDefault(crd.Name) != from)
             {
                 _servedFrom[crd.Name] = from;

@@ -71,7 +71,8 @@ internal sealed class CrdFinalizer : IAsyncDisposable
 
     /// <summary>The Terminating condition, with the finalizer's removal in the same update when done (which deletes the CRD
     /// once no other finalizer is left).</summary>
-    private Task SetTerminatingAsync(Crd crd, string status, string reason, string message, bool removeFinalizer, CancellationToken cancellationToken) =>
+    private Task SetTerminatingAsync(Crd crd, string status, string reason, string message, bool removeFinalizer,
+        CancellationToken cancellationToken) =>
         _handler.UpdateInternalAsync(_crds, null, crd.Name, crd.Uid, obj =>
         {
             var changed = StatusConditions.Set(obj, "Terminating", status, reason, message, _handler.Clock);

@@ -47,7 +47,8 @@ internal static class CrdNaming
             if (taken.Count > 0)
             {
                 reason ??= "ShortNamesConflict";
-                message ??= taken.Count == 1 ? $"\"{taken[0]}\" is already in use" : "[" + string.Join(", ", taken.Select(t => $"\"{t}\" is already in use")) + "]";
+                message ??= taken.Count == 1 ? $"\"{taken[0]}\" is already in use" : "[" + string.Join(", ",
+                    taken.Select(t => $"\"{t}\" is already in use")) + "]";
             }
             else
             {

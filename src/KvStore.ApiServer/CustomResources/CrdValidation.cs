@@ -31,14 +31,16 @@ internal static class CrdValidation
         else if (!Scopes.Contains(crd.Scope))
             errors.Add(NotSupported("spec.scope", crd.Scope, Scopes));
         Versions(spec, crd, errors);
-        foreach (var (field, value) in new[] { ("plural", crd.Names.Plural), ("singular", crd.Names.Singular), ("kind", crd.Names.Kind), ("listKind", crd.Names.ListKind) })
+        foreach (var (field, value) in new[] { ("plural", crd.Names.Plural), ("singular", crd.Names.Singular), ("kind", crd.Names.Kind),
+            ("listKind", crd.Names.ListKind) })
             if (value.Length == 0)
                 errors.Add(Required($"spec.names.{field}"));
         Names(crd.Names, "spec.names", errors);
         if (crd.AcceptedNames is { } accepted)
             Names(accepted, "status.acceptedNames", errors);
         if (spec["preserveUnknownFields"]?.GetValueKind() == JsonValueKind.True)
-            errors.Add(Invalid("spec.preserveUnknownFields", true, "cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead"));
+            errors.Add(Invalid("spec.preserveUnknownFields", true,
+                "cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead"));
         if (crd.ConversionStrategy != "None")
             errors.Add(NotSupported("spec.conversion.strategy", crd.ConversionStrategy, ["None"]));
         if (old is not null)
@@ -61,7 +63,8 @@ internal static class CrdValidation
             || crd.Group.EndsWith(".kubernetes.io", StringComparison.Ordinal);
         if (isProtected && Crd.Str(obj["metadata"]?["annotations"], ApprovalAnnotation) is null)
             errors.Add(Required($"metadata.annotations[{ApprovalAnnotation}]",
-                $"protected groups must have approval annotation \"{ApprovalAnnotation}\", see https://github.com/kubernetes/enhancements/pull/1111"));
+                $"protected groups must have approval annotation \"{ApprovalAnnotation}\", " +
+                    "see https://github.com/kubernetes/enhancements/pull/1111"));
     }
 
     private static void Versions(JsonObject spec, Crd crd, List<FieldCause> errors)
@@ -142,7 +145,8 @@ internal static class CrdValidation
         Replicas("specReplicasPath", scale.SpecReplicasPath, ".spec");
         Replicas("statusReplicasPath", scale.StatusReplicasPath, ".status");
         if (scale.LabelSelectorPath is { Length: > 0 } selector &&
-            (!(selector.StartsWith(".spec.", StringComparison.Ordinal) || selector.StartsWith(".status.", StringComparison.Ordinal)) || ScaleValue.Segments(selector) is null))
+            (!(selector.StartsWith(".spec.", StringComparison.Ordinal) || selector.StartsWith(".status.", StringComparison.Ordinal))
+                || ScaleValue.Segments(selector) is null))
             errors.Add(Invalid($"{path}.labelSelectorPath", selector, "should be a json path under either .spec or .status"));
     }
 

@@ -48,18 +48,26 @@ internal sealed class CustomResourceKind : IRuntimeKind
         {
             ["apiVersion"] = new JsonObject
             {
-                ["description"] = "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+                ["description"] =
+                    "APIVersion defines the versioned schema of this representation of an object. " +
+                    "Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: " +
+                    "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
                 ["type"] = "string",
             },
             ["kind"] = new JsonObject
             {
-                ["description"] = "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+                ["description"] =
+                    "Kind is a string value representing the REST resource this object represents. " +
+                    "Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: " +
+                    "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
                 ["type"] = "string",
             },
             ["metadata"] = new JsonObject
             {
                 ["allOf"] = new JsonArray(new JsonObject { ["$ref"] = "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" }),
-                ["description"] = "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+                ["description"] =
+                    "Standard object's metadata. More info: " +
+                    "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
             },
         };
         foreach (var (name, value) in declared.OrderBy(p => p.Key, StringComparer.Ordinal))

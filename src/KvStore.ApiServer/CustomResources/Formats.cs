@@ -11,7 +11,8 @@ internal static partial class Formats
 {
     public static bool IsValid(string format, string value) => format switch
     {
-        "date-time" or "datetime" => DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out _) && value.Contains('T', StringComparison.OrdinalIgnoreCase),
+        "date-time" or "datetime" => DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out _)
+            && value.Contains('T', StringComparison.OrdinalIgnoreCase),
         "date" => DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _),
         "byte" => IsBase64(value),
         "uuid" => Uuid().IsMatch(value),

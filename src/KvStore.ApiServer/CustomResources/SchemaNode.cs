@@ -116,7 +116,8 @@ internal sealed class SchemaNode
         o[name] is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var l) ? l : null;
 
     private static IReadOnlyList<string> Strings(JsonObject o, string name) =>
-        o[name] is JsonArray a ? a.OfType<JsonValue>().Where(v => v.GetValueKind() == JsonValueKind.String).Select(v => v.GetValue<string>()).ToList() : [];
+        o[name] is JsonArray a ? a.OfType<JsonValue>().Where(v => v.GetValueKind() == JsonValueKind.String).Select(v => v.GetValue<string>()).ToList()
+            : [];
 
     private static IReadOnlyList<SchemaNode> Schemas(JsonObject o, string name) =>
         o[name] is JsonArray a ? a.OfType<JsonObject>().Select(Parse).ToList() : [];

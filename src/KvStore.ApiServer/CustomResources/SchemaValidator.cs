@@ -61,7 +61,8 @@ internal static class SchemaValidator
             };
         if (expected is not null)
         {
-            errors.Add(new FieldCause("FieldValueTypeInvalid", $"Invalid value: {Render(actual)}: {In(path)} must be of type {expected}: {Quote(actual)}", path));
+            errors.Add(new FieldCause("FieldValueTypeInvalid",
+                $"Invalid value: {Render(actual)}: {In(path)} must be of type {expected}: {Quote(actual)}", path));
             return false;
         }
         if (schema.Type == "string" && schema.Format is { } format && JsonValues.String(value) is { } s && !Formats.IsValid(format, s))
@@ -145,9 +146,11 @@ internal static class SchemaValidator
     {
         var shown = JsonValues.ForError(value);
         if (schema.Maximum is { } max && (schema.ExclusiveMaximum ? d >= max : d > max))
-            errors.Add(Invalid(path, shown, $"{In(path)} should be less than {(schema.ExclusiveMaximum ? "" : "or equal to ")}{JsonValues.Show(max)}"));
+            errors.Add(Invalid(path, shown,
+                $"{In(path)} should be less than {(schema.ExclusiveMaximum ? "" : "or equal to ")}{JsonValues.Show(max)}"));
         if (schema.Minimum is { } min && (schema.ExclusiveMinimum ? d <= min : d < min))
-            errors.Add(Invalid(path, shown, $"{In(path)} should be greater than {(schema.ExclusiveMinimum ? "" : "or equal to ")}{JsonValues.Show(min)}"));
+            errors.Add(Invalid(path, shown,
+                $"{In(path)} should be greater than {(schema.ExclusiveMinimum ? "" : "or equal to ")}{JsonValues.Show(min)}"));
         if (schema.MultipleOf is { } factor && factor > 0 && Math.Abs(Math.IEEERemainder(d, factor)) > 1e-9)
             errors.Add(Invalid(path, shown, $"{In(path)} should be a multiple of {JsonValues.Show(factor)}"));
     }

@@ -55,7 +55,9 @@ public sealed class ApiError(int code, string reason, string message, JsonObject
     public static ApiError NoSuchPath() => new(404, "NotFound", "the server could not find the requested resource", new JsonObject());
 
     public static ApiError UnsupportedMediaType(string contentType) =>
-        new(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {contentType})");
+        new(415, "UnsupportedMediaType",
+            $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, " +
+            $"application/vnd.kubernetes.protobuf (got {contentType})");
 
     /// <summary>422 Invalid: `Pod "x" is invalid: spec.containers: Required value` (several causes: "[a, b]"); the kind is
     /// group-qualified as kube's GroupKind prints it (`Deployment.apps "x" is invalid`).</summary>

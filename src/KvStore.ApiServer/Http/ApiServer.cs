@@ -35,7 +35,8 @@ public sealed class ApiServer : IAsyncDisposable
     private ApiServer(WebApplication app, Uri url, Compactor? compactor, ApiServerSecurity security, CrdController crds, WatchCaches caches,
         Controllers.NamespaceController namespaces, Controllers.GarbageCollector collector, Func<CancellationToken, Task> bootstrap)
     {
-        (_app, Url, _compactor, _security, _crds, _caches, _namespaces, _collector) = (app, url, compactor, security, crds, caches, namespaces, collector);
+        (_app, Url, _compactor, _security, _crds, _caches, _namespaces, _collector) = (app, url, compactor, security, crds, caches, namespaces,
+            collector);
         _bootstrap = bootstrap(_stopping.Token);
     }
 
@@ -154,7 +155,8 @@ public sealed class ApiServer : IAsyncDisposable
         async Task CreateIfAbsentAsync(ResourceInfo resource, string? ns, JsonObject obj)
         {
             var name = obj["metadata"]!["name"]!.GetValue<string>();
-            if (await handler.Store.GetAsync(RequestTarget.KeyOf(resource, ns, name), null, cancellationToken).ConfigureAwait(false) is not null) return;
+            if (await handler.Store.GetAsync(RequestTarget.KeyOf(resource, ns, name), null,
+                cancellationToken).ConfigureAwait(false) is not null) return;
             try
             {
                 await handler.CreateObjectAsync(resource, ns, obj, dryRun: false, cancellationToken).ConfigureAwait(false);
@@ -162,7 +164,8 @@ public sealed class ApiServer : IAsyncDisposable
             catch (ApiError e) when (e.Reason is "AlreadyExists" || e.Code == 422)
             {
                 // another apiserver on the same store made it first (422: its create took the address), else a real failure
-                if (await handler.Store.GetAsync(RequestTarget.KeyOf(resource, ns, name), null, cancellationToken).ConfigureAwait(false) is null) throw;
+                if (await handler.Store.GetAsync(RequestTarget.KeyOf(resource, ns, name), null,
+                    cancellationToken).ConfigureAwait(false) is null) throw;
             }
         }
     }

@@ -67,7 +67,8 @@ internal sealed class ApiServerEndpoints(ResourceHandler resources, ServedResour
             case "/api" when get:
                 return HttpIo.Accepts(context.Request, "as=APIGroupDiscoveryList")
                     ? HttpIo.WriteAsync(context, 200, Discovery.AggregatedCore(served), Discovery.AggregatedContentType)
-                    : HttpIo.WriteAsync(context, 200, Discovery.LegacyCoreVersions(context.Connection.LocalIpAddress + ":" + context.Connection.LocalPort));
+                    : HttpIo.WriteAsync(context, 200, Discovery.LegacyCoreVersions(context.Connection.LocalIpAddress + ":"
+                        + context.Connection.LocalPort));
             case "/apis" when get:
                 return HttpIo.Accepts(context.Request, "as=APIGroupDiscoveryList")
                     ? HttpIo.WriteAsync(context, 200, Discovery.AggregatedGroups(served), Discovery.AggregatedContentType)
@@ -131,7 +132,8 @@ internal sealed class ApiServerEndpoints(ResourceHandler resources, ServedResour
         var checkStore = !path.EndsWith("/ping", StringComparison.Ordinal) && !path.StartsWith("/livez", StringComparison.Ordinal);
         if (checkStore && !bootstrapped.IsCompleted)
         {
-            await HttpIo.WriteTextAsync(context, 500, "[-]poststarthook/bootstrap-controller failed: not finished\nreadyz check failed\n").ConfigureAwait(false);
+            await HttpIo.WriteTextAsync(context, 500, "[-]poststarthook/bootstrap-controller failed: not finished\nreadyz check failed\n")
+                .ConfigureAwait(false);
             return;
         }
         if (checkStore)

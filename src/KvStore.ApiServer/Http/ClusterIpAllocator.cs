@@ -16,7 +16,8 @@ internal sealed class ClusterIpAllocator(ObjectStore store, ClusterIpRange range
         ApiError.Invalid(Resources.ResourceCatalog.Find("", "v1", "services")!, "", [
             new FieldCause("FieldValueInvalid", $"Invalid value: []string{{\"{ip}\"}}: failed to allocate IP {ip}: {why}", "spec.clusterIPs")]);
 
-    private ApiError NotInRange(string ip) => Invalid(ip, $"the provided IP ({ip}) is not in the valid range. The range of valid IPs is {range.Text}");
+    private ApiError NotInRange(string ip) => Invalid(ip,
+        $"the provided IP ({ip}) is not in the valid range. The range of valid IPs is {range.Text}");
 
     /// <summary>
     /// Sets spec.clusterIP/clusterIPs: the requested one if it is free and in range, "None" for headless services, none
@@ -39,7 +40,8 @@ internal sealed class ClusterIpAllocator(ObjectStore store, ClusterIpRange range
         if (requested is { Length: > 0 })
         {
             if (!range.Contains(requested, out _)) throw NotInRange(requested);
-            if (!await _keys.TryTakeAsync(requested, service, cancellationToken).ConfigureAwait(false)) throw Invalid(requested, "provided IP is already allocated");
+            if (!await _keys.TryTakeAsync(requested, service, cancellationToken).ConfigureAwait(false)) throw Invalid(requested,
+                "provided IP is already allocated");
             SetIp(spec, requested);
             return requested;
         }
@@ -78,7 +80,8 @@ internal sealed class ClusterIpAllocator(ObjectStore store, ClusterIpRange range
     /// <summary>The addresses a deleted service held (clusterIP and clusterIPs), released.</summary>
     public async Task ReleaseAsync(JsonObject service, CancellationToken cancellationToken)
     {
-        foreach (var ip in (service["spec"]?["clusterIPs"] as JsonArray ?? []).Select(ObjectDefaults.Str).Append(ObjectDefaults.Str(service["spec"]?["clusterIP"])).Distinct())
+        foreach (var ip in (service["spec"]?["clusterIPs"] as JsonArray ?? []).Select(ObjectDefaults.Str).Append(
+            ObjectDefaults.Str(service["spec"]?["clusterIP"])).Distinct())
         {
             if (ip is { Length: > 0 } and not "None") await ReleaseAsync(ip, cancellationToken).ConfigureAwait(false);
         }

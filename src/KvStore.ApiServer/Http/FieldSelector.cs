@@ -67,7 +67,8 @@ public sealed class FieldSelector
                 throw ApiError.BadRequest($"invalid selector: '{text}'; can't understand '{term}'");
             }
             field = field.Trim();
-            if (!Common.Contains(field) && !(resource.Runtime is null && Extra.TryGetValue(resource.Resource, out var extra) && extra.Contains(field)))
+            if (!Common.Contains(field) && !(resource.Runtime is null && Extra.TryGetValue(resource.Resource, out var extra)
+                && extra.Contains(field)))
             {
                 throw ApiError.BadRequest($"field label not supported: {field}");
             }

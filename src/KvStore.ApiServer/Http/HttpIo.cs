@@ -12,7 +12,8 @@ internal static class HttpIo
     public const string Json = "application/json";
     public const string TableContentType = "application/json;as=Table;v=v1;g=meta.k8s.io";
 
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder =
+        System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>True when the negotiated representation is a meta.k8s.io Table (kubectl get).</summary>
     public static bool WantsTable(HttpRequest request) => ResponseFormat.OrJson(request).Table;

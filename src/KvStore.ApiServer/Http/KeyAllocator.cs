@@ -26,7 +26,8 @@ internal sealed class KeyAllocator(ObjectStore store, string prefix, string? kin
             ["parentRef"] = new JsonObject
             {
                 ["group"] = "", ["resource"] = "services",
-                ["namespace"] = ObjectDefaults.Str(service["metadata"]?["namespace"]), ["name"] = ObjectDefaults.Str(service["metadata"]?["name"]) ?? "",
+                ["namespace"] = ObjectDefaults.Str(service["metadata"]?["namespace"]), ["name"] = ObjectDefaults.Str(service["metadata"]?["name"])
+                    ?? "",
             },
         };
         try

@@ -38,6 +38,7 @@ internal static class Lifecycle
     {
         if (Finalizers(updated).Count > 0 || !IsDeleting(existing)) return false;
         if (isNamespace && updated["spec"]?["finalizers"] is JsonArray { Count: > 0 }) return false;
-        return existing["metadata"]?["deletionGracePeriodSeconds"] is not JsonValue grace || !grace.TryGetValue<long>(out var seconds) || seconds == 0;
+        return existing["metadata"]?["deletionGracePeriodSeconds"] is not JsonValue grace || !grace.TryGetValue<long>(out var seconds)
+            || seconds == 0;
     }
 }

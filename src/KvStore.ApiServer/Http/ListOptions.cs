@@ -10,7 +10,8 @@ namespace KvStore.ApiServer.Http;
 /// defaulting (a watch from "" or "0" is a watch-list: sendInitialEvents=true, resourceVersionMatch=NotOlderThan, the
 /// WatchList feature being on) and validation (422 `ListOptions.meta.k8s.io "" is invalid: ...`); WatchCacheTests hold both.
 /// </summary>
-internal sealed record ListOptions(string ResourceVersion, string Match, bool? SendInitialEvents, bool AllowWatchBookmarks, string Continue, long Limit)
+internal sealed record ListOptions(string ResourceVersion, string Match, bool? SendInitialEvents, bool AllowWatchBookmarks, string Continue,
+    long Limit)
 {
     public const string NotOlderThan = "NotOlderThan";
     public const string Exact = "Exact";
@@ -61,10 +62,12 @@ internal sealed record ListOptions(string ResourceVersion, string Match, bool? S
         var errors = new List<FieldCause>();
         if (Match.Length > 0)
         {
-            if (ResourceVersion.Length == 0) errors.Add(Forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+            if (ResourceVersion.Length == 0) errors.Add(Forbidden("resourceVersionMatch",
+                "resourceVersionMatch is forbidden unless resourceVersion is provided"));
             if (Continue.Length > 0) errors.Add(Forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
             if (Match is not (Exact or NotOlderThan)) errors.Add(NotSupported("resourceVersionMatch", Match, [Exact, NotOlderThan, ""]));
-            if (Match == Exact && ResourceVersion == "0") errors.Add(Forbidden("resourceVersionMatch", "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""));
+            if (Match == Exact && ResourceVersion == "0") errors.Add(Forbidden("resourceVersionMatch",
+                "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""));
         }
         if (SendInitialEvents is not null) errors.Add(Forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list"));
         return errors;
@@ -80,7 +83,8 @@ internal sealed record ListOptions(string ResourceVersion, string Match, bool? S
         }
         if (Match.Length > 0)
         {
-            if (SendInitialEvents is null) errors.Add(Forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
+            if (SendInitialEvents is null) errors.Add(Forbidden("resourceVersionMatch",
+                "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
             if (Match != NotOlderThan) errors.Add(NotSupported("resourceVersionMatch", Match, [NotOlderThan]));
             if (Continue.Length > 0) errors.Add(Forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
         }

@@ -33,7 +33,8 @@ internal sealed class NodePortAllocator(ObjectStore store, NodePortRange range)
     private static bool NeedsNodePorts(JsonObject? service) => Type(service) is "NodePort" or "LoadBalancer";
 
     private static bool AllocatesNodePorts(JsonObject service) => Type(service) == "NodePort" ||
-        (Type(service) == "LoadBalancer" && service["spec"]?["allocateLoadBalancerNodePorts"]?.GetValueKind() != System.Text.Json.JsonValueKind.False);
+        (Type(service) == "LoadBalancer"
+            && service["spec"]?["allocateLoadBalancerNodePorts"]?.GetValueKind() != System.Text.Json.JsonValueKind.False);
 
     private static bool NeedsHealthCheckNodePort(JsonObject? service) =>
         Type(service) == "LoadBalancer" && ObjectDefaults.Str(service!["spec"]?["externalTrafficPolicy"]) == "Local";
@@ -65,7 +66,8 @@ internal sealed class NodePortAllocator(ObjectStore store, NodePortRange range)
             var byName = oldPorts.GroupBy(p => ObjectDefaults.Str(p["name"]) ?? "").ToDictionary(g => g.Key, g => Int(g.Last()["nodePort"]));
             foreach (var port in newPorts.Where(p => Int(p["nodePort"]) == 0))
             {
-                if (byName.GetValueOrDefault(ObjectDefaults.Str(port["name"]) ?? "") is > 0 and var kept && !used.Contains(kept)) port["nodePort"] = kept;
+                if (byName.GetValueOrDefault(ObjectDefaults.Str(port["name"]) ?? "") is > 0 and var kept && !used.Contains(kept)) port["nodePort"] =
+                    kept;
             }
         }
         else if (NeedsNodePorts(old) && oldPorts.Select(p => Int(p["nodePort"])).SequenceEqual(newPorts.Select(p => Int(p["nodePort"]))))
@@ -102,7 +104,8 @@ internal sealed class NodePortAllocator(ObjectStore store, NodePortRange range)
             var number = Int(port["port"]);
             // ports of one number (TCP and UDP) share a node port, which a later one of them may name
             if (nodePort == 0) nodePort = byNumber.GetValueOrDefault(number);
-            if (nodePort == 0) nodePort = ports.Skip(i + 1).Where(p => Int(p["port"]) == number).Select(p => Int(p["nodePort"])).FirstOrDefault(p => p > 0);
+            if (nodePort == 0) nodePort = ports.Skip(i + 1).Where(p => Int(p["port"]) == number).Select(p => Int(p["nodePort"]))
+                .FirstOrDefault(p => p > 0);
             if (nodePort == 0 && !spare.TryDequeue(out nodePort))
             {
                 fresh++;
@@ -131,8 +134,10 @@ internal sealed class NodePortAllocator(ObjectStore store, NodePortRange range)
         foreach (var (port, field) in needed.Requested)
         {
             if (taken.Contains(port)) continue;
-            if (!range.Contains(port)) throw Invalid(service, field, port, $"provided port is not in the valid range. The range of valid ports is {range.Text}");
-            if (!await _keys.TryTakeAsync(Text(port), service, cancellationToken).ConfigureAwait(false)) throw Invalid(service, field, port, "provided port is already allocated");
+            if (!range.Contains(port)) throw Invalid(service, field, port,
+                $"provided port is not in the valid range. The range of valid ports is {range.Text}");
+            if (!await _keys.TryTakeAsync(Text(port), service, cancellationToken).ConfigureAwait(false)) throw Invalid(service, field, port,
+                "provided port is already allocated");
             taken.Add(port);
         }
         var fresh = needed.Fresh;
@@ -172,7 +177,8 @@ internal sealed class NodePortAllocator(ObjectStore store, NodePortRange range)
         for (var i = 0; i < ports.Count; i++)
         {
             if (Int(ports[i]["nodePort"]) is > 0 and var port && !range.Contains(port))
-                throw Invalid(service, $"spec.ports[{i}].nodePort", port, $"provided port is not in the valid range. The range of valid ports is {range.Text}");
+                throw Invalid(service, $"spec.ports[{i}].nodePort", port,
+                    $"provided port is not in the valid range. The range of valid ports is {range.Text}");
         }
     }
 

@@ -42,7 +42,8 @@ internal static partial class ObjectDefaults
         var meta = Metadata(obj);
         if (string.IsNullOrEmpty(Str(meta["name"])) && Str(meta["generateName"]) is { Length: > 0 } prefix)
         {
-            meta["name"] = prefix + string.Concat(Enumerable.Range(0, 5).Select(_ => NameSuffixAlphabet[RandomNumberGenerator.GetInt32(NameSuffixAlphabet.Length)]));
+            meta["name"] = prefix + string.Concat(Enumerable.Range(0, 5).Select(_ =>
+                NameSuffixAlphabet[RandomNumberGenerator.GetInt32(NameSuffixAlphabet.Length)]));
         }
         meta.Remove("resourceVersion");
         meta.Remove("deletionTimestamp");
@@ -106,7 +107,8 @@ internal static partial class ObjectDefaults
         result["kind"] = resource.Kind;
         var oldMeta = Metadata(old);
         var meta = Metadata(result);
-        foreach (var kept in new[] { "name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generateName" })
+        foreach (var kept in new[] { "name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+            "generateName" })
         {
             if (oldMeta[kept] is { } value) meta[kept] = value.DeepClone();
             else meta.Remove(kept);
@@ -142,7 +144,8 @@ internal static partial class ObjectDefaults
             return !JsonNode.DeepEquals(old["spec"], updated["spec"]);
         if (subresource is not null)
             return false;
-        static IEnumerable<KeyValuePair<string, JsonNode?>> Content(JsonObject o) => o.Where(p => p.Key != "metadata").OrderBy(p => p.Key, StringComparer.Ordinal);
+        static IEnumerable<KeyValuePair<string, JsonNode?>> Content(JsonObject o) => o.Where(p => p.Key != "metadata")
+            .OrderBy(p => p.Key, StringComparer.Ordinal);
         var (a, b) = (Content(old).ToList(), Content(updated).ToList());
         return a.Count != b.Count || a.Zip(b).Any(p => p.First.Key != p.Second.Key || !JsonNode.DeepEquals(p.First.Value, p.Second.Value));
     }
@@ -211,7 +214,8 @@ internal static partial class ObjectDefaults
                 Default(container, "terminationMessagePolicy", "File");
                 var image = Str(container["image"]) ?? "";
                 var lastSegment = image[(image.LastIndexOf('/') + 1)..];
-                Default(container, "imagePullPolicy", image.Contains('@') || (lastSegment.Contains(':') && !lastSegment.EndsWith(":latest", StringComparison.Ordinal)) ? "IfNotPresent" : "Always");
+                Default(container, "imagePullPolicy", image.Contains('@') || (lastSegment.Contains(':')
+                    && !lastSegment.EndsWith(":latest", StringComparison.Ordinal)) ? "IfNotPresent" : "Always");
                 Default(container, "resources", new JsonObject());
                 if (container["ports"] is JsonArray ports)
                 {

@@ -59,7 +59,8 @@ internal sealed partial class ResourceHandler
                     if (options.DryRun) return new(Typed(resource, marked), false);
                     try
                     {
-                        var updated = await store.UpdateAsync(key, ObjectDefaults.Normalized(marked), current.ModRevision, cancellationToken).ConfigureAwait(false);
+                        var updated = await store.UpdateAsync(key, ObjectDefaults.Normalized(marked), current.ModRevision, cancellationToken)
+                            .ConfigureAwait(false);
                         return new(Typed(resource, updated.Object), false);
                     }
                     catch (StoreException e) when (e.Error == StoreError.Conflict)
@@ -107,11 +108,15 @@ internal sealed partial class ResourceHandler
         var name = ObjectDefaults.Str(meta["name"]) ?? "";
         if (options.Uid is { } wantedUid && wantedUid != uid)
         {
-            throw KindConflict(resource, name, $"the UID in the precondition ({wantedUid}) does not match the UID in record ({uid}). The object might have been deleted and then recreated");
+            throw KindConflict(resource, name,
+                $"the UID in the precondition ({wantedUid}) does not match the UID in record ({uid}). " +
+                "The object might have been deleted and then recreated");
         }
         if (options.ResourceVersion is { } wantedRv && wantedRv != Revision(current.ModRevision))
         {
-            throw KindConflict(resource, name, $"the ResourceVersion in the precondition ({wantedRv}) does not match the ResourceVersion in record ({current.ModRevision}). The object might have been modified");
+            throw KindConflict(resource, name,
+                $"the ResourceVersion in the precondition ({wantedRv}) does not match the ResourceVersion in record ({current.ModRevision}). " +
+                "The object might have been modified");
         }
     }
 
@@ -142,23 +147,28 @@ internal sealed partial class ResourceHandler
         }
         if (options.ResourceVersion is { } wantedRv && wantedRv != Revision(current.ModRevision))
         {
-            throw ApiError.Conflict(resource, name, $"Precondition failed: ResourceVersion in precondition: {wantedRv}, ResourceVersion in object meta: {current.ModRevision}");
+            throw ApiError.Conflict(resource, name,
+                $"Precondition failed: ResourceVersion in precondition: {wantedRv}, ResourceVersion in object meta: {current.ModRevision}");
         }
         if (current.Object["metadata"]?["deletionTimestamp"] is null)
         {
             JsonObject Terminate(JsonObject ns)
             {
-                if (ObjectDefaults.Str(ns["metadata"]?["uid"]) != uid) throw ApiError.Conflict(resource, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {ObjectDefaults.Str(ns["metadata"]?["uid"])}");
+                if (ObjectDefaults.Str(ns["metadata"]?["uid"]) != uid) throw ApiError.Conflict(resource, name,
+                    $"Precondition failed: UID in precondition: {uid}, UID in object meta: {ObjectDefaults.Str(ns["metadata"]?["uid"])}");
                 var meta = ObjectDefaults.Metadata(ns);
                 meta["deletionTimestamp"] ??= ObjectDefaults.Now(Now);
                 if (ns["status"] is not JsonObject status) ns["status"] = status = [];
                 status["phase"] = "Terminating";
-                var finalizers = Lifecycle.Finalizers(ns).Where(f => f is not (DeleteOptions.OrphanFinalizer or DeleteOptions.ForegroundFinalizer)).ToList();
-                if (options.OrphanDependents ?? (options.PropagationPolicy is { } p ? p == DeleteOptions.Orphan : Lifecycle.Finalizers(ns).Contains(DeleteOptions.OrphanFinalizer)))
+                var finalizers = Lifecycle.Finalizers(ns).Where(f => f is not (DeleteOptions.OrphanFinalizer or DeleteOptions.ForegroundFinalizer))
+                    .ToList();
+                if (options.OrphanDependents ?? (options.PropagationPolicy is { } p ? p == DeleteOptions.Orphan
+                    : Lifecycle.Finalizers(ns).Contains(DeleteOptions.OrphanFinalizer)))
                 {
                     finalizers.Add(DeleteOptions.OrphanFinalizer);
                 }
-                if (options.OrphanDependents is { } o ? !o : options.PropagationPolicy is { } q ? q == DeleteOptions.Foreground : Lifecycle.Finalizers(ns).Contains(DeleteOptions.ForegroundFinalizer))
+                if (options.OrphanDependents is { } o ? !o : options.PropagationPolicy is { } q ? q == DeleteOptions.Foreground
+                    : Lifecycle.Finalizers(ns).Contains(DeleteOptions.ForegroundFinalizer))
                 {
                     finalizers.Add(DeleteOptions.ForegroundFinalizer);
                 }
@@ -222,7 +232,8 @@ internal sealed partial class ResourceHandler
         ListPage page;
         try
         {
-            page = await store.ListAsync(target.CollectionPrefix, null, 0, null, Filter(labels, fields), context.RequestAborted).ConfigureAwait(false);
+            page = await store.ListAsync(target.CollectionPrefix, null, 0, null, Filter(labels, fields), context.RequestAborted)
+                .ConfigureAwait(false);
         }
         catch (StoreException e)
         {
@@ -241,6 +252,7 @@ internal sealed partial class ResourceHandler
             }
         }
         var listed = page.Items.Select(i => Typed(target.Resource, i.Object));
-        await HttpIo.WriteAsync(context, 200, ListOf(target.Resource, new JsonObject { ["resourceVersion"] = Revision(page.Revision) }, listed)).ConfigureAwait(false);
+        await HttpIo.WriteAsync(context, 200, ListOf(target.Resource, new JsonObject { ["resourceVersion"] = Revision(page.Revision) }, listed))
+            .ConfigureAwait(false);
     }
 }

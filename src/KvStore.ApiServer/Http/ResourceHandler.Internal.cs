@@ -19,7 +19,8 @@ internal sealed partial class ResourceHandler
         {
             var (stored, deleted) = await store.GuaranteedUpdateOrDeleteAsync(key, current =>
             {
-                if (ObjectDefaults.Str(current!.Object["metadata"]?["uid"]) != uid) throw new StoreException(StoreError.NotFound, $"key {key}: another object");
+                if (ObjectDefaults.Str(current!.Object["metadata"]?["uid"]) != uid) throw new StoreException(StoreError.NotFound,
+                    $"key {key}: another object");
                 var updated = change((JsonObject)current.Object.DeepClone());
                 if (updated is null) return (current.Object, false);
                 updated = ObjectDefaults.Normalized(updated);

@@ -26,12 +26,15 @@ internal sealed partial class ResourceHandler
                     result = Patcher.ApplyMergePatch(current, HttpIo.ParseDocument(body, HttpIo.Json) ?? new JsonObject());
                     break;
                 case Patcher.StrategicMergePatch:
-                    result = Patcher.ApplyStrategicMerge(current, HttpIo.ParseDocument(body, HttpIo.Json) ?? new JsonObject(), SchemaRegistry.For(resource));
+                    result = Patcher.ApplyStrategicMerge(current, HttpIo.ParseDocument(body, HttpIo.Json) ?? new JsonObject(),
+                        SchemaRegistry.For(resource));
                     break;
                 case Patcher.ApplyPatchYaml:
-                    var applied = HttpIo.ParseDocument(body, "application/yaml") as JsonObject ?? throw ApiError.BadRequest("the body of an apply patch must be an object");
+                    var applied = HttpIo.ParseDocument(body, "application/yaml") as JsonObject
+                        ?? throw ApiError.BadRequest("the body of an apply patch must be an object");
                     CheckKind(resource, applied);
-                    result = Patcher.ApplyServerSide(current, applied, FieldManager(context), Query(context, "force") == "true", SchemaRegistry.For(resource));
+                    result = Patcher.ApplyServerSide(current, applied, FieldManager(context), Query(context, "force") == "true",
+                        SchemaRegistry.For(resource));
                     break;
                 default:
                     throw ApiError.UnsupportedMediaType(contentType);
@@ -59,7 +62,8 @@ internal sealed partial class ResourceHandler
 
     private static string FieldManager(HttpContext context) =>
         Query(context, "fieldManager") is { Length: > 0 } manager ? manager
-            : throw new ApiError(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
+            : throw new ApiError(422, "Invalid",
+                "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
 
     private async Task PatchAsync(HttpContext context, RequestTarget target)
     {
@@ -72,7 +76,8 @@ internal sealed partial class ResourceHandler
         {
             // kube serves no strategic merge patch for custom resources (nor CRDs): no Go struct carries their patch tags
             throw new ApiError(415, "UnsupportedMediaType",
-                $"the body of the request was in an unknown format - accepted media types include: {Patcher.JsonPatch}, {Patcher.MergePatch}, {Patcher.ApplyPatchYaml}");
+                $"the body of the request was in an unknown format - accepted media types include: {Patcher.JsonPatch}, {Patcher.MergePatch}, " +
+                    $"{Patcher.ApplyPatchYaml}");
         }
         var body = await HttpIo.ReadBodyAsync(context.Request).ConfigureAwait(false);
         var dryRun = DryRun(context);
@@ -80,7 +85,8 @@ internal sealed partial class ResourceHandler
             && await store.GetAsync(target.Key, null, context.RequestAborted).ConfigureAwait(false) is null)
         {
             // server-side apply of a missing object creates it
-            var applied = HttpIo.ParseDocument(body, "application/yaml") as JsonObject ?? throw ApiError.BadRequest("the body of an apply patch must be an object");
+            var applied = HttpIo.ParseDocument(body, "application/yaml") as JsonObject ?? throw ApiError.BadRequest(
+                "the body of an apply patch must be an object");
             CheckKind(target.Resource, applied);
             var bodyName = ObjectDefaults.Str(applied["metadata"]?["name"]);
             if (bodyName != target.Name)
@@ -93,7 +99,8 @@ internal sealed partial class ResourceHandler
             try
             {
                 fresh = StorageVersions.ToStorage(target.Resource,
-                    Patcher.ApplyServerSide(null, applied, FieldManager(context), Query(context, "force") == "true", SchemaRegistry.For(target.Resource)), null);
+                    Patcher.ApplyServerSide(null, applied, FieldManager(context), Query(context, "force") == "true",
+                        SchemaRegistry.For(target.Resource)), null);
             }
             catch (PatchException e)
             {
@@ -125,7 +132,8 @@ internal sealed partial class ResourceHandler
             result = ObjectDefaults.Normalized(ObjectDefaults.ForUpdate(target.Resource, current, result, target.Subresource));
             CheckValid(target.Resource, result, current);
             return result;
-        }, createIfMissing: false, dryRun, contentType == Patcher.ApplyPatchYaml ? null : UpdateManager(context), context.RequestAborted).ConfigureAwait(false);
+        }, createIfMissing: false, dryRun, contentType == Patcher.ApplyPatchYaml ? null : UpdateManager(context), context.RequestAborted)
+            .ConfigureAwait(false);
         await HttpIo.WriteAsync(context, 200, patched).ConfigureAwait(false);
     }
 }

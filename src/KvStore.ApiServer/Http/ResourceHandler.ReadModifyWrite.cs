@@ -37,7 +37,8 @@ internal sealed partial class ResourceHandler
                         NodePortAllocator.Assign(result, current, taken);
                     }, cancellationToken).ConfigureAwait(false);
                     var held = NodePortAllocator.Held(written);
-                    await _nodePorts.ReleaseAsync(taken.Union(NodePortAllocator.Held(old)).Where(p => !held.Contains(p)), cancellationToken).ConfigureAwait(false);
+                    await _nodePorts.ReleaseAsync(taken.Union(NodePortAllocator.Held(old)).Where(p => !held.Contains(p)), cancellationToken)
+                        .ConfigureAwait(false);
                     return written;
                 }
                 catch (NodePortAllocator.Needed needed)
@@ -80,7 +81,8 @@ internal sealed partial class ResourceHandler
             var (stored, deleted) = await store.GuaranteedUpdateOrDeleteAsync(target.Key, current =>
             {
                 answer = ObjectDefaults.Normalized(Modify(current));
-                return (answer, current is not null && Lifecycle.ShouldDeleteDuringUpdate(BuiltIn(target.Resource, "namespaces"), answer, current.Object));
+                return (answer, current is not null && Lifecycle.ShouldDeleteDuringUpdate(BuiltIn(target.Resource, "namespaces"), answer,
+                    current.Object));
             }, createIfMissing, cancellationToken).ConfigureAwait(false);
             if (!deleted)
             {

@@ -16,7 +16,8 @@ internal sealed partial class ResourceHandler
         if (KubeletSubresources.Contains(subresource))
         {
             await ReadAsync(target, null, context.RequestAborted).ConfigureAwait(false);
-            var what = target.Resource.Resource == "pods" ? $"pod \"{target.Name}\" in namespace \"{target.Namespace}\"" : $"{target.Resource.Resource} \"{target.Name}\"";
+            var what = target.Resource.Resource == "pods" ? $"pod \"{target.Name}\" in namespace \"{target.Namespace}\""
+                : $"{target.Resource.Resource} \"{target.Name}\"";
             throw ApiError.BadRequest($"no kubelet: kvstore's apiserver stores {what} but runs no containers ({subresource} is not available)");
         }
         switch (subresource, method)
@@ -128,15 +129,18 @@ internal sealed partial class ResourceHandler
             {
                 wanted = contentType switch
                 {
-                    Patcher.JsonPatch => Patcher.ApplyJsonPatch(scale, HttpIo.ParseDocument(body, HttpIo.Json) as JsonArray ?? throw ApiError.BadRequest("invalid json patch")),
-                    Patcher.MergePatch or Patcher.StrategicMergePatch => Patcher.ApplyMergePatch(scale, HttpIo.ParseDocument(body, HttpIo.Json) ?? new JsonObject()),
+                    Patcher.JsonPatch => Patcher.ApplyJsonPatch(scale, HttpIo.ParseDocument(body, HttpIo.Json) as JsonArray
+                        ?? throw ApiError.BadRequest("invalid json patch")),
+                    Patcher.MergePatch or Patcher.StrategicMergePatch => Patcher.ApplyMergePatch(scale, HttpIo.ParseDocument(body, HttpIo.Json)
+                        ?? new JsonObject()),
                     _ => throw ApiError.UnsupportedMediaType(contentType),
                 } as JsonObject ?? throw ApiError.BadRequest("the patch did not produce an object");
             }
             else
             {
                 wanted = protobuf ? ProtobufBody.Decode(bytes)
-                    : HttpIo.ParseDocument(body, context.Request.ContentType) as JsonObject ?? throw ApiError.BadRequest("a Scale object is required");
+                    : HttpIo.ParseDocument(body,
+                        context.Request.ContentType) as JsonObject ?? throw ApiError.BadRequest("a Scale object is required");
             }
             CheckPrecondition(target, wanted, revision);
             var replicas = wanted["spec"]?["replicas"];

@@ -80,7 +80,8 @@ internal sealed partial class ResourceHandler
                 {
                     if (e.Type == StoreEventType.Bookmark)
                     {
-                        if (options.AllowWatchBookmarks) await WriteEventAsync(context, format, "BOOKMARK", Bookmark(target, e), ending.Token).ConfigureAwait(false);
+                        if (options.AllowWatchBookmarks) await WriteEventAsync(context, format, "BOOKMARK", Bookmark(target, e), ending.Token)
+                            .ConfigureAwait(false);
                         continue;
                     }
                     if (format == ResponseFormat.Json)
@@ -122,7 +123,8 @@ internal sealed partial class ResourceHandler
     };
 
     /// <summary>One event: a JSON line, or a length-prefixed protobuf WatchEvent frame; PartialObjectMetadata when asked.</summary>
-    private static async Task WriteEventAsync(HttpContext context, ResponseFormat format, string type, JsonObject obj, CancellationToken cancellationToken)
+    private static async Task WriteEventAsync(HttpContext context, ResponseFormat format, string type, JsonObject obj,
+        CancellationToken cancellationToken)
     {
         if (format.As is "PartialObjectMetadata" or "PartialObjectMetadataList" && type != "ERROR")
             obj = PartialObjectMetadata.Transform(obj, format with { As = "PartialObjectMetadata" });

@@ -22,7 +22,9 @@ internal sealed partial class ResourceHandler
         }
         if (kind is { Length: > 0 } && kind != resource.Kind)
         {
-            throw ApiError.BadRequest($"{kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: no kind \"{kind}\" is registered for version \"{resource.ApiVersion}\"");
+            throw ApiError.BadRequest(
+                $"{kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: " +
+                $"no kind \"{kind}\" is registered for version \"{resource.ApiVersion}\"");
         }
     }
 
@@ -83,12 +85,14 @@ internal sealed partial class ResourceHandler
         var name = ObjectDefaults.Str(meta["name"]);
         if (string.IsNullOrEmpty(name))
         {
-            throw ApiError.Invalid(resource, "", [new FieldCause("FieldValueRequired", "Required value: name or generateName is required", "metadata.name")]);
+            throw ApiError.Invalid(resource, "", [new FieldCause("FieldValueRequired", "Required value: name or generateName is required",
+                "metadata.name")]);
         }
         if (resource.Namespaced)
         {
             meta["namespace"] = ns;
-            var namespaceObject = await store.GetAsync(RequestTarget.KeyOf(ResourceCatalog.Find("", "v1", "namespaces")!, null, ns!), null, cancellationToken)
+            var namespaceObject = await store.GetAsync(RequestTarget.KeyOf(ResourceCatalog.Find("", "v1", "namespaces")!, null, ns!), null,
+                cancellationToken)
                 .ConfigureAwait(false) ?? throw ApiError.NamespaceNotFound(ns!);
             if (ObjectDefaults.Str(namespaceObject.Object["status"]?["phase"]) == "Terminating") throw NamespaceTerminating(resource, name, ns!);
         }
@@ -125,7 +129,8 @@ internal sealed partial class ResourceHandler
             if (e is not StoreException storeError) throw;
             var error = ApiError.FromStore(storeError, resource, name);
             // kube's Store.Create: taken by an object that is being deleted says so
-            if (storeError.Error == StoreError.AlreadyExists && await store.GetAsync(key, null, cancellationToken).ConfigureAwait(false) is { } existing
+            if (storeError.Error == StoreError.AlreadyExists && await store.GetAsync(key, null,
+                cancellationToken).ConfigureAwait(false) is { } existing
                 && Lifecycle.IsDeleting(existing.Object))
             {
                 error = new ApiError(error.Code, error.Reason, "object is being deleted: " + error.Message, error.Details);

@@ -116,7 +116,9 @@ internal sealed partial class ResourceHandler(ObjectStore store, ServedResources
         if (unknown.Count == 0) return;
         if (mode == "Strict")
         {
-            throw ApiError.BadRequest($"{resource.Kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: strict decoding error: {string.Join(", ", unknown)}");
+            throw ApiError.BadRequest(
+                $"{resource.Kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: strict decoding error: " +
+                $"{string.Join(", ", unknown)}");
         }
         foreach (var warning in unknown)
         {

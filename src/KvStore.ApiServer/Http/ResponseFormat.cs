@@ -65,7 +65,8 @@ internal sealed record ResponseFormat(bool Protobuf, string? As, string MetaVers
             if (eq > 0) parameters[part[..eq].Trim()] = part[(eq + 1)..].Trim();
         }
         var q = parameters.TryGetValue("q", out var qText) &&
-            double.TryParse(qText, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : 1;
+            double.TryParse(qText, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+                ? parsed : 1;
         return (parts[0].ToLowerInvariant(), parameters, q);
     }
 }

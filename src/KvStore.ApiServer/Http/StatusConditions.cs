@@ -22,7 +22,8 @@ internal static class StatusConditions
             });
             return true;
         }
-        if (ObjectDefaults.Str(old["status"]) == status && ObjectDefaults.Str(old["reason"]) == reason && ObjectDefaults.Str(old["message"]) == message)
+        if (ObjectDefaults.Str(old["status"]) == status && ObjectDefaults.Str(old["reason"]) == reason
+            && ObjectDefaults.Str(old["message"]) == message)
             return false;
         if (ObjectDefaults.Str(old["status"]) != status) old["lastTransitionTime"] = ObjectDefaults.Now(now);
         old["status"] = status;

@@ -36,7 +36,8 @@ internal static partial class ApplyYaml
                 var obj = new JsonObject();
                 foreach (var (key, value) in map.Children)
                 {
-                    var name = key is YamlScalarNode s ? s.Value ?? "" : throw new PatchException("error decoding YAML: map keys must be strings", badRequest: true);
+                    var name = key is YamlScalarNode s ? s.Value ?? "" : throw new PatchException("error decoding YAML: map keys must be strings",
+                        badRequest: true);
                     if (obj.ContainsKey(name))
                         throw new PatchException($"error decoding YAML: duplicate field \"{name}\"", badRequest: true);
                     obj[name] = Convert(value);

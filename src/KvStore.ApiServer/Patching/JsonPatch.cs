@@ -51,7 +51,8 @@ internal static class JsonPatch
             return [];
         if (pointer[0] != '/')
             throw new PatchException($"JSON pointer must be empty or start with a \"/\": {pointer}", badRequest: true);
-        return pointer[1..].Split('/').Select(t => t.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)).ToList();
+        return pointer[1..].Split('/').Select(t => t.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal))
+            .ToList();
     }
 
     /// <summary>The container the pointer's last token addresses into, or null when a step is missing.</summary>

@@ -43,7 +43,8 @@ public static class Patcher
 
     /// <inheritdoc cref="ApplyServerSide(JsonObject?, JsonObject, string, bool, FieldSchema?)"/>
     /// <param name="now">The time recorded in the manager's managedFields entry.</param>
-    public static JsonObject ApplyServerSide(JsonObject? existing, JsonObject applied, string fieldManager, bool force, FieldSchema? schema, DateTimeOffset now) =>
+    public static JsonObject ApplyServerSide(JsonObject? existing, JsonObject applied, string fieldManager, bool force, FieldSchema? schema,
+        DateTimeOffset now) =>
         ServerSideApply.Apply(existing, applied, fieldManager, force, schema, now);
 
     /// <summary>
@@ -58,7 +59,8 @@ public static class Patcher
 
     /// <inheritdoc cref="TrackUpdate(JsonObject?, JsonObject, string, FieldSchema?, string?)"/>
     /// <param name="now">The time recorded in the manager's managedFields entry.</param>
-    public static JsonObject TrackUpdate(JsonObject? old, JsonObject updated, string fieldManager, FieldSchema? schema, string? subresource, DateTimeOffset now) =>
+    public static JsonObject TrackUpdate(JsonObject? old, JsonObject updated, string fieldManager, FieldSchema? schema, string? subresource,
+        DateTimeOffset now) =>
         ServerSideApply.Update(old, updated, fieldManager, schema, subresource, now);
 
     /// <summary>The body of an apply-patch+yaml request (YAML or JSON) as an object; malformed: PatchException (400).</summary>
@@ -87,7 +89,8 @@ public static class Patcher
                 ? ApplyJsonPatch(original, ops)
                 : throw new PatchException("json: cannot unmarshal object into Go value of type jsonpatch.Patch", badRequest: true),
             MergePatch => ApplyMergePatch(original, patch ?? throw new PatchException("invalid JSON document", badRequest: true)),
-            StrategicMergePatch => ApplyStrategicMerge(original, patch ?? throw new PatchException("invalid JSON document", badRequest: true), schema),
+            StrategicMergePatch => ApplyStrategicMerge(original, patch ?? throw new PatchException("invalid JSON document", badRequest: true),
+                schema),
             _ => throw new PatchException($"the patch type {mediaType} is not supported", badRequest: true),
         };
         return result as JsonObject ?? throw new PatchException("the patch result is not an object");

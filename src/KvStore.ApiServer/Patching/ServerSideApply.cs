@@ -27,7 +27,8 @@ internal static class ServerSideApply
     ];
 
     /// <summary>Live metadata the applied object cannot change.</summary>
-    private static readonly string[] ServerMetadata = ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"];
+    private static readonly string[] ServerMetadata = ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink",
+        "deletionTimestamp", "deletionGracePeriodSeconds"];
 
     private sealed class Entry
     {
@@ -59,7 +60,8 @@ internal static class ServerSideApply
         if (existing is null)
         {
             var created = (JsonObject)intent.DeepClone();
-            var entry = new Entry { Manager = fieldManager, Operation = "Apply", ApiVersion = apiVersion, Time = time, Fields = Strip(FieldSet.Of(created, schema)) };
+            var entry = new Entry { Manager = fieldManager, Operation = "Apply", ApiVersion = apiVersion, Time = time, Fields =
+                Strip(FieldSet.Of(created, schema)) };
             Write(created, [entry]);
             return created;
         }
@@ -179,7 +181,8 @@ internal static class ServerSideApply
             null => null,
             _ => n.DeepClone(),
         };
-        return Sort(node)?.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) ?? "null";
+        return Sort(node)?.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder =
+            System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) ?? "null";
     }
 
     /// <summary>
@@ -187,7 +190,8 @@ internal static class ServerSideApply
     /// whose values it changed, other managers lose them, and fields that no longer exist leave every set.
     /// An update of an object without managedFields stays untracked, as in kube-apiserver.
     /// </summary>
-    public static JsonObject Update(JsonObject? old, JsonObject updated, string fieldManager, FieldSchema? schema, string? subresource, DateTimeOffset now)
+    public static JsonObject Update(JsonObject? old, JsonObject updated, string fieldManager, FieldSchema? schema, string? subresource,
+        DateTimeOffset now)
     {
         var result = (JsonObject)updated.DeepClone();
         var entries = old is null ? [] : Read((JsonObject)old.DeepClone());
@@ -217,7 +221,8 @@ internal static class ServerSideApply
             var mine = entries.FirstOrDefault(e => e.Is(fieldManager, "Update", subresource));
             if (mine is null)
             {
-                entries.Add(new Entry { Manager = fieldManager, Operation = "Update", Subresource = subresource, ApiVersion = apiVersion, Time = Timestamp(now), Fields = changed });
+                entries.Add(new Entry { Manager = fieldManager, Operation = "Update", Subresource = subresource, ApiVersion = apiVersion, Time =
+                    Timestamp(now), Fields = changed });
             }
             else
             {
@@ -262,7 +267,8 @@ internal static class ServerSideApply
         static string Name(Entry e) =>
             $"\"{e.Manager}\"" + (e.Subresource is { Length: > 0 } s ? $" with subresource \"{s}\"" : "") +
             (e.Operation == "Update" ? $" using {e.ApiVersion}" : ""); // the manager identifier holds no time
-        conflicts = conflicts.OrderBy(c => c.Owner.Manager, StringComparer.Ordinal).ThenBy(c => FieldSet.Render(c.Path), StringComparer.Ordinal).ToList();
+        conflicts = conflicts.OrderBy(c => c.Owner.Manager, StringComparer.Ordinal).ThenBy(c => FieldSet.Render(c.Path), StringComparer.Ordinal)
+            .ToList();
         var causes = conflicts.Select(c => (FieldSet.Render(c.Path), $"conflict with {Name(c.Owner)}")).ToList();
         string message;
         if (conflicts.Count == 1)

@@ -242,7 +242,8 @@ internal static class StrategicMerge
             s++;
         }
         if (p < items.Count)
-            throw new PatchException($"The order in patch list:\n{JsonNodes.Show(patchList)}\n doesn't match $setElementOrder list:\n{JsonNodes.Show(order)}\n");
+            throw new PatchException(
+                $"The order in patch list:\n{JsonNodes.Show(patchList)}\n doesn't match $setElementOrder list:\n{JsonNodes.Show(order)}\n");
     }
 
     // ---- lists ----
@@ -256,7 +257,8 @@ internal static class StrategicMerge
     /// mergePatchIntoOriginal orders server-only elements by that view. Reproduced so $setElementOrder results
     /// come out in kube-apiserver's order.
     /// </param>
-    private static JsonArray MergeSlice(JsonArray original, JsonArray patch, FieldSchema? field, bool isDeleteList, out List<JsonNode?> aliasedOriginal)
+    private static JsonArray MergeSlice(JsonArray original, JsonArray patch, FieldSchema? field, bool isDeleteList,
+        out List<JsonNode?> aliasedOriginal)
     {
         var mergeKey = MergeKey(field);
         var origItems = original.ToList();

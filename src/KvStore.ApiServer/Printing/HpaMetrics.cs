@@ -23,7 +23,8 @@ internal static class HpaMetrics
             {
                 "External" => ValueOrAverage(spec, status, "external"),
                 "Object" => ValueOrAverage(spec, status, "object"),
-                "Pods" => $"{Current(status, "pods", "averageValue", fieldRequired: false)}/{Quantity.Canonical(Json.At(spec, "pods", "target", "averageValue"))}",
+                "Pods" => Current(status, "pods", "averageValue", fieldRequired: false) + "/"
+                    + Quantity.Canonical(Json.At(spec, "pods", "target", "averageValue")),
                 "Resource" => ResourceMetric(spec, status, "resource"),
                 "ContainerResource" => ResourceMetric(spec, status, "containerResource"),
                 _ => "<unknown type>",

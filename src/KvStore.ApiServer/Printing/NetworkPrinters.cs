@@ -27,16 +27,27 @@ internal static class NetworkPrinters
     public static readonly Printer NetworkPolicy = new(
         [
             TableColumn.Name_(),
-            new("Pod-Selector", "string", "Selects the pods to which this NetworkPolicy object applies.  The array of ingress rules is applied to any pods selected by this field. Multiple network policies can select the same set of pods.  In this case, the ingress rules for each are combined additively. This field is NOT optional and follows standard label selector semantics. An empty podSelector matches all pods in this namespace."),
+            new("Pod-Selector", "string",
+                "Selects the pods to which this NetworkPolicy object applies.  The array of ingress rules is applied to any pods selected by this " +
+                "field. Multiple network policies can select the same set of pods.  In this case, " +
+                "the ingress rules for each are combined additively. This field is NOT optional and follows standard label selector semantics. " +
+                "An empty podSelector matches all pods in this namespace."),
             TableColumn.Age(),
         ],
-        (np, now) => new PrintedRow([Json.Str(np, "metadata", "name"), Format.LabelSelector(Json.At(np, "spec", "podSelector") ?? new JsonObject()), Age(np, now)]));
+        (np, now) => new PrintedRow([Json.Str(np, "metadata", "name"), Format.LabelSelector(Json.At(np, "spec", "podSelector") ?? new JsonObject()),
+            Age(np, now)]));
 
     public static readonly Printer EndpointSlice = new(
         [
             TableColumn.Name_(),
-            new("AddressType", "string", "addressType specifies the type of address carried by this EndpointSlice. All addresses in this slice must be the same type. This field is immutable after creation. The following address types are currently supported: * IPv4: Represents an IPv4 Address. * IPv6: Represents an IPv6 Address. * FQDN: Represents a Fully Qualified Domain Name."),
-            new("Ports", "string", "ports specifies the list of network ports exposed by each endpoint in this slice. Each port must have a unique name. When ports is empty, it indicates that there are no defined ports. When a port is defined with a nil port value, it indicates \"all ports\". Each slice may include a maximum of 100 ports."),
+            new("AddressType", "string",
+                "addressType specifies the type of address carried by this EndpointSlice. All addresses in this slice must be the same type. " +
+                "This field is immutable after creation. The following address types are currently supported: * IPv4: Represents an IPv4 Address. " +
+                "* IPv6: Represents an IPv6 Address. * FQDN: Represents a Fully Qualified Domain Name."),
+            new("Ports", "string",
+                "ports specifies the list of network ports exposed by each endpoint in this slice. Each port must have a unique name. " +
+                "When ports is empty, it indicates that there are no defined ports. When a port is defined with a nil port value, " +
+                "it indicates \"all ports\". Each slice may include a maximum of 100 ports."),
             new("Endpoints", "string", "endpoints is a list of unique endpoints in this slice. Each slice may include a maximum of 1000 endpoints."),
             TableColumn.Age(),
         ],
@@ -44,7 +55,8 @@ internal static class NetworkPrinters
         [
             Json.Str(slice, "metadata", "name"),
             Json.Str(slice, "addressType"),
-            FirstThree(Json.Objects(slice, "ports").Select(p => Json.IntOrNull(p, "port") is { } n ? Format.Int(n) : Json.At(p, "name") is JsonValue name ? (string?)name ?? "*" : "*")),
+            FirstThree(Json.Objects(slice, "ports").Select(p => Json.IntOrNull(p, "port") is { } n ? Format.Int(n)
+                : Json.At(p, "name") is JsonValue name ? (string?)name ?? "*" : "*")),
             FirstThree(Json.Objects(slice, "endpoints").SelectMany(e => Json.Strings(e, "addresses"))),
             Age(slice, now),
         ]));

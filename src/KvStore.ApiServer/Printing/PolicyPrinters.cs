@@ -49,15 +49,18 @@ internal static class PolicyPrinters
                 var column = pieces.Length > 1 && pieces[0] == "limits" ? limit : request;
                 column.Append($"{resource}: {Quantity.Canonical(Json.At(quota, "status", "used", resource))}/{Quantity.Canonical(hard)}, ");
             }
-            return new PrintedRow([Json.Str(quota, "metadata", "name"), request.ToString().TrimEnd(',', ' '), limit.ToString().TrimEnd(',', ' '), Age(quota, now)]);
+            return new PrintedRow([Json.Str(quota, "metadata", "name"), request.ToString().TrimEnd(',', ' '), limit.ToString().TrimEnd(',', ' '),
+                Age(quota, now)]);
         });
 
     private static Printer Binding(string owner) => new(
         [
             TableColumn.Name_(),
             new("Role", "string", owner == "roleBinding"
-                ? "roleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error."
-                : "roleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error."),
+                ? "roleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. " +
+                    "If the RoleRef cannot be resolved, the Authorizer must return an error."
+                : "roleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, " +
+                    "the Authorizer must return an error."),
             TableColumn.Age(),
             new("Users", "string", $"Users in the {owner}", 1),
             new("Groups", "string", $"Groups in the {owner}", 1),

@@ -19,7 +19,8 @@ public static class ResourceCatalog
             Subresources = ["status", "finalize"],
         },
         new("", "v1", "nodes", "Node", false, "node", ["no"], []) { Subresources = ["status"] },
-        new("", "v1", "pods", "Pod", true, "pod", ["po"], All_) { Subresources = ["status", "log", "exec", "portforward", "attach", "binding", "eviction", "ephemeralcontainers"] },
+        new("", "v1", "pods", "Pod", true, "pod", ["po"], All_) { Subresources = ["status", "log", "exec", "portforward", "attach", "binding",
+            "eviction", "ephemeralcontainers"] },
         new("", "v1", "services", "Service", true, "service", ["svc"], All_) { Subresources = ["status", "proxy"] },
         new("", "v1", "endpoints", "Endpoints", true, "endpoints", ["ep"], []),
         new("", "v1", "configmaps", "ConfigMap", true, "configmap", ["cm"], []),
@@ -36,9 +37,11 @@ public static class ResourceCatalog
         new("apps", "v1", "statefulsets", "StatefulSet", true, "statefulset", ["sts"], All_) { Subresources = ["status", "scale"] },
         new("apps", "v1", "daemonsets", "DaemonSet", true, "daemonset", ["ds"], All_) { Subresources = ["status"] },
         // autoscaling/v2 (the preferred version) and v1
-        new("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, "horizontalpodautoscaler", ["hpa"], All_) { Subresources = ["status"] },
+        new("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, "horizontalpodautoscaler", ["hpa"],
+            All_) { Subresources = ["status"] },
         // autoscaling/v1 (stored as v2: StorageVersions)
-        new("autoscaling", "v1", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, "horizontalpodautoscaler", ["hpa"], All_) { Subresources = ["status"] },
+        new("autoscaling", "v1", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, "horizontalpodautoscaler", ["hpa"],
+            All_) { Subresources = ["status"] },
         // batch/v1
         new("batch", "v1", "jobs", "Job", true, "job", [], All_) { Subresources = ["status"] },
         new("batch", "v1", "cronjobs", "CronJob", true, "cronjob", ["cj"], All_) { Subresources = ["status"] },

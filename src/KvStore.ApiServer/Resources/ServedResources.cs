@@ -13,7 +13,8 @@ public sealed class ServedResources
 
     private readonly bool _frozen;
     private readonly Lock _writers = new();
-    private Snapshot _current = new(ResourceCatalog.All, ImmutableSortedDictionary.Create<string, IReadOnlyList<ResourceInfo>>(StringComparer.Ordinal));
+    private Snapshot _current = new(ResourceCatalog.All, ImmutableSortedDictionary.Create<string,
+        IReadOnlyList<ResourceInfo>>(StringComparer.Ordinal));
 
     public ServedResources()
     {

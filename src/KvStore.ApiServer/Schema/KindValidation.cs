@@ -139,7 +139,9 @@ internal static class KindValidation
             }
         }
         if (old?.Obj("roleRef") is { } oldRef && !JsonNode.DeepEquals(oldRef, binding["roleRef"]))
-            errors.Add(Invalid("roleRef", new Raw($"rbac.RoleRef{{APIGroup:{Quote(roleRef.Str("apiGroup") ?? "")}, Kind:{Quote(roleRef.Str("kind") ?? "")}, Name:{Quote(roleRef.Str("name") ?? "")}}}"), "cannot change roleRef"));
+            errors.Add(Invalid("roleRef", new Raw(
+                $"rbac.RoleRef{{APIGroup:{Quote(roleRef.Str("apiGroup") ?? "")}, Kind:{Quote(roleRef.Str("kind") ?? "")}, " +
+                $"Name:{Quote(roleRef.Str("name") ?? "")}}}"), "cannot change roleRef"));
     }
 
     /// <summary>ValidatePodDisruptionBudgetSpec: one of minAvailable and maxUnavailable, each a non-negative int or a
@@ -157,7 +159,9 @@ internal static class KindValidation
                     break;
                 case JsonValue v when v.TryGetValue<string>(out var text):
                     if (!text.EndsWith('%') || !int.TryParse(text[..^1], out var percent) || percent < 0)
-                        errors.Add(Invalid($"spec.{field}", text, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"));
+                        errors.Add(Invalid($"spec.{field}", text,
+                            "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', " +
+                            "regex used for validation is '[0-9]+%')"));
                     else if (percent > 100)
                         errors.Add(Invalid($"spec.{field}", text, "must not be greater than 100%"));
                     break;
@@ -215,7 +219,8 @@ internal static class KindValidation
         if (spec.Obj("capacity") is not { Count: > 0 } capacity)
             errors.Add(Required("spec.capacity"));
         else if (capacity["storage"] is null || capacity.Count > 1)
-            errors.Add(NotSupported("spec.capacity", new Raw("[]core.ResourceName{" + string.Join(", ", capacity.Select(c => Quote(c.Key))) + "}"), ["storage"]));
+            errors.Add(NotSupported("spec.capacity", new Raw("[]core.ResourceName{" + string.Join(", ", capacity.Select(c => Quote(c.Key))) + "}"),
+                ["storage"]));
         AccessModeList(spec, errors, "");
         if (spec.Str("persistentVolumeReclaimPolicy") is { } policy && policy is not ("Delete" or "Recycle" or "Retain"))
             errors.Add(NotSupported("spec.persistentVolumeReclaimPolicy", policy, ["Delete", "Recycle", "Retain"]));
@@ -263,7 +268,8 @@ internal static class KindValidation
     {
         foreach (var (i, type) in (spec["policyTypes"] as JsonArray ?? []).Select((t, i) => (i, (string?)t)))
         {
-            if (type is not ("Ingress" or "Egress")) errors.Add(NotSupported($"spec.policyTypes[{i}]", type ?? "", ["Ingress", "Egress", "Ingress,Egress"]));
+            if (type is not ("Ingress" or "Egress")) errors.Add(NotSupported($"spec.policyTypes[{i}]", type ?? "",
+                ["Ingress", "Egress", "Ingress,Egress"]));
         }
         foreach (var direction in new[] { "ingress", "egress" })
         {
@@ -299,8 +305,10 @@ internal static class KindValidation
                 var address = (string?)addresses[j] ?? "";
                 var ok = type switch
                 {
-                    "IPv4" => System.Net.IPAddress.TryParse(address, out var ip4) && ip4.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && address.Count(c => c == '.') == 3,
-                    "IPv6" => System.Net.IPAddress.TryParse(address, out var ip6) && ip6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6,
+                    "IPv4" => System.Net.IPAddress.TryParse(address,
+                        out var ip4) && ip4.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && address.Count(c => c == '.') == 3,
+                    "IPv6" => System.Net.IPAddress.TryParse(address,
+                        out var ip6) && ip6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6,
                     _ => true,
                 };
                 if (!ok) errors.Add(Invalid($"endpoints[{i}].addresses[{j}]", address, $"must be a valid {type} address"));

@@ -28,7 +28,8 @@ internal static class LifecycleValidation
             var added = finalizers.Except(Strings(oldMeta["finalizers"]), StringComparer.Ordinal).Distinct().Order(StringComparer.Ordinal).ToList();
             if (added.Count > 0)
             {
-                errors.Add(Forbidden("metadata.finalizers", $"no new finalizers can be added if the object is being deleted, found new finalizers {GoStrings(added)}"));
+                errors.Add(Forbidden("metadata.finalizers",
+                    $"no new finalizers can be added if the object is being deleted, found new finalizers {GoStrings(added)}"));
             }
         }
     }

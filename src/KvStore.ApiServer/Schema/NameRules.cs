@@ -29,7 +29,9 @@ internal static partial class NameRules
         if (value.Length > 63)
             yield return "must be no more than 63 characters";
         if (!Dns1123Label().IsMatch(value))
-            yield return RegexError("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+            yield return RegexError(
+                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', " +
+                "and must start and end with an alphanumeric character",
                 Dns1123LabelFmt, "my-name", "123-abc");
     }
 
@@ -38,7 +40,9 @@ internal static partial class NameRules
         if (value.Length > 253)
             yield return "must be no more than 253 characters";
         if (!Dns1123Subdomain().IsMatch(value))
-            yield return RegexError("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+            yield return RegexError(
+                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', " +
+                "and must start and end with an alphanumeric character",
                 Dns1123SubdomainFmt, "example.com");
     }
 
@@ -47,7 +51,9 @@ internal static partial class NameRules
         if (value.Length > 63)
             yield return "must be no more than 63 characters";
         if (!Dns1035Label().IsMatch(value))
-            yield return RegexError("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
+            yield return RegexError(
+                "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, " +
+                "and end with an alphanumeric character",
                 Dns1035LabelFmt, "my-name", "abc-123");
     }
 
@@ -71,7 +77,9 @@ internal static partial class NameRules
                         yield return "prefix part " + e;
                 break;
             default:
-                yield return RegexError("a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+                yield return RegexError(
+                    "a qualified name must consist of alphanumeric characters, '-', '_' or '.', " +
+                    "and must start and end with an alphanumeric character",
                     QualifiedNameFmt, "MyName", "my.name", "123-abc") + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')";
                 yield break;
         }
@@ -80,7 +88,8 @@ internal static partial class NameRules
         else if (name.Length > 63)
             yield return "name part must be no more than 63 characters";
         if (name.Length > 0 && !QualifiedName().IsMatch(name))
-            yield return RegexError("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+            yield return RegexError(
+                "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
                 QualifiedNameFmt, "MyName", "my.name", "123-abc");
     }
 
@@ -89,7 +98,9 @@ internal static partial class NameRules
         if (value.Length > 63)
             yield return "must be no more than 63 characters";
         if (!LabelValue().IsMatch(value))
-            yield return RegexError("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+            yield return RegexError(
+                "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', " +
+                "and must start and end with an alphanumeric character",
                 LabelValueFmt, "MyValue", "my_value", "12345");
     }
 

@@ -128,7 +128,8 @@ internal static class ObjectValidation
         if (spec is null)
             return;
         if (spec.Obj("defaultBackend") is null && spec.Count("rules") == 0)
-            errors.Add(Invalid("spec.rules", new FieldErrors.Raw("[]networking.IngressRule(nil)"), "either `defaultBackend` or `rules` must be specified"));
+            errors.Add(Invalid("spec.rules", new FieldErrors.Raw("[]networking.IngressRule(nil)"),
+                "either `defaultBackend` or `rules` must be specified"));
         foreach (var (i, rule) in spec.Items("rules"))
         {
             var host = rule.Str("host");

@@ -21,11 +21,22 @@ internal sealed partial class OpenApiBuilder
         ["schema"] = new JsonObject { ["type"] = "string", ["uniqueItems"] = true },
     };
 
-    private static JsonObject Pretty() => Query("pretty", "If 'true', then the output is pretty printed. Defaults to 'false' unless the user-agent indicates a browser or command-line HTTP tool (curl and wget).");
-    private static JsonObject DryRun() => Query("dryRun", "When present, indicates that modifications should not be persisted. Valid values are: - All: all dry run stages will be processed");
-    private static JsonObject FieldManager() => Query("fieldManager", "fieldManager is a name associated with the actor or entity that is making these changes.");
+    private static JsonObject Pretty() => Query("pretty",
+        "If 'true', then the output is pretty printed. Defaults to 'false' unless the user-agent indicates a browser or command-line HTTP tool " +
+        "(curl and wget).");
+    private static JsonObject DryRun() => Query("dryRun",
+        "When present, indicates that modifications should not be persisted. Valid values are: - All: all dry run stages will be processed");
+    private static JsonObject FieldManager() => Query("fieldManager",
+        "fieldManager is a name associated with the actor or entity that is making these changes.");
     private static JsonObject FieldValidation() => Query("fieldValidation",
-        "fieldValidation instructs the server on how to handle objects in the request (POST/PUT/PATCH) containing unknown or duplicate fields. Valid values are: - Ignore: This will ignore any unknown fields that are silently dropped from the object, and will ignore all but the last duplicate field that the decoder encounters. This is the default behavior prior to v1.23. - Warn: This will send a warning via the standard warning response header for each unknown field that is dropped from the object, and for each duplicate field that is encountered. The request will still succeed if there are no other errors, and will only persist the last of any duplicate fields. This is the default in v1.23+ - Strict: This will fail the request with a BadRequest error if any unknown fields would be dropped from the object, or if any duplicate fields are present. The error returned from the server will contain all unknown and duplicate fields encountered.");
+        "fieldValidation instructs the server on how to handle objects in the request (POST/PUT/PATCH) containing unknown or duplicate fields. " +
+            "Valid values are: - Ignore: This will ignore any unknown fields that are silently dropped from the object, " +
+            "and will ignore all but the last duplicate field that the decoder encounters. This is the default behavior prior to v1.23. - Warn: " +
+            "This will send a warning via the standard warning response header for each unknown field that is dropped from the object, " +
+            "and for each duplicate field that is encountered. The request will still succeed if there are no other errors, " +
+            "and will only persist the last of any duplicate fields. This is the default in v1.23+ - Strict: " +
+            "This will fail the request with a BadRequest error if any unknown fields would be dropped from the object, " +
+            "or if any duplicate fields are present. The error returned from the server will contain all unknown and duplicate fields encountered.");
 
     private static JsonArray ListParams() =>
     [
@@ -38,14 +49,17 @@ internal sealed partial class OpenApiBuilder
         Query("resourceVersionMatch", "resourceVersionMatch determines how resourceVersion is applied to list calls."),
         Query("sendInitialEvents", "`sendInitialEvents=true` may be set together with `watch=true`.", "boolean"),
         Query("timeoutSeconds", "Timeout for the list/watch call.", "integer"),
-        Query("watch", "Watch for changes to the described resources and return them as a stream of add, update, and remove notifications.", "boolean"),
+        Query("watch", "Watch for changes to the described resources and return them as a stream of add, update, and remove notifications.",
+            "boolean"),
     ];
 
     private static JsonArray DeleteParams() =>
     [
         DryRun(),
         Query("gracePeriodSeconds", "The duration in seconds before the object should be deleted.", "integer"),
-        Query("ignoreStoreReadErrorWithClusterBreakingPotential", "if set to true, it will trigger an unsafe deletion of the resource in case the normal deletion flow fails with a corrupt object error.", "boolean"),
+        Query("ignoreStoreReadErrorWithClusterBreakingPotential",
+            "if set to true, it will trigger an unsafe deletion of the resource in case the normal deletion flow fails with a corrupt object error.",
+            "boolean"),
         Query("orphanDependents", "Deprecated: please use the PropagationPolicy, this field will be deprecated in 1.7.", "boolean"),
         Query("propagationPolicy", "Whether and how garbage collection will be performed."),
     ];
@@ -150,7 +164,8 @@ internal sealed partial class OpenApiBuilder
             var gvk = sub == "scale" ? ("autoscaling", "v1", "Scale") : (r.Group, r.Version, r.Kind);
             var subOps = ItemOperations(r, subDef, $"{gp}{scope}{r.Kind}{char.ToUpperInvariant(sub[0])}{sub[1..]}",
                 $"{sub} of the specified {r.Kind}", includeDelete: false, gvk);
-            subOps["parameters"] = new JsonArray([PathParam("name", $"name of the {(sub == "scale" ? "Scale" : r.Kind)}"), .. nsParam.Select(p => (JsonNode)p.DeepClone()), Pretty()]);
+            subOps["parameters"] = new JsonArray([PathParam("name", $"name of the {(sub == "scale" ? "Scale" : r.Kind)}"),
+                .. nsParam.Select(p => (JsonNode)p.DeepClone()), Pretty()]);
             paths[$"{collection}/{{name}}/{sub}"] = subOps;
         }
     }

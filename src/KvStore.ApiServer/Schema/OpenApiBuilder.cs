@@ -77,15 +77,18 @@ internal sealed partial class OpenApiBuilder
             ["required"] = new JsonArray("items"),
             ["properties"] = new JsonObject
             {
-                ["apiVersion"] = new JsonObject { ["description"] = "APIVersion defines the versioned schema of this representation of an object.", ["type"] = "string" },
+                ["apiVersion"] = new JsonObject { ["description"] = "APIVersion defines the versioned schema of this representation of an object.",
+                    ["type"] = "string" },
                 ["items"] = new JsonObject
                 {
                     ["description"] = $"List of {r.Resource}.",
                     ["type"] = "array",
                     ["items"] = new JsonObject { ["default"] = new JsonObject(), ["allOf"] = new JsonArray(Ref(def)) },
                 },
-                ["kind"] = new JsonObject { ["description"] = "Kind is a string value representing the REST resource this object represents.", ["type"] = "string" },
-                ["metadata"] = new JsonObject { ["default"] = new JsonObject(), ["description"] = "Standard list metadata.", ["allOf"] = new JsonArray(Ref(MetaPrefix + "ListMeta")) },
+                ["kind"] = new JsonObject { ["description"] = "Kind is a string value representing the REST resource this object represents.",
+                    ["type"] = "string" },
+                ["metadata"] = new JsonObject { ["default"] = new JsonObject(), ["description"] = "Standard list metadata.", ["allOf"] =
+                    new JsonArray(Ref(MetaPrefix + "ListMeta")) },
             },
             ["x-kubernetes-group-version-kind"] = Gvk(r.Group, r.Version, r.ListKind),
         };
@@ -100,8 +103,10 @@ internal sealed partial class OpenApiBuilder
         _schemas[MetaPrefix + "Status"] = Obj("Status is a return value for calls that don't return other objects.", new JsonObject
         {
             ["apiVersion"] = Str("APIVersion defines the versioned schema of this representation of an object."),
-            ["code"] = new JsonObject { ["description"] = "Suggested HTTP return code for this status, 0 if not set.", ["type"] = "integer", ["format"] = "int32" },
-            ["details"] = new JsonObject { ["description"] = "Extended data associated with the reason.", ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true },
+            ["code"] = new JsonObject { ["description"] = "Suggested HTTP return code for this status, 0 if not set.", ["type"] = "integer",
+                ["format"] = "int32" },
+            ["details"] = new JsonObject { ["description"] = "Extended data associated with the reason.", ["type"] = "object",
+                ["x-kubernetes-preserve-unknown-fields"] = true },
             ["kind"] = Str("Kind is a string value representing the REST resource this object represents."),
             ["message"] = Str("A human-readable description of the status of this operation."),
             ["metadata"] = new JsonObject { ["default"] = new JsonObject(), ["allOf"] = new JsonArray(Ref(MetaPrefix + "ListMeta")) },
@@ -111,12 +116,14 @@ internal sealed partial class OpenApiBuilder
         _schemas[MetaPrefix + "DeleteOptions"] = Obj("DeleteOptions may be provided when deleting an API object.", new JsonObject
         {
             ["apiVersion"] = Str("APIVersion defines the versioned schema of this representation of an object."),
-            ["dryRun"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string", ["default"] = "" }, ["x-kubernetes-list-type"] = "atomic" },
+            ["dryRun"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string", ["default"] = "" },
+                ["x-kubernetes-list-type"] = "atomic" },
             ["gracePeriodSeconds"] = new JsonObject { ["type"] = "integer", ["format"] = "int64" },
             ["ignoreStoreReadErrorWithClusterBreakingPotential"] = new JsonObject { ["type"] = "boolean" },
             ["kind"] = Str("Kind is a string value representing the REST resource this object represents."),
             ["orphanDependents"] = new JsonObject { ["type"] = "boolean" },
-            ["preconditions"] = new JsonObject { ["type"] = "object", ["properties"] = new JsonObject { ["resourceVersion"] = Str("Specifies the target ResourceVersion"), ["uid"] = Str("Specifies the target UID.") } },
+            ["preconditions"] = new JsonObject { ["type"] = "object", ["properties"] = new JsonObject { ["resourceVersion"] =
+                Str("Specifies the target ResourceVersion"), ["uid"] = Str("Specifies the target UID.") } },
             ["propagationPolicy"] = Str("Whether and how garbage collection will be performed: 'Orphan', 'Background' or 'Foreground'."),
         });
         _schemas[MetaPrefix + "Patch"] = new JsonObject
@@ -131,7 +138,8 @@ internal sealed partial class OpenApiBuilder
             ["required"] = new JsonArray("type", "object"),
             ["properties"] = new JsonObject
             {
-                ["object"] = new JsonObject { ["description"] = "Object is the object of the event.", ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true },
+                ["object"] = new JsonObject { ["description"] = "Object is the object of the event.", ["type"] = "object",
+                    ["x-kubernetes-preserve-unknown-fields"] = true },
                 ["type"] = new JsonObject { ["type"] = "string", ["default"] = "" },
             },
         };
@@ -145,12 +153,14 @@ internal sealed partial class OpenApiBuilder
                     ["apiVersion"] = Str("APIVersion defines the versioned schema of this representation of an object."),
                     ["kind"] = Str("Kind is a string value representing the REST resource this object represents."),
                     ["metadata"] = new JsonObject { ["default"] = new JsonObject(), ["allOf"] = new JsonArray(Ref(MetaPrefix + "ObjectMeta")) },
-                    ["spec"] = new JsonObject { ["type"] = "object", ["properties"] = new JsonObject { ["replicas"] = new JsonObject { ["type"] = "integer", ["format"] = "int32" } } },
+                    ["spec"] = new JsonObject { ["type"] = "object", ["properties"] = new JsonObject { ["replicas"] =
+                        new JsonObject { ["type"] = "integer", ["format"] = "int32" } } },
                     ["status"] = new JsonObject
                     {
                         ["type"] = "object",
                         ["required"] = new JsonArray("replicas"),
-                        ["properties"] = new JsonObject { ["replicas"] = new JsonObject { ["type"] = "integer", ["format"] = "int32" }, ["selector"] = Str("label query over pods") },
+                        ["properties"] = new JsonObject { ["replicas"] = new JsonObject { ["type"] = "integer", ["format"] = "int32" }, ["selector"] =
+                            Str("label query over pods") },
                     },
                 },
                 ["x-kubernetes-group-version-kind"] = Gvk("autoscaling", "v1", "Scale"),

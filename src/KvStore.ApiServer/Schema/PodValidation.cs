@@ -69,7 +69,8 @@ internal static class PodValidation
             if (op == "Exists" && t.Str("value") is { Length: > 0 } v)
                 errors.Add(Invalid($"{at}.tolerations[{i}].operator", v, "value must be empty when `operator` is 'Exists'"));
             if ((t.Str("key") ?? "").Length == 0 && op != "Exists")
-                errors.Add(Invalid($"{at}.tolerations[{i}].operator", op ?? "", "operator must be Exists when `key` is empty, which means \"match all values and all keys\""));
+                errors.Add(Invalid($"{at}.tolerations[{i}].operator", op ?? "",
+                    "operator must be Exists when `key` is empty, which means \"match all values and all keys\""));
             if (t.Str("effect") is { } effect && effect is not ("NoSchedule" or "PreferNoSchedule" or "NoExecute"))
                 errors.Add(NotSupported($"{at}.tolerations[{i}].effect", effect, ["NoExecute", "NoSchedule", "PreferNoSchedule"]));
         }
@@ -194,7 +195,8 @@ internal static class PodValidation
             "Ti" => 1024m * 1024 * 1024 * 1024, "Pi" => 1024m * 1024 * 1024 * 1024 * 1024, "Ei" => 1024m * 1024 * 1024 * 1024 * 1024 * 1024,
             _ => -1,
         };
-        if (multiplier < 0 || !decimal.TryParse(numberPart, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n))
+        if (multiplier < 0 || !decimal.TryParse(numberPart, System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out var n))
             return null;
         return n * multiplier;
     }

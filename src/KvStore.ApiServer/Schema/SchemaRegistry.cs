@@ -214,7 +214,8 @@ public static partial class SchemaRegistry
             FieldType.Integer => kind == JsonValueKind.Number && IsInteger(node),
             FieldType.Number => kind == JsonValueKind.Number,
             FieldType.Boolean => kind is JsonValueKind.True or JsonValueKind.False,
-            FieldType.IntOrString => kind == JsonValueKind.String || (kind == JsonValueKind.Number && (schema.Definition?.EndsWith("Quantity") == true || IsInteger(node))),
+            FieldType.IntOrString => kind == JsonValueKind.String || (kind == JsonValueKind.Number
+                && (schema.Definition?.EndsWith("Quantity") == true || IsInteger(node))),
             _ => true,
         };
         if (ok && schema.Type == FieldType.IntOrString && kind == JsonValueKind.String && IsQuantity(schema) &&

@@ -30,7 +30,8 @@ internal static class WorkloadValidation
                 else if (op is "In" or "NotIn" && count == 0)
                     errors.Add(Required($"spec.selector.matchExpressions[{i}].values", "must be specified when `operator` is 'In' or 'NotIn'"));
                 else if (op is "Exists" or "DoesNotExist" && count > 0)
-                    errors.Add(Forbidden($"spec.selector.matchExpressions[{i}].values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+                    errors.Add(Forbidden($"spec.selector.matchExpressions[{i}].values",
+                        "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
             }
             if (selector.StrMap("matchLabels").Count == 0 && selector.Count("matchExpressions") == 0)
                 errors.Add(Invalid("spec.selector", SelectorText(selector), $"empty selector is invalid for {kind.ToLowerInvariant()}"));
@@ -75,13 +76,16 @@ internal static class WorkloadValidation
             {
                 var a = (JsonObject)spec.DeepClone();
                 var b = (JsonObject)oldSpec.DeepClone();
-                foreach (var mutable in new[] { "replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds", "revisionHistoryLimit" })
+                foreach (var mutable in new[] { "replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy",
+                    "minReadySeconds", "revisionHistoryLimit" })
                 {
                     a.Remove(mutable);
                     b.Remove(mutable);
                 }
                 if (!JsonNode.DeepEquals(a, b))
-                    errors.Add(Forbidden("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
+                    errors.Add(Forbidden("spec",
+                        "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', " +
+                        "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
             }
         }
     }

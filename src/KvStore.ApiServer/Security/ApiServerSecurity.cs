@@ -30,7 +30,8 @@ public sealed class ApiServerSecurity : IDisposable
         if (!https && (security.TlsCertFile.Length > 0 || security.TlsPrivateKeyFile.Length > 0 || security.ClientCaFile.Length > 0))
         {
             throw new ApiServerConfigException(
-                $"--tls-cert-file, --tls-private-key-file and --client-ca-file need HTTPS serving; {options.ListenUrl.GetLeftPart(UriPartial.Authority)} is http");
+                $"--tls-cert-file, --tls-private-key-file and --client-ca-file need HTTPS serving; " +
+                    $"{options.ListenUrl.GetLeftPart(UriPartial.Authority)} is http");
         }
         ServingCertificate? serving = null;
         if (https)
@@ -67,7 +68,8 @@ public sealed class ApiServerSecurity : IDisposable
             ServerCertificate = Serving.Leaf,
             ServerCertificateChain = Serving.Chain,
             SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            ClientCertificateMode = Authenticator.WantsClientCertificates ? ClientCertificateMode.AllowCertificate : ClientCertificateMode.NoCertificate,
+            ClientCertificateMode = Authenticator.WantsClientCertificates ? ClientCertificateMode.AllowCertificate
+                : ClientCertificateMode.NoCertificate,
             ClientCertificateValidation = (_, _, _) => true,
             CheckCertificateRevocation = false,
         });

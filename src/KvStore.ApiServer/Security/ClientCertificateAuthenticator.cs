@@ -45,7 +45,8 @@ public sealed class ClientCertificateAuthenticator
             }
             if (roots.Count == 0)
             {
-                throw new ApiServerConfigException($"error loading CA bundle for \"{name}\": data does not contain any valid RSA or ECDSA certificates");
+                throw new ApiServerConfigException(
+                    $"error loading CA bundle for \"{name}\": data does not contain any valid RSA or ECDSA certificates");
             }
             return new ClientCertificateAuthenticator(roots, clock ?? TimeProvider.System);
         }
@@ -96,7 +97,8 @@ public sealed class ClientCertificateAuthenticator
         return new Outcome(null, $"verifying certificate SN={serial}, SKID={Hex(skid)}, AKID={Hex(akid)} failed: {reason}");
     }
 
-    private static string Hex(byte[] bytes) => string.Join(':', bytes.Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
+    private static string Hex(byte[] bytes) => string.Join(':', bytes.Select(b => b.ToString("X2",
+        System.Globalization.CultureInfo.InvariantCulture)));
 
     /// <summary>The subject's values of one attribute in order (2.5.4.3: CN, 2.5.4.10: O, as pkix.Name fills them).</summary>
     private static List<string> Attributes(X500DistinguishedName subject, string oid) =>

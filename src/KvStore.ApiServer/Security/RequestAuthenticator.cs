@@ -6,7 +6,8 @@ namespace KvStore.ApiServer.Security;
 /// kube's authenticator chain: the client certificate first, then the bearer token; the first that authenticates
 /// wins (system:authenticated added to its groups), a credential that fails is an error unless a later one
 /// authenticates, and a request with no credential at all is system:anonymous when --anonymous-auth allows it.
-/// A bad credential is never taken for anonymous (union.NewFailOnError). Test: ApiServerSecurityTests.CredentialsAreTriedInKubesOrderAndABadOneIsNeverAnonymous.
+/// A bad credential is never taken for anonymous (union.NewFailOnError).
+/// Test: ApiServerSecurityTests.CredentialsAreTriedInKubesOrderAndABadOneIsNeverAnonymous.
 /// </summary>
 public sealed class RequestAuthenticator(ClientCertificateAuthenticator? certificates, TokenFileAuthenticator? tokens, bool anonymousAuth)
 {

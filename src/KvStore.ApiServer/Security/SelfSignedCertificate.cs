@@ -11,7 +11,8 @@ namespace KvStore.ApiServer.Security;
 /// client-go's GenerateSelfSignedCertKey): a CA "HOST-ca@UNIX" signs "HOST@UNIX", both RSA 2048, valid one year from an
 /// hour ago; the certificate file holds the certificate then the CA. Names: the public address, the `kubernetes`
 /// service's IP and DNS names, and the bind address (or "localhost" when binding every interface). Kept as
-/// CERT_DIR/apiserver.crt and apiserver.key and reused while both are readable. Test: ApiServerSecurityTests.SelfSignedPairIsKubesAndIsReusedOnRestart.
+/// CERT_DIR/apiserver.crt and apiserver.key and reused while both are readable.
+/// Test: ApiServerSecurityTests.SelfSignedPairIsKubesAndIsReusedOnRestart.
 /// </summary>
 public static class SelfSignedCertificate
 {
@@ -75,7 +76,8 @@ public static class SelfSignedCertificate
             X509KeyUsageFlags.KeyEncipherment | X509KeyUsageFlags.DigitalSignature, critical: true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, includeKeyIdentifier: true,
+            includeIssuerAndSerial: false));
         var names = new SubjectAlternativeNameBuilder();
         if (IPAddress.TryParse(host, out var hostIp)) names.AddIpAddress(hostIp);
         else names.AddDnsName(host);

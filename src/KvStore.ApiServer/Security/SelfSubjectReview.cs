@@ -26,7 +26,8 @@ internal static class SelfSubjectReview
         {
             ["kind"] = "SelfSubjectReview",
             ["apiVersion"] = "authentication.k8s.io/v1",
-            ["metadata"] = new JsonObject { ["creationTimestamp"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) },
+            ["metadata"] = new JsonObject { ["creationTimestamp"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'",
+                CultureInfo.InvariantCulture) },
             ["status"] = new JsonObject { ["userInfo"] = userInfo },
         });
     }

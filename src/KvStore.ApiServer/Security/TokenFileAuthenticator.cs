@@ -41,7 +41,8 @@ public sealed class TokenFileAuthenticator
             }
             if (record.Length < 3)
             {
-                throw new ApiServerConfigException($"token file '{path}' must have at least 3 columns (token, user name, user uid), found {record.Length}");
+                throw new ApiServerConfigException(
+                    $"token file '{path}' must have at least 3 columns (token, user name, user uid), found {record.Length}");
             }
             recordNum++;
             if (record[0].Length == 0)

@@ -77,8 +77,12 @@ public sealed class Compactor : IAsyncDisposable
     {
         ByteString key = ObjectStore.Bytes(CompactRevKey);
         var txn = new TxnRequest();
-        txn.Compare.Add(new Compare { Key = key, Target = Compare.Types.CompareTarget.Version, Result = Compare.Types.CompareResult.Equal, Version = _time });
-        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = key, Value = ObjectStore.Bytes(_revision.ToString(CultureInfo.InvariantCulture)) } });
+        txn.Compare.Add(new Compare
+        {
+            Key = key, Target = Compare.Types.CompareTarget.Version, Result = Compare.Types.CompareResult.Equal, Version = _time,
+        });
+        ByteString revision = ObjectStore.Bytes(_revision.ToString(CultureInfo.InvariantCulture));
+        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = key, Value = revision } });
         txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = key } });
         TxnResponse response = await _kv.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
         long current = response.Header.Revision;

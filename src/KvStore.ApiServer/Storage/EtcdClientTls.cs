@@ -48,7 +48,8 @@ public sealed class EtcdClientTls : IDisposable
             if (roots.Count == 0) throw new ApiServerConfigException($"failed to append certificates from {caFile}: no certificate found");
         }
         var client = certFile.Length == 0 ? null : ServingCertificate.FromPem(
-            Encoding.UTF8.GetString(ApiServerConfigException.ReadFile(certFile)), Encoding.UTF8.GetString(ApiServerConfigException.ReadFile(keyFile)));
+            Encoding.UTF8.GetString(ApiServerConfigException.ReadFile(certFile)), Encoding.UTF8.GetString(
+                ApiServerConfigException.ReadFile(keyFile)));
         return new EtcdClientTls(roots, client);
     }
 

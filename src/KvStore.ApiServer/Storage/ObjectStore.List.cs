@@ -14,7 +14,8 @@ public sealed partial class ObjectStore
     private const string InconsistentContinue =
         "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, " +
         "or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an " +
-        "inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
+        "inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in " +
+            "the list.";
 
     /// <summary>
     /// Objects under <paramref name="prefix"/> (ending in "/") in key order. <paramref name="limit"/> 0 = all;
@@ -81,7 +82,8 @@ public sealed partial class ObjectStore
             catch (StoreException e) when (e.Error == StoreError.Expired && continuing)
             {
                 // kube's handleCompactedErrorForPaging: hand out a token that continues at the latest revision.
-                throw new StoreException(StoreError.Expired, InconsistentContinue, e.InnerException) { Continue = ContinueToken.Encode(key, prefix, -1) };
+                throw new StoreException(StoreError.Expired, InconsistentContinue, e.InnerException) { Continue =
+                    ContinueToken.Encode(key, prefix, -1) };
             }
             hasMore = range.More;
             if (range.Kvs.Count == 0 && range.More)

@@ -247,7 +247,8 @@ public sealed partial class ObjectStore
 
     /// <summary>A put; <paramref name="lease"/> -1 keeps the key's lease (ignore_lease), 0 none.</summary>
     private static RequestOp Put(string key, ByteString data, long lease) =>
-        new() { RequestPut = lease < 0 ? new PutRequest { Key = Bytes(key), Value = data, IgnoreLease = true } : new PutRequest { Key = Bytes(key), Value = data, Lease = lease } };
+        new() { RequestPut = lease < 0 ? new PutRequest { Key = Bytes(key), Value = data, IgnoreLease = true }
+            : new PutRequest { Key = Bytes(key), Value = data, Lease = lease } };
 
     private static RequestOp Get(string key) => new() { RequestRange = new RangeRequest { Key = Bytes(key) } };
 

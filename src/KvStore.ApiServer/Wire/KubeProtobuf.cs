@@ -26,7 +26,8 @@ public static class KubeProtobuf
     public static FieldSchema? SchemaOf(string apiVersion, string kind)
     {
         if (SchemaRegistry.ForWireKind(apiVersion, kind) is { Proto.Count: > 0 } schema) return schema;
-        if (!kind.EndsWith("List", StringComparison.Ordinal) || SchemaRegistry.ForWireKind(apiVersion, kind[..^4]) is not { Proto.Count: > 0 } item) return null;
+        if (!kind.EndsWith("List", StringComparison.Ordinal) || SchemaRegistry.ForWireKind(apiVersion,
+            kind[..^4]) is not { Proto.Count: > 0 } item) return null;
         return Lists.GetOrAdd(apiVersion + "/" + kind, _ => new FieldSchema
         {
             Type = FieldType.Object,
@@ -76,7 +77,8 @@ public static class KubeProtobuf
     /// <see cref="KubeProtobufException"/> without the magic, for a kind without a schema, or for malformed bytes.</summary>
     public static JsonObject Decode(ReadOnlySpan<byte> body)
     {
-        if (!IsEnveloped(body)) throw new KubeProtobufException("provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]");
+        if (!IsEnveloped(body)) throw new KubeProtobufException(
+            "provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]");
         string apiVersion = "", kind = "";
         byte[] raw = [];
         try

@@ -80,7 +80,8 @@ public static class ProtoReader
         }
     }
 
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<ProtoField>, Dictionary<int, ProtoField>> Indexes = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<ProtoField>, Dictionary<int, ProtoField>> Indexes =
+        new();
 
     /// <summary>A layout's fields by number, built once per layout.</summary>
     private static Dictionary<int, ProtoField> ByNumber(IReadOnlyList<ProtoField> layout) =>

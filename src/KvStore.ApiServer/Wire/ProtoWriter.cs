@@ -167,7 +167,8 @@ public static class ProtoWriter
         return buffer.ToArray();
     }
 
-    private static readonly JsonSerializerOptions RawJsonText = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions RawJsonText = new() { Encoder =
+        System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>FieldsV1, RawExtension and apiextensions' JSON: message{raw = 1} holding the JSON text (none for null).</summary>
     private static byte[] RawJson(JsonNode value)

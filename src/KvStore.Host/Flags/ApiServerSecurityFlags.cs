@@ -12,13 +12,15 @@ internal static class ApiServerSecurityFlags
 {
     public static readonly IReadOnlyList<string> Names =
     [
-        EtcdFlags.TlsCertFile, EtcdFlags.TlsPrivateKeyFile, EtcdFlags.CertDir, EtcdFlags.ClientCaFile, EtcdFlags.TokenAuthFile, EtcdFlags.AnonymousAuth,
+        EtcdFlags.TlsCertFile, EtcdFlags.TlsPrivateKeyFile, EtcdFlags.CertDir, EtcdFlags.ClientCaFile, EtcdFlags.TokenAuthFile,
+            EtcdFlags.AnonymousAuth,
     ];
 
     public static ApiServerSecurityOptions Of(FlagValues flags, string dataDir, Uri listen)
     {
         if (listen.Scheme != Uri.UriSchemeHttps
-            && new[] { EtcdFlags.TlsCertFile, EtcdFlags.TlsPrivateKeyFile, EtcdFlags.CertDir, EtcdFlags.ClientCaFile }.FirstOrDefault(flags.IsSet) is { } name)
+            && new[] { EtcdFlags.TlsCertFile, EtcdFlags.TlsPrivateKeyFile, EtcdFlags.CertDir,
+                EtcdFlags.ClientCaFile }.FirstOrDefault(flags.IsSet) is { } name)
         {
             throw new FlagException($"--{name} needs an https --{EtcdFlags.ApiServerListenUrl} (given {HostSettings.Text(listen)})");
         }

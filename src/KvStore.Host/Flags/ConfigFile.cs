@@ -91,7 +91,8 @@ internal static class ConfigFile
             }
             var valueText = value switch
             {
-                string s when flag.Kind == FlagKind.Duration && long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _) => s + "ns",
+                string s when flag.Kind == FlagKind.Duration && long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture,
+                    out _) => s + "ns",
                 string s => s,
                 IEnumerable<object?> items => string.Join(",", items.Select(i => Convert.ToString(i, CultureInfo.InvariantCulture))),
                 _ => throw new FlagException($"config file {path}: \"{key}\" must be a value or a list"),
@@ -111,7 +112,8 @@ internal static class ConfigFile
     /// <summary>Whether a value is the flag's default (etcd's sample config lists every key with its default).</summary>
     private static bool IsDefault(EtcdFlag flag, string text) => flag.Kind switch
     {
-        FlagKind.Bool => FlagText.TryParseBool(text, out var a) && FlagText.TryParseBool(flag.Default.Length == 0 ? "false" : flag.Default, out var b) && a == b,
+        FlagKind.Bool => FlagText.TryParseBool(text, out var a) && FlagText.TryParseBool(flag.Default.Length == 0 ? "false" : flag.Default, out var b)
+            && a == b,
         FlagKind.Duration => FlagText.TryParseDuration(text, out var a) && FlagText.TryParseDuration(flag.Default, out var b) && a == b,
         _ => text == flag.Default || (text.Length == 0 && flag.Kind != FlagKind.String),
     };

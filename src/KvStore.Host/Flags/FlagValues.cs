@@ -14,7 +14,9 @@ internal sealed class FlagValues
 
     public IEnumerable<string> SetNames => _given.Keys;
 
-    /// <summary>Records <paramref name="text"/> for <paramref name="flag"/>, or returns Go's flag error when it does not parse as the flag's type.</summary>
+    /// <summary>
+    /// Records <paramref name="text"/> for <paramref name="flag"/>, or returns Go's flag error when it does not parse as the flag's type.
+    /// </summary>
     public string? TrySet(EtcdFlag flag, string text)
     {
         if (!IsValid(flag.Kind, text, out var reason))

@@ -33,7 +33,9 @@ internal sealed record HostSettings
     /// <summary>Warnings about the flags' combination (etcd logs them at start: an http URL ignoring the TLS flags...).</summary>
     public IReadOnlyList<StartupNote> Warnings { get; init; } = [];
 
-    /// <summary>--apiserver-listen-url (with --event-ttl, --service-cluster-ip-range, --service-node-port-range): the apiserver facade, or null.</summary>
+    /// <summary>
+    /// --apiserver-listen-url (with --event-ttl, --service-cluster-ip-range, --service-node-port-range): the apiserver facade, or null.
+    /// </summary>
     public KvStore.ApiServer.Http.ApiServerOptions? ApiServer { get; init; }
 
     /// <summary>
@@ -56,7 +58,8 @@ internal sealed record HostSettings
         var listenMetrics = Urls(flags, EtcdFlags.ListenMetricsUrls);
         var advertisePeer = Urls(flags, EtcdFlags.InitialAdvertisePeerUrls);
         var advertiseClient = Urls(flags, EtcdFlags.AdvertiseClientUrls);
-        foreach (var (flag, urls) in new[] { (EtcdFlags.ListenPeerUrls, listenPeer), (EtcdFlags.ListenClientUrls, listenClient), (EtcdFlags.ListenMetricsUrls, listenMetrics) })
+        foreach (var (flag, urls) in new[] { (EtcdFlags.ListenPeerUrls, listenPeer), (EtcdFlags.ListenClientUrls, listenClient),
+            (EtcdFlags.ListenMetricsUrls, listenMetrics) })
         {
             foreach (var url in urls)
             {
@@ -150,7 +153,8 @@ internal sealed record HostSettings
             InitialClusterState = clusterState,
             InitialClusterToken = flags[EtcdFlags.InitialClusterToken],
             SnapshotCount = (long)Math.Min(ulong.Parse(flags[EtcdFlags.SnapshotCount], CultureInfo.InvariantCulture), long.MaxValue),
-            SnapshotCatchUpEntries = (long)Math.Min(ulong.Parse(flags[EtcdFlags.SnapshotCatchUpEntries], CultureInfo.InvariantCulture), long.MaxValue),
+            SnapshotCatchUpEntries = (long)Math.Min(ulong.Parse(flags[EtcdFlags.SnapshotCatchUpEntries], CultureInfo.InvariantCulture),
+                long.MaxValue),
             HeartbeatIntervalMs = (int)tickMs,
             ElectionTimeoutMs = (int)electionMs,
             QuotaBackendBytes = long.Parse(flags[EtcdFlags.QuotaBackendBytes], CultureInfo.InvariantCulture),

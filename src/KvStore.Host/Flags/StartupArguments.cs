@@ -33,8 +33,10 @@ internal static class StartupArguments
         var version = new Option<bool>("--version") { Description = "Print the version and exit." };
         root.Options.Add(version);
         // Program.cs runs these before the member's flags are parsed; listed here so that --help shows them.
-        root.Subcommands.Add(new Command(SnapshotCommand.Name, "etcdctl's snapshot restore|status over an etcd backend snapshot (kvstore snapshot --help)."));
-        root.Subcommands.Add(new Command(ApiServerCommand.Name, "The Kubernetes-style REST API alone, over an etcd v3 endpoint list (kvstore apiserver --help)."));
+        root.Subcommands.Add(new Command(SnapshotCommand.Name,
+            "etcdctl's snapshot restore|status over an etcd backend snapshot (kvstore snapshot --help)."));
+        root.Subcommands.Add(new Command(ApiServerCommand.Name,
+            "The Kubernetes-style REST API alone, over an etcd v3 endpoint list (kvstore apiserver --help)."));
         root.SetAction(_ => 0); // running a member is the root's own action: without one, the subcommands would be required
         var options = new Dictionary<EtcdFlag, Option>();
         foreach (var flag in EtcdFlags.All)
@@ -42,7 +44,8 @@ internal static class StartupArguments
             // A value flag may repeat (Go's flag package keeps the last), one value per occurrence.
             Option option = flag.Kind == FlagKind.Bool
                 ? new Option<bool>("--" + flag.Name) { Description = Describe(flag) }
-                : new Option<string[]>("--" + flag.Name) { Description = Describe(flag), HelpName = flag.Kind.ToString().ToLowerInvariant(), Arity = ArgumentArity.OneOrMore };
+                : new Option<string[]>("--" + flag.Name) { Description = Describe(flag), HelpName = flag.Kind.ToString().ToLowerInvariant(), Arity =
+                    ArgumentArity.OneOrMore };
             options.Add(flag, option);
             root.Options.Add(option);
         }
@@ -87,7 +90,8 @@ internal static class StartupArguments
             {
                 continue;
             }
-            var text = option is Option<bool> boolean ? (result.GetValue(boolean) ? "true" : "false") : result.GetValue((Option<string[]>)option)?.LastOrDefault() ?? "";
+            var text = option is Option<bool> boolean ? (result.GetValue(boolean) ? "true" : "false")
+                : result.GetValue((Option<string[]>)option)?.LastOrDefault() ?? "";
             if (commandLine.TrySet(flag, text) is { } error)
             {
                 return new StartupCommand.Exit(2, Error: $"{Program}: {error}\n");
@@ -107,7 +111,9 @@ internal static class StartupArguments
             {
                 notes.Clear();
                 var fromFile = ConfigFile.Load(configFile, notes);
-                notes.Insert(0, new(LogLevel.Information, $"loaded server configuration from {configFile}, other configuration command line flags and environment variables will be ignored if provided"));
+                notes.Insert(0, new(LogLevel.Information,
+                    $"loaded server configuration from {configFile}, other configuration command line flags and environment variables will be " +
+                    "ignored if provided"));
                 return new StartupCommand.Run(HostSettings.Build(fromFile, fromCommandLine: false), notes);
             }
 
@@ -174,7 +180,8 @@ internal static class StartupArguments
             used.Add(flag.EnvironmentVariable);
             if (flags.IsSet(flag.Name))
             {
-                return $"conflicting environment variable \"{flag.EnvironmentVariable}\" is shadowed by corresponding command-line flag (either unset environment variable or disable flag)";
+                return $"conflicting environment variable \"{flag.EnvironmentVariable}\" is shadowed by corresponding command-line flag (either " +
+                    "unset environment variable or disable flag)";
             }
             if (flags.TrySet(flag, text) is not null)
             {
@@ -182,7 +189,8 @@ internal static class StartupArguments
             }
             notes.Add(flag.Supported
                 ? new(LogLevel.Information, $"recognized and used environment variable {flag.EnvironmentVariable}={text}")
-                : new(LogLevel.Warning, $"environment variable {flag.EnvironmentVariable} has no effect in kvstore (accepted for etcd compatibility)"));
+                : new(LogLevel.Warning,
+                    $"environment variable {flag.EnvironmentVariable} has no effect in kvstore (accepted for etcd compatibility)"));
         }
         foreach (DictionaryEntry entry in environment)
         {

@@ -24,13 +24,15 @@ internal sealed record TlsSettings
     /// The TLS flags with etcd's checks and warnings: an https client or peer URL needs a certificate and key (or
     /// auto TLS), an http one ignores them; allowed CN and hostname exclude each other; cipher suites must be Go's.
     /// </summary>
-    public static TlsSettings FromFlags(FlagValues flags, IReadOnlyList<Uri> listenClient, IReadOnlyList<Uri> listenPeer, IReadOnlyList<Uri> listenMetrics,
+    public static TlsSettings FromFlags(FlagValues flags, IReadOnlyList<Uri> listenClient, IReadOnlyList<Uri> listenPeer,
+        IReadOnlyList<Uri> listenMetrics,
         List<StartupNote> notes)
     {
         IReadOnlyList<TlsCipherSuite> suites;
         try
         {
-            suites = TlsCipherSuites.Parse(flags[EtcdFlags.CipherSuites].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            suites = TlsCipherSuites.Parse(flags[EtcdFlags.CipherSuites].Split(',',
+                StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         }
         catch (TlsConfigException e)
         {
@@ -68,7 +70,8 @@ internal sealed record TlsSettings
         };
         if (peer.AllowedCn.Length > 0 && peer.AllowedHostname.Length > 0)
         {
-            throw new FlagException($"AllowedCN and AllowedHostname are mutually exclusive (cn=\"{peer.AllowedCn}\", hostname=\"{peer.AllowedHostname}\")");
+            throw new FlagException(
+                $"AllowedCN and AllowedHostname are mutually exclusive (cn=\"{peer.AllowedCn}\", hostname=\"{peer.AllowedHostname}\")");
         }
         if ((settings.ClientAutoTls || settings.PeerAutoTls) && settings.SelfSignedCertValidity == 0)
         {
@@ -91,8 +94,10 @@ internal sealed record TlsSettings
                 throw new FlagException($"TLS key/cert (--cert-file, --key-file) must be provided for client url {text} with HTTPS scheme");
             }
             if (IsSecure(url)) continue;
-            if (clientCerts) notes.Add(new(LogLevel.Warning, $"scheme is HTTP while key and cert files are present; ignoring key and cert files (client-url {text})"));
-            if (Client.ClientCertAuth) notes.Add(new(LogLevel.Warning, $"scheme is HTTP while --client-cert-auth is enabled; ignoring client cert auth for this URL (client-url {text})"));
+            if (clientCerts) notes.Add(new(LogLevel.Warning,
+                $"scheme is HTTP while key and cert files are present; ignoring key and cert files (client-url {text})"));
+            if (Client.ClientCertAuth) notes.Add(new(LogLevel.Warning,
+                $"scheme is HTTP while --client-cert-auth is enabled; ignoring client cert auth for this URL (client-url {text})"));
         }
         // etcd's metrics listener uses the client TLS info on https URLs
         if (!clientCerts && listenMetrics.FirstOrDefault(IsSecure) is { } metrics)
@@ -106,8 +111,11 @@ internal sealed record TlsSettings
                 throw new FlagException($"cannot listen on TLS for {url.Authority}: KeyFile and CertFile are not presented");
             }
             if (url.Scheme == "https") continue;
-            if (peerCerts) notes.Add(new(LogLevel.Warning, $"scheme is HTTP while key and cert files are present; ignoring key and cert files (peer-url {HostSettings.Text(url)})"));
-            if (Peer.ClientCertAuth) notes.Add(new(LogLevel.Warning, $"scheme is HTTP while --peer-client-cert-auth is enabled; ignoring client cert auth for this URL (peer-url {HostSettings.Text(url)})"));
+            if (peerCerts) notes.Add(new(LogLevel.Warning,
+                $"scheme is HTTP while key and cert files are present; ignoring key and cert files (peer-url {HostSettings.Text(url)})"));
+            if (Peer.ClientCertAuth) notes.Add(new(LogLevel.Warning,
+                $"scheme is HTTP while --peer-client-cert-auth is enabled; ignoring client cert auth for this URL (peer-url " +
+                $"{HostSettings.Text(url)})"));
         }
     }
 
@@ -123,11 +131,13 @@ internal sealed record TlsSettings
         // the allowed CN/hostname given with auto TLS have no effect there either.
         if (ClientAutoTls && client.Empty)
         {
-            client = SelfCert.Create(Path.Combine(dataDir, "fixtures", "client"), SelfCert.HostsOf(listenClient), SelfSignedCertValidity, client.CipherSuites);
+            client = SelfCert.Create(Path.Combine(dataDir, "fixtures", "client"), SelfCert.HostsOf(listenClient), SelfSignedCertValidity,
+                client.CipherSuites);
         }
         if (PeerAutoTls && peer.Empty)
         {
-            peer = SelfCert.Create(Path.Combine(dataDir, "fixtures", "peer"), SelfCert.HostsOf(listenPeer), SelfSignedCertValidity, peer.CipherSuites);
+            peer = SelfCert.Create(Path.Combine(dataDir, "fixtures", "peer"), SelfCert.HostsOf(listenPeer), SelfSignedCertValidity,
+                peer.CipherSuites);
         }
         if (listenClient.Concat(listenMetrics).Any(IsSecure)) client.Validate();
         if (listenPeer.Any(u => u.Scheme == "https")) peer.Validate();

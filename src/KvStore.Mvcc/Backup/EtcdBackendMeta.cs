@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Etcdserverpb;
+using KvStore.Bbolt;
 
 namespace KvStore.Mvcc.Backup;
 
@@ -19,7 +20,10 @@ public sealed record EtcdBackendMeta(ulong ConsistentIndex, IReadOnlyList<AlarmM
         {
             foreach (BoltEntry e in bolt.Entries(meta))
             {
-                if (e.Key.AsSpan().SequenceEqual("consistent_index"u8) && e.Value.Length == 8) consistentIndex = BinaryPrimitives.ReadUInt64BigEndian(e.Value);
+                if (e.Key.AsSpan().SequenceEqual("consistent_index"u8) && e.Value.Length == 8)
+                {
+                    consistentIndex = BinaryPrimitives.ReadUInt64BigEndian(e.Value);
+                }
             }
         }
         var alarms = new List<AlarmMember>();

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Authpb;
+using KvStore.Bbolt;
 using KvStore.Storage;
 
 namespace KvStore.Mvcc.Backup;
@@ -159,7 +160,10 @@ public static class EtcdBackupReader
                 foreach (BoltEntry e in bolt.Entries(auth))
                 {
                     if (e.Key.AsSpan().SequenceEqual("authEnabled"u8)) authEnabled = e.Value is [1];
-                    else if (e.Key.AsSpan().SequenceEqual("authRevision"u8) && e.Value.Length == 8) authRevision = BinaryPrimitives.ReadUInt64BigEndian(e.Value);
+                    else if (e.Key.AsSpan().SequenceEqual("authRevision"u8) && e.Value.Length == 8)
+                    {
+                        authRevision = BinaryPrimitives.ReadUInt64BigEndian(e.Value);
+                    }
                 }
             }
             var userList = new List<User>();

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Authpb;
 using Etcdserverpb;
 using Google.Protobuf;
+using KvStore.Bbolt;
 
 namespace KvStore.Mvcc.Backup;
 
@@ -88,7 +89,8 @@ public static class EtcdBackupWriter
 
         using (BoltWriter.BucketWriter alarms = bolt.CreateBucket("alarm"u8))
         {
-            foreach (byte[] a in cluster.Alarms.Select(a => a.ToByteArray()).Distinct(ByteArrayComparer.Instance).OrderBy(a => a, BytewiseComparer)) alarms.Put(a, []);
+            IEnumerable<byte[]> keys = cluster.Alarms.Select(a => a.ToByteArray()).Distinct(ByteArrayComparer.Instance);
+            foreach (byte[] a in keys.OrderBy(a => a, BytewiseComparer)) alarms.Put(a, []);
         }
         using (BoltWriter.BucketWriter members = bolt.CreateBucket("members"u8))
         {

@@ -6,7 +6,10 @@ namespace KvStore.Server.DataDir;
 /// </summary>
 public sealed class DataDirException(string message, Exception? inner = null) : IOException(message, inner)
 {
-    /// <summary>Runs <paramref name="open"/>; any failure becomes "<paramref name="what"/> (its message)", as etcd's "cannot open database at D (invalid database)".</summary>
+    /// <summary>
+    /// Runs <paramref name="open"/>; any failure becomes "<paramref name="what"/> (its message)", as etcd's
+    /// "cannot open database at D (invalid database)".
+    /// </summary>
     internal static T Wrap<T>(Func<T> open, string what)
     {
         try

@@ -60,7 +60,8 @@ internal sealed partial class DiskRoom(string memberDir, string walDir, ILogger 
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Error, Message = "no space left on device: {Free} bytes free under the data dir, below the {Reserve}-byte reserve; refusing writes until space returns")]
+        [LoggerMessage(Level = LogLevel.Error, Message =
+            "no space left on device: {Free} bytes free under the data dir, below the {Reserve}-byte reserve; refusing writes until space returns")]
         public static partial void NoRoom(ILogger logger, long free, long reserve);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "{Free} bytes free under the data dir again; accepting writes")]

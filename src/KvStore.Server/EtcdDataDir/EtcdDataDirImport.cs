@@ -55,11 +55,13 @@ public static class EtcdDataDirImport
         // etcd's --wal-dir holds the WAL when it was given; else member/wal.
         string walDir = config.WalDir is { Length: > 0 } dedicated && EtcdWal.Files(dedicated).Count > 0 ? dedicated : Path.Combine(memberDir, "wal");
         EtcdBackendMeta meta = Read(() => EtcdBackendMeta.Read(backend), "cannot open database at " + backend);
-        EtcdMembers members = Read(() => EtcdMembers.FromSnapshots(Path.Combine(memberDir, "snap")), "cannot read the Raft snapshot in " + Path.Combine(memberDir, "snap"));
+        EtcdMembers members = Read(() => EtcdMembers.FromSnapshots(Path.Combine(memberDir, "snap")), "cannot read the Raft snapshot in "
+            + Path.Combine(memberDir, "snap"));
         EtcdWal? wal = EtcdWal.Files(walDir).Count > 0 ? Read(() => EtcdWal.Read(walDir), "cannot read the WAL in " + walDir) : null;
 
         Directory.CreateDirectory(importDir);
-        (MvccStore store, BackupRestoreResult restored) = await DataDirException.WrapAsync(() => EtcdBackupReader.RestoreAsync(backend, new MvccOptions
+        (MvccStore store, BackupRestoreResult restored) = await DataDirException.WrapAsync(() =>
+            EtcdBackupReader.RestoreAsync(backend, new MvccOptions
         {
             Directory = importDir,
             MaxTxnOps = config.MaxTxnOps,
@@ -105,7 +107,8 @@ public static class EtcdDataDirImport
     /// several is refused unless <c>etcdctl snapshot restore</c> made it (every member then starts from the same
     /// state: its WAL holds the members' conf changes only).
     /// </summary>
-    private static (ulong MemberId, ulong ClusterId, IReadOnlyList<MemberInfo> Members) Identity(ServerConfig config, EtcdWal? wal, EtcdMembers members, ulong consistentIndex)
+    private static (ulong MemberId, ulong ClusterId, IReadOnlyList<MemberInfo> Members) Identity(ServerConfig config, EtcdWal? wal,
+        EtcdMembers members, ulong consistentIndex)
     {
         if (wal is null)
         {
@@ -122,16 +125,21 @@ public static class EtcdDataDirImport
         IReadOnlyList<MemberInfo> infos = members.ToMemberInfos();
         if (infos.All(m => m.Id != wal.MemberId))
         {
-            throw new DataDirException($"the member has been permanently removed from the cluster (member {wal.MemberId:x} is not among the data dir's members)");
+            throw new DataDirException(
+                $"the member has been permanently removed from the cluster (member {wal.MemberId:x} is not among the data dir's members)");
         }
         bool restoreMade = wal.Entries.Count == infos.Count && wal.Entries.All(e => e.Type == 1 && e.Term == 1)
             && (ulong)wal.Entries.Count == consistentIndex;
         if (infos.Count > 1 && !restoreMade)
         {
-            throw new DataDirException($"cannot import {config.DataDir}: it is a member of an etcd cluster of {infos.Count} members, and kvstore cannot run Raft with etcd members; " +
-                "save a snapshot of the cluster (etcdctl snapshot save) and restore it for each member (kvstore snapshot restore or etcdctl snapshot restore)");
+            throw new DataDirException(
+                $"cannot import {config.DataDir}: it is a member of an etcd cluster of {infos.Count} members, " +
+                "and kvstore cannot run Raft with etcd members; " +
+                "save a snapshot of the cluster (etcdctl snapshot save) and restore it for each member (kvstore snapshot restore or etcdctl " +
+                    "snapshot restore)");
         }
-        if (members.HasLearners) throw new DataDirException($"cannot import {config.DataDir}: its cluster has a learner, and kvstore has no learners");
+        if (members.HasLearners) throw new DataDirException(
+            $"cannot import {config.DataDir}: its cluster has a learner, and kvstore has no learners");
         if (infos.Count == 1)
         {
             // etcd publishes its --name on every start; the lone member is this one whatever it was called before

@@ -93,9 +93,11 @@ internal sealed class EtcdMembers
     public void ApplyV2(V2Request request)
     {
         const string Prefix = "/0/members/", Suffix = "/attributes";
-        if (request.Method != "PUT" || !request.Path.StartsWith(Prefix, StringComparison.Ordinal) || !request.Path.EndsWith(Suffix, StringComparison.Ordinal)) return;
+        if (request.Method != "PUT" || !request.Path.StartsWith(Prefix, StringComparison.Ordinal)
+            || !request.Path.EndsWith(Suffix, StringComparison.Ordinal)) return;
         string idText = request.Path[Prefix.Length..^Suffix.Length];
-        if (ulong.TryParse(idText, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong id) && _members.TryGetValue(id, out Member? member))
+        if (ulong.TryParse(idText, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong id)
+            && _members.TryGetValue(id, out Member? member))
         {
             ReadAttributes(member, request.Val);
         }

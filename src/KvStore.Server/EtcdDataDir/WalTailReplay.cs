@@ -22,7 +22,8 @@ internal sealed class WalTailReplay(MvccStore store, int bcryptCost, IEnumerable
     {
         if (entries.Count > 0 && entries[0].Index > consistentIndex + 1)
         {
-            throw new InvalidDataException($"wal: the backend's consistent index is {consistentIndex}, but the WAL starts at entry {entries[0].Index}");
+            throw new InvalidDataException(
+                $"wal: the backend's consistent index is {consistentIndex}, but the WAL starts at entry {entries[0].Index}");
         }
         int applied = 0;
         long nowMs = Environment.TickCount64;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Etcdserverpb;
 using Google.Protobuf;
+using KvStore.Bbolt;
 using KvStore.Mvcc.Backup;
 using Mvccpb;
 

@@ -16,7 +16,9 @@ internal static class ApiExtensionsKinds
     {
         Type = FieldType.Any,
         Definition = Prefix + "JSON",
-        Description = "JSON represents any valid JSON value. These types are supported: bool, int64, float64, string, []interface{}, map[string]interface{} and nil.",
+        Description =
+            "JSON represents any valid JSON value. These types are supported: bool, int64, float64, string, []interface{}, " +
+            "map[string]interface{} and nil.",
     };
 
     /// <summary>JSONSchemaProps, whose properties, items, allOf... are JSONSchemaProps again.</summary>
@@ -45,7 +47,8 @@ internal static class ApiExtensionsKinds
         };
         var map = new FieldSchema { Type = FieldType.Map, AdditionalProperties = props };
         var list = Atomic(props);
-        var orBool = OneOf("JSONSchemaPropsOrBool", "JSONSchemaPropsOrBool represents JSONSchemaProps or a boolean value. Defaults to true for the boolean property.",
+        var orBool = OneOf("JSONSchemaPropsOrBool",
+            "JSONSchemaPropsOrBool represents JSONSchemaProps or a boolean value. Defaults to true for the boolean property.",
             Bool, props);
         fields["$ref"] = Str;
         fields["$schema"] = Str;
@@ -53,21 +56,26 @@ internal static class ApiExtensionsKinds
         fields["additionalProperties"] = orBool;
         fields["allOf"] = list;
         fields["anyOf"] = list;
-        fields["default"] = Json.Doc("default is a default value for undefined object fields. Defaulting is a beta feature under the CustomResourceDefaulting feature gate. Defaulting requires spec.preserveUnknownFields to be false.");
+        fields["default"] = Json.Doc(
+            "default is a default value for undefined object fields. Defaulting is a beta feature under the CustomResourceDefaulting feature gate. " +
+            "Defaulting requires spec.preserveUnknownFields to be false.");
         fields["definitions"] = map;
-        fields["dependencies"] = MapOf(OneOf("JSONSchemaPropsOrStringArray", "JSONSchemaPropsOrStringArray represents a JSONSchemaProps or a string array.",
+        fields["dependencies"] = MapOf(OneOf("JSONSchemaPropsOrStringArray",
+            "JSONSchemaPropsOrStringArray represents a JSONSchemaProps or a string array.",
             props, StrList));
         fields["description"] = Str;
         fields["enum"] = Atomic(Json);
         fields["example"] = Json;
         fields["exclusiveMaximum"] = Bool;
         fields["exclusiveMinimum"] = Bool;
-        fields["externalDocs"] = Ext("ExternalDocumentation", "ExternalDocumentation allows referencing an external resource for extended documentation.",
+        fields["externalDocs"] = Ext("ExternalDocumentation",
+            "ExternalDocumentation allows referencing an external resource for extended documentation.",
             [("description", Str), ("url", Str)]);
         fields["format"] = Str.Doc("format is an OpenAPI v3 format string. Unknown formats are ignored.");
         fields["id"] = Str;
         fields["items"] = OneOf("JSONSchemaPropsOrArray",
-            "JSONSchemaPropsOrArray represents a value that can either be a JSONSchemaProps or an array of JSONSchemaProps. Mainly here for serialization purposes.",
+            "JSONSchemaPropsOrArray represents a value that can either be a JSONSchemaProps or an array of JSONSchemaProps. " +
+                "Mainly here for serialization purposes.",
             props, list);
         fields["maxItems"] = I64;
         fields["maxLength"] = I64;
@@ -88,14 +96,19 @@ internal static class ApiExtensionsKinds
         fields["title"] = Str;
         fields["type"] = Str;
         fields["uniqueItems"] = Bool;
-        fields["x-kubernetes-embedded-resource"] = Bool.Doc("x-kubernetes-embedded-resource defines that the value is an embedded Kubernetes runtime.Object, with TypeMeta and ObjectMeta.");
+        fields["x-kubernetes-embedded-resource"] = Bool.Doc(
+            "x-kubernetes-embedded-resource defines that the value is an embedded Kubernetes runtime.Object, with TypeMeta and ObjectMeta.");
         fields["x-kubernetes-int-or-string"] = Bool.Doc("x-kubernetes-int-or-string specifies that this value is either an integer or a string.");
         fields["x-kubernetes-list-map-keys"] = StrList;
         fields["x-kubernetes-list-type"] = Str.Doc("x-kubernetes-list-type annotates an array to further describe its topology: atomic, set or map.");
         fields["x-kubernetes-map-type"] = Str;
-        fields["x-kubernetes-preserve-unknown-fields"] = Bool.Doc("x-kubernetes-preserve-unknown-fields stops the API server decoding step from pruning fields which are not specified in the validation schema.");
-        fields["x-kubernetes-validations"] = MergeMap(Ext("ValidationRule", "ValidationRule describes a validation rule written in the CEL expression language.",
-            [("fieldPath", Str), ("message", Str), ("messageExpression", Str), ("optionalOldSelf", Bool), ("reason", Str), ("rule", Str)], ["rule"]), "rule");
+        fields["x-kubernetes-preserve-unknown-fields"] = Bool.Doc(
+            "x-kubernetes-preserve-unknown-fields stops the API server decoding step from pruning fields which are not specified in the validation " +
+            "schema.");
+        fields["x-kubernetes-validations"] = MergeMap(Ext("ValidationRule",
+            "ValidationRule describes a validation rule written in the CEL expression language.",
+            [("fieldPath", Str), ("message", Str), ("messageExpression", Str), ("optionalOldSelf", Bool), ("reason", Str), ("rule", Str)], ["rule"]),
+                "rule");
         return props;
     }
 
@@ -106,16 +119,21 @@ internal static class ApiExtensionsKinds
         ], ["plural", "kind"]);
 
     public static readonly FieldSchema CustomResourceDefinition = Kind(Prefix + "CustomResourceDefinition",
-        "CustomResourceDefinition represents a resource that should be exposed on the API server.  Its name MUST be in the format <.spec.name>.<.spec.group>.",
+        "CustomResourceDefinition represents a resource that should be exposed on the API server. " +
+            " Its name MUST be in the format <.spec.name>.<.spec.group>.",
         [
             ("spec", Ext("CustomResourceDefinitionSpec", "CustomResourceDefinitionSpec describes how a user wants their resource to appear",
                 [
                     ("conversion", Ext("CustomResourceConversion", "CustomResourceConversion describes how to convert different versions of a CR.",
                         [
-                            ("strategy", Str.Doc("strategy specifies how custom resources are converted between versions. Allowed values are: - `\"None\"`: The converter only change the apiVersion and would not touch any other field in the custom resource. - `\"Webhook\"`: API Server will call to an external webhook to do the conversion.")),
+                            ("strategy", Str.Doc(
+                                "strategy specifies how custom resources are converted between versions. Allowed values are: - `\"None\"`: " +
+                                "The converter only change the apiVersion and would not touch any other field in the custom resource. " +
+                                "- `\"Webhook\"`: API Server will call to an external webhook to do the conversion.")),
                             ("webhook", Ext("WebhookConversion", "WebhookConversion describes how to call a conversion webhook",
                                 [
-                                    ("clientConfig", Ext("WebhookClientConfig", "WebhookClientConfig contains the information to make a TLS connection with the webhook.",
+                                    ("clientConfig", Ext("WebhookClientConfig",
+                                        "WebhookClientConfig contains the information to make a TLS connection with the webhook.",
                                         [
                                             ("caBundle", Bytes),
                                             ("service", Ext("ServiceReference", "ServiceReference holds a reference to Service.legacy.k8s.io",
@@ -125,27 +143,36 @@ internal static class ApiExtensionsKinds
                                     ("conversionReviewVersions", StrList),
                                 ], ["conversionReviewVersions"])),
                         ], ["strategy"])),
-                    ("group", Str.Doc("group is the API group of the defined custom resource. The custom resources are served under `/apis/<group>/...`. Must match the name of the CustomResourceDefinition (in the form `<names.plural>.<group>`).")),
+                    ("group", Str.Doc(
+                        "group is the API group of the defined custom resource. The custom resources are served under `/apis/<group>/...`. " +
+                        "Must match the name of the CustomResourceDefinition (in the form `<names.plural>.<group>`).")),
                     ("names", Names),
                     ("preserveUnknownFields", Bool),
-                    ("scope", Str.Doc("scope indicates whether the defined custom resource is cluster- or namespace-scoped. Allowed values are `Cluster` and `Namespaced`.")),
+                    ("scope", Str.Doc(
+                        "scope indicates whether the defined custom resource is cluster- or namespace-scoped. " +
+                        "Allowed values are `Cluster` and `Namespaced`.")),
                     ("versions", Atomic(Ext("CustomResourceDefinitionVersion", "CustomResourceDefinitionVersion describes a version for CRD.",
                         [
-                            ("additionalPrinterColumns", Atomic(Ext("CustomResourceColumnDefinition", "CustomResourceColumnDefinition specifies a column for server side printing.",
+                            ("additionalPrinterColumns", Atomic(Ext("CustomResourceColumnDefinition",
+                                "CustomResourceColumnDefinition specifies a column for server side printing.",
                                 [("description", Str), ("format", Str), ("jsonPath", Str), ("name", Str), ("priority", I32), ("type", Str)],
                                 ["name", "type", "jsonPath"]))),
                             ("deprecated", Bool),
                             ("deprecationWarning", Str),
                             ("name", Str.Doc("name is the version name, e.g. \"v1\", \"v2beta1\", etc.")),
-                            ("schema", Ext("CustomResourceValidation", "CustomResourceValidation is a list of validation methods for CustomResources.",
+                            ("schema", Ext("CustomResourceValidation",
+                                "CustomResourceValidation is a list of validation methods for CustomResources.",
                                 [("openAPIV3Schema", JsonSchemaProps)])),
-                            ("selectableFields", Atomic(Ext("SelectableField", "SelectableField specifies the JSON path of a field that may be used with field selectors.",
+                            ("selectableFields", Atomic(Ext("SelectableField",
+                                "SelectableField specifies the JSON path of a field that may be used with field selectors.",
                                 [("jsonPath", Str)], ["jsonPath"]))),
                             ("served", Bool),
                             ("storage", Bool),
-                            ("subresources", Ext("CustomResourceSubresources", "CustomResourceSubresources defines the status and scale subresources for CustomResources.",
+                            ("subresources", Ext("CustomResourceSubresources",
+                                "CustomResourceSubresources defines the status and scale subresources for CustomResources.",
                                 [
-                                    ("scale", Ext("CustomResourceSubresourceScale", "CustomResourceSubresourceScale defines how to serve the scale subresource for CustomResources.",
+                                    ("scale", Ext("CustomResourceSubresourceScale",
+                                        "CustomResourceSubresourceScale defines how to serve the scale subresource for CustomResources.",
                                         [("labelSelectorPath", Str), ("specReplicasPath", Str), ("statusReplicasPath", Str)],
                                         ["specReplicasPath", "statusReplicasPath"])),
                                     ("status", Ext("CustomResourceSubresourceStatus",
@@ -156,8 +183,10 @@ internal static class ApiExtensionsKinds
             ("status", Ext("CustomResourceDefinitionStatus", "CustomResourceDefinitionStatus indicates the state of the CustomResourceDefinition",
                 [
                     ("acceptedNames", Names),
-                    ("conditions", MergeMap(Ext("CustomResourceDefinitionCondition", "CustomResourceDefinitionCondition contains details for the current condition of this pod.",
-                        [("lastTransitionTime", Time), ("message", Str), ("observedGeneration", I64), ("reason", Str), ("status", Str), ("type", Str)],
+                    ("conditions", MergeMap(Ext("CustomResourceDefinitionCondition",
+                        "CustomResourceDefinitionCondition contains details for the current condition of this pod.",
+                        [("lastTransitionTime", Time), ("message", Str), ("observedGeneration", I64), ("reason", Str), ("status", Str),
+                            ("type", Str)],
                         ["type", "status"]), "type")),
                     ("storedVersions", StrList),
                 ])),

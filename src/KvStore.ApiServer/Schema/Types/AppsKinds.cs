@@ -16,7 +16,8 @@ internal static class AppsKinds
         ], ["type", "status"]);
 
     private static readonly FieldSchema Selector = MetaTypes.LabelSelector.Doc(
-        "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment. It must match the pod template's labels.");
+        "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment. " +
+            "It must match the pod template's labels.");
 
     private static readonly FieldSchema Template = PodTypes.PodTemplateSpec.Doc(
         "Template describes the pods that will be created.");
@@ -26,8 +27,11 @@ internal static class AppsKinds
         [
             ("spec", Apps("DeploymentSpec", "DeploymentSpec is the specification of the desired behavior of the Deployment.",
                 [
-                    ("minReadySeconds", I32.Doc("Seconds a new pod must be ready before it counts as available. Defaults to 0.")), ("paused", Bool.Doc("Whether the deployment is paused.")), ("progressDeadlineSeconds", I32.Doc("Seconds before a stalled rollout is reported as failed. Defaults to 600.")),
-                    ("replicas", I32.Doc("Number of desired pods. Defaults to 1.")), ("revisionHistoryLimit", I32.Doc("Old ReplicaSets kept for rollback. Defaults to 10.")),
+                    ("minReadySeconds", I32.Doc("Seconds a new pod must be ready before it counts as available. Defaults to 0.")),
+                        ("paused", Bool.Doc("Whether the deployment is paused.")), ("progressDeadlineSeconds",
+                        I32.Doc("Seconds before a stalled rollout is reported as failed. Defaults to 600.")),
+                    ("replicas", I32.Doc("Number of desired pods. Defaults to 1.")), ("revisionHistoryLimit",
+                        I32.Doc("Old ReplicaSets kept for rollback. Defaults to 10.")),
                     ("selector", Selector),
                     ("strategy", Apps("DeploymentStrategy", "DeploymentStrategy describes how to replace existing pods with new ones.",
                         [
@@ -63,15 +67,19 @@ internal static class AppsKinds
             ("spec", Apps("StatefulSetSpec", "A StatefulSetSpec is the specification of a StatefulSet.",
                 [
                     ("minReadySeconds", I32),
-                    ("ordinals", Apps("StatefulSetOrdinals", "StatefulSetOrdinals describes the policy used for replica ordinal assignment in this StatefulSet.", [("start", I32)])),
+                    ("ordinals", Apps("StatefulSetOrdinals",
+                        "StatefulSetOrdinals describes the policy used for replica ordinal assignment in this StatefulSet.", [("start", I32)])),
                     ("persistentVolumeClaimRetentionPolicy", Apps("StatefulSetPersistentVolumeClaimRetentionPolicy",
-                        "StatefulSetPersistentVolumeClaimRetentionPolicy describes the policy used for PVCs created from the StatefulSet VolumeClaimTemplates.",
+                        "StatefulSetPersistentVolumeClaimRetentionPolicy describes the policy used for PVCs created from the StatefulSet " +
+                            "VolumeClaimTemplates.",
                         [("whenDeleted", Str), ("whenScaled", Str)])),
                     ("podManagementPolicy", Enum("OrderedReady", "Parallel")),
                     ("replicas", I32), ("revisionHistoryLimit", I32), ("selector", Selector), ("serviceName", Str), ("template", Template),
-                    ("updateStrategy", Apps("StatefulSetUpdateStrategy", "StatefulSetUpdateStrategy indicates the strategy that the StatefulSet controller will use to perform updates.",
+                    ("updateStrategy", Apps("StatefulSetUpdateStrategy",
+                        "StatefulSetUpdateStrategy indicates the strategy that the StatefulSet controller will use to perform updates.",
                         [
-                            ("rollingUpdate", Apps("RollingUpdateStatefulSetStrategy", "RollingUpdateStatefulSetStrategy is used to communicate parameter for RollingUpdateStatefulSetStrategyType.",
+                            ("rollingUpdate", Apps("RollingUpdateStatefulSetStrategy",
+                                "RollingUpdateStatefulSetStrategy is used to communicate parameter for RollingUpdateStatefulSetStrategyType.",
                                 [("maxUnavailable", IntOrStr), ("partition", I32)])),
                             ("type", Enum("OnDelete", "RollingUpdate")),
                         ])),
@@ -91,7 +99,8 @@ internal static class AppsKinds
             ("spec", Apps("DaemonSetSpec", "DaemonSetSpec is the specification of a daemon set.",
                 [
                     ("minReadySeconds", I32), ("revisionHistoryLimit", I32), ("selector", Selector), ("template", Template),
-                    ("updateStrategy", Apps("DaemonSetUpdateStrategy", "DaemonSetUpdateStrategy is a struct used to control the update strategy for a DaemonSet.",
+                    ("updateStrategy", Apps("DaemonSetUpdateStrategy",
+                        "DaemonSetUpdateStrategy is a struct used to control the update strategy for a DaemonSet.",
                         [
                             ("rollingUpdate", Apps("RollingUpdateDaemonSet", "Spec to control the desired behavior of daemon set rolling update.",
                                 [("maxSurge", IntOrStr), ("maxUnavailable", IntOrStr)])),

@@ -18,7 +18,8 @@ internal static class ContainerTypes
     public static readonly FieldSchema SecretKeySelector = Core("SecretKeySelector", "SecretKeySelector selects a key of a Secret.",
         [("key", Str), ("name", Str), ("optional", Bool)], ["key"], mapType: "atomic");
 
-    public static readonly FieldSchema ObjectFieldSelector = Core("ObjectFieldSelector", "ObjectFieldSelector selects an APIVersioned field of an object.",
+    public static readonly FieldSchema ObjectFieldSelector = Core("ObjectFieldSelector",
+        "ObjectFieldSelector selects an APIVersioned field of an object.",
         [("apiVersion", Str), ("fieldPath", Str)], ["fieldPath"], mapType: "atomic");
 
     public static readonly FieldSchema ResourceFieldSelector = Core("ResourceFieldSelector",
@@ -34,10 +35,12 @@ internal static class ContainerTypes
     public static readonly FieldSchema EnvVar = Core("EnvVar", "EnvVar represents an environment variable present in a Container.",
         [("name", Str), ("value", Str), ("valueFrom", EnvVarSource)], ["name"]);
 
-    public static readonly FieldSchema ConfigMapEnvSource = Core("ConfigMapEnvSource", "ConfigMapEnvSource selects a ConfigMap to populate the environment variables with.",
+    public static readonly FieldSchema ConfigMapEnvSource = Core("ConfigMapEnvSource",
+        "ConfigMapEnvSource selects a ConfigMap to populate the environment variables with.",
         [("name", Str), ("optional", Bool)]);
 
-    public static readonly FieldSchema SecretEnvSource = Core("SecretEnvSource", "SecretEnvSource selects a Secret to populate the environment variables with.",
+    public static readonly FieldSchema SecretEnvSource = Core("SecretEnvSource",
+        "SecretEnvSource selects a Secret to populate the environment variables with.",
         [("name", Str), ("optional", Bool)]);
 
     public static readonly FieldSchema EnvFromSource = Core("EnvFromSource", "EnvFromSource represents the source of a set of ConfigMaps or Secrets",
@@ -54,7 +57,8 @@ internal static class ContainerTypes
             ("requests", QuantityMap.Doc("Requests describes the minimum amount of compute resources required.")),
         ]);
 
-    public static readonly FieldSchema ContainerResizePolicy = Core("ContainerResizePolicy", "ContainerResizePolicy represents resource resize policy for the container.",
+    public static readonly FieldSchema ContainerResizePolicy = Core("ContainerResizePolicy",
+        "ContainerResizePolicy represents resource resize policy for the container.",
         [("resourceName", Str), ("restartPolicy", Str)], ["resourceName", "restartPolicy"]);
 
     public static readonly FieldSchema VolumeMount = Core("VolumeMount", "VolumeMount describes a mounting of a Volume within a container.",
@@ -63,7 +67,8 @@ internal static class ContainerTypes
             ("subPath", Str), ("subPathExpr", Str),
         ], ["name", "mountPath"]);
 
-    public static readonly FieldSchema VolumeDevice = Core("VolumeDevice", "volumeDevice describes a mapping of a raw block device within a container.",
+    public static readonly FieldSchema VolumeDevice = Core("VolumeDevice",
+        "volumeDevice describes a mapping of a raw block device within a container.",
         [("devicePath", Str), ("name", Str)], ["name", "devicePath"]);
 
     public static readonly FieldSchema ExecAction = Core("ExecAction", "ExecAction describes a \"run in container\" action.",
@@ -133,7 +138,8 @@ internal static class ContainerTypes
         ("env", MergeMap(EnvVar, "name").Doc("List of environment variables to set in the container.")),
         ("envFrom", Atomic(EnvFromSource).Doc("Sources (ConfigMaps, Secrets) whose keys become environment variables.")),
         ("image", Str.Doc("Container image name.")),
-        ("imagePullPolicy", Enum("Always", "IfNotPresent", "Never").Doc("When to pull the image: Always, IfNotPresent or Never. Defaults to Always for :latest (or no tag), IfNotPresent otherwise.")),
+        ("imagePullPolicy", Enum("Always", "IfNotPresent", "Never").Doc(
+            "When to pull the image: Always, IfNotPresent or Never. Defaults to Always for :latest (or no tag), IfNotPresent otherwise.")),
         ("lifecycle", Lifecycle.Doc("Actions taken right after the container starts and before it is stopped.")),
         ("livenessProbe", Probe.Doc("Periodic probe of container liveness; the container is restarted when it fails.")),
         ("name", Str.Doc("Name of the container specified as a DNS_LABEL.")),

@@ -15,7 +15,8 @@ internal static class CoreKinds
             ("status", Core("NamespaceStatus", "NamespaceStatus is information about the current status of a Namespace.",
                 [
                     ("conditions", MergeMap(Core("NamespaceCondition", "NamespaceCondition contains details about state of namespace.",
-                        [("lastTransitionTime", Time), ("message", Str), ("reason", Str), ("status", Str), ("type", Str)], ["type", "status"]), "type")),
+                        [("lastTransitionTime", Time), ("message", Str), ("reason", Str), ("status", Str), ("type", Str)], ["type", "status"]),
+                            "type")),
                     ("phase", Enum("Active", "Terminating")),
                 ])),
         ]);
@@ -40,7 +41,8 @@ internal static class CoreKinds
     public static readonly FieldSchema NodeSystemInfo = Core("NodeSystemInfo", "NodeSystemInfo is a set of ids/uuids to uniquely identify the node.",
         [
             ("architecture", Str), ("bootID", Str), ("containerRuntimeVersion", Str), ("kernelVersion", Str),
-            ("kubeProxyVersion", Str), ("kubeletVersion", Str), ("machineID", Str), ("operatingSystem", Str), ("osImage", Str), ("swap", NodeTypes.NodeSwapStatus),
+            ("kubeProxyVersion", Str), ("kubeletVersion", Str), ("machineID", Str), ("operatingSystem", Str), ("osImage", Str),
+                ("swap", NodeTypes.NodeSwapStatus),
             ("systemUUID", Str),
         ]);
 
@@ -53,7 +55,8 @@ internal static class CoreKinds
             ("conditions", MergeMap(NodeCondition, "type")),
             ("config", NodeTypes.NodeConfigStatus),
             ("daemonEndpoints", Core("NodeDaemonEndpoints", "NodeDaemonEndpoints lists ports opened by daemons running on the Node.",
-                [("kubeletEndpoint", Core("DaemonEndpoint", "DaemonEndpoint contains information about a single Daemon endpoint.", [("Port", I32)], ["Port"]))])),
+                [("kubeletEndpoint", Core("DaemonEndpoint", "DaemonEndpoint contains information about a single Daemon endpoint.", [("Port", I32)],
+                    ["Port"]))])),
             ("features", NodeTypes.NodeFeatures),
             ("images", Atomic(Core("ContainerImage", "Describe a container image", [("names", StrList), ("sizeBytes", I64)]))),
             ("nodeInfo", NodeSystemInfo),
@@ -70,15 +73,20 @@ internal static class CoreKinds
 
     public static readonly FieldSchema ServicePort = Core("ServicePort", "ServicePort contains information on service's port.",
         [
-            ("appProtocol", Str), ("name", Str.Doc("Name of this port within the service; required when there are several ports.")), ("nodePort", I32.Doc("The port on each node for NodePort and LoadBalancer services.")),
+            ("appProtocol", Str), ("name", Str.Doc("Name of this port within the service; required when there are several ports.")),
+                ("nodePort", I32.Doc("The port on each node for NodePort and LoadBalancer services.")),
             ("port", I32.Doc("The port that will be exposed by this service.")),
-            ("protocol", Enum("SCTP", "TCP", "UDP").Doc("The IP protocol of this port. Defaults to TCP.")), ("targetPort", IntOrStr.Doc("Number or name of the port on the selected pods. Defaults to the value of port.")),
+            ("protocol", Enum("SCTP", "TCP", "UDP").Doc("The IP protocol of this port. Defaults to TCP.")),
+                ("targetPort", IntOrStr.Doc("Number or name of the port on the selected pods. Defaults to the value of port.")),
         ], ["port"]);
 
     public static readonly FieldSchema ServiceSpec = Core("ServiceSpec", "ServiceSpec describes the attributes that a user creates on a service.",
         [
-            ("allocateLoadBalancerNodePorts", Bool), ("clusterIP", Str.Doc("The IP address of the service, allocated by the server when empty; \"None\" makes a headless service.")), ("clusterIPs", StrList), ("externalIPs", StrList),
-            ("externalName", Str), ("externalTrafficPolicy", Enum("Cluster", "Local").Doc("How traffic from external sources is routed: Cluster or Local.")), ("healthCheckNodePort", I32),
+            ("allocateLoadBalancerNodePorts", Bool), ("clusterIP", Str.Doc(
+                "The IP address of the service, allocated by the server when empty; \"None\" makes a headless service.")), ("clusterIPs", StrList),
+                ("externalIPs", StrList),
+            ("externalName", Str), ("externalTrafficPolicy", Enum("Cluster", "Local").Doc(
+                "How traffic from external sources is routed: Cluster or Local.")), ("healthCheckNodePort", I32),
             ("internalTrafficPolicy", Enum("Cluster", "Local")), ("ipFamilies", StrList),
             ("ipFamilyPolicy", Enum("PreferDualStack", "RequireDualStack", "SingleStack")), ("loadBalancerClass", Str),
             ("loadBalancerIP", Str), ("loadBalancerSourceRanges", StrList),
@@ -87,9 +95,11 @@ internal static class CoreKinds
             ("selector", AtomicStrMap.Doc("Route service traffic to pods with label keys and values matching this selector.")),
             ("sessionAffinity", Enum("ClientIP", "None").Doc("ClientIP keeps a client's connections on one endpoint. Defaults to None.")),
             ("sessionAffinityConfig", Core("SessionAffinityConfig", "SessionAffinityConfig represents the configurations of session affinity.",
-                [("clientIP", Core("ClientIPConfig", "ClientIPConfig represents the configurations of Client IP based session affinity.", [("timeoutSeconds", I32)]))])),
+                [("clientIP", Core("ClientIPConfig", "ClientIPConfig represents the configurations of Client IP based session affinity.",
+                    [("timeoutSeconds", I32)]))])),
             ("trafficDistribution", Str),
-            ("type", Enum("ClusterIP", "ExternalName", "LoadBalancer", "NodePort").Doc("How the service is exposed: ClusterIP (default), NodePort, LoadBalancer or ExternalName.")),
+            ("type", Enum("ClusterIP", "ExternalName", "LoadBalancer", "NodePort").Doc(
+                "How the service is exposed: ClusterIP (default), NodePort, LoadBalancer or ExternalName.")),
         ]);
 
     public static readonly FieldSchema PortStatus = Core("PortStatus", "PortStatus represents the error condition of a service port",
@@ -104,7 +114,9 @@ internal static class CoreKinds
         ]);
 
     public static readonly FieldSchema Service = Kind("io.k8s.api.core.v1.Service",
-        "Service is a named abstraction of software service (for example, mysql) consisting of local port (for example 3306) that the proxy listens on, and the selector that determines which pods will answer requests sent through the proxy.",
+        "Service is a named abstraction of software service (for example, " +
+            "mysql) consisting of local port (for example 3306) that the proxy listens on, " +
+            "and the selector that determines which pods will answer requests sent through the proxy.",
         [("spec", ServiceSpec), ("status", ServiceStatus)]);
 
     public static readonly FieldSchema EndpointAddress = Core("EndpointAddress", "EndpointAddress is a tuple that describes single IP address.",
@@ -140,7 +152,8 @@ internal static class CoreKinds
         ]);
 
     public static readonly FieldSchema ServiceAccount = Kind("io.k8s.api.core.v1.ServiceAccount",
-        "ServiceAccount binds together: a name, understood by users, and perhaps by peripheral systems, for an identity; a principal that can be authenticated and authorized; a set of secrets",
+        "ServiceAccount binds together: a name, understood by users, and perhaps by peripheral systems, for an identity; " +
+            "a principal that can be authenticated and authorized; a set of secrets",
         [
             ("automountServiceAccountToken", Bool),
             ("imagePullSecrets", Atomic(VolumeLeafTypes.LocalObjectReference)),
@@ -153,7 +166,8 @@ internal static class CoreKinds
             ("action", Str), ("count", I32), ("eventTime", MicroTime), ("firstTimestamp", Time), ("involvedObject", ObjectReference),
             ("lastTimestamp", Time), ("message", Str), ("reason", Str), ("related", ObjectReference), ("reportingComponent", Str),
             ("reportingInstance", Str),
-            ("series", Core("EventSeries", "EventSeries contain information on series of events.", [("count", I32), ("lastObservedTime", MicroTime)])),
+            ("series", Core("EventSeries", "EventSeries contain information on series of events.",
+                [("count", I32), ("lastObservedTime", MicroTime)])),
             ("source", Core("EventSource", "EventSource contains information for an event.", [("component", Str), ("host", Str)])),
             ("type", Str),
         ], ["metadata", "involvedObject"]);

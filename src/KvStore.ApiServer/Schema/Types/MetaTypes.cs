@@ -33,7 +33,8 @@ internal static class MetaTypes
             ("deletionGracePeriodSeconds", I64),
             ("deletionTimestamp", Time),
             ("finalizers", MergeSet(Str)),
-            ("generateName", Str.Doc("GenerateName is an optional prefix, used by the server, to generate a unique name ONLY IF the Name field has not been provided.")),
+            ("generateName", Str.Doc(
+                "GenerateName is an optional prefix, used by the server, to generate a unique name ONLY IF the Name field has not been provided.")),
             ("generation", I64),
             ("labels", StrMap.Doc("Map of string keys and values that can be used to organize and categorize (scope and select) objects.")),
             ("managedFields", Atomic(ManagedFieldsEntry)),

@@ -18,11 +18,13 @@ internal static class OtherKinds
             ("service", Net("IngressServiceBackend", "IngressServiceBackend references a Kubernetes Service as a Backend.",
                 [
                     ("name", Str),
-                    ("port", Net("ServiceBackendPort", "ServiceBackendPort is the service port being referenced.", [("name", Str), ("number", I32)], mapType: "atomic")),
+                    ("port", Net("ServiceBackendPort", "ServiceBackendPort is the service port being referenced.", [("name", Str), ("number", I32)],
+                        mapType: "atomic")),
                 ], ["name"])),
         ]);
 
-    public static readonly FieldSchema IngressPortStatus = Net("IngressPortStatus", "IngressPortStatus represents the error condition of a service port",
+    public static readonly FieldSchema IngressPortStatus = Net("IngressPortStatus",
+        "IngressPortStatus represents the error condition of a service port",
         [("error", Str), ("port", I32), ("protocol", Str)], ["port", "protocol"]);
 
     public static readonly FieldSchema Ingress = Kind("io.k8s.api.networking.v1.Ingress",
@@ -32,7 +34,8 @@ internal static class OtherKinds
                 [
                     ("defaultBackend", IngressBackend),
                     ("ingressClassName", Str),
-                    ("rules", Atomic(Net("IngressRule", "IngressRule represents the rules mapping the paths under a specified host to the related backend services.",
+                    ("rules", Atomic(Net("IngressRule",
+                        "IngressRule represents the rules mapping the paths under a specified host to the related backend services.",
                         [
                             ("host", Str),
                             ("http", Net("HTTPIngressRuleValue", "HTTPIngressRuleValue is a list of http selectors pointing to backends.",
@@ -45,7 +48,8 @@ internal static class OtherKinds
                 ])),
             ("status", Net("IngressStatus", "IngressStatus describe the current state of the Ingress.",
                 [("loadBalancer", Net("IngressLoadBalancerStatus", "IngressLoadBalancerStatus represents the status of a load-balancer.",
-                    [("ingress", Atomic(Net("IngressLoadBalancerIngress", "IngressLoadBalancerIngress represents the status of a load-balancer ingress point.",
+                    [("ingress", Atomic(Net("IngressLoadBalancerIngress",
+                        "IngressLoadBalancerIngress represents the status of a load-balancer ingress point.",
                         [("hostname", Str), ("ip", Str), ("ports", Atomic(IngressPortStatus))])))]))])),
         ]);
 
@@ -53,7 +57,8 @@ internal static class OtherKinds
         "CrossVersionObjectReference contains enough information to let you identify the referred resource.",
         [("apiVersion", Str), ("kind", Str), ("name", Str)], ["kind", "name"]);
 
-    public static readonly FieldSchema MetricIdentifier = Hpa("MetricIdentifier", "MetricIdentifier defines the name and optionally selector for a metric",
+    public static readonly FieldSchema MetricIdentifier = Hpa("MetricIdentifier",
+        "MetricIdentifier defines the name and optionally selector for a metric",
         [("name", Str), ("selector", MetaTypes.LabelSelector)], ["name"]);
 
     public static readonly FieldSchema MetricTarget = Hpa("MetricTarget",
@@ -67,9 +72,11 @@ internal static class OtherKinds
     public static readonly FieldSchema MetricSpec = Hpa("MetricSpec",
         "MetricSpec specifies how to scale based on a single metric (only `type` and one other matching field should be set at once).",
         [
-            ("containerResource", Hpa("ContainerResourceMetricSource", "ContainerResourceMetricSource indicates how to scale on a resource metric known to Kubernetes.",
+            ("containerResource", Hpa("ContainerResourceMetricSource",
+                "ContainerResourceMetricSource indicates how to scale on a resource metric known to Kubernetes.",
                 [("container", Str), ("name", Str), ("target", MetricTarget)], ["name", "target", "container"])),
-            ("external", Hpa("ExternalMetricSource", "ExternalMetricSource indicates how to scale on a metric not associated with any Kubernetes object.",
+            ("external", Hpa("ExternalMetricSource",
+                "ExternalMetricSource indicates how to scale on a metric not associated with any Kubernetes object.",
                 [("metric", MetricIdentifier), ("target", MetricTarget)], ["metric", "target"])),
             ("object", Hpa("ObjectMetricSource", "ObjectMetricSource indicates how to scale on a metric describing a kubernetes object.",
                 [("describedObject", CrossVersionObjectReference), ("metric", MetricIdentifier), ("target", MetricTarget)],
@@ -83,14 +90,17 @@ internal static class OtherKinds
 
     public static readonly FieldSchema MetricStatus = Hpa("MetricStatus", "MetricStatus describes the last-read state of a single metric.",
         [
-            ("containerResource", Hpa("ContainerResourceMetricStatus", "ContainerResourceMetricStatus indicates the current value of a resource metric known to Kubernetes.",
+            ("containerResource", Hpa("ContainerResourceMetricStatus",
+                "ContainerResourceMetricStatus indicates the current value of a resource metric known to Kubernetes.",
                 [("container", Str), ("current", MetricValueStatus), ("name", Str)], ["name", "current", "container"])),
-            ("external", Hpa("ExternalMetricStatus", "ExternalMetricStatus indicates the current value of a global metric not associated with any Kubernetes object.",
+            ("external", Hpa("ExternalMetricStatus",
+                "ExternalMetricStatus indicates the current value of a global metric not associated with any Kubernetes object.",
                 [("current", MetricValueStatus), ("metric", MetricIdentifier)], ["metric", "current"])),
             ("object", Hpa("ObjectMetricStatus", "ObjectMetricStatus indicates the current value of a metric describing a kubernetes object.",
                 [("current", MetricValueStatus), ("describedObject", CrossVersionObjectReference), ("metric", MetricIdentifier)],
                 ["metric", "current", "describedObject"])),
-            ("pods", Hpa("PodsMetricStatus", "PodsMetricStatus indicates the current value of a metric describing each pod in the current scale target.",
+            ("pods", Hpa("PodsMetricStatus",
+                "PodsMetricStatus indicates the current value of a metric describing each pod in the current scale target.",
                 [("current", MetricValueStatus), ("metric", MetricIdentifier)], ["metric", "current"])),
             ("resource", Hpa("ResourceMetricStatus", "ResourceMetricStatus indicates the current value of a resource metric known to Kubernetes.",
                 [("current", MetricValueStatus), ("name", Str)], ["name", "current"])),
@@ -106,19 +116,25 @@ internal static class OtherKinds
         ]);
 
     public static readonly FieldSchema HorizontalPodAutoscaler = Kind("io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
-        "HorizontalPodAutoscaler is the configuration for a horizontal pod autoscaler, which automatically manages the replica count of any resource implementing the scale subresource based on the metrics specified.",
+        "HorizontalPodAutoscaler is the configuration for a horizontal pod autoscaler, " +
+            "which automatically manages the replica count of any resource implementing the scale subresource based on the metrics specified.",
         [
-            ("spec", Hpa("HorizontalPodAutoscalerSpec", "HorizontalPodAutoscalerSpec describes the desired functionality of the HorizontalPodAutoscaler.",
+            ("spec", Hpa("HorizontalPodAutoscalerSpec",
+                "HorizontalPodAutoscalerSpec describes the desired functionality of the HorizontalPodAutoscaler.",
                 [
-                    ("behavior", Hpa("HorizontalPodAutoscalerBehavior", "HorizontalPodAutoscalerBehavior configures the scaling behavior of the target in both Up and Down directions.",
+                    ("behavior", Hpa("HorizontalPodAutoscalerBehavior",
+                        "HorizontalPodAutoscalerBehavior configures the scaling behavior of the target in both Up and Down directions.",
                         [("scaleDown", HpaScalingRules), ("scaleUp", HpaScalingRules)])),
                     ("maxReplicas", I32), ("metrics", Atomic(MetricSpec)), ("minReplicas", I32),
                     ("scaleTargetRef", CrossVersionObjectReference),
                 ], ["scaleTargetRef", "maxReplicas"])),
-            ("status", Hpa("HorizontalPodAutoscalerStatus", "HorizontalPodAutoscalerStatus describes the current status of a horizontal pod autoscaler.",
+            ("status", Hpa("HorizontalPodAutoscalerStatus",
+                "HorizontalPodAutoscalerStatus describes the current status of a horizontal pod autoscaler.",
                 [
-                    ("conditions", MergeMap(Hpa("HorizontalPodAutoscalerCondition", "HorizontalPodAutoscalerCondition describes the state of a HorizontalPodAutoscaler at a certain point.",
-                        [("lastTransitionTime", Time), ("message", Str), ("reason", Str), ("status", Str), ("type", Str)], ["type", "status"]), "type")),
+                    ("conditions", MergeMap(Hpa("HorizontalPodAutoscalerCondition",
+                        "HorizontalPodAutoscalerCondition describes the state of a HorizontalPodAutoscaler at a certain point.",
+                        [("lastTransitionTime", Time), ("message", Str), ("reason", Str), ("status", Str), ("type", Str)], ["type", "status"]),
+                            "type")),
                     ("currentMetrics", Atomic(MetricStatus)), ("currentReplicas", I32), ("desiredReplicas", I32),
                     ("lastScaleTime", Time), ("observedGeneration", I64),
                 ], ["desiredReplicas"])),

@@ -54,7 +54,8 @@ internal static class PodTypes
         ]);
 
     public static readonly FieldSchema Toleration = Core("Toleration",
-        "The pod this Toleration is attached to tolerates any taint that matches the triple <key,value,effect> using the matching operator <operator>.",
+        "The pod this Toleration is attached to tolerates any taint that matches the triple <key,value,effect> using the matching operator " +
+            "<operator>.",
         [
             ("effect", Enum("NoExecute", "NoSchedule", "PreferNoSchedule")), ("key", Str), ("operator", Enum("Equal", "Exists")),
             ("tolerationSeconds", I64), ("value", Str),
@@ -76,7 +77,8 @@ internal static class PodTypes
         "PodDNSConfig defines the DNS parameters of a pod in addition to those generated from DNSPolicy.",
         [
             ("nameservers", StrList),
-            ("options", Atomic(Core("PodDNSConfigOption", "PodDNSConfigOption defines DNS resolver options of a pod.", [("name", Str), ("value", Str)]))),
+            ("options", Atomic(Core("PodDNSConfigOption", "PodDNSConfigOption defines DNS resolver options of a pod.",
+                [("name", Str), ("value", Str)]))),
             ("searches", StrList),
         ]);
 
@@ -96,16 +98,21 @@ internal static class PodTypes
             ("activeDeadlineSeconds", I64),
             ("affinity", Affinity.Doc("The pod's scheduling constraints (node affinity, pod affinity and anti-affinity).")),
             ("automountServiceAccountToken", Bool),
-            ("containers", MergeMap(ContainerTypes.Container, "name").Doc("List of containers belonging to the pod. There must be at least one container in a Pod.")),
+            ("containers", MergeMap(ContainerTypes.Container, "name").Doc(
+                "List of containers belonging to the pod. There must be at least one container in a Pod.")),
             ("dnsConfig", PodDnsConfig),
-            ("dnsPolicy", Enum("ClusterFirst", "ClusterFirstWithHostNet", "Default", "None").Doc("How the pod's DNS is set up. Defaults to ClusterFirst.")),
+            ("dnsPolicy", Enum("ClusterFirst", "ClusterFirstWithHostNet", "Default", "None").Doc(
+                "How the pod's DNS is set up. Defaults to ClusterFirst.")),
             ("enableServiceLinks", Bool),
             ("ephemeralContainers", MergeMap(ContainerTypes.EphemeralContainer, "name")),
             ("hostAliases", MergeMap(HostAlias, "ip")),
-            ("hostIPC", Bool), ("hostNetwork", Bool.Doc("Use the host's network namespace. Defaults to false.")), ("hostPID", Bool), ("hostUsers", Bool),
+            ("hostIPC", Bool), ("hostNetwork", Bool.Doc("Use the host's network namespace. Defaults to false.")), ("hostPID", Bool),
+                ("hostUsers", Bool),
             ("hostname", Str),
-            ("imagePullSecrets", MergeMap(VolumeLeafTypes.LocalObjectReference, "name").Doc("Secrets in the same namespace used to pull the images of this pod.")),
-            ("initContainers", MergeMap(ContainerTypes.Container, "name").Doc("Containers run to completion, in order, before the app containers start.")),
+            ("imagePullSecrets", MergeMap(VolumeLeafTypes.LocalObjectReference, "name").Doc(
+                "Secrets in the same namespace used to pull the images of this pod.")),
+            ("initContainers", MergeMap(ContainerTypes.Container, "name").Doc(
+                "Containers run to completion, in order, before the app containers start.")),
             ("nodeName", Str),
             ("nodeSelector", AtomicStrMap.Doc("NodeSelector is a selector which must be true for the pod to fit on a node.")),
             ("os", Core("PodOS", "PodOS defines the OS parameters of a pod.", [("name", Str)], ["name"])),
@@ -113,14 +120,17 @@ internal static class PodTypes
             ("preemptionPolicy", Str),
             ("priority", I32),
             ("priorityClassName", Str.Doc("Name of the PriorityClass giving the pod its priority.")),
-            ("readinessGates", Atomic(Core("PodReadinessGate", "PodReadinessGate contains the reference to a pod condition", [("conditionType", Str)], ["conditionType"]))),
+            ("readinessGates", Atomic(Core("PodReadinessGate", "PodReadinessGate contains the reference to a pod condition", [("conditionType", Str)],
+                ["conditionType"]))),
             ("resourceClaims", MergeMap(Core("PodResourceClaim", "PodResourceClaim references exactly one ResourceClaim.",
                 [("name", Str), ("resourceClaimName", Str), ("resourceClaimTemplateName", Str)], ["name"]), "name", strategy: "merge,retainKeys")),
             ("resources", ContainerTypes.ResourceRequirements),
-            ("restartPolicy", Enum("Always", "Never", "OnFailure").Doc("Restart policy of all containers in the pod: Always, OnFailure or Never. Defaults to Always.")),
+            ("restartPolicy", Enum("Always", "Never", "OnFailure").Doc(
+                "Restart policy of all containers in the pod: Always, OnFailure or Never. Defaults to Always.")),
             ("runtimeClassName", Str),
             ("schedulerName", Str),
-            ("schedulingGates", MergeMap(Core("PodSchedulingGate", "PodSchedulingGate is associated to a Pod to guard its scheduling.", [("name", Str)], ["name"]), "name")),
+            ("schedulingGates", MergeMap(Core("PodSchedulingGate", "PodSchedulingGate is associated to a Pod to guard its scheduling.",
+                [("name", Str)], ["name"]), "name")),
             ("securityContext", PodSecurityContext.Doc("Pod-level security attributes and common container settings.")),
             ("serviceAccount", Str),
             ("serviceAccountName", Str.Doc("Name of the ServiceAccount the pod runs as.")),
@@ -145,13 +155,15 @@ internal static class PodTypes
                     ("containerID", Str), ("exitCode", I32), ("finishedAt", Time), ("message", Str), ("reason", Str),
                     ("signal", I32), ("startedAt", Time),
                 ], ["exitCode"])),
-            ("waiting", Core("ContainerStateWaiting", "ContainerStateWaiting is a waiting state of a container.", [("message", Str), ("reason", Str)])),
+            ("waiting", Core("ContainerStateWaiting", "ContainerStateWaiting is a waiting state of a container.",
+                [("message", Str), ("reason", Str)])),
         ]);
 
     public static readonly FieldSchema ContainerStatus = Core("ContainerStatus",
         "ContainerStatus contains details for the current status of this container.",
         [
-            ("allocatedResources", QuantityMap), ("allocatedResourcesStatus", MergeMap(NodeTypes.ResourceStatus, "name")), ("containerID", Str), ("image", Str),
+            ("allocatedResources", QuantityMap), ("allocatedResourcesStatus", MergeMap(NodeTypes.ResourceStatus, "name")), ("containerID", Str),
+                ("image", Str),
             ("imageID", Str), ("lastState", ContainerState), ("name", Str), ("ready", Bool),
             ("resources", ContainerTypes.ResourceRequirements), ("restartCount", I32), ("started", Bool),
             ("state", ContainerState), ("user", NodeTypes.ContainerUser),
@@ -174,7 +186,8 @@ internal static class PodTypes
             ("containerStatuses", Atomic(ContainerStatus)),
             ("ephemeralContainerStatuses", Atomic(ContainerStatus)),
             ("hostIP", Str),
-            ("hostIPs", MergeKeyed(Core("HostIP", "HostIP represents a single IP address allocated to the host.", [("ip", Str)], ["ip"]), "ip", "atomic")),
+            ("hostIPs", MergeKeyed(Core("HostIP", "HostIP represents a single IP address allocated to the host.", [("ip", Str)], ["ip"]), "ip",
+                "atomic")),
             ("initContainerStatuses", Atomic(ContainerStatus)),
             ("message", Str),
             ("nominatedNodeName", Str),

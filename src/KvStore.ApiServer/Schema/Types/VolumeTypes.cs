@@ -111,12 +111,15 @@ internal static class VolumeTypes
             ("persistentVolumeClaim", PersistentVolumeClaimVolumeSource), ("projected", ProjectedVolumeSource),
             ("secret", SecretVolumeSource),
             ("awsElasticBlockStore", VolumeLeafTypes.AWSElasticBlockStoreVolumeSource), ("azureDisk", VolumeLeafTypes.AzureDiskVolumeSource),
-            ("azureFile", VolumeLeafTypes.AzureFileVolumeSource), ("cephfs", VolumeLeafTypes.CephFSVolumeSource), ("cinder", VolumeLeafTypes.CinderVolumeSource),
-            ("fc", VolumeLeafTypes.FCVolumeSource), ("flexVolume", VolumeLeafTypes.FlexVolumeSource), ("flocker", VolumeLeafTypes.FlockerVolumeSource),
+            ("azureFile", VolumeLeafTypes.AzureFileVolumeSource), ("cephfs", VolumeLeafTypes.CephFSVolumeSource),
+                ("cinder", VolumeLeafTypes.CinderVolumeSource),
+            ("fc", VolumeLeafTypes.FCVolumeSource), ("flexVolume", VolumeLeafTypes.FlexVolumeSource),
+                ("flocker", VolumeLeafTypes.FlockerVolumeSource),
             ("gcePersistentDisk", VolumeLeafTypes.GCEPersistentDiskVolumeSource), ("gitRepo", VolumeLeafTypes.GitRepoVolumeSource),
             ("glusterfs", VolumeLeafTypes.GlusterfsVolumeSource), ("iscsi", VolumeLeafTypes.ISCSIVolumeSource),
             ("photonPersistentDisk", VolumeLeafTypes.PhotonPersistentDiskVolumeSource), ("portworxVolume", VolumeLeafTypes.PortworxVolumeSource),
-            ("quobyte", VolumeLeafTypes.QuobyteVolumeSource), ("rbd", VolumeLeafTypes.RBDVolumeSource), ("scaleIO", VolumeLeafTypes.ScaleIOVolumeSource),
+            ("quobyte", VolumeLeafTypes.QuobyteVolumeSource), ("rbd", VolumeLeafTypes.RBDVolumeSource),
+                ("scaleIO", VolumeLeafTypes.ScaleIOVolumeSource),
             ("storageos", VolumeLeafTypes.StorageOSVolumeSource), ("vsphereVolume", VolumeLeafTypes.VsphereVirtualDiskVolumeSource),
         ], ["name"]);
 }

@@ -8,7 +8,8 @@ public sealed record OwnerRef(string ApiVersion, string Kind, string Name, strin
 
 /// <summary>The metadata an object's lifecycle turns on (uid, deletion, finalizers, owners), read once when the cache takes
 /// the object, for the controllers that follow every change (namespace controller, garbage collector).</summary>
-public sealed record ObjectMeta(string Uid, string Name, string? Namespace, bool Deleting, IReadOnlyList<string> Finalizers, IReadOnlyList<OwnerRef> Owners)
+public sealed record ObjectMeta(string Uid, string Name, string? Namespace, bool Deleting, IReadOnlyList<string> Finalizers,
+    IReadOnlyList<OwnerRef> Owners)
 {
     public static ObjectMeta Of(JsonObject obj)
     {

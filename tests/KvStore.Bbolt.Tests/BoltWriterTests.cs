@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using KvStore.Mvcc.Backup;
+using KvStore.Bbolt;
 
-namespace KvStore.Mvcc.Tests.Backup;
+namespace KvStore.Bbolt.Tests;
 
 /// <summary>
 /// BoltWriter's page layout and its refusals. That real bbolt reads what it writes is checked with the real
@@ -38,7 +38,7 @@ public sealed class BoltWriterTests
             Assert.Equal(2L, BinaryPrimitives.ReadInt64LittleEndian(m[32..])); // freelist
             Assert.Equal(5L, BinaryPrimitives.ReadInt64LittleEndian(m[40..])); // high-water mark
             Assert.Equal(7UL - (ulong)id, BinaryPrimitives.ReadUInt64LittleEndian(m[48..]));
-            Assert.Equal(BoltWriter.Fnv1a64(m[..56]), BinaryPrimitives.ReadUInt64LittleEndian(m[56..]));
+            Assert.Equal(BoltFormat.Fnv1a64(m[..56]), BinaryPrimitives.ReadUInt64LittleEndian(m[56..]));
         }
         Assert.Equal(0x10, Flags(db, 2));
         Assert.Equal(0, Count(db, 2));
@@ -59,7 +59,7 @@ public sealed class BoltWriterTests
 
     [Fact]
     public void Fnv1a64_IsBboltsMetaChecksum() =>
-        Assert.Equal(0xaf63dc4c8601ec8cUL, BoltWriter.Fnv1a64("a"u8)); // FNV-1a 64 test vector
+        Assert.Equal(0xaf63dc4c8601ec8cUL, BoltFormat.Fnv1a64("a"u8)); // FNV-1a 64 test vector
 
     [Fact]
     public void AValueLargerThanAPage_GetsOverflowPages_AndLeavesSplitAtThePageSize()

@@ -10,13 +10,11 @@ namespace KvStore.Server;
 /// etcd's auto-compaction (v3compactor), run by the leader: "periodic" keeps --auto-compaction-retention of
 /// history (hours, or a duration such as 5m), sampling the revision every tenth of the period (at most every
 /// 6 minutes) and compacting to the revision one period old; "revision" compacts to current - retention every
-/// five minutes.
+/// five minutes (<see cref="ServerConfig.AutoCompactionRevisionInterval"/>). Not the apiserver's compactor, which
+/// compacts through the etcd client as kube-apiserver does.
 /// </summary>
-internal sealed partial class Compactor(EtcdServer server, ILogger logger)
+internal sealed partial class AutoCompactor(EtcdServer server, ILogger logger)
 {
-    /// <summary>How often revision mode compacts (etcd: 5 minutes).</summary>
-    public static TimeSpan RevisionInterval { get; set; } = TimeSpan.FromMinutes(5);
-
     public async Task RunAsync(CancellationToken token)
     {
         string mode = server.Config.AutoCompactionMode;
@@ -36,7 +34,10 @@ internal sealed partial class Compactor(EtcdServer server, ILogger logger)
     /// <summary>"0" off; a bare number is hours; else a Go duration ("1h30m", "5m", "30s", "500ms").</summary>
     public static TimeSpan ParsePeriod(string retention)
     {
-        if (double.TryParse(retention, NumberStyles.Float, CultureInfo.InvariantCulture, out double hours)) return TimeSpan.FromHours(hours);
+        if (double.TryParse(retention, NumberStyles.Float, CultureInfo.InvariantCulture, out double hours))
+        {
+            return TimeSpan.FromHours(hours);
+        }
         var total = TimeSpan.Zero;
         Match m = GoDuration().Match(retention);
         if (!m.Success) throw new ArgumentException($"invalid auto-compaction-retention '{retention}'");
@@ -80,7 +81,7 @@ internal sealed partial class Compactor(EtcdServer server, ILogger logger)
         long prev = 0;
         while (!token.IsCancellationRequested)
         {
-            await Task.Delay(RevisionInterval, token).ConfigureAwait(false);
+            await Task.Delay(server.Config.AutoCompactionRevisionInterval, token).ConfigureAwait(false);
             if (!server.IsLeader) continue;
             long rev = server.Store.CurrentRevision - keep;
             if (rev <= 0 || rev == prev) continue;
@@ -91,8 +92,8 @@ internal sealed partial class Compactor(EtcdServer server, ILogger logger)
     private async Task<bool> CompactAsync(long rev, CancellationToken token)
     {
         Log.Starting(logger, rev);
-        ProposeResult r = await server.ProposeAsync(new InternalRaftRequest { Compaction = new CompactionRequest { Revision = rev } }, token)
-            .ConfigureAwait(false);
+        var request = new InternalRaftRequest { Compaction = new CompactionRequest { Revision = rev } };
+        ProposeResult r = await server.ProposeAsync(request, token).ConfigureAwait(false);
         bool ok = r.Error == ServerError.None && r.MvccError is MvccError.None or MvccError.Compacted;
         if (ok) Log.Completed(logger, rev); else Log.Failed(logger, rev, r.Error, r.MvccError);
         return ok;

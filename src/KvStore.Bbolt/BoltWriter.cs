@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
+using static KvStore.Bbolt.BoltFormat;
 
-namespace KvStore.Mvcc.Backup;
+namespace KvStore.Bbolt;
 
 /// <summary>
 /// Writes a bbolt database file (bbolt 1.3's on-disk format, page size 4096, little-endian as on amd64) from
@@ -14,11 +15,6 @@ namespace KvStore.Mvcc.Backup;
 public sealed class BoltWriter
 {
     public const int PageSize = 4096;
-    private const int PageHeaderSize = 16;
-    private const int ElementSize = 16; // leafPageElement and branchPageElement are both 16 bytes
-    private const ushort BranchPageFlag = 0x01, LeafPageFlag = 0x02, MetaPageFlag = 0x04, FreelistPageFlag = 0x10;
-    private const uint BucketLeafFlag = 0x01;
-    private const uint Magic = 0xED0CDAED, Version = 2;
     private const long FirstDataPage = 3;
 
     private readonly Stream _out;
@@ -49,7 +45,10 @@ public sealed class BoltWriter
         if (_open is not null) throw new InvalidOperationException("a bucket is still open");
         if (name.IsEmpty) throw new ArgumentException("a bucket name cannot be empty", nameof(name));
         byte[] n = name.ToArray();
-        if (_buckets.Any(b => b.Name.AsSpan().SequenceEqual(n))) throw new ArgumentException($"bucket {System.Text.Encoding.UTF8.GetString(n)} written twice", nameof(name));
+        if (_buckets.Any(b => b.Name.AsSpan().SequenceEqual(n)))
+        {
+            throw new ArgumentException($"bucket {System.Text.Encoding.UTF8.GetString(n)} written twice", nameof(name));
+        }
         _open = new BucketWriter(this, n);
         return _open;
     }
@@ -86,7 +85,7 @@ public sealed class BoltWriter
             WritePageHeader(page, id, MetaPageFlag, 0, 0);
             Span<byte> m = page.AsSpan(PageHeaderSize);
             BinaryPrimitives.WriteUInt32LittleEndian(m, Magic);
-            BinaryPrimitives.WriteUInt32LittleEndian(m[4..], Version);
+            BinaryPrimitives.WriteUInt32LittleEndian(m[4..], BoltFormat.Version);
             BinaryPrimitives.WriteUInt32LittleEndian(m[8..], PageSize);
             BinaryPrimitives.WriteUInt32LittleEndian(m[12..], 0);          // flags
             BinaryPrimitives.WriteInt64LittleEndian(m[16..], rootPageId);  // root bucket: root page
@@ -116,17 +115,6 @@ public sealed class BoltWriter
         BinaryPrimitives.WriteUInt16LittleEndian(page[8..], flags);
         BinaryPrimitives.WriteUInt16LittleEndian(page[10..], checked((ushort)count));
         BinaryPrimitives.WriteUInt32LittleEndian(page[12..], checked((uint)overflow));
-    }
-
-    internal static ulong Fnv1a64(ReadOnlySpan<byte> data)
-    {
-        ulong h = 14695981039346656037UL;
-        foreach (byte b in data)
-        {
-            h ^= b;
-            h *= 1099511628211UL;
-        }
-        return h;
     }
 
     /// <summary>Writes one page (with its overflow pages) at the next free page id; returns that id.</summary>

@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
+using static KvStore.Bbolt.BoltFormat;
 
-namespace KvStore.Mvcc.Backup;
+namespace KvStore.Bbolt;
 
 /// <summary>A bucket in a bbolt file: its root page, or (inline bucket, root page 0) the leaf page held in its value.</summary>
 public readonly record struct BoltBucket(ulong RootPage, byte[]? InlinePage);
@@ -17,13 +18,7 @@ public readonly record struct BoltEntry(byte[] Key, byte[] Value, bool IsBucket)
 /// </summary>
 public sealed class BoltReader : IDisposable
 {
-    private const uint Magic = 0xED0CDAED;
-    private const uint Version = 2;
-    private const int PageHeaderSize = 16;
-    private const int ElementSize = 16;
     private const int MetaSize = 64;
-    private const ushort BranchFlag = 0x01, LeafFlag = 0x02, MetaFlag = 0x04, FreelistFlag = 0x10;
-    private const uint BucketLeafFlag = 0x01;
     private const ulong NoFreelist = ulong.MaxValue;
 
     private readonly SafeFileHandle _file;
@@ -101,20 +96,9 @@ public sealed class BoltReader : IDisposable
             BinaryPrimitives.ReadUInt64LittleEndian(m[40..]),
             BinaryPrimitives.ReadUInt64LittleEndian(m[48..]));
         if (BinaryPrimitives.ReadUInt32LittleEndian(m) != Magic) return "invalid database";
-        if (BinaryPrimitives.ReadUInt32LittleEndian(m[4..]) != Version) return "version mismatch";
-        if (BinaryPrimitives.ReadUInt64LittleEndian(m[56..]) != Fnv64A(m[..56])) return "checksum error";
+        if (BinaryPrimitives.ReadUInt32LittleEndian(m[4..]) != BoltFormat.Version) return "version mismatch";
+        if (BinaryPrimitives.ReadUInt64LittleEndian(m[56..]) != Fnv1a64(m[..56])) return "checksum error";
         return null;
-    }
-
-    private static ulong Fnv64A(ReadOnlySpan<byte> data)
-    {
-        ulong h = 14695981039346656037UL;
-        foreach (byte b in data)
-        {
-            h ^= b;
-            h *= 1099511628211UL;
-        }
-        return h;
     }
 
     /// <summary>The page with id <paramref name="id"/> and its overflow pages, as one buffer.</summary>
@@ -154,11 +138,11 @@ public sealed class BoltReader : IDisposable
         {
             byte[] page = ReadPage(stack.Pop());
             ushort flags = Flags(page);
-            if (flags == LeafFlag)
+            if (flags == LeafPageFlag)
             {
                 foreach (BoltEntry e in LeafEntries(page)) yield return e;
             }
-            else if (flags == BranchFlag)
+            else if (flags == BranchPageFlag)
             {
                 // Children pushed last first so the first child is read first.
                 int count = Count(page);
@@ -245,7 +229,7 @@ public sealed class BoltReader : IDisposable
             else
             {
                 byte[] fl = ReadPage(_meta.Freelist);
-                if (Flags(fl) != FreelistFlag) errors.Add($"page {_meta.Freelist}: invalid type: {TypeName(Flags(fl))}");
+                if (Flags(fl) != FreelistPageFlag) errors.Add($"page {_meta.Freelist}: invalid type: {TypeName(Flags(fl))}");
                 for (uint i = 0; i <= Overflow(fl); i++) reachable.Add(_meta.Freelist + i);
                 foreach (ulong id in FreelistIds(fl))
                 {
@@ -308,7 +292,7 @@ public sealed class BoltReader : IDisposable
                     if (freed.Contains(p)) errors.Add($"page {p}: reachable freed");
                 }
                 ushort flags = Flags(page);
-                if (flags == BranchFlag)
+                if (flags == BranchPageFlag)
                 {
                     int count = Count(page);
                     for (int i = 1; i < count; i++)
@@ -320,7 +304,7 @@ public sealed class BoltReader : IDisposable
                     }
                     for (int i = count - 1; i >= 0; i--) stack.Push(BranchChild(page, i));
                 }
-                else if (flags == LeafFlag)
+                else if (flags == LeafPageFlag)
                 {
                     CheckLeaf(page, nested, errors);
                 }
@@ -357,10 +341,10 @@ public sealed class BoltReader : IDisposable
 
     private static string TypeName(ushort flags) => flags switch
     {
-        BranchFlag => "branch",
-        LeafFlag => "leaf",
-        MetaFlag => "meta",
-        FreelistFlag => "freelist",
+        BranchPageFlag => "branch",
+        LeafPageFlag => "leaf",
+        MetaPageFlag => "meta",
+        FreelistPageFlag => "freelist",
         _ => $"unknown<{flags:x2}>",
     };
 
