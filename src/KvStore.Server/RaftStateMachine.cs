@@ -77,10 +77,10 @@ internal sealed partial class RaftStateMachine : IStateMachine
             {
                 // A bug, not an outcome: report it to the waiting client and keep the applier alive.
                 Log.ApplyFailed(_logger, entry.Index, k, e);
-                _waiters.Trigger(request.Header?.ID ?? 0, e);
+                _waiters.Fail(request.Header?.ID ?? 0, e);
                 continue;
             }
-            _waiters.Trigger(request.Header?.ID ?? 0, result);
+            _waiters.Complete(request.Header?.ID ?? 0, result);
         }
         _member.Applied(entry.Index);
         CountForSnapshot(entry, batch.Requests.Count);

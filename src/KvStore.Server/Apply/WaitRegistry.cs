@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.CodeAnalysis;
 using Etcdserverpb;
 using Kvstorepb;
+using KvStore.Server.Replication;
 
 namespace KvStore.Server.Apply;
 
@@ -10,7 +10,7 @@ namespace KvStore.Server.Apply;
 /// them; a sweeper answers "request timed out" past a proposal's deadline, so no proposal needs a timer of its own.
 /// Tested by EtcdServerTests and the cluster tests (timeouts, leader changes).
 /// </summary>
-internal sealed class WaitRegistry
+internal sealed class WaitRegistry : IProposalWaiters
 {
     /// <summary>How often the sweeper looks for proposals past their deadline (a timeout answers at most this late).</summary>
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(100);
@@ -28,28 +28,22 @@ internal sealed class WaitRegistry
     /// <summary>Registers a waiter without a deadline (its caller bounds the wait); false if the id waits already.</summary>
     public bool TryAdd(ulong id, TaskCompletionSource<ProposeResult> waiter) => _waiters.TryAdd(id, waiter);
 
-    public bool TryGetValue(ulong id, [MaybeNullWhen(false)] out TaskCompletionSource<ProposeResult> waiter) =>
-        _waiters.TryGetValue(id, out waiter);
+    public void Remove(ulong id) => _waiters.TryRemove(id, out _);
 
-    public bool TryRemove(ulong id, [MaybeNullWhen(false)] out TaskCompletionSource<ProposeResult> waiter) =>
-        _waiters.TryRemove(id, out waiter);
+    public TaskCompletionSource<ProposeResult>? Pending(ulong id) =>
+        _waiters.TryGetValue(id, out var waiter) && !waiter.Task.IsCompleted ? waiter : null;
 
-    public void Trigger(ulong id, ProposeResult result)
+    public void Complete(ulong id, ProposeResult result)
     {
         if (id != 0 && _waiters.TryGetValue(id, out var waiter)) waiter.TrySetResult(result);
     }
 
-    public void Trigger(ulong id, Exception error)
+    public void Fail(ulong id, Exception error)
     {
         if (id != 0 && _waiters.TryGetValue(id, out var waiter)) waiter.TrySetException(error);
     }
 
-    /// <summary>Answers <paramref name="error"/> to every command of <paramref name="batch"/>.</summary>
-    public void Fail(RaftBatch batch, ServerError error)
-    {
-        foreach (InternalRaftRequest r in batch.Requests) Trigger(r.Header.ID, new ProposeResult(null, Error: error));
-    }
-
+    /// <summary>Answers <paramref name="error"/> to every waiting proposal (the member stops).</summary>
     public void FailAll(ServerError error)
     {
         foreach (var waiter in _waiters.Values) waiter.TrySetResult(new ProposeResult(null, Error: error));
