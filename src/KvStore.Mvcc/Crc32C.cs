@@ -6,7 +6,10 @@ namespace KvStore.Mvcc;
 /// <summary>CRC-32C (Castagnoli), the checksum etcd's Hash and HashKV use, on the CPU's crc32 instruction.</summary>
 public static class Crc32C
 {
-    /// <summary>Go's crc32.Update(crc, castagnoli, data): the checksum of what <paramref name="crc"/> covered followed by <paramref name="data"/>.</summary>
+    /// <summary>
+    /// Go's crc32.Update(crc, castagnoli, data): the checksum of what <paramref name="crc"/> covered followed by
+    /// <paramref name="data"/>.
+    /// </summary>
     public static uint Append(uint crc, ReadOnlySpan<byte> data)
     {
         crc = ~crc;

@@ -32,27 +32,51 @@ public sealed partial class MvccStore
         }
     }
 
-    /// <summary>Applies one auth command; null when <paramref name="r"/> carries none.</summary>
-    private ApplyResult? ApplyAuth(long index, InternalRaftRequest r)
-    {
-        if (r.AuthEnable is not null) return From(AuthWrite<AuthEnableResponse>(index, AuthEnableLocked));
-        if (r.AuthDisable is not null) return From(AuthWrite<AuthDisableResponse>(index, AuthDisableLocked));
-        if (r.Authenticate is { } a) return From(AuthWrite<AuthenticateResponse>(index, () => AuthenticateLocked(a)));
-        if (r.AuthUserAdd is { } ua) return From(AuthWrite<AuthUserAddResponse>(index, () => UserAddLocked(ua)));
-        if (r.AuthUserDelete is { } ud) return From(AuthWrite<AuthUserDeleteResponse>(index, () => UserDeleteLocked(ud)));
-        if (r.AuthUserChangePassword is { } uc) return From(AuthWrite<AuthUserChangePasswordResponse>(index, () => UserChangePasswordLocked(uc)));
-        if (r.AuthUserGrantRole is { } ug) return From(AuthWrite<AuthUserGrantRoleResponse>(index, () => UserGrantRoleLocked(ug)));
-        if (r.AuthUserRevokeRole is { } ur) return From(AuthWrite<AuthUserRevokeRoleResponse>(index, () => UserRevokeRoleLocked(ur)));
-        if (r.AuthUserGet is { } ugt) return From(AuthWrite<AuthUserGetResponse>(index, () => UserGetLocked(ugt.Name)));
-        if (r.AuthUserList is not null) return From(AuthWrite<AuthUserListResponse>(index, UserListLocked));
-        if (r.AuthRoleAdd is { } ra) return From(AuthWrite<AuthRoleAddResponse>(index, () => RoleAddLocked(ra)));
-        if (r.AuthRoleDelete is { } rd) return From(AuthWrite<AuthRoleDeleteResponse>(index, () => RoleDeleteLocked(rd)));
-        if (r.AuthRoleGet is { } rg) return From(AuthWrite<AuthRoleGetResponse>(index, () => RoleGetLocked(rg.Role)));
-        if (r.AuthRoleList is not null) return From(AuthWrite<AuthRoleListResponse>(index, RoleListLocked));
-        if (r.AuthRoleGrantPermission is { } rgp) return From(AuthWrite<AuthRoleGrantPermissionResponse>(index, () => RoleGrantPermissionLocked(rgp)));
-        if (r.AuthRoleRevokePermission is { } rrp) return From(AuthWrite<AuthRoleRevokePermissionResponse>(index, () => RoleRevokePermissionLocked(rrp)));
-        return null;
-    }
+    // etcd's AuthStore operations, each a command at an index like a write (AuthWrite). Tested by AuthTests.
+    public MvccResult<AuthEnableResponse> AuthEnable(long index = 0) => AuthWrite<AuthEnableResponse>(index, AuthEnableLocked);
+
+    public MvccResult<AuthDisableResponse> AuthDisable(long index = 0) => AuthWrite<AuthDisableResponse>(index, AuthDisableLocked);
+
+    /// <summary>etcd's Authenticate after the password check: the user may log in; the member mints the token.</summary>
+    public MvccResult<AuthenticateResponse> Authenticate(string name, long index = 0) =>
+        AuthWrite<AuthenticateResponse>(index, () => AuthenticateLocked(name));
+
+    public MvccResult<AuthUserAddResponse> UserAdd(AuthUserAddRequest r, long index = 0) =>
+        AuthWrite<AuthUserAddResponse>(index, () => UserAddLocked(r));
+
+    public MvccResult<AuthUserDeleteResponse> UserDelete(AuthUserDeleteRequest r, long index = 0) =>
+        AuthWrite<AuthUserDeleteResponse>(index, () => UserDeleteLocked(r));
+
+    public MvccResult<AuthUserChangePasswordResponse> UserChangePassword(AuthUserChangePasswordRequest r, long index = 0) =>
+        AuthWrite<AuthUserChangePasswordResponse>(index, () => UserChangePasswordLocked(r));
+
+    public MvccResult<AuthUserGrantRoleResponse> UserGrantRole(AuthUserGrantRoleRequest r, long index = 0) =>
+        AuthWrite<AuthUserGrantRoleResponse>(index, () => UserGrantRoleLocked(r));
+
+    public MvccResult<AuthUserRevokeRoleResponse> UserRevokeRole(AuthUserRevokeRoleRequest r, long index = 0) =>
+        AuthWrite<AuthUserRevokeRoleResponse>(index, () => UserRevokeRoleLocked(r));
+
+    public MvccResult<AuthUserGetResponse> UserGet(string name, long index = 0) =>
+        AuthWrite<AuthUserGetResponse>(index, () => UserGetLocked(name));
+
+    public MvccResult<AuthUserListResponse> UserList(long index = 0) => AuthWrite<AuthUserListResponse>(index, UserListLocked);
+
+    public MvccResult<AuthRoleAddResponse> RoleAdd(AuthRoleAddRequest r, long index = 0) =>
+        AuthWrite<AuthRoleAddResponse>(index, () => RoleAddLocked(r));
+
+    public MvccResult<AuthRoleDeleteResponse> RoleDelete(AuthRoleDeleteRequest r, long index = 0) =>
+        AuthWrite<AuthRoleDeleteResponse>(index, () => RoleDeleteLocked(r));
+
+    public MvccResult<AuthRoleGetResponse> RoleGet(string role, long index = 0) =>
+        AuthWrite<AuthRoleGetResponse>(index, () => RoleGetLocked(role));
+
+    public MvccResult<AuthRoleListResponse> RoleList(long index = 0) => AuthWrite<AuthRoleListResponse>(index, RoleListLocked);
+
+    public MvccResult<AuthRoleGrantPermissionResponse> RoleGrantPermission(AuthRoleGrantPermissionRequest r, long index = 0) =>
+        AuthWrite<AuthRoleGrantPermissionResponse>(index, () => RoleGrantPermissionLocked(r));
+
+    public MvccResult<AuthRoleRevokePermissionResponse> RoleRevokePermission(AuthRoleRevokePermissionRequest r, long index = 0) =>
+        AuthWrite<AuthRoleRevokePermissionResponse>(index, () => RoleRevokePermissionLocked(r));
 
     /// <summary>An auth command: applied under the write lock; a change is persisted with the consistent index.</summary>
     private MvccResult<T> AuthWrite<T>(long index, Func<MvccResult<T>> apply) where T : class =>
@@ -91,10 +115,10 @@ public sealed partial class MvccStore
         return new AuthDisableResponse { Header = Header() };
     }
 
-    private MvccResult<AuthenticateResponse> AuthenticateLocked(InternalAuthenticateRequest r)
+    private MvccResult<AuthenticateResponse> AuthenticateLocked(string name)
     {
         if (!_auth.Enabled) return MvccError.AuthNotEnabled;
-        if (_auth.GetUser(r.Name) is not { } user || user.Options is { NoPassword: true }) return MvccError.AuthFailed;
+        if (_auth.GetUser(name) is not { } user || user.Options is { NoPassword: true }) return MvccError.AuthFailed;
         return new AuthenticateResponse { Header = Header() }; // the member mints the token
     }
 
@@ -226,7 +250,8 @@ public sealed partial class MvccStore
         else
         {
             // etcd keeps permissions sorted by key (a stable sort: equal keys keep their order).
-            List<Permission> perms = [.. updated.KeyPermission, new Permission { Key = perm.Key, RangeEnd = perm.RangeEnd, PermType = perm.PermType }];
+            var added = new Permission { Key = perm.Key, RangeEnd = perm.RangeEnd, PermType = perm.PermType };
+            List<Permission> perms = [.. updated.KeyPermission, added];
             perms = perms.OrderBy(p => p.Key.ToByteArray(), Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b))).ToList();
             updated.KeyPermission.Clear();
             updated.KeyPermission.AddRange(perms);

@@ -32,7 +32,8 @@ public sealed partial class MvccStore
     }
 
     /// <summary>One lease of the lease bucket (leasepb.Lease: id, TTL, remaining TTL).</summary>
-    internal void LoadLease(Leasepb.Lease lease) => _records.Upsert(RecordCodec.LeaseKey(lease.ID), Google.Protobuf.MessageExtensions.ToByteArray(lease));
+    internal void LoadLease(Leasepb.Lease lease) =>
+        _records.Upsert(RecordCodec.LeaseKey(lease.ID), Google.Protobuf.MessageExtensions.ToByteArray(lease));
 
     /// <summary>The auth store of the auth, authUsers and authRoles buckets.</summary>
     internal void LoadAuth(bool enabled, ulong revision, IEnumerable<User> users, IEnumerable<Role> roles)

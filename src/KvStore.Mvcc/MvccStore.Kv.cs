@@ -13,20 +13,19 @@ public sealed partial class MvccStore
     /// consistent index (a replay after a crash), else applied and the consistent index moved to it.
     /// Index 0 means "not from a log": always applied, consistent index unchanged.
     /// </summary>
-    private MvccResult<T> Write<T>(long index, Func<MvccResult<T>> apply) where T : class
+    private MvccResult<T> Write<T>(long index, Func<MvccResult<T>> apply) where T : class =>
+        Write(index, apply, static apply => apply());
+
+    /// <summary>The same with the command's state passed along: the KV writes allocate no closure per command.</summary>
+    private MvccResult<T> Write<T, TState>(long index, TState state, Func<TState, MvccResult<T>> apply) where T : class
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _lock.EnterWriteLock();
         try
         {
-            if (index > 0 && index <= _consistentIndex) return MvccError.AlreadyApplied;
-            MvccResult<T> result = apply();
-            if (index > 0)
-            {
-                Volatile.Write(ref _consistentIndex, index);
-                MarkDirty(0); // the consistent index alone is state the next checkpoint must carry
-            }
-            MaybeCheckpointLocked();
+            if (IsAppliedLocked(index)) return MvccError.AlreadyApplied;
+            MvccResult<T> result = apply(state);
+            EndCommandLocked(index);
             return result;
         }
         finally
@@ -35,20 +34,55 @@ public sealed partial class MvccStore
         }
     }
 
+    /// <summary>
+    /// Moves the consistent index for a command applied outside the engine (alarms, refused commands, a Raft
+    /// entry without commands). False if it was already applied. Tested by DurabilityTests.MarkApplied_MovesTheConsistentIndex.
+    /// </summary>
+    public bool MarkApplied(long index)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _lock.EnterWriteLock();
+        try
+        {
+            if (IsAppliedLocked(index)) return false;
+            EndCommandLocked(index);
+            return true;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>A command at or below the consistent index was applied before a crash: it is skipped on replay.</summary>
+    private bool IsAppliedLocked(long index) => index > 0 && index <= _consistentIndex;
+
+    private void EndCommandLocked(long index)
+    {
+        if (index > 0)
+        {
+            Volatile.Write(ref _consistentIndex, index);
+            MarkDirty(0); // the consistent index alone is state the next checkpoint must carry
+        }
+        MaybeCheckpointLocked();
+    }
+
     /// <summary>etcd's Put: lease must exist; ignore_value/ignore_lease need the key; prev_kv on request.</summary>
     public MvccResult<PutResponse> Put(PutRequest request, long index = 0)
     {
         // Checked inside the write: a rejected command still moves the consistent index (etcd moves it for every entry).
-        return Write<PutResponse>(index, () =>
-        {
-            MvccError invalid = RequestValidation.CheckPut(request);
-            if (invalid != MvccError.None) return invalid;
-            if (request.Lease != 0 && _leases.Lookup(request.Lease) is null) return MvccError.LeaseNotFound;
-            var tx = new WriteTxn(_currentRev);
-            MvccResult<PutResponse> result = PutOpLocked(tx, request);
-            EndLocked(tx);
-            return result;
-        });
+        return Write(index, (Store: this, Request: request), static s => s.Store.PutCommandLocked(s.Request));
+    }
+
+    private MvccResult<PutResponse> PutCommandLocked(PutRequest request)
+    {
+        MvccError invalid = RequestValidation.CheckPut(request);
+        if (invalid != MvccError.None) return invalid;
+        if (request.Lease != 0 && _leases.Lookup(request.Lease) is null) return MvccError.LeaseNotFound;
+        var tx = new WriteTxn(_currentRev);
+        MvccResult<PutResponse> result = PutOpLocked(tx, request);
+        EndLocked(tx);
+        return result;
     }
 
     private MvccResult<PutResponse> PutOpLocked(WriteTxn tx, PutRequest p)
@@ -74,15 +108,17 @@ public sealed partial class MvccStore
     /// <summary>etcd's DeleteRange: one key or a range, the number deleted, prev_kv on request.</summary>
     public MvccResult<DeleteRangeResponse> DeleteRange(DeleteRangeRequest request, long index = 0)
     {
-        return Write<DeleteRangeResponse>(index, () =>
-        {
-            MvccError invalid = RequestValidation.CheckDelete(request);
-            if (invalid != MvccError.None) return invalid;
-            var tx = new WriteTxn(_currentRev);
-            DeleteRangeResponse resp = DeleteOpLocked(tx, request);
-            EndLocked(tx);
-            return resp;
-        });
+        return Write(index, (Store: this, Request: request), static s => s.Store.DeleteCommandLocked(s.Request));
+    }
+
+    private MvccResult<DeleteRangeResponse> DeleteCommandLocked(DeleteRangeRequest request)
+    {
+        MvccError invalid = RequestValidation.CheckDelete(request);
+        if (invalid != MvccError.None) return invalid;
+        var tx = new WriteTxn(_currentRev);
+        DeleteRangeResponse resp = DeleteOpLocked(tx, request);
+        EndLocked(tx);
+        return resp;
     }
 
     private DeleteRangeResponse DeleteOpLocked(WriteTxn tx, DeleteRangeRequest d)
@@ -101,11 +137,13 @@ public sealed partial class MvccStore
     /// <summary>etcd's Txn: compares, then the success or failure ops (nested txns too) at one revision.</summary>
     public MvccResult<TxnResponse> Txn(TxnRequest request, long index = 0)
     {
-        return Write(index, () =>
-        {
-            MvccError invalid = RequestValidation.CheckTxn(request, Options.MaxTxnOps);
-            return invalid != MvccError.None ? invalid : TxnLocked(request);
-        });
+        return Write(index, (Store: this, Request: request), static s => s.Store.TxnCommandLocked(s.Request));
+    }
+
+    private MvccResult<TxnResponse> TxnCommandLocked(TxnRequest request)
+    {
+        MvccError invalid = RequestValidation.CheckTxn(request, Options.MaxTxnOps);
+        return invalid != MvccError.None ? invalid : TxnLocked(request);
     }
 
     private MvccResult<TxnResponse> TxnLocked(TxnRequest rt)

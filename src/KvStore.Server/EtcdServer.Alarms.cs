@@ -1,80 +1,42 @@
 using Etcdserverpb;
+using KvStore.Server.Apply;
 
 namespace KvStore.Server;
 
 public sealed partial class EtcdServer
 {
-    private readonly Lock _alarmLock = new();
-    private readonly List<AlarmMember> _alarms = [];
-    private int _noSpaceRaising;
+    /// <summary>The replicated alarm list (<see cref="AlarmStore"/>).</summary>
+    private readonly AlarmStore _alarms = new();
 
-    private bool NoSpaceActive
-    {
-        get { lock (_alarmLock) return _alarms.Any(a => a.Alarm == AlarmType.Nospace); }
-    }
+    /// <summary>The propose path's quota check (<see cref="Quota"/>); assigned by the constructor.</summary>
+    private readonly Quota _quota;
 
-    public IReadOnlyList<AlarmMember> Alarms
-    {
-        get { lock (_alarmLock) return _alarms.Select(a => a.Clone()).ToList(); }
-    }
+    private readonly Lock _standbyLock = new();
+    private Task _diskStandby = Task.CompletedTask;
 
-    /// <summary>Sets the alarm list from a Raft snapshot (alarms are member state outside the engine).</summary>
-    internal void ReplaceAlarms(IEnumerable<AlarmMember> alarms)
-    {
-        lock (_alarmLock)
-        {
-            _alarms.Clear();
-            _alarms.AddRange(alarms.Select(a => a.Clone()));
-        }
-    }
+    public IReadOnlyList<AlarmMember> Alarms => _alarms.List();
 
     /// <summary>Status's errors: each alarm as etcd's AlarmMember.String() prints it ("memberID:123 alarm:NOSPACE ").</summary>
     public IReadOnlyList<string> StatusErrors =>
         Alarms.Select(a => $"memberID:{a.MemberID} alarm:{a.Alarm.ToString().ToUpperInvariant()} ").ToList();
 
-    // etcd's estimates of what storing a key's metadata and a lease costs (etcdserver/quota.go).
-    private const int KvOverhead = 256, LeaseOverhead = 64;
+    /// <summary>A request etcd's quota charges for (<see cref="Quota.Cost"/> above 0): refused when the quota is used up.</summary>
+    private static bool IsWrite(InternalRaftRequest r) => Quota.IsWrite(r);
 
-    /// <summary>
-    /// etcd's backendQuota.Cost: a put costs its key and value plus 256 bytes, a lease grant 64, a txn the larger of
-    /// its success and failure puts (top level only, as etcd counts); everything else (deletes, ranges, compaction,
-    /// revokes) costs nothing and is never refused for space. Tested by QuotaTests against etcd 3.4.
-    /// </summary>
-    internal static long QuotaCost(InternalRaftRequest r)
-    {
-        if (r.Put is { } put) return KvOverhead + put.Key.Length + put.Value.Length;
-        if (r.LeaseGrant is not null) return LeaseOverhead;
-        if (r.Txn is { } txn) return Math.Max(TxnPuts(txn.Success), TxnPuts(txn.Failure));
-        return 0;
+    /// <summary>Room for <paramref name="request"/> under the quota; if not, NOSPACE is raised (<see cref="Quota.Available"/>).</summary>
+    private bool QuotaAvailable(InternalRaftRequest request) => _quota.Available(request);
 
-        static long TxnPuts(IEnumerable<RequestOp> ops) =>
-            ops.Sum(op => op.RequestPut is { } p ? KvOverhead + p.Key.Length + p.Value.Length : 0L);
-    }
+    private Quota NewQuota() => new(_alarms, () => DbSizeBytes, Config.EffectiveQuotaBytes, _diskRoom.HasRoom, RaiseNoSpaceAsync, RequestTimeout);
 
-    /// <summary>
-    /// etcd's quota check (db size + cost below the quota): is there room for this request? If not, raise NOSPACE (once)
-    /// through the log. A disk without its reserve refuses as well, without the alarm (no room to log it).
-    /// </summary>
-    private bool QuotaAvailable(InternalRaftRequest request)
-    {
-        if (NoSpaceActive || !_diskRoom.HasRoom()) return false;
-        if (DbSizeBytes + QuotaCost(request) < Config.EffectiveQuotaBytes) return true;
-        if (Interlocked.Exchange(ref _noSpaceRaising, 1) == 0)
+    /// <summary>etcd's quotaAlarmer: this member's NOSPACE alarm, proposed through the log.</summary>
+    private Task RaiseNoSpaceAsync() =>
+        ProposeAsync(new InternalRaftRequest
         {
-            var raise = new InternalRaftRequest
-            {
-                Alarm = new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, MemberID = MemberId, Alarm = AlarmType.Nospace },
-            };
-            Volatile.Write(ref _noSpaceRaise, ProposeAsync(raise, CancellationToken.None).ContinueWith(_ => Volatile.Write(ref _noSpaceRaising, 0), TaskScheduler.Default));
-        }
-        return false;
-    }
+            Alarm = new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, MemberID = MemberId, Alarm = AlarmType.Nospace },
+        }, CancellationToken.None);
 
-    /// <summary>Room on the data dir's disks for <paramref name="bytes"/> beyond the reserve (see <see cref="DataDir.DiskRoom.HasRoomFor"/>).</summary>
+    /// <summary>Room on the data dir's disks for <paramref name="bytes"/> beyond the reserve (<see cref="DataDir.DiskRoom.HasRoomFor"/>).</summary>
     internal bool HasDiskRoomFor(long bytes, out long free) => _diskRoom.HasRoomFor(bytes, out free);
-
-    private Task _noSpaceRaise = Task.CompletedTask;
-    private Task _diskStandby = Task.CompletedTask;
 
     /// <summary>
     /// A member whose disk is full stands by (steps down if it leads, never stands for election) so that one of the
@@ -85,7 +47,7 @@ public sealed partial class EtcdServer
     private void OnDiskRoomChanged(bool room)
     {
         if (_cluster.Members.Count < 2) return;
-        lock (_alarmLock)
+        lock (_standbyLock)
         {
             _diskStandby = _diskStandby.ContinueWith(async _ =>
             {
@@ -100,41 +62,5 @@ public sealed partial class EtcdServer
                 }
             }, TaskScheduler.Default).Unwrap();
         }
-    }
-
-    /// <summary>
-    /// Waits (up to the request timeout) for the NOSPACE alarm being raised, as etcd's quotaAlarmer raises it before it
-    /// answers NOSPACE: a client that lists the alarms next sees it. Tested by QuotaTests (KvStore.Operations.Tests).
-    /// </summary>
-    private Task NoSpaceRaisedAsync(CancellationToken cancellationToken) =>
-        Volatile.Read(ref _noSpaceRaise).WaitAsync(RequestTimeout, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
-
-    /// <summary>etcd's applierV3backend.Alarm: GET lists, ACTIVATE/DEACTIVATE change the replicated alarm list.</summary>
-    private ProposeResult ApplyAlarm(long engineIndex, AlarmRequest request)
-    {
-        _store.MarkApplied(engineIndex);
-        var resp = new AlarmResponse { Header = Header(_store.CurrentRevision) };
-        lock (_alarmLock)
-        {
-            switch (request.Action)
-            {
-                case AlarmRequest.Types.AlarmAction.Get:
-                    resp.Alarms.AddRange(_alarms.Where(a => request.Alarm == AlarmType.None || a.Alarm == request.Alarm).Select(a => a.Clone()));
-                    break;
-                case AlarmRequest.Types.AlarmAction.Activate:
-                    if (request.Alarm == AlarmType.None) break;
-                    var raised = new AlarmMember { MemberID = request.MemberID, Alarm = request.Alarm };
-                    if (!_alarms.Any(a => a.MemberID == raised.MemberID && a.Alarm == raised.Alarm)) _alarms.Add(raised);
-                    resp.Alarms.Add(raised.Clone());
-                    break;
-                case AlarmRequest.Types.AlarmAction.Deactivate:
-                    AlarmMember? found = _alarms.FirstOrDefault(a => a.MemberID == request.MemberID && a.Alarm == request.Alarm);
-                    if (found is null) break;
-                    _alarms.Remove(found);
-                    resp.Alarms.Add(found.Clone());
-                    break;
-            }
-        }
-        return new ProposeResult(resp);
     }
 }

@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using KvStore.Mvcc;
+using KvStore.Server.Apply;
 using Microsoft.Extensions.Logging;
 
 namespace KvStore.Server;
@@ -121,30 +122,8 @@ public sealed partial class EtcdServer
         }
     }
 
-    /// <summary>etcd's authApplierV3 checks of a command before it is applied (<see cref="AuthApplyChecks"/>).</summary>
-    private MvccError CheckCommand(InternalRaftRequest r) => AuthApplyChecks.Check(_store, r);
-
     /// <summary>etcd's checkTxnAuth: read access to every compare and range, write access to every put and delete.</summary>
     private MvccError CheckTxn(AuthInfo ai, TxnRequest txn) => AuthApplyChecks.CheckTxn(_store, ai, txn);
-
-    /// <summary>
-    /// What an applied auth command changes in the member's tokens (etcd's tokenProvider calls in the auth store);
-    /// an Authenticate whose token cannot be minted (verify-only JWT key) answers the provider's error.
-    /// </summary>
-    private ApplyResult AfterAuthApplied(long engineIndex, InternalRaftRequest r, ApplyResult result, long nowMs)
-    {
-        if (result.Error != MvccError.None || result.Response is null) return result;
-        if (r.Authenticate is { } a && result.Response is AuthenticateResponse resp)
-        {
-            string? token = Tokens.Assign(a.Name, a.SimpleToken, RaftStateMachine.RaftIndex(engineIndex), _store.AuthRevision, nowMs, out MvccError error);
-            if (token is null) return result with { Response = null, Error = error };
-            resp.Token = token;
-        }
-        else if (r.AuthDisable is not null) Tokens.Disable();
-        else if (r.AuthUserDelete is { } ud) Tokens.InvalidateUser(ud.Name);
-        else if (r.AuthUserChangePassword is { } uc) Tokens.InvalidateUser(uc.Name);
-        return result;
-    }
 
     private static partial class Log
     {

@@ -4,24 +4,30 @@ using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Etcdserverpb;
+using Grpc.Core;
 using KvStore.Mvcc;
+using KvStore.Server.Apply;
 using KvStore.Server.DataDir;
+using KvStore.Server.Leases;
+using KvStore.Server.Members;
+using KvStore.Server.Replication;
 using KvStore.Server.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace KvStore.Server;
 
 /// <summary>
-/// One kvstore member (etcd's EtcdServer): a DotNext Raft node on the peer port (plain or TLS) with its
-/// write-ahead log in the data dir, a state machine applying committed commands to the MVCC engine,
-/// proposal batching, read index, and the lessor. A single member is a cluster of one.
+/// One kvstore member (etcd's EtcdServer): a DotNext Raft node on the peer port (plain or TLS) with its write-ahead
+/// log in the data dir and a state machine applying committed commands to the MVCC engine. It builds, starts and stops
+/// the components that own their state (Replication: <see cref="Proposer"/>, <see cref="Forwarder"/>,
+/// <see cref="ReadIndex"/>; Leases: <see cref="Lessor"/>; Members: <see cref="Membership"/> and its changes), wires
+/// leader changes to them, and knows the small facts (ids, term, indexes). A single member is a cluster of one.
 /// </summary>
 public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 {
     private readonly ILogger _logger;
     private readonly MvccStore _store;
     private readonly RaftLog _wal;
-    private long _leaderTerm; // the Raft term this member became leader in (EtcdServer.Propose.cs)
     private readonly RaftCluster _cluster;
     private readonly CancellationTokenSource _stopping = new();
     private long _appliedIndex;
@@ -45,22 +51,21 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         Directory.CreateDirectory(memberDir);
         _backendSize = new BackendSize(memberDir, config.WalDir ?? Path.Combine(memberDir, "wal"));
         _diskRoom = new DiskRoom(memberDir, config.WalDir ?? Path.Combine(memberDir, "wal"), _logger);
-        _recordPath = Path.Combine(memberDir, RecordFile);
-        _memberIdPath = Path.Combine(memberDir, MemberIdFile);
+        _configStoragePath = Path.Combine(memberDir, "raft-members.cfg");
         try
         {
-            _membership = DataDirException.Wrap(() => LoadOrBootstrapMembership(config), "cannot open database at " + _recordPath);
-            _memberId = DataDirException.Wrap(ReadMemberIdFile, "cannot open database at " + _memberIdPath) ?? FindSelf(_membership);
+            _membership = new Membership(config, memberDir,
+                async token => (await _configStorage!.MembersAsync(token).ConfigureAwait(false)).Contains(_peerEndPoint!), _stopping.Token, _logger);
         }
         catch
         {
             _store.Dispose();
             throw;
         }
-        if (_membership.ById(_memberId) is not null) _joined.TrySetResult();
-        _resetVoters = AdoptNewPeerUrlOfSingleMember();
 
-        _stateMachine = new RaftStateMachine(this, Path.Combine(memberDir, "snap"), loggers.CreateLogger("kvstore.apply"));
+        _quota = NewQuota();
+        _stateMachine = new RaftStateMachine(ApplierChain.New(_store, _alarms, _tokens, Header), _waiters, _store, _alarms,
+            StateMachineCallbacks(), config, Path.Combine(memberDir, "snap"), loggers.CreateLogger("kvstore.apply"));
         _wal = new RaftLog(new WriteAheadLog.Options
         {
             Location = config.WalDir ?? Path.Combine(memberDir, "wal"),
@@ -69,15 +74,15 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 
         // Members know each other by advertised peer URL (DotNext's member id is its end point); the peer port binds
         // the listen URLs (0.0.0.0 in a pod, the advertised name then being the pod's DNS name).
-        var listen = ToEndPoint(config.ListenPeerUrls[0]) as IPEndPoint
+        var listen = MembershipRecord.ToEndPoint(config.ListenPeerUrls[0]) as IPEndPoint
             ?? throw new ArgumentException($"--listen-peer-urls needs an IP address: {config.ListenPeerUrls[0]}");
-        EndPoint peerEndPoint = _peerEndPoint = ToEndPoint(config.InitialAdvertisePeerUrls[0]);
-        _peerAddresses = new PeerAddresses(config.PeerTls, config.InitialAdvertisePeerUrls[0], endPoint => MemberAt(endPoint)?.PeerUrls.FirstOrDefault());
+        EndPoint peerEndPoint = _peerEndPoint = MembershipRecord.ToEndPoint(config.InitialAdvertisePeerUrls[0]);
+        _peerAddresses = new PeerAddresses(config.PeerTls, config.InitialAdvertisePeerUrls[0],
+            endPoint => _membership.MemberAt(endPoint)?.PeerUrls.FirstOrDefault());
         _peerClients = new PeerClients(_peerAddresses);
         // DotNext's voters: a file beside the record, written at bootstrap (new cluster) and on every
         // configuration entry applied; a member joining an existing cluster starts with none and waits, frozen,
         // until the leader adds it.
-        _configStoragePath = Path.Combine(memberDir, "raft-members.cfg");
         _configStorage = new EndPointConfigurationStorage(_configStoragePath);
         // Raft connections arrive through the peer port (PeerServer: TLS, then Raft or the Forward service) and
         // leave through RaftDialer (TCP, then TLS when the other member's peer URL is https).
@@ -107,13 +112,42 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         // the others find it by its end point in the member record.
         if (MemberId != 0) raft.Metadata["member-id"] = MemberId.ToString("x16");
         raft.Metadata["name"] = config.Name;
-        raft.Metadata["client-urls"] = string.Join(",", config.AdvertiseClientUrls.Select(u => Url(u.ToString())));
+        raft.Metadata["client-urls"] = string.Join(",", config.AdvertiseClientUrls.Select(u => MembershipRecord.Url(u.ToString())));
         _cluster = new RaftCluster(raft) { AuditTrail = _wal };
         _wal.HasRoom = _diskRoom.HasRoom;
         _diskRoom.RoomChanged = OnDiskRoomChanged;
         _wal.Clamped = (asked, limit) => Log.CommitClamped(_logger, asked, limit, _wal.LastEntryIndex);
+        _link = new LeaderLink(_cluster, _leaderWatch, _peerClients, PeerHeaders, config.HeartbeatIntervalMs);
+        _leaderLog = new LeaderLog(_cluster, () => RaftTerm, _stopping.Token);
+        _readIndex = new ReadIndex(_cluster, _wal, () => _stateMachine.Restored, _link, () => RaftTerm, () => LeaderId, RequestTimeout,
+            _stopping.Token, _logger);
+        _forwarder = new Forwarder(_link, _waiters, r => _proposer!.Enqueue(r), RequestTimeout,
+            RequestTimeout - TimeSpan.FromMilliseconds(Math.Min(500, config.ElectionTimeoutMs)), _stopping.Token, _logger);
+        _proposer = new Proposer(_cluster, _link, _leaderLog, _waiters, r => !IsWrite(r) || QuotaAvailable(r), _forwarder.Enqueue,
+            RequestTimeout, _stopping.Token);
+        _voterReconciler = new VoterReconciler(_membership, _cluster, _link, _leaderLog, _configStorage, ReadIndexAsync, config, RequestTimeout,
+            _logger);
+        _membershipChanges = new MembershipChanges(_membership, _link, _leaderLog, token => _configStorage.MembersAsync(token).AsTask(),
+            _voterReconciler.ReconcileNow, () => LeaderId, RequestTimeout, config.HeartbeatIntervalMs, _stopping.Token, _logger);
+        _leaderTransfer = new LeaderTransfer(_membership, _cluster, _link, () => LeaderId, RequestTimeout, config.HeartbeatIntervalMs,
+            _stopping.Token, _logger);
+        _lessor = new Lessor(_store, _link, Header, ProposeAsync, RootCaller, RequestTimeout, _stopping.Token, _logger);
         _cluster.LeaderChanged += OnLeaderChanged;
     }
+
+    private readonly LeaderLink _link;
+    private readonly LeaderLog _leaderLog;
+    private readonly ReadIndex _readIndex;
+    private readonly Proposer _proposer;
+    private readonly Forwarder _forwarder;
+    private readonly Lessor _lessor;
+    private readonly Membership _membership;
+    private readonly MembershipChanges _membershipChanges;
+    private readonly VoterReconciler _voterReconciler;
+    private readonly LeaderTransfer _leaderTransfer;
+    private readonly EndPointConfigurationStorage _configStorage;
+    private readonly string _configStoragePath;
+    private Task[] _loops = [];
 
     private readonly RaftStateMachine _stateMachine;
     private readonly EndPoint _peerEndPoint;
@@ -133,10 +167,13 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         var server = new EtcdServer(config, loggers);
         try
         {
-            if (server._resetVoters) File.Delete(server._configStoragePath);
-            if (server._resetVoters || (!server._configStorage.Exists && server._membership.AppliedIndex == 0 && server._membership.Members.Count > 0))
+            if (server._membership.AdoptedNewPeerUrl) File.Delete(server._configStoragePath);
+            Membership membership = server._membership;
+            bool bootstrap = !server._configStorage.Exists && membership.Current.AppliedIndex == 0 && membership.Members.Count > 0;
+            if (membership.AdoptedNewPeerUrl || bootstrap)
             {
-                await server._configStorage.BootstrapAsync(server._membership.Members.Select(EndPointOf), cancellationToken).ConfigureAwait(false);
+                await server._configStorage.BootstrapAsync(membership.Members.Select(MembershipRecord.EndPointOf), cancellationToken)
+                    .ConfigureAwait(false);
             }
             // A new engine checkpoints at once: its files (the hash index is most of them) count in the db size from the start.
             await server._store.EnsureCheckpointedAsync().ConfigureAwait(false);
@@ -150,15 +187,19 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
                 await ((IPersistentState)server._wal)
                     .IncrementTermAsync(ClusterMemberId.FromEndPoint(server._peerEndPoint), cancellationToken).ConfigureAwait(false);
             }
-            server._peerServer = await PeerServer.StartAsync(server, server._raftConnections, loggers, cancellationToken).ConfigureAwait(false);
+            // What the peer port serves to the other members (PeerService).
+            var handlers = new PeerHandlers(server._proposer, server._readIndex, server._lessor, server._membership, server._membershipChanges,
+                server._leaderTransfer);
+            server._peerServer = await PeerServer.StartAsync(config, handlers, server._raftConnections, loggers, cancellationToken)
+                .ConfigureAwait(false);
             await server._cluster.StartAsync(cancellationToken).ConfigureAwait(false);
             server.StartBackgroundLoops();
-            if (!server._joined.Task.IsCompleted)
+            if (!server._membership.Joined.IsCompleted)
             {
                 // --initial-cluster-state existing: the leader adds this member (after etcdctl member add) and
                 // its log brings the member record, which names this member by its peer URL.
                 Log.WaitingToJoin(server._logger);
-                await server._joined.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await server._membership.Joined.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             // Members of a cluster start at different times (pods in parallel, hosts rebooting): wait for the
             // others as long as it takes, as etcd does, rather than give up after a few election timeouts.
@@ -174,12 +215,6 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         }
     }
 
-    private static EndPoint ToEndPoint(Uri url)
-    {
-        if (url.Host == "localhost") return new IPEndPoint(IPAddress.Loopback, url.Port);
-        return IPAddress.TryParse(url.Host, out IPAddress? address) ? new IPEndPoint(address, url.Port) : new DnsEndPoint(url.Host, url.Port);
-    }
-
     public ServerConfig Config { get; }
     public MvccStore Store => _store;
 
@@ -192,7 +227,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             // By end point in the record: a member that joined learnt its id after its Raft metadata was fixed.
             foreach (MemberInfo m in Members)
             {
-                if (EndPointOf(m).Equals(leader.EndPoint)) return m.Id;
+                if (MembershipRecord.EndPointOf(m).Equals(leader.EndPoint)) return m.Id;
             }
             return leader.TryGetMetadata() is { } meta && meta.TryGetValue("member-id", out string? id) ? Convert.ToUInt64(id, 16) : 0;
         }
@@ -224,15 +259,69 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         {
             // Terms only grow: read now, it is the term of this leadership unless that is already over (then the
             // term check before each append refuses it).
-            Volatile.Write(ref _leaderTerm, RaftTerm);
+            _leaderLog.OnBecameLeader(RaftTerm);
             _wal.OnBecameLeader();
             Log.BecameLeader(_logger, MemberId, RaftTerm);
-            _store.PromoteLeases(Environment.TickCount64); // etcd: a new leader extends every lease by its TTL
+            _lessor.OnLeaderChanged(leading: true);
             _ = CommitTermStartAsync(_wal.LastEntryIndex);
         }
         else
         {
-            _store.DemoteLeases();
+            _lessor.OnLeaderChanged(leading: false);
+        }
+    }
+
+    /// <summary>The cluster and member id every call to another member's peer port carries (<see cref="PeerService"/> checks them).</summary>
+    private Metadata PeerHeaders() => new()
+    {
+        { PeerService.ClusterIdHeader, ClusterId.ToString("x16") },
+        { PeerService.MemberIdHeader, MemberId.ToString("x16") },
+    };
+
+    /// <inheritdoc/>
+    public Task<ServerError> ReadIndexAsync(CancellationToken cancellationToken) => _readIndex.WaitAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> LeaseRenewAsync(long id,
+        CancellationToken cancellationToken) =>
+        _lessor.RenewAsync(id, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<(LeaseTimeToLiveResponse? Response, MvccError MvccError, ServerError Error)> LeaseTimeToLiveAsync(
+        LeaseTimeToLiveRequest request, CancellationToken cancellationToken) =>
+        _lessor.TimeToLiveAsync(request, cancellationToken);
+
+    /// <summary>A snapshot from the leader replaced this member's state (forwarded commands then get the leader's answer).</summary>
+    internal void OnSnapshotInstalled() => _forwarder.OnSnapshotInstalled();
+
+    private void StartBackgroundLoops()
+    {
+        CancellationToken token = _stopping.Token;
+        var baseTimeout = TimeSpan.FromMilliseconds(Config.ElectionTimeoutMs);
+        _loops =
+        [
+            Task.Run(() => _proposer.RunAsync(token), token),
+            Task.Run(() => _waiters.ExpireLoopAsync(token), token),
+            Task.Run(() => _lessor.RunAsync(token), token),
+            Task.Run(() => new AutoCompactor(this, _logger).RunAsync(token), token),
+            Task.Run(() => _voterReconciler.RunAsync(token), token),
+            Task.Run(() => _forwarder.RunAsync(token), token),
+            Task.Run(() => _voterReconciler.FetchMetadataAsync(token), token),
+            Task.Run(() => VoterStickiness.RunAsync(_cluster, baseTimeout, () => IsLeader, _logger, token), token),
+            Task.Run(() => _raftDialer.DropClosedConnectionsAsync(_cluster, _link.RetryInterval, _logger, token), token),
+        ];
+    }
+
+    private async Task StopBackgroundLoopsAsync()
+    {
+        _proposer.Complete();
+        _forwarder.Complete();
+        try
+        {
+            await Task.WhenAll(_loops).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 
@@ -271,7 +360,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         if (_disposed) return;
         _disposed = true;
         await _stopping.CancelAsync().ConfigureAwait(false);
-        FailAllWaiters(ServerError.Stopped);
+        _waiters.FailAll(ServerError.Stopped);
         try
         {
             await _cluster.StopAsync(CancellationToken.None).ConfigureAwait(false);
@@ -294,13 +383,20 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Information, Message = "append entries: the leader's commit index {Asked} is past the last entry it sent ({Limit}); committing up to {Limit} of {Last}")]
+        [LoggerMessage(Level = LogLevel.Information,
+            Message = "append entries: the leader's commit index {Asked} is past the last entry it sent ({Limit}); "
+                + "committing up to {Limit} of {Last}")]
         public static partial void CommitClamped(ILogger logger, long asked, long limit, long last);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "member {Name} started: member id {MemberId:x16}, cluster id {ClusterId:x16}, applied index {Applied}")]
+        [LoggerMessage(Level = LogLevel.Information,
+            Message = "member {Name} started: member id {MemberId:x16}, cluster id {ClusterId:x16}, applied index {Applied}")]
         public static partial void Started(ILogger logger, string name, ulong memberId, ulong clusterId, long applied);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "{MemberId:x16} became leader at term {Term}")]
         public static partial void BecameLeader(ILogger logger, ulong memberId, long term);
+
+        [LoggerMessage(Level = LogLevel.Information,
+            Message = "waiting to be added to the existing cluster by its leader (member add, then this member's peer URL)")]
+        public static partial void WaitingToJoin(ILogger logger);
     }
 }

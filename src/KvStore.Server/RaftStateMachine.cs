@@ -2,6 +2,8 @@ using System.Buffers;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Etcdserverpb;
 using Google.Protobuf;
+using KvStore.Mvcc;
+using KvStore.Server.Apply;
 using Kvstorepb;
 using Microsoft.Extensions.Logging;
 
@@ -16,16 +18,25 @@ namespace KvStore.Server;
 /// </summary>
 internal sealed partial class RaftStateMachine : IStateMachine
 {
-    private readonly EtcdServer _server;
+    private readonly IApplier _applier;
+    private readonly WaitRegistry _waiters;
+    private readonly MvccStore _store;
+    private readonly AlarmStore _alarms;
+    private readonly MemberCallbacks _member;
     private readonly ILogger _logger;
 
-    public RaftStateMachine(EtcdServer server, string snapshotDirectory, ILogger logger)
+    public RaftStateMachine(IApplier applier, WaitRegistry waiters, MvccStore store, AlarmStore alarms, MemberCallbacks member,
+        ServerConfig config, string snapshotDirectory, ILogger logger)
     {
-        _server = server;
+        _applier = applier;
+        _waiters = waiters;
+        _store = store;
+        _alarms = alarms;
+        _member = member;
         _logger = logger;
         _snapshotDirectory = snapshotDirectory;
-        _snapshotCount = Math.Max(1, _server.Config.SnapshotCount);
-        _catchUpEntries = Math.Max(0, _server.Config.SnapshotCatchUpEntries);
+        _snapshotCount = Math.Max(1, config.SnapshotCount);
+        _catchUpEntries = Math.Max(0, config.SnapshotCatchUpEntries);
         _snapshot = LoadSnapshot();
     }
 
@@ -46,30 +57,13 @@ internal sealed partial class RaftStateMachine : IStateMachine
         if (entry.IsSnapshot) return InstallSnapshotAsync(entry, token);
         if (!_pendingRestore.IsCompleted) return ApplyAfterRestoreAsync(entry, token);
         if (entry.IsConfiguration) return ValueTask.FromResult(entry.Index);
-        RaftBatch batch;
-        try
+        if ((ProposedBatch.Match(entry) ?? Parse(entry)) is not { } batch)
         {
-            if (ProposedBatch.Match(entry) is { } proposed)
-            {
-                batch = proposed;
-                goto Apply;
-            }
-            byte[] payload = entry.TryGetPayload(out var p) ? p.ToArray() : Concat(entry.GetPayload());
-            // The batch wraps each client request two messages deep: allow the client's own nesting limit (100) on top.
-            var input = CodedInputStream.CreateWithLimits(new MemoryStream(payload, writable: false), payload.Length + 1, RecursionLimit);
-            batch = RaftBatch.Parser.ParseFrom(input);
-        }
-        catch (Exception e) when (e is Google.Protobuf.InvalidProtocolBufferException or InvalidOperationException)
-        {
-            // An entry that is not ours (e.g. a no-op appended by the library) carries nothing to apply.
-            if (entry.Length is > 0) Log.UnreadableEntry(_logger, entry.Index, e);
-            _server.OnApplied(entry.Index);
+            _member.Applied(entry.Index);
             CountForSnapshot(entry, 0);
             return ValueTask.FromResult(entry.Index);
         }
-
-    Apply:
-        if (batch.Members is { } members) _server.ApplyMembers(entry.Index, members);
+        if (batch.Members is { } members) _member.ApplyMembers(entry.Index, members);
         long nowMs = Environment.TickCount64;
         for (int k = 0; k < batch.Requests.Count; k++)
         {
@@ -77,20 +71,37 @@ internal sealed partial class RaftStateMachine : IStateMachine
             ProposeResult result;
             try
             {
-                result = _server.ApplyCommand(EngineIndex(entry.Index, k), request, nowMs);
+                result = _applier.Apply(EngineIndex(entry.Index, k), request, nowMs).ToProposeResult();
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // A bug, not an outcome: report it to the waiting client and keep the applier alive.
                 Log.ApplyFailed(_logger, entry.Index, k, e);
-                _server.CompleteWaiter(request.Header?.ID ?? 0, e);
+                _waiters.Fail(request.Header?.ID ?? 0, e);
                 continue;
             }
-            _server.CompleteWaiter(request.Header?.ID ?? 0, result);
+            _waiters.Complete(request.Header?.ID ?? 0, result);
         }
-        _server.OnApplied(entry.Index);
+        _member.Applied(entry.Index);
         CountForSnapshot(entry, batch.Requests.Count);
         return ValueTask.FromResult(entry.Index);
+    }
+
+    /// <summary>The entry's batch; null for an entry that is not ours (e.g. a no-op appended by the library).</summary>
+    private RaftBatch? Parse(in LogEntry entry)
+    {
+        try
+        {
+            byte[] payload = entry.TryGetPayload(out var p) ? p.ToArray() : Concat(entry.GetPayload());
+            // The batch wraps each client request two messages deep: allow the client's own nesting limit (100) on top.
+            var input = CodedInputStream.CreateWithLimits(new MemoryStream(payload, writable: false), payload.Length + 1, RecursionLimit);
+            return RaftBatch.Parser.ParseFrom(input);
+        }
+        catch (Exception e) when (e is InvalidProtocolBufferException or InvalidOperationException)
+        {
+            if (entry.Length is > 0) Log.UnreadableEntry(_logger, entry.Index, e);
+            return null;
+        }
     }
 
     private static byte[] Concat(IEnumerable<ReadOnlyMemory<byte>> parts)

@@ -1,24 +1,36 @@
 using System.Runtime.CompilerServices;
 using DotNext.Diagnostics;
 using DotNext.Net.Cluster.Consensus.Raft;
+using Microsoft.Extensions.Logging;
 
 namespace KvStore.Server;
 
 /// <summary>
-/// etcd's voter rule on DotNext. A DotNext member grants a pre-vote or vote only once its own randomized election
-/// timeout (drawn from [et, 1.5et]) has passed since it last heard from a leader; etcd's grants once the base
-/// election timeout has. After a leader's death the difference costs a whole timeout whenever the follower that
-/// times out first holds the longer log: the other refuses it (its own, later timeout has not run out), refuses
-/// nothing it would refuse in etcd, then is itself refused for its shorter log, and the first tries again only after
-/// another full timeout: writes came back 2.5 to 3.5 s after the kill instead of 1 to 1.5 s (docs/robustness.md,
-/// "Recovery after a leader's death or pause").
-/// <para>DotNext keeps that moment in a private field that nothing but the (pre-)vote checks reads; once the base
-/// timeout has passed without a heartbeat, <see cref="Release"/> moves it back by the difference, so the checks see
-/// the member's own timeout run out at the base timeout. A heartbeat arriving meanwhile wins (compare and swap).
-/// Raft's safety does not rest on this stickiness, only on terms and log checks, which stay DotNext's.</para>
+/// etcd's voter rule on DotNext: a member grants a (pre-)vote once the base election timeout has passed since it last
+/// heard from a leader, not its own randomized one (docs/robustness.md, "Recovery after a leader's death or pause").
+/// <see cref="Release"/> moves DotNext's private last-heard moment back by the difference (a heartbeat arriving
+/// meanwhile wins); Raft's safety rests on terms and log checks only. Test: VoterStickinessTests.
 /// </summary>
-internal static class VoterStickiness
+internal static partial class VoterStickiness
 {
+    /// <summary>
+    /// Grants (pre-)votes from the base election timeout on, looking every tenth of it (so at most that much later),
+    /// while this member does not lead. Test: VoterStickinessTests.
+    /// </summary>
+    public static async Task RunAsync(RaftCluster cluster, TimeSpan baseTimeout, Func<bool> isLeader, ILogger logger, CancellationToken token)
+    {
+        if (!Supported(cluster))
+        {
+            Log.Unsupported(logger);
+            return;
+        }
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(5, (int)baseTimeout.TotalMilliseconds / 10)));
+        while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+        {
+            if (!isLeader() && Release(cluster, baseTimeout)) Log.VotesGranted(logger, baseTimeout.TotalMilliseconds);
+        }
+    }
+
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "lastUpdated")]
     private static extern ref Timestamp LastHeardFromLeader(RaftCluster<RaftClusterMember> cluster);
 
@@ -55,5 +67,15 @@ internal static class VoterStickiness
         if (moved.IsEmpty) return false;
         long desired = Unsafe.As<Timestamp, long>(ref moved);
         return Interlocked.CompareExchange(ref ticks, desired, seen) == seen;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Debug, Message = "no word from a leader for {BaseTimeoutMs} ms: granting (pre-)votes")]
+        public static partial void VotesGranted(ILogger logger, double baseTimeoutMs);
+
+        [LoggerMessage(Level = LogLevel.Warning,
+            Message = "this DotNext build has no last-heard-from-leader field: votes follow DotNext's own timeout")]
+        public static partial void Unsupported(ILogger logger);
     }
 }

@@ -1,6 +1,7 @@
 using Etcdserverpb;
 using KvStore.Mvcc;
 using KvStore.Storage;
+using KvStore.Server.Apply;
 
 namespace KvStore.CrashChild;
 

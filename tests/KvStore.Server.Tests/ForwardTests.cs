@@ -2,6 +2,7 @@ using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Net.Client;
 using KvStore.Mvcc;
+using KvStore.Server.Replication;
 
 namespace KvStore.Server.Tests;
 
@@ -72,7 +73,10 @@ public class ForwardTests
         await using var c = await TestCluster.StartAsync();
         int follower = Follower(c, await c.WaitForLeaderAsync());
         var txn = new TxnRequest();
-        txn.Compare.Add(new Compare { Key = B("t"), Target = Compare.Types.CompareTarget.Version, Result = Compare.Types.CompareResult.Equal, Version = 0 });
+        txn.Compare.Add(new Compare
+        {
+            Key = B("t"), Target = Compare.Types.CompareTarget.Version, Result = Compare.Types.CompareResult.Equal, Version = 0,
+        });
         txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = B("t"), Value = B("1") } });
         txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = B("t") } });
         ProposeResult first = await c[follower].ProposeAsync(new InternalRaftRequest { Txn = txn.Clone() }, default);
@@ -109,7 +113,8 @@ public class ForwardTests
     {
         await using var c = await TestCluster.StartAsync();
         int follower = Follower(c, await c.WaitForLeaderAsync());
-        ProposeResult grant = await c[follower].ProposeAsync(new InternalRaftRequest { LeaseGrant = new LeaseGrantRequest { ID = 42, TTL = 30 } }, default);
+        var grantRequest = new InternalRaftRequest { LeaseGrant = new LeaseGrantRequest { ID = 42, TTL = 30 } };
+        ProposeResult grant = await c[follower].ProposeAsync(grantRequest, default);
         Assert.True(grant.Ok, $"{grant.Error} {grant.MvccError}");
 
         var (renewed, mvccError, error) = await c[follower].LeaseRenewAsync(42, default);
@@ -297,7 +302,8 @@ public class ForwardTests
             if (i % 20 == 0) await Task.Delay(10);
         }
         ProposeResult[] results = await Task.WhenAll(puts);
-        Assert.All(results.Where(r => !r.Ok), r => Assert.Contains(r.Error, new[] { ServerError.NoLeader, ServerError.LeaderChanged, ServerError.Timeout }));
+        ServerError[] expected = [ServerError.NoLeader, ServerError.LeaderChanged, ServerError.Timeout];
+        Assert.All(results.Where(r => !r.Ok), r => Assert.Contains(r.Error, expected));
         Assert.Contains(results, r => r.Ok);
 
         await stop;
@@ -322,12 +328,13 @@ public class ForwardTests
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{Ports.Free()}");
         var client = new Kvstorepb.Forward.ForwardClient(channel);
         var refused = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () => await client.ProposeAsync(new Kvstorepb.RaftBatch()));
-        Assert.True(EtcdServer.NeverSent(refused), refused.ToString());
+        Assert.True(LeaderLink.NeverSent(refused), refused.ToString());
 
         // An answer from a live server (here: refused for not naming the cluster) is not a failed connect.
         await using var c = await TestCluster.StartAsync(size: 1);
         using var live = GrpcChannel.ForAddress(c.PeerUrl(0));
-        var denied = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () => await new Kvstorepb.Forward.ForwardClient(live).ProposeAsync(new Kvstorepb.RaftBatch()));
-        Assert.False(EtcdServer.NeverSent(denied));
+        var denied = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(
+            async () => await new Kvstorepb.Forward.ForwardClient(live).ProposeAsync(new Kvstorepb.RaftBatch()));
+        Assert.False(LeaderLink.NeverSent(denied));
     }
 }

@@ -1,6 +1,7 @@
 using Etcdserverpb;
 using Google.Protobuf;
 using KvStore.Mvcc;
+using KvStore.Server.Apply;
 using Kvstorepb.EtcdDataDir;
 
 namespace KvStore.Server.EtcdDataDir;
@@ -14,6 +15,7 @@ namespace KvStore.Server.EtcdDataDir;
 /// </summary>
 internal sealed class WalTailReplay(MvccStore store, int bcryptCost, IEnumerable<AlarmMember> alarms)
 {
+    private readonly BackendApplier _backend = new(store);
     private const int NormalEntry = 0, ConfChangeEntry = 1;
     private readonly HashSet<(ulong Member, AlarmType Alarm)> _alarms = alarms.Select(a => (a.MemberID, a.Alarm)).ToHashSet();
 
@@ -65,10 +67,10 @@ internal sealed class WalTailReplay(MvccStore store, int bcryptCost, IEnumerable
             return false;
         }
         if (request.Authenticate is not null) return false; // a simple token lives in memory only, in etcd too
-        if (_alarms.Any(a => a.Alarm == AlarmType.Nospace) && EtcdServer.QuotaCost(request) > 0) return false;
+        if (_alarms.Any(a => a.Alarm == AlarmType.Nospace) && Quota.IsWrite(request)) return false;
         HashPasswords(request);
         if (AuthApplyChecks.Check(store, request) != MvccError.None) return false;
-        store.Apply(0, request, nowMs); // index 0: the engine's consistent index stays 0 for the member's new Raft log
+        _backend.Apply(0, request, nowMs); // index 0: the engine's consistent index stays 0 for the member's new Raft log
         return true;
     }
 

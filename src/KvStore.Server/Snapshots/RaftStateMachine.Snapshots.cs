@@ -75,13 +75,13 @@ internal sealed partial class RaftStateMachine
         if (SnapshotFile.Read(_snapshotDirectory) is not var (index, term, alarms)) return null;
         // The marker is written only after an engine checkpoint covering it is durable: an engine behind it
         // would silently miss the entries the WAL has already dropped.
-        long engineRaftIndex = RaftIndex(_server.Store.ConsistentIndex);
+        long engineRaftIndex = RaftIndex(_store.ConsistentIndex);
         if (engineRaftIndex < index)
         {
             throw new InvalidDataException(
                 $"the engine's checkpoint is at raft index {engineRaftIndex}, behind the raft snapshot at {index}: the data dir is damaged");
         }
-        _server.ReplaceAlarms(alarms); // the entries after the snapshot re-apply later alarm changes
+        _alarms.Replace(alarms); // the entries after the snapshot re-apply later alarm changes
         Log.SnapshotLoaded(_logger, index, term, engineRaftIndex);
         return NewSnapshot(index, term);
     }
@@ -100,7 +100,7 @@ internal sealed partial class RaftStateMachine
         _snapshotWanted = false;
         // An entry without commands (a leader's no-op) moves the consistent index here, so that the engine's
         // checkpoint visibly covers the snapshot's index (checked on start).
-        if (commands == 0) _server.Store.MarkApplied(EngineIndex(entry.Index, 0));
+        if (commands == 0) _store.MarkApplied(EngineIndex(entry.Index, 0));
         _snapshotTask = TakeSnapshotAsync(entry.Index, entry.Term, immediate);
     }
 
@@ -116,17 +116,18 @@ internal sealed partial class RaftStateMachine
     private void OnSnapshotResent()
     {
         _snapshotWanted = true;
-        _server.AppendEmptyEntry(); // the next entry, even when no client writes
+        _member.AppendEmptyEntry(); // the next entry, even when no client writes
     }
 
-    /// <param name="immediate">Reported at once, without the catch-up window: a member is being sent the current one again and needs a newer one.</param>
+    /// <param name="immediate">Reported at once, without the catch-up window: a member is being sent the current one again
+    /// and needs a newer one.</param>
     private async Task TakeSnapshotAsync(long index, long term, bool immediate)
     {
         try
         {
             // Starts at once (between two entries, so at the end of entry `index`) unless an engine checkpoint
             // is running; then it starts after that one, at a later applied index, which covers `index` too.
-            await _server.Store.CheckpointAsync().ConfigureAwait(false);
+            await _store.CheckpointAsync().ConfigureAwait(false);
             Publish(index, term, immediate);
             Log.SnapshotTaken(_logger, index, term);
         }
@@ -148,7 +149,7 @@ internal sealed partial class RaftStateMachine
             long newest = _taken.Count > 0 ? _taken.Last().Index : _snapshot?.Index ?? 0;
             if (newest >= index) return;
             // Alarms as of now (at or after `index`): replaying the entries after `index` re-applies later changes.
-            SnapshotFile.Write(_snapshotDirectory, index, term, _server.Alarms);
+            SnapshotFile.Write(_snapshotDirectory, index, term, _alarms.List());
             _taken.Enqueue((index, term));
             (long Index, long Term)? report = null;
             while (_taken.TryPeek(out var oldest) && (immediate || oldest.Index <= index - _catchUpEntries)) report = _taken.Dequeue();
@@ -205,7 +206,10 @@ internal sealed partial class RaftStateMachine
         return entry.Index;
     }
 
-    /// <summary>Disk the engine restore of a <paramref name="payloadBytes"/> payload writes: its records and index in a checkpoint, twice over to be safe.</summary>
+    /// <summary>
+    /// Disk the engine restore of a <paramref name="payloadBytes"/> payload writes: its records and index in a checkpoint,
+    /// twice over to be safe.
+    /// </summary>
     private static long RestoreRoom(long payloadBytes) => 2 * payloadBytes;
 
     /// <summary>
@@ -214,7 +218,7 @@ internal sealed partial class RaftStateMachine
     /// </summary>
     private void RequireRoom(long index, long bytes)
     {
-        if (_server.HasDiskRoomFor(bytes, out long free)) return;
+        if (_member.HasDiskRoomFor(bytes, out long free)) return;
         Log.InstallRefused(_logger, index, free, bytes + DataDir.DiskRoom.ReserveBytes);
         throw new IOException("no space left on device");
     }
@@ -233,10 +237,10 @@ internal sealed partial class RaftStateMachine
             {
                 var (alarms, members) = ReadPayloadHeader(file);
                 // Replaces the state, moves watchers to catch up, and checkpoints (the marker is then covered).
-                await _server.Store.RestoreAsync(file).ConfigureAwait(false);
-                _server.ReplaceAlarms(alarms);
+                await _store.RestoreAsync(file).ConfigureAwait(false);
+                _alarms.Replace(alarms);
                 // Before the payload goes: a member that stops here installs the record again when it starts.
-                _server.InstallMembers(members);
+                _member.InstallMembers(members);
             }
             File.Delete(pending);
             SnapshotFile.FsyncDirectory(_snapshotDirectory);
@@ -248,10 +252,10 @@ internal sealed partial class RaftStateMachine
         }
         if (index > 0)
         {
-            _server.OnApplied(index);
-            _server.OnSnapshotInstalled();
+            _member.Applied(index);
+            _member.SnapshotInstalled();
         }
-        Log.SnapshotInstalled(_logger, index, _server.Store.CurrentRevision, _server.Store.ConsistentIndex);
+        Log.SnapshotInstalled(_logger, index, _store.CurrentRevision, _store.ConsistentIndex);
     }
 
     /// <summary>Applies <paramref name="entry"/> once the pending snapshot restore is done.</summary>
@@ -272,8 +276,7 @@ internal sealed partial class RaftStateMachine
     public Task Restored => Volatile.Read(ref _pendingRestore);
 
     private EngineSnapshot NewSnapshot(long index, long term) =>
-        new(index, term, _server.Store, _snapshotDirectory, () => _server.Alarms, _server.MembersRecord, OnSnapshotResent, RestoredAsync,
-            () => Math.Max(1, _server.Members.Count - 1));
+        new(index, term, _store, _snapshotDirectory, _alarms.List, _member.MembersRecord, OnSnapshotResent, RestoredAsync, _member.Followers);
 
     /// <summary>Reads the payload's header (see <see cref="EngineSnapshot"/>); leaves the file at the engine export.</summary>
     private static (List<AlarmMember> Alarms, ClusterMembers Members) ReadPayloadHeader(FileStream file)
@@ -304,7 +307,9 @@ internal sealed partial class RaftStateMachine
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "not installing raft snapshot at index {Index}: {Free} bytes free under the data dir, {Needed} needed; the leader sends it again")]
+        [LoggerMessage(Level = LogLevel.Warning,
+            Message = "not installing raft snapshot at index {Index}: {Free} bytes free under the data dir, {Needed} needed; "
+                + "the leader sends it again")]
         public static partial void InstallRefused(ILogger logger, long index, long free, long needed);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "raft snapshot at index {Index} (term {Term}); engine at raft index {EngineIndex}")]
@@ -325,7 +330,8 @@ internal sealed partial class RaftStateMachine
         [LoggerMessage(Level = LogLevel.Critical, Message = "restoring the installed raft snapshot {Path} failed; stopping (the next start retries)")]
         public static partial void RestoreFailed(ILogger logger, string path, Exception e);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "installed raft snapshot at index {Index}: revision {Revision}, consistent index {ConsistentIndex}")]
+        [LoggerMessage(Level = LogLevel.Information,
+            Message = "installed raft snapshot at index {Index}: revision {Revision}, consistent index {ConsistentIndex}")]
         public static partial void SnapshotInstalled(ILogger logger, long index, long revision, long consistentIndex);
     }
 }

@@ -15,13 +15,18 @@ internal sealed class CertificateFiles
     private (string Cert, string Key, FileStamp CertStamp, FileStamp KeyStamp, SslStreamCertificateContext Context)? _certificate;
     private (string Path, FileStamp Stamp, X509Certificate2Collection Certificates)? _authorities;
 
-    /// <summary>The certificate chain of <paramref name="certFile"/> (leaf first, as Go sends it) with the key of <paramref name="keyFile"/>.</summary>
+    /// <summary>
+    /// The certificate chain of <paramref name="certFile"/> (leaf first, as Go sends it) with the key of <paramref name="keyFile"/>.
+    /// </summary>
     public SslStreamCertificateContext Certificate(string certFile, string keyFile)
     {
         FileStamp certStamp = FileStamp.Of(certFile), keyStamp = FileStamp.Of(keyFile);
         lock (_gate)
         {
-            if (_certificate is { } c && c.Cert == certFile && c.Key == keyFile && c.CertStamp == certStamp && c.KeyStamp == keyStamp) return c.Context;
+            if (_certificate is { } c && c.Cert == certFile && c.Key == keyFile && c.CertStamp == certStamp && c.KeyStamp == keyStamp)
+            {
+                return c.Context;
+            }
         }
         string certPem = ReadText(certFile), keyPem = ReadText(keyFile);
         var chain = new X509Certificate2Collection();
@@ -34,7 +39,10 @@ internal sealed class CertificateFiles
             throw new TlsConfigException("x509: malformed certificate");
         }
         if (chain.Count == 0) throw new TlsConfigException("tls: failed to find any PEM data in certificate input");
-        if (!keyPem.Contains("PRIVATE KEY-----", StringComparison.Ordinal)) throw new TlsConfigException("tls: failed to find any PEM data in key input");
+        if (!keyPem.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
+        {
+            throw new TlsConfigException("tls: failed to find any PEM data in key input");
+        }
         X509Certificate2 leaf;
         try
         {

@@ -49,7 +49,8 @@ internal static class ClientCertificateChecks
         try
         {
             string reverse = Dns.GetHostEntry(address).HostName.TrimEnd('.');
-            return names.Any(n => n == reverse || (n.StartsWith("*.", StringComparison.Ordinal) && reverse.EndsWith(n[1..], StringComparison.Ordinal)));
+            return names.Any(n => n == reverse
+                || (n.StartsWith("*.", StringComparison.Ordinal) && reverse.EndsWith(n[1..], StringComparison.Ordinal)));
         }
         catch (System.Net.Sockets.SocketException)
         {

@@ -19,7 +19,8 @@ internal sealed class PeerClients(PeerAddresses addresses) : IDisposable
 
     /// <summary>The client of the member whose Raft end point is <paramref name="endpoint"/>.</summary>
     public Forward.ForwardClient For(EndPoint endpoint) =>
-        _clients.GetOrAdd(addresses.Url(endpoint), static (url, state) => Create(url, state.Tls(state.EndPoint), PeerAddresses.HostOf(state.EndPoint)),
+        _clients.GetOrAdd(addresses.Url(endpoint),
+            static (url, state) => Create(url, state.Tls(state.EndPoint), PeerAddresses.HostOf(state.EndPoint)),
             (Tls: (Func<EndPoint, TlsInfo?>)addresses.Tls, EndPoint: endpoint)).Client;
 
     private static (GrpcChannel, Forward.ForwardClient) Create(string url, TlsInfo? tls, string host)

@@ -27,13 +27,14 @@ internal sealed class PeerServer : IAsyncDisposable
 
     private PeerServer(WebApplication app) => _app = app;
 
-    public static async Task<PeerServer> StartAsync(EtcdServer server, RaftConnections raft, ILoggerFactory loggers, CancellationToken cancellationToken)
+    public static async Task<PeerServer> StartAsync(ServerConfig config, PeerHandlers handlers, RaftConnections raft, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
-        builder.Services.AddSingleton(server);
+        builder.Services.AddSingleton(handlers);
         // A follower's batch of proposals may hold many requests of up to --max-request-bytes each.
         builder.Services.AddGrpc(o =>
         {
@@ -45,7 +46,7 @@ internal sealed class PeerServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            foreach (Uri url in server.Config.ListenPeerUrls) Listen(kestrel, url, server.Config.PeerTls, raft);
+            foreach (Uri url in config.ListenPeerUrls) Listen(kestrel, url, config.PeerTls, raft);
         });
         WebApplication app = builder.Build();
         app.MapGrpcService<PeerService>();
@@ -70,7 +71,8 @@ internal sealed class PeerServer : IAsyncDisposable
             {
                 listen.UseHttps(new TlsHandshakeCallbackOptions
                 {
-                    OnConnection = context => ValueTask.FromResult(tls.ServerOptions(context.Connection.RemoteEndPoint, Http2Alpn, checkClientSan: true)),
+                    OnConnection = context =>
+                        ValueTask.FromResult(tls.ServerOptions(context.Connection.RemoteEndPoint, Http2Alpn, checkClientSan: true)),
                     HandshakeTimeout = TimeSpan.FromSeconds(10),
                 });
             }

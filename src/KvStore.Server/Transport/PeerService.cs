@@ -1,8 +1,15 @@
 using Etcdserverpb;
 using Grpc.Core;
+using KvStore.Server.Leases;
+using KvStore.Server.Members;
+using KvStore.Server.Replication;
 using Kvstorepb;
 
 namespace KvStore.Server.Transport;
+
+/// <summary>The member's components that serve the other members' peer calls.</summary>
+internal sealed record PeerHandlers(Proposer Proposer, ReadIndex ReadIndex, Lessor Lessor, Membership Membership,
+    MembershipChanges MembershipChanges, LeaderTransfer LeaderTransfer);
 
 /// <summary>
 /// The member-internal gRPC service on the peer port (proto/kvstore/forward.proto): proposals, read index, lease
@@ -10,45 +17,48 @@ namespace KvStore.Server.Transport;
 /// the member. With peer TLS the handshake already proved the caller holds a peer certificate; every call must also
 /// name this cluster and one of its members.
 /// </summary>
-internal sealed class PeerService(EtcdServer server) : Forward.ForwardBase
+internal sealed class PeerService(PeerHandlers handlers) : Forward.ForwardBase
 {
+    /// <summary>Metadata names on every call between members: the caller's cluster and member id (hex).</summary>
+    public const string ClusterIdHeader = "kvstore-cluster-id", MemberIdHeader = "kvstore-member-id";
+
     public override Task<ForwardResults> Propose(RaftBatch request, ServerCallContext context)
     {
         CheckCaller(context);
-        return server.ProposeForwardedAsync(request, context.CancellationToken);
+        return handlers.Proposer.ProposeForwardedAsync(request, context.CancellationToken);
     }
 
     public override Task<ReadIndexResponse> ReadIndex(ReadIndexRequest request, ServerCallContext context)
     {
         CheckCaller(context);
-        return server.LeaderReadIndexAsync(context.CancellationToken);
+        return handlers.ReadIndex.LeaderReadIndexAsync(context.CancellationToken);
     }
 
     public override Task<LeaseRenewResult> LeaseRenew(LeaseKeepAliveRequest request, ServerCallContext context)
     {
         CheckCaller(context);
-        return server.LeaderLeaseRenewAsync(request.ID, context.CancellationToken);
+        return handlers.Lessor.LeaderRenewAsync(request.ID);
     }
 
     public override Task<LeaseTimeToLiveResult> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context)
     {
         CheckCaller(context);
-        return server.LeaderLeaseTimeToLiveAsync(request, context.CancellationToken);
+        return handlers.Lessor.LeaderTimeToLiveAsync(request);
     }
 
     public override Task<ConfirmLeaderResponse> ConfirmLeader(ConfirmLeaderRequest request, ServerCallContext context) =>
-        Task.FromResult(server.ConfirmLeader(request.Term, CheckCaller(context)));
+        Task.FromResult(handlers.ReadIndex.ConfirmLeader(request.Term, CheckCaller(context)));
 
     public override Task<MembershipChangeResult> ChangeMembership(MembershipChange request, ServerCallContext context)
     {
         CheckCaller(context);
-        return server.LeaderChangeMembershipAsync(request, context.CancellationToken);
+        return handlers.MembershipChanges.LeaderChangeAsync(request, context.CancellationToken);
     }
 
     public override async Task<StandByResponse> StandBy(StandByRequest request, ServerCallContext context)
     {
         CheckCaller(context);
-        ServerError error = await server.StandByForTransferAsync(request.TargetId, context.CancellationToken).ConfigureAwait(false);
+        ServerError error = await handlers.LeaderTransfer.StandByAsync(request.TargetId, context.CancellationToken).ConfigureAwait(false);
         return new StandByResponse { ServerError = (int)error };
     }
 
@@ -57,14 +67,14 @@ internal sealed class PeerService(EtcdServer server) : Forward.ForwardBase
     /// peer certificate gets here); a member that has joined keeps its id whatever it is told.
     /// </summary>
     public override Task<JoinResponse> Join(JoinRequest request, ServerCallContext context) =>
-        Task.FromResult(server.AcceptJoin(request));
+        Task.FromResult(handlers.Membership.AcceptJoin(request));
 
     /// <summary>The calling member's id; refuses a call that does not name this cluster and one of its members.</summary>
     private ulong CheckCaller(ServerCallContext context)
     {
-        string? cluster = context.RequestHeaders.GetValue(EtcdServer.ClusterIdHeader);
-        string? member = context.RequestHeaders.GetValue(EtcdServer.MemberIdHeader);
-        if (cluster != server.ClusterId.ToString("x16") || server.Members.All(m => m.Id.ToString("x16") != member))
+        string? cluster = context.RequestHeaders.GetValue(ClusterIdHeader);
+        string? member = context.RequestHeaders.GetValue(MemberIdHeader);
+        if (cluster != handlers.Membership.ClusterId.ToString("x16") || handlers.Membership.Members.All(m => m.Id.ToString("x16") != member))
         {
             throw new RpcException(new Status(StatusCode.PermissionDenied, "kvstore: forwarding is for members of this cluster"));
         }

@@ -12,7 +12,8 @@ namespace KvStore.Server.Transport;
 /// </summary>
 internal sealed class RaftConnections : IConnectionListenerFactory, IConnectionListener
 {
-    private readonly Channel<ConnectionContext> _accepted = Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<ConnectionContext> _accepted =
+        Channel.CreateUnbounded<ConnectionContext>(new UnboundedChannelOptions { SingleReader = true });
     private readonly System.Collections.Concurrent.ConcurrentDictionary<HandedConnection, byte> _live = new();
     private volatile bool _bound;
 
@@ -37,7 +38,10 @@ internal sealed class RaftConnections : IConnectionListenerFactory, IConnectionL
         }
     }
 
-    /// <summary>Hands <paramref name="connection"/> to the Raft server and waits until the Raft server is done with it; at once when none is listening.</summary>
+    /// <summary>
+    /// Hands <paramref name="connection"/> to the Raft server and waits until the Raft server is done with it; at once when none is
+    /// listening.
+    /// </summary>
     public async Task ServeAsync(ConnectionContext connection)
     {
         if (!_bound) return;

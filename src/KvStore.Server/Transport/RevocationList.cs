@@ -31,7 +31,9 @@ internal static class RevocationList
         return false;
     }
 
-    /// <summary>The serial numbers (upper-case hex, as <see cref="X509Certificate2.SerialNumber"/> prints them) of a CRL's revoked certificates.</summary>
+    /// <summary>
+    /// The serial numbers (upper-case hex, as <see cref="X509Certificate2.SerialNumber"/> prints them) of a CRL's revoked certificates.
+    /// </summary>
     internal static HashSet<string> RevokedSerials(byte[] file)
     {
         byte[] der = Der(file);

@@ -12,7 +12,8 @@ namespace KvStore.Server.Transport;
 /// </summary>
 public static class SelfCert
 {
-    public static TlsInfo Create(string directory, IEnumerable<string> hosts, uint validityYears, IReadOnlyList<System.Net.Security.TlsCipherSuite> cipherSuites)
+    public static TlsInfo Create(string directory, IEnumerable<string> hosts, uint validityYears,
+        IReadOnlyList<System.Net.Security.TlsCipherSuite> cipherSuites)
     {
         if (validityYears == 0) throw new TlsConfigException("selfSignedCertValidity is invalid,it should be greater than 0");
         string cert = Path.Combine(directory, "cert.pem"), key = Path.Combine(directory, "key.pem");
@@ -23,7 +24,8 @@ public static class SelfCert
             Directory.CreateDirectory(directory);
             using var privateKey = ECDsa.Create(ECCurve.NamedCurves.nistP521);
             var request = new CertificateRequest(new X500DistinguishedName("O=etcd"), privateKey, HashAlgorithmName.SHA512);
-            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyEncipherment | X509KeyUsageFlags.DigitalSignature, critical: true));
+            request.CertificateExtensions.Add(
+                new X509KeyUsageExtension(X509KeyUsageFlags.KeyEncipherment | X509KeyUsageFlags.DigitalSignature, critical: true));
             request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
             request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
             var san = new SubjectAlternativeNameBuilder();

@@ -58,7 +58,9 @@ public static class TlsCipherSuites
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<TlsCipherSuite>, CipherSuitesPolicy> Policies = [];
 
-    /// <summary>The policy for a handshake (made once per list): null (OpenSSL's defaults) without a list; else the list plus TLS 1.3's suites.</summary>
+    /// <summary>
+    /// The policy for a handshake (made once per list): null (OpenSSL's defaults) without a list; else the list plus TLS 1.3's suites.
+    /// </summary>
     internal static CipherSuitesPolicy? Policy(IReadOnlyList<TlsCipherSuite> suites)
     {
         if (suites.Count == 0 || OperatingSystem.IsWindows()) return null;

@@ -1,4 +1,5 @@
 using Etcdserverpb;
+using KvStore.Server.Apply;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
 
 namespace KvStore.Mvcc.Tests.Rules;
@@ -22,7 +23,11 @@ public sealed class DurabilityTests
         new() { Compaction = new CompactionRequest { Revision = 4 } },
         new() { Put = PutReq("a", "3") },
         new() { LeaseRevoke = new LeaseRevokeRequest { ID = 1 } },
-        new() { Txn = Txn([new Compare { Key = B("a"), Target = Compare.Types.CompareTarget.Value, Value = B("3") }], [OpPut("e", "1")], [OpPut("f", "1")]) },
+        new()
+        {
+            Txn = Txn(
+                [new Compare { Key = B("a"), Target = Compare.Types.CompareTarget.Value, Value = B("3") }], [OpPut("e", "1")], [OpPut("f", "1")]),
+        },
         new() { LeaseCheckpoint = new LeaseCheckpointRequest { Checkpoints = { new LeaseCheckpoint { ID = 2, RemainingTTL = 20 } } } },
         new() { Put = PutReq("g", "1") },
         new() { DeleteRange = DelReq("a", "\0") },
@@ -50,7 +55,8 @@ public sealed class DurabilityTests
         foreach (LeaseStatus l in s.LeaseLeases().Leases.OrderBy(l => l.ID))
         {
             var (ttl, remaining, _, keys) = s.LookupLease(l.ID)!.Value;
-            parts.Add($"lease {l.ID} ttl {ttl} remaining {remaining} keys {string.Join(",", keys.Select(k => System.Text.Encoding.UTF8.GetString(k)))}");
+            string names = string.Join(",", keys.Select(k => System.Text.Encoding.UTF8.GetString(k)));
+            parts.Add($"lease {l.ID} ttl {ttl} remaining {remaining} keys {names}");
         }
         return string.Join("\n", parts);
     }
@@ -110,15 +116,18 @@ public sealed class DurabilityTests
     }
 
     [Fact]
-    public void NonEngineCommand_MovesTheConsistentIndex()
+    public void MarkApplied_MovesTheConsistentIndex()
     {
         // etcd: every applied entry (alarms, which the member owns, too) moves the consistent index.
         using var s = new RuleStore();
-        var alarm = new InternalRaftRequest { Alarm = new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, Alarm = AlarmType.Nospace } };
+        var raise = new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Activate, Alarm = AlarmType.Nospace };
+        var alarm = new InternalRaftRequest { Alarm = raise };
         ApplyResult r = s.Store.Apply(1, alarm);
-        Assert.False(r.Handled);
+        Assert.IsType<AlarmResponse>(r.Response);
         Assert.Equal(1, s.Store.ConsistentIndex);
-        Assert.Equal(MvccError.AlreadyApplied, s.Store.Apply(1, alarm).Error);
+        Assert.False(s.Store.MarkApplied(1));
+        Assert.True(s.Store.MarkApplied(2));
+        Assert.Equal(2, s.Store.ConsistentIndex);
     }
 
     [Theory]

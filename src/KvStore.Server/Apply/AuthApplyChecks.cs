@@ -1,7 +1,7 @@
 using Etcdserverpb;
 using KvStore.Mvcc;
 
-namespace KvStore.Server;
+namespace KvStore.Server.Apply;
 
 /// <summary>
 /// etcd's authApplierV3: the checks a committed command passes before it is applied, as the user and auth revision
@@ -56,7 +56,8 @@ internal static class AuthApplyChecks
         {
             MvccError e = op.RequestCase switch
             {
-                RequestOp.RequestOneofCase.RequestRange => store.IsOpPermitted(ai, op.RequestRange.Key.Span, op.RequestRange.RangeEnd.Span, write: false),
+                RequestOp.RequestOneofCase.RequestRange =>
+                    store.IsOpPermitted(ai, op.RequestRange.Key.Span, op.RequestRange.RangeEnd.Span, write: false),
                 RequestOp.RequestOneofCase.RequestPut => store.IsOpPermitted(ai, op.RequestPut.Key.Span, default, write: true),
                 RequestOp.RequestOneofCase.RequestDeleteRange => CheckTxnDelete(store, ai, op.RequestDeleteRange),
                 RequestOp.RequestOneofCase.RequestTxn => CheckTxn(store, ai, op.RequestTxn), // etcd 3.5 checks nested txns too

@@ -1,0 +1,198 @@
+using Etcdserverpb;
+using Grpc.Core;
+using KvStore.Mvcc;
+using KvStore.Server.Replication;
+using Kvstorepb;
+using Microsoft.Extensions.Logging;
+
+namespace KvStore.Server.Leases;
+
+/// <summary>
+/// The server side of etcd's lessor (lease/lessor.go): on the leader (the primary) the expiry loop that proposes the
+/// revokes of expired leases, keep-alive and time-to-live on its clock; a follower passes those two to the leader.
+/// A new leader extends every lease by its TTL (promote); a follower keeps no expiry (demote). The lease table itself
+/// is the engine's (<see cref="MvccStore"/>).
+/// </summary>
+internal sealed partial class Lessor
+{
+    /// <summary>How often the leader looks for expired leases, and how many it revokes per look.</summary>
+    private static readonly TimeSpan ExpiryInterval = TimeSpan.FromMilliseconds(500);
+    private const int MaxRevokesPerLook = 500;
+
+    private readonly MvccStore _store;
+    private readonly LeaderLink _link;
+    private readonly Func<long, ResponseHeader> _header;
+    private readonly Func<InternalRaftRequest, Caller, CancellationToken, Task<ProposeResult>> _propose;
+    private readonly Func<Caller> _root;
+    private readonly TimeSpan _requestTimeout;
+    private readonly CancellationToken _stopping;
+    private readonly ILogger _logger;
+
+    /// <param name="store">The engine holding the lease table.</param>
+    /// <param name="link">The way to the leader.</param>
+    /// <param name="header">A response header at a revision.</param>
+    /// <param name="propose">Proposes a command through the log (the revokes).</param>
+    /// <param name="root">Root, as the revokes propose while auth is enabled (etcd's authStore.WithRoot).</param>
+    /// <param name="requestTimeout">etcd's request timeout.</param>
+    /// <param name="stopping">Cancelled when the member stops.</param>
+    /// <param name="logger">The member's logger.</param>
+    public Lessor(MvccStore store, LeaderLink link, Func<long, ResponseHeader> header,
+        Func<InternalRaftRequest, Caller, CancellationToken, Task<ProposeResult>> propose, Func<Caller> root, TimeSpan requestTimeout,
+        CancellationToken stopping, ILogger logger)
+    {
+        _store = store;
+        _link = link;
+        _header = header;
+        _propose = propose;
+        _root = root;
+        _requestTimeout = requestTimeout;
+        _stopping = stopping;
+        _logger = logger;
+    }
+
+    /// <summary>At a leader change: a new leader extends every lease by its TTL (etcd's Promote), a follower demotes.</summary>
+    public void OnLeaderChanged(bool leading)
+    {
+        if (leading) _store.PromoteLeases(Environment.TickCount64);
+        else _store.DemoteLeases();
+    }
+
+    /// <summary>The expiry loop: on the leader only, revokes expired leases through the log (once, cluster-wide).</summary>
+    public async Task RunAsync(CancellationToken token)
+    {
+        using var timer = new PeriodicTimer(ExpiryInterval);
+        while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+        {
+            if (!_link.IsLeader) continue;
+            foreach (long id in _store.ExpiredLeases(Environment.TickCount64, max: MaxRevokesPerLook))
+            {
+                var revoke = new InternalRaftRequest { LeaseRevoke = new LeaseRevokeRequest { ID = id } };
+                // etcd's authStore.WithRoot: the lessor revokes as root
+                ProposeResult r = await _propose(revoke, _root(), token).ConfigureAwait(false);
+                if (r.Error != ServerError.None) Log.RevokeFailed(_logger, id, r.Error);
+            }
+        }
+    }
+
+    /// <summary>Keep-alive on the leader's clock: here when leading, else on the leader.</summary>
+    public Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> RenewAsync(long id,
+        CancellationToken cancellationToken) =>
+        _link.IsLeader ? LocalRenew(id) : ForwardRenewAsync(id, cancellationToken);
+
+    /// <summary>Time-to-live on the leader's clock: here when leading, else on the leader.</summary>
+    public Task<(LeaseTimeToLiveResponse? Response, MvccError MvccError, ServerError Error)> TimeToLiveAsync(
+        LeaseTimeToLiveRequest request, CancellationToken cancellationToken) =>
+        _link.IsLeader ? LocalTimeToLive(request) : ForwardTimeToLiveAsync(request, cancellationToken);
+
+    // ---- leader side (the Forward service calls these) ----
+
+    /// <summary>A follower's keep-alive, on this leader's clock; "not leader" otherwise.</summary>
+    public async Task<LeaseRenewResult> LeaderRenewAsync(long id)
+    {
+        if (!_link.IsLeader) return new LeaseRenewResult { ServerError = (int)ServerError.NotLeader };
+        var (response, mvccError, error) = await LocalRenew(id).ConfigureAwait(false);
+        return new LeaseRenewResult { Response = response, MvccError = (int)mvccError, ServerError = (int)error };
+    }
+
+    /// <summary>A follower's time-to-live, on this leader's clock; "not leader" otherwise.</summary>
+    public async Task<LeaseTimeToLiveResult> LeaderTimeToLiveAsync(LeaseTimeToLiveRequest request)
+    {
+        if (!_link.IsLeader) return new LeaseTimeToLiveResult { ServerError = (int)ServerError.NotLeader };
+        var (response, mvccError, error) = await LocalTimeToLive(request).ConfigureAwait(false);
+        return new LeaseTimeToLiveResult { Response = response, MvccError = (int)mvccError, ServerError = (int)error };
+    }
+
+    private Task<(LeaseKeepAliveResponse?, MvccError, ServerError)> LocalRenew(long id)
+    {
+        MvccResult<LeaseKeepAliveResponse> r = _store.LeaseRenew(id, Environment.TickCount64);
+        if (r.Response is { } resp) resp.Header = _header(_store.CurrentRevision);
+        return Task.FromResult((r.Response, r.Error, ServerError.None));
+    }
+
+    private Task<(LeaseTimeToLiveResponse?, MvccError, ServerError)> LocalTimeToLive(LeaseTimeToLiveRequest request)
+    {
+        MvccResult<LeaseTimeToLiveResponse> r = _store.LeaseTimeToLive(request, Environment.TickCount64);
+        if (r.Response is { } resp) resp.Header = _header(_store.CurrentRevision);
+        return Task.FromResult((r.Response, r.Error, ServerError.None));
+    }
+
+    // ---- follower side ----
+
+    private Task<(LeaseKeepAliveResponse?, MvccError, ServerError)> ForwardRenewAsync(long id, CancellationToken cancellationToken) =>
+        ForwardAsync<LeaseKeepAliveResponse>(
+            async (client, deadline, token) =>
+            {
+                LeaseRenewResult r = await client.LeaseRenewAsync(new LeaseKeepAliveRequest { ID = id }, _link.Headers, deadline: deadline,
+                    cancellationToken: token).ConfigureAwait(false);
+                return (r.Response, (MvccError)r.MvccError, (ServerError)r.ServerError);
+            },
+            () => LocalRenew(id), cancellationToken);
+
+    private Task<(LeaseTimeToLiveResponse?, MvccError, ServerError)> ForwardTimeToLiveAsync(LeaseTimeToLiveRequest request,
+        CancellationToken cancellationToken) =>
+        ForwardAsync<LeaseTimeToLiveResponse>(
+            async (client, deadline, token) =>
+            {
+                LeaseTimeToLiveResult r = await client.LeaseTimeToLiveAsync(request, _link.Headers, deadline: deadline, cancellationToken: token)
+                    .ConfigureAwait(false);
+                return (r.Response, (MvccError)r.MvccError, (ServerError)r.ServerError);
+            },
+            () => LocalTimeToLive(request), cancellationToken);
+
+    /// <summary>One lease call on the leader (or here, once this member leads), asked again of a new leader until the request timeout.</summary>
+    private async Task<(T? Response, MvccError MvccError, ServerError Error)> ForwardAsync<T>(
+        Func<Forward.ForwardClient, DateTime, CancellationToken, Task<(T?, MvccError, ServerError)>> call,
+        Func<Task<(T?, MvccError, ServerError)>> local, CancellationToken cancellationToken) where T : class
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping);
+        CancellationToken token = linked.Token;
+        DateTime deadline = DateTime.UtcNow + _requestTimeout;
+        try
+        {
+            // Renew and time-to-live change nothing in the log: a retry after a lost answer is harmless.
+            while (DateTime.UtcNow < deadline)
+            {
+                if (await _link.WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) break;
+                if (!leader.IsRemote) return await local().ConfigureAwait(false);
+                CancellationToken epoch = _link.Watch.Token;
+                if (!ReferenceEquals(_link.Leader, leader)) continue;
+                if (_link.Client(leader) is { } client)
+                {
+                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token, epoch);
+                    try
+                    {
+                        var result = await call(client, deadline, attempt.Token).ConfigureAwait(false);
+                        if (result.Item3 != ServerError.NotLeader) return result;
+                    }
+                    catch (RpcException) when (!token.IsCancellationRequested && epoch.IsCancellationRequested)
+                    {
+                        continue; // the leader changed: ask the new one
+                    }
+                    catch (RpcException e) when (!token.IsCancellationRequested && e.StatusCode != StatusCode.DeadlineExceeded)
+                    {
+                        Log.LeaseForwardFailed(_logger, e.Status.StatusCode, e.Status.Detail);
+                    }
+                    catch (RpcException) when (!token.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                }
+                await _link.Watch.WaitAsync(_link.RetryInterval, token).ConfigureAwait(false);
+            }
+            return (null, MvccError.None, _link.Leader is null ? ServerError.NoLeader : ServerError.Timeout);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            return (null, MvccError.None, ServerError.Stopped);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "revoking expired lease {LeaseId:x} failed: {Error}")]
+        public static partial void RevokeFailed(ILogger logger, long leaseId, ServerError error);
+
+        [LoggerMessage(Level = LogLevel.Debug, Message = "forwarding a lease call to the leader failed: {Code} {Detail}")]
+        public static partial void LeaseForwardFailed(ILogger logger, StatusCode code, string detail);
+    }
+}

@@ -1,0 +1,312 @@
+using DotNext.Net.Cluster.Consensus.Raft;
+using Grpc.Core;
+using Kvstorepb;
+using Microsoft.Extensions.Logging;
+
+namespace KvStore.Server.Replication;
+
+/// <summary>
+/// Linearizable reads (etcd's linearizableReadLoop, etcdserver/v3_server.go): reads that arrive while a round is in
+/// flight share the next round, so one quorum confirmation serves many reads. On the leader a round is its own read
+/// barrier; on a follower it is a read index the leader confirmed, then local apply up to it.
+/// </summary>
+internal sealed partial class ReadIndex
+{
+    private readonly RaftCluster _cluster;
+    private readonly RaftLog _wal;
+    private readonly Func<Task> _restored;
+    private readonly LeaderLink _link;
+    private readonly Func<long> _term;
+    private readonly Func<ulong> _leaderId;
+    private readonly TimeSpan _requestTimeout;
+    private readonly CancellationToken _stopping;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private TaskCompletionSource<ServerError>? _nextRound;
+    private bool _roundRunning;
+
+    /// <param name="cluster">The Raft node (its read barrier and leadership token).</param>
+    /// <param name="wal">The log, whose applied index reads wait for.</param>
+    /// <param name="restored">Completes once a snapshot being installed is restored into the engine.</param>
+    /// <param name="link">The way to the leader.</param>
+    /// <param name="term">The current Raft term.</param>
+    /// <param name="leaderId">The member id of the current leader (0: none).</param>
+    /// <param name="requestTimeout">etcd's request timeout: how long a round tries.</param>
+    /// <param name="stopping">Cancelled when the member stops.</param>
+    /// <param name="logger">The member's logger.</param>
+    public ReadIndex(RaftCluster cluster, RaftLog wal, Func<Task> restored, LeaderLink link, Func<long> term, Func<ulong> leaderId,
+        TimeSpan requestTimeout, CancellationToken stopping, ILogger logger)
+    {
+        _cluster = cluster;
+        _wal = wal;
+        _restored = restored;
+        _link = link;
+        _term = term;
+        _leaderId = leaderId;
+        _requestTimeout = requestTimeout;
+        _stopping = stopping;
+        _logger = logger;
+    }
+
+    /// <summary>Waits until this member has applied everything committed before the call; shares a round in flight.</summary>
+    public Task<ServerError> WaitAsync(CancellationToken cancellationToken)
+    {
+        if (_stopping.IsCancellationRequested) return Task.FromResult(ServerError.Stopped);
+        Task<ServerError> round;
+        bool start = false;
+        lock (_lock)
+        {
+            _nextRound ??= new TaskCompletionSource<ServerError>(TaskCreationOptions.RunContinuationsAsynchronously);
+            round = _nextRound.Task;
+            if (!_roundRunning)
+            {
+                _roundRunning = true;
+                start = true;
+            }
+        }
+        if (start) _ = RunRoundsAsync();
+        return round.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunRoundsAsync()
+    {
+        while (true)
+        {
+            TaskCompletionSource<ServerError>? round;
+            lock (_lock)
+            {
+                round = _nextRound;
+                _nextRound = null;
+                if (round is null)
+                {
+                    _roundRunning = false;
+                    return;
+                }
+            }
+            round.TrySetResult(await BarrierAsync().ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>
+    /// One read round. A round that met a leader change is tried again until the request timeout (reads change
+    /// nothing), as etcd's read loop does; a member that never reaches a leader answers "request timed out".
+    /// </summary>
+    private async Task<ServerError> BarrierAsync()
+    {
+        DateTime deadline = DateTime.UtcNow + _requestTimeout;
+        while (true)
+        {
+            ServerError error = _link.IsLeader
+                ? await LeaderBarrierAsync(deadline).ConfigureAwait(false)
+                : await FollowerBarrierAsync(deadline).ConfigureAwait(false);
+            if (error is not (ServerError.NoLeader or ServerError.LeaderChanged)) return error;
+            if (DateTime.UtcNow >= deadline) return ServerError.Timeout;
+            try
+            {
+                await _link.Watch.WaitAsync(_link.RetryInterval, _stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return ServerError.Stopped;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The leader's read barrier: a heartbeat round a quorum answers (DotNext's strong barrier), local apply of
+    /// everything the log held before it, then a confirmation round (<see cref="ConfirmLeadershipAsync"/>). Bound to this
+    /// leadership: a member that steps down meanwhile fails the read rather than trust another leader's unconfirmed index.
+    /// </summary>
+    private async Task<ServerError> LeaderBarrierAsync(DateTime deadline)
+    {
+        CancellationToken leadership = _cluster.LeadershipToken;
+        long term = _term();
+        if (leadership.IsCancellationRequested) return ServerError.NoLeader;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping, leadership);
+        TimeSpan left = deadline - DateTime.UtcNow;
+        timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        try
+        {
+            await _cluster.ApplyReadBarrierAsync(ReadBarrierType.Strong, timeout.Token).ConfigureAwait(false);
+            await _restored().WaitAsync(timeout.Token).ConfigureAwait(false);
+            // Everything committed before the read is applied; now prove this member still led after the read arrived.
+            if (await ConfirmLeadershipAsync(term, deadline).ConfigureAwait(false) && _term() == term && !leadership.IsCancellationRequested)
+            {
+                return ServerError.None;
+            }
+            Log.LeadershipNotConfirmed(_logger, term);
+            return DateTime.UtcNow >= deadline ? ServerError.Timeout : ServerError.LeaderChanged;
+        }
+        catch (Exception e) when (e is NotLeaderException or QuorumUnreachableException)
+        {
+            return ServerError.NoLeader;
+        }
+        catch (OperationCanceledException)
+        {
+            if (_stopping.IsCancellationRequested) return ServerError.Stopped;
+            return leadership.IsCancellationRequested ? ServerError.LeaderChanged : ServerError.Timeout;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            return ServerError.Stopped;
+        }
+    }
+
+    /// <summary>
+    /// A follower's read barrier: the leader's quorum-confirmed read index, then local apply up to it. Asking is
+    /// harmless to repeat, so a leader that went away or stepped down is asked again (or its successor) until
+    /// <paramref name="deadline"/>.
+    /// </summary>
+    private async Task<ServerError> FollowerBarrierAsync(DateTime deadline)
+    {
+        CancellationToken token = _stopping;
+        try
+        {
+            while (true)
+            {
+                if (await _link.WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) return ServerError.Timeout;
+                if (!leader.IsRemote) return await LeaderBarrierAsync(deadline).ConfigureAwait(false);
+                // Asked again of the next leader as soon as this one is replaced: a round stuck on a frozen leader would
+                // hold every linearizable read here (LeaderChangeTests.FollowerWritesAndReadsGoToTheNewLeaderWhileTheOldOneIsPaused).
+                CancellationToken epoch = _link.Watch.Token;
+                if (!ReferenceEquals(_link.Leader, leader)) continue;
+                if (_link.Client(leader) is { } client)
+                {
+                    using var call = CancellationTokenSource.CreateLinkedTokenSource(token, epoch);
+                    try
+                    {
+                        ReadIndexResponse response = await client.ReadIndexAsync(new ReadIndexRequest(), _link.Headers, deadline: deadline,
+                            cancellationToken: call.Token).ConfigureAwait(false);
+                        if (response.ServerError == (int)ServerError.None)
+                        {
+                            bool applied = await WaitAppliedAsync(response.Index, deadline, token).ConfigureAwait(false);
+                            return applied ? ServerError.None : ServerError.Timeout;
+                        }
+                        if (response.ServerError != (int)ServerError.NoLeader) return (ServerError)response.ServerError;
+                    }
+                    catch (RpcException) when (!token.IsCancellationRequested && epoch.IsCancellationRequested)
+                    {
+                        continue; // the leader changed: ask the new one
+                    }
+                    catch (RpcException e) when (!token.IsCancellationRequested)
+                    {
+                        Log.ReadIndexFailed(_logger, e.Status.StatusCode, e.Status.Detail);
+                        if (e.StatusCode == StatusCode.DeadlineExceeded) return ServerError.Timeout;
+                    }
+                }
+                if (DateTime.UtcNow >= deadline) return ServerError.Timeout;
+                await _link.Watch.WaitAsync(_link.RetryInterval, token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return ServerError.Stopped;
+        }
+    }
+
+    /// <summary>
+    /// Waits until this member has applied log index <paramref name="index"/>; false at the deadline. Counts in the
+    /// WAL's applied index (every entry, no-ops and configuration too), the same count the leader's answer uses.
+    /// </summary>
+    private async Task<bool> WaitAppliedAsync(long index, DateTime deadline, CancellationToken token)
+    {
+        if (_wal.LastAppliedIndex >= index && _restored().IsCompleted) return true;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        TimeSpan left = deadline - DateTime.UtcNow;
+        timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        try
+        {
+            await _wal.WaitForApplyAsync(index, timeout.Token).ConfigureAwait(false);
+            await _restored().WaitAsync(timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    // ---- leader side (the Forward service calls these) ----
+
+    /// <summary>A follower's read index: this leader's applied index after a read round (shared with its own clients' reads).</summary>
+    public async Task<ReadIndexResponse> LeaderReadIndexAsync(CancellationToken cancellationToken)
+    {
+        if (!_link.IsLeader) return new ReadIndexResponse { ServerError = (int)ServerError.NoLeader };
+        ServerError error = await WaitAsync(cancellationToken).ConfigureAwait(false);
+        // The WAL's applied index (not the member's, which skips entries without commands): at least the commit index
+        // the barrier confirmed.
+        return new ReadIndexResponse { Index = _wal.LastAppliedIndex, ServerError = (int)error };
+    }
+
+    /// <summary>Whether this member is in <paramref name="term"/> and follows <paramref name="leaderId"/> (a leader's read confirmation).</summary>
+    public ConfirmLeaderResponse ConfirmLeader(long term, ulong leaderId)
+    {
+        long current = _term();
+        return new ConfirmLeaderResponse { Term = current, Confirmed = current == term && !_link.IsLeader && _leaderId() == leaderId };
+    }
+
+    /// <summary>
+    /// Asks every other voter whether it still follows this member in <paramref name="term"/>; true once a majority
+    /// (this member included) says so, false when that can no longer happen or at <paramref name="deadline"/>. Asked
+    /// after the read arrived, a majority proves no newer leader committed anything before it (DotNext's strong barrier
+    /// alone does not). Test: FaultTests.PausedLeaderStepsDownAndServesNoStaleRead.
+    /// </summary>
+    private async Task<bool> ConfirmLeadershipAsync(long term, DateTime deadline)
+    {
+        List<RaftClusterMember> others = _link.Members.Where(m => m.IsRemote).ToList();
+        int needed = (others.Count + 1) / 2; // a majority of all voters, minus this member
+        if (needed == 0) return true;
+        int confirmed = 0, refused = 0;
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+        TimeSpan left = deadline - DateTime.UtcNow;
+        cancel.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        foreach (RaftClusterMember member in others)
+        {
+            _ = AskAsync(member);
+        }
+        try
+        {
+            return await done.Task.WaitAsync(cancel.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        finally
+        {
+            await cancel.CancelAsync().ConfigureAwait(false); // the slow ones are not needed any more
+        }
+
+        async Task AskAsync(RaftClusterMember member)
+        {
+            bool yes = false;
+            try
+            {
+                if (_link.Client(member) is { } client)
+                {
+                    ConfirmLeaderResponse r = await client.ConfirmLeaderAsync(new ConfirmLeaderRequest { Term = term }, _link.Headers,
+                        deadline: deadline, cancellationToken: cancel.Token).ConfigureAwait(false);
+                    yes = r.Confirmed;
+                }
+            }
+            catch (Exception e) when (e is RpcException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+            }
+            if (yes ? Interlocked.Increment(ref confirmed) == needed : Interlocked.Increment(ref refused) == others.Count - needed + 1)
+            {
+                done.TrySetResult(yes);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information,
+            Message = "read round: a majority did not confirm this member as leader of term {Term}; retrying")]
+        public static partial void LeadershipNotConfirmed(ILogger logger, long term);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "read index from the leader failed: {Code} {Detail}")]
+        public static partial void ReadIndexFailed(ILogger logger, StatusCode code, string detail);
+    }
+}
