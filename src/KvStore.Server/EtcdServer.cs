@@ -115,7 +115,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         raft.Metadata["client-urls"] = string.Join(",", config.AdvertiseClientUrls.Select(u => MembershipRecord.Url(u.ToString())));
         _cluster = new RaftCluster(raft) { AuditTrail = _wal };
         _wal.HasRoom = _diskRoom.HasRoom;
-        _diskRoom.RoomChanged = OnDiskRoomChanged;
+        _diskRoom.RoomChanged = new DiskFullStandby(_cluster).OnRoomChanged;
         _wal.Clamped = (asked, limit) => Log.CommitClamped(_logger, asked, limit, _wal.LastEntryIndex);
         _link = new LeaderLink(_cluster, _leaderWatch, _peerClients, PeerHeaders, config.HeartbeatIntervalMs);
         _leaderLog = new LeaderLog(_cluster, () => RaftTerm, _stopping.Token);
