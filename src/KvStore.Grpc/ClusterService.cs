@@ -5,10 +5,9 @@ using KvStore.Server;
 namespace KvStore.Grpc;
 
 /// <summary>
-/// etcd's Cluster service (api/v3rpc/member.go). MemberList answers from this member's record. Changes run on
-/// the leader: a follower's member passes them on over the peer port (etcd's followers propose conf changes
-/// through Raft). Learners do not exist here: DotNext's Raft has no
-/// non-voting member, so `member add --learner` fails with a message saying so.
+/// etcd's Cluster service (api/v3rpc/member.go). MemberList answers from this member's record; changes run on the
+/// leader (a follower's member passes them on). Learners do not exist here: DotNext's Raft has no non-voting member,
+/// so `member add --learner` fails with a message saying so.
 /// </summary>
 public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
 {
@@ -21,19 +20,15 @@ public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
 
     public override async Task<MemberAddResponse> MemberAdd(MemberAddRequest request, ServerCallContext context)
     {
-        CheckAdmin();
-        if (request.IsLearner) throw ErrorTable.For(ServerError.LearnerNotSupported);
-        MembershipResult r = await server.AddMemberAsync(request.PeerURLs, request.IsLearner, context.CancellationToken).ConfigureAwait(false);
-        var response = new MemberAddResponse { Header = Header(), Member = ToProto(Unwrap(r)) };
+        MembershipResult r = await server.MemberAddAsync(request, server.CallerOf(context), context.CancellationToken).ConfigureAwait(false);
+        var response = new MemberAddResponse { Header = Header(), Member = ToProto(r.Member!) };
         response.Members.AddRange(r.Members.Select(ToProto));
         return response;
     }
 
     public override async Task<MemberRemoveResponse> MemberRemove(MemberRemoveRequest request, ServerCallContext context)
     {
-        CheckAdmin();
-        MembershipResult r = await server.RemoveMemberAsync(request.ID, context.CancellationToken).ConfigureAwait(false);
-        Unwrap(r);
+        MembershipResult r = await server.MemberRemoveAsync(request, server.CallerOf(context), context.CancellationToken).ConfigureAwait(false);
         var response = new MemberRemoveResponse { Header = Header() };
         response.Members.AddRange(r.Members.Select(ToProto));
         return response;
@@ -41,9 +36,7 @@ public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
 
     public override async Task<MemberUpdateResponse> MemberUpdate(MemberUpdateRequest request, ServerCallContext context)
     {
-        CheckAdmin();
-        MembershipResult r = await server.UpdateMemberAsync(request.ID, request.PeerURLs, context.CancellationToken).ConfigureAwait(false);
-        Unwrap(r);
+        MembershipResult r = await server.MemberUpdateAsync(request, server.CallerOf(context), context.CancellationToken).ConfigureAwait(false);
         var response = new MemberUpdateResponse { Header = Header() };
         response.Members.AddRange(r.Members.Select(ToProto));
         return response;
@@ -51,22 +44,10 @@ public sealed class ClusterService(IEtcdServer server) : Cluster.ClusterBase
 
     public override async Task<MemberPromoteResponse> MemberPromote(MemberPromoteRequest request, ServerCallContext context)
     {
-        CheckAdmin();
-        MembershipResult r = await server.PromoteMemberAsync(request.ID, context.CancellationToken).ConfigureAwait(false);
-        Unwrap(r);
+        MembershipResult r = await server.MemberPromoteAsync(request, server.CallerOf(context), context.CancellationToken).ConfigureAwait(false);
         var response = new MemberPromoteResponse { Header = Header() };
         response.Members.AddRange(r.Members.Select(ToProto));
         return response;
-    }
-
-    private static MemberInfo Unwrap(MembershipResult r) =>
-        r.Error != ServerError.None ? throw ErrorTable.For(r.Error) : r.Member!;
-
-    /// <summary>etcd's checkMembershipOperationPermission: member changes need the root role when auth is on.</summary>
-    private void CheckAdmin()
-    {
-        KvStore.Mvcc.MvccError error = server.CheckAdmin();
-        if (error != KvStore.Mvcc.MvccError.None) throw ErrorTable.For(error);
     }
 
     /// <summary>etcd's ClusterServer.header: ids and term, no revision.</summary>

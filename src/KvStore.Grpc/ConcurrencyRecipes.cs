@@ -13,7 +13,8 @@ namespace KvStore.Grpc;
 /// The client calls etcd's v3lock and v3election servers make through clientv3/concurrency (session.go, key.go,
 /// the txns and gets of mutex.go and election.go), done in process: proposals to the member, linearizable reads
 /// of the engine, and waiting on the engine's watch streams. A failure reaches the caller as it does through
-/// etcd's in-process client (<see cref="ErrorTable.ThroughClient(ProposeResult)"/>).
+/// etcd's in-process client (<see cref="ErrorTable.ThroughClient(EtcdServerException)"/>). Each call carries the caller of
+/// the lock or election request, as etcd's in-process client carries its context's token.
 /// </summary>
 internal sealed class ConcurrencyRecipes(IEtcdServer server, LeaseIdGenerator ids)
 {
@@ -24,13 +25,11 @@ internal sealed class ConcurrencyRecipes(IEtcdServer server, LeaseIdGenerator id
     /// concurrency.NewSession(WithLease(lease)) as the servers use it: lease 0 (NoLease) grants a new lease of
     /// 60 s, which nothing keeps alive (the servers orphan their sessions); any other id is taken as it is.
     /// </summary>
-    public async Task<long> SessionLeaseAsync(long lease, CancellationToken ct)
+    public async Task<long> SessionLeaseAsync(long lease, Caller caller, CancellationToken ct)
     {
         if (lease != 0) return lease;
         var grant = new LeaseGrantRequest { ID = ids.Next(), TTL = DefaultSessionTtl };
-        ProposeResult result = await server.ProposeAsync(new InternalRaftRequest { LeaseGrant = grant }, ct).ConfigureAwait(false);
-        if (!result.Ok || result.Response is not LeaseGrantResponse granted) throw ErrorTable.ThroughClient(result);
-        return granted.ID;
+        return (await ThroughClient(server.LeaseGrantAsync(grant, caller, ct)).ConfigureAwait(false)).ID;
     }
 
     /// <summary>A recipe's key prefix: the name and "/" (NewMutex, NewElection).</summary>
@@ -67,36 +66,36 @@ internal sealed class ConcurrencyRecipes(IEtcdServer server, LeaseIdGenerator id
     public static RequestOp Delete(ByteString key) => new() { RequestDeleteRange = new DeleteRangeRequest { Key = key } };
 
     /// <summary>A txn through the member (every recipe txn writes in one branch, so etcd proposes it too).</summary>
-    public async Task<TxnResponse> TxnAsync(TxnRequest txn, CancellationToken ct)
-    {
-        ProposeResult result = await server.ProposeAsync(new InternalRaftRequest { Txn = txn }, ct).ConfigureAwait(false);
-        if (!result.Ok || result.Response is not TxnResponse response) throw ErrorTable.ThroughClient(result);
-        return response;
-    }
+    public Task<TxnResponse> TxnAsync(TxnRequest txn, Caller caller, CancellationToken ct) => ThroughClient(server.TxnAsync(txn, caller, ct));
 
     /// <summary>clientv3 Get: linearizable (a confirmed read index, then the local engine).</summary>
-    public async Task<RangeResponse> GetAsync(RangeRequest request, CancellationToken ct)
-    {
-        ServerError error = await server.ReadIndexAsync(ct).ConfigureAwait(false);
-        if (error != ServerError.None) throw ErrorTable.ThroughClient(error);
-        MvccError denied = server.CheckRead(ai => server.Store.IsOpPermitted(ai, request.Key.Span, request.RangeEnd.Span, write: false), out _);
-        if (denied != MvccError.None) throw ErrorTable.ThroughClient(denied);
-        MvccResult<RangeResponse> result = server.Store.Range(request);
-        return result.Response ?? throw ErrorTable.ThroughClient(result.Error);
-    }
+    public Task<RangeResponse> GetAsync(RangeRequest request, Caller caller, CancellationToken ct) =>
+        ThroughClient(server.RangeAsync(request, caller, ct));
 
     /// <summary>clientv3 Get(pfx, WithFirstCreate()...): the leader of an election, the holder of a lock.</summary>
-    public Task<RangeResponse> GetFirstCreatedAsync(ByteString prefix, CancellationToken ct) => GetAsync(FirstCreated(prefix), ct);
+    public Task<RangeResponse> GetFirstCreatedAsync(ByteString prefix, Caller caller, CancellationToken ct) =>
+        GetAsync(FirstCreated(prefix), caller, ct);
 
     /// <summary>clientv3 Delete of one key.</summary>
-    public async Task<DeleteRangeResponse> DeleteAsync(ByteString key, CancellationToken ct)
+    public Task<DeleteRangeResponse> DeleteAsync(ByteString key, Caller caller, CancellationToken ct)
     {
         var request = new DeleteRangeRequest { Key = key };
         MvccError invalid = RequestValidation.CheckDelete(request);
         if (invalid != MvccError.None) throw ErrorTable.ThroughClient(invalid);
-        ProposeResult result = await server.ProposeAsync(new InternalRaftRequest { DeleteRange = request }, ct).ConfigureAwait(false);
-        if (!result.Ok || result.Response is not DeleteRangeResponse response) throw ErrorTable.ThroughClient(result);
-        return response;
+        return ThroughClient(server.DeleteRangeAsync(request, caller, ct));
+    }
+
+    /// <summary>A verb's answer, or its error as etcd's in-process client passes it on.</summary>
+    private static async Task<T> ThroughClient<T>(Task<T> call)
+    {
+        try
+        {
+            return await call.ConfigureAwait(false);
+        }
+        catch (EtcdServerException e)
+        {
+            throw ErrorTable.ThroughClient(e);
+        }
     }
 
     /// <summary>
@@ -104,14 +103,14 @@ internal sealed class ConcurrencyRecipes(IEtcdServer server, LeaseIdGenerator id
     /// <paramref name="maxCreateRevision"/>, waits for the deletion of the newest such key (each waiter watches
     /// only the one just ahead of it, so a release wakes one waiter). Returns the header of the last get.
     /// </summary>
-    public async Task<ResponseHeader> WaitDeletesAsync(ByteString prefix, long maxCreateRevision, CancellationToken ct)
+    public async Task<ResponseHeader> WaitDeletesAsync(ByteString prefix, long maxCreateRevision, Caller caller, CancellationToken ct)
     {
         RangeRequest lastCreated = FirstCreated(prefix);
         lastCreated.SortOrder = RangeRequest.Types.SortOrder.Descend;
         lastCreated.MaxCreateRevision = maxCreateRevision;
         while (true)
         {
-            RangeResponse response = await GetAsync(lastCreated, ct).ConfigureAwait(false);
+            RangeResponse response = await GetAsync(lastCreated, caller, ct).ConfigureAwait(false);
             if (response.Kvs.Count == 0) return response.Header;
             await WaitDeleteAsync(response.Kvs[0].Key, response.Header.Revision, ct).ConfigureAwait(false);
         }
@@ -135,7 +134,7 @@ internal sealed class ConcurrencyRecipes(IEtcdServer server, LeaseIdGenerator id
     public async IAsyncEnumerable<WatchResponse> WatchAsync(ByteString key, ByteString rangeEnd, long startRevision,
         [EnumeratorCancellation] CancellationToken ct)
     {
-        using WatchStream stream = server.Store.NewWatchStream();
+        using WatchStream stream = server.NewWatchStream();
         MvccResult<WatchCreated> created = stream.Watch(key.Span, rangeEnd.Span, startRevision);
         if (created.Response is null) throw ErrorTable.ThroughClient(created.Error);
         while (true)

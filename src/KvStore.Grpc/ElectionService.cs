@@ -21,8 +21,9 @@ public sealed class ElectionService(IEtcdServer server, LeaseIdGenerator ids) : 
     /// <summary>Waits until this candidate leads: until every candidate created before it is gone.</summary>
     public override async Task<CampaignResponse> Campaign(CampaignRequest request, ServerCallContext context)
     {
+        Caller caller = server.CallerOf(context);
         CancellationToken ct = context.CancellationToken;
-        long lease = await _recipes.SessionLeaseAsync(request.Lease, ct).ConfigureAwait(false);
+        long lease = await _recipes.SessionLeaseAsync(request.Lease, caller, ct).ConfigureAwait(false);
         ByteString prefix = Prefix(request.Name);
         ByteString key = SessionKey(prefix, lease);
 
@@ -30,7 +31,7 @@ public sealed class ElectionService(IEtcdServer server, LeaseIdGenerator ids) : 
         txn.Compare.Add(CreateRevisionIs(key, 0));
         txn.Success.Add(Put(key, request.Value, lease));
         txn.Failure.Add(Get(key));
-        TxnResponse joined = await _recipes.TxnAsync(txn, ct).ConfigureAwait(false);
+        TxnResponse joined = await _recipes.TxnAsync(txn, caller, ct).ConfigureAwait(false);
         long revision = joined.Header.Revision;
         if (!joined.Succeeded)
         {
@@ -41,14 +42,14 @@ public sealed class ElectionService(IEtcdServer server, LeaseIdGenerator ids) : 
             {
                 try
                 {
-                    if (!await ProclaimAsync(key, revision, lease, request.Value, ct).ConfigureAwait(false))
+                    if (!await ProclaimAsync(key, revision, lease, request.Value, caller, ct).ConfigureAwait(false))
                     {
                         throw ErrorTable.For(RpcError.ElectionNotLeader);
                     }
                 }
                 catch (Exception e) when (e is RpcException or OperationCanceledException)
                 {
-                    await ResignAsync(key, revision, ct).ConfigureAwait(false);
+                    await ResignAsync(key, revision, caller, ct).ConfigureAwait(false);
                     throw;
                 }
             }
@@ -56,12 +57,12 @@ public sealed class ElectionService(IEtcdServer server, LeaseIdGenerator ids) : 
 
         try
         {
-            await _recipes.WaitDeletesAsync(prefix, revision - 1, ct).ConfigureAwait(false);
+            await _recipes.WaitDeletesAsync(prefix, revision - 1, caller, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // A campaign the caller gave up withdraws its candidate (Resign on the client's own context).
-            await ResignQuietlyAsync(key, revision).ConfigureAwait(false);
+            await ResignQuietlyAsync(key, revision, caller).ConfigureAwait(false);
             throw;
         }
         return new CampaignResponse
@@ -74,13 +75,14 @@ public sealed class ElectionService(IEtcdServer server, LeaseIdGenerator ids) : 
     /// <summary>The leader sets a new value without a new election; anyone else is "not leader".</summary>
     public override async Task<ProclaimResponse> Proclaim(ProclaimRequest request, ServerCallContext context)
     {
+        Caller caller = server.CallerOf(context);
         LeaderKey leader = request.Leader ?? throw ErrorTable.For(RpcError.MissingLeaderKey);
         CancellationToken ct = context.CancellationToken;
-        long lease = await _recipes.SessionLeaseAsync(leader.Lease, ct).ConfigureAwait(false);
+        long lease = await _recipes.SessionLeaseAsync(leader.Lease, caller, ct).ConfigureAwait(false);
         var txn = new TxnRequest();
         txn.Compare.Add(CreateRevisionIs(leader.Key, leader.Rev));
         txn.Success.Add(Put(leader.Key, request.Value, lease));
-        TxnResponse response = await _recipes.TxnAsync(txn, ct).ConfigureAwait(false);
+        TxnResponse response = await _recipes.TxnAsync(txn, caller, ct).ConfigureAwait(false);
         if (!response.Succeeded) throw ErrorTable.For(RpcError.ElectionNotLeader);
         return new ProclaimResponse { Header = server.Fill(response.Header) };
     }
@@ -88,7 +90,8 @@ public sealed class ElectionService(IEtcdServer server, LeaseIdGenerator ids) : 
     /// <summary>The current leader's key-value; "no leader" when nobody campaigns.</summary>
     public override async Task<LeaderResponse> Leader(LeaderRequest request, ServerCallContext context)
     {
-        RangeResponse response = await _recipes.GetFirstCreatedAsync(Prefix(request.Name), context.CancellationToken).ConfigureAwait(false);
+        Caller caller = server.CallerOf(context);
+        RangeResponse response = await _recipes.GetFirstCreatedAsync(Prefix(request.Name), caller, context.CancellationToken).ConfigureAwait(false);
         if (response.Kvs.Count == 0) throw ErrorTable.For(RpcError.ElectionNoLeader);
         return new LeaderResponse { Header = server.Fill(response.Header), Kv = response.Kvs[0] };
     }
@@ -96,10 +99,11 @@ public sealed class ElectionService(IEtcdServer server, LeaseIdGenerator ids) : 
     /// <summary>Deletes the candidate's key if it is still the one the leader key names; nothing otherwise.</summary>
     public override async Task<ResignResponse> Resign(ResignRequest request, ServerCallContext context)
     {
+        Caller caller = server.CallerOf(context);
         LeaderKey leader = request.Leader ?? throw ErrorTable.For(RpcError.MissingLeaderKey);
         CancellationToken ct = context.CancellationToken;
-        await _recipes.SessionLeaseAsync(leader.Lease, ct).ConfigureAwait(false); // etcd opens a session here too
-        TxnResponse response = await ResignCoreAsync(leader.Key, leader.Rev, ct).ConfigureAwait(false);
+        await _recipes.SessionLeaseAsync(leader.Lease, caller, ct).ConfigureAwait(false); // etcd opens a session here too
+        TxnResponse response = await ResignCoreAsync(leader.Key, leader.Rev, caller, ct).ConfigureAwait(false);
         return new ResignResponse { Header = server.Fill(response.Header) };
     }
 
@@ -110,6 +114,7 @@ public sealed class ElectionService(IEtcdServer server, LeaseIdGenerator ids) : 
     /// </summary>
     public override async Task Observe(LeaderRequest request, IServerStreamWriter<LeaderResponse> responseStream, ServerCallContext context)
     {
+        Caller caller = server.CallerOf(context);
         CancellationToken ct = context.CancellationToken;
         ByteString prefix = Prefix(request.Name);
         while (true)
@@ -117,7 +122,7 @@ public sealed class ElectionService(IEtcdServer server, LeaseIdGenerator ids) : 
             RangeResponse first;
             try
             {
-                first = await _recipes.GetFirstCreatedAsync(prefix, ct).ConfigureAwait(false);
+                first = await _recipes.GetFirstCreatedAsync(prefix, caller, ct).ConfigureAwait(false);
             }
             catch (RpcException)
             {
@@ -166,34 +171,34 @@ public sealed class ElectionService(IEtcdServer server, LeaseIdGenerator ids) : 
     private ResponseHeader WatchHeader(WatchResponse response) => server.Header(response.Header?.Revision ?? 0);
 
     /// <summary>Election.Proclaim on a known leader key: false when the key is gone or was created anew.</summary>
-    private async Task<bool> ProclaimAsync(ByteString key, long revision, long lease, ByteString value, CancellationToken ct)
+    private async Task<bool> ProclaimAsync(ByteString key, long revision, long lease, ByteString value, Caller caller, CancellationToken ct)
     {
         var txn = new TxnRequest();
         txn.Compare.Add(CreateRevisionIs(key, revision));
         txn.Success.Add(Put(key, value, lease));
-        return (await _recipes.TxnAsync(txn, ct).ConfigureAwait(false)).Succeeded;
+        return (await _recipes.TxnAsync(txn, caller, ct).ConfigureAwait(false)).Succeeded;
     }
 
     /// <summary>Election.Resign: deletes the key only while it is the candidate created at <paramref name="revision"/>.</summary>
-    private Task<TxnResponse> ResignCoreAsync(ByteString key, long revision, CancellationToken ct)
+    private Task<TxnResponse> ResignCoreAsync(ByteString key, long revision, Caller caller, CancellationToken ct)
     {
         var txn = new TxnRequest();
         txn.Compare.Add(CreateRevisionIs(key, revision));
         txn.Success.Add(Delete(key));
-        return _recipes.TxnAsync(txn, ct);
+        return _recipes.TxnAsync(txn, caller, ct);
     }
 
     /// <summary>Resign whose own failure is dropped, as Campaign's clean-up drops it in etcd.</summary>
-    private async Task ResignAsync(ByteString key, long revision, CancellationToken ct)
+    private async Task ResignAsync(ByteString key, long revision, Caller caller, CancellationToken ct)
     {
         try
         {
-            await ResignCoreAsync(key, revision, ct).ConfigureAwait(false);
+            await ResignCoreAsync(key, revision, caller, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RpcException or OperationCanceledException)
         {
         }
     }
 
-    private Task ResignQuietlyAsync(ByteString key, long revision) => ResignAsync(key, revision, CancellationToken.None);
+    private Task ResignQuietlyAsync(ByteString key, long revision, Caller caller) => ResignAsync(key, revision, caller, CancellationToken.None);
 }

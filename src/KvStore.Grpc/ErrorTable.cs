@@ -89,7 +89,8 @@ public static class ErrorTable
         ServerError.MemberExists => (StatusCode.FailedPrecondition, "etcdserver: member ID already exist"),
         ServerError.PeerUrlExists => (StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists"),
         ServerError.MemberBadUrls => (StatusCode.InvalidArgument, "etcdserver: given member URLs are invalid"),
-        ServerError.NotEnoughStartedMembers => (StatusCode.FailedPrecondition, "etcdserver: re-configuration failed due to not enough started members"),
+        ServerError.NotEnoughStartedMembers =>
+            (StatusCode.FailedPrecondition, "etcdserver: re-configuration failed due to not enough started members"),
         ServerError.Unhealthy => (StatusCode.Unavailable, "etcdserver: unhealthy cluster"),
         ServerError.MemberNotLearner => (StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member"),
         // No etcd counterpart: the code of etcd's learner errors (ErrGRPCMemberNotLearner, ErrGRPCTooManyLearners).
@@ -121,23 +122,21 @@ public static class ErrorTable
 
     public static RpcException For(RpcError error) => Exception(Status(error));
 
-    /// <summary>The error of a failed proposal: the member's own first, else the engine's.</summary>
-    public static RpcException For(ProposeResult result) =>
-        result.Error != ServerError.None ? For(result.Error) : For(result.MvccError);
+    /// <summary>The error a server verb answered: the member's own, else the engine's.</summary>
+    public static RpcException For(EtcdServerException error) => Exception(Status(error));
+
+    private static (StatusCode Code, string Message) Status(EtcdServerException error) =>
+        error.ServerError != ServerError.None ? Status(error.ServerError) : Status(error.MvccError);
 
     /// <summary>
     /// An error met by etcd's v3lock or v3election, whose handlers call the member through an in-process clientv3:
     /// the client turns each status into an rpctypes.EtcdError, which gRPC sends back as Unknown with the same
     /// message ("etcdserver: requested lease not found" arrives as Unknown, not NotFound).
     /// </summary>
-    public static RpcException ThroughClient(ProposeResult result) =>
-        ThroughClient(result.Error != ServerError.None ? Status(result.Error) : Status(result.MvccError));
+    public static RpcException ThroughClient(EtcdServerException error) => ThroughClient(Status(error));
 
-    /// <inheritdoc cref="ThroughClient(ProposeResult)"/>
+    /// <inheritdoc cref="ThroughClient(EtcdServerException)"/>
     public static RpcException ThroughClient(MvccError error) => ThroughClient(Status(error));
-
-    /// <inheritdoc cref="ThroughClient(ProposeResult)"/>
-    public static RpcException ThroughClient(ServerError error) => ThroughClient(Status(error));
 
     private static RpcException ThroughClient((StatusCode Code, string Message) status) => Exception((StatusCode.Unknown, status.Message));
 
@@ -148,7 +147,8 @@ public static class ErrorTable
     /// </summary>
     public static RpcException Unmarshalling(WireVerdict verdict, bool streaming) => verdict.Error == WireError.TooDeep
         ? For(MvccError.TooManyOps)
-        : Exception((StatusCode.Internal, (streaming ? "grpc: failed to unmarshal the received message " : "grpc: error unmarshalling request: ") + verdict.Message));
+        : Exception((StatusCode.Internal,
+            (streaming ? "grpc: failed to unmarshal the received message " : "grpc: error unmarshalling request: ") + verdict.Message));
 
     /// <summary>The text etcd puts in a watch response's cancel_reason for an engine outcome.</summary>
     public static string CancelReason(MvccError error) => Status(error).Message;

@@ -25,8 +25,7 @@ public static class GrpcServiceExtensions
         {
             options.MaxSendMessageSize = null;
             options.IgnoreUnknownServices = true; // answered as grpc-go does by MapKvStoreGrpc's fallback
-            options.Interceptors.Add<AuthTokenInterceptor>();
-            options.Interceptors.Add<RequireLeaderInterceptor>();
+            options.Interceptors.Add<EtcdCallInterceptor>();
         });
         // etcd's services decode requests as etcd does: this discovery replaces Grpc.AspNetCore's own (which would bind
         // every method a second time), so it comes after every AddGrpc.
@@ -35,6 +34,8 @@ public static class GrpcServiceExtensions
         services.AddSingleton<IConfigureOptions<GrpcServiceOptions>>(sp => new ConfigureOptions<GrpcServiceOptions>(options =>
             options.MaxReceiveMessageSize = sp.GetRequiredService<IEtcdServer>().Config.MaxRequestBytes + WatchService.GrpcOverheadBytes));
         services.AddSingleton<LeaseIdGenerator>();
+        services.AddSingleton<LeaderMonitor>();
+        services.AddSingleton<EtcdCallHandlers>();
         return services;
     }
 
@@ -45,20 +46,8 @@ public static class GrpcServiceExtensions
     /// </summary>
     public static IEndpointRouteBuilder MapKvStoreGrpc(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGrpcService<KvService>().Add(EtcdGrpcEdge.Wrap);
-        endpoints.MapGrpcService<WatchService>().Add(EtcdGrpcEdge.Wrap);
-        endpoints.MapGrpcService<LeaseService>().Add(EtcdGrpcEdge.Wrap);
-        endpoints.MapGrpcService<ClusterService>().Add(EtcdGrpcEdge.Wrap);
-        endpoints.MapGrpcService<MaintenanceService>().Add(EtcdGrpcEdge.Wrap);
-        endpoints.MapGrpcService<LockService>().Add(EtcdGrpcEdge.Wrap);
-        endpoints.MapGrpcService<ElectionService>().Add(EtcdGrpcEdge.Wrap);
-        endpoints.MapGrpcService<AuthService>().Add(EtcdGrpcEdge.Wrap);
-        HashSet<string> services =
-        [
-            Etcdserverpb.KV.Descriptor.FullName, Etcdserverpb.Watch.Descriptor.FullName, Etcdserverpb.Lease.Descriptor.FullName,
-            Etcdserverpb.Cluster.Descriptor.FullName, Etcdserverpb.Maintenance.Descriptor.FullName, Etcdserverpb.Auth.Descriptor.FullName,
-            V3lockpb.Lock.Descriptor.FullName, V3electionpb.Election.Descriptor.FullName,
-        ];
+        foreach (EtcdServices.Service service in EtcdServices.All) service.Map(endpoints);
+        HashSet<string> services = [.. EtcdServices.All.Select(s => s.Descriptor.FullName)];
         endpoints.MapPost("{service}/{method}", http => EtcdGrpcEdge.UnknownAsync(http, services)).WithDisplayName("gRPC unknown service or method");
         return endpoints;
     }

@@ -5,55 +5,45 @@ using KvStore.Server;
 
 namespace KvStore.Grpc;
 
-/// <summary>
-/// etcd's Lease service (api/v3rpc/lease.go over etcdserver/v3_server.go). Grant and revoke are proposals;
-/// keep-alive and time-to-live run on the leader's lessor clock through the member.
-/// </summary>
+/// <summary>etcd's Lease service (api/v3rpc/lease.go): call the member's lessor verbs, fill the header.</summary>
 public sealed class LeaseService(IEtcdServer server, LeaseIdGenerator ids) : Lease.LeaseBase
 {
     public override async Task<LeaseGrantResponse> LeaseGrant(LeaseGrantRequest request, ServerCallContext context)
     {
         // etcd: no id given, the member picks a positive one (reqIDGen), so every member applies the same id.
         if (request.ID == 0) request.ID = ids.Next();
-        ProposeResult result = await server.ProposeAsync(new InternalRaftRequest { LeaseGrant = request }, context.CancellationToken).ConfigureAwait(false);
-        LeaseGrantResponse response = result.Unwrap<LeaseGrantResponse>();
+        LeaseGrantResponse response = await server.LeaseGrantAsync(request, server.CallerOf(context), context.CancellationToken)
+            .ConfigureAwait(false);
         response.Header = server.Fill(response.Header);
         return response;
     }
 
     public override async Task<LeaseRevokeResponse> LeaseRevoke(LeaseRevokeRequest request, ServerCallContext context)
     {
-        ProposeResult result = await server.ProposeAsync(new InternalRaftRequest { LeaseRevoke = request }, context.CancellationToken).ConfigureAwait(false);
-        LeaseRevokeResponse response = result.Unwrap<LeaseRevokeResponse>();
+        LeaseRevokeResponse response = await server.LeaseRevokeAsync(request, server.CallerOf(context), context.CancellationToken)
+            .ConfigureAwait(false);
         response.Header = server.Fill(response.Header);
         return response;
     }
 
     public override async Task<LeaseTimeToLiveResponse> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context)
     {
-        var (response, mvccError, error) = await server.LeaseTimeToLiveAsync(request, context.CancellationToken).ConfigureAwait(false);
-        if (error != ServerError.None) throw ErrorTable.For(error);
-        // etcd's v3rpc answers a lease that does not exist with TTL -1, not an error.
-        if (mvccError == MvccError.LeaseNotFound) response = new LeaseTimeToLiveResponse { ID = request.ID, TTL = -1 };
-        else if (mvccError != MvccError.None || response is null) throw ErrorTable.For(mvccError);
-        else if (request.Keys)
+        try
         {
-            // etcd 3.5.10+: the keys of a lease are shown only to a user who may read every one of them.
-            foreach (Google.Protobuf.ByteString key in response.Keys)
-            {
-                MvccError denied = server.CheckRead(ai => server.Store.IsOpPermitted(ai, key.Span, default, write: false), out _);
-                if (denied != MvccError.None) throw ErrorTable.For(denied);
-            }
+            return await server.LeaseTimeToLiveAsync(request, server.CallerOf(context), context.CancellationToken).ConfigureAwait(false);
         }
-        response.Header = server.Header(server.Store.CurrentRevision); // etcd's lessor leaves the header empty; fill adds the current revision
-        return response;
+        catch (EtcdServerException e) when (e.MvccError == MvccError.LeaseNotFound)
+        {
+            // etcd's v3rpc answers a lease that does not exist with TTL -1, not an error.
+            return new LeaseTimeToLiveResponse { ID = request.ID, TTL = -1, Header = server.Header(server.CurrentRevision) };
+        }
     }
 
-    public override Task<LeaseLeasesResponse> LeaseLeases(LeaseLeasesRequest request, ServerCallContext context)
+    public override async Task<LeaseLeasesResponse> LeaseLeases(LeaseLeasesRequest request, ServerCallContext context)
     {
-        LeaseLeasesResponse response = server.Store.LeaseLeases();
+        LeaseLeasesResponse response = await server.LeaseLeasesAsync(request, context.CancellationToken).ConfigureAwait(false);
         response.Header = server.Fill(response.Header);
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task LeaseKeepAlive(IAsyncStreamReader<LeaseKeepAliveRequest> requestStream,
@@ -65,12 +55,15 @@ public sealed class LeaseService(IEtcdServer server, LeaseIdGenerator ids) : Lea
             long id = requestStream.Current.ID;
             // etcd fills the header before renewing, so its revision is at or below the one the renewal happened
             // at: a client never sees a keep-alive succeed at a revision after the lease was revoked.
-            var response = new LeaseKeepAliveResponse { ID = id, Header = server.Header(server.Store.CurrentRevision) };
-            var (renewed, mvccError, error) = await server.LeaseRenewAsync(id, ct).ConfigureAwait(false);
-            if (error != ServerError.None) throw ErrorTable.For(error);
-            if (mvccError == MvccError.LeaseNotFound) response.TTL = 0; // etcd: TTL 0 tells the client the lease is gone
-            else if (mvccError != MvccError.None || renewed is null) throw ErrorTable.For(mvccError);
-            else response.TTL = renewed.TTL;
+            var response = new LeaseKeepAliveResponse { ID = id, Header = server.Header(server.CurrentRevision) };
+            try
+            {
+                response.TTL = await server.LeaseRenewAsync(id, ct).ConfigureAwait(false);
+            }
+            catch (EtcdServerException e) when (e.MvccError == MvccError.LeaseNotFound)
+            {
+                response.TTL = 0; // etcd: TTL 0 tells the client the lease is gone
+            }
             await responseStream.WriteAsync(response, ct).ConfigureAwait(false);
         }
     }

@@ -20,8 +20,9 @@ public sealed class LockService(IEtcdServer server, LeaseIdGenerator ids) : V3lo
 
     public override async Task<LockResponse> Lock(LockRequest request, ServerCallContext context)
     {
+        Caller caller = server.CallerOf(context);
         CancellationToken ct = context.CancellationToken;
-        long lease = await _recipes.SessionLeaseAsync(request.Lease, ct).ConfigureAwait(false);
+        long lease = await _recipes.SessionLeaseAsync(request.Lease, caller, ct).ConfigureAwait(false);
         ByteString prefix = Prefix(request.Name);
         ByteString myKey = SessionKey(prefix, lease);
 
@@ -32,7 +33,7 @@ public sealed class LockService(IEtcdServer server, LeaseIdGenerator ids) : V3lo
         txn.Success.Add(GetFirstCreated(prefix));
         txn.Failure.Add(Get(myKey));
         txn.Failure.Add(GetFirstCreated(prefix));
-        TxnResponse joined = await _recipes.TxnAsync(txn, ct).ConfigureAwait(false);
+        TxnResponse joined = await _recipes.TxnAsync(txn, caller, ct).ConfigureAwait(false);
         long myRevision = joined.Succeeded ? joined.Header.Revision : joined.Responses[0].ResponseRange.Kvs[0].CreateRevision;
         var holder = joined.Responses[1].ResponseRange.Kvs;
         if (holder.Count == 0 || holder[0].CreateRevision == myRevision)
@@ -43,14 +44,14 @@ public sealed class LockService(IEtcdServer server, LeaseIdGenerator ids) : V3lo
         RangeResponse own;
         try
         {
-            await _recipes.WaitDeletesAsync(prefix, myRevision - 1, ct).ConfigureAwait(false);
+            await _recipes.WaitDeletesAsync(prefix, myRevision - 1, caller, ct).ConfigureAwait(false);
             // etcd 3.5: a waiter whose key went with its lease meanwhile does not hold the lock.
-            own = await _recipes.GetAsync(new RangeRequest { Key = myKey }, ct).ConfigureAwait(false);
+            own = await _recipes.GetAsync(new RangeRequest { Key = myKey }, caller, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RpcException or OperationCanceledException)
         {
             // A waiter that gives up (cancelled, deadline, error) leaves the queue, as etcd's Mutex.Lock does.
-            await UnlockQuietlyAsync(myKey).ConfigureAwait(false);
+            await UnlockQuietlyAsync(myKey, caller).ConfigureAwait(false);
             throw;
         }
         if (own.Kvs.Count == 0) throw ErrorTable.For(RpcError.SessionExpired);
@@ -60,16 +61,17 @@ public sealed class LockService(IEtcdServer server, LeaseIdGenerator ids) : V3lo
     /// <summary>Deletes the key, whoever holds it (etcd's Unlock is a plain delete).</summary>
     public override async Task<UnlockResponse> Unlock(UnlockRequest request, ServerCallContext context)
     {
-        DeleteRangeResponse deleted = await _recipes.DeleteAsync(request.Key, context.CancellationToken).ConfigureAwait(false);
+        Caller caller = server.CallerOf(context);
+        DeleteRangeResponse deleted = await _recipes.DeleteAsync(request.Key, caller, context.CancellationToken).ConfigureAwait(false);
         return new UnlockResponse { Header = server.Fill(deleted.Header) };
     }
 
     /// <summary>Mutex.Unlock on the client's own context: not bound to the call that gave up; its error is dropped.</summary>
-    private async Task UnlockQuietlyAsync(ByteString key)
+    private async Task UnlockQuietlyAsync(ByteString key, Caller caller)
     {
         try
         {
-            await _recipes.DeleteAsync(key, CancellationToken.None).ConfigureAwait(false);
+            await _recipes.DeleteAsync(key, caller, CancellationToken.None).ConfigureAwait(false);
         }
         catch (RpcException)
         {

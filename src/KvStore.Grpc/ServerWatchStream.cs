@@ -14,8 +14,8 @@ namespace KvStore.Grpc;
 /// progress) and forwards the engine's responses, so a watcher's created response always precedes its events.
 /// Both end when the call is cancelled.
 /// </summary>
-internal sealed class ServerWatchStream(IEtcdServer server, IServerStreamWriter<WatchResponse> writer, int maxResponseBytes,
-    TimeSpan progressInterval, ILogger logger)
+internal sealed class ServerWatchStream(IEtcdServer server, ServerCallContext context, IServerStreamWriter<WatchResponse> writer,
+    int maxResponseBytes, TimeSpan progressInterval, ILogger logger)
 {
     /// <summary>etcd's ctrlStreamBufLen: requests waiting for the send loop.</summary>
     private const int RequestQueueLength = 16;
@@ -41,7 +41,7 @@ internal sealed class ServerWatchStream(IEtcdServer server, IServerStreamWriter<
     public async Task RunAsync(IAsyncStreamReader<WatchRequest> requests, CancellationToken callToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(callToken);
-        using WatchStream watches = server.Store.NewWatchStream();
+        using WatchStream watches = server.NewWatchStream();
         Task send = SendLoopAsync(watches, cts.Token);
         Task receive = ReceiveLoopAsync(requests, cts.Token);
         try
@@ -157,7 +157,7 @@ internal sealed class ServerWatchStream(IEtcdServer server, IServerStreamWriter<
             await WriteAsync(Refused(ErrorTable.CancelReason(MvccError.Compacted)), ct).ConfigureAwait(false);
             return;
         }
-        MvccError denied = server.CheckRead(ai => server.Store.IsOpPermitted(ai, create.Key.Span, create.RangeEnd.Span, write: false), out _);
+        MvccError denied = server.WatchPermission(create, server.CallerOf(context)); // etcd resolves the token at each create
         if (denied != MvccError.None)
         {
             // etcd's isWatchPermitted: a refused create, reason the gRPC error "invalid auth token", "revision of auth
@@ -219,5 +219,5 @@ internal sealed class ServerWatchStream(IEtcdServer server, IServerStreamWriter<
 
     private Task WriteAsync(WatchResponse response, CancellationToken ct) => writer.WriteAsync(response, ct);
 
-    private ResponseHeader CurrentHeader() => server.Header(server.Store.CurrentRevision);
+    private ResponseHeader CurrentHeader() => server.Header(server.CurrentRevision);
 }

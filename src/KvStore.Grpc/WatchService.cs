@@ -24,7 +24,7 @@ public sealed class WatchService(IEtcdServer server, ILogger<WatchService> logge
         if (interval < MinProgressInterval) interval = MinProgressInterval;
         // etcd adds up to a tenth of the interval as jitter, so watchers created together do not report together.
         interval += TimeSpan.FromTicks(Random.Shared.NextInt64(Math.Max(1, interval.Ticks / 10)));
-        var stream = new ServerWatchStream(server, responseStream, server.Config.MaxRequestBytes + GrpcOverheadBytes, interval, logger);
+        var stream = new ServerWatchStream(server, context, responseStream, server.Config.MaxRequestBytes + GrpcOverheadBytes, interval, logger);
         await stream.RunAsync(requestStream, context.CancellationToken).ConfigureAwait(false);
     }
 }

@@ -87,10 +87,14 @@ internal static class KvStoreHost
                 // bbolt's own flock: a live etcd on this data dir keeps the import waiting, as it keeps a second etcd.
                 string backend = EtcdDataDirImport.BackendPath(settings.Server.DataDir);
                 using DataDirLock? etcdLock = File.Exists(backend)
-                    ? await DataDirLock.AcquireAsync(backend, TimeSpan.FromSeconds(10), () => Log.FileLockHeld(log, backend), cancellationToken, shared: true).ConfigureAwait(false)
+                    ? await DataDirLock.AcquireAsync(backend, TimeSpan.FromSeconds(10), () => Log.FileLockHeld(log, backend), cancellationToken,
+                        shared: true).ConfigureAwait(false)
                     : null;
                 Log.ImportingEtcdDataDir(log, settings.Server.DataDir);
-                if (await EtcdDataDirImport.ImportAsync(settings.Server).ConfigureAwait(false) is { } imported) Log.ImportedEtcdDataDir(log, imported);
+                if (await EtcdDataDirImport.ImportAsync(settings.Server).ConfigureAwait(false) is { } imported)
+                {
+                    Log.ImportedEtcdDataDir(log, imported);
+                }
             }
             try
             {
@@ -179,7 +183,7 @@ internal static class KvStoreHost
             Log.Ready(log);
 
             // Disposed below, before the web host stops (not with `await using`: that disposed it a second time).
-            var apiServer = await StartApiServerAsync(settings, server, loggers, log, stopping.Token).ConfigureAwait(false);
+            var apiServer = await StartApiServerAsync(settings, app.Services, loggers, log, stopping.Token).ConfigureAwait(false);
             if (settings.ApiServer is not null && apiServer is null)
             {
                 return 1;
@@ -203,24 +207,20 @@ internal static class KvStoreHost
         }
     }
 
-    /// <summary>--apiserver-listen-url: the facade over this member's own KV, Watch and Lease services, called in-process
-    /// (a certificate or token file it cannot use stops the member with kube-apiserver's message).</summary>
-    private static async Task<ApiServer.Http.ApiServer?> StartApiServerAsync(HostSettings settings, EtcdServer server, ILoggerFactory loggers,
+    /// <summary>--apiserver-listen-url: the facade over this member's own services, called in-process through the gRPC
+    /// interceptors (a certificate or token file it cannot use stops the member with kube-apiserver's message).</summary>
+    private static async Task<ApiServer.Http.ApiServer?> StartApiServerAsync(HostSettings settings, IServiceProvider services, ILoggerFactory loggers,
         ILogger log, CancellationToken cancellationToken)
     {
         if (settings.ApiServer is not { } options)
         {
             return null;
         }
-        var invoker = new Grpc.Embedded.InProcessCallInvoker(binder =>
-        {
-            Etcdserverpb.KV.BindService(binder, new KvService(server));
-            Etcdserverpb.Watch.BindService(binder, new WatchService(server, loggers.CreateLogger<WatchService>()));
-            Etcdserverpb.Lease.BindService(binder, new LeaseService(server, new LeaseIdGenerator(server)));
-        });
+        var invoker = new Grpc.Embedded.InProcessCallInvoker(services.GetRequiredService<EtcdCallHandlers>());
         try
         {
-            var apiServer = await ApiServer.Http.ApiServer.StartAsync(new ApiServer.Storage.CallInvokerKeyValue(invoker), options, loggers, cancellationToken)
+            var apiServer = await ApiServer.Http.ApiServer.StartAsync(new ApiServer.Storage.CallInvokerKeyValue(invoker), options, loggers,
+                    cancellationToken)
                 .ConfigureAwait(false);
             Log.ServingApiServer(log, apiServer.Url.GetLeftPart(UriPartial.Authority));
             return apiServer;
@@ -301,7 +301,10 @@ internal static class KvStoreHost
     });
 }
 
-/// <summary>SIGTERM and SIGINT cancel <see cref="Token"/> (shared by the member and `kvstore apiserver`) instead of ending the process, so the caller stops cleanly.</summary>
+/// <summary>
+/// SIGTERM and SIGINT cancel <see cref="Token"/> (shared by the member and `kvstore apiserver`) instead of ending the process, so the
+/// caller stops cleanly.
+/// </summary>
 internal sealed class StopSignals : IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();

@@ -45,7 +45,8 @@ internal static class RestoreFlags
             var missing = local.Distinct().Where(u => !advertised.Contains(u)).Select(u => name + "=" + u).ToList();
             if (missing.Count > 0)
             {
-                return $"--initial-cluster has {string.Join(",", missing)} but missing from --initial-advertise-peer-urls={string.Join(",", apSorted)} ({cause})";
+                return $"--initial-cluster has {string.Join(",", missing)} but missing from "
+                    + $"--initial-advertise-peer-urls={string.Join(",", apSorted)} ({cause})";
             }
             var extra = advertised.Distinct().Where(u => !local.Contains(u)).ToList();
             string umap = string.Join(",", apSorted.Select(u => name + "=" + u));

@@ -2,7 +2,7 @@ namespace KvStore.Mvcc;
 
 /// <summary>
 /// Expected outcomes of the engine that are not a plain success (etcd's sentinel errors). The RPC edge maps
-/// each one to etcd's gRPC code and exact message (see <see cref="MvccErrors.Message"/>).
+/// each one to etcd's gRPC code and exact message (KvStore.Grpc's ErrorTable, the one message table).
 /// </summary>
 public enum MvccError
 {
@@ -77,49 +77,6 @@ public enum MvccError
     AuthSignFailed,
 }
 
-public static class MvccErrors
-{
-    /// <summary>etcd's gRPC error message for each outcome (the text etcdctl prints after "Error: ").</summary>
-    public static string Message(MvccError error) => error switch
-    {
-        MvccError.None => "",
-        MvccError.Compacted => "etcdserver: mvcc: required revision has been compacted",
-        MvccError.FutureRevision => "etcdserver: mvcc: required revision is a future revision",
-        MvccError.LeaseNotFound => "etcdserver: requested lease not found",
-        MvccError.LeaseExists => "etcdserver: lease already exists",
-        MvccError.LeaseTtlTooLarge => "etcdserver: too large lease TTL",
-        MvccError.KeyNotFound => "etcdserver: key not found",
-        MvccError.EmptyKey => "etcdserver: key is not provided",
-        MvccError.ValueProvided => "etcdserver: value is provided",
-        MvccError.LeaseProvided => "etcdserver: lease is provided",
-        MvccError.DuplicateKey => "etcdserver: duplicate key given in txn request",
-        MvccError.TooManyOps => "etcdserver: too many operations in txn request",
-        MvccError.EmptyWatcherRange => "mvcc: watcher range is empty",
-        MvccError.DuplicateWatchId => "mvcc: duplicate watch ID provided on the WatchStream",
-        MvccError.AlreadyApplied => "command already applied",
-        MvccError.AuthRootUserNotExist => "etcdserver: root user does not exist",
-        MvccError.AuthRootRoleNotExist => "etcdserver: root user does not have root role",
-        MvccError.AuthUserAlreadyExist => "etcdserver: user name already exists",
-        MvccError.AuthUserEmpty => "etcdserver: user name is empty",
-        MvccError.AuthUserNotFound => "etcdserver: user name not found",
-        MvccError.AuthRoleAlreadyExist => "etcdserver: role name already exists",
-        MvccError.AuthRoleNotFound => "etcdserver: role name not found",
-        MvccError.AuthRoleEmpty => "etcdserver: role name is empty",
-        MvccError.AuthFailed => "etcdserver: authentication failed, invalid user ID or password",
-        MvccError.AuthNoPasswordUser => "auth: authentication failed, password was given for no password user",
-        MvccError.AuthPermissionDenied => "etcdserver: permission denied",
-        MvccError.AuthRoleNotGranted => "etcdserver: role is not granted to the user",
-        MvccError.AuthPermissionNotGranted => "etcdserver: permission is not granted to the role",
-        MvccError.AuthNotEnabled => "etcdserver: authentication is not enabled",
-        MvccError.AuthOldRevision => "etcdserver: revision of auth store is old",
-        MvccError.AuthInvalidToken => "etcdserver: invalid auth token",
-        MvccError.AuthInvalidMgmt => "etcdserver: invalid auth management",
-        MvccError.AuthVerifyOnly => "auth: token signing attempted with verify-only key",
-        MvccError.AuthSignFailed => "key is invalid",
-        _ => error.ToString(),
-    };
-}
-
 /// <summary>A response or an expected error. <see cref="Response"/> is null exactly when <see cref="Error"/> is set.</summary>
 public readonly record struct MvccResult<T>(T? Response, MvccError Error) where T : class
 {
@@ -132,7 +89,8 @@ public readonly record struct MvccResult<T>(T? Response, MvccError Error) where 
     public T Value => Response ?? throw new MvccException(Error);
 }
 
-public sealed class MvccException(MvccError error) : Exception(MvccErrors.Message(error))
+/// <summary>An engine outcome treated as a bug by its caller; named by its enum value (the RPC edge has etcd's messages).</summary>
+public sealed class MvccException(MvccError error) : Exception("mvcc: " + error)
 {
     public MvccError Error { get; } = error;
 }

@@ -153,7 +153,7 @@ public sealed partial class MvccStore
         CompareToPath(rt, beginRev, path);
 
         int pos = 0;
-        MvccError e = RequestValidation.IsReadOnly(rt) ? MvccError.None : CheckOps(rt, path, ref pos, beginRev, checkPut: true);
+        MvccError e = RequestValidation.HasNoWrites(rt) ? MvccError.None : CheckOps(rt, path, ref pos, beginRev, checkPut: true);
         if (e != MvccError.None) return e;
         pos = 0;
         e = CheckOps(rt, path, ref pos, beginRev, checkPut: false);

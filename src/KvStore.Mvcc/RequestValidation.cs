@@ -8,12 +8,15 @@ namespace KvStore.Mvcc;
 /// </summary>
 public static class RequestValidation
 {
-    /// <summary>etcd's isTxnReadonly: every op on both branches, nested txns included, is a range.</summary>
-    public static bool IsReadOnly(TxnRequest r) =>
+    /// <summary>
+    /// No op on either branch, nested txns included, writes: the engine then skips etcd's checkRequestPut pass.
+    /// Not etcd's isTxnReadonly (EtcdServer.HasRangesOnly), for which a nested txn is never read-only.
+    /// </summary>
+    public static bool HasNoWrites(TxnRequest r) =>
         r.Success.Concat(r.Failure).All(op => op.RequestCase switch
         {
             RequestOp.RequestOneofCase.RequestRange => true,
-            RequestOp.RequestOneofCase.RequestTxn => IsReadOnly(op.RequestTxn),
+            RequestOp.RequestOneofCase.RequestTxn => HasNoWrites(op.RequestTxn),
             _ => false,
         });
 

@@ -23,74 +23,88 @@ public sealed partial class EtcdServer
     }
 
     /// <summary>
-    /// etcd's WithRoot: a token of root minted on this member only, for the member's own proposals that must pass
-    /// the auth checks (the lessor's revokes of leases with keys); null while auth is disabled, or when the
-    /// provider cannot mint one (a verify-only JWT key, nop: etcd then proposes without a token, too).
+    /// etcd's WithRoot: root, by a token minted on this member only, for the member's own proposals that must pass the
+    /// auth checks (the lessor's revokes of leases with keys); nobody while auth is disabled, or when the provider
+    /// cannot mint one (a verify-only JWT key, nop: etcd then proposes without a token, too).
     /// </summary>
-    private string? RootToken()
+    private Caller RootCaller()
     {
-        if (!_store.AuthEnabled) return null;
+        if (!_store.AuthEnabled) return Caller.Nobody;
         long now = Environment.TickCount64;
         ulong revision = _store.AuthRevision;
-        if (_rootToken is { } cached && Tokens.Info(cached, revision, now) is { } info && info.Revision >= revision) return cached;
-        return _rootToken = Tokens.Assign(AuthRootUser, Tokens.NewPrefix(), 0, revision, now, out _);
+        if (_rootToken is not { } cached || Tokens.Info(cached, revision, now) is not { } info || info.Revision < revision)
+        {
+            _rootToken = Tokens.Assign(AuthRootUser, Tokens.NewPrefix(), 0, revision, now, out _);
+        }
+        return _rootToken is { } token ? AuthInfoFrom(token, null) : Caller.Nobody;
     }
 
     private const string AuthRootUser = "root";
 
     /// <inheritdoc/>
-    public MvccError ResolveAuth(out AuthInfo? info)
+    public Caller AuthInfoFrom(string? token, string? commonName)
     {
-        info = null;
-        if (RequestAuth.Token is not { } token)
+        if (token is null)
         {
             // etcd's AuthInfoFromCtx: without a token, --client-cert-auth makes the certificate's CN the user, at
             // the current auth revision; a token, valid or not, always decides first.
-            if (Config.ClientCertAuth && RequestAuth.CommonName is { } commonName) info = new AuthInfo(commonName, _store.AuthRevision);
-            return MvccError.None;
+            return Config.ClientCertAuth && commonName is not null ? new Caller(new AuthInfo(commonName, _store.AuthRevision)) : Caller.Nobody;
         }
-        // etcd's AuthInfoFromCtx: a token the provider does not accept (simple: never minted here, expired, its
-        // user changed; jwt: bad signature or method, expired) is invalid. A JWT carries the auth revision it was
-        // minted at, which the permission checks compare with the store's ("revision of auth store is old").
-        info = Tokens.Info(token, _store.AuthRevision, Environment.TickCount64);
-        return info is null ? MvccError.AuthInvalidToken : MvccError.None;
+        // A token the provider does not accept (simple: never minted here, expired, its user changed; jwt: bad signature
+        // or method, expired) is invalid. A JWT carries the auth revision it was minted at, which the checks compare.
+        AuthInfo? info = Tokens.Info(token, _store.AuthRevision, Environment.TickCount64);
+        return info is null ? new Caller(null, MvccError.AuthInvalidToken) : new Caller(info);
     }
 
     /// <inheritdoc/>
-    public MvccError CheckRead(Func<AuthInfo, MvccError> check, out AuthInfo info)
+    public async Task WaitForTokenAsync(string token, CancellationToken cancellationToken)
     {
-        MvccError error = ResolveAuth(out AuthInfo? resolved);
-        info = resolved ?? default; // no token: revision 0, which etcd reads as "user name is empty"
-        return error != MvccError.None ? error : check(info);
+        int dot = token.LastIndexOf('.');
+        if (dot >= 0 && long.TryParse(token.AsSpan(dot + 1), out long index) && index > AppliedIndex)
+        {
+            // Applied once everything committed before this call is: the Authenticate entry was committed before the token was given out.
+            await ReadIndexAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
-    /// <inheritdoc/>
-    public MvccError CheckAdmin()
+    /// <summary>etcd's IsAdminPermitted for a caller (maintenance and membership operations that need root).</summary>
+    private void CheckAdmin(Caller caller)
     {
-        MvccError error = ResolveAuth(out AuthInfo? info);
-        return error != MvccError.None ? error : _store.IsAdminPermitted(info?.Username);
+        EtcdServerException.ThrowIf(caller.Error);
+        EtcdServerException.ThrowIf(_store.IsAdminPermitted(caller.Auth?.Username));
     }
 
-    /// <inheritdoc/>
-    public string HashPassword(string password) => BCrypt.Net.BCrypt.HashPassword(password, Config.BcryptCost);
+    /// <summary>etcd's doSerialize check: the caller's token resolved, then <paramref name="check"/> on its user.</summary>
+    private static void CheckRead(Caller caller, Func<AuthInfo, MvccError> check)
+    {
+        EtcdServerException.ThrowIf(caller.Error);
+        EtcdServerException.ThrowIf(check(caller.User));
+    }
+
+    /// <summary>etcd's doSerialize: a read served while the auth store changed under its token is refused.</summary>
+    private void CheckAuthRevision(Caller caller)
+    {
+        if (caller.User.Revision != 0 && caller.User.Revision != _store.AuthRevision) throw new EtcdServerException(MvccError.AuthOldRevision);
+    }
+
+    private string HashPassword(string password) => BCrypt.Net.BCrypt.HashPassword(password, Config.BcryptCost);
 
     /// <inheritdoc/>
-    public async Task<ProposeResult> AuthenticateAsync(AuthenticateRequest request, CancellationToken cancellationToken)
+    public async Task<AuthenticateResponse> AuthenticateAsync(AuthenticateRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        ServerError read = await ReadIndexAsync(cancellationToken).ConfigureAwait(false);
-        if (read != ServerError.None) return new ProposeResult(null, Error: read);
+        EtcdServerException.ThrowIf(await ReadIndexAsync(cancellationToken).ConfigureAwait(false));
         while (true)
         {
             (byte[]? hash, ulong checkedRevision, MvccError error) = _store.PasswordOf(request.Name);
-            if (error != MvccError.None) return new ProposeResult(null, error);
-            if (!VerifyPassword(request.Password, hash!)) return new ProposeResult(null, MvccError.AuthFailed);
+            EtcdServerException.ThrowIf(error);
+            if (!VerifyPassword(request.Password, hash!)) throw new EtcdServerException(MvccError.AuthFailed);
             // The password stays out of the log: the command carries the user and the token prefix only.
             var command = new InternalRaftRequest
             {
                 Authenticate = new InternalAuthenticateRequest { Name = request.Name, SimpleToken = Tokens.NewPrefix() },
             };
-            ProposeResult result = await ProposeAsync(command, cancellationToken).ConfigureAwait(false);
-            if (!result.Ok || checkedRevision == _store.AuthRevision) return result;
+            ProposeResult result = await ProposeAsync(command, caller, cancellationToken).ConfigureAwait(false);
+            if (!result.Ok || checkedRevision == _store.AuthRevision) return EtcdServerException.Unwrap<AuthenticateResponse>(result);
             // etcd: the password was checked at an auth revision that is stale now; check again.
         }
     }
@@ -108,8 +122,8 @@ public sealed partial class EtcdServer
         }
     }
 
-    /// <inheritdoc/>
-    public MvccError CheckTxn(AuthInfo ai, TxnRequest txn) => AuthApplyChecks.CheckTxn(_store, ai, txn);
+    /// <summary>etcd's checkTxnAuth: read access to every compare and range, write access to every put and delete.</summary>
+    private MvccError CheckTxn(AuthInfo ai, TxnRequest txn) => AuthApplyChecks.CheckTxn(_store, ai, txn);
 
     private static partial class Log
     {

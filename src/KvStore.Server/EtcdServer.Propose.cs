@@ -26,7 +26,11 @@ public sealed partial class EtcdServer
         return (ulong)Interlocked.Increment(ref _nextRequestId);
     }
 
-    public async Task<ProposeResult> ProposeAsync(InternalRaftRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replicates one command and answers the engine's result once it is committed and applied here; the caller's
+    /// user travels in the command's header (etcd's processInternalRaftRequestOnce).
+    /// </summary>
+    public async Task<ProposeResult> ProposeAsync(InternalRaftRequest request, Caller caller, CancellationToken cancellationToken)
     {
         if (_disposed) return new ProposeResult(null, Error: ServerError.Stopped);
         if (request.CalculateSize() > Config.MaxRequestBytes) return new ProposeResult(null, Error: ServerError.RequestTooLarge);
@@ -37,8 +41,8 @@ public sealed partial class EtcdServer
         }
 
         // etcd's processInternalRaftRequestOnce: the user of the call's token travels in the header.
-        MvccError authError = ResolveAuth(out AuthInfo? auth);
-        if (authError != MvccError.None) return new ProposeResult(null, authError);
+        if (caller.Error != MvccError.None) return new ProposeResult(null, caller.Error);
+        AuthInfo? auth = caller.Auth;
         ulong id = NextRequestId();
         request.Header = new RequestHeader { ID = id, Username = auth?.Username ?? "", AuthRevision = auth?.Revision ?? 0 };
         // No timer per request: the registry's sweeper answers "request timed out" once the deadline passed.

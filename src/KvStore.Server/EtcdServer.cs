@@ -131,7 +131,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             _voterReconciler.ReconcileNow, () => LeaderId, RequestTimeout, config.HeartbeatIntervalMs, _stopping.Token, _logger);
         _leaderTransfer = new LeaderTransfer(_membership, _cluster, _link, () => LeaderId, RequestTimeout, config.HeartbeatIntervalMs,
             _stopping.Token, _logger);
-        _lessor = new Lessor(_store, _link, Header, ProposeAsync, RootToken, RequestTimeout, _stopping.Token, _logger);
+        _lessor = new Lessor(_store, _link, Header, ProposeAsync, RootCaller, RequestTimeout, _stopping.Token, _logger);
         _cluster.LeaderChanged += OnLeaderChanged;
     }
 

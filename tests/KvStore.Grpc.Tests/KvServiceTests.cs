@@ -169,7 +169,7 @@ public sealed class KvServiceTests(KvFixture fixture) : IClassFixture<KvFixture>
     public async Task RequireLeaderMetadata_PassesWhileTheMemberHasALeader()
     {
         // clientv3.WithRequireLeader: "hasleader: true"; refused only while there is no leader.
-        var headers = new Metadata { { RequireLeaderInterceptor.MetadataKey, RequireLeaderInterceptor.MetadataValue } };
+        var headers = new Metadata { { EtcdCallInterceptor.RequireLeaderKey, EtcdCallInterceptor.RequireLeaderValue } };
         RangeResponse r = await _h.Kv.RangeAsync(new RangeRequest { Key = B("kv/leader") }, headers);
         Assert.Empty(r.Kvs);
     }

@@ -36,25 +36,29 @@ internal sealed class EtcdRequestDecoding<TService> : IServiceMethodProvider<TSe
     {
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler)
         {
-            var (invoker, metadata) = Invoker<UnaryServerMethod<TService, TRequest, TResponse>>(method.Name, typeof(TRequest), typeof(ServerCallContext));
+            var (invoker, metadata) = Invoker<UnaryServerMethod<TService, TRequest, TResponse>>(method.Name,
+                typeof(TRequest), typeof(ServerCallContext));
             context.AddUnaryMethod(Decoded(method), metadata, invoker);
         }
 
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler)
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method,
+            ClientStreamingServerMethod<TRequest, TResponse>? handler)
         {
             var (invoker, metadata) = Invoker<ClientStreamingServerMethod<TService, TRequest, TResponse>>(method.Name,
                 typeof(IAsyncStreamReader<TRequest>), typeof(ServerCallContext));
             context.AddClientStreamingMethod(Decoded(method), metadata, invoker);
         }
 
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler)
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method,
+            ServerStreamingServerMethod<TRequest, TResponse>? handler)
         {
             var (invoker, metadata) = Invoker<ServerStreamingServerMethod<TService, TRequest, TResponse>>(method.Name,
                 typeof(TRequest), typeof(IServerStreamWriter<TResponse>), typeof(ServerCallContext));
             context.AddServerStreamingMethod(Decoded(method), metadata, invoker);
         }
 
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler)
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method,
+            DuplexStreamingServerMethod<TRequest, TResponse>? handler)
         {
             var (invoker, metadata) = Invoker<DuplexStreamingServerMethod<TService, TRequest, TResponse>>(method.Name,
                 typeof(IAsyncStreamReader<TRequest>), typeof(IServerStreamWriter<TResponse>), typeof(ServerCallContext));
@@ -76,7 +80,10 @@ internal sealed class EtcdRequestDecoding<TService> : IServiceMethodProvider<TSe
         private static Method<TRequest, TResponse> Decoded<TRequest, TResponse>(Method<TRequest, TResponse> method)
             where TRequest : class where TResponse : class =>
             EtcdPackages.Any(p => method.ServiceName.StartsWith(p, StringComparison.Ordinal))
-                ? new(method.Type, method.ServiceName, method.Name, EtcdRequestMarshaller.For(method.RequestMarshaller, streaming: method.Type is MethodType.ClientStreaming or MethodType.DuplexStreaming), method.ResponseMarshaller)
+                ? new(method.Type, method.ServiceName, method.Name,
+                    EtcdRequestMarshaller.For(method.RequestMarshaller,
+                        streaming: method.Type is MethodType.ClientStreaming or MethodType.DuplexStreaming),
+                    method.ResponseMarshaller)
                 : method;
     }
 }

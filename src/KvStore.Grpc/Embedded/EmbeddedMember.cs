@@ -1,6 +1,7 @@
 using Etcdserverpb;
 using Grpc.Core;
 using KvStore.Server;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -12,21 +13,14 @@ namespace KvStore.Grpc.Embedded;
 /// </summary>
 public sealed class EmbeddedMember : IAsyncDisposable
 {
-    private EmbeddedMember(EtcdServer server)
+    private readonly ServiceProvider _services;
+
+    private EmbeddedMember(EtcdServer server, ILoggerFactory loggers)
     {
         Server = server;
-        var ids = new LeaseIdGenerator(server);
-        CallInvoker = new InProcessCallInvoker(binder =>
-        {
-            KV.BindService(binder, new KvService(server));
-            Etcdserverpb.Watch.BindService(binder, new WatchService(server, NullLogger<WatchService>.Instance));
-            Etcdserverpb.Lease.BindService(binder, new LeaseService(server, ids));
-            Etcdserverpb.Cluster.BindService(binder, new ClusterService(server));
-            Etcdserverpb.Maintenance.BindService(binder, new MaintenanceService(server));
-            V3lockpb.Lock.BindService(binder, new LockService(server, ids));
-            V3electionpb.Election.BindService(binder, new ElectionService(server, ids));
-            Etcdserverpb.Auth.BindService(binder, new AuthService(server));
-        });
+        _services = new ServiceCollection().AddSingleton(loggers).AddLogging().AddSingleton<IEtcdServer>(server).AddKvStoreGrpc()
+            .BuildServiceProvider();
+        CallInvoker = new InProcessCallInvoker(_services.GetRequiredService<EtcdCallHandlers>());
         Kv = new KV.KVClient(CallInvoker);
         Watch = new Etcdserverpb.Watch.WatchClient(CallInvoker);
         Lease = new Etcdserverpb.Lease.LeaseClient(CallInvoker);
@@ -55,12 +49,17 @@ public sealed class EmbeddedMember : IAsyncDisposable
     public Etcdserverpb.Auth.AuthClient Auth { get; }
 
     /// <summary>Starts a member with <paramref name="config"/> (etcd's defaults when omitted: data dir ./default.kvstore, peer port 2380).</summary>
-    public static async Task<EmbeddedMember> StartAsync(ServerConfig? config = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    public static async Task<EmbeddedMember> StartAsync(ServerConfig? config = null, ILoggerFactory? loggers = null,
+        CancellationToken cancellationToken = default)
     {
-        EtcdServer server = await EtcdServer.StartAsync(config ?? new ServerConfig(), loggers ?? NullLoggerFactory.Instance, cancellationToken)
-            .ConfigureAwait(false);
-        return new EmbeddedMember(server);
+        loggers ??= NullLoggerFactory.Instance;
+        EtcdServer server = await EtcdServer.StartAsync(config ?? new ServerConfig(), loggers, cancellationToken).ConfigureAwait(false);
+        return new EmbeddedMember(server, loggers);
     }
 
-    public ValueTask DisposeAsync() => Server.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync().ConfigureAwait(false);
+        await Server.DisposeAsync().ConfigureAwait(false);
+    }
 }

@@ -4,60 +4,59 @@ using Grpc.Core;
 namespace KvStore.Grpc.Embedded;
 
 /// <summary>
-/// A gRPC <see cref="CallInvoker"/> that hands every call of a generated client straight to a service
-/// implementation in the same process: no socket, no HTTP/2, no serialization (etcd's v3client adapters).
-/// Streams are joined by channels; a service's <see cref="RpcException"/> reaches the caller unchanged.
+/// A gRPC <see cref="CallInvoker"/> that hands every call of a generated client straight to the member's services in
+/// the same process, through the same interceptors as gRPC (<see cref="EtcdCallHandlers"/>): no socket, no HTTP/2, no
+/// serialization (etcd's v3client adapters). Streams are joined by channels; an RpcException reaches the caller unchanged.
 /// </summary>
-public sealed class InProcessCallInvoker : CallInvoker
+public sealed class InProcessCallInvoker(EtcdCallHandlers handlers) : CallInvoker
 {
-    private readonly Dictionary<string, Delegate> _handlers = new(StringComparer.Ordinal);
+    private TDelegate Handler<TDelegate>(IMethod method) where TDelegate : Delegate => handlers.Get<TDelegate>(method.FullName);
 
-    /// <param name="bind">Calls each service's generated <c>BindService(ServiceBinderBase, impl)</c> with the binder.</param>
-    public InProcessCallInvoker(Action<ServiceBinderBase> bind) => bind(new Binder(_handlers));
-
-    private TDelegate Handler<TDelegate>(IMethod method) where TDelegate : Delegate =>
-        _handlers.TryGetValue(method.FullName, out Delegate? d) && d is TDelegate handler
-            ? handler
-            : throw new RpcException(new Status(StatusCode.Unimplemented, $"unknown method {method.FullName}"));
-
-    public override TResponse BlockingUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) =>
+    public override TResponse BlockingUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options,
+        TRequest request) =>
         AsyncUnaryCall(method, host, options, request).ResponseAsync.GetAwaiter().GetResult();
 
-    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
+    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host,
+        CallOptions options, TRequest request)
     {
         var handler = Handler<UnaryServerMethod<TRequest, TResponse>>(method);
         var context = new InProcessServerCallContext(method.FullName, options);
-        Task<TResponse> response = Run(options, () => handler(request, context));
-        return new AsyncUnaryCall<TResponse>(response, Task.FromResult(new Metadata()), () => context.CallStatus, () => context.Trailers, context.Cancel);
+        Task<TResponse> response = Run(() => handler(request, context));
+        return new AsyncUnaryCall<TResponse>(response, Task.FromResult(new Metadata()), () => context.CallStatus, () => context.Trailers,
+            context.Cancel);
     }
 
-    public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
+    public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
+        string? host, CallOptions options, TRequest request)
     {
         var handler = Handler<ServerStreamingServerMethod<TRequest, TResponse>>(method);
         var context = new InProcessServerCallContext(method.FullName, options);
         var responses = Channel.CreateUnbounded<TResponse>();
-        Complete(responses.Writer, Run(options, () => handler(request, new ChannelStreamWriter<TResponse>(responses.Writer, context.CancellationToken), context)));
+        var writer = new ChannelStreamWriter<TResponse>(responses.Writer, context.CancellationToken);
+        Complete(responses.Writer, Run(() => handler(request, writer, context)));
         return new AsyncServerStreamingCall<TResponse>(new ChannelStreamReader<TResponse>(responses.Reader), Task.FromResult(new Metadata()),
             () => context.CallStatus, () => context.Trailers, context.Cancel);
     }
 
-    public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options)
+    public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
+        string? host, CallOptions options)
     {
         var handler = Handler<ClientStreamingServerMethod<TRequest, TResponse>>(method);
         var context = new InProcessServerCallContext(method.FullName, options);
         var requests = Channel.CreateUnbounded<TRequest>();
-        Task<TResponse> response = Run(options, () => handler(new ChannelStreamReader<TRequest>(requests.Reader), context));
+        Task<TResponse> response = Run(() => handler(new ChannelStreamReader<TRequest>(requests.Reader), context));
         return new AsyncClientStreamingCall<TRequest, TResponse>(new ChannelClientWriter<TRequest>(requests.Writer), response,
             Task.FromResult(new Metadata()), () => context.CallStatus, () => context.Trailers, context.Cancel);
     }
 
-    public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options)
+    public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
+        string? host, CallOptions options)
     {
         var handler = Handler<DuplexStreamingServerMethod<TRequest, TResponse>>(method);
         var context = new InProcessServerCallContext(method.FullName, options);
         var requests = Channel.CreateUnbounded<TRequest>();
         var responses = Channel.CreateUnbounded<TResponse>();
-        Complete(responses.Writer, Run(options, () => handler(new ChannelStreamReader<TRequest>(requests.Reader),
+        Complete(responses.Writer, Run(() => handler(new ChannelStreamReader<TRequest>(requests.Reader),
             new ChannelStreamWriter<TResponse>(responses.Writer, context.CancellationToken), context)));
         return new AsyncDuplexStreamingCall<TRequest, TResponse>(new ChannelClientWriter<TRequest>(requests.Writer),
             new ChannelStreamReader<TResponse>(responses.Reader), Task.FromResult(new Metadata()), () => context.CallStatus,
@@ -65,15 +64,11 @@ public sealed class InProcessCallInvoker : CallInvoker
     }
 
     /// <summary>Runs a handler off the caller's stack; any exception that is not an RpcException becomes one, as a server would send it.</summary>
-    /// <summary>The auth token of the call, as the AuthTokenInterceptor hands it over for calls over the network.</summary>
-    private static void SetToken(CallOptions options) =>
-        KvStore.Server.RequestAuth.Token = options.Headers?.GetValue(AuthTokenInterceptor.TokenKey) ?? options.Headers?.GetValue(AuthTokenInterceptor.AuthorizationKey);
-
-    private static async Task Run(CallOptions options, Func<Task> handler)
+    private static async Task Run(Func<Task> handler)
     {
         try
         {
-            await Task.Run(() => { SetToken(options); return handler(); }).ConfigureAwait(false);
+            await Task.Run(handler).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not RpcException)
         {
@@ -81,11 +76,11 @@ public sealed class InProcessCallInvoker : CallInvoker
         }
     }
 
-    private static async Task<T> Run<T>(CallOptions options, Func<Task<T>> handler)
+    private static async Task<T> Run<T>(Func<Task<T>> handler)
     {
         try
         {
-            return await Task.Run(() => { SetToken(options); return handler(); }).ConfigureAwait(false);
+            return await Task.Run(handler).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not RpcException)
         {
@@ -95,22 +90,6 @@ public sealed class InProcessCallInvoker : CallInvoker
 
     private static void Complete<T>(ChannelWriter<T> writer, Task handler) =>
         handler.ContinueWith(t => writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
-
-    /// <summary>Collects the handlers a generated BindService registers.</summary>
-    private sealed class Binder(Dictionary<string, Delegate> handlers) : ServiceBinderBase
-    {
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) =>
-            handlers[method.FullName] = handler!;
-
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse>? handler) =>
-            handlers[method.FullName] = handler!;
-
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse>? handler) =>
-            handlers[method.FullName] = handler!;
-
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler) =>
-            handlers[method.FullName] = handler!;
-    }
 
     private sealed class ChannelStreamReader<T>(ChannelReader<T> reader) : IAsyncStreamReader<T>
     {

@@ -2,7 +2,6 @@ using System.Buffers;
 using Google.Protobuf;
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
-using Grpc.Core.Interceptors;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -12,7 +11,7 @@ namespace KvStore.Grpc.Gateway;
 
 /// <summary>
 /// Request handlers for the three kinds of gateway call (grpc-gateway's request_X and forward functions): decode
-/// the body, call the service through its interceptors, write the JSON answer or the error.
+/// the body, call the method through the interceptors (<see cref="EtcdCallHandlers"/>), write the JSON answer or the error.
 /// </summary>
 internal static class GatewayCalls
 {
@@ -21,11 +20,9 @@ internal static class GatewayCalls
     /// <summary>What grpc-dotnet answers for an exception that is no RpcException.</summary>
     private const string HandlerException = "Exception was thrown by handler.";
 
-    public static RequestDelegate Unary<TService, TRequest, TResponse>(GatewayService<TService> service, string method,
-        Func<TService, TRequest, ServerCallContext, Task<TResponse>> call)
-        where TService : class where TRequest : class, IMessage<TRequest>, new() where TResponse : class, IMessage<TResponse>
+    public static RequestDelegate Unary<TRequest, TResponse>(string path)
+        where TRequest : class, IMessage<TRequest>, new() where TResponse : class, IMessage<TResponse>
     {
-        string path = service.Method(method);
         return Handle;
 
         async Task Handle(HttpContext http)
@@ -44,15 +41,7 @@ internal static class GatewayCalls
                     await WriteErrorAsync(http, new Status(StatusCode.InvalidArgument, e.Message)).ConfigureAwait(false);
                     return;
                 }
-                await using GatewayService<TService>.Call scope = service.Begin(http.RequestServices);
-                UnaryServerMethod<TRequest, TResponse> next = (r, c) => call(scope.Service, r, c);
-                for (int i = scope.Interceptors.Count - 1; i >= 0; i--)
-                {
-                    Interceptor interceptor = scope.Interceptors[i];
-                    UnaryServerMethod<TRequest, TResponse> inner = next;
-                    next = (r, c) => interceptor.UnaryServerHandler(r, c, inner);
-                }
-                response = await next(request, context).ConfigureAwait(false);
+                response = await Handler<UnaryServerMethod<TRequest, TResponse>>(http, path)(request, context).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -68,11 +57,9 @@ internal static class GatewayCalls
         }
     }
 
-    public static RequestDelegate ServerStreaming<TService, TRequest, TResponse>(GatewayService<TService> service, string method,
-        Func<TService, TRequest, IServerStreamWriter<TResponse>, ServerCallContext, Task> call)
-        where TService : class where TRequest : class, IMessage<TRequest>, new() where TResponse : class, IMessage<TResponse>
+    public static RequestDelegate ServerStreaming<TRequest, TResponse>(string path)
+        where TRequest : class, IMessage<TRequest>, new() where TResponse : class, IMessage<TResponse>
     {
-        string path = service.Method(method);
         return Handle;
 
         async Task Handle(HttpContext http)
@@ -91,15 +78,7 @@ internal static class GatewayCalls
                     await WriteErrorAsync(http, new Status(StatusCode.InvalidArgument, e.Message)).ConfigureAwait(false);
                     return;
                 }
-                await using GatewayService<TService>.Call scope = service.Begin(http.RequestServices);
-                ServerStreamingServerMethod<TRequest, TResponse> next = (r, w, c) => call(scope.Service, r, w, c);
-                for (int i = scope.Interceptors.Count - 1; i >= 0; i--)
-                {
-                    Interceptor interceptor = scope.Interceptors[i];
-                    ServerStreamingServerMethod<TRequest, TResponse> inner = next;
-                    next = (r, w, c) => interceptor.ServerStreamingServerHandler(r, w, c, inner);
-                }
-                await next(request, writer, context).ConfigureAwait(false);
+                await Handler<ServerStreamingServerMethod<TRequest, TResponse>>(http, path)(request, writer, context).ConfigureAwait(false);
                 writer.CompleteEmpty();
             }
             catch (Exception e)
@@ -109,11 +88,9 @@ internal static class GatewayCalls
         }
     }
 
-    public static RequestDelegate Duplex<TService, TRequest, TResponse>(GatewayService<TService> service, string method,
-        Func<TService, IAsyncStreamReader<TRequest>, IServerStreamWriter<TResponse>, ServerCallContext, Task> call)
-        where TService : class where TRequest : class, IMessage<TRequest>, new() where TResponse : class, IMessage<TResponse>
+    public static RequestDelegate Duplex<TRequest, TResponse>(string path)
+        where TRequest : class, IMessage<TRequest>, new() where TResponse : class, IMessage<TResponse>
     {
-        string path = service.Method(method);
         return Handle;
 
         async Task Handle(HttpContext http)
@@ -136,15 +113,7 @@ internal static class GatewayCalls
                     return;
                 }
                 var reader = new GatewayStreamReader<TRequest>(requests, first);
-                await using GatewayService<TService>.Call scope = service.Begin(http.RequestServices);
-                DuplexStreamingServerMethod<TRequest, TResponse> next = (r, w, c) => call(scope.Service, r, w, c);
-                for (int i = scope.Interceptors.Count - 1; i >= 0; i--)
-                {
-                    Interceptor interceptor = scope.Interceptors[i];
-                    DuplexStreamingServerMethod<TRequest, TResponse> inner = next;
-                    next = (r, w, c) => interceptor.DuplexStreamingServerHandler(r, w, c, inner);
-                }
-                await next(reader, writer, context).ConfigureAwait(false);
+                await Handler<DuplexStreamingServerMethod<TRequest, TResponse>>(http, path)(reader, writer, context).ConfigureAwait(false);
                 writer.CompleteEmpty();
             }
             catch (Exception e)
@@ -164,6 +133,10 @@ internal static class GatewayCalls
         http.Response.ContentLength = buffer.WrittenCount;
         return http.Response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted).AsTask();
     }
+
+    /// <summary>The method's handler behind the interceptors (<see cref="EtcdCallHandlers"/>), as a gRPC call would run it.</summary>
+    private static TDelegate Handler<TDelegate>(HttpContext http, string path) where TDelegate : Delegate =>
+        http.RequestServices.GetRequiredService<EtcdCallHandlers>().Get<TDelegate>(path);
 
     private static GatewayRequests Requests(HttpContext http) =>
         new(http.Request.BodyReader, http.RequestServices.GetRequiredService<IOptions<GrpcServiceOptions>>().Value.MaxReceiveMessageSize);

@@ -24,8 +24,8 @@ public static class GatewayExtensions
     /// <summary>etcd 3.4 serves /v3 and /v3beta; /v3alpha (etcd 3.2 and 3.3) is served too.</summary>
     public static IReadOnlyList<string> Versions { get; } = ["/v3", "/v3beta", "/v3alpha"];
 
-    /// <summary>The class name the Auth service will have; until this build has it, its calls answer Unimplemented.</summary>
-    internal const string AuthServiceName = "KvStore.Grpc.AuthService";
+    /// <summary>The class of the Auth service the auth routes call.</summary>
+    internal static readonly string AuthServiceName = typeof(AuthService).FullName!;
 
     /// <summary>
     /// Maps every call of etcd 3.4's gateway under each of <see cref="Versions"/>. Needs the services of
@@ -35,70 +35,70 @@ public static class GatewayExtensions
     {
         var routes = new List<(string Path, RequestDelegate Handler)>();
 
-        var kv = Service<KV.KVBase>(routes, new(typeof(KvService), KV.Descriptor));
-        kv.Unary<RangeRequest, RangeResponse>("kv/range", "Range", (s, r, c) => s.Range(r, c));
-        kv.Unary<PutRequest, PutResponse>("kv/put", "Put", (s, r, c) => s.Put(r, c));
-        kv.Unary<DeleteRangeRequest, DeleteRangeResponse>("kv/deleterange", "DeleteRange", (s, r, c) => s.DeleteRange(r, c));
-        kv.Unary<TxnRequest, TxnResponse>("kv/txn", "Txn", (s, r, c) => s.Txn(r, c));
-        kv.Unary<CompactionRequest, CompactionResponse>("kv/compaction", "Compact", (s, r, c) => s.Compact(r, c));
+        var kv = Service(routes, KV.Descriptor);
+        kv.Unary<RangeRequest, RangeResponse>("kv/range", "Range");
+        kv.Unary<PutRequest, PutResponse>("kv/put", "Put");
+        kv.Unary<DeleteRangeRequest, DeleteRangeResponse>("kv/deleterange", "DeleteRange");
+        kv.Unary<TxnRequest, TxnResponse>("kv/txn", "Txn");
+        kv.Unary<CompactionRequest, CompactionResponse>("kv/compaction", "Compact");
 
-        var watch = Service<Watch.WatchBase>(routes, new(typeof(WatchService), Watch.Descriptor));
-        watch.Duplex<WatchRequest, WatchResponse>("watch", "Watch", (s, r, w, c) => s.Watch(r, w, c));
+        var watch = Service(routes, Watch.Descriptor);
+        watch.Duplex<WatchRequest, WatchResponse>("watch", "Watch");
 
-        var lease = Service<Lease.LeaseBase>(routes, new(typeof(LeaseService), Lease.Descriptor));
-        lease.Unary<LeaseGrantRequest, LeaseGrantResponse>("lease/grant", "LeaseGrant", (s, r, c) => s.LeaseGrant(r, c));
-        lease.Unary<LeaseRevokeRequest, LeaseRevokeResponse>("lease/revoke", "LeaseRevoke", (s, r, c) => s.LeaseRevoke(r, c));
-        lease.Unary<LeaseRevokeRequest, LeaseRevokeResponse>("kv/lease/revoke", "LeaseRevoke", (s, r, c) => s.LeaseRevoke(r, c));
-        lease.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>("lease/keepalive", "LeaseKeepAlive", (s, r, w, c) => s.LeaseKeepAlive(r, w, c));
-        lease.Unary<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>("lease/timetolive", "LeaseTimeToLive", (s, r, c) => s.LeaseTimeToLive(r, c));
-        lease.Unary<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>("kv/lease/timetolive", "LeaseTimeToLive", (s, r, c) => s.LeaseTimeToLive(r, c));
-        lease.Unary<LeaseLeasesRequest, LeaseLeasesResponse>("lease/leases", "LeaseLeases", (s, r, c) => s.LeaseLeases(r, c));
-        lease.Unary<LeaseLeasesRequest, LeaseLeasesResponse>("kv/lease/leases", "LeaseLeases", (s, r, c) => s.LeaseLeases(r, c));
+        var lease = Service(routes, Lease.Descriptor);
+        lease.Unary<LeaseGrantRequest, LeaseGrantResponse>("lease/grant", "LeaseGrant");
+        lease.Unary<LeaseRevokeRequest, LeaseRevokeResponse>("lease/revoke", "LeaseRevoke");
+        lease.Unary<LeaseRevokeRequest, LeaseRevokeResponse>("kv/lease/revoke", "LeaseRevoke");
+        lease.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>("lease/keepalive", "LeaseKeepAlive");
+        lease.Unary<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>("lease/timetolive", "LeaseTimeToLive");
+        lease.Unary<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>("kv/lease/timetolive", "LeaseTimeToLive");
+        lease.Unary<LeaseLeasesRequest, LeaseLeasesResponse>("lease/leases", "LeaseLeases");
+        lease.Unary<LeaseLeasesRequest, LeaseLeasesResponse>("kv/lease/leases", "LeaseLeases");
 
-        var cluster = Service<Cluster.ClusterBase>(routes, new(typeof(ClusterService), Cluster.Descriptor));
-        cluster.Unary<MemberAddRequest, MemberAddResponse>("cluster/member/add", "MemberAdd", (s, r, c) => s.MemberAdd(r, c));
-        cluster.Unary<MemberRemoveRequest, MemberRemoveResponse>("cluster/member/remove", "MemberRemove", (s, r, c) => s.MemberRemove(r, c));
-        cluster.Unary<MemberUpdateRequest, MemberUpdateResponse>("cluster/member/update", "MemberUpdate", (s, r, c) => s.MemberUpdate(r, c));
-        cluster.Unary<MemberListRequest, MemberListResponse>("cluster/member/list", "MemberList", (s, r, c) => s.MemberList(r, c));
-        cluster.Unary<MemberPromoteRequest, MemberPromoteResponse>("cluster/member/promote", "MemberPromote", (s, r, c) => s.MemberPromote(r, c));
+        var cluster = Service(routes, Cluster.Descriptor);
+        cluster.Unary<MemberAddRequest, MemberAddResponse>("cluster/member/add", "MemberAdd");
+        cluster.Unary<MemberRemoveRequest, MemberRemoveResponse>("cluster/member/remove", "MemberRemove");
+        cluster.Unary<MemberUpdateRequest, MemberUpdateResponse>("cluster/member/update", "MemberUpdate");
+        cluster.Unary<MemberListRequest, MemberListResponse>("cluster/member/list", "MemberList");
+        cluster.Unary<MemberPromoteRequest, MemberPromoteResponse>("cluster/member/promote", "MemberPromote");
 
-        var maintenance = Service<Maintenance.MaintenanceBase>(routes, new(typeof(MaintenanceService), Maintenance.Descriptor));
-        maintenance.Unary<AlarmRequest, AlarmResponse>("maintenance/alarm", "Alarm", (s, r, c) => s.Alarm(r, c));
-        maintenance.Unary<StatusRequest, StatusResponse>("maintenance/status", "Status", (s, r, c) => s.Status(r, c));
-        maintenance.Unary<DefragmentRequest, DefragmentResponse>("maintenance/defragment", "Defragment", (s, r, c) => s.Defragment(r, c));
+        var maintenance = Service(routes, Maintenance.Descriptor);
+        maintenance.Unary<AlarmRequest, AlarmResponse>("maintenance/alarm", "Alarm");
+        maintenance.Unary<StatusRequest, StatusResponse>("maintenance/status", "Status");
+        maintenance.Unary<DefragmentRequest, DefragmentResponse>("maintenance/defragment", "Defragment");
         // etcd's gateway maps Hash and HashKV to the same path; Hash, registered first, is the one that answers.
-        maintenance.Unary<HashRequest, HashResponse>("maintenance/hash", "Hash", (s, r, c) => s.Hash(r, c));
-        maintenance.ServerStreaming<SnapshotRequest, SnapshotResponse>("maintenance/snapshot", "Snapshot", (s, r, w, c) => s.Snapshot(r, w, c));
-        maintenance.Unary<MoveLeaderRequest, MoveLeaderResponse>("maintenance/transfer-leadership", "MoveLeader", (s, r, c) => s.MoveLeader(r, c));
+        maintenance.Unary<HashRequest, HashResponse>("maintenance/hash", "Hash");
+        maintenance.ServerStreaming<SnapshotRequest, SnapshotResponse>("maintenance/snapshot", "Snapshot");
+        maintenance.Unary<MoveLeaderRequest, MoveLeaderResponse>("maintenance/transfer-leadership", "MoveLeader");
 
-        var auth = Service<Auth.AuthBase>(routes, GatewayService<Auth.AuthBase>.ByName(AuthServiceName, Auth.Descriptor));
-        auth.Unary<AuthEnableRequest, AuthEnableResponse>("auth/enable", "AuthEnable", (s, r, c) => s.AuthEnable(r, c));
-        auth.Unary<AuthDisableRequest, AuthDisableResponse>("auth/disable", "AuthDisable", (s, r, c) => s.AuthDisable(r, c));
-        auth.Unary<AuthenticateRequest, AuthenticateResponse>("auth/authenticate", "Authenticate", (s, r, c) => s.Authenticate(r, c));
-        auth.Unary<AuthUserAddRequest, AuthUserAddResponse>("auth/user/add", "UserAdd", (s, r, c) => s.UserAdd(r, c));
-        auth.Unary<AuthUserGetRequest, AuthUserGetResponse>("auth/user/get", "UserGet", (s, r, c) => s.UserGet(r, c));
-        auth.Unary<AuthUserListRequest, AuthUserListResponse>("auth/user/list", "UserList", (s, r, c) => s.UserList(r, c));
-        auth.Unary<AuthUserDeleteRequest, AuthUserDeleteResponse>("auth/user/delete", "UserDelete", (s, r, c) => s.UserDelete(r, c));
-        auth.Unary<AuthUserChangePasswordRequest, AuthUserChangePasswordResponse>("auth/user/changepw", "UserChangePassword", (s, r, c) => s.UserChangePassword(r, c));
-        auth.Unary<AuthUserGrantRoleRequest, AuthUserGrantRoleResponse>("auth/user/grant", "UserGrantRole", (s, r, c) => s.UserGrantRole(r, c));
-        auth.Unary<AuthUserRevokeRoleRequest, AuthUserRevokeRoleResponse>("auth/user/revoke", "UserRevokeRole", (s, r, c) => s.UserRevokeRole(r, c));
-        auth.Unary<AuthRoleAddRequest, AuthRoleAddResponse>("auth/role/add", "RoleAdd", (s, r, c) => s.RoleAdd(r, c));
-        auth.Unary<AuthRoleGetRequest, AuthRoleGetResponse>("auth/role/get", "RoleGet", (s, r, c) => s.RoleGet(r, c));
-        auth.Unary<AuthRoleListRequest, AuthRoleListResponse>("auth/role/list", "RoleList", (s, r, c) => s.RoleList(r, c));
-        auth.Unary<AuthRoleDeleteRequest, AuthRoleDeleteResponse>("auth/role/delete", "RoleDelete", (s, r, c) => s.RoleDelete(r, c));
-        auth.Unary<AuthRoleGrantPermissionRequest, AuthRoleGrantPermissionResponse>("auth/role/grant", "RoleGrantPermission", (s, r, c) => s.RoleGrantPermission(r, c));
-        auth.Unary<AuthRoleRevokePermissionRequest, AuthRoleRevokePermissionResponse>("auth/role/revoke", "RoleRevokePermission", (s, r, c) => s.RoleRevokePermission(r, c));
+        var auth = Service(routes, Auth.Descriptor);
+        auth.Unary<AuthEnableRequest, AuthEnableResponse>("auth/enable", "AuthEnable");
+        auth.Unary<AuthDisableRequest, AuthDisableResponse>("auth/disable", "AuthDisable");
+        auth.Unary<AuthenticateRequest, AuthenticateResponse>("auth/authenticate", "Authenticate");
+        auth.Unary<AuthUserAddRequest, AuthUserAddResponse>("auth/user/add", "UserAdd");
+        auth.Unary<AuthUserGetRequest, AuthUserGetResponse>("auth/user/get", "UserGet");
+        auth.Unary<AuthUserListRequest, AuthUserListResponse>("auth/user/list", "UserList");
+        auth.Unary<AuthUserDeleteRequest, AuthUserDeleteResponse>("auth/user/delete", "UserDelete");
+        auth.Unary<AuthUserChangePasswordRequest, AuthUserChangePasswordResponse>("auth/user/changepw", "UserChangePassword");
+        auth.Unary<AuthUserGrantRoleRequest, AuthUserGrantRoleResponse>("auth/user/grant", "UserGrantRole");
+        auth.Unary<AuthUserRevokeRoleRequest, AuthUserRevokeRoleResponse>("auth/user/revoke", "UserRevokeRole");
+        auth.Unary<AuthRoleAddRequest, AuthRoleAddResponse>("auth/role/add", "RoleAdd");
+        auth.Unary<AuthRoleGetRequest, AuthRoleGetResponse>("auth/role/get", "RoleGet");
+        auth.Unary<AuthRoleListRequest, AuthRoleListResponse>("auth/role/list", "RoleList");
+        auth.Unary<AuthRoleDeleteRequest, AuthRoleDeleteResponse>("auth/role/delete", "RoleDelete");
+        auth.Unary<AuthRoleGrantPermissionRequest, AuthRoleGrantPermissionResponse>("auth/role/grant", "RoleGrantPermission");
+        auth.Unary<AuthRoleRevokePermissionRequest, AuthRoleRevokePermissionResponse>("auth/role/revoke", "RoleRevokePermission");
 
-        var locks = Service<Lock.LockBase>(routes, new(typeof(LockService), Lock.Descriptor));
-        locks.Unary<LockRequest, LockResponse>("lock/lock", "Lock", (s, r, c) => s.Lock(r, c));
-        locks.Unary<UnlockRequest, UnlockResponse>("lock/unlock", "Unlock", (s, r, c) => s.Unlock(r, c));
+        var locks = Service(routes, Lock.Descriptor);
+        locks.Unary<LockRequest, LockResponse>("lock/lock", "Lock");
+        locks.Unary<UnlockRequest, UnlockResponse>("lock/unlock", "Unlock");
 
-        var election = Service<Election.ElectionBase>(routes, new(typeof(ElectionService), Election.Descriptor));
-        election.Unary<CampaignRequest, CampaignResponse>("election/campaign", "Campaign", (s, r, c) => s.Campaign(r, c));
-        election.Unary<ProclaimRequest, ProclaimResponse>("election/proclaim", "Proclaim", (s, r, c) => s.Proclaim(r, c));
-        election.Unary<LeaderRequest, LeaderResponse>("election/leader", "Leader", (s, r, c) => s.Leader(r, c));
-        election.ServerStreaming<LeaderRequest, LeaderResponse>("election/observe", "Observe", (s, r, w, c) => s.Observe(r, w, c));
-        election.Unary<ResignRequest, ResignResponse>("election/resign", "Resign", (s, r, c) => s.Resign(r, c));
+        var election = Service(routes, Election.Descriptor);
+        election.Unary<CampaignRequest, CampaignResponse>("election/campaign", "Campaign");
+        election.Unary<ProclaimRequest, ProclaimResponse>("election/proclaim", "Proclaim");
+        election.Unary<LeaderRequest, LeaderResponse>("election/leader", "Leader");
+        election.ServerStreaming<LeaderRequest, LeaderResponse>("election/observe", "Observe");
+        election.Unary<ResignRequest, ResignResponse>("election/resign", "Resign");
 
         var known = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (string version in Versions)
@@ -149,27 +149,26 @@ public static class GatewayExtensions
         string path = http.Request.Path.Value ?? "";
         if (!path.StartsWith("/v3/", StringComparison.Ordinal) && !path.StartsWith("/v3beta/", StringComparison.Ordinal)) return false;
         var server = http.RequestServices.GetRequiredService<IEtcdServer>();
-        return server.Config.ClientCertAuth && server.Store.AuthEnabled
+        return server.Config.ClientCertAuth && server.AuthStatus().Enabled
             && certificate.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, forIssuer: false).Length > 0;
     }
 
-    private static ServiceRoutes<TService> Service<TService>(List<(string, RequestDelegate)> routes, GatewayService<TService> service)
-        where TService : class => new(routes, service);
+    private static ServiceRoutes Service(List<(string, RequestDelegate)> routes, Google.Protobuf.Reflection.ServiceDescriptor service) =>
+        new(routes, service.FullName);
 
-    private sealed class ServiceRoutes<TService>(List<(string, RequestDelegate)> routes, GatewayService<TService> service) where TService : class
+    /// <summary>The routes of one service: each calls the gRPC method /service/method through <see cref="EtcdCallHandlers"/>.</summary>
+    private sealed class ServiceRoutes(List<(string, RequestDelegate)> routes, string service)
     {
-        public void Unary<TRequest, TResponse>(string path, string method, Func<TService, TRequest, ServerCallContext, Task<TResponse>> call)
+        public void Unary<TRequest, TResponse>(string path, string method)
             where TRequest : class, IMessage<TRequest>, new() where TResponse : class, IMessage<TResponse> =>
-            routes.Add((path, GatewayCalls.Unary(service, method, call)));
+            routes.Add((path, GatewayCalls.Unary<TRequest, TResponse>($"/{service}/{method}")));
 
-        public void ServerStreaming<TRequest, TResponse>(string path, string method,
-            Func<TService, TRequest, IServerStreamWriter<TResponse>, ServerCallContext, Task> call)
+        public void ServerStreaming<TRequest, TResponse>(string path, string method)
             where TRequest : class, IMessage<TRequest>, new() where TResponse : class, IMessage<TResponse> =>
-            routes.Add((path, GatewayCalls.ServerStreaming(service, method, call)));
+            routes.Add((path, GatewayCalls.ServerStreaming<TRequest, TResponse>($"/{service}/{method}")));
 
-        public void Duplex<TRequest, TResponse>(string path, string method,
-            Func<TService, IAsyncStreamReader<TRequest>, IServerStreamWriter<TResponse>, ServerCallContext, Task> call)
+        public void Duplex<TRequest, TResponse>(string path, string method)
             where TRequest : class, IMessage<TRequest>, new() where TResponse : class, IMessage<TResponse> =>
-            routes.Add((path, GatewayCalls.Duplex(service, method, call)));
+            routes.Add((path, GatewayCalls.Duplex<TRequest, TResponse>($"/{service}/{method}")));
     }
 }

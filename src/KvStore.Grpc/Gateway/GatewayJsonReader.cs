@@ -210,7 +210,8 @@ internal static class GatewayJsonReader
                 JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
                 JsonTokenType.Null => null,
                 JsonTokenType.String => throw new GatewayDecodeException($"json: cannot unmarshal string into Go value of type {goType}"),
-                JsonTokenType.True or JsonTokenType.False => throw new GatewayDecodeException($"json: cannot unmarshal bool into Go value of type {goType}"),
+                JsonTokenType.True or JsonTokenType.False =>
+                    throw new GatewayDecodeException($"json: cannot unmarshal bool into Go value of type {goType}"),
                 JsonTokenType.StartArray => throw new GatewayDecodeException($"json: cannot unmarshal array into Go value of type {goType}"),
                 _ => throw new GatewayDecodeException($"json: cannot unmarshal object into Go value of type {goType}"),
             };
@@ -279,5 +280,6 @@ internal static class GatewayJsonReader
     }
 
     /// <summary>Go's %q for the common case: a double-quoted string with quote and backslash escaped.</summary>
-    private static string GoQuote(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+    private static string GoQuote(string s) =>
+        "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 }

@@ -16,7 +16,10 @@ internal sealed class GoJsonScanner
 {
     private const int MaxNestingDepth = 10000;
 
-    private enum Scan { Continue, BeginLiteral, BeginObject, ObjectKey, ObjectValue, EndObject, BeginArray, ArrayValue, EndArray, SkipSpace, End, Error }
+    private enum Scan
+    {
+        Continue, BeginLiteral, BeginObject, ObjectKey, ObjectValue, EndObject, BeginArray, ArrayValue, EndArray, SkipSpace, End, Error,
+    }
 
     private enum Step
     {

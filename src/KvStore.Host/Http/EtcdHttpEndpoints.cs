@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Etcdserverpb;
 using Google.Protobuf;
+using KvStore.Grpc;
 using KvStore.Host.Metrics;
 using KvStore.Mvcc;
 using KvStore.Server;
@@ -62,7 +63,8 @@ internal static class EtcdHttpEndpoints
         await context.Response.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
     }
 
-    internal static async Task<HealthStatus> CheckAsync(IEtcdServer server, IReadOnlySet<string> excludedAlarms, bool serializable, CancellationToken cancellationToken)
+    internal static async Task<HealthStatus> CheckAsync(IEtcdServer server, IReadOnlySet<string> excludedAlarms, bool serializable,
+        CancellationToken cancellationToken)
     {
         foreach (var alarm in server.Alarms)
         {
@@ -98,11 +100,24 @@ internal static class EtcdHttpEndpoints
             }
             if (error != ServerError.None)
             {
-                return new("false", "RANGE ERROR:" + ReadIndexErrorMessage(error));
+                return new("false", "RANGE ERROR:" + ErrorTable.Status(error).Message);
             }
         }
-        var range = server.Store.Range(new RangeRequest { Key = HealthProbeKey, KeysOnly = true, Limit = 1 });
-        return range.Ok ? new("true", "") : new("false", "RANGE ERROR:" + MvccErrors.Message(range.Error));
+        try
+        {
+            // Served locally: the read index above is the linearizable part.
+            var probe = new RangeRequest { Key = HealthProbeKey, KeysOnly = true, Limit = 1, Serializable = true };
+            await server.RangeAsync(probe, Caller.Nobody, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EtcdServerException e) when (e.MvccError is not (MvccError.AuthUserEmpty or MvccError.AuthPermissionDenied))
+        {
+            // etcd's checkV3Health: a range refused for want of a user is healthy; any other error is not.
+            return new("false", "RANGE ERROR:" + ErrorTable.Status(e.MvccError).Message);
+        }
+        catch (EtcdServerException)
+        {
+        }
+        return new("true", "");
     }
 
     /// <summary>/version: {"etcdserver":"3.5.16","etcdcluster":"3.5.0"}.</summary>
@@ -126,15 +141,6 @@ internal static class EtcdHttpEndpoints
         context.Response.ContentType = TextPlain;
         return context.Response.WriteAsync("Method Not Allowed\n", context.RequestAborted);
     }
-
-    // etcd's messages for the member errors a read index can end with (rpctypes/error.go).
-    private static string ReadIndexErrorMessage(ServerError error) => error switch
-    {
-        ServerError.NoLeader => "etcdserver: no leader",
-        ServerError.Timeout => "etcdserver: request timed out",
-        ServerError.Stopped => "etcdserver: server stopped",
-        _ => "etcdserver: " + error,
-    };
 }
 
 /// <summary>etcd's etcdhttp.Health.</summary>

@@ -271,7 +271,8 @@ internal sealed class Http2AuthorityRewriter(int maxFrameSize = Http2AuthorityRe
     }
 
     /// <summary>An authority this rewriter fixes: <c>scheme://...</c> or a path.</summary>
-    private static bool IsUrlShaped(ReadOnlySpan<byte> authority) => authority.IndexOf("://"u8) > 0 || (authority.Length > 0 && authority[0] == (byte)'/');
+    private static bool IsUrlShaped(ReadOnlySpan<byte> authority) =>
+        authority.IndexOf("://"u8) > 0 || (authority.Length > 0 && authority[0] == (byte)'/');
 
     private static bool TryReadFrameHeader(in ReadOnlySequence<byte> buffer, out int length, out byte type, out byte flags, out uint streamId)
     {

@@ -35,7 +35,8 @@ internal static class LogLineFormatter
         return line.ToString();
     }
 
-    private static string Json<TState>(DateTimeOffset now, LogLevel level, string category, TState state, string message, Exception? exception, bool withStackTrace)
+    private static string Json<TState>(DateTimeOffset now, LogLevel level, string category, TState state, string message, Exception? exception,
+        bool withStackTrace)
     {
         var buffer = new MemoryStream(256);
         using (var json = new Utf8JsonWriter(buffer, JsonOptions))
@@ -152,7 +153,8 @@ internal static class LogLineFormatter
             char c = name[i];
             if (char.IsUpper(c))
             {
-                bool boundary = i > 0 && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]) && char.IsUpper(name[i - 1])));
+                bool boundary = i > 0
+                    && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]) && char.IsUpper(name[i - 1])));
                 if (boundary) text.Append('-');
                 text.Append(char.ToLowerInvariant(c));
             }

@@ -39,7 +39,9 @@ internal sealed record LogSettings
     {
         string logger = flags[EtcdFlags.Logger];
         // etcd 3.4 still reads the deprecated --log-output when --log-outputs is not given.
-        string outputText = !flags.IsSet(EtcdFlags.LogOutputs) && flags.IsSet(EtcdFlags.LogOutput) ? flags[EtcdFlags.LogOutput] : flags[EtcdFlags.LogOutputs];
+        string outputText = !flags.IsSet(EtcdFlags.LogOutputs) && flags.IsSet(EtcdFlags.LogOutput)
+            ? flags[EtcdFlags.LogOutput]
+            : flags[EtcdFlags.LogOutputs];
         // flags.UniqueStringsFromFlag: the values sorted and without repeats.
         List<string> outputs = outputText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
@@ -49,7 +51,8 @@ internal sealed record LogSettings
             case "capnslog":
                 if (outputs.Count != 1)
                 {
-                    throw new FlagException($"--logger=capnslog supports only 1 value in '--log-outputs', got [{string.Join(" ", outputs.Select(o => $"\"{o}\""))}]");
+                    string quoted = string.Join(" ", outputs.Select(o => $"\"{o}\""));
+                    throw new FlagException($"--logger=capnslog supports only 1 value in '--log-outputs', got [{quoted}]");
                 }
                 if (outputs[0] is not (Default or Stderr or Stdout))
                 {

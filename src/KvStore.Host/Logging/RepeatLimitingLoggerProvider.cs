@@ -56,7 +56,8 @@ internal sealed class RepeatLimitingLoggerProvider(ILoggerFactory inner, string 
             }
             else
             {
-                inner.Log(logLevel, eventId, state, exception, (s, e) => $"{formatter(s, e)} ({dropped} more like this dropped in the last {window.TotalSeconds:0} s)");
+                inner.Log(logLevel, eventId, state, exception,
+                    (s, e) => $"{formatter(s, e)} ({dropped} more like this dropped in the last {window.TotalSeconds:0} s)");
             }
         }
 

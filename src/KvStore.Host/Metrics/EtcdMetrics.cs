@@ -58,10 +58,12 @@ internal sealed class EtcdMetrics : IDisposable
         _factory.ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = null };
         DotNetStats.Register(Registry);
 
-        GrpcStarted = _factory.CreateCounter("grpc_server_started_total", "Total number of RPCs started on the server.", "grpc_type", "grpc_service", "grpc_method");
-        GrpcHandled = _factory.CreateCounter("grpc_server_handled_total", "Total number of RPCs completed on the server, regardless of success or failure.", "grpc_type", "grpc_service", "grpc_method", "grpc_code");
-        GrpcReceived = _factory.CreateCounter("grpc_server_msg_received_total", "Total number of RPC stream messages received on the server.", "grpc_type", "grpc_service", "grpc_method");
-        GrpcSent = _factory.CreateCounter("grpc_server_msg_sent_total", "Total number of gRPC stream messages sent by the server.", "grpc_type", "grpc_service", "grpc_method");
+        string[] call = ["grpc_type", "grpc_service", "grpc_method"];
+        GrpcStarted = _factory.CreateCounter("grpc_server_started_total", "Total number of RPCs started on the server.", call);
+        GrpcHandled = _factory.CreateCounter("grpc_server_handled_total",
+            "Total number of RPCs completed on the server, regardless of success or failure.", [.. call, "grpc_code"]);
+        GrpcReceived = _factory.CreateCounter("grpc_server_msg_received_total", "Total number of RPC stream messages received on the server.", call);
+        GrpcSent = _factory.CreateCounter("grpc_server_msg_sent_total", "Total number of gRPC stream messages sent by the server.", call);
 
         _hasLeader = _factory.CreateGauge("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.");
         _isLeader = _factory.CreateGauge("etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.");
@@ -76,14 +78,17 @@ internal sealed class EtcdMetrics : IDisposable
         _compactRevision = _factory.CreateGauge("etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.");
         _factory.CreateGauge("etcd_server_version", "Which version is running. 1 for 'server_version' label with current version.", "server_version")
             .WithLabels(EtcdVersion.Server).Set(1);
-        _factory.CreateGauge("etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version", "cluster_version")
+        _factory.CreateGauge("etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version",
+                "cluster_version")
             .WithLabels(EtcdVersion.Cluster[..EtcdVersion.Cluster.LastIndexOf('.')]).Set(1);
         _factory.CreateGauge("etcd_server_id", "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.", "server_id")
             .WithLabels(server.MemberId.ToString("x", CultureInfo.InvariantCulture)).Set(1);
 
         // Shown from the start, as etcd does, even before the member reports a measurement.
-        _bridged["etcd_disk_wal_fsync_duration_seconds"] = DiskHistogram("etcd_disk_wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.");
-        _bridged["etcd_disk_backend_commit_duration_seconds"] = DiskHistogram("etcd_disk_backend_commit_duration_seconds", "The latency distributions of commit called by backend.");
+        _bridged["etcd_disk_wal_fsync_duration_seconds"] =
+            DiskHistogram("etcd_disk_wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.");
+        _bridged["etcd_disk_backend_commit_duration_seconds"] =
+            DiskHistogram("etcd_disk_backend_commit_duration_seconds", "The latency distributions of commit called by backend.");
 
         _listener.InstrumentPublished = (instrument, listener) =>
         {
@@ -128,9 +133,9 @@ internal sealed class EtcdMetrics : IDisposable
         _pending.Set(Math.Max(0, committed - applied));
         _dbSize.Set(_server.DbSizeBytes);
         _quota.Set(_server.Config.EffectiveQuotaBytes);
-        _keys.Set(_server.Store.LiveKeyCount);
-        _currentRevision.Set(_server.Store.CurrentRevision);
-        _compactRevision.Set(Math.Max(0, _server.Store.CompactRevision));
+        _keys.Set(_server.KeyCount);
+        _currentRevision.Set(_server.CurrentRevision);
+        _compactRevision.Set(Math.Max(0, _server.CompactRevision));
         _listener.RecordObservableInstruments();
     }
 
@@ -145,7 +150,8 @@ internal sealed class EtcdMetrics : IDisposable
             Histogram<double> or Histogram<long> or Histogram<int> => _bridged.GetOrAdd(instrument.Name, n => DiskHistogram(n, help)),
             Counter<double> or Counter<long> or Counter<int> or ObservableCounter<double> or ObservableCounter<long> or ObservableCounter<int>
                 => _bridged.GetOrAdd(instrument.Name, n => _factory.CreateCounter(n, help)),
-            ObservableGauge<double> or ObservableGauge<long> or ObservableGauge<int> or UpDownCounter<long> or UpDownCounter<int> or UpDownCounter<double>
+            ObservableGauge<double> or ObservableGauge<long> or ObservableGauge<int>
+                or UpDownCounter<long> or UpDownCounter<int> or UpDownCounter<double>
                 => _bridged.GetOrAdd(instrument.Name, n => _factory.CreateGauge(n, help)),
             _ => null,
         };

@@ -55,7 +55,8 @@ internal sealed class GrpcMetricsInterceptor(EtcdMetrics metrics) : Interceptor
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
-        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
         var call = Start(ServerStream, context);
         call.Received.Inc();
@@ -72,12 +73,14 @@ internal sealed class GrpcMetricsInterceptor(EtcdMetrics metrics) : Interceptor
     }
 
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
-        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
         var call = Start(BidiStream, context);
         try
         {
-            await continuation(new CountingReader<TRequest>(requestStream, call.Received), new CountingWriter<TResponse>(responseStream, call.Sent), context).ConfigureAwait(false);
+            await continuation(new CountingReader<TRequest>(requestStream, call.Received), new CountingWriter<TResponse>(responseStream, call.Sent),
+                context).ConfigureAwait(false);
             call.Handled(context.Status.StatusCode);
         }
         catch (Exception e)

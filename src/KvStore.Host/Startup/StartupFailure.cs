@@ -22,13 +22,16 @@ internal static class StartupFailure
             case SocketException socket:
                 // DotNext binds the first --listen-peer-urls when the member starts.
                 Uri peer = settings.Server.ListenPeerUrls[0];
-                return ListenProbe.BindError(new IPEndPoint(peer.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(peer.DnsSafeHost), peer.Port), socket.SocketErrorCode);
+                return ListenProbe.BindError(new IPEndPoint(AddressOf(peer), peer.Port), socket.SocketErrorCode);
             case IOException { InnerException: AddressInUseException } when KestrelAddress(e.Message) is { } url:
-                return ListenProbe.BindError(new IPEndPoint(url.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(url.DnsSafeHost), url.Port), SocketError.AddressAlreadyInUse);
+                return ListenProbe.BindError(new IPEndPoint(AddressOf(url), url.Port), SocketError.AddressAlreadyInUse);
             default:
                 return e.InnerException is SocketException inner ? Describe(inner, settings) : e.Message.ReplaceLineEndings(" ");
         }
     }
+
+    /// <summary>The address a URL names: loopback for "localhost", else its IP.</summary>
+    private static IPAddress AddressOf(Uri url) => url.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(url.DnsSafeHost);
 
     /// <summary>The URL in Kestrel's "Failed to bind to address http://127.0.0.1:2379: address already in use."</summary>
     private static Uri? KestrelAddress(string message)
@@ -37,6 +40,7 @@ internal static class StartupFailure
         if (!message.StartsWith(Prefix, StringComparison.Ordinal)) return null;
         string rest = message[Prefix.Length..];
         int end = rest.IndexOf(": ", StringComparison.Ordinal);
-        return Uri.TryCreate(end >= 0 ? rest[..end] : rest, UriKind.Absolute, out Uri? url) && IPAddress.TryParse(url.DnsSafeHost, out _) || url?.Host == "localhost" ? url : null;
+        bool parsed = Uri.TryCreate(end >= 0 ? rest[..end] : rest, UriKind.Absolute, out Uri? url);
+        return parsed && IPAddress.TryParse(url!.DnsSafeHost, out _) || url?.Host == "localhost" ? url : null;
     }
 }

@@ -22,8 +22,8 @@ internal sealed partial class Lessor
     private readonly MvccStore _store;
     private readonly LeaderLink _link;
     private readonly Func<long, ResponseHeader> _header;
-    private readonly Func<InternalRaftRequest, CancellationToken, Task<ProposeResult>> _propose;
-    private readonly Func<string?> _rootToken;
+    private readonly Func<InternalRaftRequest, Caller, CancellationToken, Task<ProposeResult>> _propose;
+    private readonly Func<Caller> _root;
     private readonly TimeSpan _requestTimeout;
     private readonly CancellationToken _stopping;
     private readonly ILogger _logger;
@@ -32,19 +32,19 @@ internal sealed partial class Lessor
     /// <param name="link">The way to the leader.</param>
     /// <param name="header">A response header at a revision.</param>
     /// <param name="propose">Proposes a command through the log (the revokes).</param>
-    /// <param name="rootToken">A token of root the revokes carry while auth is enabled (etcd's authStore.WithRoot).</param>
+    /// <param name="root">Root, as the revokes propose while auth is enabled (etcd's authStore.WithRoot).</param>
     /// <param name="requestTimeout">etcd's request timeout.</param>
     /// <param name="stopping">Cancelled when the member stops.</param>
     /// <param name="logger">The member's logger.</param>
     public Lessor(MvccStore store, LeaderLink link, Func<long, ResponseHeader> header,
-        Func<InternalRaftRequest, CancellationToken, Task<ProposeResult>> propose, Func<string?> rootToken, TimeSpan requestTimeout,
+        Func<InternalRaftRequest, Caller, CancellationToken, Task<ProposeResult>> propose, Func<Caller> root, TimeSpan requestTimeout,
         CancellationToken stopping, ILogger logger)
     {
         _store = store;
         _link = link;
         _header = header;
         _propose = propose;
-        _rootToken = rootToken;
+        _root = root;
         _requestTimeout = requestTimeout;
         _stopping = stopping;
         _logger = logger;
@@ -67,8 +67,8 @@ internal sealed partial class Lessor
             foreach (long id in _store.ExpiredLeases(Environment.TickCount64, max: MaxRevokesPerLook))
             {
                 var revoke = new InternalRaftRequest { LeaseRevoke = new LeaseRevokeRequest { ID = id } };
-                RequestAuth.Token = _rootToken(); // etcd's authStore.WithRoot: the lessor revokes as root
-                ProposeResult r = await _propose(revoke, token).ConfigureAwait(false);
+                // etcd's authStore.WithRoot: the lessor revokes as root
+                ProposeResult r = await _propose(revoke, _root(), token).ConfigureAwait(false);
                 if (r.Error != ServerError.None) Log.RevokeFailed(_logger, id, r.Error);
             }
         }

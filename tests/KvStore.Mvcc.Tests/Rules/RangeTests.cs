@@ -124,7 +124,6 @@ public sealed class RangeTests : IDisposable
         RangeRequest req = AtoE();
         req.Revision = 16;
         Assert.Equal(MvccError.FutureRevision, _s.Store.Range(req).Error);
-        Assert.Equal("etcdserver: mvcc: required revision is a future revision", MvccErrors.Message(MvccError.FutureRevision));
     }
 
     [Theory]
@@ -253,6 +252,5 @@ public sealed class RangeTests : IDisposable
     {
         // etcd v3rpc checkRangeRequest: an empty key is ErrGRPCEmptyKey.
         Assert.Equal(MvccError.EmptyKey, _s.Store.Range(new RangeRequest { Key = ByteString.Empty }).Error);
-        Assert.Equal("etcdserver: key is not provided", MvccErrors.Message(MvccError.EmptyKey));
     }
 }
