@@ -24,7 +24,8 @@ internal sealed class EndPointConfigurationStorage : PersistentClusterConfigurat
     /// <summary>Stores the bootstrap configuration (version 0) when there is none yet.</summary>
     public async ValueTask BootstrapAsync(IEnumerable<EndPoint> members, CancellationToken token)
     {
-        IClusterConfiguration<EndPoint> config = await ((IClusterConfigurationStorage<EndPoint>)this).LoadConfigurationAsync(token).ConfigureAwait(false);
+        IClusterConfiguration<EndPoint> config = await ((IClusterConfigurationStorage<EndPoint>)this).LoadConfigurationAsync(token)
+            .ConfigureAwait(false);
         foreach (EndPoint member in members) config = config.Add(member);
         await ((IClusterConfigurationStorage)this).SaveConfigurationAsync(config, 0L, token).ConfigureAwait(false);
     }

@@ -5,12 +5,6 @@ namespace KvStore.Server;
 
 public sealed partial class EtcdServer
 {
-    /// <summary>The replicated alarm list (<see cref="AlarmStore"/>).</summary>
-    private readonly AlarmStore _alarms = new();
-
-    /// <summary>The propose path's quota check (<see cref="Quota"/>); assigned by the constructor.</summary>
-    private readonly Quota _quota;
-
     public IReadOnlyList<AlarmMember> Alarms => _alarms.List();
 
     /// <summary>Status's errors: each alarm as etcd's AlarmMember.String() prints it ("memberID:123 alarm:NOSPACE ").</summary>

@@ -7,9 +7,6 @@ namespace KvStore.Server;
 
 public sealed partial class EtcdServer
 {
-    /// <summary>The member's token provider (--auth-token): simple, jwt or nop.</summary>
-    private readonly ITokenProvider _tokens;
-
     private ITokenProvider Tokens => _tokens;
 
     private string? _rootToken;

@@ -9,7 +9,6 @@ namespace KvStore.Server;
 
 public sealed partial class EtcdServer
 {
-    private readonly WaitRegistry _waiters = new();
     private long _nextRequestId;
 
     /// <summary>etcd's request timeout: 5 s plus twice the election timeout.</summary>

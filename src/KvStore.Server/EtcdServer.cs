@@ -32,6 +32,14 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private long _appliedIndex;
     private bool _disposed;
+    /// <summary>The proposals waiting for their apply, by request id (etcd's wait.Wait).</summary>
+    private readonly WaitRegistry _waiters = new();
+    /// <summary>The replicated alarm list.</summary>
+    private readonly AlarmStore _alarms = new();
+    /// <summary>The propose path's quota check.</summary>
+    private readonly Quota _quota;
+    /// <summary>The member's token provider (--auth-token): simple, jwt or nop.</summary>
+    private readonly ITokenProvider _tokens;
 
     private EtcdServer(ServerConfig config, ILoggerFactory loggers)
     {

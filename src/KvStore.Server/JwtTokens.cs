@@ -181,7 +181,8 @@ internal sealed class JwtTokens : ITokenProvider
         using var ec = ECDsa.Create();
         if (TryImport(() => ec.ImportPkcs8PrivateKey(der, out _))) throw new AuthTokenException("key is not a valid RSA private key");
         // Go's x509.ParsePKCS8PrivateKey names the parser a SEC 1 EC key wants.
-        if (TryImport(() => ec.ImportECPrivateKey(der, out _))) throw new AuthTokenException("x509: failed to parse private key (use ParseECPrivateKey instead for this key format)");
+        if (TryImport(() => ec.ImportECPrivateKey(der, out _))) throw new AuthTokenException(
+            "x509: failed to parse private key (use ParseECPrivateKey instead for this key format)");
         throw new AuthTokenException("x509: failed to parse private key");
     }
 
@@ -210,7 +211,8 @@ internal sealed class JwtTokens : ITokenProvider
         ec.Dispose();
         using var rsa = RSA.Create();
         if (TryImport(() => rsa.ImportPkcs8PrivateKey(der, out _))) throw new AuthTokenException("key is not a valid ECDSA private key");
-        if (TryImport(() => rsa.ImportRSAPrivateKey(der, out _))) throw new AuthTokenException("x509: failed to parse private key (use ParsePKCS1PrivateKey instead for this key format)");
+        if (TryImport(() => rsa.ImportRSAPrivateKey(der, out _))) throw new AuthTokenException(
+            "x509: failed to parse private key (use ParsePKCS1PrivateKey instead for this key format)");
         throw new AuthTokenException("x509: failed to parse private key");
     }
 
@@ -374,7 +376,8 @@ internal sealed class JwtTokens : ITokenProvider
             using var doc = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(encodedPayload));
             JsonElement claims = doc.RootElement;
             if (claims.ValueKind != JsonValueKind.Object) return null;
-            if (!TimeClaim(claims, "exp", t => now < t) || !TimeClaim(claims, "iat", t => now >= t) || !TimeClaim(claims, "nbf", t => now >= t)) return null;
+            if (!TimeClaim(claims, "exp", t => now < t) || !TimeClaim(claims, "iat", t => now >= t)
+                || !TimeClaim(claims, "nbf", t => now >= t)) return null;
             // etcd reads claims["username"].(string) and claims["revision"].(float64); other types are refused here.
             if (!claims.TryGetProperty("username", out JsonElement user) || user.ValueKind != JsonValueKind.String) return null;
             if (!claims.TryGetProperty("revision", out JsonElement rev) || rev.ValueKind != JsonValueKind.Number) return null;

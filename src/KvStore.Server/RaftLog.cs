@@ -32,7 +32,10 @@ internal sealed class RaftLog(WriteAheadLog.Options options, IStateMachine state
         return AppendAsync(entries, startIndex, skipCommitted, token);
     }
 
-    /// <summary>False while the disk cannot take more entries: a follower then refuses what the leader sends (it lags, as if cut off, until space returns).</summary>
+    /// <summary>
+    /// False while the disk cannot take more entries: a follower then refuses what the leader sends (it lags, as if
+    /// cut off, until space returns).
+    /// </summary>
     public Func<bool>? HasRoom { get; set; }
 
     /// <summary>Called with (leader's commit index, the limit) when an AppendEntries asked for more than it carried.</summary>

@@ -27,10 +27,16 @@ public sealed record ServerConfig
     /// <summary>--advertise-client-urls</summary>
     public IReadOnlyList<Uri> AdvertiseClientUrls { get; init; } = [new("http://127.0.0.1:2379")];
 
-    /// <summary>--peer-cert-file, --peer-key-file, --peer-trusted-ca-file, --peer-client-cert-auth, --peer-crl-file, --peer-auto-tls...: TLS on https peer URLs, for Raft and every member-to-member call.</summary>
+    /// <summary>
+    /// --peer-cert-file, --peer-key-file, --peer-trusted-ca-file, --peer-client-cert-auth, --peer-crl-file,
+    /// --peer-auto-tls...: TLS on https peer URLs, for Raft and every member-to-member call.
+    /// </summary>
     public Transport.TlsInfo PeerTls { get; init; } = Transport.TlsInfo.None;
 
-    /// <summary>--client-cert-auth: a verified client certificate's CN is the user of a call without a token (etcd's ClientCertAuthEnabled).</summary>
+    /// <summary>
+    /// --client-cert-auth: a verified client certificate's CN is the user of a call without a token (etcd's
+    /// ClientCertAuthEnabled).
+    /// </summary>
     public bool ClientCertAuth { get; init; }
 
     /// <summary>--initial-cluster (name=peerURL,...); empty: this member alone.</summary>
@@ -42,7 +48,10 @@ public sealed record ServerConfig
     /// <summary>--initial-cluster-token</summary>
     public string InitialClusterToken { get; init; } = "etcd-cluster";
 
-    /// <summary>--snapshot-count: applied commands (etcd: committed requests; our Raft entries are batches of them) between Raft snapshots (log compaction).</summary>
+    /// <summary>
+    /// --snapshot-count: applied commands (etcd: committed requests; our Raft entries are batches of them) between
+    /// Raft snapshots (log compaction).
+    /// </summary>
     public long SnapshotCount { get; init; } = 100_000;
 
     /// <summary>

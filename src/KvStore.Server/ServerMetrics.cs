@@ -27,7 +27,8 @@ public static class ServerMetrics
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == "DotNext.IO.WriteAheadLog" && instrument.Name == "entries-flush-duration") l.EnableMeasurementEvents(instrument);
+                if (instrument.Meter.Name == "DotNext.IO.WriteAheadLog"
+                    && instrument.Name == "entries-flush-duration") l.EnableMeasurementEvents(instrument);
             },
         };
         listener.SetMeasurementEventCallback<double>((_, milliseconds, _, _) => WalFsync.Record(milliseconds / 1000.0));

@@ -83,7 +83,8 @@ public sealed record AuthTokenOptions(string Type, IReadOnlyDictionary<string, s
             if (pair.Length != 2) throw new AuthTokenException(AuthTokenException.InvalidAuthOpts, $"invalid token specific option: {text}");
             if (!options.TryAdd(pair[0], pair[1]))
             {
-                throw new AuthTokenException(AuthTokenException.InvalidAuthOpts, $"invalid token specific option, duplicated parameters ({pair[0]}): {text}");
+                throw new AuthTokenException(AuthTokenException.InvalidAuthOpts,
+                    $"invalid token specific option, duplicated parameters ({pair[0]}): {text}");
             }
         }
         if (parts[0] is not ("simple" or "jwt" or ""))
@@ -94,7 +95,8 @@ public sealed record AuthTokenOptions(string Type, IReadOnlyDictionary<string, s
         if (parts[0] == "jwt" && options.TryGetValue("ttl", out string? ttlText) && ttlText.Length > 0)
         {
             ttl = parseDuration(ttlText)
-                ?? throw new AuthTokenException(AuthTokenException.InvalidAuthOpts, $"problem loading JWT options: time: invalid duration \"{ttlText}\"");
+                ?? throw new AuthTokenException(AuthTokenException.InvalidAuthOpts,
+                    $"problem loading JWT options: time: invalid duration \"{ttlText}\"");
         }
         return new AuthTokenOptions(parts[0], options, ttl);
     }
