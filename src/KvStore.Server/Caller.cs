@@ -13,6 +13,9 @@ public readonly record struct Caller(AuthInfo? Auth, MvccError Error = MvccError
 
     /// <summary>The user for a permission check; nobody is revision 0, which etcd reads as "user name is empty".</summary>
     public AuthInfo User => Auth ?? default;
+
+    /// <summary>The credentials this caller was resolved from (a token, or a certificate's CN), to resolve again later.</summary>
+    internal (string? Token, string? CommonName) Credentials { get; init; }
 }
 
 /// <summary>An etcd error a server verb answers (etcd's verbs return it); the RPC layer maps it once (its ErrorTable).</summary>

@@ -45,13 +45,22 @@ public sealed partial class EtcdServer
         {
             // etcd's AuthInfoFromCtx: without a token, --client-cert-auth makes the certificate's CN the user, at
             // the current auth revision; a token, valid or not, always decides first.
-            return Config.ClientCertAuth && commonName is not null ? new Caller(new AuthInfo(commonName, _store.AuthRevision)) : Caller.Nobody;
+            return Config.ClientCertAuth && commonName is not null
+                ? new Caller(new AuthInfo(commonName, _store.AuthRevision)) { Credentials = (null, commonName) }
+                : Caller.Nobody;
         }
         // A token the provider does not accept (simple: never minted here, expired, its user changed; jwt: bad signature
         // or method, expired) is invalid. A JWT carries the auth revision it was minted at, which the checks compare.
         AuthInfo? info = Tokens.Info(token, _store.AuthRevision, Environment.TickCount64);
-        return info is null ? new Caller(null, MvccError.AuthInvalidToken) : new Caller(info);
+        return (info is null ? new Caller(null, MvccError.AuthInvalidToken) : new Caller(info)) with { Credentials = (token, commonName) };
     }
+
+    /// <summary>
+    /// The caller as the auth store sees it now: etcd's doSerialize resolves the token after the read index, so a read that
+    /// waited while the auth store changed is checked against the store it reads from, not refused as "auth revision old".
+    /// </summary>
+    private Caller Refreshed(Caller caller) =>
+        caller.Credentials is (null, null) ? caller : AuthInfoFrom(caller.Credentials.Token, caller.Credentials.CommonName);
 
     /// <inheritdoc/>
     public async Task WaitForTokenAsync(string token, CancellationToken cancellationToken)

@@ -23,7 +23,11 @@ public sealed partial class EtcdServer
     /// <inheritdoc/>
     public async Task<RangeResponse> RangeAsync(RangeRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        if (!request.Serializable) await LinearizableReadAsync(cancellationToken).ConfigureAwait(false);
+        if (!request.Serializable)
+        {
+            await LinearizableReadAsync(cancellationToken).ConfigureAwait(false);
+            caller = Refreshed(caller);
+        }
         CheckRead(caller, user => Store.IsOpPermitted(user, request.Key.Span, request.RangeEnd.Span, write: false));
         MvccResult<RangeResponse> result = Store.Range(request);
         RangeResponse response = result.Response ?? throw new EtcdServerException(result.Error);
@@ -50,7 +54,11 @@ public sealed partial class EtcdServer
                 cancellationToken).ConfigureAwait(false));
         }
         // Linearizable unless every range is serializable.
-        if (!IsSerializable(request)) await LinearizableReadAsync(cancellationToken).ConfigureAwait(false);
+        if (!IsSerializable(request))
+        {
+            await LinearizableReadAsync(cancellationToken).ConfigureAwait(false);
+            caller = Refreshed(caller);
+        }
         CheckRead(caller, user => CheckTxn(user, request));
         MvccResult<TxnResponse> local = Store.Txn(request);
         TxnResponse response = local.Response ?? throw new EtcdServerException(local.Error);
