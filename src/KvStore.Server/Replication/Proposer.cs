@@ -66,13 +66,15 @@ internal sealed class Proposer
         {
             if (_log.TermOrZero() is not (> 0 and var term))
             {
-                // Not proposed anywhere yet: the leader can still take it. Leading but between terms (the leader event
-                // not seen yet, or stepping down): wait a moment rather than spin between the two queues.
-                if (_link.IsLeader) await Task.Delay(10, token).ConfigureAwait(false);
-                foreach (InternalRaftRequest r in batch.Requests) _toLeader(r);
+                await HandBackAsync(batch, token).ConfigureAwait(false);
                 return;
             }
             await _log.AppendAsync(batch, term, token).ConfigureAwait(false);
+        }
+        catch (NotLeaderException e) when (e.InnerException is null)
+        {
+            // Refused before the append (DotNext's leader state not started yet, or already gone): nothing was proposed.
+            await HandBackAsync(batch, token).ConfigureAwait(false);
         }
         catch (NotLeaderException)
         {
@@ -86,6 +88,17 @@ internal sealed class Proposer
         {
             _waiters.FailAll(batch, ServerError.Stopped);
         }
+    }
+
+    /// <summary>
+    /// A batch proposed nowhere yet goes back to the leader, whoever it is now. Leading but between terms (the leader
+    /// event not seen yet, the leader state still starting, or stepping down): wait a moment rather than spin between the
+    /// two queues; the forwarder's leader wait bounds how long. Tested by ForwardTests and FaultMechanismTests.
+    /// </summary>
+    private async Task HandBackAsync(RaftBatch batch, CancellationToken token)
+    {
+        if (_link.IsLeader) await Task.Delay(10, token).ConfigureAwait(false);
+        foreach (InternalRaftRequest r in batch.Requests) _toLeader(r);
     }
 
     // ---- leader side of forwarding (the Forward service calls this) ----
