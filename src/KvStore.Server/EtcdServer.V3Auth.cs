@@ -22,7 +22,7 @@ public sealed partial class EtcdServer
     public Task<AuthUserAddResponse> UserAddAsync(AuthUserAddRequest request, Caller caller, CancellationToken cancellationToken)
     {
         // etcd 3.5: hashed before proposing; the plain password never enters the log.
-        if (request.Options is not { NoPassword: true } && request.Name.Length > 0) request.HashedPassword = HashPassword(request.Password);
+        if (request.Options is not { NoPassword: true } && request.Name.Length > 0) request.HashedPassword = _auth.HashPassword(request.Password);
         request.Password = "";
         return AuthCommandAsync<AuthUserAddResponse>(new InternalRaftRequest { AuthUserAdd = request }, caller, cancellationToken);
     }
@@ -43,7 +43,7 @@ public sealed partial class EtcdServer
     public Task<AuthUserChangePasswordResponse> UserChangePasswordAsync(AuthUserChangePasswordRequest request, Caller caller,
         CancellationToken cancellationToken)
     {
-        request.HashedPassword = HashPassword(request.Password);
+        request.HashedPassword = _auth.HashPassword(request.Password);
         request.Password = "";
         return AuthCommandAsync<AuthUserChangePasswordResponse>(new InternalRaftRequest { AuthUserChangePassword = request }, caller,
             cancellationToken);

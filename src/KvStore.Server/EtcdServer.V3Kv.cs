@@ -1,6 +1,7 @@
 using Etcdserverpb;
 using KvStore.Mvcc;
 using KvStore.Mvcc.Watch;
+using KvStore.Server.Access;
 
 namespace KvStore.Server;
 
@@ -26,12 +27,12 @@ public sealed partial class EtcdServer
         if (!request.Serializable)
         {
             await LinearizableReadAsync(cancellationToken).ConfigureAwait(false);
-            caller = Refreshed(caller);
+            caller = _auth.Refreshed(caller);
         }
-        CheckRead(caller, user => Store.IsOpPermitted(user, request.Key.Span, request.RangeEnd.Span, write: false));
+        AuthStore.CheckRead(caller, user => _auth.IsRangePermitted(user, request.Key.Span, request.RangeEnd.Span));
         MvccResult<RangeResponse> result = Store.Range(request);
         RangeResponse response = result.Response ?? throw new EtcdServerException(result.Error);
-        CheckAuthRevision(caller);
+        _auth.CheckAuthRevision(caller);
         return response;
     }
 
@@ -57,12 +58,12 @@ public sealed partial class EtcdServer
         if (!IsSerializable(request))
         {
             await LinearizableReadAsync(cancellationToken).ConfigureAwait(false);
-            caller = Refreshed(caller);
+            caller = _auth.Refreshed(caller);
         }
-        CheckRead(caller, user => CheckTxn(user, request));
+        AuthStore.CheckRead(caller, user => _auth.CheckTxn(user, request));
         MvccResult<TxnResponse> local = Store.Txn(request);
         TxnResponse response = local.Response ?? throw new EtcdServerException(local.Error);
-        CheckAuthRevision(caller);
+        _auth.CheckAuthRevision(caller);
         return response;
     }
 

@@ -1,6 +1,7 @@
 using Etcdserverpb;
 using Google.Protobuf;
 using KvStore.Mvcc;
+using KvStore.Server.Access;
 
 namespace KvStore.Server;
 
@@ -36,7 +37,10 @@ public sealed partial class EtcdServer
         if (request.Keys)
         {
             // etcd 3.5.10+: the keys of a lease are shown only to a user who may read every one of them.
-            foreach (ByteString key in response!.Keys) CheckRead(caller, user => Store.IsOpPermitted(user, key.Span, default, write: false));
+            foreach (ByteString key in response!.Keys)
+            {
+                AuthStore.CheckRead(caller, user => _auth.IsRangePermitted(user, key.Span, default));
+            }
         }
         response!.Header = Header(Store.CurrentRevision); // etcd's lessor leaves the header empty; v3rpc adds the current revision
         return response;

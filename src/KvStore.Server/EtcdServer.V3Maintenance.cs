@@ -36,20 +36,20 @@ public sealed partial class EtcdServer
     /// <inheritdoc/>
     public HashResponse Hash(Caller caller)
     {
-        CheckAdmin(caller);
+        _auth.CheckAdmin(caller);
         return Store.Hash();
     }
 
     /// <inheritdoc/>
     public HashKVResponse HashKV(HashKVRequest request, Caller caller)
     {
-        CheckAdmin(caller);
+        _auth.CheckAdmin(caller);
         MvccResult<HashKVResponse> result = Store.HashKV(request.Revision);
         return result.Response ?? throw new EtcdServerException(result.Error);
     }
 
     /// <inheritdoc/>
-    public void Defragment(Caller caller) => CheckAdmin(caller);
+    public void Defragment(Caller caller) => _auth.CheckAdmin(caller);
 
     /// <inheritdoc/>
     public async Task<AlarmResponse> AlarmAsync(AlarmRequest request, Caller caller, CancellationToken cancellationToken)
@@ -80,7 +80,7 @@ public sealed partial class EtcdServer
     /// <inheritdoc/>
     public async Task<long> SnapshotAsync(Stream destination, Caller caller, CancellationToken cancellationToken)
     {
-        CheckAdmin(caller);
+        _auth.CheckAdmin(caller);
         long revision = Store.CurrentRevision;
         var cluster = new BackupCluster(
             [.. Members.Select(m => new BackupMember(m.Id, m.Name, m.PeerUrls, m.ClientUrls, m.IsLearner))],

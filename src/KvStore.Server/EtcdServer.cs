@@ -6,6 +6,7 @@ using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Etcdserverpb;
 using Grpc.Core;
 using KvStore.Mvcc;
+using KvStore.Server.Access;
 using KvStore.Server.Apply;
 using KvStore.Server.DataDir;
 using KvStore.Server.Leases;
@@ -38,14 +39,13 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private readonly AlarmStore _alarms = new();
     /// <summary>The propose path's quota check.</summary>
     private readonly Quota _quota;
-    /// <summary>The member's token provider (--auth-token): simple, jwt or nop.</summary>
-    private readonly ITokenProvider _tokens;
+    /// <summary>Tokens, credentials and permission checks (etcd's auth store, the member's side).</summary>
+    private readonly AuthStore _auth;
 
     private EtcdServer(ServerConfig config, ILoggerFactory loggers)
     {
         Config = config;
         _logger = loggers.CreateLogger("kvstore.server");
-        _tokens = CreateTokenProvider(config, _logger);
         string memberDir = Path.Combine(config.DataDir, "member");
         var storeOptions = new MvccOptions
         {
@@ -55,6 +55,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         };
         _store = DataDirException.Wrap(() => MvccStore.Open(storeOptions), "cannot open database at " + storeOptions.StorageOrDefault().Directory);
         EngineWriteFailure.StopOnFailure(_store.WriteFailed, _logger);
+        _auth = new AuthStore(_store, config, _logger);
 
         Directory.CreateDirectory(memberDir);
         _backendSize = new BackendSize(memberDir, config.WalDir ?? Path.Combine(memberDir, "wal"));
@@ -72,7 +73,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         }
 
         _quota = NewQuota();
-        _stateMachine = new RaftStateMachine(ApplierChain.New(_store, _alarms, _tokens, Header), _waiters, _store, _alarms,
+        _stateMachine = new RaftStateMachine(ApplierChain.New(_store, _alarms, _auth.Tokens, Header), _waiters, _store, _alarms,
             StateMachineCallbacks(), config, Path.Combine(memberDir, "snap"), loggers.CreateLogger("kvstore.apply"));
         _wal = new RaftLog(new WriteAheadLog.Options
         {
@@ -139,7 +140,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             _voterReconciler.ReconcileNow, () => LeaderId, RequestTimeout, config.HeartbeatIntervalMs, _stopping.Token, _logger);
         _leaderTransfer = new LeaderTransfer(_membership, _cluster, _link, () => LeaderId, RequestTimeout, config.HeartbeatIntervalMs,
             _stopping.Token, _logger);
-        _lessor = new Lessor(_store, _link, Header, ProposeAsync, RootCaller, RequestTimeout, _stopping.Token, _logger);
+        _lessor = new Lessor(_store, _link, Header, ProposeAsync, _auth.Root, RequestTimeout, _stopping.Token, _logger);
         _cluster.LeaderChanged += OnLeaderChanged;
     }
 
