@@ -19,9 +19,9 @@ public sealed partial class EtcdServer
             cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc/>
-    async Task<long> ILessorApi.LeaseRenewAsync(long id, CancellationToken cancellationToken)
+    public async Task<long> LeaseRenewAsync(long id, CancellationToken cancellationToken)
     {
-        var (response, mvccError, error) = await LeaseRenewAsync(id, cancellationToken).ConfigureAwait(false);
+        var (response, mvccError, error) = await LessorRenewAsync(id, cancellationToken).ConfigureAwait(false);
         EtcdServerException.ThrowIf(error);
         EtcdServerException.ThrowIf(mvccError);
         return response!.TTL;
@@ -31,7 +31,7 @@ public sealed partial class EtcdServer
     public async Task<LeaseTimeToLiveResponse> LeaseTimeToLiveAsync(LeaseTimeToLiveRequest request, Caller caller,
         CancellationToken cancellationToken)
     {
-        var (response, mvccError, error) = await LeaseTimeToLiveAsync(request, cancellationToken).ConfigureAwait(false);
+        var (response, mvccError, error) = await LessorTimeToLiveAsync(request, cancellationToken).ConfigureAwait(false);
         EtcdServerException.ThrowIf(error);
         EtcdServerException.ThrowIf(mvccError);
         if (request.Keys)

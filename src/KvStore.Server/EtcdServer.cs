@@ -290,13 +290,13 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     /// <inheritdoc/>
     public Task<ServerError> ReadIndexAsync(CancellationToken cancellationToken) => _readIndex.WaitAsync(cancellationToken);
 
-    /// <inheritdoc/>
-    public Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> LeaseRenewAsync(long id,
+    /// <summary>The lessor's answer to a keep-alive (on the leader's clock, asked of the leader by a follower).</summary>
+    internal Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> LessorRenewAsync(long id,
         CancellationToken cancellationToken) =>
         _lessor.RenewAsync(id, cancellationToken);
 
-    /// <inheritdoc/>
-    public Task<(LeaseTimeToLiveResponse? Response, MvccError MvccError, ServerError Error)> LeaseTimeToLiveAsync(
+    /// <summary>The lessor's answer to a time-to-live (on the leader's clock, asked of the leader by a follower).</summary>
+    internal Task<(LeaseTimeToLiveResponse? Response, MvccError MvccError, ServerError Error)> LessorTimeToLiveAsync(
         LeaseTimeToLiveRequest request, CancellationToken cancellationToken) =>
         _lessor.TimeToLiveAsync(request, cancellationToken);
 

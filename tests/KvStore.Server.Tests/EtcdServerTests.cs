@@ -105,12 +105,12 @@ public class EtcdServerTests
     {
         await using var m = await TestMember.StartAsync();
         Assert.True((await m.Server.ProposeAsync(new InternalRaftRequest { LeaseGrant = new LeaseGrantRequest { ID = 9, TTL = 30 } }, default)).Ok);
-        var (resp, mvccError, error) = await m.Server.LeaseRenewAsync(9, default);
+        var (resp, mvccError, error) = await m.Server.LessorRenewAsync(9, default);
         Assert.Equal(ServerError.None, error);
         Assert.Equal(MvccError.None, mvccError);
         Assert.Equal(30, resp!.TTL);
         Assert.Equal(m.Server.ClusterId, resp.Header.ClusterId);
-        var missing = await m.Server.LeaseRenewAsync(10, default);
+        var missing = await m.Server.LessorRenewAsync(10, default);
         Assert.Equal(MvccError.LeaseNotFound, missing.MvccError);
     }
 }

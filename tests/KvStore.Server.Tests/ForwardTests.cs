@@ -117,18 +117,18 @@ public class ForwardTests
         ProposeResult grant = await c[follower].ProposeAsync(grantRequest, default);
         Assert.True(grant.Ok, $"{grant.Error} {grant.MvccError}");
 
-        var (renewed, mvccError, error) = await c[follower].LeaseRenewAsync(42, default);
+        var (renewed, mvccError, error) = await c[follower].LessorRenewAsync(42, default);
         Assert.Equal(ServerError.None, error);
         Assert.Equal(MvccError.None, mvccError);
         Assert.Equal(30, renewed!.TTL);
 
-        var (ttl, ttlMvcc, ttlError) = await c[follower].LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = 42 }, default);
+        var (ttl, ttlMvcc, ttlError) = await c[follower].LessorTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = 42 }, default);
         Assert.Equal(ServerError.None, ttlError);
         Assert.Equal(MvccError.None, ttlMvcc);
         Assert.InRange(ttl!.TTL, 1, 30);
         Assert.Equal(30, ttl.GrantedTTL);
 
-        var (_, missing, missingError) = await c[follower].LeaseRenewAsync(4242, default);
+        var (_, missing, missingError) = await c[follower].LessorRenewAsync(4242, default);
         Assert.Equal(ServerError.None, missingError);
         Assert.Equal(MvccError.LeaseNotFound, missing);
     }
