@@ -11,12 +11,6 @@ public sealed partial class EtcdServer
     public IReadOnlyList<string> StatusErrors =>
         Alarms.Select(a => $"memberID:{a.MemberID} alarm:{a.Alarm.ToString().ToUpperInvariant()} ").ToList();
 
-    /// <summary>A request etcd's quota charges for (<see cref="Quota.Cost"/> above 0): refused when the quota is used up.</summary>
-    private static bool IsWrite(InternalRaftRequest r) => Quota.IsWrite(r);
-
-    /// <summary>Room for <paramref name="request"/> under the quota; if not, NOSPACE is raised (<see cref="Quota.Available"/>).</summary>
-    private bool QuotaAvailable(InternalRaftRequest request) => _quota.Available(request);
-
     private Quota NewQuota() => new(_alarms, () => DbSizeBytes, Config.EffectiveQuotaBytes, _diskRoom.HasRoom, RaiseNoSpaceAsync, RequestTimeout);
 
     /// <summary>etcd's quotaAlarmer: this member's NOSPACE alarm, proposed through the log.</summary>

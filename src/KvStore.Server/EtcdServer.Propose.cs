@@ -33,7 +33,7 @@ public sealed partial class EtcdServer
     {
         if (_disposed) return new ProposeResult(null, Error: ServerError.Stopped);
         if (request.CalculateSize() > Config.MaxRequestBytes) return new ProposeResult(null, Error: ServerError.RequestTooLarge);
-        if (IsWrite(request) && !QuotaAvailable(request))
+        if (!_quota.Admits(request))
         {
             await _quota.NoSpaceRaisedAsync(cancellationToken).ConfigureAwait(false);
             return new ProposeResult(null, Error: ServerError.NoSpace);

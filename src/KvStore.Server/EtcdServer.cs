@@ -132,7 +132,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             _stopping.Token, _logger);
         _forwarder = new Forwarder(_link, _waiters, r => _proposer!.Enqueue(r), RequestTimeout,
             RequestTimeout - TimeSpan.FromMilliseconds(Math.Min(500, config.ElectionTimeoutMs)), _stopping.Token, _logger);
-        _proposer = new Proposer(_cluster, _link, _leaderLog, _waiters, r => !IsWrite(r) || QuotaAvailable(r), _forwarder.Enqueue,
+        _proposer = new Proposer(_cluster, _link, _leaderLog, _waiters, _quota.Admits, _forwarder.Enqueue,
             RequestTimeout, _stopping.Token);
         _voterReconciler = new VoterReconciler(_membership, _cluster, _link, _leaderLog, _configStorage, ReadIndexAsync, config, RequestTimeout,
             _logger);

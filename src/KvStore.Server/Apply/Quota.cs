@@ -35,11 +35,16 @@ internal sealed class Quota(AlarmStore alarms, Func<long> dbSizeBytes, long quot
     /// <summary>A request the quota charges for: refused with NOSPACE when the quota is used up.</summary>
     public static bool IsWrite(InternalRaftRequest r) => Cost(r) > 0;
 
-    /// <summary>Is there room for <paramref name="request"/>? If not, NOSPACE is raised (once) through the log.</summary>
-    public bool Available(InternalRaftRequest request)
+    /// <summary>
+    /// Is <paramref name="request"/> admitted? What costs nothing always is; a write only while there is room, and if
+    /// there is none, NOSPACE is raised (once) through the log.
+    /// </summary>
+    public bool Admits(InternalRaftRequest request)
     {
+        long cost = Cost(request);
+        if (cost == 0) return true;
         if (alarms.NoSpace || !diskRoom()) return false;
-        if (dbSizeBytes() + Cost(request) < quotaBytes) return true;
+        if (dbSizeBytes() + cost < quotaBytes) return true;
         if (Interlocked.Exchange(ref _raising, 1) == 0)
         {
             Volatile.Write(ref _raise, raiseNoSpace().ContinueWith(_ => Volatile.Write(ref _raising, 0), TaskScheduler.Default));
