@@ -6,7 +6,7 @@ namespace KvStore.Grpc;
 internal sealed class CancellableCallContext : ServerCallContext
 {
     /// <summary>Where grpc-dotnet's GetHttpContext() looks for a context it did not create (it activates the service with it).</summary>
-    private const string HttpContextKey = "__HttpContext";
+    internal const string HttpContextKey = "__HttpContext";
 
     private readonly ServerCallContext _inner;
     private readonly CancellationToken _token;

@@ -21,10 +21,8 @@ internal sealed class GatewayCallContext : ServerCallContext
         _http = http;
         _method = method;
         RequestHeadersCore = IncomingMetadata(http.Request.Headers);
-        UserState[HttpContextKey] = http; // what grpc-dotnet's GetHttpContext() looks up for a context of its own kind
+        UserState[CancellableCallContext.HttpContextKey] = http; // what grpc-dotnet's GetHttpContext() looks up for a context of its own kind
     }
-
-    private const string HttpContextKey = "__HttpContext";
 
     /// <summary>Headers the service sent with WriteResponseHeadersAsync, or null.</summary>
     public Metadata? SentHeaders { get; private set; }
