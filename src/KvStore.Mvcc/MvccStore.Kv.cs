@@ -79,13 +79,13 @@ public sealed partial class MvccStore
         MvccError invalid = RequestValidation.CheckPut(request);
         if (invalid != MvccError.None) return invalid;
         if (request.Lease != 0 && _leases.Lookup(request.Lease) is null) return MvccError.LeaseNotFound;
-        var tx = new WriteTxn(_currentRev);
+        var tx = NestedWrite();
         MvccResult<PutResponse> result = PutOpLocked(tx, request);
         EndLocked(tx);
         return result;
     }
 
-    private MvccResult<PutResponse> PutOpLocked(WriteTxn tx, PutRequest p)
+    private MvccResult<PutResponse> PutOpLocked(TxnWrite tx, PutRequest p)
     {
         ByteString value = p.Value;
         long leaseId = p.Lease;
@@ -115,13 +115,13 @@ public sealed partial class MvccStore
     {
         MvccError invalid = RequestValidation.CheckDelete(request);
         if (invalid != MvccError.None) return invalid;
-        var tx = new WriteTxn(_currentRev);
+        var tx = NestedWrite();
         DeleteRangeResponse resp = DeleteOpLocked(tx, request);
         EndLocked(tx);
         return resp;
     }
 
-    private DeleteRangeResponse DeleteOpLocked(WriteTxn tx, DeleteRangeRequest d)
+    private DeleteRangeResponse DeleteOpLocked(TxnWrite tx, DeleteRangeRequest d)
     {
         var resp = new DeleteRangeResponse { Header = new ResponseHeader() };
         byte[]? end = KeyRanges.End(d.RangeEnd.Span);
@@ -159,7 +159,7 @@ public sealed partial class MvccStore
         e = CheckOps(rt, path, ref pos, beginRev, checkPut: false);
         if (e != MvccError.None) return e;
 
-        var tx = new WriteTxn(beginRev);
+        var tx = NestedWrite();
         var resp = new TxnResponse { Header = new ResponseHeader() };
         pos = 0;
         ApplyTxnLocked(tx, rt, path, ref pos, resp);
@@ -251,7 +251,7 @@ public sealed partial class MvccStore
         return MvccError.None;
     }
 
-    private void ApplyTxnLocked(WriteTxn tx, TxnRequest rt, List<bool> path, ref int pos, TxnResponse resp)
+    private void ApplyTxnLocked(TxnWrite tx, TxnRequest rt, List<bool> path, ref int pos, TxnResponse resp)
     {
         bool success = path[pos++];
         resp.Succeeded = success;

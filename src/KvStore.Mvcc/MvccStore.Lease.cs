@@ -32,7 +32,7 @@ public sealed partial class MvccStore
         {
             Lease? lease = _leases.Lookup(id);
             if (lease is null) return MvccError.LeaseNotFound;
-            var tx = new WriteTxn(_currentRev);
+            var tx = NestedWrite();
             foreach (byte[] key in lease.Keys())
             {
                 KeyIndex? ki = _index.Get(key);

@@ -26,7 +26,7 @@ public sealed partial class MvccStore
     }
 
     /// <summary>Range over the view at <paramref name="curRev"/> (the current revision, or a txn's own view).</summary>
-    private MvccResult<RangeResponse> RangeLocked(RangeRequest r, long curRev)
+    internal MvccResult<RangeResponse> RangeLocked(RangeRequest r, long curRev)
     {
         long limit = r.Limit;
         if (r.SortOrder != RangeRequest.Types.SortOrder.None || r.MinModRevision != 0 || r.MaxModRevision != 0 ||

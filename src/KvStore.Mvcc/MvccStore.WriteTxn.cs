@@ -8,23 +8,50 @@ namespace KvStore.Mvcc;
 public sealed partial class MvccStore
 {
     /// <summary>
-    /// The changes of one write transaction: every change gets main revision BeginRev + 1 and the next sub
-    /// revision (etcd's storeTxnWrite). Reads inside the transaction see its own changes.
+    /// Starts a write transaction for the command at <paramref name="index"/> (0: not from a log) and holds the write
+    /// lock until its <see cref="TxnWrite.End"/>.
     /// </summary>
-    private sealed class WriteTxn(long beginRev)
+    public TxnWrite BeginWrite(long index)
     {
-        public readonly long BeginRev = beginRev;
-        public readonly List<Event> Changes = [];
-        public long Bytes;
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _lock.EnterWriteLock();
+        return new TxnWrite(this, _currentRev, index, ownsLock: true, alreadyApplied: IsAppliedLocked(index));
+    }
 
-        public long Rev => BeginRev + 1;
+    /// <summary>Ends a transaction begun by <see cref="BeginWrite"/>: its changes, the consistent index, the lock.</summary>
+    internal void EndWrite(TxnWrite tx, long index)
+    {
+        try
+        {
+            if (!tx.AlreadyApplied)
+            {
+                EndLocked(tx);
+                EndCommandLocked(index);
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
 
-        /// <summary>The revision reads inside the transaction see.</summary>
-        public long ReadRev => Changes.Count > 0 ? BeginRev + 1 : BeginRev;
+    /// <summary>A write transaction inside a command that already holds the write lock.</summary>
+    private TxnWrite NestedWrite() => new(this, _currentRev, index: 0, ownsLock: false);
+
+    internal void PutRecordLocked(Revision key, byte[] record)
+    {
+        _records.Upsert(key, record);
+        MarkDirty(record.Length);
+    }
+
+    internal void DeleteRecordLocked(Revision key)
+    {
+        _records.Delete(key);
+        MarkDirty(Revision.EncodedSize);
     }
 
     /// <summary>etcd's storeTxnWrite.put. Caller holds the write lock. Returns the revision written.</summary>
-    private long PutLocked(WriteTxn tx, ReadOnlySpan<byte> keySpan, ByteString key, ByteString value, long leaseId)
+    internal long PutLocked(TxnWrite tx, ReadOnlySpan<byte> keySpan, ByteString key, ByteString value, long leaseId)
     {
         long rev = tx.Rev;
         long created = rev, version = 1, oldLease = 0;
@@ -49,14 +76,14 @@ public sealed partial class MvccStore
     }
 
     /// <summary>etcd's storeTxnWrite.deleteRange. Caller holds the write lock. Returns the number deleted.</summary>
-    private long DeleteRangeLocked(WriteTxn tx, ReadOnlySpan<byte> key, byte[]? end)
+    internal long DeleteRangeLocked(TxnWrite tx, ReadOnlySpan<byte> key, byte[]? end)
     {
         List<KeyIndex> keys = CollectVisibleKeys(key, end, tx.ReadRev);
         foreach (KeyIndex ki in keys) DeleteLocked(tx, ki);
         return keys.Count;
     }
 
-    private void DeleteLocked(WriteTxn tx, KeyIndex ki)
+    private void DeleteLocked(TxnWrite tx, KeyIndex ki)
     {
         var at = new Revision(tx.Rev, tx.Changes.Count);
         var kv = new KeyValue { Key = UnsafeByteOperations.UnsafeWrap(ki.Key) };
@@ -73,7 +100,7 @@ public sealed partial class MvccStore
     }
 
     /// <summary>Ends a write transaction: moves the current revision and notifies watchers. Caller holds the write lock.</summary>
-    private void EndLocked(WriteTxn tx)
+    private void EndLocked(TxnWrite tx)
     {
         if (tx.Changes.Count == 0) return;
         Volatile.Write(ref _currentRev, tx.Rev);

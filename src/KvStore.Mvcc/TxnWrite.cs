@@ -1,0 +1,79 @@
+using Etcdserverpb;
+using Google.Protobuf;
+using KvStore.Storage;
+using Mvccpb;
+
+namespace KvStore.Mvcc;
+
+/// <summary>
+/// etcd's TxnWrite (mvcc/kv.go): one write transaction of the engine, from <see cref="MvccStore.BeginWrite"/> to
+/// <see cref="End"/>, under the engine's write lock. Every change gets main revision <see cref="Rev"/> and the next
+/// sub revision; reads inside see the transaction's own changes. A command at or below the consistent index was
+/// applied before a crash: <see cref="AlreadyApplied"/>, and nothing may be written (tested by DurabilityTests).
+/// </summary>
+public sealed class TxnWrite : IDisposable
+{
+    private readonly MvccStore _store;
+    private readonly long _index;
+    private readonly bool _ownsLock;
+    private bool _ended;
+
+    internal TxnWrite(MvccStore store, long beginRev, long index, bool ownsLock, bool alreadyApplied = false)
+    {
+        _store = store;
+        BeginRev = beginRev;
+        _index = index;
+        _ownsLock = ownsLock;
+        AlreadyApplied = alreadyApplied;
+    }
+
+    /// <summary>The revision before the transaction.</summary>
+    public long BeginRev { get; }
+
+    /// <summary>The revision of the transaction's changes.</summary>
+    public long Rev => BeginRev + 1;
+
+    /// <summary>The revision reads inside the transaction see (its own changes once it made one).</summary>
+    public long ReadRev => Changes.Count > 0 ? BeginRev + 1 : BeginRev;
+
+    /// <summary>The command's index was applied before (a replay after a crash): the transaction must not write.</summary>
+    public bool AlreadyApplied { get; }
+
+    /// <summary>The engine this transaction writes to.</summary>
+    public MvccStore Store => _store;
+
+    /// <summary>The transaction's changes so far, as watch events.</summary>
+    internal List<Event> Changes { get; } = [];
+
+    /// <summary>Bytes written so far (for the checkpoint's size trigger).</summary>
+    internal long Bytes { get; set; }
+
+    /// <summary>etcd's TxnWrite.Put: the key's next version at <see cref="Rev"/>. Returns the revision written.</summary>
+    public long Put(ByteString key, ByteString value, long lease) => _store.PutLocked(this, key.Span, key, value, lease);
+
+    /// <summary>etcd's TxnWrite.DeleteRange: every key live in [key, end) deleted at <see cref="Rev"/>; the number deleted.</summary>
+    public long DeleteRange(ReadOnlySpan<byte> key, byte[]? end) => _store.DeleteRangeLocked(this, key, end);
+
+    /// <summary>etcd's TxnRead.Range at <see cref="ReadRev"/>.</summary>
+    public MvccResult<RangeResponse> Range(RangeRequest request) => _store.RangeLocked(request, ReadRev);
+
+    /// <summary>A record of a component that keeps its state in the engine (a lease, the auth store), in this transaction.</summary>
+    internal void PutRecord(Revision key, byte[] record) => _store.PutRecordLocked(key, record);
+
+    /// <summary>Deletes a component's record in this transaction.</summary>
+    internal void DeleteRecord(Revision key) => _store.DeleteRecordLocked(key);
+
+    /// <summary>
+    /// etcd's TxnWrite.End: moves the current revision and notifies watchers when anything changed, moves the consistent
+    /// index to the command's and releases the write lock.
+    /// </summary>
+    public void End()
+    {
+        if (_ended) return;
+        _ended = true;
+        if (_ownsLock) _store.EndWrite(this, _index);
+    }
+
+    /// <summary>Ends the transaction (<see cref="End"/>).</summary>
+    public void Dispose() => End();
+}
