@@ -4,7 +4,6 @@ using KvStore.Mvcc.Index;
 using KvStore.Mvcc.Leases;
 using KvStore.Mvcc.Watch;
 using KvStore.Storage;
-using Leasepb;
 using Mvccpb;
 
 namespace KvStore.Mvcc;
