@@ -11,9 +11,9 @@ namespace KvStore.Benchmarks;
 /// <summary>
 /// The server's put path without the transport: a real single-member <see cref="EtcdServer"/> (DotNext Raft,
 /// WAL with fsync, applier, MvccStore, FASTER) in a temp dir, CLIENTS concurrent callers of ProposeAsync with
-/// 256-byte puts on sequential keys. Prints puts/s, process CPU microseconds per put and bytes allocated per put
+/// 256-byte puts on sequential keys (with LEASE = lease, every put attached to one lease). Prints puts/s, process CPU microseconds per put and bytes allocated per put
 /// (what gRPC and Kestrel add on top is measured by tools/bench-vs-etcd.sh).
-/// <code>dotnet benchmarks/KvStore.Benchmarks/bin/Release/net10.0/KvStore.Benchmarks.dll propose [total] [clients] [rounds]</code>
+/// <code>dotnet benchmarks/KvStore.Benchmarks/bin/Release/net10.0/KvStore.Benchmarks.dll propose [total] [clients] [rounds] [lease]</code>
 /// </summary>
 public static class ProposeBench
 {
@@ -22,6 +22,7 @@ public static class ProposeBench
         int total = args.Length > 1 ? int.Parse(args[1]) : 50_000;
         int clients = args.Length > 2 ? int.Parse(args[2]) : 100;
         int rounds = args.Length > 3 ? int.Parse(args[3]) : 3;
+        bool leased = args.Length > 4 && args[4] == "lease";
         int port;
         using (var listener = new TcpListener(IPAddress.Loopback, 0))
         {
@@ -40,6 +41,12 @@ public static class ProposeBench
         {
             while (!server.IsLeader) await Task.Delay(10);
             ByteString value = ByteString.CopyFrom(new byte[256]);
+            long lease = 0;
+            if (leased)
+            {
+                var grant = new InternalRaftRequest { LeaseGrant = new LeaseGrantRequest { ID = 1, TTL = 3600 } };
+                lease = ((LeaseGrantResponse)(await server.ProposeAsync(grant, CancellationToken.None)).Response!).ID;
+            }
             long next = 0;
             var latencies = new long[total + clients];
             int done = 0;
@@ -49,7 +56,7 @@ public static class ProposeBench
                 {
                     long started = Stopwatch.GetTimestamp();
                     long k = Interlocked.Increment(ref next);
-                    var put = new PutRequest { Key = ByteString.CopyFromUtf8(k.ToString("D8")), Value = value };
+                    var put = new PutRequest { Key = ByteString.CopyFromUtf8(k.ToString("D8")), Value = value, Lease = lease };
                     ProposeResult r = await server.ProposeAsync(new InternalRaftRequest { Put = put }, CancellationToken.None);
                     if (r.Response is null) throw new InvalidOperationException($"put failed: {r.Error} {r.MvccError}");
                     int slot = Interlocked.Increment(ref done) - 1;

@@ -57,7 +57,7 @@ public sealed partial class MvccStore
         {
             _records.Upsert(RecordCodec.MetaKey, RecordCodec.EncodeMeta(compactRevision, compactSubCount));
             _index.Clear();
-            _leases.Clear();
+            _lessor.Reset();
             _auth.Reset();
             _currentRev = 1;
             RebuildFromRecords();

@@ -37,9 +37,9 @@ public sealed partial class MvccStore
         {
             uint hash = HashHistory(_currentRev);
             Span<byte> buf = stackalloc byte[16];
-            foreach (Leases.Lease l in _leases.All.OrderBy(l => l.Id))
+            foreach (Leasepb.Lease l in _lessor.Records())
             {
-                new Revision(l.Id, l.Ttl).WriteTo(buf);
+                new Revision(l.ID, l.TTL).WriteTo(buf);
                 hash = Crc32C.Append(hash, buf);
             }
             return new HashResponse { Header = Header(), Hash = hash };

@@ -78,7 +78,7 @@ public sealed partial class MvccStore
     {
         MvccError invalid = RequestValidation.CheckPut(request);
         if (invalid != MvccError.None) return invalid;
-        if (request.Lease != 0 && _leases.Lookup(request.Lease) is null) return MvccError.LeaseNotFound;
+        if (request.Lease != 0 && !_lessor.Exists(request.Lease)) return MvccError.LeaseNotFound;
         var tx = NestedWrite();
         MvccResult<PutResponse> result = PutOpLocked(tx, request);
         EndLocked(tx);
@@ -238,7 +238,7 @@ public sealed partial class MvccStore
                     // A from-key delete earlier in this txn slips past etcd's duplicate-key check, and etcd then
                     // panics applying the ignore_* put; here it is refused before anything is written.
                     else if (ignores && deletedBefore.Exists(d => KeyRanges.Contains(d.Start, d.End, p.Key.Span))) e = MvccError.KeyNotFound;
-                    else if (p.Lease != 0 && _leases.Lookup(p.Lease) is null) e = MvccError.LeaseNotFound;
+                    else if (p.Lease != 0 && !_lessor.Exists(p.Lease)) e = MvccError.LeaseNotFound;
                     break;
                 case RequestOp.RequestOneofCase.RequestRange when !checkPut:
                     long rev = op.RequestRange.Revision;

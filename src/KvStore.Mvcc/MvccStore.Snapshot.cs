@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Google.Protobuf;
 using KvStore.Storage;
 
 namespace KvStore.Mvcc;
@@ -34,11 +35,10 @@ public sealed partial class MvccStore
                 hashing.Write(rev);
                 WriteBytes(hashing, record);
             }
-            foreach (Leases.Lease l in _leases.All.OrderBy(l => l.Id))
+            foreach (Leasepb.Lease l in _lessor.Records())
             {
-                byte[] record = _records.Read(RecordCodec.LeaseKey(l.Id)) ?? throw new InvalidOperationException($"lease {l.Id} missing");
                 hashing.WriteByte(TagLease);
-                WriteBytes(hashing, record);
+                WriteBytes(hashing, l.ToByteArray());
             }
             if (_records.Read(RecordCodec.AuthKey) is { } auth)
             {
@@ -70,11 +70,7 @@ public sealed partial class MvccStore
                 byte[] record = _records.Read(r) ?? throw new InvalidOperationException($"record {r} missing");
                 visitor.KeyValue(r.Main, r.Sub, record[0] == RecordCodec.KindTombstone, record.AsSpan(1));
             }
-            foreach (Leases.Lease l in _leases.All.OrderBy(l => l.Id))
-            {
-                byte[] record = _records.Read(RecordCodec.LeaseKey(l.Id)) ?? throw new InvalidOperationException($"lease {l.Id} missing");
-                visitor.Lease(l.Id, record);
-            }
+            foreach (Leasepb.Lease l in _lessor.Records()) visitor.Lease(l.ID, l.ToByteArray());
             visitor.Auth(_auth.Enabled, _auth.Revision, [.. _auth.Users], [.. _auth.Roles]);
         }
         finally
@@ -148,7 +144,7 @@ public sealed partial class MvccStore
         foreach ((Revision key, byte[] _) in _records.ScanLive()) stale.Add(key);
         foreach (Revision key in stale) _records.Delete(key);
         _index.Clear();
-        _leases.Clear();
+        _lessor.Reset();
         _currentRev = 1;
         _compactRev = -1;
         _compactSubCount = 0;
@@ -247,7 +243,7 @@ public sealed partial class MvccStore
             _records.Upsert(RecordCodec.MetaKey, RecordCodec.EncodeMeta(compactRev, compactSubs));
             _consistentIndex = consistentIndex;
             _index.Clear();
-            _leases.Clear();
+            _lessor.Reset();
             _auth.Reset();
             RebuildFromRecords();
             _currentRev = Math.Max(_currentRev, currentRev);

@@ -54,13 +54,14 @@ public sealed partial class MvccStore
     internal long PutLocked(TxnWrite tx, ReadOnlySpan<byte> keySpan, ByteString key, ByteString value, long leaseId)
     {
         long rev = tx.Rev;
-        long created = rev, version = 1, oldLease = 0;
+        long created = rev, version = 1;
+        bool existed = false;
         KeyIndex ki = _index.GetOrAdd(keySpan);
         if (ki.TryGet(rev, out _, out Revision c, out long v))
         {
             created = c.Main;
             version = v + 1;
-            oldLease = _leases.LeaseOf(ki.Key);
+            existed = true;
         }
         var at = new Revision(rev, tx.Changes.Count);
         var kv = new KeyValue
@@ -70,8 +71,8 @@ public sealed partial class MvccStore
         tx.Bytes += RecordCodec.WriteKeyValue(_records, at, kv, tombstone: false);
         ki.Put(at);
         tx.Changes.Add(new Event { Type = Event.Types.EventType.Put, Kv = kv });
-        if (oldLease != 0) _leases.Detach(oldLease, ki.Key);
-        if (leaseId != 0) _leases.Attach(leaseId, ki.Key);
+        if (existed) _lessor.Detach(ki.Key);
+        if (leaseId != 0) _lessor.Attach(leaseId, ki.Key);
         return rev;
     }
 
@@ -95,8 +96,7 @@ public sealed partial class MvccStore
             Type = Event.Types.EventType.Delete,
             Kv = new KeyValue { Key = kv.Key, ModRevision = tx.Rev },
         });
-        long leaseId = _leases.LeaseOf(ki.Key);
-        if (leaseId != 0) _leases.Detach(leaseId, ki.Key);
+        _lessor.Detach(ki.Key);
     }
 
     /// <summary>Ends a write transaction: moves the current revision and notifies watchers. Caller holds the write lock.</summary>

@@ -1,9 +1,9 @@
+using Etcdserverpb;
 using Google.Protobuf;
 using KvStore.Mvcc.Index;
 using KvStore.Mvcc.Leases;
 using KvStore.Mvcc.Watch;
 using KvStore.Storage;
-using Leasepb;
 using Mvccpb;
 
 namespace KvStore.Mvcc;
@@ -20,7 +20,7 @@ public sealed partial class MvccStore : IDisposable
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly RecordStore _records;
     private readonly BPlusTree _index = new();
-    private readonly LeaseTable _leases = new();
+    private readonly Lessor _lessor;
     private long _currentRev = 1; // etcd: an empty store is at revision 1; the first write makes 2
     private long _compactRev = -1; // etcd: -1 until the first compaction
     private long _compactSubCount;
@@ -33,11 +33,15 @@ public sealed partial class MvccStore : IDisposable
         _records = RecordStore.Open(options.StorageOrDefault());
         _consistentIndex = _checkpointIndex = _records.RecoveredIndex;
         _watchers = new WatcherRegistry(this);
+        _lessor = new Lessor(options.MinLeaseTtl, () => CurrentRevision);
         if (_records.Recovered) RebuildFromRecords();
         _lastCheckpointTicks = Environment.TickCount64;
     }
 
     public MvccOptions Options { get; }
+
+    /// <summary>The lessor: the lease table, its records and the attachments of keys (etcd's lease.Lessor).</summary>
+    public Lessor Lessor => _lessor;
 
     /// <summary>Opens the store in <see cref="MvccOptions.Directory"/>, recovering its last checkpoint.</summary>
     public static MvccStore Open(MvccOptions options) => new(options);
@@ -108,12 +112,7 @@ public sealed partial class MvccStore : IDisposable
             else if (key == RecordCodec.AuthKey) _auth.Decode(value);
         }
 
-        foreach (byte[] record in leaseRecords)
-        {
-            var pb = Leasepb.Lease.Parser.ParseFrom(record);
-            Leases.Lease lease = _leases.Add(pb.ID, pb.TTL);
-            lease.RemainingTtl = pb.RemainingTTL;
-        }
+        _lessor.Recover(leaseRecords);
 
         history.Sort((a, b) => a.Rev.CompareTo(b.Rev));
         foreach ((Revision rev, byte[] record) in history)
@@ -125,30 +124,22 @@ public sealed partial class MvccStore : IDisposable
             if (tombstone)
             {
                 ki.Tombstone(rev); // false only for a tombstone whose generation was compacted away
-                long leaseId = _leases.LeaseOf(key);
-                if (leaseId != 0) _leases.Detach(leaseId, key);
+                _lessor.Detach(key);
                 if (ki.IsEmpty) _index.Remove(key);
             }
             else
             {
                 if (ki.IsLive) ki.Put(rev);
                 else ki.Restore(new Revision(kv.CreateRevision, 0), rev, kv.Version);
-                long old = _leases.LeaseOf(key);
-                if (old != 0) _leases.Detach(old, key);
-                if (kv.Lease != 0) _leases.Attach(kv.Lease, key);
+                _lessor.Detach(key);
+                if (kv.Lease != 0) _lessor.Attach(kv.Lease, key); // recovery re-attaches as the history replays
             }
             _currentRev = Math.Max(_currentRev, rev.Main);
         }
         _currentRev = Math.Max(_currentRev, _compactRev);
     }
 
-    private void PersistLease(Leases.Lease lease)
-    {
-        var pb = new Leasepb.Lease { ID = lease.Id, TTL = lease.Ttl, RemainingTTL = lease.RemainingTtl };
-        byte[] record = pb.ToByteArray();
-        _records.Upsert(RecordCodec.LeaseKey(lease.Id), record);
-        MarkDirty(record.Length);
-    }
+    private ResponseHeader Header() => new() { Revision = _currentRev };
 
     public void Dispose()
     {

@@ -48,5 +48,5 @@ public sealed partial class EtcdServer
 
     /// <inheritdoc/>
     public Task<LeaseLeasesResponse> LeaseLeasesAsync(LeaseLeasesRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult(Store.LeaseLeases());
+        Task.FromResult(Store.Lessor.Leases());
 }

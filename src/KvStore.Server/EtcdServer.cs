@@ -21,8 +21,9 @@ namespace KvStore.Server;
 /// One kvstore member (etcd's EtcdServer): a DotNext Raft node on the peer port (plain or TLS) with its write-ahead
 /// log in the data dir and a state machine applying committed commands to the MVCC engine. It builds, starts and stops
 /// the components that own their state (Replication: <see cref="Proposer"/>, <see cref="Forwarder"/>,
-/// <see cref="ReadIndex"/>; Leases: <see cref="Lessor"/>; Members: <see cref="Membership"/> and its changes), wires
-/// leader changes to them, and knows the small facts (ids, term, indexes). A single member is a cluster of one.
+/// <see cref="ReadIndex"/>; Leases: <see cref="LeaseKeeper"/> over the engine's <see cref="KvStore.Mvcc.Leases.Lessor"/>;
+/// Members: <see cref="Membership"/> and its changes), wires leader changes to them, and knows the small facts (ids,
+/// term, indexes). A single member is a cluster of one.
 /// </summary>
 public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 {
@@ -140,7 +141,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             _voterReconciler.ReconcileNow, () => LeaderId, RequestTimeout, config.HeartbeatIntervalMs, _stopping.Token, _logger);
         _leaderTransfer = new LeaderTransfer(_membership, _cluster, _link, () => LeaderId, RequestTimeout, config.HeartbeatIntervalMs,
             _stopping.Token, _logger);
-        _lessor = new Lessor(_store, _link, Header, ProposeAsync, _auth.Root, RequestTimeout, _stopping.Token, _logger);
+        _leaseKeeper = new LeaseKeeper(_store.Lessor, _link, Header, ProposeAsync, _auth.Root, RequestTimeout, _stopping.Token, _logger);
         _cluster.LeaderChanged += OnLeaderChanged;
     }
 
@@ -149,7 +150,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private readonly ReadIndex _readIndex;
     private readonly Proposer _proposer;
     private readonly Forwarder _forwarder;
-    private readonly Lessor _lessor;
+    private readonly LeaseKeeper _leaseKeeper;
     private readonly Membership _membership;
     private readonly MembershipChanges _membershipChanges;
     private readonly VoterReconciler _voterReconciler;
@@ -197,7 +198,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
                     .IncrementTermAsync(ClusterMemberId.FromEndPoint(server._peerEndPoint), cancellationToken).ConfigureAwait(false);
             }
             // What the peer port serves to the other members (PeerService).
-            var handlers = new PeerHandlers(server._proposer, server._readIndex, server._lessor, server._membership, server._membershipChanges,
+            var handlers = new PeerHandlers(server._proposer, server._readIndex, server._leaseKeeper, server._membership, server._membershipChanges,
                 server._leaderTransfer);
             server._peerServer = await PeerServer.StartAsync(config, handlers, server._raftConnections, loggers, cancellationToken)
                 .ConfigureAwait(false);
@@ -271,12 +272,12 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             _leaderLog.OnBecameLeader(RaftTerm);
             _wal.OnBecameLeader();
             Log.BecameLeader(_logger, MemberId, RaftTerm);
-            _lessor.OnLeaderChanged(leading: true);
+            _leaseKeeper.OnLeaderChanged(leading: true);
             _ = CommitTermStartAsync(_wal.LastEntryIndex);
         }
         else
         {
-            _lessor.OnLeaderChanged(leading: false);
+            _leaseKeeper.OnLeaderChanged(leading: false);
         }
     }
 
@@ -293,12 +294,12 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     /// <summary>The lessor's answer to a keep-alive (on the leader's clock, asked of the leader by a follower).</summary>
     internal Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> LessorRenewAsync(long id,
         CancellationToken cancellationToken) =>
-        _lessor.RenewAsync(id, cancellationToken);
+        _leaseKeeper.RenewAsync(id, cancellationToken);
 
     /// <summary>The lessor's answer to a time-to-live (on the leader's clock, asked of the leader by a follower).</summary>
     internal Task<(LeaseTimeToLiveResponse? Response, MvccError MvccError, ServerError Error)> LessorTimeToLiveAsync(
         LeaseTimeToLiveRequest request, CancellationToken cancellationToken) =>
-        _lessor.TimeToLiveAsync(request, cancellationToken);
+        _leaseKeeper.TimeToLiveAsync(request, cancellationToken);
 
     /// <summary>A snapshot from the leader replaced this member's state (forwarded commands then get the leader's answer).</summary>
     internal void OnSnapshotInstalled() => _forwarder.OnSnapshotInstalled();
@@ -311,7 +312,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         [
             Task.Run(() => _proposer.RunAsync(token), token),
             Task.Run(() => _waiters.ExpireLoopAsync(token), token),
-            Task.Run(() => _lessor.RunAsync(token), token),
+            Task.Run(() => _leaseKeeper.RunAsync(token), token),
             Task.Run(() => new AutoCompactor(this, _logger).RunAsync(token), token),
             Task.Run(() => _voterReconciler.RunAsync(token), token),
             Task.Run(() => _forwarder.RunAsync(token), token),

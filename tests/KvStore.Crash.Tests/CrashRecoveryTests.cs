@@ -105,7 +105,7 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output)
         long onDisk = Directory.EnumerateFiles(Path.Combine(childDir.Path, "engine", "log")).Sum(f => new FileInfo(f).Length);
         output.WriteLine($"killed member's FASTER log: {recovered.StorageSizeBytes} bytes between begin and tail, {onDisk} bytes of segment files");
         output.WriteLine($"revision={reference.CurrentRevision} compacted at {reference.CompactRevision} " +
-                         $"keys={reference.IndexedKeyCount} leases={reference.LeaseLeases().Leases.Count}; took {clock.Elapsed.TotalSeconds:F1} s");
+                         $"keys={reference.IndexedKeyCount} leases={reference.Lessor.Leases().Leases.Count}; took {clock.Elapsed.TotalSeconds:F1} s");
     }
 
     private static void AssertSameState(MvccStore expected, MvccStore actual)
@@ -131,11 +131,11 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output)
             if (e.Ok) AssertSameMessage(e.Value, a.Value, $"range of all keys at revision {rev}");
         }
 
-        AssertSameMessage(expected.LeaseLeases(), actual.LeaseLeases(), "lease list");
-        foreach (LeaseStatus lease in expected.LeaseLeases().Leases)
+        AssertSameMessage(expected.Lessor.Leases(), actual.Lessor.Leases(), "lease list");
+        foreach (LeaseStatus lease in expected.Lessor.Leases().Leases)
         {
-            var e = expected.LookupLease(lease.ID)!.Value;
-            var a = actual.LookupLease(lease.ID)!.Value;
+            var e = expected.Lessor.Lookup(lease.ID)!.Value;
+            var a = actual.Lessor.Lookup(lease.ID)!.Value;
             Assert.Equal(e.Ttl, a.Ttl);
             Assert.Equal(e.RemainingTtl, a.RemainingTtl);
             Assert.Equal(e.Keys.Select(Convert.ToHexString), a.Keys.Select(Convert.ToHexString));

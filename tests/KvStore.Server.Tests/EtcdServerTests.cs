@@ -94,8 +94,8 @@ public class EtcdServerTests
         Assert.True(grant.Ok);
         Assert.True((await m.Server.ProposeAsync(Put("leased", "v", lease: 7), default)).Ok);
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (m.Server.Store.LookupLease(7) is not null && DateTime.UtcNow < deadline) await Task.Delay(100);
-        Assert.Null(m.Server.Store.LookupLease(7));
+        while (m.Server.Store.Lessor.Lookup(7) is not null && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Null(m.Server.Store.Lessor.Lookup(7));
         var range = m.Server.Store.Range(new RangeRequest { Key = B("leased") }).Value;
         Assert.Empty(range.Kvs);
     }

@@ -81,7 +81,7 @@ internal static class AuthApplyChecks
     /// <summary>etcd's checkLeasePuts: write access to every key attached to the lease.</summary>
     private static MvccError CheckLeasePuts(MvccStore store, AuthInfo ai, long leaseId)
     {
-        if (leaseId == 0 || store.LookupLease(leaseId) is not { } lease) return MvccError.None;
+        if (leaseId == 0 || store.Lessor.Lookup(leaseId) is not { } lease) return MvccError.None;
         foreach (byte[] key in lease.Keys)
         {
             MvccError e = store.IsOpPermitted(ai, key, default, write: true);

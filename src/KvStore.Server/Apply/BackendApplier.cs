@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using KvStore.Mvcc;
+using KvStore.Mvcc.Leases;
 
 namespace KvStore.Server.Apply;
 
@@ -36,11 +37,23 @@ public sealed class BackendApplier : IApplier
         if (r.Txn is { } txn) return ApplyResult.From(_store.Txn(txn, index));
         if (r.Alarm is { } alarm) return Alarm(index, alarm);
         if (r.Compaction is { } compaction) return ApplyResult.From(_store.Compact(compaction.Revision, index));
-        if (r.LeaseGrant is { } grant) return ApplyResult.From(_store.LeaseGrant(grant, index, nowMs));
-        if (r.LeaseRevoke is { } revoke) return ApplyResult.From(_store.LeaseRevoke(revoke.ID, index));
-        if (r.LeaseCheckpoint is { } checkpoint) return ApplyResult.From(_store.LeaseCheckpoint(checkpoint, index));
+        if (r.LeaseGrant is not null || r.LeaseRevoke is not null || r.LeaseCheckpoint is not null) return Lease(index, r, nowMs);
         if (r.Range is { } range) return _store.MarkApplied(index) ? ApplyResult.From(_store.Range(range)) : new(null, MvccError.AlreadyApplied);
         return ApplyAuth(index, r, nowMs) ?? new ApplyResult(null, _store.MarkApplied(index) ? MvccError.None : MvccError.AlreadyApplied);
+    }
+
+    /// <summary>
+    /// A lessor command in one write transaction at <paramref name="index"/> (etcd's applierV3backend.LeaseGrant/LeaseRevoke):
+    /// a replayed index writes nothing; a refused one still moves the consistent index. Tested by LessorRecoveryTests.
+    /// </summary>
+    private ApplyResult Lease(long index, InternalRaftRequest r, long nowMs)
+    {
+        using TxnWrite tx = _store.BeginWrite(index);
+        if (tx.AlreadyApplied) return new ApplyResult(null, MvccError.AlreadyApplied);
+        Lessor lessor = _store.Lessor;
+        if (r.LeaseGrant is { } grant) return ApplyResult.From(lessor.Grant(tx, grant, nowMs));
+        if (r.LeaseRevoke is { } revoke) return ApplyResult.From(lessor.Revoke(tx, revoke.ID));
+        return ApplyResult.From(lessor.Checkpoint(tx, r.LeaseCheckpoint));
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ using Kvstorepb;
 namespace KvStore.Server.Transport;
 
 /// <summary>The member's components that serve the other members' peer calls.</summary>
-internal sealed record PeerHandlers(Proposer Proposer, ReadIndex ReadIndex, Lessor Lessor, Membership Membership,
+internal sealed record PeerHandlers(Proposer Proposer, ReadIndex ReadIndex, LeaseKeeper LeaseKeeper, Membership Membership,
     MembershipChanges MembershipChanges, LeaderTransfer LeaderTransfer);
 
 /// <summary>
@@ -37,13 +37,13 @@ internal sealed class PeerService(PeerHandlers handlers) : Forward.ForwardBase
     public override Task<LeaseRenewResult> LeaseRenew(LeaseKeepAliveRequest request, ServerCallContext context)
     {
         CheckCaller(context);
-        return handlers.Lessor.LeaderRenewAsync(request.ID);
+        return handlers.LeaseKeeper.LeaderRenewAsync(request.ID);
     }
 
     public override Task<LeaseTimeToLiveResult> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context)
     {
         CheckCaller(context);
-        return handlers.Lessor.LeaderTimeToLiveAsync(request);
+        return handlers.LeaseKeeper.LeaderTimeToLiveAsync(request);
     }
 
     public override Task<ConfirmLeaderResponse> ConfirmLeader(ConfirmLeaderRequest request, ServerCallContext context) =>

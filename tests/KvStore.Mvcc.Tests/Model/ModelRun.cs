@@ -137,7 +137,7 @@ internal sealed class ModelRun : IDisposable
         else if (r < 0.91) { long id = _gen.LeaseId(), ttl = _gen.LeaseTtl(); Step("lease grant", () => DoLeaseGrant(id, ttl)); }
         else if (r < 0.925) { long id = _gen.LeaseId(); Step("lease revoke", () => DoLeaseRevoke(id)); }
         else if (r < 0.935) { long id = _gen.LeaseId(); Step("lease ttl", () => DoLeaseTtl(id)); }
-        else if (r < 0.94) Step("lease list", () => Same(null, _model.LeaseLeases(), _store.LeaseLeases()));
+        else if (r < 0.94) Step("lease list", () => Same(null, _model.LeaseLeases(), _store.Lessor.Leases()));
         else if (r < 0.97) Step("watch", NewWatcher);
         else if (r < 0.975) Step("cancel", CancelWatcher);
         else { RangeRequest q = _gen.Range(); Step("range", () => Same(q, _model.Range(q), _store.Range(q))); }
@@ -213,7 +213,7 @@ internal sealed class ModelRun : IDisposable
     {
         _op = $"lease ttl {id}";
         var req = new LeaseTimeToLiveRequest { ID = id, Keys = true };
-        Same(req, _model.LeaseTimeToLive(id), _store.LeaseTimeToLive(req, nowMs: 0));
+        Same(req, _model.LeaseTimeToLive(id), _store.Lessor.TimeToLive(req, nowMs: 0));
     }
 
     // ---------------------------------------------------------------- watch
@@ -403,7 +403,7 @@ internal sealed class ModelRun : IDisposable
             var q = new RangeRequest { Key = ByteString.CopyFrom([0]), RangeEnd = ByteString.CopyFrom([0]), Revision = rev };
             Same(q, _model.Range(q), _store.Range(q));
         }
-        Same(null, _model.LeaseLeases(), _store.LeaseLeases());
+        Same(null, _model.LeaseLeases(), _store.Lessor.Leases());
         foreach (long id in _model.LeaseIds) DoLeaseTtl(id);
     }
 

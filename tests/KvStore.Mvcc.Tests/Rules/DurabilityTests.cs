@@ -52,9 +52,9 @@ public sealed class DurabilityTests
             $"hashkv {s.HashKV(0).Value.Hash} hash {s.Hash().Hash}",
         };
         for (long rev = Math.Max(1, s.CompactRevision); rev <= s.CurrentRevision; rev++) parts.Add($"@{rev}: {DumpOf(s, rev)}");
-        foreach (LeaseStatus l in s.LeaseLeases().Leases.OrderBy(l => l.ID))
+        foreach (LeaseStatus l in s.Lessor.Leases().Leases.OrderBy(l => l.ID))
         {
-            var (ttl, remaining, _, keys) = s.LookupLease(l.ID)!.Value;
+            var (ttl, remaining, _, keys) = s.Lessor.Lookup(l.ID)!.Value;
             string names = string.Join(",", keys.Select(k => System.Text.Encoding.UTF8.GetString(k)));
             parts.Add($"lease {l.ID} ttl {ttl} remaining {remaining} keys {names}");
         }

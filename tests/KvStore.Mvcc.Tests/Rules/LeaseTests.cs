@@ -23,7 +23,7 @@ public sealed class LeaseTests : IDisposable
         LeaseGrantResponse r = _s.Store.LeaseGrant(GrantReq(42, ttl)).Value;
         Assert.Equal(42, r.ID);
         Assert.Equal(granted, r.TTL);
-        Assert.Equal(granted, _s.Store.LeaseTimeToLive(new LeaseTimeToLiveRequest { ID = 42 }, 0).Value.GrantedTTL);
+        Assert.Equal(granted, _s.Store.Lessor.TimeToLive(new LeaseTimeToLiveRequest { ID = 42 }, 0).Value.GrantedTTL);
     }
 
     [Fact]
@@ -32,7 +32,7 @@ public sealed class LeaseTests : IDisposable
         // etcd lessor.Grant: an id in use is ErrLeaseExists.
         _ = _s.Store.LeaseGrant(GrantReq(42, 10)).Value;
         Assert.Equal(MvccError.LeaseExists, _s.Store.LeaseGrant(GrantReq(42, 20)).Error);
-        Assert.Equal(10, _s.Store.LookupLease(42)!.Value.Ttl);
+        Assert.Equal(10, _s.Store.Lessor.Lookup(42)!.Value.Ttl);
     }
 
     [Theory]
@@ -69,7 +69,7 @@ public sealed class LeaseTests : IDisposable
         Assert.Equal("DEL a,DEL c,DEL d", Keys(resp.Events));
         Assert.All(resp.Events, e => Assert.Equal(6, e.Kv.ModRevision));
         Assert.False(ws.TryRead(out _));
-        Assert.Null(_s.Store.LookupLease(1));
+        Assert.Null(_s.Store.Lessor.Lookup(1));
         Assert.Equal(MvccError.LeaseNotFound, _s.Store.LeaseRevoke(1).Error);
     }
 
@@ -108,7 +108,7 @@ public sealed class LeaseTests : IDisposable
         _s.Put("c", "1", lease: 1);
         _s.Put("a", "2");
         _s.Delete("b");
-        LeaseTimeToLiveResponse r = _s.Store.LeaseTimeToLive(new LeaseTimeToLiveRequest { ID = 1, Keys = true }, 0).Value;
+        LeaseTimeToLiveResponse r = _s.Store.Lessor.TimeToLive(new LeaseTimeToLiveRequest { ID = 1, Keys = true }, 0).Value;
         Assert.Equal(["c"], r.Keys.Select(k => k.ToStringUtf8()));
     }
 
@@ -120,7 +120,7 @@ public sealed class LeaseTests : IDisposable
         _s.Grant(1, 60);
         _s.Grant(2, 60);
         _ = _s.Store.LeaseRevoke(2).Value;
-        Assert.Equal([1L, 3L], _s.Store.LeaseLeases().Leases.Select(l => l.ID).Order());
+        Assert.Equal([1L, 3L], _s.Store.Lessor.Leases().Leases.Select(l => l.ID).Order());
     }
 
     [Theory]
@@ -133,19 +133,19 @@ public sealed class LeaseTests : IDisposable
     {
         _s.Grant(9, 10, nowMs: 1000);
         _s.Put("k", "v", lease: 9);
-        LeaseTimeToLiveResponse r = _s.Store.LeaseTimeToLive(new LeaseTimeToLiveRequest { ID = 9, Keys = true }, nowMs).Value;
+        LeaseTimeToLiveResponse r = _s.Store.Lessor.TimeToLive(new LeaseTimeToLiveRequest { ID = 9, Keys = true }, nowMs).Value;
         Assert.Equal(9, r.ID);
         Assert.Equal(remaining, r.TTL);
         Assert.Equal(10, r.GrantedTTL);
         Assert.Equal(["k"], r.Keys.Select(k => k.ToStringUtf8()));
-        Assert.Empty(_s.Store.LeaseTimeToLive(new LeaseTimeToLiveRequest { ID = 9 }, nowMs).Value.Keys); // keys only on request
+        Assert.Empty(_s.Store.Lessor.TimeToLive(new LeaseTimeToLiveRequest { ID = 9 }, nowMs).Value.Keys); // keys only on request
     }
 
     [Fact]
     public void TimeToLive_UnknownLease_IsLeaseNotFound()
     {
         // etcd v3_server LeaseTimeToLive: lessor.Lookup nil -> ErrLeaseNotFound.
-        Assert.Equal(MvccError.LeaseNotFound, _s.Store.LeaseTimeToLive(new LeaseTimeToLiveRequest { ID = 5 }, 0).Error);
+        Assert.Equal(MvccError.LeaseNotFound, _s.Store.Lessor.TimeToLive(new LeaseTimeToLiveRequest { ID = 5 }, 0).Error);
     }
 
     [Fact]
@@ -155,13 +155,13 @@ public sealed class LeaseTests : IDisposable
         _s.Grant(1, 10, nowMs: 1000); // expires 11,000
         _s.Grant(2, 6, nowMs: 2000); // expires 8,000
         _s.Grant(3, 60, nowMs: 0); // expires 60,000
-        Assert.Empty(_s.Store.ExpiredLeases(7_999));
-        Assert.Equal([2L], _s.Store.ExpiredLeases(8_000));
-        Assert.Equal([2L, 1L], _s.Store.ExpiredLeases(11_000));
-        Assert.Equal([2L], _s.Store.ExpiredLeases(11_000, max: 1));
+        Assert.Empty(_s.Store.Lessor.Expired(7_999));
+        Assert.Equal([2L], _s.Store.Lessor.Expired(8_000));
+        Assert.Equal([2L, 1L], _s.Store.Lessor.Expired(11_000));
+        Assert.Equal([2L], _s.Store.Lessor.Expired(11_000, max: 1));
         // keep-alive restarts the countdown
-        _ = _s.Store.LeaseRenew(2, 9_000).Value;
-        Assert.Equal([1L], _s.Store.ExpiredLeases(11_000));
+        _ = _s.Store.Lessor.Renew(2, 9_000).Value;
+        Assert.Equal([1L], _s.Store.Lessor.Expired(11_000));
     }
 
     [Fact]
@@ -181,12 +181,12 @@ public sealed class LeaseTests : IDisposable
             },
         };
         Assert.True(_s.Store.LeaseCheckpoint(req).Ok);
-        Assert.Equal(40, _s.Store.LookupLease(1)!.Value.RemainingTtl);
-        Assert.Equal(30, _s.Store.LookupLease(2)!.Value.RemainingTtl);
-        Assert.Null(_s.Store.LookupLease(99));
+        Assert.Equal(40, _s.Store.Lessor.Lookup(1)!.Value.RemainingTtl);
+        Assert.Equal(30, _s.Store.Lessor.Lookup(2)!.Value.RemainingTtl);
+        Assert.Null(_s.Store.Lessor.Lookup(99));
         // a new leader counts down from the checkpointed rest (etcd Promote -> refresh uses RemainingTTL)
-        _s.Store.PromoteLeases(1000);
-        Assert.Equal(30, _s.Store.LeaseTimeToLive(new LeaseTimeToLiveRequest { ID = 2 }, 1000).Value.TTL);
+        _s.Store.Lessor.Promote(1000);
+        Assert.Equal(30, _s.Store.Lessor.TimeToLive(new LeaseTimeToLiveRequest { ID = 2 }, 1000).Value.TTL);
     }
 
     [Fact]
@@ -200,8 +200,8 @@ public sealed class LeaseTests : IDisposable
         _s.Put("c", "1", lease: 2);
         _ = _s.Store.LeaseRevoke(1).Value;
         _s.Reopen();
-        Assert.Equal([2L], _s.Store.LeaseLeases().Leases.Select(l => l.ID));
-        LeaseTimeToLiveResponse r = _s.Store.LeaseTimeToLive(new LeaseTimeToLiveRequest { ID = 2, Keys = true }, 0).Value;
+        Assert.Equal([2L], _s.Store.Lessor.Leases().Leases.Select(l => l.ID));
+        LeaseTimeToLiveResponse r = _s.Store.Lessor.TimeToLive(new LeaseTimeToLiveRequest { ID = 2, Keys = true }, 0).Value;
         Assert.Equal(30, r.GrantedTTL);
         Assert.Equal(["b", "c"], r.Keys.Select(k => k.ToStringUtf8()));
         // and revoking after the reopen still deletes the keys
@@ -217,6 +217,6 @@ public sealed class LeaseTests : IDisposable
         _s.Put("a", "1");
         _s.Grant(7, 60);
         _s.Reopen();
-        Assert.NotNull(_s.Store.LookupLease(7));
+        Assert.NotNull(_s.Store.Lessor.Lookup(7));
     }
 }

@@ -31,7 +31,7 @@ public sealed class PutTests : IDisposable
         _s.Grant(5, 60);
         _s.Put("k", "v", lease: 5);
         Assert.Equal(5, _s.One("k")!.Lease);
-        LeaseTimeToLiveResponse ttl = _s.Store.LeaseTimeToLive(new LeaseTimeToLiveRequest { ID = 5, Keys = true }, 0).Value;
+        LeaseTimeToLiveResponse ttl = _s.Store.Lessor.TimeToLive(new LeaseTimeToLiveRequest { ID = 5, Keys = true }, 0).Value;
         Assert.Equal(["k"], ttl.Keys.Select(k => k.ToStringUtf8()));
     }
 
@@ -54,7 +54,7 @@ public sealed class PutTests : IDisposable
         _s.Put("k", "1", lease: 5);
         _ = _s.Store.Put(new PutRequest { Key = B("k"), Value = B("2"), IgnoreLease = true }).Value;
         Assert.Equal("k=2 c2 m3 v2 l5", Text(_s.One("k")!));
-        Assert.Equal(["k"], _s.Store.LookupLease(5)!.Value.Keys.Select(k => System.Text.Encoding.UTF8.GetString(k)));
+        Assert.Equal(["k"], _s.Store.Lessor.Lookup(5)!.Value.Keys.Select(k => System.Text.Encoding.UTF8.GetString(k)));
     }
 
     [Theory]
@@ -120,8 +120,8 @@ public sealed class PutTests : IDisposable
         _s.Grant(2, 60);
         _s.Put("k", "v", lease: 1);
         _s.Put("k", "v", lease: 2);
-        Assert.Empty(_s.Store.LookupLease(1)!.Value.Keys);
-        Assert.Single(_s.Store.LookupLease(2)!.Value.Keys);
+        Assert.Empty(_s.Store.Lessor.Lookup(1)!.Value.Keys);
+        Assert.Single(_s.Store.Lessor.Lookup(2)!.Value.Keys);
         _ = _s.Store.LeaseRevoke(1).Value;
         Assert.Equal("k=v c2 m3 v2 l2", Text(_s.One("k")!));
         _ = _s.Store.LeaseRevoke(2).Value;
@@ -135,7 +135,7 @@ public sealed class PutTests : IDisposable
         _s.Grant(1, 60);
         _s.Put("k", "v", lease: 1);
         _s.Put("k", "v2");
-        Assert.Empty(_s.Store.LookupLease(1)!.Value.Keys);
+        Assert.Empty(_s.Store.Lessor.Lookup(1)!.Value.Keys);
         _ = _s.Store.LeaseRevoke(1).Value;
         Assert.Equal("k=v2 c2 m3 v2 l0", Text(_s.One("k")!));
     }

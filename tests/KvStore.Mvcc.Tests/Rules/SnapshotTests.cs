@@ -41,9 +41,9 @@ public sealed class SnapshotTests : IDisposable
     private MvccStore Import(byte[] snapshot, string name) =>
         MvccStore.Import(new MemoryStream(snapshot), OptionsFor(Path.Combine(_dir.Path, name)));
 
-    private static string Leases(MvccStore s) => string.Join("|", s.LeaseLeases().Leases.Select(l => l.ID).Order().Select(id =>
+    private static string Leases(MvccStore s) => string.Join("|", s.Lessor.Leases().Leases.Select(l => l.ID).Order().Select(id =>
     {
-        LeaseTimeToLiveResponse r = s.LeaseTimeToLive(new LeaseTimeToLiveRequest { ID = id, Keys = true }, 0).Value;
+        LeaseTimeToLiveResponse r = s.Lessor.TimeToLive(new LeaseTimeToLiveRequest { ID = id, Keys = true }, 0).Value;
         return $"{id} ttl{r.GrantedTTL} [{string.Join(",", r.Keys.Select(k => k.ToStringUtf8()))}]";
     }));
 

@@ -1,6 +1,7 @@
 using Etcdserverpb;
 using Grpc.Core;
 using KvStore.Mvcc;
+using KvStore.Mvcc.Leases;
 using KvStore.Server.Replication;
 using Kvstorepb;
 using Microsoft.Extensions.Logging;
@@ -8,18 +9,18 @@ using Microsoft.Extensions.Logging;
 namespace KvStore.Server.Leases;
 
 /// <summary>
-/// The server side of etcd's lessor (lease/lessor.go): on the leader (the primary) the expiry loop that proposes the
-/// revokes of expired leases, keep-alive and time-to-live on its clock; a follower passes those two to the leader.
-/// A new leader extends every lease by its TTL (promote); a follower keeps no expiry (demote). The lease table itself
-/// is the engine's (<see cref="MvccStore"/>).
+/// The member's side of the leases (etcd's etcdserver/server.go run loop and v3_server.go LeaseRenew): on the leader the
+/// expiry loop that proposes the revokes of expired leases, keep-alive and time-to-live on its clock; a follower passes
+/// those two to the leader. A new leader promotes the <see cref="Lessor"/> (every lease extended by its TTL), a follower
+/// demotes it (no expiry). The lease table is the engine's lessor (<see cref="MvccStore.Lessor"/>).
 /// </summary>
-internal sealed partial class Lessor
+internal sealed partial class LeaseKeeper
 {
     /// <summary>How often the leader looks for expired leases, and how many it revokes per look.</summary>
     private static readonly TimeSpan ExpiryInterval = TimeSpan.FromMilliseconds(500);
     private const int MaxRevokesPerLook = 500;
 
-    private readonly MvccStore _store;
+    private readonly Lessor _lessor;
     private readonly LeaderLink _link;
     private readonly Func<long, ResponseHeader> _header;
     private readonly Func<InternalRaftRequest, Caller, CancellationToken, Task<ProposeResult>> _propose;
@@ -28,7 +29,7 @@ internal sealed partial class Lessor
     private readonly CancellationToken _stopping;
     private readonly ILogger _logger;
 
-    /// <param name="store">The engine holding the lease table.</param>
+    /// <param name="lessor">The engine's lessor.</param>
     /// <param name="link">The way to the leader.</param>
     /// <param name="header">A response header at a revision.</param>
     /// <param name="propose">Proposes a command through the log (the revokes).</param>
@@ -36,11 +37,11 @@ internal sealed partial class Lessor
     /// <param name="requestTimeout">etcd's request timeout.</param>
     /// <param name="stopping">Cancelled when the member stops.</param>
     /// <param name="logger">The member's logger.</param>
-    public Lessor(MvccStore store, LeaderLink link, Func<long, ResponseHeader> header,
+    public LeaseKeeper(Lessor lessor, LeaderLink link, Func<long, ResponseHeader> header,
         Func<InternalRaftRequest, Caller, CancellationToken, Task<ProposeResult>> propose, Func<Caller> root, TimeSpan requestTimeout,
         CancellationToken stopping, ILogger logger)
     {
-        _store = store;
+        _lessor = lessor;
         _link = link;
         _header = header;
         _propose = propose;
@@ -53,8 +54,8 @@ internal sealed partial class Lessor
     /// <summary>At a leader change: a new leader extends every lease by its TTL (etcd's Promote), a follower demotes.</summary>
     public void OnLeaderChanged(bool leading)
     {
-        if (leading) _store.PromoteLeases(Environment.TickCount64);
-        else _store.DemoteLeases();
+        if (leading) _lessor.Promote(Environment.TickCount64);
+        else _lessor.Demote();
     }
 
     /// <summary>The expiry loop: on the leader only, revokes expired leases through the log (once, cluster-wide).</summary>
@@ -64,7 +65,7 @@ internal sealed partial class Lessor
         while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
         {
             if (!_link.IsLeader) continue;
-            foreach (long id in _store.ExpiredLeases(Environment.TickCount64, max: MaxRevokesPerLook))
+            foreach (long id in _lessor.Expired(Environment.TickCount64, max: MaxRevokesPerLook))
             {
                 var revoke = new InternalRaftRequest { LeaseRevoke = new LeaseRevokeRequest { ID = id } };
                 // etcd's authStore.WithRoot: the lessor revokes as root
@@ -104,15 +105,15 @@ internal sealed partial class Lessor
 
     private Task<(LeaseKeepAliveResponse?, MvccError, ServerError)> LocalRenew(long id)
     {
-        MvccResult<LeaseKeepAliveResponse> r = _store.LeaseRenew(id, Environment.TickCount64);
-        if (r.Response is { } resp) resp.Header = _header(_store.CurrentRevision);
+        MvccResult<LeaseKeepAliveResponse> r = _lessor.Renew(id, Environment.TickCount64);
+        if (r.Response is { } resp) resp.Header = _header(resp.Header.Revision);
         return Task.FromResult((r.Response, r.Error, ServerError.None));
     }
 
     private Task<(LeaseTimeToLiveResponse?, MvccError, ServerError)> LocalTimeToLive(LeaseTimeToLiveRequest request)
     {
-        MvccResult<LeaseTimeToLiveResponse> r = _store.LeaseTimeToLive(request, Environment.TickCount64);
-        if (r.Response is { } resp) resp.Header = _header(_store.CurrentRevision);
+        MvccResult<LeaseTimeToLiveResponse> r = _lessor.TimeToLive(request, Environment.TickCount64);
+        if (r.Response is { } resp) resp.Header = _header(resp.Header.Revision);
         return Task.FromResult((r.Response, r.Error, ServerError.None));
     }
 
