@@ -2,6 +2,7 @@ using System.Text;
 using Etcdserverpb;
 using Google.Protobuf;
 using KvStore.Mvcc;
+using KvStore.Server.Apply;
 using KvStore.Storage;
 
 namespace KvStore.Benchmarks;
@@ -44,7 +45,7 @@ public static class BenchStore
     public static long Load(MvccStore store, IEnumerable<ByteString> keys)
     {
         long rev = 0;
-        foreach (ByteString key in keys) rev = store.Put(new PutRequest { Key = key, Value = Value }).Value.Header.Revision;
+        foreach (ByteString key in keys) rev = KvApplier.Put(store, new PutRequest { Key = key, Value = Value }).Value.Header.Revision;
         return rev;
     }
 

@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using Etcdserverpb;
 using Google.Protobuf;
 using KvStore.Mvcc;
+using KvStore.Server.Apply;
 
 namespace KvStore.Benchmarks;
 
@@ -51,7 +52,7 @@ public class PutBenchmarks
     {
         Utf8Formatter.TryFormat(_next++, _newKey.AsSpan(NewKeyPrefix.Length), out _, new System.Buffers.StandardFormat('D', CounterDigits));
         var request = new PutRequest { Key = ByteString.CopyFrom(_newKey), Value = BenchStore.Value };
-        return _store.Put(request).Value.Header.Revision;
+        return KvApplier.Put(_store, request).Value.Header.Revision;
     }
 
     /// <summary>Put to one of 10,000 live keys, round-robin (a new version of the key each time).</summary>
@@ -60,6 +61,6 @@ public class PutBenchmarks
     {
         PutRequest request = _existing[_cursor];
         _cursor = (_cursor + 1) % ExistingKeys;
-        return _store.Put(request).Value.Header.Revision;
+        return KvApplier.Put(_store, request).Value.Header.Revision;
     }
 }

@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using Etcdserverpb;
 using KvStore.Mvcc;
+using KvStore.Server.Apply;
 
 namespace KvStore.Benchmarks;
 
@@ -31,7 +32,7 @@ public class RecoveryBenchmarks
             for (int i = 0; i < KeyCount; i++)
             {
                 var key = BenchStore.Key("/registry/pods/ns/" + i.ToString("D7", CultureInfo.InvariantCulture));
-                _ = store.Put(new PutRequest { Key = key, Value = BenchStore.Value }).Value;
+                _ = KvApplier.Put(store, new PutRequest { Key = key, Value = BenchStore.Value }).Value;
             }
             store.CheckpointAsync().GetAwaiter().GetResult();
         }

@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Etcdserverpb;
 using Google.Protobuf;
 using KvStore.Mvcc;
+using KvStore.Server.Apply;
 
 namespace KvStore.Benchmarks;
 
@@ -31,7 +32,7 @@ public class TxnBenchmarks
         _modRevisions = new long[KeyCount];
         for (int i = 0; i < KeyCount; i++)
         {
-            _modRevisions[i] = _store.Put(new PutRequest { Key = _keys[i], Value = BenchStore.Value }).Value.Header.Revision;
+            _modRevisions[i] = KvApplier.Put(_store, new PutRequest { Key = _keys[i], Value = BenchStore.Value }).Value.Header.Revision;
         }
     }
 
@@ -63,7 +64,7 @@ public class TxnBenchmarks
     {
         int i = _cursor;
         _cursor = (_cursor + 1) % KeyCount;
-        TxnResponse resp = _store.Txn(CompareAndPut(_keys[i], _modRevisions[i])).Value;
+        TxnResponse resp = TxnApplier.Txn(_store, CompareAndPut(_keys[i], _modRevisions[i])).Value;
         if (!resp.Succeeded) throw new InvalidOperationException("compare should have held");
         return _modRevisions[i] = resp.Header.Revision;
     }
@@ -74,7 +75,7 @@ public class TxnBenchmarks
     {
         int i = _cursor;
         _cursor = (_cursor + 1) % KeyCount;
-        TxnResponse resp = _store.Txn(CompareAndPut(_keys[i], _modRevisions[i] - 1)).Value;
+        TxnResponse resp = TxnApplier.Txn(_store, CompareAndPut(_keys[i], _modRevisions[i] - 1)).Value;
         if (resp.Succeeded) throw new InvalidOperationException("compare should have failed");
         return resp.Header.Revision;
     }

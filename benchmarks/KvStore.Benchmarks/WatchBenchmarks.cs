@@ -3,6 +3,7 @@ using Etcdserverpb;
 using Google.Protobuf;
 using KvStore.Mvcc;
 using KvStore.Mvcc.Watch;
+using KvStore.Server.Apply;
 
 namespace KvStore.Benchmarks;
 
@@ -45,7 +46,7 @@ public class WatchBenchmarks
         _store = MvccStore.Open(BenchStore.Options(_dir));
         ByteString key = BenchStore.Key("/registry/pods/default/watched");
         _put = new PutRequest { Key = key, Value = BenchStore.Value };
-        _store.Put(_put);
+        KvApplier.Put(_store, _put);
 
         ByteString watchKey = Target == WatchTarget.Key ? key : BenchStore.Key("/registry/pods/");
         ByteString rangeEnd = Target == WatchTarget.Key ? ByteString.Empty : BenchStore.PrefixEnd(watchKey);
@@ -75,7 +76,7 @@ public class WatchBenchmarks
     [Benchmark]
     public int PutAndDrain()
     {
-        _ = _store.Put(_put).Value;
+        _ = KvApplier.Put(_store, _put).Value;
         int events = 0;
         foreach (WatchStream s in _streams)
         {

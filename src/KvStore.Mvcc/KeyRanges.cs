@@ -1,7 +1,7 @@
 namespace KvStore.Mvcc;
 
 /// <summary>etcd's key-range conventions on raw request bytes.</summary>
-internal static class KeyRanges
+public static class KeyRanges
 {
     /// <summary>
     /// Normalises a request's range_end: null for a single key (empty range_end), empty for "every key >= key"

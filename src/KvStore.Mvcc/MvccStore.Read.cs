@@ -7,27 +7,29 @@ namespace KvStore.Mvcc;
 
 public sealed partial class MvccStore
 {
+    /// <summary>Starts a read transaction at the current revision and holds the read lock until its <see cref="TxnRead.End"/>.</summary>
+    public TxnRead BeginRead()
+    {
+        _lock.EnterReadLock();
+        return new TxnRead(this, _currentRev);
+    }
+
+    internal void EndRead() => _lock.ExitReadLock();
+
     /// <summary>
-    /// etcd's Range: one key or [key, range_end), at the current or a past revision, with limit, sort,
-    /// keys_only, count_only and the min/max mod/create revision filters.
+    /// etcd's kv.Range: a read transaction at the current revision for one range. One key or [key, range_end), at the
+    /// current or a past revision, with limit, sort, keys_only, count_only and the min/max mod/create revision filters.
     /// </summary>
     public MvccResult<RangeResponse> Range(RangeRequest request)
     {
-        if (request.Key.IsEmpty) return MvccError.EmptyKey;
-        _lock.EnterReadLock();
-        try
-        {
-            return RangeLocked(request, _currentRev);
-        }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
+        using TxnRead tx = BeginRead();
+        return tx.Range(request);
     }
 
     /// <summary>Range over the view at <paramref name="curRev"/> (the current revision, or a txn's own view).</summary>
     internal MvccResult<RangeResponse> RangeLocked(RangeRequest r, long curRev)
     {
+        if (r.Key.IsEmpty) return MvccError.EmptyKey;
         long limit = r.Limit;
         if (r.SortOrder != RangeRequest.Types.SortOrder.None || r.MinModRevision != 0 || r.MaxModRevision != 0 ||
             r.MinCreateRevision != 0 || r.MaxCreateRevision != 0)
@@ -120,6 +122,15 @@ public sealed partial class MvccStore
             if (ki.TryGet(atRev, out Revision mod, out _, out _)) revs.Add(mod);
         }
         return revs;
+    }
+
+    /// <summary>The key-values visible at atRev in the range, in key order.</summary>
+    internal List<KeyValue> KeyValuesLocked(ReadOnlySpan<byte> key, byte[]? end, long atRev)
+    {
+        List<Revision> revs = CollectVisible(key, end, atRev);
+        var kvs = new List<KeyValue>(revs.Count);
+        foreach (Revision rev in revs) kvs.Add(ReadKeyValue(rev));
+        return kvs;
     }
 
     /// <summary>Live keys (as the index's own arrays) visible at atRev in the range, in key order.</summary>

@@ -35,8 +35,66 @@ public sealed partial class MvccStore
         }
     }
 
+    /// <summary>
+    /// Runs one command under the write lock: skipped when <paramref name="index"/> is at or below the
+    /// consistent index (a replay after a crash), else applied and the consistent index moved to it.
+    /// Index 0 means "not from a log": always applied, consistent index unchanged.
+    /// </summary>
+    private MvccResult<T> Write<T>(long index, Func<MvccResult<T>> apply) where T : class
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _lock.EnterWriteLock();
+        try
+        {
+            if (IsAppliedLocked(index)) return MvccError.AlreadyApplied;
+            MvccResult<T> result = apply();
+            EndCommandLocked(index);
+            return result;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// Moves the consistent index for a command applied outside the engine (alarms, refused commands, a Raft
+    /// entry without commands). False if it was already applied. Tested by DurabilityTests.MarkApplied_MovesTheConsistentIndex.
+    /// </summary>
+    public bool MarkApplied(long index)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _lock.EnterWriteLock();
+        try
+        {
+            if (IsAppliedLocked(index)) return false;
+            EndCommandLocked(index);
+            return true;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>A command at or below the consistent index was applied before a crash: it is skipped on replay.</summary>
+    private bool IsAppliedLocked(long index) => index > 0 && index <= _consistentIndex;
+
+    private void EndCommandLocked(long index)
+    {
+        if (index > 0)
+        {
+            Volatile.Write(ref _consistentIndex, index);
+            MarkDirty(0); // the consistent index alone is state the next checkpoint must carry
+        }
+        MaybeCheckpointLocked();
+    }
+
     /// <summary>A write transaction inside a command that already holds the write lock.</summary>
     private TxnWrite NestedWrite() => new(this, _currentRev, index: 0, ownsLock: false);
+
+    /// <summary>The lease is granted (the applier asks before a put attaches a key to it). Caller holds the write lock.</summary>
+    internal bool LeaseExistsLocked(long lease) => _lessor.Exists(lease);
 
     internal void PutRecordLocked(Revision key, byte[] record)
     {

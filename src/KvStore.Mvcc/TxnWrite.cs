@@ -11,7 +11,7 @@ namespace KvStore.Mvcc;
 /// sub revision; reads inside see the transaction's own changes. A command at or below the consistent index was
 /// applied before a crash: <see cref="AlreadyApplied"/>, and nothing may be written (tested by DurabilityTests).
 /// </summary>
-public sealed class TxnWrite : IDisposable
+public sealed class TxnWrite : IReadView, IDisposable
 {
     private readonly MvccStore _store;
     private readonly long _index;
@@ -33,8 +33,11 @@ public sealed class TxnWrite : IDisposable
     /// <summary>The revision of the transaction's changes.</summary>
     public long Rev => BeginRev + 1;
 
-    /// <summary>The revision reads inside the transaction see (its own changes once it made one).</summary>
+    /// <inheritdoc/>
     public long ReadRev => Changes.Count > 0 ? BeginRev + 1 : BeginRev;
+
+    /// <inheritdoc/>
+    public long CompactRev => _store.CompactRevision;
 
     /// <summary>The command's index was applied before (a replay after a crash): the transaction must not write.</summary>
     public bool AlreadyApplied { get; }
@@ -49,19 +52,47 @@ public sealed class TxnWrite : IDisposable
     internal long Bytes { get; set; }
 
     /// <summary>etcd's TxnWrite.Put: the key's next version at <see cref="Rev"/>. Returns the revision written.</summary>
-    public long Put(ByteString key, ByteString value, long lease) => _store.PutLocked(this, key.Span, key, value, lease);
+    public long Put(ByteString key, ByteString value, long lease)
+    {
+        ThrowIfAlreadyApplied();
+        return _store.PutLocked(this, key.Span, key, value, lease);
+    }
 
     /// <summary>etcd's TxnWrite.DeleteRange: every key live in [key, end) deleted at <see cref="Rev"/>; the number deleted.</summary>
-    public long DeleteRange(ReadOnlySpan<byte> key, byte[]? end) => _store.DeleteRangeLocked(this, key, end);
+    public long DeleteRange(ReadOnlySpan<byte> key, byte[]? end)
+    {
+        ThrowIfAlreadyApplied();
+        return _store.DeleteRangeLocked(this, key, end);
+    }
 
     /// <summary>etcd's TxnRead.Range at <see cref="ReadRev"/>.</summary>
     public MvccResult<RangeResponse> Range(RangeRequest request) => _store.RangeLocked(request, ReadRev);
 
+    /// <inheritdoc/>
+    public List<KeyValue> KeyValues(ReadOnlySpan<byte> key, byte[]? end) => _store.KeyValuesLocked(key, end, ReadRev);
+
+    /// <summary>etcd's lessor.Lookup as the applier asks it before attaching a key: the lease is granted.</summary>
+    public bool LeaseExists(long lease) => _store.LeaseExistsLocked(lease);
+
     /// <summary>A record of a component that keeps its state in the engine (a lease, the auth store), in this transaction.</summary>
-    internal void PutRecord(Revision key, byte[] record) => _store.PutRecordLocked(key, record);
+    internal void PutRecord(Revision key, byte[] record)
+    {
+        ThrowIfAlreadyApplied();
+        _store.PutRecordLocked(key, record);
+    }
 
     /// <summary>Deletes a component's record in this transaction.</summary>
-    internal void DeleteRecord(Revision key) => _store.DeleteRecordLocked(key);
+    internal void DeleteRecord(Revision key)
+    {
+        ThrowIfAlreadyApplied();
+        _store.DeleteRecordLocked(key);
+    }
+
+    /// <summary>A write in a transaction of a command applied before is a bug of its caller: it would be applied twice.</summary>
+    private void ThrowIfAlreadyApplied()
+    {
+        if (AlreadyApplied) throw new InvalidOperationException("the command at this index was applied before: its transaction must not write");
+    }
 
     /// <summary>
     /// etcd's TxnWrite.End: moves the current revision and notifies watchers when anything changed, moves the consistent

@@ -2,6 +2,7 @@ using Etcdserverpb;
 using KvStore.Mvcc;
 using KvStore.Mvcc.Watch;
 using KvStore.Server.Access;
+using KvStore.Server.Apply;
 
 namespace KvStore.Server;
 
@@ -61,7 +62,7 @@ public sealed partial class EtcdServer
             caller = _auth.Refreshed(caller);
         }
         AuthStore.CheckRead(caller, user => _auth.CheckTxn(user, request));
-        MvccResult<TxnResponse> local = Store.Txn(request);
+        MvccResult<TxnResponse> local = TxnApplier.ReadTxn(Store, request);
         TxnResponse response = local.Response ?? throw new EtcdServerException(local.Error);
         _auth.CheckAuthRevision(caller);
         return response;

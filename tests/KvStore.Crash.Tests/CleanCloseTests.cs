@@ -1,6 +1,7 @@
 using Etcdserverpb;
 using Google.Protobuf;
 using KvStore.Mvcc;
+using KvStore.Server.Apply;
 
 namespace KvStore.Crash.Tests;
 
@@ -26,8 +27,8 @@ public sealed class CleanCloseTests
         using var dir = new TempDir();
         using (var store = MvccStore.Open(dir.Path))
         {
-            Assert.True(store.Put(Put("a", "1"), index: 1).Ok);
-            Assert.True(store.Put(Put("a", "2"), index: 2).Ok);
+            Assert.True(KvApplier.Put(store, Put("a", "1"), index: 1).Ok);
+            Assert.True(KvApplier.Put(store, Put("a", "2"), index: 2).Ok);
             Assert.True(InTxn(store, 3, tx => store.Lessor.Grant(tx, new LeaseGrantRequest { ID = 7, TTL = 60 }, 0)).Ok);
             await store.CheckpointAsync();
 

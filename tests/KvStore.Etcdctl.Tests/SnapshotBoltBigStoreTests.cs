@@ -7,6 +7,7 @@ using Google.Protobuf;
 using KvStore.Bbolt;
 using KvStore.Mvcc;
 using KvStore.Mvcc.Backup;
+using KvStore.Server.Apply;
 
 namespace KvStore.Etcdctl.Tests;
 
@@ -36,17 +37,17 @@ public sealed class SnapshotBoltBigStoreTests : IDisposable
         const long LeaseId = 0x7a11;
         using MvccStore store = MvccStore.Open(Path.Combine(_dir, "engine"));
         using (TxnWrite tx = store.BeginWrite(0)) _ = store.Lessor.Grant(tx, new LeaseGrantRequest { ID = LeaseId, TTL = 3600 }, 0).Value;
-        for (int i = 0; i < Small; i++) _ = store.Put(new PutRequest { Key = B($"big/k{i:D6}"), Value = B($"v{i}") }).Value;
+        for (int i = 0; i < Small; i++) _ = KvApplier.Put(store, new PutRequest { Key = B($"big/k{i:D6}"), Value = B($"v{i}") }).Value;
         long compactAt = store.CurrentRevision;
-        for (int i = 0; i < Small; i += 7) _ = store.Put(new PutRequest { Key = B($"big/k{i:D6}"), Value = B($"w{i}") }).Value;
-        for (int i = 3; i < Small; i += 11) _ = store.DeleteRange(new DeleteRangeRequest { Key = B($"big/k{i:D6}") }).Value;
+        for (int i = 0; i < Small; i += 7) _ = KvApplier.Put(store, new PutRequest { Key = B($"big/k{i:D6}"), Value = B($"w{i}") }).Value;
+        for (int i = 3; i < Small; i += 11) _ = KvApplier.DeleteRange(store, new DeleteRangeRequest { Key = B($"big/k{i:D6}") }).Value;
         _ = store.Compact(compactAt - 100).Value;
         var random = new Random(42);
         for (int i = 0; i < Big; i++)
         {
             var value = new byte[4000 + i * 1500]; // from just under a page to 15 pages
             random.NextBytes(value);
-            _ = store.Put(new PutRequest { Key = B($"big/v{i:D3}"), Value = ByteString.CopyFrom(value), Lease = i % 5 == 0 ? LeaseId : 0 }).Value;
+            _ = KvApplier.Put(store, new PutRequest { Key = B($"big/v{i:D3}"), Value = ByteString.CopyFrom(value), Lease = i % 5 == 0 ? LeaseId : 0 }).Value;
         }
 
         string file = Path.Combine(_dir, "bolt.db");

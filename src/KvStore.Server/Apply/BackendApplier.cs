@@ -5,7 +5,8 @@ using KvStore.Mvcc.Leases;
 namespace KvStore.Server.Apply;
 
 /// <summary>
-/// etcd's applierV3backend, the end of the chain: each command to its engine primitive (a write transaction, a read,
+/// etcd's applierV3backend, the end of the chain: each command to its engine primitive (KV writes and txns through
+/// <see cref="KvApplier"/> and <see cref="TxnApplier"/> in one write transaction, a read,
 /// compaction, leases, the auth store) or to the member's alarms; the token provider follows the auth store's
 /// changes (etcd's tokenProvider calls in auth/store.go). A command the engine does not know only moves the index.
 /// </summary>
@@ -32,14 +33,21 @@ public sealed class BackendApplier : IApplier
 
     public ApplyResult Apply(long index, InternalRaftRequest r, long nowMs)
     {
-        if (r.Put is { } put) return ApplyResult.From(_store.Put(put, index));
-        if (r.DeleteRange is { } del) return ApplyResult.From(_store.DeleteRange(del, index));
-        if (r.Txn is { } txn) return ApplyResult.From(_store.Txn(txn, index));
+        if (r.Put is { } put) return ApplyResult.From(KvApplier.Put(_store, put, index));
+        if (r.DeleteRange is { } del) return ApplyResult.From(KvApplier.DeleteRange(_store, del, index));
+        if (r.Txn is { } txn) return ApplyResult.From(TxnApplier.Txn(_store, txn, index));
         if (r.Alarm is { } alarm) return Alarm(index, alarm);
         if (r.Compaction is { } compaction) return ApplyResult.From(_store.Compact(compaction.Revision, index));
         if (r.LeaseGrant is not null || r.LeaseRevoke is not null || r.LeaseCheckpoint is not null) return Lease(index, r, nowMs);
-        if (r.Range is { } range) return _store.MarkApplied(index) ? ApplyResult.From(_store.Range(range)) : new(null, MvccError.AlreadyApplied);
+        if (r.Range is { } range) return Range(index, range);
         return ApplyAuth(index, r, nowMs) ?? new ApplyResult(null, _store.MarkApplied(index) ? MvccError.None : MvccError.AlreadyApplied);
+    }
+
+    /// <summary>A range that came through the log: read in the command's write transaction, which moves the consistent index.</summary>
+    private ApplyResult Range(long index, RangeRequest range)
+    {
+        using TxnWrite tx = _store.BeginWrite(index);
+        return tx.AlreadyApplied ? new ApplyResult(null, MvccError.AlreadyApplied) : ApplyResult.From(tx.Range(range));
     }
 
     /// <summary>

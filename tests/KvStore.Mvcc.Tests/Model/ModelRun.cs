@@ -115,18 +115,18 @@ internal sealed class ModelRun : IDisposable
         if (r < 0.22)
         {
             PutRequest p = _gen.Put();
-            Step("put", () => Write(p, _model.Put(p), () => _store.Put(p), new InternalRaftRequest { Put = p }));
+            Step("put", () => Write(p, _model.Put(p), () => KvApplier.Put(_store, p), new InternalRaftRequest { Put = p }));
         }
         else if (r < 0.32)
         {
             DeleteRangeRequest d = _gen.Delete();
-            Step("delete", () => Write(d, _model.DeleteRange(d), () => _store.DeleteRange(d), new InternalRaftRequest { DeleteRange = d }));
+            Step("delete", () => Write(d, _model.DeleteRange(d), () => KvApplier.DeleteRange(_store, d), new InternalRaftRequest { DeleteRange = d }));
         }
         else if (r < 0.55) { RangeRequest q = _gen.Range(); Step("range", () => Same(q, _model.Range(q), _store.Range(q))); }
         else if (r < 0.87)
         {
             TxnRequest t = _gen.Txn();
-            Step("txn", () => Write(t, _model.Txn(t), () => _store.Txn(t), new InternalRaftRequest { Txn = t }));
+            Step("txn", () => Write(t, _model.Txn(t), () => TxnApplier.Txn(_store, t), new InternalRaftRequest { Txn = t }));
         }
         else if (r < 0.875) Step("replay", Replay);
         else if (r < 0.895)
@@ -242,7 +242,7 @@ internal sealed class ModelRun : IDisposable
         foreach (byte[] key in RequestGenerator.WideKeys.OrderBy(_ => _rng.Next()))
         {
             var p = new PutRequest { Key = ByteString.CopyFrom(key), Value = ByteString.CopyFrom(key[2..]) };
-            Same(p, _model.Put(p), _store.Put(p));
+            Same(p, _model.Put(p), KvApplier.Put(_store, p));
         }
     }
 
@@ -279,13 +279,13 @@ internal sealed class ModelRun : IDisposable
         static RequestOp Put(string k) => new() { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(k), Value = ByteString.CopyFromUtf8(k) } };
         var r1 = new TxnRequest { Success = { Put("a"), Put("b") } };
         _op = "txn R1: put a, put b";
-        Same(r1, _model.Txn(r1), _store.Txn(r1));
+        Same(r1, _model.Txn(r1), TxnApplier.Txn(_store, r1));
         var r2 = new TxnRequest
         {
             Success = { Put("a"), new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8("b") } } },
         };
         _op = "txn R2: put a, delete b";
-        Same(r2, _model.Txn(r2), _store.Txn(r2));
+        Same(r2, _model.Txn(r2), TxnApplier.Txn(_store, r2));
         DoCompact(_model.CurrentRev);
         _op = "read of the lagging watcher";
         _watch.Read(s);

@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using Google.Protobuf;
+using KvStore.Server.Apply;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
 
 namespace KvStore.Mvcc.Tests.Rules;
@@ -38,7 +39,7 @@ public sealed class DeleteRangeTests : IDisposable
     public void PrevKv_ReturnsEveryDeletedKeyValue()
     {
         // etcd: prev_kv returns the kvs as they were before the delete, in key order.
-        DeleteRangeResponse r = _s.Store.DeleteRange(DelReq("b", "d", prevKv: true)).Value;
+        DeleteRangeResponse r = KvApplier.DeleteRange(_s.Store, DelReq("b", "d", prevKv: true)).Value;
         Assert.Equal(["b=B c3 m3 v1 l0", "c=C c4 m4 v1 l0"], r.PrevKvs.Select(Text));
         Assert.Empty(_s.Delete("a").PrevKvs); // not asked
     }
@@ -47,7 +48,7 @@ public sealed class DeleteRangeTests : IDisposable
     public void DeletingNothing_KeepsTheRevision()
     {
         // etcd storeTxnWrite.DeleteRange: no change -> beginRev, and End() does not bump currentRev.
-        DeleteRangeResponse r = _s.Store.DeleteRange(DelReq("x", "y", prevKv: true)).Value;
+        DeleteRangeResponse r = KvApplier.DeleteRange(_s.Store, DelReq("x", "y", prevKv: true)).Value;
         Assert.Equal(0, r.Deleted);
         Assert.Empty(r.PrevKvs);
         Assert.Equal(5, r.Header.Revision);
@@ -71,6 +72,6 @@ public sealed class DeleteRangeTests : IDisposable
     public void EmptyKey_IsEmptyKey()
     {
         // etcd v3rpc key.go: an empty key is ErrGRPCEmptyKey.
-        Assert.Equal(MvccError.EmptyKey, _s.Store.DeleteRange(new DeleteRangeRequest { Key = ByteString.Empty }).Error);
+        Assert.Equal(MvccError.EmptyKey, KvApplier.DeleteRange(_s.Store, new DeleteRangeRequest { Key = ByteString.Empty }).Error);
     }
 }

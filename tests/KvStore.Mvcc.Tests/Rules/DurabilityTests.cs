@@ -82,7 +82,7 @@ public sealed class DurabilityTests
             // a different command at an applied index is skipped too: the index alone decides
             Assert.Equal(MvccError.AlreadyApplied, s.Store.Apply(i, new InternalRaftRequest { Put = PutReq("zzz", "1") }).Error);
         }
-        Assert.Equal(MvccError.AlreadyApplied, s.Store.Put(PutReq("zzz", "1"), index: 9).Error);
+        Assert.Equal(MvccError.AlreadyApplied, KvApplier.Put(s.Store, PutReq("zzz", "1"), index: 9).Error);
         // every kind of command, a serialized read and one the engine does not own included
         Assert.Equal(MvccError.AlreadyApplied, s.Store.Apply(5, new InternalRaftRequest { Range = RangeReq("a") }).Error);
         Assert.Equal(MvccError.AlreadyApplied, s.Store.Apply(5, new InternalRaftRequest { AuthEnable = new AuthEnableRequest() }).Error);
@@ -97,8 +97,8 @@ public sealed class DurabilityTests
         // etcd: only raft entries move the consistent index; a write outside the log (index 0) does not.
         using var s = new RuleStore();
         ApplyRange(s.Store, 1, 3);
-        _ = s.Store.Put(PutReq("x", "1")).Value;
-        _ = s.Store.Put(PutReq("x", "2")).Value;
+        _ = KvApplier.Put(s.Store, PutReq("x", "1")).Value;
+        _ = KvApplier.Put(s.Store, PutReq("x", "2")).Value;
         Assert.Equal(3, s.Store.ConsistentIndex);
         Assert.Equal(2, s.One("x")!.Version);
     }
@@ -128,6 +128,38 @@ public sealed class DurabilityTests
         Assert.False(s.Store.MarkApplied(1));
         Assert.True(s.Store.MarkApplied(2));
         Assert.Equal(2, s.Store.ConsistentIndex);
+    }
+
+    [Fact]
+    public void TxnWrite_AtOrBelowConsistentIndex_WritesNothing_AndEndMovesTheConsistentIndex()
+    {
+        // etcd's applyEntryNormal skips an entry at or below the consistent index; the write transaction's End
+        // saves the index of an applied one, whether it wrote anything or not.
+        using var s = new RuleStore();
+        ApplyRange(s.Store, 1, 3);
+        long rev = s.Rev;
+        string before = State(s.Store);
+        foreach (long index in new long[] { 1, 3 })
+        {
+            using TxnWrite tx = s.Store.BeginWrite(index);
+            Assert.True(tx.AlreadyApplied);
+            Assert.Throws<InvalidOperationException>(() => tx.Put(B("n"), B("1"), 0));
+            Assert.Throws<InvalidOperationException>(() => tx.DeleteRange(B("a").Span, null));
+        }
+        Assert.Equal(before, State(s.Store));
+
+        using (TxnWrite tx = s.Store.BeginWrite(4))
+        {
+            Assert.False(tx.AlreadyApplied);
+            Assert.Equal(rev + 1, tx.Put(B("n"), B("1"), 0));
+            Assert.Equal(3, s.Store.ConsistentIndex); // moved by End, not before
+        }
+        Assert.Equal(4, s.Store.ConsistentIndex);
+        Assert.Equal(rev + 1, s.Rev);
+
+        s.Store.BeginWrite(5).End(); // a transaction that wrote nothing moves the index, not the revision
+        Assert.Equal(5, s.Store.ConsistentIndex);
+        Assert.Equal(rev + 1, s.Rev);
     }
 
     [Theory]

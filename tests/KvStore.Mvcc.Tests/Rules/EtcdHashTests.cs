@@ -1,4 +1,5 @@
 using Etcdserverpb;
+using KvStore.Server.Apply;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
 
 namespace KvStore.Mvcc.Tests.Rules;
@@ -25,7 +26,7 @@ public sealed class EtcdHashTests : IDisposable
         txn.Compare.Add(new Compare { Key = B("a"), Target = Compare.Types.CompareTarget.Value, Result = Compare.Types.CompareResult.Equal, Value = B("3") });
         txn.Success.Add(OpPut("x", "y"));
         txn.Success.Add(OpDel("c"));
-        Assert.True(_s.Store.Txn(txn).Value.Succeeded);
+        Assert.True(TxnApplier.Txn(_s.Store, txn).Value.Succeeded);
         Assert.Equal(712912064u, _s.Store.HashKV(0).Value.Hash);
 
         Assert.True(_s.Store.Compact(4).Ok);

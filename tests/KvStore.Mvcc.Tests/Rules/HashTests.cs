@@ -1,3 +1,4 @@
+using KvStore.Server.Apply;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
 
 namespace KvStore.Mvcc.Tests.Rules;
@@ -21,7 +22,7 @@ public sealed class HashTests : IDisposable
         s.Put("b", "2", lease: 1);
         s.Put("a", "3");
         s.Delete("b");
-        _ = s.Store.Txn(Txn(success: [OpPut("c", "1"), OpPut("d", "1")])).Value;
+        _ = TxnApplier.Txn(s.Store, Txn(success: [OpPut("c", "1"), OpPut("d", "1")])).Value;
     }
 
     private uint HashKV(RuleStore s, long rev = 0) => s.Store.HashKV(rev).Value.Hash;

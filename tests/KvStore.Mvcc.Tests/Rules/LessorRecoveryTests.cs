@@ -1,4 +1,5 @@
 using Etcdserverpb;
+using KvStore.Server.Apply;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
 
 namespace KvStore.Mvcc.Tests.Rules;
@@ -44,10 +45,10 @@ public sealed class LessorRecoveryTests : IDisposable
     public void ARevokeReplayedAtAnAppliedIndexDeletesNothing()
     {
         Assert.True(_s.Store.LeaseGrant(new LeaseGrantRequest { ID = 9, TTL = 60 }, index: 1).Ok);
-        Assert.True(_s.Store.Put(PutReq("k", "v", 9), index: 2).Ok);
+        Assert.True(KvApplier.Put(_s.Store, PutReq("k", "v", 9), index: 2).Ok);
         Assert.True(_s.Store.LeaseRevoke(9, index: 3).Ok);
         Assert.True(_s.Store.LeaseGrant(new LeaseGrantRequest { ID = 9, TTL = 60 }, index: 4).Ok);
-        Assert.True(_s.Store.Put(PutReq("k", "w", 9), index: 5).Ok);
+        Assert.True(KvApplier.Put(_s.Store, PutReq("k", "w", 9), index: 5).Ok);
         long rev = _s.Rev;
 
         Assert.Equal(MvccError.AlreadyApplied, _s.Store.LeaseRevoke(9, index: 3).Error);

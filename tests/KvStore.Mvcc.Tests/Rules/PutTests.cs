@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using Google.Protobuf;
+using KvStore.Server.Apply;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
 
 namespace KvStore.Mvcc.Tests.Rules;
@@ -15,9 +16,9 @@ public sealed class PutTests : IDisposable
     public void PrevKv_ReturnsThePreviousKeyValue_OrNothingOnCreate()
     {
         // etcd: prev_kv returns the kv before the put; none when the key did not exist.
-        PutResponse first = _s.Store.Put(new PutRequest { Key = B("k"), Value = B("1"), PrevKv = true }).Value;
+        PutResponse first = KvApplier.Put(_s.Store, new PutRequest { Key = B("k"), Value = B("1"), PrevKv = true }).Value;
         Assert.Null(first.PrevKv);
-        PutResponse second = _s.Store.Put(new PutRequest { Key = B("k"), Value = B("2"), PrevKv = true }).Value;
+        PutResponse second = KvApplier.Put(_s.Store, new PutRequest { Key = B("k"), Value = B("2"), PrevKv = true }).Value;
         Assert.Equal("k=1 c2 m2 v1 l0", Text(second.PrevKv));
         Assert.Equal(3, second.Header.Revision);
         // without prev_kv there is none
@@ -41,7 +42,7 @@ public sealed class PutTests : IDisposable
         // etcd: ignore_value reuses the current value; the rest of the put applies.
         _s.Grant(5, 60);
         _s.Put("k", "keep");
-        PutResponse r = _s.Store.Put(new PutRequest { Key = B("k"), IgnoreValue = true, Lease = 5 }).Value;
+        PutResponse r = KvApplier.Put(_s.Store, new PutRequest { Key = B("k"), IgnoreValue = true, Lease = 5 }).Value;
         Assert.Equal(3, r.Header.Revision);
         Assert.Equal("k=keep c2 m3 v2 l5", Text(_s.One("k")!));
     }
@@ -52,7 +53,7 @@ public sealed class PutTests : IDisposable
         // etcd: ignore_lease reuses the current lease.
         _s.Grant(5, 60);
         _s.Put("k", "1", lease: 5);
-        _ = _s.Store.Put(new PutRequest { Key = B("k"), Value = B("2"), IgnoreLease = true }).Value;
+        _ = KvApplier.Put(_s.Store, new PutRequest { Key = B("k"), Value = B("2"), IgnoreLease = true }).Value;
         Assert.Equal("k=2 c2 m3 v2 l5", Text(_s.One("k")!));
         Assert.Equal(["k"], _s.Store.Lessor.Lookup(5)!.Value.Keys.Select(k => System.Text.Encoding.UTF8.GetString(k)));
     }
@@ -66,9 +67,9 @@ public sealed class PutTests : IDisposable
         // etcd: ignore_{value,lease} expects a previous kv, else ErrKeyNotFound; nothing is written.
         var req = new PutRequest { Key = B("missing"), IgnoreValue = ignoreValue, IgnoreLease = ignoreLease };
         if (!ignoreValue) req.Value = B("v");
-        Assert.Equal(MvccError.KeyNotFound, _s.Store.Put(req).Error);
+        Assert.Equal(MvccError.KeyNotFound, KvApplier.Put(_s.Store, req).Error);
         Assert.Equal(1, _s.Rev);
-        Assert.Equal(MvccError.KeyNotFound, _s.Store.Txn(Txn(success: [new RequestOp { RequestPut = req }])).Error);
+        Assert.Equal(MvccError.KeyNotFound, TxnApplier.Txn(_s.Store, Txn(success: [new RequestOp { RequestPut = req }])).Error);
         Assert.Equal(1, _s.Rev);
     }
 
@@ -78,8 +79,8 @@ public sealed class PutTests : IDisposable
         // etcd checkPutRequest: ignore_value with a value is ErrGRPCValueProvided.
         _s.Put("k", "1");
         var req = new PutRequest { Key = B("k"), Value = B("x"), IgnoreValue = true };
-        Assert.Equal(MvccError.ValueProvided, _s.Store.Put(req).Error);
-        Assert.Equal(MvccError.ValueProvided, _s.Store.Txn(Txn(success: [new RequestOp { RequestPut = req }])).Error);
+        Assert.Equal(MvccError.ValueProvided, KvApplier.Put(_s.Store, req).Error);
+        Assert.Equal(MvccError.ValueProvided, TxnApplier.Txn(_s.Store, Txn(success: [new RequestOp { RequestPut = req }])).Error);
         Assert.Equal(2, _s.Rev);
     }
 
@@ -90,7 +91,7 @@ public sealed class PutTests : IDisposable
         _s.Grant(5, 60);
         _s.Put("k", "1");
         var req = new PutRequest { Key = B("k"), Value = B("x"), IgnoreLease = true, Lease = 5 };
-        Assert.Equal(MvccError.LeaseProvided, _s.Store.Put(req).Error);
+        Assert.Equal(MvccError.LeaseProvided, KvApplier.Put(_s.Store, req).Error);
         Assert.Equal(2, _s.Rev);
     }
 
@@ -98,8 +99,8 @@ public sealed class PutTests : IDisposable
     public void UnknownLease_IsLeaseNotFound_AndNothingIsWritten()
     {
         // etcd: a put with a lease the lessor does not know is ErrLeaseNotFound, in a txn too.
-        Assert.Equal(MvccError.LeaseNotFound, _s.Store.Put(PutReq("k", "v", 99)).Error);
-        Assert.Equal(MvccError.LeaseNotFound, _s.Store.Txn(Txn(success: [OpPut("k", "v", 99)])).Error);
+        Assert.Equal(MvccError.LeaseNotFound, KvApplier.Put(_s.Store, PutReq("k", "v", 99)).Error);
+        Assert.Equal(MvccError.LeaseNotFound, TxnApplier.Txn(_s.Store, Txn(success: [OpPut("k", "v", 99)])).Error);
         Assert.Equal(1, _s.Rev);
         Assert.Null(_s.One("k"));
     }
@@ -108,7 +109,7 @@ public sealed class PutTests : IDisposable
     public void EmptyKey_IsEmptyKey()
     {
         // etcd v3rpc key.go: an empty key is ErrGRPCEmptyKey.
-        Assert.Equal(MvccError.EmptyKey, _s.Store.Put(new PutRequest { Key = ByteString.Empty, Value = B("v") }).Error);
+        Assert.Equal(MvccError.EmptyKey, KvApplier.Put(_s.Store, new PutRequest { Key = ByteString.Empty, Value = B("v") }).Error);
     }
 
     [Fact]

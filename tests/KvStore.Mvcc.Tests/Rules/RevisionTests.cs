@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using KvStore.Mvcc.Watch;
+using KvStore.Server.Apply;
 using Mvccpb;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
 
@@ -29,7 +30,7 @@ public sealed class RevisionTests
         Assert.Equal(3, s.Rev);
         s.Delete("a");
         Assert.Equal(4, s.Rev);
-        _ = s.Store.Txn(Txn(success: [OpPut("x", "1"), OpPut("y", "1"), OpDel("b")])).Value;
+        _ = TxnApplier.Txn(s.Store, Txn(success: [OpPut("x", "1"), OpPut("y", "1"), OpDel("b")])).Value;
         Assert.Equal(5, s.Rev);
         Assert.Equal(5, s.One("x")!.ModRevision);
         Assert.Equal(5, s.One("y")!.ModRevision);
@@ -43,7 +44,7 @@ public sealed class RevisionTests
         s.Put("b", "0");
         using WatchStream ws = s.Store.NewWatchStream();
         _ = ws.Watch(B("a").Span, B("z").Span, 0).Value;
-        _ = s.Store.Txn(Txn(success: [OpPut("c", "1"), OpDel("b"), OpPut("a", "1")])).Value;
+        _ = TxnApplier.Txn(s.Store, Txn(success: [OpPut("c", "1"), OpDel("b"), OpPut("a", "1")])).Value;
         Assert.True(ws.TryRead(out WatchResponse resp));
         Assert.Equal("PUT c,DEL b,PUT a", Keys(resp.Events));
         Assert.All(resp.Events, e => Assert.Equal(3, e.Kv.ModRevision));
@@ -103,12 +104,12 @@ public sealed class RevisionTests
         s.Put("a", "1");
         long rev = s.Rev;
         // failed compare with an empty failure branch
-        TxnResponse t1 = s.Store.Txn(Txn([new Compare { Key = B("a"), Target = Compare.Types.CompareTarget.Value, Value = B("nope") }],
+        TxnResponse t1 = TxnApplier.Txn(s.Store, Txn([new Compare { Key = B("a"), Target = Compare.Types.CompareTarget.Value, Value = B("nope") }],
             [OpPut("a", "2")])).Value;
         Assert.False(t1.Succeeded);
         Assert.Equal(rev, t1.Header.Revision);
         // a txn that only deletes missing keys
-        TxnResponse t2 = s.Store.Txn(Txn(success: [OpDel("missing"), OpDel("x", "y")])).Value;
+        TxnResponse t2 = TxnApplier.Txn(s.Store, Txn(success: [OpDel("missing"), OpDel("x", "y")])).Value;
         Assert.Equal(rev, t2.Header.Revision);
         Assert.Equal(rev, s.Rev);
     }

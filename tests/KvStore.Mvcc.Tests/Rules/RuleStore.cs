@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using Google.Protobuf;
+using KvStore.Server.Apply;
 using KvStore.Storage;
 using Mvccpb;
 
@@ -58,9 +59,9 @@ public sealed class RuleStore : IDisposable
 
     public long Rev => Store.CurrentRevision;
 
-    public PutResponse Put(string key, string value, long lease = 0) => Store.Put(PutReq(key, value, lease)).Value;
+    public PutResponse Put(string key, string value, long lease = 0) => KvApplier.Put(Store, PutReq(key, value, lease)).Value;
 
-    public DeleteRangeResponse Delete(string key, string? end = null) => Store.DeleteRange(DelReq(key, end)).Value;
+    public DeleteRangeResponse Delete(string key, string? end = null) => KvApplier.DeleteRange(Store, DelReq(key, end)).Value;
 
     public RangeResponse Get(string key, string? end = null, long rev = 0) => Store.Range(RangeReq(key, end, rev)).Value;
 

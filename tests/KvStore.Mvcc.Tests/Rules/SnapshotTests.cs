@@ -1,4 +1,5 @@
 using Etcdserverpb;
+using KvStore.Server.Apply;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
 
 namespace KvStore.Mvcc.Tests.Rules;
@@ -22,7 +23,7 @@ public sealed class SnapshotTests : IDisposable
         _s.Delete("b"); // 5
         _s.Put("c", "1", lease: 2); // 6
         _ = _s.Store.Compact(3).Value;
-        _ = _s.Store.Txn(Txn(success: [OpPut("d", "1"), OpPut("e", "1")]), index: 7).Value; // 7, consistent index 7
+        _ = TxnApplier.Txn(_s.Store, Txn(success: [OpPut("d", "1"), OpPut("e", "1")]), index: 7).Value; // 7, consistent index 7
     }
 
     public void Dispose()
@@ -70,12 +71,12 @@ public sealed class SnapshotTests : IDisposable
         // both go on alike
         foreach (MvccStore s in new[] { _s.Store, copy })
         {
-            _ = s.Put(PutReq("f", "1", 2), index: 8).Value;
+            _ = KvApplier.Put(s, PutReq("f", "1", 2), index: 8).Value;
             _ = s.LeaseRevoke(2, index: 9).Value;
         }
         Assert.Equal(_s.Store.HashKV(0).Value.Hash, copy.HashKV(0).Value.Hash);
         Assert.Equal(_s.Dump(), DumpOf(copy));
-        Assert.Equal(MvccError.AlreadyApplied, copy.Put(PutReq("x", "1"), index: 9).Error);
+        Assert.Equal(MvccError.AlreadyApplied, KvApplier.Put(copy, PutReq("x", "1"), index: 9).Error);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using Google.Protobuf;
+using KvStore.Server.Apply;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
 using Result = Etcdserverpb.Compare.Types.CompareResult;
 using Target = Etcdserverpb.Compare.Types.CompareTarget;
@@ -46,7 +47,7 @@ public sealed class TxnTests : IDisposable
 
     private bool Holds(Compare c)
     {
-        TxnResponse r = _s.Store.Txn(Txn([c])).Value;
+        TxnResponse r = TxnApplier.Txn(_s.Store, Txn([c])).Value;
         return r.Succeeded;
     }
 
@@ -163,15 +164,15 @@ public sealed class TxnTests : IDisposable
     public void AllComparesMustHold()
     {
         // etcd applyCompares: the compares are ANDed.
-        Assert.True(_s.Store.Txn(Txn([Cmp("k", Target.Version, Result.Equal, "2"), Cmp("other", Target.Value, Result.Equal, "x")])).Value.Succeeded);
-        Assert.False(_s.Store.Txn(Txn([Cmp("k", Target.Version, Result.Equal, "2"), Cmp("other", Target.Value, Result.Equal, "y")])).Value.Succeeded);
+        Assert.True(TxnApplier.Txn(_s.Store, Txn([Cmp("k", Target.Version, Result.Equal, "2"), Cmp("other", Target.Value, Result.Equal, "x")])).Value.Succeeded);
+        Assert.False(TxnApplier.Txn(_s.Store, Txn([Cmp("k", Target.Version, Result.Equal, "2"), Cmp("other", Target.Value, Result.Equal, "y")])).Value.Succeeded);
     }
 
     [Fact]
     public void SuccessAndFailureLists_RunTheChosenBranch()
     {
         // etcd: success ops when every compare holds, failure ops otherwise; one response per op.
-        TxnResponse ok = _s.Store.Txn(Txn([Cmp("k", Target.Value, Result.Equal, "v2")],
+        TxnResponse ok = TxnApplier.Txn(_s.Store, Txn([Cmp("k", Target.Value, Result.Equal, "v2")],
             [OpPut("s", "1"), OpGet("k")], [OpPut("f", "1")])).Value;
         Assert.True(ok.Succeeded);
         Assert.Equal(2, ok.Responses.Count);
@@ -180,7 +181,7 @@ public sealed class TxnTests : IDisposable
         Assert.NotNull(_s.One("s"));
         Assert.Null(_s.One("f"));
 
-        TxnResponse fail = _s.Store.Txn(Txn([Cmp("k", Target.Value, Result.Equal, "nope")],
+        TxnResponse fail = TxnApplier.Txn(_s.Store, Txn([Cmp("k", Target.Value, Result.Equal, "nope")],
             [OpPut("s2", "1")], [OpPut("f", "1"), OpDel("s")])).Value;
         Assert.False(fail.Succeeded);
         Assert.Equal(1, fail.Responses[1].ResponseDeleteRange.Deleted);
@@ -194,7 +195,7 @@ public sealed class TxnTests : IDisposable
     {
         // etcd applyTxn: a RequestTxn op runs its own success/failure branch inside the outer txn.
         TxnRequest inner = Txn([Cmp("k", Target.Version, Result.Equal, "99")], [OpPut("in-then", "1")], [OpPut("in-else", "1")]);
-        TxnResponse r = _s.Store.Txn(Txn(success: [OpPut("outer", "1"), OpTxn(inner)])).Value;
+        TxnResponse r = TxnApplier.Txn(_s.Store, Txn(success: [OpPut("outer", "1"), OpTxn(inner)])).Value;
         Assert.True(r.Succeeded);
         Assert.False(r.Responses[1].ResponseTxn.Succeeded);
         Assert.Equal(ResponseOp.ResponseOneofCase.ResponsePut, r.Responses[1].ResponseTxn.Responses[0].ResponseCase);
@@ -210,7 +211,7 @@ public sealed class TxnTests : IDisposable
         // etcd compareToPath: every compare on the chosen path is evaluated against the state before the txn,
         // so a nested compare does not see the outer txn's own earlier put.
         TxnRequest inner = Txn([Cmp("fresh", Target.Version, Result.Equal, "1")], [OpPut("saw-put", "1")], [OpPut("saw-old", "1")]);
-        _ = _s.Store.Txn(Txn(success: [OpPut("fresh", "1"), OpTxn(inner)])).Value;
+        _ = TxnApplier.Txn(_s.Store, Txn(success: [OpPut("fresh", "1"), OpTxn(inner)])).Value;
         Assert.Null(_s.One("saw-put"));
         Assert.NotNull(_s.One("saw-old"));
     }
@@ -219,7 +220,7 @@ public sealed class TxnTests : IDisposable
     public void WholeTxn_IsOneRevision()
     {
         // etcd: every change of one txn shares one main revision; header revision = that revision.
-        TxnResponse r = _s.Store.Txn(Txn(success: [OpPut("x", "1"), OpDel("other"), OpPut("y", "1")])).Value;
+        TxnResponse r = TxnApplier.Txn(_s.Store, Txn(success: [OpPut("x", "1"), OpDel("other"), OpPut("y", "1")])).Value;
         Assert.Equal(9, r.Header.Revision);
         Assert.Equal(9, _s.Rev);
         Assert.Equal(9, r.Responses[0].ResponsePut.Header.Revision);
@@ -231,12 +232,12 @@ public sealed class TxnTests : IDisposable
     public void RangeInsideTxn_SeesTheTxnsEarlierWrites()
     {
         // etcd storeTxnWrite.Range: reads at beginRev+1 once the txn has changes.
-        TxnResponse r = _s.Store.Txn(Txn(success: [OpGet("n"), OpPut("n", "new"), OpGet("n")])).Value;
+        TxnResponse r = TxnApplier.Txn(_s.Store, Txn(success: [OpGet("n"), OpPut("n", "new"), OpGet("n")])).Value;
         Assert.Empty(r.Responses[0].ResponseRange.Kvs);
         Assert.Equal(8, r.Responses[0].ResponseRange.Header.Revision);
         Assert.Equal("n=new c9 m9 v1 l0", Text(r.Responses[2].ResponseRange.Kvs.Single()));
         Assert.Equal(9, r.Responses[2].ResponseRange.Header.Revision);
-        TxnResponse d = _s.Store.Txn(Txn(success: [OpDel("k"), OpGet("k")])).Value;
+        TxnResponse d = TxnApplier.Txn(_s.Store, Txn(success: [OpDel("k"), OpGet("k")])).Value;
         Assert.Empty(d.Responses[1].ResponseRange.Kvs);
     }
 
@@ -244,7 +245,7 @@ public sealed class TxnTests : IDisposable
     public void ReadOnlyTxn_HeaderIsCurrentRevision_AndNothingIsWritten()
     {
         // etcd: a txn of ranges only has header revision = current revision and does not bump it.
-        TxnResponse r = _s.Store.Txn(Txn(success: [OpGet("k"), OpGet("r/", "r0")])).Value;
+        TxnResponse r = TxnApplier.Txn(_s.Store, Txn(success: [OpGet("k"), OpGet("r/", "r0")])).Value;
         Assert.Equal(8, r.Header.Revision);
         Assert.Equal(8, _s.Rev);
         Assert.Equal(3, r.Responses[1].ResponseRange.Count);
@@ -255,10 +256,10 @@ public sealed class TxnTests : IDisposable
     {
         // etcd checkRequestRange: revision > current -> ErrFutureRev, < compact revision -> ErrCompacted,
         // checked before anything is applied.
-        Assert.Equal(MvccError.FutureRevision, _s.Store.Txn(Txn(success: [OpPut("w", "1"), OpGet("k", rev: 9)])).Error);
+        Assert.Equal(MvccError.FutureRevision, TxnApplier.Txn(_s.Store, Txn(success: [OpPut("w", "1"), OpGet("k", rev: 9)])).Error);
         Assert.Null(_s.One("w"));
         _ = _s.Store.Compact(5).Value;
-        Assert.Equal(MvccError.Compacted, _s.Store.Txn(Txn(success: [OpGet("k", rev: 4)])).Error);
+        Assert.Equal(MvccError.Compacted, TxnApplier.Txn(_s.Store, Txn(success: [OpGet("k", rev: 4)])).Error);
         Assert.Equal(8, _s.Rev);
     }
 
@@ -283,7 +284,7 @@ public sealed class TxnTests : IDisposable
     public void KeyPutTwice_OrPutAndDeleted_IsDuplicateKey(string name, TxnRequest txn, bool duplicate)
     {
         // etcd checkIntervals: one key put twice, or put and deleted, in one branch -> ErrGRPCDuplicateKey.
-        MvccResult<TxnResponse> r = _s.Store.Txn(txn);
+        MvccResult<TxnResponse> r = TxnApplier.Txn(_s.Store, txn);
         Assert.True(duplicate == (r.Error == MvccError.DuplicateKey), $"{name}: {r.Error}");
         if (duplicate) Assert.Equal(8, _s.Rev);
         else Assert.True(r.Ok, name);
@@ -308,7 +309,7 @@ public sealed class TxnTests : IDisposable
     public void MoreOpsThanMaxTxnOps_IsTooManyOps(string name, TxnRequest txn, bool tooMany)
     {
         // etcd checkTxnRequest: max(compares, success, failure) > --max-txn-ops -> ErrGRPCTooManyOps.
-        MvccResult<TxnResponse> r = _s.Store.Txn(txn);
+        MvccResult<TxnResponse> r = TxnApplier.Txn(_s.Store, txn);
         Assert.True(tooMany == (r.Error == MvccError.TooManyOps), $"{name}: {r.Error}");
         if (!tooMany) Assert.True(r.Ok, name);
     }
@@ -317,15 +318,15 @@ public sealed class TxnTests : IDisposable
     public void EmptyRequestOp_IsKeyNotFound()
     {
         // etcd checkRequestOp: a RequestOp with no request set is ErrGRPCKeyNotFound.
-        Assert.Equal(MvccError.KeyNotFound, _s.Store.Txn(Txn(success: [new RequestOp()])).Error);
+        Assert.Equal(MvccError.KeyNotFound, TxnApplier.Txn(_s.Store, Txn(success: [new RequestOp()])).Error);
     }
 
     [Fact]
     public void EmptyKeyInCompareOrOp_IsEmptyKey()
     {
         // etcd checkTxnRequest: an empty key in a compare or an op is ErrGRPCEmptyKey.
-        Assert.Equal(MvccError.EmptyKey, _s.Store.Txn(Txn([new Compare { Key = ByteString.Empty }])).Error);
-        Assert.Equal(MvccError.EmptyKey, _s.Store.Txn(Txn(success: [OpPut("", "1")])).Error);
+        Assert.Equal(MvccError.EmptyKey, TxnApplier.Txn(_s.Store, Txn([new Compare { Key = ByteString.Empty }])).Error);
+        Assert.Equal(MvccError.EmptyKey, TxnApplier.Txn(_s.Store, Txn(success: [OpPut("", "1")])).Error);
     }
 }
 
@@ -346,7 +347,7 @@ public sealed class TxnFromKeyDeleteTests : IDisposable
         var txn = new Etcdserverpb.TxnRequest();
         txn.Success.Add(RuleStore.OpDel("c", "\0"));
         txn.Success.Add(new Etcdserverpb.RequestOp { RequestPut = new Etcdserverpb.PutRequest { Key = RuleStore.B("c5"), Value = RuleStore.B("w"), IgnoreLease = true } });
-        Assert.Equal(MvccError.KeyNotFound, _s.Store.Txn(txn).Error);
+        Assert.Equal(MvccError.KeyNotFound, TxnApplier.Txn(_s.Store, txn).Error);
         Assert.Equal(rev, _s.Store.CurrentRevision);
         Assert.Equal("v", _s.One("c5")!.Value.ToStringUtf8());
         _s.Put("c6", "x"); // and the store goes on
@@ -355,7 +356,7 @@ public sealed class TxnFromKeyDeleteTests : IDisposable
         var plain = new Etcdserverpb.TxnRequest();
         plain.Success.Add(RuleStore.OpDel("c", "\0"));
         plain.Success.Add(RuleStore.OpPut("c5", "w"));
-        Assert.True(_s.Store.Txn(plain).Ok);
+        Assert.True(TxnApplier.Txn(_s.Store, plain).Ok);
         Assert.Equal("w", _s.One("c5")!.Value.ToStringUtf8());
     }
 }

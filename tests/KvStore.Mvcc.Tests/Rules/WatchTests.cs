@@ -1,8 +1,9 @@
 using Etcdserverpb;
 using KvStore.Mvcc.Watch;
+using KvStore.Server.Apply;
 using Mvccpb;
-using Xunit.Abstractions;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
+using Xunit.Abstractions;
 
 namespace KvStore.Mvcc.Tests.Rules;
 
@@ -199,7 +200,7 @@ public sealed class WatchTests : IDisposable
         using WatchStream ws = _s.Store.NewWatchStream();
         _ = ws.Watch(B("k/").Span, B("k0").Span, 0).Value;
         _s.Put("k/del", "1"); // 2
-        _ = _s.Store.Txn(Txn(success: [OpPut("k/1", "1"), OpPut("k/2", "1"), OpDel("k/del"), OpPut("other", "1"), OpPut("k/3", "1")])).Value; // 3
+        _ = TxnApplier.Txn(_s.Store, Txn(success: [OpPut("k/1", "1"), OpPut("k/2", "1"), OpDel("k/del"), OpPut("other", "1"), OpPut("k/3", "1")])).Value; // 3
         List<WatchResponse> rs = Drain(ws);
         Assert.Equal(2, rs.Count);
         Assert.Equal(3, rs[1].Header.Revision);
