@@ -75,7 +75,8 @@ public sealed partial class MvccStore
                 byte[] record = _records.Read(RecordCodec.LeaseKey(l.Id)) ?? throw new InvalidOperationException($"lease {l.Id} missing");
                 visitor.Lease(l.Id, record);
             }
-            visitor.Auth(_auth.Enabled, _auth.Revision, [.. _auth.Users], [.. _auth.Roles]);
+            Auth.AuthRecord auth = Auth.AuthRecord.Decode(_records.Read(RecordCodec.AuthKey));
+            visitor.Auth(auth.Enabled, auth.Revision, auth.Users, auth.Roles);
         }
         finally
         {
@@ -248,7 +249,6 @@ public sealed partial class MvccStore
             _consistentIndex = consistentIndex;
             _index.Clear();
             _leases.Clear();
-            _auth.Reset();
             RebuildFromRecords();
             _currentRev = Math.Max(_currentRev, currentRev);
             _bytesSinceCheckpoint = 1;

@@ -58,7 +58,7 @@ public sealed class TxnWrite : IDisposable
     public MvccResult<RangeResponse> Range(RangeRequest request) => _store.RangeLocked(request, ReadRev);
 
     /// <summary>A record of a component that keeps its state in the engine (a lease, the auth store), in this transaction.</summary>
-    internal void PutRecord(Revision key, byte[] record) => _store.PutRecordLocked(key, record);
+    public void PutRecord(Revision key, byte[] record) => _store.PutRecordLocked(key, record);
 
     /// <summary>Deletes a component's record in this transaction.</summary>
     internal void DeleteRecord(Revision key) => _store.DeleteRecordLocked(key);
