@@ -35,7 +35,7 @@ public sealed partial class MvccStore
     internal void LoadLease(Leasepb.Lease lease) =>
         _records.Upsert(RecordCodec.LeaseKey(lease.ID), Google.Protobuf.MessageExtensions.ToByteArray(lease));
 
-    /// <summary>The auth store of the auth, authUsers and authRoles buckets.</summary>
+    /// <summary>The auth record (<see cref="Auth.AuthRecord"/>) of the auth, authUsers and authRoles buckets.</summary>
     internal void LoadAuth(bool enabled, ulong revision, IEnumerable<User> users, IEnumerable<Role> roles)
     {
         var record = new Auth.AuthRecord(enabled, revision,

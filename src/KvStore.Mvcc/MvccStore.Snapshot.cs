@@ -10,7 +10,7 @@ public sealed partial class MvccStore
     private const byte TagEnd = 0, TagRecord = 1, TagLease = 2, TagAuth = 3;
 
     /// <summary>
-    /// Writes the whole state (history as compaction left it, leases, auth store, revisions and the consistent index) to
+    /// Writes the whole state (history as compaction left it, leases, the auth record, revisions and the consistent index) to
     /// <paramref name="destination"/>, ending with the SHA-256 of everything before it. Writers wait while
     /// the state is read.
     /// </summary>
@@ -57,7 +57,7 @@ public sealed partial class MvccStore
     /// <summary>
     /// Hands <paramref name="visitor"/> what <see cref="Export"/> writes, in etcd's terms, under the read lock:
     /// the revisions, every history record in revision order (the mvccpb.KeyValue bytes), the leases (leasepb.Lease
-    /// bytes) in id order and the auth store. Used to write an etcd backend (Backup/EtcdBackupWriter).
+    /// bytes) in id order and the auth record (decoded). Used to write an etcd backend (Backup/EtcdBackupWriter).
     /// </summary>
     public void ExportState(Backup.IStateVisitor visitor)
     {

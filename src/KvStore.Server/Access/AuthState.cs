@@ -45,8 +45,8 @@ internal sealed class AuthState
     public AuthRecord ToRecord() => new(Enabled, Revision, [.. _users.Values], [.. _roles.Values]);
 
     /// <summary>A copy to change (the messages are shared: a change replaces them).</summary>
-    public AuthState Clone() => new(Enabled, Revision,
-        new SortedDictionary<string, User>(_users, StringComparer.Ordinal), new SortedDictionary<string, Role>(_roles, StringComparer.Ordinal), Perms);
+    public AuthState Clone() => new(Enabled, Revision, new SortedDictionary<string, User>(_users, StringComparer.Ordinal),
+        new SortedDictionary<string, Role>(_roles, StringComparer.Ordinal), Perms);
 
     public User? GetUser(string name) => _users.GetValueOrDefault(name);
 

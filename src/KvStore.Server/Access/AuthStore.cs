@@ -55,7 +55,8 @@ internal sealed partial class AuthStore
 
     /// <summary>
     /// etcd's authStore.Recover: the data as the engine's record has it, after the store opens and after a snapshot
-    /// restore replaced the record. Tested by AuthTests.AuthStore_FollowsReopenAndRestore.
+    /// restore replaced the record. Tested by AuthTests.AuthStore_FollowsReopenAndRestore and
+    /// SnapshotTests.AMemberBehindTheCompactedLogCatchesUpThroughASnapshot.
     /// </summary>
     public void Recover()
     {
@@ -70,7 +71,8 @@ internal sealed partial class AuthStore
     /// <summary>
     /// An auth command at <paramref name="index"/>: <paramref name="apply"/> changes a copy of the data; a change is
     /// persisted in the command's write transaction, which moves the consistent index even for a refused command.
-    /// A command at or below the consistent index changes nothing (AuthTests.ReplayedCommand_ChangesNothing).
+    /// A command at or below the consistent index changes nothing 
+    /// (AuthTests.ReplayedCommand_ChangesNothing_AndARefusedOneOnlyMovesTheIndex).
     /// </summary>
     private MvccResult<T> Write<T>(long index, Func<AuthState, ResponseHeader, MvccResult<T>> apply) where T : class
     {

@@ -1,5 +1,6 @@
 using Authpb;
 using Etcdserverpb;
+using KvStore.Mvcc.Auth;
 using KvStore.Server.Access;
 using KvStore.Server.Apply;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
@@ -113,5 +114,50 @@ public sealed class AuthTests : IDisposable
         Assert.False(_s.Store.Auth().HasRole("u", "r"));
         Assert.Equal(MvccError.AuthPermissionDenied, _s.Store.Auth().IsOpPermitted(new AuthInfo("u", _s.Store.Auth().Revision), "/p/x"u8, default, write: false));
         Assert.Equal(MvccError.AuthUserNotFound, _s.Store.Auth().IsAdminPermitted("ghost"));
+    }
+
+    [Fact]
+    public void ReplayedCommand_ChangesNothing_AndARefusedOneOnlyMovesTheIndex()
+    {
+        Setup();
+        string state = State(_s.Store);
+        byte[] record = _s.Store.ReadRecord(AuthRecord.Key)!;
+
+        // At or below the consistent index (a replay after a crash): no change, no token, no record written.
+        Assert.Equal(MvccError.AlreadyApplied, _s.Store.Apply(_index, new InternalRaftRequest
+        {
+            AuthUserAdd = new AuthUserAddRequest { Name = "late", HashedPassword = "$2a$04$late" },
+        }).Error);
+        Assert.Equal(MvccError.AuthUserNotFound, _s.Store.Auth().IsAdminPermitted("late"));
+        Assert.Equal(state, State(_s.Store));
+        Assert.Equal(record, _s.Store.ReadRecord(AuthRecord.Key));
+
+        // Refused by etcd's rules: the consistent index moves, the auth revision and the record do not.
+        Assert.Equal(MvccError.AuthRoleAlreadyExist, Apply(new() { AuthRoleAdd = new AuthRoleAddRequest { Name = "r" } }).Error);
+        Assert.Equal(_index, _s.Store.ConsistentIndex);
+        Assert.Equal(state, State(_s.Store));
+        Assert.Equal(record, _s.Store.ReadRecord(AuthRecord.Key));
+    }
+
+    [Fact]
+    public async Task AuthStore_FollowsReopenAndRestore()
+    {
+        Setup();
+        string state = State(_s.Store);
+        _s.Reopen(); // a new auth store, recovered from the engine's record
+        Assert.Equal(state, State(_s.Store));
+
+        // A member with an auth store of its own has the snapshot's auth data once it recovers after the restore.
+        using var member = new RuleStore();
+        Assert.Equal(MvccError.None, member.Store.Apply(1, new InternalRaftRequest
+        {
+            AuthUserAdd = new AuthUserAddRequest { Name = "mine", HashedPassword = "$2a$04$mine" },
+        }).Error);
+        using var ms = new MemoryStream();
+        _s.Store.Export(ms);
+        await member.Store.RestoreAsync(new MemoryStream(ms.ToArray()));
+        member.Store.Auth().Recover();
+        Assert.Equal(state, State(member.Store));
+        Assert.Equal(MvccError.AuthUserNotFound, member.Store.Auth().IsAdminPermitted("mine"));
     }
 }
