@@ -18,7 +18,7 @@ internal sealed partial class AuthStore
     private readonly MvccStore _store;
     private readonly bool _clientCertAuth;
     private readonly int _bcryptCost;
-    /// <summary>Writers (commands, recovery) one at a time; readers take <see cref="_state"/> as it is.</summary>
+    /// <summary>Writers one at a time, taken inside a command's write transaction; readers take <see cref="_state"/> as it is.</summary>
     private readonly Lock _writeLock = new();
     /// <summary>The published data: never changed once published (a command publishes a new one).</summary>
     private volatile AuthState _state = AuthState.From(AuthRecord.Empty);
@@ -60,9 +60,11 @@ internal sealed partial class AuthStore
     /// </summary>
     public void Recover()
     {
+        // Read before the lock: a command takes the engine's lock, then this one (never the other way round).
+        // Recover runs on the apply path (open, snapshot restore), so no command changes the record in between.
+        AuthState state = AuthState.From(AuthRecord.Decode(_store.ReadRecord(AuthRecord.Key)));
         lock (_writeLock)
         {
-            AuthState state = AuthState.From(AuthRecord.Decode(_store.ReadRecord(AuthRecord.Key)));
             _record = state.ToRecord().Encode();
             _state = state;
         }
