@@ -35,20 +35,18 @@ public sealed partial class MvccStore
     internal void LoadLease(Leasepb.Lease lease) =>
         _records.Upsert(RecordCodec.LeaseKey(lease.ID), Google.Protobuf.MessageExtensions.ToByteArray(lease));
 
-    /// <summary>The auth store of the auth, authUsers and authRoles buckets.</summary>
+    /// <summary>The auth record (<see cref="Auth.AuthRecord"/>) of the auth, authUsers and authRoles buckets.</summary>
     internal void LoadAuth(bool enabled, ulong revision, IEnumerable<User> users, IEnumerable<Role> roles)
     {
-        _auth.Reset();
-        _auth.Enabled = enabled;
-        _auth.Revision = revision;
-        foreach (User u in users) _auth.PutUser(u);
-        foreach (Role r in roles) _auth.PutRole(r);
-        _records.Upsert(RecordCodec.AuthKey, _auth.Encode());
+        var record = new Auth.AuthRecord(enabled, revision,
+            users.OrderBy(u => u.Name.ToStringUtf8(), StringComparer.Ordinal).ToList(),
+            roles.OrderBy(r => r.Name.ToStringUtf8(), StringComparer.Ordinal).ToList());
+        _records.Upsert(RecordCodec.AuthKey, record.Encode());
     }
 
     /// <summary>
     /// Ends a load: records the compaction (its revision and how many sub revisions it had), rebuilds the key
-    /// index, leases and auth store from the records, and checkpoints.
+    /// index and leases from the records (the auth record is its owner's), and checkpoints.
     /// </summary>
     internal async Task FinishBackupLoadAsync(long compactRevision, long compactSubCount)
     {
@@ -58,7 +56,6 @@ public sealed partial class MvccStore
             _records.Upsert(RecordCodec.MetaKey, RecordCodec.EncodeMeta(compactRevision, compactSubCount));
             _index.Clear();
             _lessor.Reset();
-            _auth.Reset();
             _currentRev = 1;
             RebuildFromRecords();
             _bytesSinceCheckpoint = 1;

@@ -11,7 +11,7 @@ public sealed partial class MvccStore
     private const byte TagEnd = 0, TagRecord = 1, TagLease = 2, TagAuth = 3;
 
     /// <summary>
-    /// Writes the whole state (history as compaction left it, leases, auth store, revisions and the consistent index) to
+    /// Writes the whole state (history as compaction left it, leases, the auth record, revisions and the consistent index) to
     /// <paramref name="destination"/>, ending with the SHA-256 of everything before it. Writers wait while
     /// the state is read.
     /// </summary>
@@ -57,7 +57,7 @@ public sealed partial class MvccStore
     /// <summary>
     /// Hands <paramref name="visitor"/> what <see cref="Export"/> writes, in etcd's terms, under the read lock:
     /// the revisions, every history record in revision order (the mvccpb.KeyValue bytes), the leases (leasepb.Lease
-    /// bytes) in id order and the auth store. Used to write an etcd backend (Backup/EtcdBackupWriter).
+    /// bytes) in id order and the auth record (decoded). Used to write an etcd backend (Backup/EtcdBackupWriter).
     /// </summary>
     public void ExportState(Backup.IStateVisitor visitor)
     {
@@ -71,7 +71,8 @@ public sealed partial class MvccStore
                 visitor.KeyValue(r.Main, r.Sub, record[0] == RecordCodec.KindTombstone, record.AsSpan(1));
             }
             foreach (Leasepb.Lease l in _lessor.Records()) visitor.Lease(l.ID, l.ToByteArray());
-            visitor.Auth(_auth.Enabled, _auth.Revision, [.. _auth.Users], [.. _auth.Roles]);
+            Auth.AuthRecord auth = Auth.AuthRecord.Decode(_records.Read(RecordCodec.AuthKey));
+            visitor.Auth(auth.Enabled, auth.Revision, auth.Users, auth.Roles);
         }
         finally
         {
@@ -244,7 +245,6 @@ public sealed partial class MvccStore
             _consistentIndex = consistentIndex;
             _index.Clear();
             _lessor.Reset();
-            _auth.Reset();
             RebuildFromRecords();
             _currentRev = Math.Max(_currentRev, currentRev);
             _bytesSinceCheckpoint = 1;

@@ -99,7 +99,10 @@ public sealed partial class MvccStore : IDisposable
     /// <summary>Bytes of records not in the log files yet (they are written there at the next checkpoint).</summary>
     public long UnflushedBytes => _records.UnflushedBytes;
 
-    /// <summary>Rebuilds the key index, lease table, auth store and revisions from the recovered records.</summary>
+    /// <summary>
+    /// Rebuilds the key index, lease table and revisions from the recovered records. The auth record stays as it is:
+    /// its owner reads it (<see cref="ReadRecord"/>).
+    /// </summary>
     private void RebuildFromRecords()
     {
         var history = new List<(Revision Rev, byte[] Record)>();
@@ -109,7 +112,6 @@ public sealed partial class MvccStore : IDisposable
             if (key.Main >= 0) history.Add((key, value));
             else if (key.Main == RecordCodec.LeaseSpace) leaseRecords.Add(value);
             else if (key == RecordCodec.MetaKey) (_compactRev, _compactSubCount) = RecordCodec.DecodeMeta(value);
-            else if (key == RecordCodec.AuthKey) _auth.Decode(value);
         }
 
         _lessor.Recover(leaseRecords);
@@ -140,6 +142,16 @@ public sealed partial class MvccStore : IDisposable
     }
 
     private ResponseHeader Header() => new() { Revision = _currentRev };
+
+    /// <summary>
+    /// A component's record (the auth store's), as the last write transaction, restore or recovery left it; null when
+    /// there is none. The component reads it when it opens and after a snapshot restore (etcd's authStore.Recover).
+    /// </summary>
+    public byte[]? ReadRecord(Revision key)
+    {
+        _lock.EnterReadLock();
+        try { return _records.Read(key); } finally { _lock.ExitReadLock(); }
+    }
 
     public void Dispose()
     {

@@ -75,7 +75,7 @@ public sealed class TxnWrite : IReadView, IDisposable
     public bool LeaseExists(long lease) => _store.LeaseExistsLocked(lease);
 
     /// <summary>A record of a component that keeps its state in the engine (a lease, the auth store), in this transaction.</summary>
-    internal void PutRecord(Revision key, byte[] record)
+    public void PutRecord(Revision key, byte[] record)
     {
         ThrowIfAlreadyApplied();
         _store.PutRecordLocked(key, record);

@@ -8,7 +8,7 @@ public sealed partial class EtcdServer
 {
     /// <inheritdoc/>
     public AuthStatusResponse AuthStatus() =>
-        new() { Header = Header(Store.CurrentRevision), Enabled = Store.AuthEnabled, AuthRevision = Store.AuthRevision };
+        new() { Header = Header(Store.CurrentRevision), Enabled = _auth.Enabled, AuthRevision = _auth.Revision };
 
     /// <inheritdoc/>
     public Task<AuthEnableResponse> AuthEnableAsync(AuthEnableRequest request, Caller caller, CancellationToken cancellationToken) =>

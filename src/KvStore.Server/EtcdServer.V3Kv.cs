@@ -83,7 +83,7 @@ public sealed partial class EtcdServer
 
     /// <inheritdoc/>
     public MvccError WatchPermission(WatchCreateRequest request, Caller caller) =>
-        caller.Error != MvccError.None ? caller.Error : Store.IsOpPermitted(caller.User, request.Key.Span, request.RangeEnd.Span, write: false);
+        caller.Error != MvccError.None ? caller.Error : _auth.IsOpPermitted(caller.User, request.Key.Span, request.RangeEnd.Span, write: false);
 
     private async Task LinearizableReadAsync(CancellationToken cancellationToken) =>
         EtcdServerException.ThrowIf(await ReadIndexAsync(cancellationToken).ConfigureAwait(false));

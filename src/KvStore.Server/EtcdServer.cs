@@ -40,7 +40,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private readonly AlarmStore _alarms = new();
     /// <summary>The propose path's quota check.</summary>
     private readonly Quota _quota;
-    /// <summary>Tokens, credentials and permission checks (etcd's auth store, the member's side).</summary>
+    /// <summary>Users, roles, the auth revision, tokens, credentials and permission checks (etcd's auth store).</summary>
     private readonly AuthStore _auth;
 
     private EtcdServer(ServerConfig config, ILoggerFactory loggers)
@@ -74,7 +74,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         }
 
         _quota = NewQuota();
-        _stateMachine = new RaftStateMachine(ApplierChain.New(_store, _alarms, _auth.Tokens, Header), _waiters, _store, _alarms,
+        _stateMachine = new RaftStateMachine(ApplierChain.New(_store, _alarms, _auth, Header), _waiters, _store, _alarms, _auth,
             StateMachineCallbacks(), config, Path.Combine(memberDir, "snap"), loggers.CreateLogger("kvstore.apply"));
         _wal = new RaftLog(new WriteAheadLog.Options
         {

@@ -22,16 +22,18 @@ internal sealed partial class RaftStateMachine : IStateMachine
     private readonly WaitRegistry _waiters;
     private readonly MvccStore _store;
     private readonly AlarmStore _alarms;
+    private readonly Access.AuthStore _auth;
     private readonly MemberCallbacks _member;
     private readonly ILogger _logger;
 
-    public RaftStateMachine(IApplier applier, WaitRegistry waiters, MvccStore store, AlarmStore alarms, MemberCallbacks member,
-        ServerConfig config, string snapshotDirectory, ILogger logger)
+    public RaftStateMachine(IApplier applier, WaitRegistry waiters, MvccStore store, AlarmStore alarms, Access.AuthStore auth,
+        MemberCallbacks member, ServerConfig config, string snapshotDirectory, ILogger logger)
     {
         _applier = applier;
         _waiters = waiters;
         _store = store;
         _alarms = alarms;
+        _auth = auth;
         _member = member;
         _logger = logger;
         _snapshotDirectory = snapshotDirectory;

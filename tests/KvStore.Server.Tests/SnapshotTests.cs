@@ -102,6 +102,10 @@ public class SnapshotTests(ITestOutputHelper output)
         int lagging = (leader + 1) % 3;
         await cluster.StopAsync(lagging);
         Assert.True((await cluster.ProposeAsync(Alarm(7))).Ok); // reaches the lagging member only in the snapshot
+        Assert.True((await cluster.ProposeAsync(new Etcdserverpb.InternalRaftRequest
+        {
+            AuthUserAdd = new Etcdserverpb.AuthUserAddRequest { Name = "alice", HashedPassword = "$2a$04$alice" },
+        })).Ok); // so does the auth store's change: auth revision 2
         await PutManyAsync(cluster.ProposeAsync, "b", 1500, concurrency: 10);
         for (int i = 0; i < 3; i++)
         {
@@ -118,6 +122,7 @@ public class SnapshotTests(ITestOutputHelper output)
             "the lagging member did not install a snapshot:\n" + string.Join('\n', cluster.Loggers[lagging].Lines.TakeLast(40)));
         Assert.True(revision >= 1 + 50 + 1500 + 20, $"revision {revision}"); // more if a retried put had committed after all
         Assert.Contains(cluster.Members[lagging]!.Alarms, a => a.MemberID == 7 && a.Alarm == Etcdserverpb.AlarmType.Corrupt);
+        Assert.Equal(2UL, cluster.Members[lagging]!.AuthStatus().AuthRevision); // the auth store recovered after the restore
     }
 
     [Fact]

@@ -1,131 +1,98 @@
 using Etcdserverpb;
 using KvStore.Mvcc;
-using KvStore.Server.Apply;
+using KvStore.Mvcc.Auth;
 using Microsoft.Extensions.Logging;
 
 namespace KvStore.Server.Access;
 
 /// <summary>
-/// The member's side of etcd's auth store (auth/store.go): the token provider and the root token the member proposes
-/// with, a call's credentials resolved to a <see cref="Caller"/>, passwords hashed and verified, and the permission
-/// checks of reads and admin operations. Users, roles and the auth revision are replicated data the engine keeps with
-/// the consistent index (<see cref="MvccStore"/>); writes to them are log commands (BackendApplier). Tested by the auth
-/// tests of KvStore.Grpc.Tests, KvStore.Etcdctl.Tests (against etcd 3.4) and KvStore.Tls.Tests (certificate users).
+/// etcd's auth store (auth/store.go), the one owner of the auth data: the enabled flag, users, roles, the auth revision
+/// and the permission cache, with the member's token provider. Commands change a copy of the data in the command's
+/// write transaction (<see cref="TxnWrite"/>: its record is persisted with the consistent index), then publish it; the
+/// permission checks of every request read the published version without a lock. The engine keeps the record
+/// (<see cref="AuthRecord"/>) and carries it through snapshots; <see cref="Recover"/> reads it back. Tested by AuthTests,
+/// the auth tests of KvStore.Grpc.Tests, KvStore.Etcdctl.Tests (against etcd 3.4) and KvStore.Tls.Tests.
 /// </summary>
 internal sealed partial class AuthStore
 {
-    private const string RootUser = "root";
-
     private readonly MvccStore _store;
     private readonly bool _clientCertAuth;
     private readonly int _bcryptCost;
+    /// <summary>Writers one at a time, taken inside a command's write transaction; readers take <see cref="_state"/> as it is.</summary>
+    private readonly Lock _writeLock = new();
+    /// <summary>The published data: never changed once published (a command publishes a new one).</summary>
+    private volatile AuthState _state = AuthState.From(AuthRecord.Empty);
+    /// <summary>The engine's record of <see cref="_state"/> (a command that leaves it as it was writes nothing).</summary>
+    private byte[] _record = AuthRecord.Empty.Encode();
     private string? _rootToken;
 
     public AuthStore(MvccStore store, ServerConfig config, ILogger logger)
+        : this(store, TokenProviders.Create(config.AuthToken, TimeSpan.FromSeconds(config.AuthTokenTtlSeconds), out var unknown),
+            config.ClientCertAuth, config.BcryptCost)
     {
-        _store = store;
-        _clientCertAuth = config.ClientCertAuth;
-        _bcryptCost = config.BcryptCost;
-        Tokens = TokenProviders.Create(config.AuthToken, TimeSpan.FromSeconds(config.AuthTokenTtlSeconds), out var unknown);
         if (unknown.Count > 0) Log.UnknownJwtOptions(logger, string.Join(' ', unknown));
         if (Tokens is SimpleTokens) Log.SimpleTokenNotSigned(logger);
+    }
+
+    /// <summary>The auth store of <paramref name="store"/>'s record, with <paramref name="tokens"/> (etcd's NewAuthStore).</summary>
+    public AuthStore(MvccStore store, ITokenProvider tokens, bool clientCertAuth = false, int bcryptCost = 10)
+    {
+        _store = store;
+        Tokens = tokens;
+        _clientCertAuth = clientCertAuth;
+        _bcryptCost = bcryptCost;
+        Recover();
     }
 
     /// <summary>The member's token provider (--auth-token): simple, jwt or nop.</summary>
     public ITokenProvider Tokens { get; }
 
-    /// <summary>
-    /// etcd's AuthInfoFromCtx: without a token, --client-cert-auth makes the certificate's CN the user, at the current
-    /// auth revision; a token, valid or not, always decides first. A token the provider does not accept (simple: never
-    /// minted here, expired, its user changed; jwt: bad signature or method, expired) is invalid.
-    /// </summary>
-    public Caller Resolve(string? token, string? commonName)
-    {
-        if (token is null)
-        {
-            return _clientCertAuth && commonName is not null
-                ? new Caller(new AuthInfo(commonName, _store.AuthRevision)) { Credentials = (null, commonName) }
-                : Caller.Nobody;
-        }
-        AuthInfo? info = Tokens.Info(token, _store.AuthRevision, Environment.TickCount64);
-        return (info is null ? new Caller(null, MvccError.AuthInvalidToken) : new Caller(info)) with { Credentials = (token, commonName) };
-    }
+    /// <summary>True once AuthEnable was applied (and no AuthDisable after it).</summary>
+    public bool Enabled => _state.Enabled;
+
+    /// <summary>etcd's auth revision (1 for a new store; every auth change but AuthEnable adds one).</summary>
+    public ulong Revision => _state.Revision;
 
     /// <summary>
-    /// The caller as the auth store sees it now: etcd's doSerialize resolves the token after the read index, so a read that
-    /// waited while the auth store changed is checked against the store it reads from, not refused as "auth revision old".
+    /// etcd's authStore.Recover: the data as the engine's record has it, after the store opens and after a snapshot
+    /// restore replaced the record. Tested by AuthTests.AuthStore_FollowsReopenAndRestore and
+    /// SnapshotTests.AMemberBehindTheCompactedLogCatchesUpThroughASnapshot.
     /// </summary>
-    public Caller Refreshed(Caller caller) =>
-        caller.Credentials is (null, null) ? caller : Resolve(caller.Credentials.Token, caller.Credentials.CommonName);
+    public void Recover()
+    {
+        // Read before the lock: a command takes the engine's lock, then this one (never the other way round).
+        // Recover runs on the apply path (open, snapshot restore), so no command changes the record in between.
+        AuthState state = AuthState.From(AuthRecord.Decode(_store.ReadRecord(AuthRecord.Key)));
+        lock (_writeLock)
+        {
+            _record = state.ToRecord().Encode();
+            _state = state;
+        }
+    }
 
     /// <summary>
-    /// etcd's WithRoot: root, by a token minted on this member only, for the member's own proposals that must pass the
-    /// auth checks (the lessor's revokes of leases with keys); nobody while auth is disabled, or when the provider
-    /// cannot mint one (a verify-only JWT key, nop: etcd then proposes without a token, too).
+    /// An auth command at <paramref name="index"/>: <paramref name="apply"/> changes a copy of the data; a change is
+    /// persisted in the command's write transaction, which moves the consistent index even for a refused command.
+    /// A command at or below the consistent index changes nothing 
+    /// (AuthTests.ReplayedCommand_ChangesNothing_AndARefusedOneOnlyMovesTheIndex).
     /// </summary>
-    public Caller Root()
+    private MvccResult<T> Write<T>(long index, Func<AuthState, ResponseHeader, MvccResult<T>> apply) where T : class
     {
-        if (!_store.AuthEnabled) return Caller.Nobody;
-        long now = Environment.TickCount64;
-        ulong revision = _store.AuthRevision;
-        if (_rootToken is not { } cached || Tokens.Info(cached, revision, now) is not { } info || info.Revision < revision)
+        using TxnWrite tx = _store.BeginWrite(index);
+        if (tx.AlreadyApplied) return MvccError.AlreadyApplied;
+        lock (_writeLock)
         {
-            _rootToken = Tokens.Assign(RootUser, Tokens.NewPrefix(), 0, revision, now, out _);
-        }
-        return _rootToken is { } token ? Resolve(token, null) : Caller.Nobody;
-    }
-
-    /// <summary>etcd's IsAdminPermitted for a caller (maintenance and membership operations that need root).</summary>
-    public void CheckAdmin(Caller caller)
-    {
-        EtcdServerException.ThrowIf(caller.Error);
-        EtcdServerException.ThrowIf(_store.IsAdminPermitted(caller.Auth?.Username));
-    }
-
-    /// <summary>etcd's doSerialize check: the caller's token resolved, then <paramref name="check"/> on its user.</summary>
-    public static void CheckRead(Caller caller, Func<AuthInfo, MvccError> check)
-    {
-        EtcdServerException.ThrowIf(caller.Error);
-        EtcdServerException.ThrowIf(check(caller.User));
-    }
-
-    /// <summary>etcd's IsRangePermitted: read access to the key or range.</summary>
-    public MvccError IsRangePermitted(AuthInfo user, ReadOnlySpan<byte> key, ReadOnlySpan<byte> rangeEnd) =>
-        _store.IsOpPermitted(user, key, rangeEnd, write: false);
-
-    /// <summary>etcd's checkTxnAuth: read access to every compare and range, write access to every put and delete.</summary>
-    public MvccError CheckTxn(AuthInfo user, TxnRequest txn) => AuthApplyChecks.CheckTxn(_store, user, txn);
-
-    /// <summary>etcd's doSerialize: a read served while the auth store changed under its token is refused.</summary>
-    public void CheckAuthRevision(Caller caller)
-    {
-        if (caller.User.Revision != 0 && caller.User.Revision != _store.AuthRevision) throw new EtcdServerException(MvccError.AuthOldRevision);
-    }
-
-    /// <summary>The bcrypt hash of a password (done before proposing: the log never holds a plain password).</summary>
-    public string HashPassword(string password) => BCrypt.Net.BCrypt.HashPassword(password, _bcryptCost);
-
-    /// <summary>etcd's CheckPassword: the user's hash and the auth revision it was read at, or the user's error.</summary>
-    public (bool Ok, ulong Revision, MvccError Error) CheckPassword(string name, string password)
-    {
-        (byte[]? hash, ulong revision, MvccError error) = _store.PasswordOf(name);
-        if (error != MvccError.None) return (false, revision, error);
-        return (VerifyPassword(password, hash!), revision, MvccError.None);
-    }
-
-    /// <summary>The auth revision now (a password checked at an older one is checked again).</summary>
-    public ulong Revision => _store.AuthRevision;
-
-    private static bool VerifyPassword(string password, byte[] hash)
-    {
-        if (hash.Length == 0) return false;
-        try
-        {
-            return BCrypt.Net.BCrypt.Verify(password, System.Text.Encoding.UTF8.GetString(hash));
-        }
-        catch (BCrypt.Net.SaltParseException)
-        {
-            return false;
+            AuthState next = _state.Clone();
+            MvccResult<T> result = apply(next, new ResponseHeader { Revision = tx.BeginRev });
+            byte[] record = next.ToRecord().Encode();
+            if (!record.AsSpan().SequenceEqual(_record))
+            {
+                tx.PutRecord(AuthRecord.Key, record);
+                next.RefreshPermCache();
+                _record = record;
+                _state = next;
+            }
+            return result;
         }
     }
 

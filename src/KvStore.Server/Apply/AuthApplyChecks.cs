@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using KvStore.Mvcc;
+using KvStore.Server.Access;
 
 namespace KvStore.Server.Apply;
 
@@ -11,45 +12,45 @@ namespace KvStore.Server.Apply;
 internal static class AuthApplyChecks
 {
     /// <summary>The checks of one command, as the user and auth revision in its header.</summary>
-    public static MvccError Check(MvccStore store, InternalRaftRequest r)
+    public static MvccError Check(AuthStore auth, MvccStore store, InternalRaftRequest r)
     {
-        if (!store.AuthEnabled) return MvccError.None;
+        if (!auth.Enabled) return MvccError.None;
         var ai = new AuthInfo(r.Header?.Username ?? "", r.Header?.AuthRevision ?? 0);
-        if (NeedsAdmin(r)) return store.IsAdminPermitted(ai.Username);
+        if (NeedsAdmin(r)) return auth.IsAdminPermitted(ai.Username);
         if (r.Put is { } put)
         {
-            MvccError e = store.IsOpPermitted(ai, put.Key.Span, default, write: true);
-            if (e == MvccError.None) e = CheckLeasePuts(store, ai, put.Lease);
-            if (e == MvccError.None && put.PrevKv) e = store.IsOpPermitted(ai, put.Key.Span, default, write: false);
+            MvccError e = auth.IsOpPermitted(ai, put.Key.Span, default, write: true);
+            if (e == MvccError.None) e = CheckLeasePuts(auth, store, ai, put.Lease);
+            if (e == MvccError.None && put.PrevKv) e = auth.IsOpPermitted(ai, put.Key.Span, default, write: false);
             return e;
         }
         if (r.DeleteRange is { } del)
         {
-            MvccError e = store.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: true);
-            if (e == MvccError.None && del.PrevKv) e = store.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: false);
+            MvccError e = auth.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: true);
+            if (e == MvccError.None && del.PrevKv) e = auth.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: false);
             return e;
         }
-        if (r.Txn is { } txn) return CheckTxn(store, ai, txn);
-        if (r.LeaseRevoke is { } revoke) return CheckLeasePuts(store, ai, revoke.ID);
+        if (r.Txn is { } txn) return CheckTxn(auth, ai, txn);
+        if (r.LeaseRevoke is { } revoke) return CheckLeasePuts(auth, store, ai, revoke.ID);
         if (r.AuthUserGet is { } userGet)
         {
-            MvccError e = store.IsAdminPermitted(ai.Username);
+            MvccError e = auth.IsAdminPermitted(ai.Username);
             return e != MvccError.None && userGet.Name != ai.Username ? e : MvccError.None;
         }
         if (r.AuthRoleGet is { } roleGet)
         {
-            MvccError e = store.IsAdminPermitted(ai.Username);
-            return e != MvccError.None && !store.HasRole(ai.Username, roleGet.Role) ? e : MvccError.None;
+            MvccError e = auth.IsAdminPermitted(ai.Username);
+            return e != MvccError.None && !auth.HasRole(ai.Username, roleGet.Role) ? e : MvccError.None;
         }
         return MvccError.None;
     }
 
     /// <summary>A txn's compares and operations (nested txns too), each as a read or a write of its keys.</summary>
-    public static MvccError CheckTxn(MvccStore store, AuthInfo ai, TxnRequest txn)
+    public static MvccError CheckTxn(AuthStore auth, AuthInfo ai, TxnRequest txn)
     {
         foreach (Compare c in txn.Compare)
         {
-            MvccError e = store.IsOpPermitted(ai, c.Key.Span, c.RangeEnd.Span, write: false);
+            MvccError e = auth.IsOpPermitted(ai, c.Key.Span, c.RangeEnd.Span, write: false);
             if (e != MvccError.None) return e;
         }
         foreach (RequestOp op in txn.Success.Concat(txn.Failure))
@@ -57,10 +58,10 @@ internal static class AuthApplyChecks
             MvccError e = op.RequestCase switch
             {
                 RequestOp.RequestOneofCase.RequestRange =>
-                    store.IsOpPermitted(ai, op.RequestRange.Key.Span, op.RequestRange.RangeEnd.Span, write: false),
-                RequestOp.RequestOneofCase.RequestPut => store.IsOpPermitted(ai, op.RequestPut.Key.Span, default, write: true),
-                RequestOp.RequestOneofCase.RequestDeleteRange => CheckTxnDelete(store, ai, op.RequestDeleteRange),
-                RequestOp.RequestOneofCase.RequestTxn => CheckTxn(store, ai, op.RequestTxn), // etcd 3.5 checks nested txns too
+                    auth.IsOpPermitted(ai, op.RequestRange.Key.Span, op.RequestRange.RangeEnd.Span, write: false),
+                RequestOp.RequestOneofCase.RequestPut => auth.IsOpPermitted(ai, op.RequestPut.Key.Span, default, write: true),
+                RequestOp.RequestOneofCase.RequestDeleteRange => CheckTxnDelete(auth, ai, op.RequestDeleteRange),
+                RequestOp.RequestOneofCase.RequestTxn => CheckTxn(auth, ai, op.RequestTxn), // etcd 3.5 checks nested txns too
                 _ => MvccError.None,
             };
             if (e != MvccError.None) return e;
@@ -68,23 +69,23 @@ internal static class AuthApplyChecks
         return MvccError.None;
     }
 
-    private static MvccError CheckTxnDelete(MvccStore store, AuthInfo ai, DeleteRangeRequest del)
+    private static MvccError CheckTxnDelete(AuthStore auth, AuthInfo ai, DeleteRangeRequest del)
     {
         if (del.PrevKv)
         {
-            MvccError e = store.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: false);
+            MvccError e = auth.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: false);
             if (e != MvccError.None) return e;
         }
-        return store.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: true);
+        return auth.IsOpPermitted(ai, del.Key.Span, del.RangeEnd.Span, write: true);
     }
 
     /// <summary>etcd's checkLeasePuts: write access to every key attached to the lease.</summary>
-    private static MvccError CheckLeasePuts(MvccStore store, AuthInfo ai, long leaseId)
+    private static MvccError CheckLeasePuts(AuthStore auth, MvccStore store, AuthInfo ai, long leaseId)
     {
         if (leaseId == 0 || store.Lessor.Lookup(leaseId) is not { } lease) return MvccError.None;
         foreach (byte[] key in lease.Keys)
         {
-            MvccError e = store.IsOpPermitted(ai, key, default, write: true);
+            MvccError e = auth.IsOpPermitted(ai, key, default, write: true);
             if (e != MvccError.None) return e;
         }
         return MvccError.None;

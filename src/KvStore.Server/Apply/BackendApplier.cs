@@ -1,35 +1,42 @@
 using Etcdserverpb;
 using KvStore.Mvcc;
 using KvStore.Mvcc.Leases;
+using KvStore.Server.Access;
 
 namespace KvStore.Server.Apply;
 
 /// <summary>
 /// etcd's applierV3backend, the end of the chain: each command to its engine primitive (KV writes and txns through
-/// <see cref="KvApplier"/> and <see cref="TxnApplier"/> in one write transaction, a read,
-/// compaction, leases, the auth store) or to the member's alarms; the token provider follows the auth store's
-/// changes (etcd's tokenProvider calls in auth/store.go). A command the engine does not know only moves the index.
+/// <see cref="KvApplier"/> and <see cref="TxnApplier"/> in one write transaction, a read, compaction, the lessor's
+/// commands), to the auth store (<see cref="AuthStore"/>) or to the member's alarms. A command nobody knows only moves
+/// the index.
 /// </summary>
 public sealed class BackendApplier : IApplier
 {
     private readonly MvccStore _store;
     private readonly AlarmStore _alarms;
-    private readonly ITokenProvider _tokens;
+    private readonly AuthStore _auth;
     private readonly Func<long, ResponseHeader> _header;
 
-    /// <summary>The engine's commands alone: alarms in a list of its own, no tokens minted (etcd's tokenNop).</summary>
+    /// <summary>
+    /// The engine's commands alone: alarms in a list of its own, an auth store of the engine's record that mints no
+    /// tokens (etcd's tokenNop).
+    /// </summary>
     public BackendApplier(MvccStore store)
-        : this(store, new AlarmStore(), new NopTokens(), revision => new ResponseHeader { Revision = revision })
+        : this(store, new AlarmStore(), new AuthStore(store, new NopTokens()), revision => new ResponseHeader { Revision = revision })
     {
     }
 
-    internal BackendApplier(MvccStore store, AlarmStore alarms, ITokenProvider tokens, Func<long, ResponseHeader> header)
+    internal BackendApplier(MvccStore store, AlarmStore alarms, AuthStore auth, Func<long, ResponseHeader> header)
     {
         _store = store;
         _alarms = alarms;
-        _tokens = tokens;
+        _auth = auth;
         _header = header;
     }
+
+    /// <summary>The auth store this applier applies auth commands to.</summary>
+    internal AuthStore Auth => _auth;
 
     public ApplyResult Apply(long index, InternalRaftRequest r, long nowMs)
     {
@@ -74,47 +81,27 @@ public sealed class BackendApplier : IApplier
         return new ApplyResult(_alarms.Apply(request, _header(_store.CurrentRevision)));
     }
 
-    /// <summary>etcd's auth store commands; null when <paramref name="r"/> carries none.</summary>
+    /// <summary>etcd's auth store commands (<see cref="AuthStore"/>); null when <paramref name="r"/> carries none.</summary>
     private ApplyResult? ApplyAuth(long index, InternalRaftRequest r, long nowMs)
     {
-        if (r.Authenticate is { } a) return Authenticate(index, a, nowMs);
-        if (r.AuthEnable is not null) return ApplyResult.From(_store.AuthEnable(index));
-        if (r.AuthDisable is not null) return Then(_store.AuthDisable(index), _tokens.Disable);
-        if (r.AuthUserAdd is { } ua) return ApplyResult.From(_store.UserAdd(ua, index));
-        if (r.AuthUserDelete is { } ud) return Then(_store.UserDelete(ud, index), () => _tokens.InvalidateUser(ud.Name));
-        if (r.AuthUserChangePassword is { } uc) return Then(_store.UserChangePassword(uc, index), () => _tokens.InvalidateUser(uc.Name));
-        if (r.AuthUserGrantRole is { } ug) return ApplyResult.From(_store.UserGrantRole(ug, index));
-        if (r.AuthUserRevokeRole is { } ur) return ApplyResult.From(_store.UserRevokeRole(ur, index));
-        if (r.AuthUserGet is { } ugt) return ApplyResult.From(_store.UserGet(ugt.Name, index));
-        if (r.AuthUserList is not null) return ApplyResult.From(_store.UserList(index));
-        if (r.AuthRoleAdd is { } ra) return ApplyResult.From(_store.RoleAdd(ra, index));
-        if (r.AuthRoleDelete is { } rd) return ApplyResult.From(_store.RoleDelete(rd, index));
-        if (r.AuthRoleGet is { } rg) return ApplyResult.From(_store.RoleGet(rg.Role, index));
-        if (r.AuthRoleList is not null) return ApplyResult.From(_store.RoleList(index));
-        if (r.AuthRoleGrantPermission is { } rgp) return ApplyResult.From(_store.RoleGrantPermission(rgp, index));
-        if (r.AuthRoleRevokePermission is { } rrp) return ApplyResult.From(_store.RoleRevokePermission(rrp, index));
+        if (r.Authenticate is { } a) return From(_auth.Authenticate(a.Name, a.SimpleToken, RaftStateMachine.RaftIndex(index), nowMs, index));
+        if (r.AuthEnable is not null) return From(_auth.AuthEnable(index));
+        if (r.AuthDisable is not null) return From(_auth.AuthDisable(index));
+        if (r.AuthUserAdd is { } ua) return From(_auth.UserAdd(ua, index));
+        if (r.AuthUserDelete is { } ud) return From(_auth.UserDelete(ud, index));
+        if (r.AuthUserChangePassword is { } uc) return From(_auth.UserChangePassword(uc, index));
+        if (r.AuthUserGrantRole is { } ug) return From(_auth.UserGrantRole(ug, index));
+        if (r.AuthUserRevokeRole is { } ur) return From(_auth.UserRevokeRole(ur, index));
+        if (r.AuthUserGet is { } ugt) return From(_auth.UserGet(ugt.Name, index));
+        if (r.AuthUserList is not null) return From(_auth.UserList(index));
+        if (r.AuthRoleAdd is { } ra) return From(_auth.RoleAdd(ra, index));
+        if (r.AuthRoleDelete is { } rd) return From(_auth.RoleDelete(rd, index));
+        if (r.AuthRoleGet is { } rg) return From(_auth.RoleGet(rg.Role, index));
+        if (r.AuthRoleList is not null) return From(_auth.RoleList(index));
+        if (r.AuthRoleGrantPermission is { } rgp) return From(_auth.RoleGrantPermission(rgp, index));
+        if (r.AuthRoleRevokePermission is { } rrp) return From(_auth.RoleRevokePermission(rrp, index));
         return null;
     }
 
-    /// <summary>An applied auth change the token provider follows (a refused or replayed one changes no token).</summary>
-    private static ApplyResult Then<T>(MvccResult<T> result, Action onApplied) where T : class, Google.Protobuf.IMessage
-    {
-        if (result.Error == MvccError.None && result.Response is not null) onApplied();
-        return ApplyResult.From(result);
-    }
-
-    /// <summary>
-    /// etcd's Authenticate at apply: the user may log in, then the provider mints the token (a verify-only JWT key
-    /// cannot: the provider's error is the answer). Tested by the auth tests of KvStore.Etcdctl.Tests.
-    /// </summary>
-    private ApplyResult Authenticate(long index, InternalAuthenticateRequest a, long nowMs)
-    {
-        MvccResult<AuthenticateResponse> result = _store.Authenticate(a.Name, index);
-        if (result.Error != MvccError.None || result.Response is not { } resp) return ApplyResult.From(result);
-        long raftIndex = RaftStateMachine.RaftIndex(index);
-        string? token = _tokens.Assign(a.Name, a.SimpleToken, raftIndex, _store.AuthRevision, nowMs, out MvccError error);
-        if (token is null) return new ApplyResult(null, error);
-        resp.Token = token;
-        return new ApplyResult(resp);
-    }
+    private static ApplyResult From<T>(MvccResult<T> result) where T : class, Google.Protobuf.IMessage => ApplyResult.From(result);
 }

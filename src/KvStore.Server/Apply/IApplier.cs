@@ -1,6 +1,7 @@
 using Etcdserverpb;
 using Google.Protobuf;
 using KvStore.Mvcc;
+using KvStore.Server.Access;
 
 namespace KvStore.Server.Apply;
 
@@ -25,6 +26,6 @@ public readonly record struct ApplyResult(IMessage? Response, MvccError Error = 
 /// <summary>etcd's newApplierV3: the NOSPACE cap, then the auth checks, then the backend.</summary>
 internal static class ApplierChain
 {
-    public static IApplier New(MvccStore store, AlarmStore alarms, ITokenProvider tokens, Func<long, ResponseHeader> header) =>
-        new CappedApplier(alarms, store, new AuthApplier(store, new BackendApplier(store, alarms, tokens, header)));
+    public static IApplier New(MvccStore store, AlarmStore alarms, AuthStore auth, Func<long, ResponseHeader> header) =>
+        new CappedApplier(alarms, store, new AuthApplier(auth, store, new BackendApplier(store, alarms, auth, header)));
 }

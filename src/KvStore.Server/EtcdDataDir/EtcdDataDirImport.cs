@@ -76,7 +76,7 @@ public static class EtcdDataDirImport
             var replay = new WalTailReplay(store, config.BcryptCost, meta.Alarms);
             applied = wal is null ? 0 : Read(() => replay.Apply(wal.Entries, meta.ConsistentIndex, members), "cannot apply the WAL in " + walDir);
             (memberId, clusterId, memberInfos) = Identity(config, wal, members, meta.ConsistentIndex);
-            authEnabled = store.AuthEnabled;
+            authEnabled = replay.Auth.Enabled;
             await store.CheckpointAsync().ConfigureAwait(false);
         }
         finally

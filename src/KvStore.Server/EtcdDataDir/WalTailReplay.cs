@@ -16,6 +16,9 @@ namespace KvStore.Server.EtcdDataDir;
 internal sealed class WalTailReplay(MvccStore store, int bcryptCost, IEnumerable<AlarmMember> alarms)
 {
     private readonly BackendApplier _backend = new(store);
+
+    /// <summary>The auth store the replay applies to (etcd's, opened on the restored backend).</summary>
+    public Access.AuthStore Auth => _backend.Auth;
     private const int NormalEntry = 0, ConfChangeEntry = 1;
     private readonly HashSet<(ulong Member, AlarmType Alarm)> _alarms = alarms.Select(a => (a.MemberID, a.Alarm)).ToHashSet();
 
@@ -69,7 +72,7 @@ internal sealed class WalTailReplay(MvccStore store, int bcryptCost, IEnumerable
         if (request.Authenticate is not null) return false; // a simple token lives in memory only, in etcd too
         if (_alarms.Any(a => a.Alarm == AlarmType.Nospace) && Quota.IsWrite(request)) return false;
         HashPasswords(request);
-        if (AuthApplyChecks.Check(store, request) != MvccError.None) return false;
+        if (AuthApplyChecks.Check(Auth, store, request) != MvccError.None) return false;
         _backend.Apply(0, request, nowMs); // index 0: the engine's consistent index stays 0 for the member's new Raft log
         return true;
     }

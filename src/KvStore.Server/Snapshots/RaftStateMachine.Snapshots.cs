@@ -238,6 +238,8 @@ internal sealed partial class RaftStateMachine
                 var (alarms, members) = ReadPayloadHeader(file);
                 // Replaces the state, moves watchers to catch up, and checkpoints (the marker is then covered).
                 await _store.RestoreAsync(file).ConfigureAwait(false);
+                // etcd's applySnapshot: authStore.Recover (SnapshotTests.AMemberBehindTheCompactedLogCatchesUpThroughASnapshot).
+                _auth.Recover();
                 _alarms.Replace(alarms);
                 // Before the payload goes: a member that stops here installs the record again when it starts.
                 _member.InstallMembers(members);
