@@ -2,13 +2,6 @@ namespace KvStore.Mvcc;
 
 public sealed partial class MvccStore
 {
-    // Bytes of records written or deleted since the last checkpoint (key-values, leases, compaction): a clean
-    // close checkpoints when it is not 0 or the consistent index moved.
-    private long _bytesSinceCheckpoint;
-    private long _checkpointIndex;
-    private long _lastCheckpointTicks;
-    private bool _checkpointed; // a checkpoint was started since the store was opened
-
     /// <summary>
     /// Notes a change the next checkpoint must hold (<paramref name="bytes"/> of records written; 0 for metadata
     /// such as the consistent index), so that a clean close checkpoints it. Caller holds the write lock.

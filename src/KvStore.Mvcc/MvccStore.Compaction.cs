@@ -6,8 +6,6 @@ namespace KvStore.Mvcc;
 
 public sealed partial class MvccStore
 {
-    private long _deadRecords;
-
     /// <summary>
     /// etcd's Compact: drops the history below <paramref name="revision"/> but the newest version of each key
     /// live at it. Reads and watches below it then get <see cref="MvccError.Compacted"/>. Compacting at or below

@@ -13,8 +13,6 @@ public sealed partial class MvccStore
     /// <summary>Catch-up stops at the first revision boundary after this many events.</summary>
     private const int CatchUpEvents = 1000;
 
-    private readonly WatcherRegistry _watchers;
-
     /// <summary>Synced watchers (fed by writes as they happen), across all streams.</summary>
     public int SyncedWatcherCount
     {

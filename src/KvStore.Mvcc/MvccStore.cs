@@ -25,6 +25,14 @@ public sealed partial class MvccStore : IDisposable
     private long _compactRev = -1; // etcd: -1 until the first compaction
     private long _compactSubCount;
     private long _consistentIndex;
+    private readonly WatcherRegistry _watchers;
+    // Bytes of records written or deleted since the last checkpoint (key-values, leases, compaction): a clean
+    // close checkpoints when it is not 0 or the consistent index moved.
+    private long _bytesSinceCheckpoint;
+    private long _checkpointIndex;
+    private long _lastCheckpointTicks;
+    private bool _checkpointed; // a checkpoint was started since the store was opened
+    private long _deadRecords; // records compaction made dead, for the storage's log compaction
     private bool _disposed;
 
     private MvccStore(MvccOptions options)

@@ -9,8 +9,6 @@ namespace KvStore.Server;
 
 public sealed partial class EtcdServer
 {
-    private long _nextRequestId;
-
     /// <summary>etcd's request timeout: 5 s plus twice the election timeout.</summary>
     private TimeSpan RequestTimeout => TimeSpan.FromSeconds(5) + TimeSpan.FromMilliseconds(2.0 * Config.ElectionTimeoutMs);
 
@@ -50,9 +48,12 @@ public sealed partial class EtcdServer
         _proposer.Submit(request);
         try
         {
-            return cancellationToken.CanBeCanceled
+            ProposeResult result = cancellationToken.CanBeCanceled
                 ? await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false)
                 : await waiter.Task.ConfigureAwait(false);
+            // etcd's applyEntryNormal answers a write that found no room at apply once the NOSPACE alarm is raised
+            if (result.Error == ServerError.NoSpace) await _quota.NoSpaceRaisedAsync(cancellationToken).ConfigureAwait(false);
+            return result;
         }
         finally
         {

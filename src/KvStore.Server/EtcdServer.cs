@@ -74,7 +74,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         }
 
         _quota = NewQuota();
-        _stateMachine = new RaftStateMachine(ApplierChain.New(_store, _alarms, _auth, Header), _waiters, _store, _alarms, _auth,
+        _stateMachine = new RaftStateMachine(ApplierChain.New(_store, _alarms, _auth, _quota, Header), _waiters, _store, _alarms, _auth,
             StateMachineCallbacks(), config, Path.Combine(memberDir, "snap"), loggers.CreateLogger("kvstore.apply"));
         _wal = new RaftLog(new WriteAheadLog.Options
         {
@@ -169,6 +169,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     private readonly PeerAddresses _peerAddresses;
     private readonly PeerClients _peerClients;
     private PeerServer? _peerServer;
+    private long _nextRequestId; // seeded from the member id and the clock at the first proposal (etcd's idutil)
 
     /// <summary>Starts the member and waits until its log is replayed into the engine and it has a leader.</summary>
     public static async Task<EtcdServer> StartAsync(ServerConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using Etcdserverpb;
 using Google.Protobuf;
 using KvStore.Mvcc;
 using KvStore.Server.Apply;
+using KvStore.Server.Snapshots;
 using Kvstorepb;
 using Microsoft.Extensions.Logging;
 
@@ -25,6 +26,16 @@ internal sealed partial class RaftStateMachine : IStateMachine
     private readonly Access.AuthStore _auth;
     private readonly MemberCallbacks _member;
     private readonly ILogger _logger;
+    private readonly string _snapshotDirectory;
+    private readonly long _snapshotCount;
+    private readonly Lock _snapshotLock = new();
+    private EngineSnapshot? _snapshot; // reported to DotNext; guarded by _snapshotLock for writes; read without it
+    private readonly Queue<(long Index, long Term)> _taken = new(); // taken after _snapshot, not yet reported; _snapshotLock
+    private readonly long _catchUpEntries;
+    private long _commandsSinceSnapshot; // apply loop only
+    private Task _snapshotTask = Task.CompletedTask; // apply loop only
+    private volatile bool _snapshotWanted; // set by a snapshot transfer, read by the apply loop
+    private Task _pendingRestore = Task.CompletedTask; // an installed snapshot being restored into the engine
 
     public RaftStateMachine(IApplier applier, WaitRegistry waiters, MvccStore store, AlarmStore alarms, Access.AuthStore auth,
         MemberCallbacks member, ServerConfig config, string snapshotDirectory, ILogger logger)

@@ -5,8 +5,6 @@ namespace KvStore.Storage;
 
 public sealed partial class RecordStore
 {
-    private Task? _checkpointTask;
-
     /// <summary>True while a checkpoint started by <see cref="BeginCheckpoint"/> is still being written.</summary>
     public bool CheckpointInProgress => _checkpointTask is { IsCompleted: false };
 

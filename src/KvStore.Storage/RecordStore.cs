@@ -22,6 +22,7 @@ public sealed partial class RecordStore : IDisposable
     private readonly ConcurrentBag<Session> _readers = new();
     private readonly string _checkpointDir;
     private readonly DeviceWriteFailure _writeFailure = new();
+    private Task? _checkpointTask; // the checkpoint being written, if any
     private bool _disposed;
 
     private RecordStore(StorageOptions options)

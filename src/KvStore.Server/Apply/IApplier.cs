@@ -23,9 +23,9 @@ public readonly record struct ApplyResult(IMessage? Response, MvccError Error = 
     public ProposeResult ToProposeResult() => new(Response, Error == MvccError.AlreadyApplied ? MvccError.None : Error, ServerError);
 }
 
-/// <summary>etcd's newApplierV3: the NOSPACE cap, then the auth checks, then the backend.</summary>
+/// <summary>etcd's newApplierV3: the NOSPACE cap, then the auth checks, then the quota, then the backend.</summary>
 internal static class ApplierChain
 {
-    public static IApplier New(MvccStore store, AlarmStore alarms, AuthStore auth, Func<long, ResponseHeader> header) =>
-        new CappedApplier(alarms, store, new AuthApplier(auth, store, new BackendApplier(store, alarms, auth, header)));
+    public static IApplier New(MvccStore store, AlarmStore alarms, AuthStore auth, Quota quota, Func<long, ResponseHeader> header) =>
+        new CappedApplier(alarms, store, new AuthApplier(auth, store, new QuotaApplier(quota, new BackendApplier(store, alarms, auth, header))));
 }

@@ -45,11 +45,22 @@ internal sealed class Quota(AlarmStore alarms, Func<long> dbSizeBytes, long quot
         if (cost == 0) return true;
         if (alarms.NoSpace || !diskRoom()) return false;
         if (dbSizeBytes() + cost < quotaBytes) return true;
-        if (Interlocked.Exchange(ref _raising, 1) == 0)
-        {
-            Volatile.Write(ref _raise, raiseNoSpace().ContinueWith(_ => Volatile.Write(ref _raising, 0), TaskScheduler.Default));
-        }
+        RaiseNoSpace();
         return false;
+    }
+
+    /// <summary>etcd's backendQuota.Available at apply: the db has room for what the request costs.</summary>
+    public bool Available(InternalRaftRequest request)
+    {
+        long cost = Cost(request);
+        return cost == 0 || dbSizeBytes() + cost < quotaBytes;
+    }
+
+    /// <summary>etcd's quotaAlarmer: proposes this member's NOSPACE alarm, once until that proposal ends.</summary>
+    public void RaiseNoSpace()
+    {
+        if (alarms.NoSpace || Interlocked.Exchange(ref _raising, 1) != 0) return;
+        Volatile.Write(ref _raise, raiseNoSpace().ContinueWith(_ => Volatile.Write(ref _raising, 0), TaskScheduler.Default));
     }
 
     /// <summary>

@@ -35,16 +35,6 @@ namespace KvStore.Server;
 /// </summary>
 internal sealed partial class RaftStateMachine
 {
-    private readonly string _snapshotDirectory;
-    private readonly long _snapshotCount;
-    private readonly Lock _snapshotLock = new();
-    private EngineSnapshot? _snapshot; // reported to DotNext; guarded by _snapshotLock for writes; read without it
-    private readonly Queue<(long Index, long Term)> _taken = new(); // taken after _snapshot, not yet reported; _snapshotLock
-    private readonly long _catchUpEntries;
-    private long _commandsSinceSnapshot; // apply loop only
-    private Task _snapshotTask = Task.CompletedTask; // apply loop only
-    private volatile bool _snapshotWanted; // set by a snapshot transfer, read by the apply loop
-    private Task _pendingRestore = Task.CompletedTask; // an installed snapshot being restored into the engine
 
     /// <summary>An installed snapshot's payload not yet restored into the engine (see the class remarks).</summary>
     private const string PendingFileName = "install.pending";
