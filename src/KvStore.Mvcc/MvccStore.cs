@@ -104,6 +104,9 @@ public sealed partial class MvccStore : IDisposable
     /// <summary>Bytes of FASTER log between begin and tail (live and not yet reclaimed records).</summary>
     public long StorageSizeBytes => _records.LogSizeBytes;
 
+    /// <summary>Bytes every checkpoint writes for the hash index, however little data there is.</summary>
+    public long IndexCheckpointBytes => _records.IndexCheckpointBytes;
+
     /// <summary>Bytes of records not in the log files yet (they are written there at the next checkpoint).</summary>
     public long UnflushedBytes => _records.UnflushedBytes;
 

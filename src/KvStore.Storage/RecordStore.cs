@@ -76,6 +76,9 @@ public sealed partial class RecordStore : IDisposable
     /// <summary>Bytes of log between its begin and tail addresses (live and dead records).</summary>
     public long LogSizeBytes => _store.Log.TailAddress - _store.Log.BeginAddress;
 
+    /// <summary>Bytes of the hash index a checkpoint writes (FASTER's ht.dat: 64 bytes per bucket), whatever the data's size.</summary>
+    public long IndexCheckpointBytes => Options.IndexBuckets * 64;
+
     /// <summary>
     /// Bytes of the log's mutable region: not in the log files yet (a checkpoint, or the region growing past memory, flushes them).
     /// </summary>
