@@ -2,7 +2,7 @@
 # One Range over many keys (`etcdctl get "" --prefix`) against one etcd 3.4 member and one kvstore member, values
 # on disk: loads KEYS keys of VAL_SIZE bytes (kvbench put), restarts the member (so the values are read back from
 # its files, not from memory), then times one `etcdctl get "" --prefix` and records the member's RSS before and
-# its peak RSS (VmHWM) after. Prints one line per system and round.
+# its peak RSS during the range (sampled every 50 ms). Prints one line per system and round.
 #
 #   tools/bigrange-vs-etcd.sh [--no-build] [--kvstore NAME=DIR]...
 #
@@ -94,13 +94,18 @@ measure() {
     --val-size "$VAL_SIZE" --key-space-size "$KEYS" --sequential-keys >/dev/null
   stop_member
   start "$name" "$data/log" "$@" "${args[@]}"
-  count=$(ETCDCTL_API=3 etcdctl --endpoints "$ep" get "" --prefix --count-only --write-out=fields |
-    awk -F' : ' '$1 == "\"Count\"" {print $2}')
+  count=$(ETCDCTL_API=3 etcdctl --endpoints "$ep" get "" --prefix --limit=1 --write-out=json | jq .count)
   rss0=$(status_kb "$member_pid" VmRSS)
+  # the peak RSS while the range runs (VmHWM would include the restart's own peak)
+  (peak=0; while [ ! -f "$data/done" ]; do r=$(status_kb "$member_pid" VmRSS); [ "$r" -gt "$peak" ] && peak=$r; echo "$peak" >"$data/peak"
+    sleep 0.05; done) &
+  local sampler=$!
   t0=$(date +%s.%N)
   bytes=$(ETCDCTL_API=3 etcdctl --endpoints "$ep" --command-timeout=120s get "" --prefix --write-out="$WRITE_OUT" | wc -c)
   t1=$(date +%s.%N)
-  hwm=$(status_kb "$member_pid" VmHWM)
+  touch "$data/done"
+  wait "$sampler"
+  hwm=$(cat "$data/peak")
   awk -v n="$name" -v c="$count" -v b="$bytes" -v t="$(echo "$t1 - $t0" | bc)" -v r0="$rss0" -v h="$hwm" \
     -v l="$(cut -d' ' -f1 /proc/loadavg)" \
     'BEGIN {printf "| %s | %d | %.1f | %.2f | %.0f | %.0f | %+.0f | %s |\n", n, c, b / 1048576, t, r0 / 1024, h / 1024, (h - r0) / 1024, l}'
