@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Etcdserverpb;
 using KvStore.Mvcc.Index;
 using KvStore.Storage;
@@ -103,7 +104,7 @@ public sealed partial class MvccStore
         if (countOnly || count == 0) return MvccError.None;
         int n = limit <= 0 || limit > count ? count : (int)limit;
         kvs.Capacity = n;
-        for (int i = 0; i < n; i++) kvs.Add(ReadKeyValue(revs[i]));
+        ReadKeyValues(revs, n, kvs);
         return MvccError.None;
     }
 
@@ -129,7 +130,7 @@ public sealed partial class MvccStore
     {
         List<Revision> revs = CollectVisible(key, end, atRev);
         var kvs = new List<KeyValue>(revs.Count);
-        foreach (Revision rev in revs) kvs.Add(ReadKeyValue(rev));
+        ReadKeyValues(revs, revs.Count, kvs);
         return kvs;
     }
 
@@ -150,9 +151,37 @@ public sealed partial class MvccStore
         return keys;
     }
 
+    /// <summary>Records read per batch: their reads overlap; the batch bounds the records held beside the answer.</summary>
+    private const int ReadBatch = 1024;
+
+    /// <summary>
+    /// Appends the key-values at revs[0..n) to kvs in order, many records per store read; each key-value wraps its
+    /// record's bytes, so the answer holds one copy of the values. (OnDiskRangeTests)
+    /// </summary>
+    private void ReadKeyValues(List<Revision> revs, int n, List<KeyValue> kvs)
+    {
+        if (n == 1)
+        {
+            kvs.Add(ReadKeyValue(revs[0]));
+            return;
+        }
+        var records = new byte[]?[Math.Min(n, ReadBatch)];
+        for (int start = 0; start < n; start += records.Length)
+        {
+            ReadOnlySpan<Revision> batch = CollectionsMarshal.AsSpan(revs).Slice(start, Math.Min(records.Length, n - start));
+            _records.ReadMany(batch, records);
+            for (int i = 0; i < batch.Length; i++)
+            {
+                byte[] record = records[i] ?? throw new InvalidOperationException($"record {batch[i]} missing from storage");
+                kvs.Add(KeyValueView.Decode(record, out _));
+                records[i] = null;
+            }
+        }
+    }
+
     private KeyValue ReadKeyValue(Revision rev)
     {
         byte[] record = _records.Read(rev) ?? throw new InvalidOperationException($"record {rev} missing from storage");
-        return RecordCodec.ReadKeyValue(record, out _);
+        return KeyValueView.Decode(record, out _);
     }
 }

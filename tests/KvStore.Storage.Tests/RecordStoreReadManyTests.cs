@@ -1,0 +1,50 @@
+using System.Text;
+using KvStore.TestSupport;
+
+namespace KvStore.Storage.Tests;
+
+/// <summary>RecordStore.ReadMany gives the answers Read gives one key at a time, for records in memory and on disk.</summary>
+public sealed class RecordStoreReadManyTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static byte[] Value(long main) => Encoding.ASCII.GetBytes($"record {main}:" + new string('v', (int)(main % 300)));
+
+    [Fact]
+    public void ReadManyMatchesRead()
+    {
+        // a 32 KB in-memory log: all but the last few hundred of these records are read from the log file
+        using var store = RecordStore.Open(new StorageOptions
+        {
+            Directory = _dir.Path,
+            IndexBuckets = 1 << 10,
+            MemorySizeBits = 15,
+            PageSizeBits = 12,
+            SegmentSizeBits = 16,
+        });
+        for (long i = 1; i <= 3000; i++) store.Upsert(new Revision(i, 0), Value(i));
+        for (long i = 1; i <= 3000; i += 10) store.Delete(new Revision(i, 0));
+
+        // every record, some missing keys, a key asked twice, in an order unlike the log's
+        var keys = new List<Revision>();
+        for (long i = 3005; i >= 1; i -= 3) keys.Add(new Revision(i, 0));
+        keys.Add(new Revision(7, 0));
+        keys.Add(new Revision(7, 1));
+        var records = new byte[]?[keys.Count];
+        store.ReadMany(keys.ToArray(), records);
+
+        int found = 0;
+        for (int i = 0; i < keys.Count; i++)
+        {
+            byte[]? one = store.Read(keys[i]);
+            Assert.Equal(one, records[i]);
+            long main = keys[i].Main;
+            bool live = keys[i].Sub == 0 && main <= 3000 && main % 10 != 1;
+            Assert.Equal(live ? Value(main) : null, records[i]);
+            if (live) found++;
+        }
+        Assert.True(found > 800, $"only {found} records found");
+    }
+}

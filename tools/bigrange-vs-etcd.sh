@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# One Range over many keys (`etcdctl get "" --prefix`) against one etcd 3.4 member and one kvstore member, values
+# on disk: loads KEYS keys of VAL_SIZE bytes (kvbench put), restarts the member (so the values are read back from
+# its files, not from memory), then times one `etcdctl get "" --prefix` and records the member's RSS before and
+# its peak RSS during the range (sampled every 50 ms). Prints one line per system and round.
+#
+#   tools/bigrange-vs-etcd.sh [--no-build] [--kvstore NAME=DIR]...
+#
+# --kvstore NAME=DIR (repeatable): a built kvstore (DIR holds kvstore.dll) to measure under NAME, e.g. a copy of
+# main's build beside this branch's; default kvstore=src/KvStore.Host/bin/Release/net10.0. etcd runs once per round.
+# Environment: KEYS (500000), VAL_SIZE (256), ROUNDS (2), WRITE_OUT (protobuf; etcdctl's --write-out),
+# BENCH_DIR (parent of the data dirs; /tmp). The load average is printed with every line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+KEYS=${KEYS:-500000}
+VAL_SIZE=${VAL_SIZE:-256}
+ROUNDS=${ROUNDS:-2}
+WRITE_OUT=${WRITE_OUT:-protobuf}
+BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}}
+
+build=1
+kvdirs=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-build) build=0 ;;
+    --kvstore) kvdirs+=("$2"); shift ;;
+    *) echo "usage: $0 [--no-build] [--kvstore NAME=DIR]..." >&2; exit 2 ;;
+  esac
+  shift
+done
+[ ${#kvdirs[@]} -gt 0 ] || kvdirs=(kvstore=src/KvStore.Host/bin/Release/net10.0)
+
+KVBENCH_DLL=tools/kvbench/bin/Release/net10.0/kvbench.dll
+if [ "$build" = 1 ]; then
+  dotnet build tools/kvbench -c Release -nologo -clp:ErrorsOnly -v:q
+  dotnet build src/KvStore.Host -c Release -nologo -clp:ErrorsOnly -v:q
+fi
+
+pids=()
+dirs=()
+member_pid=""
+stop_member() {
+  [ -n "$member_pid" ] || return 0
+  kill "$member_pid" 2>/dev/null || true
+  for _ in $(seq 300); do kill -0 "$member_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$member_pid" 2>/dev/null || true
+  wait "$member_pid" 2>/dev/null || true
+  member_pid=""
+}
+cleanup() {
+  stop_member
+  for d in "${dirs[@]}"; do rm -rf "$d"; done
+  dirs=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+status_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; }
+
+# start NAME LOG COMMAND...: starts the member in the background and waits for its ready line.
+start() {
+  local name=$1 log=$2
+  shift 2
+  : >"$log"
+  "$@" >>"$log" 2>&1 &
+  member_pid=$!
+  for _ in $(seq 1200); do
+    if grep -q "ready to serve client requests" "$log"; then return 0; fi
+    kill -0 "$member_pid" 2>/dev/null || { echo "$name exited; its log:" >&2; tail -n 30 "$log" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "$name was not ready after 120 s" >&2
+  return 1
+}
+
+# measure NAME COMMAND...: fresh data dir, load, restart, one timed range. COMMAND gets the data dir and ports appended.
+measure() {
+  local name=$1 data client peer ep rss0 hwm t0 t1 count bytes
+  shift
+  data=$(mktemp -d "$BENCH_DIR/bigrange-$name.XXXXXX")
+  dirs+=("$data")
+  client=$(free_port)
+  peer=$(free_port)
+  ep="http://127.0.0.1:$client"
+  local args=(--data-dir "$data/d" --listen-client-urls "$ep" --advertise-client-urls "$ep"
+    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer"
+    --initial-cluster "default=http://127.0.0.1:$peer")
+  start "$name" "$data/log" "$@" "${args[@]}"
+  dotnet "$KVBENCH_DLL" --endpoints "$ep" --clients 100 --conns 10 put --total "$KEYS" --key-size 8 \
+    --val-size "$VAL_SIZE" --key-space-size "$KEYS" --sequential-keys >/dev/null
+  stop_member
+  start "$name" "$data/log" "$@" "${args[@]}"
+  count=$(ETCDCTL_API=3 etcdctl --endpoints "$ep" get "" --prefix --limit=1 --write-out=json | jq .count)
+  rss0=$(status_kb "$member_pid" VmRSS)
+  # the peak RSS while the range runs (VmHWM would include the restart's own peak)
+  (peak=0; while [ ! -f "$data/done" ]; do r=$(status_kb "$member_pid" VmRSS); [ "$r" -gt "$peak" ] && peak=$r; echo "$peak" >"$data/peak"
+    sleep 0.05; done) &
+  local sampler=$!
+  t0=$(date +%s.%N)
+  bytes=$(ETCDCTL_API=3 etcdctl --endpoints "$ep" --command-timeout=120s get "" --prefix --write-out="$WRITE_OUT" | wc -c)
+  t1=$(date +%s.%N)
+  touch "$data/done"
+  wait "$sampler"
+  hwm=$(cat "$data/peak")
+  awk -v n="$name" -v c="$count" -v b="$bytes" -v t="$(echo "$t1 - $t0" | bc)" -v r0="$rss0" -v h="$hwm" \
+    -v l="$(cut -d' ' -f1 /proc/loadavg)" \
+    'BEGIN {printf "| %s | %d | %.1f | %.2f | %.0f | %.0f | %+.0f | %s |\n", n, c, b / 1048576, t, r0 / 1024, h / 1024, (h - r0) / 1024, l}'
+  stop_member
+  rm -rf "$data"
+}
+
+echo "KEYS=$KEYS VAL_SIZE=$VAL_SIZE, etcdctl --write-out=$WRITE_OUT; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "| system | keys | response MB | range s | RSS before MB | peak RSS MB | growth MB | load |"
+echo "|---|---|---|---|---|---|---|---|"
+for _ in $(seq "$ROUNDS"); do
+  measure etcd etcd
+  for k in "${kvdirs[@]}"; do measure "${k%%=*}" dotnet "${k#*=}/kvstore.dll"; done
+done
