@@ -38,7 +38,8 @@ public sealed partial class MvccStore : IDisposable
     private long _finishedCompactRev = -1;
     private long _compactingRev = -1; // the compaction the batches work on; its key cursor restarts when it changes
     private byte[]? _compactCursor; // first key of the next batch; null once every key was compacted
-    private readonly List<Revision> _compactDrops = []; // dropped from the index, records not deleted yet
+    // Dropped from the index, records not deleted yet; deleted in the order dropped, so a generation's tombstone goes last.
+    private readonly Queue<Revision> _compactDrops = new();
     private bool _compactionRunning; // a batch worker is scheduled; guarded by the write lock
     private Task _compactionTask = Task.CompletedTask;
     private volatile bool _closing;
