@@ -43,7 +43,7 @@ internal sealed class EtcdMembers
         {
             SnapFile snap = SnapFile.Parser.ParseFrom(File.ReadAllBytes(file));
             // etcd's snapshotter skips a file whose CRC does not match and reads the one before it.
-            if (KvStore.Mvcc.Crc32C.Append(0, snap.Data.Span) != snap.Crc) continue;
+            if (KvStore.Wal.Crc32C.Append(0, snap.Data.Span) != snap.Crc) continue;
             RaftSnapshot raft = RaftSnapshot.Parser.ParseFrom(snap.Data);
             members.SnapshotIndex = raft.Metadata?.Index ?? 0;
             members.LoadV2Store(raft.Data.ToStringUtf8());

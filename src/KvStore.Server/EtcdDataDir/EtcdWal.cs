@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Google.Protobuf;
 using KvStore.Mvcc;
+using Crc32C = KvStore.Wal.Crc32C;
 using Kvstorepb.EtcdDataDir;
 
 namespace KvStore.Server.EtcdDataDir;

@@ -3,6 +3,7 @@ using Etcdserverpb;
 using Google.Protobuf;
 using KvStore.Bbolt;
 using KvStore.Mvcc.Backup;
+using KvStore.Wal;
 using Mvccpb;
 
 namespace KvStore.Mvcc.Tests.Backup;

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using System.Numerics;
 
-namespace KvStore.Mvcc;
+namespace KvStore.Wal;
 
-/// <summary>CRC-32C (Castagnoli), the checksum etcd's Hash and HashKV use, on the CPU's crc32 instruction.</summary>
+/// <summary>CRC-32C (Castagnoli), the checksum of etcd's Hash, HashKV and WAL and of our WAL records, on the crc32 instruction.</summary>
 public static class Crc32C
 {
     /// <summary>
