@@ -1,4 +1,3 @@
-using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Kvstorepb;
 
 namespace KvStore.Server;
@@ -16,18 +15,9 @@ internal sealed class ProposedBatch(RaftBatch batch, byte[] content)
     private readonly RaftBatch _batch = batch;
     private readonly byte[] _content = content;
 
-    /// <summary>The proposed batch when <paramref name="entry"/> carries it with the same bytes; null to parse the payload.</summary>
-    public static RaftBatch? Match(in LogEntry entry)
-    {
-        if (entry.Context is not ProposedBatch proposed) return null;
-        if (!entry.TryGetPayload(out var payload) || payload.Length != proposed._content.Length) return null;
-        if (payload.IsSingleSegment) return payload.FirstSpan.SequenceEqual(proposed._content) ? proposed._batch : null;
-        int offset = 0;
-        foreach (ReadOnlyMemory<byte> segment in payload)
-        {
-            if (!segment.Span.SequenceEqual(proposed._content.AsSpan(offset, segment.Length))) return null;
-            offset += segment.Length;
-        }
-        return proposed._batch;
-    }
+    /// <summary>
+    /// The proposed batch when <paramref name="context"/> carries it with <paramref name="payload"/>'s bytes; null to parse the payload.
+    /// </summary>
+    public static RaftBatch? Match(ReadOnlySpan<byte> payload, object? context) =>
+        context is ProposedBatch proposed && payload.SequenceEqual(proposed._content) ? proposed._batch : null;
 }
