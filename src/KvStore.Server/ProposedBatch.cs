@@ -1,3 +1,4 @@
+using System.Buffers;
 using Kvstorepb;
 
 namespace KvStore.Server;
@@ -20,4 +21,20 @@ internal sealed class ProposedBatch(RaftBatch batch, byte[] content)
     /// </summary>
     public static RaftBatch? Match(ReadOnlySpan<byte> payload, object? context) =>
         context is ProposedBatch proposed && payload.SequenceEqual(proposed._content) ? proposed._batch : null;
+
+    /// <summary>
+    /// The proposed bytes when <paramref name="context"/> was made from a payload equal to <paramref name="payload"/>: a
+    /// payload split across the log's pages is then handed on without joining it into a copy.
+    /// </summary>
+    public static ReadOnlyMemory<byte>? SameBytes(in ReadOnlySequence<byte> payload, object? context)
+    {
+        if (context is not ProposedBatch proposed || payload.Length != proposed._content.Length) return null;
+        int offset = 0;
+        foreach (ReadOnlyMemory<byte> segment in payload)
+        {
+            if (!segment.Span.SequenceEqual(proposed._content.AsSpan(offset, segment.Length))) return null;
+            offset += segment.Length;
+        }
+        return proposed._content;
+    }
 }

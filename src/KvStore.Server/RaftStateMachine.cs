@@ -68,12 +68,13 @@ internal sealed partial class RaftStateMachine : IStateMachine
 
     /// <summary>
     /// DotNext's log calls this: hands the entry to the apply core as a <see cref="RaftEntry"/> over the log's own memory
-    /// (a payload split across the log's pages is joined, the one case that copies).
+    /// (a payload split across the log's pages is joined only on a member that did not propose it, as the parse did).
     /// </summary>
     public ValueTask<long> ApplyAsync(LogEntry entry, CancellationToken token)
     {
         if (entry.IsSnapshot) return InstallSnapshotAsync(entry, entry.Index, token);
-        ReadOnlyMemory<byte> payload = entry.TryGetPayload(out var p) ? (p.IsSingleSegment ? p.First : p.ToArray()) : Concat(entry.GetPayload());
+        ReadOnlyMemory<byte> payload = !entry.TryGetPayload(out var p) ? Concat(entry.GetPayload())
+            : p.IsSingleSegment ? p.First : ProposedBatch.SameBytes(p, entry.Context) ?? p.ToArray();
         return ApplyAsync(new RaftEntry(entry.Index, entry.Term, entry.IsConfiguration, entry.Context, payload), token);
     }
 
