@@ -29,7 +29,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 {
     private readonly ILogger _logger;
     private readonly MvccStore _store;
-    private readonly RaftLog _wal;
+    private readonly IRaftLogView _wal;
     private readonly RaftCluster _cluster;
     private readonly CancellationTokenSource _stopping = new();
     private long _appliedIndex;
@@ -76,6 +76,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         _quota = NewQuota();
         _stateMachine = new RaftStateMachine(ApplierChain.New(_store, _alarms, _auth, _quota, Header), _waiters, _store, _alarms, _auth,
             StateMachineCallbacks(), config, Path.Combine(memberDir, "snap"), loggers.CreateLogger("kvstore.apply"));
+        // The one place the log's implementation is chosen; everything else holds it as IRaftLogView.
         _wal = new RaftLog(new WriteAheadLog.Options
         {
             Location = config.WalDir ?? Path.Combine(memberDir, "wal"),
@@ -123,7 +124,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         if (MemberId != 0) raft.Metadata["member-id"] = MemberId.ToString("x16");
         raft.Metadata["name"] = config.Name;
         raft.Metadata["client-urls"] = string.Join(",", config.AdvertiseClientUrls.Select(u => MembershipRecord.Url(u.ToString())));
-        _cluster = new RaftCluster(raft) { AuditTrail = _wal };
+        _cluster = new RaftCluster(raft) { AuditTrail = _wal.AuditTrail };
         _wal.HasRoom = _diskRoom.HasRoom;
         _diskRoom.RoomChanged = new DiskFullStandby(_cluster).OnRoomChanged;
         _wal.Clamped = (asked, limit) => Log.CommitClamped(_logger, asked, limit, _wal.LastEntryIndex);
@@ -195,7 +196,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             {
                 // DotNext starts a one-member cluster as leader in the stored term without an election; etcd's
                 // member campaigns on every start, so each start is a new term (a new leadership) there and here.
-                await ((IPersistentState)server._wal)
+                await server._wal.AuditTrail
                     .IncrementTermAsync(ClusterMemberId.FromEndPoint(server._peerEndPoint), cancellationToken).ConfigureAwait(false);
             }
             // What the peer port serves to the other members (PeerService).
@@ -246,7 +247,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
 
     public bool IsLeader => _cluster.Leader is { IsRemote: false };
 
-    public long RaftTerm => ((IPersistentState)_wal).Term;
+    public long RaftTerm => _wal.AuditTrail.Term;
     public long RaftIndex => _wal.LastEntryIndex;
     // Raft's applied index counts every entry (a new leader's no-op too), as etcd's raftAppliedIndex does.
     public long AppliedIndex => Math.Max(Volatile.Read(ref _appliedIndex), _wal.LastAppliedIndex);

@@ -1,4 +1,4 @@
-using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using System.Buffers;
 using Kvstorepb;
 
 namespace KvStore.Server;
@@ -16,18 +16,25 @@ internal sealed class ProposedBatch(RaftBatch batch, byte[] content)
     private readonly RaftBatch _batch = batch;
     private readonly byte[] _content = content;
 
-    /// <summary>The proposed batch when <paramref name="entry"/> carries it with the same bytes; null to parse the payload.</summary>
-    public static RaftBatch? Match(in LogEntry entry)
+    /// <summary>
+    /// The proposed batch when <paramref name="context"/> carries it with <paramref name="payload"/>'s bytes; null to parse the payload.
+    /// </summary>
+    public static RaftBatch? Match(ReadOnlySpan<byte> payload, object? context) =>
+        context is ProposedBatch proposed && payload.SequenceEqual(proposed._content) ? proposed._batch : null;
+
+    /// <summary>
+    /// The proposed bytes when <paramref name="context"/> was made from a payload equal to <paramref name="payload"/>: a
+    /// payload split across the log's pages is then handed on without joining it into a copy.
+    /// </summary>
+    public static ReadOnlyMemory<byte>? SameBytes(in ReadOnlySequence<byte> payload, object? context)
     {
-        if (entry.Context is not ProposedBatch proposed) return null;
-        if (!entry.TryGetPayload(out var payload) || payload.Length != proposed._content.Length) return null;
-        if (payload.IsSingleSegment) return payload.FirstSpan.SequenceEqual(proposed._content) ? proposed._batch : null;
+        if (context is not ProposedBatch proposed || payload.Length != proposed._content.Length) return null;
         int offset = 0;
         foreach (ReadOnlyMemory<byte> segment in payload)
         {
             if (!segment.Span.SequenceEqual(proposed._content.AsSpan(offset, segment.Length))) return null;
             offset += segment.Length;
         }
-        return proposed._batch;
+        return proposed._content;
     }
 }

@@ -17,8 +17,20 @@ namespace KvStore.Server;
 /// then the reference); a leader's commit clamped by a stale limit before that is only later, never wrong.</para>
 /// </summary>
 internal sealed class RaftLog(WriteAheadLog.Options options, IStateMachine stateMachine)
-    : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>, IAuditTrail
+    : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>, IAuditTrail, IRaftLogView
 {
+    IPersistentState IRaftLogView.AuditTrail => this;
+
+    // The view reads through IAuditTrail, as the cluster does: WriteAheadLog's public members are not virtual, and a
+    // member this class re-implements (CommitAsync today) is reached only through the interface.
+    long IRaftLogView.LastEntryIndex => ((IAuditTrail)this).LastEntryIndex;
+
+    long IRaftLogView.LastCommittedEntryIndex => ((IAuditTrail)this).LastCommittedEntryIndex;
+
+    ValueTask IRaftLogView.WaitForApplyAsync(long index, CancellationToken token) => ((IAuditTrail)this).WaitForApplyAsync(index, token);
+
+    Task IRaftLogView.InitializeAsync(CancellationToken token) => ((IAuditTrail)this).InitializeAsync(token);
+
     private long _commitLimit = long.MaxValue;
 
     /// <summary>This member leads: its commits follow its own quorum, no AppendEntries limits them.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Etcdserverpb;
 using Google.Protobuf;
@@ -65,15 +66,30 @@ internal sealed partial class RaftStateMachine : IStateMachine
 
     public int Version => 1;
 
+    /// <summary>
+    /// DotNext's log calls this: hands the entry to the apply core as a <see cref="RaftEntry"/> over the log's own memory
+    /// (a payload split across the log's pages is joined only on a member that did not propose it, as the parse did).
+    /// </summary>
     public ValueTask<long> ApplyAsync(LogEntry entry, CancellationToken token)
     {
-        if (entry.IsSnapshot) return InstallSnapshotAsync(entry, token);
+        if (entry.IsSnapshot) return InstallSnapshotAsync(entry, entry.Index, token);
+        ReadOnlyMemory<byte> payload = !entry.TryGetPayload(out var p) ? Concat(entry.GetPayload())
+            : p.IsSingleSegment ? p.First : ProposedBatch.SameBytes(p, entry.Context) ?? p.ToArray();
+        return ApplyAsync(new RaftEntry(entry.Index, entry.Term, entry.IsConfiguration, entry.Context, payload), token);
+    }
+
+    /// <summary>
+    /// The apply core, for any log: applies the commands of one committed entry and returns its index, the applied index.
+    /// Tested with <see cref="RaftEntry"/> values by RaftStateMachineCoreTests, and through the DotNext adapter by every cluster test.
+    /// </summary>
+    public ValueTask<long> ApplyAsync(in RaftEntry entry, CancellationToken token)
+    {
         if (!_pendingRestore.IsCompleted) return ApplyAfterRestoreAsync(entry, token);
         if (entry.IsConfiguration) return ValueTask.FromResult(entry.Index);
-        if ((ProposedBatch.Match(entry) ?? Parse(entry)) is not { } batch)
+        if ((ProposedBatch.Match(entry.Payload.Span, entry.Context) ?? Parse(entry)) is not { } batch)
         {
             _member.Applied(entry.Index);
-            CountForSnapshot(entry, 0);
+            CountForSnapshot(entry.Index, entry.Term, 0);
             return ValueTask.FromResult(entry.Index);
         }
         if (batch.Members is { } members) _member.ApplyMembers(entry.Index, members);
@@ -96,23 +112,27 @@ internal sealed partial class RaftStateMachine : IStateMachine
             _waiters.Complete(request.Header?.ID ?? 0, result);
         }
         _member.Applied(entry.Index);
-        CountForSnapshot(entry, batch.Requests.Count);
+        CountForSnapshot(entry.Index, entry.Term, batch.Requests.Count);
         return ValueTask.FromResult(entry.Index);
     }
 
     /// <summary>The entry's batch; null for an entry that is not ours (e.g. a no-op appended by the library).</summary>
-    private RaftBatch? Parse(in LogEntry entry)
+    private RaftBatch? Parse(in RaftEntry entry)
     {
+        ReadOnlyMemory<byte> payload = entry.Payload;
         try
         {
-            byte[] payload = entry.TryGetPayload(out var p) ? p.ToArray() : Concat(entry.GetPayload());
+            // An array-backed payload is read in place; other memory (a mapped page) is copied once.
+            Stream stream = MemoryMarshal.TryGetArray(payload, out ArraySegment<byte> array)
+                ? new MemoryStream(array.Array!, array.Offset, array.Count, writable: false)
+                : new MemoryStream(payload.ToArray(), writable: false);
             // The batch wraps each client request two messages deep: allow the client's own nesting limit (100) on top.
-            var input = CodedInputStream.CreateWithLimits(new MemoryStream(payload, writable: false), payload.Length + 1, RecursionLimit);
+            var input = CodedInputStream.CreateWithLimits(stream, payload.Length + 1, RecursionLimit);
             return RaftBatch.Parser.ParseFrom(input);
         }
         catch (Exception e) when (e is InvalidProtocolBufferException or InvalidOperationException)
         {
-            if (entry.Length is > 0) Log.UnreadableEntry(_logger, entry.Index, e);
+            if (payload.Length > 0) Log.UnreadableEntry(_logger, entry.Index, e);
             return null;
         }
     }

@@ -11,7 +11,7 @@ namespace KvStore.Server.EtcdDataDir;
 /// hard state, and its Raft entries, a later entry replacing every entry from its index on (a new leader's log
 /// overwriting an uncommitted tail).
 /// </summary>
-internal sealed record EtcdWal(ulong MemberId, ulong ClusterId, RaftHardState HardState, IReadOnlyList<RaftEntry> Entries)
+internal sealed record EtcdWal(ulong MemberId, ulong ClusterId, RaftHardState HardState, IReadOnlyList<Kvstorepb.EtcdDataDir.RaftEntry> Entries)
 {
     private const long MetadataType = 1, EntryType = 2, StateType = 3, CrcType = 4, SnapshotType = 5;
     private const int FrameSize = 8, SectorSize = 512;
@@ -36,7 +36,7 @@ internal sealed record EtcdWal(ulong MemberId, ulong ClusterId, RaftHardState Ha
         if (files.Count == 0) throw new InvalidDataException($"wal: file not found in {walDir}");
         WalMetadata? metadata = null;
         var state = new RaftHardState();
-        var entries = new List<RaftEntry>();
+        var entries = new List<Kvstorepb.EtcdDataDir.RaftEntry>();
         uint crc = 0;
         for (int f = 0; f < files.Count; f++)
         {
@@ -88,7 +88,7 @@ internal sealed record EtcdWal(ulong MemberId, ulong ClusterId, RaftHardState Ha
                             metadata = read;
                             break;
                         case EntryType:
-                            Append(entries, RaftEntry.Parser.ParseFrom(record.Data));
+                            Append(entries, Kvstorepb.EtcdDataDir.RaftEntry.Parser.ParseFrom(record.Data));
                             break;
                         case StateType:
                             state = RaftHardState.Parser.ParseFrom(record.Data);
@@ -107,7 +107,7 @@ internal sealed record EtcdWal(ulong MemberId, ulong ClusterId, RaftHardState Ha
     }
 
     /// <summary>wal.ReadAll's rule: an entry replaces the entries from its index on; a gap is damage.</summary>
-    private static void Append(List<RaftEntry> entries, RaftEntry entry)
+    private static void Append(List<Kvstorepb.EtcdDataDir.RaftEntry> entries, Kvstorepb.EtcdDataDir.RaftEntry entry)
     {
         if (entries.Count > 0)
         {

@@ -23,7 +23,7 @@ internal sealed class WalTailReplay(MvccStore store, int bcryptCost, IEnumerable
     private readonly HashSet<(ulong Member, AlarmType Alarm)> _alarms = alarms.Select(a => (a.MemberID, a.Alarm)).ToHashSet();
 
     /// <summary>Applies <paramref name="entries"/>; returns how many v3 requests reached the engine.</summary>
-    public int Apply(IReadOnlyList<RaftEntry> entries, ulong consistentIndex, EtcdMembers members)
+    public int Apply(IReadOnlyList<Kvstorepb.EtcdDataDir.RaftEntry> entries, ulong consistentIndex, EtcdMembers members)
     {
         if (entries.Count > 0 && entries[0].Index > consistentIndex + 1)
         {
@@ -32,7 +32,7 @@ internal sealed class WalTailReplay(MvccStore store, int bcryptCost, IEnumerable
         }
         int applied = 0;
         long nowMs = Environment.TickCount64;
-        foreach (RaftEntry entry in entries)
+        foreach (Kvstorepb.EtcdDataDir.RaftEntry entry in entries)
         {
             bool membership = entry.Index > members.SnapshotIndex;
             switch (entry.Type)

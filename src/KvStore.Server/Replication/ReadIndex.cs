@@ -13,7 +13,7 @@ namespace KvStore.Server.Replication;
 internal sealed partial class ReadIndex
 {
     private readonly RaftCluster _cluster;
-    private readonly RaftLog _wal;
+    private readonly IRaftLogView _wal;
     private readonly Func<Task> _restored;
     private readonly LeaderLink _link;
     private readonly Func<long> _term;
@@ -33,7 +33,7 @@ internal sealed partial class ReadIndex
     /// <param name="requestTimeout">etcd's request timeout: how long a round tries.</param>
     /// <param name="stopping">Cancelled when the member stops.</param>
     /// <param name="logger">The member's logger.</param>
-    public ReadIndex(RaftCluster cluster, RaftLog wal, Func<Task> restored, LeaderLink link, Func<long> term, Func<ulong> leaderId,
+    public ReadIndex(RaftCluster cluster, IRaftLogView wal, Func<Task> restored, LeaderLink link, Func<long> term, Func<ulong> leaderId,
         TimeSpan requestTimeout, CancellationToken stopping, ILogger logger)
     {
         _cluster = cluster;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using DotNext.IO;
+using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Etcdserverpb;
 using KvStore.Server.Snapshots;
@@ -18,8 +19,8 @@ namespace KvStore.Server;
 /// on restart the WAL replays only the entries after it (commands the engine's later checkpoint holds are
 /// skipped by their engine index).</para>
 /// <para>Installing: when a member's next entry was compacted on the leader (or it is new), DotNext sends
-/// <see cref="Snapshot"/>'s payload (a live engine export) and calls <see cref="ApplyAsync"/> with an entry
-/// that <c>IsSnapshot</c>. DotNext bounds that whole exchange by its Raft request timeout (3/4 of the election
+/// <see cref="Snapshot"/>'s payload (a live engine export) and calls <see cref="InstallSnapshotAsync"/> (DotNext's log
+/// through the adapter, with an entry that <c>IsSnapshot</c>). DotNext bounds that whole exchange by its Raft request timeout (3/4 of the election
 /// timeout), and a leader whose install request times out never lets the member go on; so the install only
 /// spools the payload durably (<see cref="PendingFileName"/>), checks its SHA-256 and records the marker, and
 /// the engine restore runs after it, before the next entry is applied (<see cref="_pendingRestore"/>). Until it
@@ -80,18 +81,18 @@ internal sealed partial class RaftStateMachine
     /// Counts applied commands and starts a snapshot every --snapshot-count of them, or at the next entry after
     /// the current snapshot was sent more than once (see <see cref="OnSnapshotResent"/>). Apply loop only.
     /// </summary>
-    private void CountForSnapshot(LogEntry entry, int commands)
+    private void CountForSnapshot(long index, long term, int commands)
     {
         _commandsSinceSnapshot += commands;
-        bool wanted = _snapshotWanted && entry.Index > (Volatile.Read(ref _snapshot)?.Index ?? 0);
+        bool wanted = _snapshotWanted && index > (Volatile.Read(ref _snapshot)?.Index ?? 0);
         if ((_commandsSinceSnapshot < _snapshotCount && !wanted) || !_snapshotTask.IsCompleted) return;
         _commandsSinceSnapshot = 0;
         bool immediate = _snapshotWanted;
         _snapshotWanted = false;
         // An entry without commands (a leader's no-op) moves the consistent index here, so that the engine's
         // checkpoint visibly covers the snapshot's index (checked on start).
-        if (commands == 0) _store.MarkApplied(EngineIndex(entry.Index, 0));
-        _snapshotTask = TakeSnapshotAsync(entry.Index, entry.Term, immediate);
+        if (commands == 0) _store.MarkApplied(EngineIndex(index, 0));
+        _snapshotTask = TakeSnapshotAsync(index, term, immediate);
     }
 
     /// <summary>
@@ -151,15 +152,16 @@ internal sealed partial class RaftStateMachine
     /// Installs a snapshot sent by the leader (DotNext calls this under its overwrite lock: the apply loop is
     /// paused, and the leader waits for the answer within its request timeout). Spools the payload to
     /// <see cref="PendingFileName"/> durably, checks it, records the marker and starts the engine restore, which the
-    /// next <see cref="ApplyAsync"/> waits for. Returns the snapshot's index, which <see cref="Snapshot"/> then
-    /// reports, as DotNext requires (it takes its commit index from it).
+    /// next apply waits for. Returns the snapshot's <paramref name="index"/>, which <see cref="Snapshot"/> then
+    /// reports, as DotNext requires (it takes its commit index from it). Any log calls it with the leader's
+    /// <paramref name="snapshot"/> entry (its term and payload) and the index it covers.
     /// </summary>
-    private async ValueTask<long> InstallSnapshotAsync(LogEntry entry, CancellationToken token)
+    public async ValueTask<long> InstallSnapshotAsync(IRaftLogEntry snapshot, long index, CancellationToken token)
     {
-        Log.InstallingSnapshot(_logger, entry.Index, entry.Term);
+        Log.InstallingSnapshot(_logger, index, snapshot.Term);
         await _snapshotTask.ConfigureAwait(false); // a local snapshot in flight must not publish over this one
         await _pendingRestore.ConfigureAwait(false); // one pending payload at a time
-        RequireRoom(entry.Index, 0);
+        RequireRoom(index, 0);
         string pending = Path.Combine(_snapshotDirectory, PendingFileName), temp = pending + ".tmp";
         List<AlarmMember> alarms;
         try
@@ -167,12 +169,12 @@ internal sealed partial class RaftStateMachine
             var file = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
             await using (file.ConfigureAwait(false))
             {
-                await entry.WriteToAsync(file, 1 << 16, token).ConfigureAwait(false);
+                await snapshot.WriteToAsync(file, 1 << 16, token).ConfigureAwait(false);
                 await file.FlushAsync(token).ConfigureAwait(false);
                 (alarms, _) = ReadPayloadHeader(file);
                 KvStore.Mvcc.MvccStore.VerifySnapshot(file); // damaged: the install fails here and the leader sends it again
                 file.Flush(flushToDisk: true);
-                RequireRoom(entry.Index, RestoreRoom(file.Length));
+                RequireRoom(index, RestoreRoom(file.Length));
             }
         }
         catch
@@ -187,13 +189,13 @@ internal sealed partial class RaftStateMachine
         lock (_snapshotLock)
         {
             // The marker goes after the payload: on start, a pending payload is restored before the marker is checked.
-            SnapshotFile.Write(_snapshotDirectory, entry.Index, entry.Term, alarms);
+            SnapshotFile.Write(_snapshotDirectory, index, snapshot.Term, alarms);
             _taken.Clear(); // the log before the installed snapshot is gone here
-            Volatile.Write(ref _snapshot, NewSnapshot(entry.Index, entry.Term));
+            Volatile.Write(ref _snapshot, NewSnapshot(index, snapshot.Term));
         }
         _commandsSinceSnapshot = 0;
-        _pendingRestore = Task.Run(() => RestorePendingAsync(pending, entry.Index), CancellationToken.None);
-        return entry.Index;
+        _pendingRestore = Task.Run(() => RestorePendingAsync(pending, index), CancellationToken.None);
+        return index;
     }
 
     /// <summary>
@@ -252,7 +254,7 @@ internal sealed partial class RaftStateMachine
     }
 
     /// <summary>Applies <paramref name="entry"/> once the pending snapshot restore is done.</summary>
-    private async ValueTask<long> ApplyAfterRestoreAsync(LogEntry entry, CancellationToken token)
+    private async ValueTask<long> ApplyAfterRestoreAsync(RaftEntry entry, CancellationToken token)
     {
         await _pendingRestore.ConfigureAwait(false);
         return await ApplyAsync(entry, token).ConfigureAwait(false);
