@@ -21,7 +21,9 @@ internal sealed partial class ReadIndex
     private readonly TimeSpan _requestTimeout;
     private readonly CancellationToken _stopping;
     private readonly ILogger _logger;
-    private readonly ReadRounds _rounds;
+    private readonly Lock _lock = new();
+    private TaskCompletionSource<ServerError>? _nextRound;
+    private bool _roundRunning;
     private long _establishedTerm; // a term in which this leader's commit index reached an entry of its own term
 
     /// <param name="cluster">The Raft node (its read barrier and leadership token).</param>
@@ -45,12 +47,46 @@ internal sealed partial class ReadIndex
         _requestTimeout = requestTimeout;
         _stopping = stopping;
         _logger = logger;
-        _rounds = new ReadRounds(BarrierAsync);
     }
 
-    /// <summary>Waits until this member has applied everything committed before the call (rounds: <see cref="ReadRounds"/>).</summary>
-    public Task<ServerError> WaitAsync(CancellationToken cancellationToken) =>
-        _stopping.IsCancellationRequested ? Task.FromResult(ServerError.Stopped) : _rounds.WaitAsync(cancellationToken);
+    /// <summary>Waits until this member has applied everything committed before the call; shares a round in flight.</summary>
+    public Task<ServerError> WaitAsync(CancellationToken cancellationToken)
+    {
+        if (_stopping.IsCancellationRequested) return Task.FromResult(ServerError.Stopped);
+        Task<ServerError> round;
+        bool start = false;
+        lock (_lock)
+        {
+            _nextRound ??= new TaskCompletionSource<ServerError>(TaskCreationOptions.RunContinuationsAsynchronously);
+            round = _nextRound.Task;
+            if (!_roundRunning)
+            {
+                _roundRunning = true;
+                start = true;
+            }
+        }
+        if (start) _ = RunRoundsAsync();
+        return round.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunRoundsAsync()
+    {
+        while (true)
+        {
+            TaskCompletionSource<ServerError>? round;
+            lock (_lock)
+            {
+                round = _nextRound;
+                _nextRound = null;
+                if (round is null)
+                {
+                    _roundRunning = false;
+                    return;
+                }
+            }
+            round.TrySetResult(await BarrierAsync().ConfigureAwait(false));
+        }
+    }
 
     /// <summary>
     /// One read round. A round that met a leader change is tried again until the request timeout (reads change
