@@ -24,7 +24,6 @@ internal sealed partial class ReadIndex
     private readonly Lock _lock = new();
     private TaskCompletionSource<ServerError>? _nextRound;
     private bool _roundRunning;
-    private long _establishedTerm; // a term in which this leader's commit index reached an entry of its own term
 
     /// <param name="cluster">The Raft node (its read barrier and leadership token).</param>
     /// <param name="wal">The log, whose applied index reads wait for.</param>
@@ -114,13 +113,9 @@ internal sealed partial class ReadIndex
     }
 
     /// <summary>
-    /// The leader's read barrier, etcd's ReadIndex: the commit index when the round starts is the read index; a majority
-    /// confirming this member as leader of its term after that (<see cref="ConfirmLeadershipAsync"/>) proves no newer
-    /// leader committed anything before it; the read waits for local apply up to the index. Until this leader has
-    /// committed an entry of its own term, its commit index may miss what earlier leaders committed (etcd defers reads
-    /// then): the first round of a term waits for DotNext's strong barrier (a heartbeat quorum and commit of everything
-    /// this leader's log holds) instead. Bound to this leadership: a member that steps down meanwhile fails the read.
-    /// Tests: FaultTests.PausedLeaderStepsDownAndServesNoStaleRead, the robustness runs' linearizability checker.
+    /// The leader's read barrier: a heartbeat round a quorum answers (DotNext's strong barrier), local apply of
+    /// everything the log held before it, then a confirmation round (<see cref="ConfirmLeadershipAsync"/>). Bound to this
+    /// leadership: a member that steps down meanwhile fails the read rather than trust another leader's unconfirmed index.
     /// </summary>
     private async Task<ServerError> LeaderBarrierAsync(DateTime deadline)
     {
@@ -132,16 +127,11 @@ internal sealed partial class ReadIndex
         timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         try
         {
-            bool established = Volatile.Read(ref _establishedTerm) == term;
-            long readIndex = _wal.LastCommittedEntryIndex;
-            Task<bool> confirmed = ConfirmLeadershipAsync(term, deadline);
-            if (established) await _wal.WaitForApplyAsync(readIndex, timeout.Token).ConfigureAwait(false);
-            else await _cluster.ApplyReadBarrierAsync(ReadBarrierType.Strong, timeout.Token).ConfigureAwait(false);
+            await _cluster.ApplyReadBarrierAsync(ReadBarrierType.Strong, timeout.Token).ConfigureAwait(false);
             await _restored().WaitAsync(timeout.Token).ConfigureAwait(false);
-            // Everything committed before the read is applied; a majority confirmed this member still led after it arrived.
-            if (await confirmed.ConfigureAwait(false) && _term() == term && !leadership.IsCancellationRequested)
+            // Everything committed before the read is applied; now prove this member still led after the read arrived.
+            if (await ConfirmLeadershipAsync(term, deadline).ConfigureAwait(false) && _term() == term && !leadership.IsCancellationRequested)
             {
-                if (!established) Volatile.Write(ref _establishedTerm, term);
                 return ServerError.None;
             }
             Log.LeadershipNotConfirmed(_logger, term);
