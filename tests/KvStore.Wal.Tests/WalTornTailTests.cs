@@ -69,14 +69,11 @@ public sealed class WalTornTailTests
         Assert.True(dir.Logger.Warnings >= 1);
     }
 
-    // Offsets of the record fields: length 0, crc 4, type 8, index 16, term 24, payload 32.
+    /// <summary>Offsets of the record fields: length 0, crc 4, type 8, index 16, term 24, payload (one byte in) 33.</summary>
+    public static TheoryData<int> RecordFields => [0, 4, 8, 16, 24, 33];
+
     [Theory]
-    [InlineData(0)]
-    [InlineData(4)]
-    [InlineData(8)]
-    [InlineData(16)]
-    [InlineData(24)]
-    [InlineData(33)]
+    [MemberData(nameof(RecordFields))]
     public async Task BitFlipInTheLastBatchIsTruncated(int field)
     {
         using var dir = new WalDir();
@@ -87,12 +84,7 @@ public sealed class WalTornTailTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(4)]
-    [InlineData(8)]
-    [InlineData(16)]
-    [InlineData(24)]
-    [InlineData(33)]
+    [MemberData(nameof(RecordFields))]
     public async Task BitFlipInAnEarlierBatchIsRefused(int field)
     {
         using var dir = new WalDir();
