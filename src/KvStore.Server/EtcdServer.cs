@@ -77,11 +77,21 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         _stateMachine = new RaftStateMachine(ApplierChain.New(_store, _alarms, _auth, _quota, Header), _waiters, _store, _alarms, _auth,
             StateMachineCallbacks(), config, Path.Combine(memberDir, "snap"), loggers.CreateLogger("kvstore.apply"));
         // The one place the log's implementation is chosen; everything else holds it as IRaftLogView.
-        _wal = new RaftLog(new WriteAheadLog.Options
+        string walDir = config.WalDir ?? Path.Combine(memberDir, "wal");
+        ILogger walLogger = loggers.CreateLogger("kvstore.wal");
+        try
         {
-            Location = config.WalDir ?? Path.Combine(memberDir, "wal"),
-            ChunkSize = 512 * 1024,
-        }, _stateMachine);
+            _wal = DataDirException.Wrap(() =>
+            {
+                if (DotNextLogImport.Needed(walDir)) DotNextLogImport.RunAsync(walDir, _stateMachine, walLogger, CancellationToken.None).GetAwaiter().GetResult();
+                return new RaftLog(walDir, _stateMachine, walLogger);
+            }, "cannot open the Raft log at " + walDir);
+        }
+        catch
+        {
+            _store.Dispose();
+            throw;
+        }
 
         // Members know each other by advertised peer URL (DotNext's member id is its end point); the peer port binds
         // the listen URLs (0.0.0.0 in a pod, the advertised name then being the pod's DNS name).
@@ -175,7 +185,6 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     /// <summary>Starts the member and waits until its log is replayed into the engine and it has a leader.</summary>
     public static async Task<EtcdServer> StartAsync(ServerConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        ServerMetrics.EnsureStarted();
         var server = new EtcdServer(config, loggers);
         try
         {

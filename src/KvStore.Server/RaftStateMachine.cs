@@ -61,6 +61,9 @@ internal sealed partial class RaftStateMachine : IStateMachine
 
     public static long RaftIndex(long engineIndex) => engineIndex >> 16;
 
+    /// <summary>The raft index of the last command the engine holds (its consistent index): a log replays at least to it.</summary>
+    public long EngineRaftIndex => RaftIndex(_store.ConsistentIndex);
+
     /// <summary>Protobuf nesting allowed when reading an entry: a client's 100 plus the batch's wrapping.</summary>
     private const int RecursionLimit = 110;
 

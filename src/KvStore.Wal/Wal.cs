@@ -20,8 +20,9 @@ public sealed class Wal : IDisposable
     private long _resetId;
     private Exception? _failure;
 
-    private Wal(WalOptions options, WalSegments segments, WalIndex index, long tailOffset)
+    private Wal(WalOptions options, WalSegments segments, WalIndex index, long tailOffset, long commitHint)
     {
+        CommitHint = commitHint;
         _options = options;
         _segments = segments;
         _index = index;
@@ -34,8 +35,8 @@ public sealed class Wal : IDisposable
     /// <exception cref="WalCorruptException">A bad record outside the last batch of the last segment.</exception>
     public static Wal Open(WalOptions options)
     {
-        var (segments, index, tailOffset) = WalRecovery.Run(options);
-        return new Wal(options, segments, index, tailOffset);
+        var (segments, index, tailOffset, commitHint) = WalRecovery.Run(options);
+        return new Wal(options, segments, index, tailOffset, commitHint);
     }
 
     /// <summary>The first index held (Last + 1 when empty).</summary>
@@ -46,6 +47,21 @@ public sealed class Wal : IDisposable
 
     /// <summary>Every entry through this index is on disk and fdatasynced.</summary>
     public long DurableIndex { get { lock (_lock) return _durable; } }
+
+    /// <summary>The last commit index noted before the log was last closed or crashed (0 when none was written).</summary>
+    public long CommitHint { get; }
+
+    /// <summary>Notes the commit index: written with the next batch, or when the log closes (never synced alone).</summary>
+    public void NoteCommit(long index) => _writer.NoteCommit(index);
+
+    /// <summary>Drops the context kept for an entry once it is applied (the leader's proposal: it is not needed after).</summary>
+    public void ForgetContext(long index)
+    {
+        lock (_lock)
+        {
+            if (_index.Contains(index)) _index[index].Context = null;
+        }
+    }
 
     /// <summary>How many fdatasync calls the writer made (one per group commit).</summary>
     public long Syncs => _writer.Syncs;
@@ -211,6 +227,7 @@ public sealed class Wal : IDisposable
                     if (r.Id == _resetId) _resetId = 0;
                     continue;
                 }
+                if (r.Type != WalRecordType.Entry) continue;
                 if (!_index.Contains(r.Index)) continue;
                 ref var slot = ref _index[r.Index];
                 if (slot.Id != r.Id) continue;
@@ -224,7 +241,11 @@ public sealed class Wal : IDisposable
                 while (d < _index.Last && _index[d + 1].Segment is not null) d++;
                 _durable = d;
             }
-            for (long i = Math.Max(_evicted + 1, _index.First); i <= _durable - _options.CacheEntries; i++) _index[i].Payload = null;
+            for (long i = Math.Max(_evicted + 1, _index.First); i <= _durable - _options.CacheEntries; i++)
+            {
+                _index[i].Payload = null;
+                _index[i].Context = null;
+            }
             _evicted = Math.Max(_evicted, _durable - _options.CacheEntries);
             while (_waiters.TryPeek(out var w, out long at) && at <= _durable)
             {

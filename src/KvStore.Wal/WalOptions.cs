@@ -10,6 +10,9 @@ public sealed record WalOptions(string Directory, ILogger Logger)
 
     /// <summary>How many of the last durable entries keep their payload in memory.</summary>
     public int CacheEntries { get; init; } = 4096;
+
+    /// <summary>Told each fdatasync's duration in seconds (the server's etcd_disk_wal_fsync_duration_seconds).</summary>
+    public Action<double>? Synced { get; init; }
 }
 
 /// <summary>One entry read back from the log.</summary>

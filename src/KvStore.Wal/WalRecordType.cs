@@ -9,6 +9,9 @@ public enum WalRecordType : byte
     /// <summary>Opens a group commit: index = first index, payload = record count and bytes that follow.</summary>
     Batch = 2,
 
+    /// <summary>The commit index known when the batch was written (etcd's HardState.Commit): index = that commit.</summary>
+    CommitHint = 3,
+
     /// <summary>The log is empty after (index, term): written after a snapshot is installed.</summary>
     SnapshotReset = 4,
 

@@ -14,9 +14,10 @@ internal sealed partial class WalRecovery(WalOptions options)
     private readonly WalIndex _index = new();
     private readonly List<WalSegment> _segments = [];
     private long _tailOffset;
+    private long _commitHint;
 
-    /// <summary>The recovered state: segments (the last is the tail), index and the tail's write offset.</summary>
-    public static (WalSegments Segments, WalIndex Index, long TailOffset) Run(WalOptions options)
+    /// <summary>The recovered state: segments (the last is the tail), index, the tail's write offset and the last commit hint.</summary>
+    public static (WalSegments Segments, WalIndex Index, long TailOffset, long CommitHint) Run(WalOptions options)
     {
         Directory.CreateDirectory(options.Directory);
         var recovery = new WalRecovery(options);
@@ -35,7 +36,7 @@ internal sealed partial class WalRecovery(WalOptions options)
             recovery._tailOffset = WalSegment.HeaderBytes;
         }
         recovery.TrimCache();
-        return (new WalSegments(options.Directory, recovery._segments), recovery._index, recovery._tailOffset);
+        return (new WalSegments(options.Directory, recovery._segments), recovery._index, recovery._tailOffset, recovery._commitHint);
     }
 
     private void ScanAll()
@@ -110,8 +111,8 @@ internal sealed partial class WalRecovery(WalOptions options)
                 first = r.Index + 1;
                 last = r.Index;
             }
-            else if (r.Type != WalRecordType.Entry || r.Index < first || r.Index > last + 1) return -1;
-            else last = r.Index;
+            else if (r.Type == WalRecordType.Entry && r.Index >= first && r.Index <= last + 1) last = r.Index;
+            else if (r.Type != WalRecordType.CommitHint) return -1;
             p += r.Size;
         }
         badAt = p;
@@ -124,7 +125,8 @@ internal sealed partial class WalRecovery(WalOptions options)
         for (int p = pos + batch.Size; p < end;)
         {
             WalRecord.TryDecode(buf.AsSpan(p, end - p), out var r);
-            if (r.Type == WalRecordType.SnapshotReset) _index.Reset(r.Index, r.Term);
+            if (r.Type == WalRecordType.CommitHint) _commitHint = Math.Max(_commitHint, r.Index);
+            else if (r.Type == WalRecordType.SnapshotReset) _index.Reset(r.Index, r.Term);
             else
             {
                 if (r.Index <= _index.Last) _index.TruncateFrom(r.Index);

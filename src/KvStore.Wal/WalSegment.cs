@@ -71,7 +71,11 @@ internal sealed partial class WalSegment : IDisposable
         try
         {
             int errno = WalNative.Allocate(handle, bytes);
-            if (errno != 0) LogNoPreallocation(logger, path, bytes, errno);
+            if (errno != 0)
+            {
+                RandomAccess.SetLength(handle, 0); // a failed fallocate may leave blocks allocated: give them back
+                LogNoPreallocation(logger, path, bytes, errno);
+            }
             Span<byte> payload = stackalloc byte[16];
             Magic.CopyTo(payload);
             BinaryPrimitives.WriteInt64LittleEndian(payload[8..], Version);

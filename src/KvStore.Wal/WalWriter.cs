@@ -22,6 +22,8 @@ internal sealed class WalWriter : IDisposable
     private List<PendingRecord> _queue = [];
     private long _tailOffset;
     private bool _stopping;
+    private long _commitHint; // noted by the log; _lock
+    private long _writtenHint; // writer thread only
 
     public WalWriter(WalOptions options, WalSegments segments, long tailOffset, Action<List<PendingRecord>> written, Action<Exception> failed)
     {
@@ -61,6 +63,16 @@ internal sealed class WalWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Notes the commit index; it rides the next batch as a CommitHint record (etcd writes HardState.Commit in the same
+    /// Save as the entries), and is written alone only when the writer stops. Never synced on its own: a lost hint only
+    /// means the log replays less at open and the rest once the leader commits again.
+    /// </summary>
+    public void NoteCommit(long index)
+    {
+        lock (_lock) _commitHint = Math.Max(_commitHint, index);
+    }
+
     /// <summary>Writes what is queued, then stops the thread.</summary>
     public void Dispose()
     {
@@ -77,12 +89,19 @@ internal sealed class WalWriter : IDisposable
         while (true)
         {
             List<PendingRecord> batch;
+            long hint;
             lock (_lock)
             {
                 while (_queue.Count == 0 && !_stopping) Monitor.Wait(_lock);
-                if (_queue.Count == 0) return;
+                hint = _commitHint;
+                if (_queue.Count == 0 && hint <= _writtenHint) return;
                 batch = _queue;
                 _queue = [];
+            }
+            if (hint > _writtenHint)
+            {
+                batch.Add(new PendingRecord(0, WalRecordType.CommitHint, false, hint, 0, ReadOnlyMemory<byte>.Empty));
+                _writtenHint = hint;
             }
             try
             {
@@ -147,7 +166,9 @@ internal sealed class WalWriter : IDisposable
         if (metaPos > metaStart) buffers.Add(meta.AsMemory(metaStart, metaPos - metaStart));
 
         RandomAccess.Write(tail.Handle, buffers, _tailOffset);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         WalNative.DataSync(tail.Handle);
+        _options.Synced?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         Syncs++;
         Volatile.Write(ref _tailOffset, _tailOffset + total);
     }

@@ -15,7 +15,7 @@ namespace KvStore.Server.Tests;
 /// RaftStateMachine's apply core on a real engine: the same entries given as <see cref="RaftEntry"/> values (a log
 /// that is not DotNext's) and through DotNext's log and the IStateMachine adapter leave the same keys, revisions and
 /// consistent index; a context whose bytes differ from the payload is not trusted. And the log seen through
-/// <see cref="IRaftLogView"/> reads what the cluster reads: the commit the follower rule clamped.
+/// <see cref="IRaftLogView"/> reads what the cluster reads: the commit the follower rule clamped, on DotNext's log and ours.
 /// </summary>
 public sealed class RaftStateMachineCoreTests : IDisposable
 {
@@ -24,8 +24,8 @@ public sealed class RaftStateMachineCoreTests : IDisposable
     [Fact]
     public async Task TheCoreAppliesRaftEntriesAsTheDotNextAdapterDoes()
     {
-        using var core = new Stack(Path.Combine(_dir, "core"));
-        using var adapter = new Stack(Path.Combine(_dir, "adapter"));
+        using var core = new RaftStack(Path.Combine(_dir, "core"));
+        using var adapter = new RaftStack(Path.Combine(_dir, "adapter"));
         RaftBatch[] batches = [Batch(Put("a", "1"), Put("b", "2")), Batch(Put("a", "3")), Batch(Delete("b"), Put("c", "4"))];
 
         for (int i = 0; i < batches.Length; i++)
@@ -38,7 +38,7 @@ public sealed class RaftStateMachineCoreTests : IDisposable
             Assert.Equal(i + 1, applied);
         }
 
-        await using (var log = new RaftLog(new WriteAheadLog.Options { Location = Path.Combine(_dir, "adapter-wal") }, adapter.Machine))
+        await using (var log = new DotNextRaftLog(new WriteAheadLog.Options { Location = Path.Combine(_dir, "adapter-wal") }, adapter.Machine))
         {
             await ((IRaftLogView)log).InitializeAsync(CancellationToken.None);
             var trail = (IAuditTrail<IRaftLogEntry>)log;
@@ -52,11 +52,15 @@ public sealed class RaftStateMachineCoreTests : IDisposable
         Assert.Equal(["a=3@4", "c=4@6"], Dump(core.Store)); // revision 1 is the empty store
     }
 
-    [Fact]
-    public async Task TheViewSeesTheCommitTheClusterClamped()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TheViewSeesTheCommitTheClusterClamped(bool ourLog)
     {
-        using var stack = new Stack(Path.Combine(_dir, "view"));
-        IRaftLogView view = new RaftLog(new WriteAheadLog.Options { Location = Path.Combine(_dir, "view-wal") }, stack.Machine);
+        using var stack = new RaftStack(Path.Combine(_dir, "view"));
+        string wal = Path.Combine(_dir, "view-wal");
+        IRaftLogView view = ourLog ? new RaftLog(wal, stack.Machine, NullLogger.Instance)
+            : new DotNextRaftLog(new WriteAheadLog.Options { Location = wal }, stack.Machine);
         await using (view)
         {
             var clamped = new List<(long, long)>();
@@ -98,32 +102,6 @@ public sealed class RaftStateMachineCoreTests : IDisposable
 
     private static InternalRaftRequest Delete(string key) =>
         new() { DeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) } };
-
-    /// <summary>A RaftStateMachine over its own engine, wired as EtcdServer wires it, without a member around it.</summary>
-    private sealed class Stack : IDisposable
-    {
-        public Stack(string dir)
-        {
-            Store = MvccStore.Open(Path.Combine(dir, "engine"));
-            var config = new ServerConfig { SnapshotCount = 10_000 };
-            var alarms = new AlarmStore();
-            var auth = new AuthStore(Store, config, NullLogger.Instance);
-            var quota = new Quota(alarms, () => 0, config.EffectiveQuotaBytes, () => true, () => Task.CompletedTask, TimeSpan.FromSeconds(1));
-            var callbacks = new MemberCallbacks(_ => { }, (_, _) => { }, _ => { }, () => new ClusterMembers(), () => 0, () => { }, () => { },
-                (long _, out long free) => { free = long.MaxValue; return true; });
-            Machine = new RaftStateMachine(ApplierChain.New(Store, alarms, auth, quota, revision => new ResponseHeader { Revision = revision }),
-                new WaitRegistry(), Store, alarms, auth, callbacks, config, Path.Combine(dir, "snap"), NullLogger.Instance);
-        }
-
-        public MvccStore Store { get; }
-        public RaftStateMachine Machine { get; }
-
-        public void Dispose()
-        {
-            Machine.DrainAsync().GetAwaiter().GetResult();
-            Store.Dispose();
-        }
-    }
 
     public void Dispose()
     {

@@ -16,7 +16,7 @@ namespace KvStore.Server;
 /// after, under DotNext's transition lock. The limit it sets is lifted when this member becomes leader (its own log is
 /// then the reference); a leader's commit clamped by a stale limit before that is only later, never wrong.</para>
 /// </summary>
-internal sealed class RaftLog(WriteAheadLog.Options options, IStateMachine stateMachine)
+internal sealed class DotNextRaftLog(WriteAheadLog.Options options, IStateMachine stateMachine)
     : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>, IAuditTrail, IRaftLogView
 {
     IPersistentState IRaftLogView.AuditTrail => this;
