@@ -83,8 +83,9 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
         {
             _wal = DataDirException.Wrap(() =>
             {
-                if (DotNextLogImport.Needed(walDir)) DotNextLogImport.RunAsync(walDir, _stateMachine, walLogger, CancellationToken.None).GetAwaiter().GetResult();
-                return new RaftLog(walDir, _stateMachine, walLogger);
+                if (DotNextLogImport.Needed(walDir))
+                    DotNextLogImport.RunAsync(walDir, _stateMachine, walLogger, CancellationToken.None).GetAwaiter().GetResult();
+                return new RaftLog(walDir, _stateMachine, walLogger, config.WalSegmentBytes);
             }, "cannot open the Raft log at " + walDir);
         }
         catch

@@ -60,6 +60,12 @@ public sealed record ServerConfig
     /// </summary>
     public long SnapshotCatchUpEntries { get; init; } = 5000;
 
+    /// <summary>
+    /// The Raft log's segment size, preallocated (etcd's wal.SegmentSizeBytes, 64 MiB, also not a flag there); the log is
+    /// reclaimed a whole segment at a time, so tests of reclaiming set it small.
+    /// </summary>
+    public long WalSegmentBytes { get; init; } = 64L << 20;
+
     /// <summary>--heartbeat-interval in milliseconds.</summary>
     public int HeartbeatIntervalMs { get; init; } = 100;
 

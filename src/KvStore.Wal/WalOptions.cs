@@ -11,6 +11,9 @@ public sealed record WalOptions(string Directory, ILogger Logger)
     /// <summary>How many of the last durable entries keep their payload in memory.</summary>
     public int CacheEntries { get; init; } = 4096;
 
+    /// <summary>Fault hooks for crash tests; null in production.</summary>
+    public IWalFaults? Faults { get; init; }
+
     /// <summary>Told each fdatasync's duration in seconds (the server's etcd_disk_wal_fsync_duration_seconds).</summary>
     public Action<double>? Synced { get; init; }
 }

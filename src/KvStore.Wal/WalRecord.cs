@@ -56,7 +56,8 @@ internal readonly record struct WalRecord(WalRecordType Type, bool IsConfigurati
         int padded = Padded((int)length);
         if (padded > bytes.Length - HeaderSize) return false;
         var type = (WalRecordType)bytes[8];
-        if (type is not (WalRecordType.Entry or WalRecordType.Batch or WalRecordType.CommitHint or WalRecordType.SnapshotReset or WalRecordType.SegmentHeader))
+        if (type is not (WalRecordType.Entry or WalRecordType.Batch or WalRecordType.CommitHint or WalRecordType.SnapshotReset
+            or WalRecordType.SegmentHeader))
             return false;
         if (bytes[9] > ConfigurationFlag || BinaryPrimitives.ReadUInt16LittleEndian(bytes[10..]) != 0
             || BinaryPrimitives.ReadUInt32LittleEndian(bytes[12..]) != 0) return false;

@@ -134,6 +134,7 @@ internal sealed class WalWriter : IDisposable
             tail = WalSegment.Create(_segments.Directory, tail.Seq + 1, first, _options.SegmentBytes, _options.Logger);
             _segments.Add(tail);
             Volatile.Write(ref _tailOffset, WalSegment.HeaderBytes);
+            _options.Faults?.At(WalStep.SegmentCut);
         }
 
         byte[] meta = new byte[metaBytes];
@@ -165,11 +166,31 @@ internal sealed class WalWriter : IDisposable
         }
         if (metaPos > metaStart) buffers.Add(meta.AsMemory(metaStart, metaPos - metaStart));
 
+        _options.Faults?.At(WalStep.BeforeWrite);
+        if (_options.Faults is { } faults && faults.WriteLength(checked((int)total)) is var prefix && prefix < total)
+        {
+            RandomAccess.Write(tail.Handle, Concat(buffers).AsSpan(0, prefix), _tailOffset);
+            faults.At(WalStep.PartialWrite);
+        }
         RandomAccess.Write(tail.Handle, buffers, _tailOffset);
+        _options.Faults?.At(WalStep.AfterWrite);
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         WalNative.DataSync(tail.Handle);
         _options.Synced?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         Syncs++;
+        _options.Faults?.At(WalStep.AfterSync);
         Volatile.Write(ref _tailOffset, _tailOffset + total);
+    }
+
+    private static byte[] Concat(List<ReadOnlyMemory<byte>> buffers)
+    {
+        var all = new byte[buffers.Sum(b => b.Length)];
+        int at = 0;
+        foreach (var b in buffers)
+        {
+            b.Span.CopyTo(all.AsSpan(at));
+            at += b.Length;
+        }
+        return all;
     }
 }

@@ -171,7 +171,7 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         var started = Stopwatch.StartNew();
         using var cluster = KvStoreCluster.Start(new KvStoreClusterOptions
         {
-            Size = 1, Extra = ["--snapshot-count", "100"], SmallDiskMegabytes = new Dictionary<int, int> { [0] = 96 },
+            Size = 1, Extra = ["--snapshot-count", "100"], SmallDiskMegabytes = new Dictionary<int, int> { [0] = 160 },
         });
         var acknowledged = new List<string>();
         string large = new('v', 200 << 10);

@@ -10,7 +10,12 @@ internal sealed class CrashChildProcess : IDisposable
     private readonly BlockingCollection<string> _lines = new();
     private readonly List<string> _all = [];
 
-    public CrashChildProcess(string dataDir, int seed, long count)
+    public CrashChildProcess(string dataDir, int seed, long count) : this([dataDir, seed.ToString(), count.ToString()])
+    {
+    }
+
+    /// <summary>Starts the child with these arguments (the WAL mode: <c>wal dir seed count step nth</c>).</summary>
+    public CrashChildProcess(IEnumerable<string> args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "KvStore.CrashChild.dll");
         var start = new ProcessStartInfo(Binaries.DotnetHost())
@@ -19,7 +24,8 @@ internal sealed class CrashChildProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in new[] { dll, dataDir, seed.ToString(), count.ToString() }) start.ArgumentList.Add(arg);
+        start.ArgumentList.Add(dll);
+        foreach (string arg in args) start.ArgumentList.Add(arg);
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) =>
         {

@@ -11,6 +11,7 @@ namespace KvStore.CrashChild;
 /// apply-after-commit order). On start it recovers the store, replays every logged command above the
 /// store's consistent index, then goes on with new commands until <c>count</c> are applied.
 /// Usage: <c>KvStore.CrashChild &lt;data dir&gt; &lt;seed&gt; &lt;count&gt;</c>. Exit code 0 when all are applied.
+/// <c>KvStore.CrashChild wal ...</c> is the WAL's crash child (<see cref="WalChild"/>).
 /// </summary>
 public static class CrashChildProgram
 {
@@ -48,6 +49,7 @@ public static class CrashChildProgram
 
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "wal") return WalChild.Run(args[1..]);
         if (args.Length != 3 || !int.TryParse(args[1], out int seed) || !long.TryParse(args[2], out long count))
         {
             Console.Error.WriteLine("usage: KvStore.CrashChild <data dir> <seed> <count>");

@@ -8,8 +8,9 @@ public class SnapshotTests(ITestOutputHelper output)
 {
     private static readonly string Value = new('v', 1000);
 
+    /// <summary>The bytes of the Raft log's segments (preallocated: each counts whole).</summary>
     private static long WalBytes(ServerConfig config) =>
-        new DirectoryInfo(Path.Combine(config.DataDir, "member", "wal")).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+        new DirectoryInfo(Path.Combine(config.DataDir, "member", "wal", "log")).EnumerateFiles("*.wal").Sum(f => f.Length);
 
     /// <summary>Every member's HashKV at member <paramref name="at"/>'s current revision is the same; returns that revision.</summary>
     private static long AssertSameHashes(SnapshotTestCluster cluster, int at)
@@ -33,13 +34,16 @@ public class SnapshotTests(ITestOutputHelper output)
     [Fact]
     public async Task SnapshotsReclaimTheWalAndARestartRestoresTheSameState()
     {
-        // no catch-up window: the WAL is reclaimed up to each snapshot at once
-        await using var m = await TestMember.StartAsync(c => c with { SnapshotCount = 100, SnapshotCatchUpEntries = 0 });
+        // no catch-up window: the WAL is reclaimed up to each snapshot at once, a whole 256 KiB segment at a time
+        await using var m = await TestMember.StartAsync(c => c with
+        {
+            SnapshotCount = 100, SnapshotCatchUpEntries = 0, WalSegmentBytes = 256 << 10,
+        });
         string walDir = Path.Combine(m.Config.DataDir, "member", "wal");
-        const int Puts = 4000; // ~4 MB of values: eight 512 KiB WAL chunks if nothing were dropped
+        const int Puts = 4000; // ~4 MB of values: sixteen segments if nothing were dropped
         await PutManyAsync(r => m.Server.ProposeAsync(r, default), "k", Puts, concurrency: 8);
 
-        // The WAL drops pages behind the snapshot on its next flush: wait for it (the machine is slow).
+        // The log drops the segments behind the snapshot after its next apply: wait for it (the machine is slow).
         long wal = WalBytes(m.Config);
         for (int i = 0; i < 200 && wal > 2 * 1024 * 1024; i++)
         {

@@ -27,7 +27,8 @@ internal static partial class DotNextLogImport
         string temp = Path.Combine(directory, "log.tmp");
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         long last, commit;
-        var old = new WriteAheadLog(new WriteAheadLog.Options { Location = directory, ChunkSize = ChunkSize }, new LogShellStateMachine(stateMachine.Version, stateMachine.Snapshot));
+        var old = new WriteAheadLog(new WriteAheadLog.Options { Location = directory, ChunkSize = ChunkSize },
+            new LogShellStateMachine(stateMachine.Version, stateMachine.Snapshot));
         await using (old.ConfigureAwait(false))
         {
             last = old.LastEntryIndex;

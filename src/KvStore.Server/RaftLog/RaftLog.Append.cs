@@ -54,7 +54,8 @@ internal sealed partial class RaftLog
         return AppendEntriesAsync(entries, startIndex, skipCommitted, token);
     }
 
-    private async ValueTask AppendEntriesAsync<TEntry>(ILogEntryProducer<TEntry> entries, long startIndex, bool skipCommitted, CancellationToken token)
+    private async ValueTask AppendEntriesAsync<TEntry>(ILogEntryProducer<TEntry> entries, long startIndex, bool skipCommitted,
+        CancellationToken token)
         where TEntry : IRaftLogEntry
     {
         ArgumentOutOfRangeException.ThrowIfNegative(startIndex);

@@ -11,7 +11,7 @@ internal sealed partial class RaftLog
     /// </summary>
     ValueTask<long> IAuditTrail.CommitAsync(long endIndex, CancellationToken token)
     {
-        if (_failure is { } failure) return ValueTask.FromException<long>(new InvalidOperationException("the raft log stopped applying entries", failure));
+        if (_failure is { } failure) return ValueTask.FromException<long>(Stopped(failure));
         long limit = Volatile.Read(ref _commitLimit);
         if (endIndex > limit && limit < _wal.LastIndex) Clamped?.Invoke(endIndex, limit); // only when it matters: entries past the limit
         endIndex = Math.Min(Math.Min(endIndex, limit), _wal.LastIndex);
@@ -54,7 +54,7 @@ internal sealed partial class RaftLog
     }
 
     ValueTask IAuditTrail.WaitForApplyAsync(CancellationToken token) =>
-        _failure is { } failure ? ValueTask.FromException(new InvalidOperationException("the raft log stopped applying entries", failure))
+        _failure is { } failure ? ValueTask.FromException(Stopped(failure))
             : new ValueTask(Volatile.Read(ref _appliedChanged).Task.WaitAsync(token));
 
     ValueTask IAuditTrail.WaitForApplyAsync(long index, CancellationToken token) => new(WaitForAppliedAsync(index, token));

@@ -39,12 +39,17 @@ internal sealed partial class RaftLog : WriteAheadLog, IAuditTrail<IRaftLogEntry
     private volatile Exception? _failure;
 
     /// <param name="directory">The member's wal directory: the base keeps <c>state</c> there, our segments go in <c>log/</c>.</param>
-    public RaftLog(string directory, RaftStateMachine stateMachine, ILogger logger)
+    /// <param name="segmentBytes">Each segment's preallocated size.</param>
+    public RaftLog(string directory, RaftStateMachine stateMachine, ILogger logger, long segmentBytes = 64L << 20)
         : base(new Options { Location = directory, ChunkSize = 4096 }, new LogShellStateMachine(stateMachine.Version))
     {
         _stateMachine = stateMachine;
         _logger = logger;
-        _wal = KvStore.Wal.Wal.Open(new KvStore.Wal.WalOptions(Path.Combine(directory, "log"), logger) { Synced = ServerMetrics.RecordWalFsync });
+        _wal = KvStore.Wal.Wal.Open(new KvStore.Wal.WalOptions(Path.Combine(directory, "log"), logger) 
+        {
+            SegmentBytes = segmentBytes,
+            Synced = ServerMetrics.RecordWalFsync,
+        });
         _wal.Durable += _ => AdvanceCommit();
     }
 
@@ -141,8 +146,11 @@ internal sealed partial class RaftLog : WriteAheadLog, IAuditTrail<IRaftLogEntry
 
     private void ThrowIfFailed()
     {
-        if (_failure is { } failure) throw new InvalidOperationException("the raft log stopped applying entries", failure);
+        if (_failure is { } failure) throw Stopped(failure);
     }
+
+    /// <summary>What every call raises once the applier has stopped (DotNext's contract: the log is then unusable).</summary>
+    private static InvalidOperationException Stopped(Exception failure) => new("the raft log stopped applying entries", failure);
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
