@@ -128,7 +128,9 @@ internal sealed class WalWriter : IDisposable
         }
         long total = batchRecordBytes + records;
         var tail = _segments.Tail;
-        if (_tailOffset + total > _options.SegmentBytes && _tailOffset > WalSegment.HeaderBytes)
+        // A reset (an installed snapshot) starts a segment of its own, so the ones before it can all be deleted.
+        bool cut = _tailOffset + total > _options.SegmentBytes || batch[0].Type == WalRecordType.SnapshotReset;
+        if (cut && _tailOffset > WalSegment.HeaderBytes)
         {
             long first = batch[0].Type == WalRecordType.SnapshotReset ? batch[0].Index + 1 : batch[0].Index;
             tail = WalSegment.Create(_segments.Directory, tail.Seq + 1, first, _options.SegmentBytes, _options.Logger);

@@ -111,7 +111,8 @@ internal sealed partial class RaftLog
                 if (_wal.TermAt(index) != snapshot.Term || index > _wal.LastIndex) _wal.ResetAfterSnapshot(index, snapshot.Term);
                 await _wal.WaitDurableAsync(index, token).ConfigureAwait(false);
                 lock (_commitLock) _commit = _commitTarget = Math.Max(_commit, index);
-                _compacted = Math.Max(_compacted, _wal.FirstIndex - 1);
+                await _wal.CompactAsync(index, token).ConfigureAwait(false); // the segments before the snapshot
+                _compacted = Math.Max(_compacted, index);
                 _wal.NoteCommit(index);
                 PublishApplied(Math.Max(applied, index));
             }

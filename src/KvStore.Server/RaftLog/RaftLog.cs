@@ -103,6 +103,7 @@ internal sealed partial class RaftLog : WriteAheadLog, IAuditTrail<IRaftLogEntry
             // marker and its reset record): the log restarts after the snapshot.
             _wal.ResetAfterSnapshot(snapshotIndex, snapshotTerm);
             await _wal.WaitDurableAsync(snapshotIndex, token).ConfigureAwait(false);
+            await _wal.CompactAsync(snapshotIndex, token).ConfigureAwait(false);
         }
         else if (first > snapshotIndex + 1)
         {
