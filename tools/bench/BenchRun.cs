@@ -25,7 +25,8 @@ internal sealed class BenchRun(BenchOptions options, Loadgen loadgen, ResultStor
         int steps = plan.Sum(p => p.todo.Length);
         console.MarkupLine($"[bold]{steps}[/] runs in {plan.Count} clusters; results in [blue]{Markup.Escape(options.OutputDir)}[/]");
         console.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(),
+                new RemainingTimeColumn())
             .Start(ctx =>
             {
                 ProgressTask task = ctx.AddTask("starting", maxValue: Math.Max(1, steps));
@@ -37,7 +38,8 @@ internal sealed class BenchRun(BenchOptions options, Loadgen loadgen, ResultStor
                 task.Value = task.MaxValue;
             });
         WriteReport();
-        console.MarkupLine($"wrote [blue]{Markup.Escape(Path.Combine(options.OutputDir, "RESULTS.md"))}[/] and [blue]{Markup.Escape(report.ChartFile)}[/]");
+        string results = Markup.Escape(Path.Combine(options.OutputDir, "RESULTS.md"));
+        console.MarkupLine($"wrote [blue]{results}[/] and [blue]{Markup.Escape(report.ChartFile)}[/]");
         return _failed ? 1 : 0;
     }
 

@@ -5,18 +5,36 @@ using Spectre.Console;
 
 // bench: etcd 3.4 and kvstore as 1, 3 and 5 member clusters under the same loads; writes RESULTS.md and a chart
 // (tools/README.md, "bench").
-var members = new Option<string>("--members") { Description = "topologies, comma separated (1, 3, 5)", DefaultValueFactory = _ => "1,3,5" };
+var members = new Option<string>("--members")
+{
+    Description = "topologies, comma separated (1, 3, 5)", DefaultValueFactory = _ => "1,3,5",
+};
 var workloads = new Option<string>("--workloads")
 {
     Description = $"comma separated, or all: {string.Join(", ", Workload.All.Select(w => w.Name))}",
     DefaultValueFactory = _ => "all",
 };
-var rounds = new Option<int>("--rounds") { Description = "rounds per topology (each: etcd, then kvstore); a row is the best round", DefaultValueFactory = _ => 2 };
-var total = new Option<int>("--total") { Description = "requests per measured run (watch: events); 0 is each workload's own", DefaultValueFactory = _ => 0 };
-var warmup = new Option<int>("--warmup") { Description = "unmeasured requests before each run; -1 is 5000 (200 with --quick)", DefaultValueFactory = _ => -1 };
-var quick = new Option<bool>("--quick") { Description = "a smoke run: one round, each workload's small total (unless --rounds/--total say otherwise)" };
+var rounds = new Option<int>("--rounds")
+{
+    Description = "rounds per topology (each: etcd, then kvstore); a row is the best round", DefaultValueFactory = _ => 2,
+};
+var total = new Option<int>("--total")
+{
+    Description = "requests per measured run (watch: events); 0 is each workload's own", DefaultValueFactory = _ => 0,
+};
+var warmup = new Option<int>("--warmup")
+{
+    Description = "unmeasured requests before each run; -1 is 5000 (200 with --quick)", DefaultValueFactory = _ => -1,
+};
+var quick = new Option<bool>("--quick")
+{
+    Description = "a smoke run: one round, each workload's small total (unless --rounds/--total say otherwise)",
+};
 var resume = new Option<bool>("--resume") { Description = "keep the runs already in OUT/results.json and do only the missing ones" };
-var output = new Option<string>("--out") { Description = "directory of results.json, RESULTS.md and ratios.png (default: the checkout's benchmarks/)" };
+var output = new Option<string>("--out")
+{
+    Description = "directory of results.json, RESULTS.md and ratios.png (default: the checkout's benchmarks/)",
+};
 var loadgenPath = new Option<string>("--loadgen") { Description = "a built tools/loadgen binary (default: build it with tools/loadgen/build.sh)" };
 
 var root = new RootCommand("bench: etcd 3.4 and kvstore clusters under the same Go clientv3 loads (issue 13, part 8)")
