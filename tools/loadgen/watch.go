@@ -74,7 +74,11 @@ func runWatch(cfg config, cs []*clientv3.Client) result {
 		}
 	}
 	missing := cfg.watchers*cfg.total - len(lats) // a failed put has no event either
-	return newResult(cfg, lats, putErrs+missing, firstErr, time.Duration(lastEvent-start.UnixNano()))
+	elapsed := time.Duration(lastEvent - start.UnixNano())
+	if len(lats) == 0 {
+		elapsed = time.Since(start)
+	}
+	return newResult(cfg, lats, putErrs+missing, firstErr, elapsed)
 }
 
 // putAll writes watchKey cfg.total times from cfg.clients putters, the put's number before a '|' in its value and
