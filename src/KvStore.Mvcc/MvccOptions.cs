@@ -23,6 +23,14 @@ public sealed record MvccOptions
     /// <summary>Start a checkpoint after this much time with writes since the last one (zero: size only).</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Keys (or deleted revisions) one compaction batch handles under the write lock (etcd --experimental-compaction-batch-limit).
+    /// </summary>
+    public int CompactionBatchLimit { get; init; } = 1000;
+
+    /// <summary>Pause between compaction batches, so writers run between them (etcd: 10 ms).</summary>
+    public TimeSpan CompactionBatchInterval { get; init; } = TimeSpan.FromMilliseconds(10);
+
     /// <summary>Compact FASTER's log once it is larger than this and mostly dead records.</summary>
     public long LogCompactionMinBytes { get; init; } = 64L << 20;
 

@@ -53,7 +53,7 @@ public sealed partial class MvccStore
         _lock.EnterWriteLock();
         try
         {
-            _records.Upsert(RecordCodec.MetaKey, RecordCodec.EncodeMeta(compactRevision, compactSubCount));
+            _records.Upsert(RecordCodec.MetaKey, RecordCodec.EncodeMeta(compactRevision, compactSubCount, finishedCompactRev: -1));
             _index.Clear();
             _lessor.Reset();
             _currentRev = 1;

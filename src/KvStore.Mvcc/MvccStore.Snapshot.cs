@@ -149,6 +149,9 @@ public sealed partial class MvccStore
         _currentRev = 1;
         _compactRev = -1;
         _compactSubCount = 0;
+        _finishedCompactRev = _compactingRev = -1; // the batches of a compaction in progress start over on the new history
+        _compactCursor = null;
+        _compactDrops.Clear();
     }
 
     /// <summary>
@@ -241,7 +244,7 @@ public sealed partial class MvccStore
 
             _compactRev = compactRev;
             _compactSubCount = compactSubs;
-            _records.Upsert(RecordCodec.MetaKey, RecordCodec.EncodeMeta(compactRev, compactSubs));
+            _records.Upsert(RecordCodec.MetaKey, RecordCodec.EncodeMeta(compactRev, compactSubs, finishedCompactRev: -1));
             _consistentIndex = consistentIndex;
             _index.Clear();
             _lessor.Reset();

@@ -33,6 +33,16 @@ public sealed partial class MvccStore : IDisposable
     private long _lastCheckpointTicks;
     private bool _checkpointed; // a checkpoint was started since the store was opened
     private long _deadRecords; // records compaction made dead, for the storage's log compaction
+    // Compaction runs in batches off the apply path (etcd's scheduleCompaction): _compactRev is the scheduled
+    // compaction, _finishedCompactRev the last one whose history is all gone (etcd's finishedCompactRev).
+    private long _finishedCompactRev = -1;
+    private long _compactingRev = -1; // the compaction the batches work on; its key cursor restarts when it changes
+    private byte[]? _compactCursor; // first key of the next batch; null once every key was compacted
+    // Dropped from the index, records not deleted yet; deleted in the order dropped, so a generation's tombstone goes last.
+    private readonly Queue<Revision> _compactDrops = new();
+    private bool _compactionRunning; // a batch worker is scheduled; guarded by the write lock
+    private Task _compactionTask = Task.CompletedTask;
+    private volatile bool _closing;
     private bool _disposed;
 
     private MvccStore(MvccOptions options)
@@ -122,7 +132,7 @@ public sealed partial class MvccStore : IDisposable
         {
             if (key.Main >= 0) history.Add((key, value));
             else if (key.Main == RecordCodec.LeaseSpace) leaseRecords.Add(value);
-            else if (key == RecordCodec.MetaKey) (_compactRev, _compactSubCount) = RecordCodec.DecodeMeta(value);
+            else if (key == RecordCodec.MetaKey) (_compactRev, _compactSubCount, _finishedCompactRev) = RecordCodec.DecodeMeta(value);
         }
 
         _lessor.Recover(leaseRecords);
@@ -150,6 +160,7 @@ public sealed partial class MvccStore : IDisposable
             _currentRev = Math.Max(_currentRev, rev.Main);
         }
         _currentRev = Math.Max(_currentRev, _compactRev);
+        ScheduleCompactionLocked(); // a compaction cut short resumes at start (etcd's restore)
     }
 
     private ResponseHeader Header() => new() { Revision = _currentRev };
@@ -167,6 +178,8 @@ public sealed partial class MvccStore : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
+        _closing = true; // the compaction stops between batches and resumes at the next open
+        _compactionTask.Wait();
         _watchers.CloseAll();
         // A clean close checkpoints what was applied, so the next open replays nothing.
         // A checkpoint that cannot be written within the storage's close timeout is given up: the caller's log replays it.

@@ -45,14 +45,24 @@ internal static class RecordCodec
         return KeyValue.Parser.ParseFrom(record.AsSpan(1));
     }
 
-    public static byte[] EncodeMeta(long compactRev, long compactSubCount)
+    /// <summary>
+    /// The compaction scheduled (its revision and sub count) and the last one finished (etcd's scheduledCompactRev and
+    /// finishedCompactRev): an open that finds them different resumes the compaction.
+    /// </summary>
+    public static byte[] EncodeMeta(long compactRev, long compactSubCount, long finishedCompactRev)
     {
-        var meta = new byte[16];
+        var meta = new byte[24];
         BinaryPrimitives.WriteInt64LittleEndian(meta, compactRev);
         BinaryPrimitives.WriteInt64LittleEndian(meta.AsSpan(8), compactSubCount);
+        BinaryPrimitives.WriteInt64LittleEndian(meta.AsSpan(16), finishedCompactRev);
         return meta;
     }
 
-    public static (long CompactRev, long CompactSubCount) DecodeMeta(byte[] meta) =>
-        (BinaryPrimitives.ReadInt64LittleEndian(meta), BinaryPrimitives.ReadInt64LittleEndian(meta.AsSpan(8)));
+    /// <summary>Reads <see cref="EncodeMeta"/>; a 16-byte record (written before compaction ran in batches) is finished.</summary>
+    public static (long CompactRev, long CompactSubCount, long FinishedCompactRev) DecodeMeta(byte[] meta)
+    {
+        long rev = BinaryPrimitives.ReadInt64LittleEndian(meta);
+        long subs = BinaryPrimitives.ReadInt64LittleEndian(meta.AsSpan(8));
+        return (rev, subs, meta.Length >= 24 ? BinaryPrimitives.ReadInt64LittleEndian(meta.AsSpan(16)) : rev);
+    }
 }

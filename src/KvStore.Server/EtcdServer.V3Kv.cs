@@ -71,9 +71,10 @@ public sealed partial class EtcdServer
     /// <inheritdoc/>
     public async Task<CompactionResponse> CompactAsync(CompactionRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        // etcd waits for a physical compaction to finish deleting; the engine's compaction is done when applied.
+        // etcd answers once the compaction is applied, and a physical one once its batches deleted the old revisions.
         CompactionResponse response = EtcdServerException.Unwrap<CompactionResponse>(
             await ProposeAsync(new InternalRaftRequest { Compaction = request }, caller, cancellationToken).ConfigureAwait(false));
+        if (request.Physical) await Store.WaitForCompactionAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         response.Header = Header(Store.CurrentRevision); // etcd: the revision after the compaction is applied
         return response;
     }

@@ -51,15 +51,17 @@ public sealed class CompactionTests : IDisposable
     }
 
     [Fact]
-    public void History_OfDeletedKeys_IsDropped()
+    public async Task History_OfDeletedKeys_IsDropped()
     {
         // etcd keyIndex.compact: a generation that ended at or below the compact revision is removed, and a key
         // with no generation left leaves the index.
         int before = _s.Store.IndexedKeyCount;
         Assert.Equal(4, before);
         _ = _s.Store.Compact(5).Value; // b's generation (4, tombstone 5) is gone
+        await _s.Store.WaitForCompactionAsync();
         Assert.Equal(3, _s.Store.IndexedKeyCount);
         _ = _s.Store.Compact(9).Value; // c's generation (6, tombstone 9) is gone
+        await _s.Store.WaitForCompactionAsync();
         Assert.Equal(2, _s.Store.IndexedKeyCount);
         Assert.Equal("a=a3 c2 m7 v3 l0|d=d1 c8 m8 v1 l0", string.Join("|", _s.Get("\0", "\0", 9).Kvs.Select(Text)));
     }

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The longest put wait during maintenance: one member (etcd 3.4 and kvstore, one after the other) is filled with
+# KEYS keys written twice (2 x KEYS revisions), then 10 clients put at LOAD_RATE/s while `etcdctl compaction` of
+# every revision runs (and, on etcd, `etcdctl defrag`). Prints the put latency (p99, max) of that load and how long
+# each etcdctl command took to answer. Usage: tools/maintenance-stall.sh [--no-build] [--only etcd|kvstore]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+KEYS=${KEYS:-300000}
+VAL_SIZE=${VAL_SIZE:-64}
+LOAD_CLIENTS=${LOAD_CLIENTS:-10}
+LOAD_RATE=${LOAD_RATE:-500}
+LOAD_SECONDS=${LOAD_SECONDS:-30}
+BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}}
+
+build=1
+only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-build) build=0 ;;
+    --only) only="$2"; shift ;;
+    *) echo "usage: $0 [--no-build] [--only etcd|kvstore]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+KVBENCH_DLL=tools/kvbench/bin/Release/net10.0/kvbench.dll
+KVSTORE_DLL=src/KvStore.Host/bin/Release/net10.0/kvstore.dll
+if [ "$build" = 1 ]; then
+  dotnet build tools/kvbench -c Release -nologo -clp:ErrorsOnly -v:q
+  dotnet build src/KvStore.Host -c Release -nologo -clp:ErrorsOnly -v:q
+fi
+command -v jq >/dev/null || { echo "jq is needed" >&2; exit 1; }
+
+member_pid=""
+data=""
+cleanup() {
+  if [ -n "$member_pid" ]; then
+    kill "$member_pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$member_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$member_pid" 2>/dev/null || true
+    wait "$member_pid" 2>/dev/null || true
+    member_pid=""
+  fi
+  if [ -n "$data" ]; then rm -rf "$data" "$data.log"; data=""; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+start_member() {
+  local name=$1
+  shift
+  data=$(mktemp -d "$BENCH_DIR/stall-$name.XXXXXX")
+  client=$(free_port)
+  peer=$(free_port)
+  "$@" --data-dir "$data" \
+    --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
+    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+    --initial-cluster "default=http://127.0.0.1:$peer" >"$data.log" 2>&1 &
+  member_pid=$!
+  for _ in $(seq 600); do
+    grep -q "ready to serve client requests" "$data.log" && return 0
+    kill -0 "$member_pid" 2>/dev/null || { tail -n 30 "$data.log" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "$name was not ready after 60 s" >&2
+  return 1
+}
+
+# Runs an etcdctl command and prints how long it took to answer, in ms.
+timed() {
+  local t0 t1
+  t0=$(date +%s%N)
+  etcdctl --endpoints "127.0.0.1:$client" "$@" >/dev/null
+  t1=$(date +%s%N)
+  echo $(( (t1 - t0) / 1000000 ))
+}
+
+run() {
+  local name=$1
+  shift
+  start_member "$name" "$@"
+  dotnet "$KVBENCH_DLL" --endpoints "http://127.0.0.1:$client" --clients 100 --conns 10 put \
+    --total $((2 * KEYS)) --key-size 8 --val-size "$VAL_SIZE" --key-space-size "$KEYS" --sequential-keys >/dev/null
+  local rev
+  rev=$(etcdctl --endpoints "127.0.0.1:$client" endpoint status -w json | jq '.[0].Status.header.revision')
+  local out
+  out=$(mktemp)
+  dotnet "$KVBENCH_DLL" --endpoints "http://127.0.0.1:$client" --clients "$LOAD_CLIENTS" --conns 2 --output json put \
+    --total $((LOAD_RATE * LOAD_SECONDS)) --rate "$LOAD_RATE" --key-size 8 --val-size "$VAL_SIZE" \
+    --key-space-size 1000 >"$out" &
+  local load=$!
+  sleep 5
+  local compact defrag="-"
+  compact=$(timed compaction "$rev")
+  if [ "$name" = etcd ]; then sleep 5; defrag=$(timed defrag); fi
+  wait "$load"
+  printf '| %s | %s | %s ms | %s ms | %s ms | %s ms |\n' "$name" "$rev" "$compact" "$defrag" \
+    "$(jq '.latencyMs.p99' "$out")" "$(jq '.latencyMs.max' "$out")"
+  rm -f "$out"
+  cleanup
+}
+
+echo "keys $KEYS written twice (val-size $VAL_SIZE); load $LOAD_CLIENTS clients at $LOAD_RATE puts/s for $LOAD_SECONDS s;" \
+  "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "| system | revisions compacted | compaction answered in | defrag answered in | put p99 | longest put |"
+echo "|---|---|---|---|---|---|"
+if [ "$only" != kvstore ]; then run etcd etcd; fi
+if [ "$only" != etcd ]; then run kvstore dotnet "$KVSTORE_DLL"; fi
