@@ -58,19 +58,24 @@ public sealed partial class MvccStore
     private uint HashHistory(long rev)
     {
         // etcd hashes a revision at or below the compact revision only if a compaction at `rev` would keep it
-        // (kvindex.Keep(rev)), unless nothing would be kept at all.
+        // (kvindex.Keep(rev)), unless nothing would be kept at all. The history is hashed as the last compaction
+        // leaves it once its batches are done: what it drops is skipped while they run, so the hash does not depend
+        // on their progress (ModelTests: HashKV across a reopen that resumes them).
         var keep = new HashSet<Revision>();
+        var survivors = new HashSet<Revision>();
         if (_compactRev >= 0)
         {
             foreach (KeyIndex ki in _index.Scan([], []))
             {
                 if (ki.TryKeep(rev, out Revision kept)) keep.Add(kept);
+                if (ki.TryKeep(_compactRev, out Revision survivor)) survivors.Add(survivor);
             }
         }
         uint hash = Crc32C.Append(0, "key"u8);
         Span<byte> bucketKey = stackalloc byte[18];
         foreach (Revision r in HistoryRevisions(rev))
         {
+            if (r.Main <= _compactRev && !survivors.Contains(r)) continue;
             if (r.Main <= _compactRev && keep.Count > 0 && !keep.Contains(r)) continue;
             byte[] record = _records.Read(r) ?? throw new InvalidOperationException($"record {r} missing");
             System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(bucketKey, r.Main);
