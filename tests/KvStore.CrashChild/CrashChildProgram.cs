@@ -92,13 +92,15 @@ public static class CrashChildProgram
         return 0;
     }
 
-    private static int Fail(string message)
+    /// <summary>Prints <c>error: message</c> (the tests fail on it) and returns the child's exit code for it.</summary>
+    internal static int Fail(string message)
     {
         Say("error: " + message);
         return 3;
     }
 
-    private static void Say(string line)
+    /// <summary>One line of the child's protocol on stdout, flushed at once (a kill may follow).</summary>
+    internal static void Say(string line)
     {
         Console.Out.WriteLine(line);
         Console.Out.Flush();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using KvStore.Wal;
 using Microsoft.Extensions.Logging.Abstractions;
+using static KvStore.CrashChild.CrashChildProgram;
 
 namespace KvStore.CrashChild;
 
@@ -56,18 +57,6 @@ public static class WalChild
         }
         Say("done");
         return 0;
-    }
-
-    private static int Fail(string message)
-    {
-        Say("error: " + message);
-        return 3;
-    }
-
-    private static void Say(string line)
-    {
-        Console.Out.WriteLine(line);
-        Console.Out.Flush();
     }
 
     /// <summary>SIGKILL at the nth time the writer reaches <paramref name="step"/>; a partial write writes a seeded prefix.</summary>

@@ -36,43 +36,25 @@ func runLeaseKeepAlive(cfg config, cs []*clientv3.Client) result {
 		work <- i
 	}
 	close(work)
-	var mu sync.Mutex
-	lats := make([]float64, 0, cfg.total)
-	errs := 0
-	var firstErr error
+	var all totals
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, l := range ls {
 		wg.Add(1)
 		go func(l client) {
 			defer wg.Done()
-			local := make([]float64, 0, cfg.total/cfg.clients+1)
-			lerr := 0
-			var lfirst error
+			t := tally{lats: make([]float64, 0, cfg.total/cfg.clients+1)}
 			for range work {
 				t0 := time.Now()
 				err := l.stream.Send(&pb.LeaseKeepAliveRequest{ID: int64(l.id)})
 				if err == nil {
 					_, err = l.stream.Recv()
 				}
-				if err != nil {
-					lerr++
-					if lfirst == nil {
-						lfirst = err
-					}
-					continue
-				}
-				local = append(local, ms(time.Since(t0)))
+				t.done(t0, err)
 			}
-			mu.Lock()
-			lats = append(lats, local...)
-			errs += lerr
-			if firstErr == nil {
-				firstErr = lfirst
-			}
-			mu.Unlock()
+			all.merge(&t)
 		}(l)
 	}
 	wg.Wait()
-	return newResult(cfg, lats, errs, firstErr, time.Since(start))
+	return newResult(cfg, all.lats, all.errs, all.first, time.Since(start))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -63,3 +64,38 @@ func (r result) print(asJSON bool) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000.0 }
+
+// tally is one client goroutine's latencies and errors; totals merges the tallies of a run's goroutines.
+type tally struct {
+	lats  []float64
+	errs  int
+	first error
+}
+
+// done records a request started at t0 that ended with err.
+func (t *tally) done(t0 time.Time, err error) {
+	if err != nil {
+		t.errs++
+		if t.first == nil {
+			t.first = err
+		}
+		return
+	}
+	t.lats = append(t.lats, ms(time.Since(t0)))
+}
+
+// totals is a run's tally, shared by its goroutines.
+type totals struct {
+	mu sync.Mutex
+	tally
+}
+
+func (s *totals) merge(t *tally) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lats = append(s.lats, t.lats...)
+	s.errs += t.errs
+	if s.first == nil {
+		s.first = t.first
+	}
+}

@@ -15,10 +15,7 @@ func runUnary(cfg config, cs []*clientv3.Client) result {
 	if cfg.mode != "put" && cfg.mode != "txn" {
 		cs[0].Put(context.Background(), cfg.key(0), cfg.val) // the key the gets read
 	}
-	var mu sync.Mutex
-	lats := make([]float64, 0, cfg.total)
-	errs := 0
-	var firstErr error
+	var all totals
 	work := make(chan int, cfg.total)
 	for i := 0; i < cfg.total; i++ {
 		work <- i
@@ -32,35 +29,20 @@ func runUnary(cfg config, cs []*clientv3.Client) result {
 			defer wg.Done()
 			c := cs[w%len(cs)]
 			r := rand.New(rand.NewSource(int64(w)))
-			local := make([]float64, 0, cfg.total/cfg.clients+1)
-			lerr := 0
-			var lfirst error
+			t := tally{lats: make([]float64, 0, cfg.total/cfg.clients+1)}
 			for i := range work {
 				k := i % cfg.keySpace
 				if !cfg.seq {
 					k = r.Intn(cfg.keySpace)
 				}
 				t0 := time.Now()
-				if err := request(cfg, c, r, k); err != nil {
-					lerr++
-					if lfirst == nil {
-						lfirst = err
-					}
-					continue
-				}
-				local = append(local, ms(time.Since(t0)))
+				t.done(t0, request(cfg, c, r, k))
 			}
-			mu.Lock()
-			lats = append(lats, local...)
-			errs += lerr
-			if firstErr == nil {
-				firstErr = lfirst
-			}
-			mu.Unlock()
+			all.merge(&t)
 		}(w)
 	}
 	wg.Wait()
-	return newResult(cfg, lats, errs, firstErr, time.Since(start))
+	return newResult(cfg, all.lats, all.errs, all.first, time.Since(start))
 }
 
 // request is one request of the mode; mixed picks 40% linearizable get, 40% put, 20% compare-and-put.
