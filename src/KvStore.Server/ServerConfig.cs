@@ -64,7 +64,7 @@ public sealed record ServerConfig
     /// The Raft log's segment size, preallocated (etcd's wal.SegmentSizeBytes, 64 MiB, also not a flag there); the log is
     /// reclaimed a whole segment at a time, so tests of reclaiming set it small.
     /// </summary>
-    public long WalSegmentBytes { get; init; } = 64L << 20;
+    public long WalSegmentBytes { get; init; } = KvStore.Wal.WalOptions.DefaultSegmentBytes;
 
     /// <summary>--heartbeat-interval in milliseconds.</summary>
     public int HeartbeatIntervalMs { get; init; } = 100;

@@ -5,8 +5,11 @@ namespace KvStore.Wal;
 /// <summary>Where the log lives and how it is cut: segments of 64 MiB (etcd's size), the last 4096 payloads in memory.</summary>
 public sealed record WalOptions(string Directory, ILogger Logger)
 {
+    /// <summary>etcd's segment size (wal.SegmentSizeBytes).</summary>
+    public const long DefaultSegmentBytes = 64L << 20;
+
     /// <summary>The preallocated size of a segment; a batch that does not fit starts the next one.</summary>
-    public long SegmentBytes { get; init; } = 64L << 20;
+    public long SegmentBytes { get; init; } = DefaultSegmentBytes;
 
     /// <summary>How many of the last durable entries keep their payload in memory.</summary>
     public int CacheEntries { get; init; } = 4096;

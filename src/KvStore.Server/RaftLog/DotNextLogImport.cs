@@ -23,12 +23,13 @@ internal static partial class DotNextLogImport
 
     public static async Task RunAsync(string directory, RaftStateMachine stateMachine, ILogger logger, CancellationToken token)
     {
-        long snapshotIndex = stateMachine.Snapshot?.Index ?? 0, snapshotTerm = stateMachine.Snapshot?.Term ?? 0;
+        ISnapshot? snapshot = stateMachine.Snapshot;
+        long snapshotIndex = snapshot?.Index ?? 0, snapshotTerm = snapshot?.Term ?? 0;
         string temp = Path.Combine(directory, "log.tmp");
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         long last, commit;
         var old = new WriteAheadLog(new WriteAheadLog.Options { Location = directory, ChunkSize = ChunkSize },
-            new LogShellStateMachine(stateMachine.Version, stateMachine.Snapshot));
+            new LogShellStateMachine(stateMachine.Version, snapshot));
         await using (old.ConfigureAwait(false))
         {
             last = old.LastEntryIndex;

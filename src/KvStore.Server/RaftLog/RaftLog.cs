@@ -40,7 +40,8 @@ internal sealed partial class RaftLog : WriteAheadLog, IAuditTrail<IRaftLogEntry
 
     /// <param name="directory">The member's wal directory: the base keeps <c>state</c> there, our segments go in <c>log/</c>.</param>
     /// <param name="segmentBytes">Each segment's preallocated size.</param>
-    public RaftLog(string directory, RaftStateMachine stateMachine, ILogger logger, long segmentBytes = 64L << 20)
+    public RaftLog(string directory, RaftStateMachine stateMachine, ILogger logger,
+        long segmentBytes = KvStore.Wal.WalOptions.DefaultSegmentBytes)
         : base(new Options { Location = directory, ChunkSize = 4096 }, new LogShellStateMachine(stateMachine.Version))
     {
         _stateMachine = stateMachine;
@@ -67,9 +68,6 @@ internal sealed partial class RaftLog : WriteAheadLog, IAuditTrail<IRaftLogEntry
 
     long IRaftLogView.LastAppliedIndex => Volatile.Read(ref _applied);
 
-    /// <summary>How many fdatasync calls the log made (one per group commit).</summary>
-    public long Syncs => _wal.Syncs;
-
     /// <inheritdoc cref="IRaftLogView.HasRoom"/>
     public Func<bool>? HasRoom { get; set; }
 
@@ -95,7 +93,8 @@ internal sealed partial class RaftLog : WriteAheadLog, IAuditTrail<IRaftLogEntry
 
     private async Task OpenAsync(CancellationToken token)
     {
-        long snapshotIndex = _stateMachine.Snapshot?.Index ?? 0, snapshotTerm = _stateMachine.Snapshot?.Term ?? 0;
+        ISnapshot? snapshot = _stateMachine.Snapshot;
+        long snapshotIndex = snapshot?.Index ?? 0, snapshotTerm = snapshot?.Term ?? 0;
         long first = _wal.FirstIndex, last = _wal.LastIndex;
         if (snapshotIndex > last || (snapshotIndex >= first && _wal.TermAt(snapshotIndex) != snapshotTerm))
         {
