@@ -54,15 +54,6 @@ public sealed class Wal : IDisposable
     /// <summary>Notes the commit index: written with the next batch, or when the log closes (never synced alone).</summary>
     public void NoteCommit(long index) => _writer.NoteCommit(index);
 
-    /// <summary>Drops the context kept for an entry once it is applied (the leader's proposal: it is not needed after).</summary>
-    public void ForgetContext(long index)
-    {
-        lock (_lock)
-        {
-            if (_index.Contains(index)) _index[index].Context = null;
-        }
-    }
-
     /// <summary>How many fdatasync calls the writer made (one per group commit).</summary>
     public long Syncs => _writer.Syncs;
 
@@ -162,8 +153,10 @@ public sealed class Wal : IDisposable
     }
 
     /// <summary>The entry at index: from the tail cache, else read from its segment with its CRC checked.</summary>
+    /// <param name="takeContext">The applier's read: the entry's context (the leader's proposal) is handed over and
+    /// dropped from the log, which needs it no more.</param>
     /// <exception cref="WalCorruptException">The record on disk no longer checks.</exception>
-    public WalEntry Read(long index)
+    public WalEntry Read(long index, bool takeContext = false)
     {
         WalIndex.Slot slot;
         lock (_lock)
@@ -171,6 +164,7 @@ public sealed class Wal : IDisposable
             if (!_index.Contains(index))
                 throw new ArgumentOutOfRangeException(nameof(index), index, $"outside [{_index.First}, {_index.Last}]");
             slot = _index[index];
+            if (takeContext) _index[index].Context = null;
         }
         if (slot.Payload is { } cached) return new WalEntry(index, slot.Term, slot.IsConfiguration, cached, slot.Context);
         byte[] bytes = new byte[slot.Length];

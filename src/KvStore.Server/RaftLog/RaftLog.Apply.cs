@@ -118,8 +118,7 @@ internal sealed partial class RaftLog
 
     private async ValueTask<long> ApplyAsync(long index, CancellationToken token)
     {
-        KvStore.Wal.WalEntry entry = _wal.Read(index);
-        _wal.ForgetContext(index);
+        KvStore.Wal.WalEntry entry = _wal.Read(index, takeContext: true);
         if (entry.IsConfiguration && ConfigurationStorage is { } storage)
             await storage.SaveConfigurationAsync(new WalLogEntry(entry), index, token).ConfigureAwait(false);
         return await _stateMachine.ApplyAsync(new RaftEntry(index, entry.Term, entry.IsConfiguration, entry.Context, entry.Payload), token)
