@@ -2,9 +2,13 @@ using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 
-namespace KvStore.Server;
+namespace KvStore.Server.Tests;
 
 /// <summary>
+/// The reference the RaftLog tests compare against (RaftLogDifferentialTests, RaftLogImportTests, RaftStateMachineCoreTests):
+/// the member's Raft log before it had its own WAL, kept here, out of the server, since no member uses it.
+/// </summary>
+/// <remarks>
 /// DotNext's <see cref="WriteAheadLog"/> with Raft's commit rule for followers enforced: an AppendEntries commits
 /// at most up to the last entry it carried (AppendEntries rule 5: commitIndex = min(leaderCommit, index of last
 /// new entry)). DotNext 6.12's handler appends the entries and then commits the local log up to the leader's
@@ -15,7 +19,7 @@ namespace KvStore.Server;
 /// <para>The follower handler is the only caller of the producer <c>AppendAsync</c>; it calls <c>CommitAsync</c> right
 /// after, under DotNext's transition lock. The limit it sets is lifted when this member becomes leader (its own log is
 /// then the reference); a leader's commit clamped by a stale limit before that is only later, never wrong.</para>
-/// </summary>
+/// </remarks>
 internal sealed class DotNextRaftLog(WriteAheadLog.Options options, IStateMachine stateMachine)
     : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>, IAuditTrail, IRaftLogView
 {
