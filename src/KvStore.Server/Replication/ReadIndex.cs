@@ -21,9 +21,8 @@ internal sealed partial class ReadIndex
     private readonly TimeSpan _requestTimeout;
     private readonly CancellationToken _stopping;
     private readonly ILogger _logger;
-    private readonly Lock _lock = new();
-    private TaskCompletionSource<ServerError>? _nextRound;
-    private bool _roundRunning;
+    private readonly ReadRounds _rounds;
+    private long _establishedTerm; // a term in which this leader's commit index reached an entry of its own term
 
     /// <param name="cluster">The Raft node (its read barrier and leadership token).</param>
     /// <param name="wal">The log, whose applied index reads wait for.</param>
@@ -46,46 +45,12 @@ internal sealed partial class ReadIndex
         _requestTimeout = requestTimeout;
         _stopping = stopping;
         _logger = logger;
+        _rounds = new ReadRounds(BarrierAsync);
     }
 
-    /// <summary>Waits until this member has applied everything committed before the call; shares a round in flight.</summary>
-    public Task<ServerError> WaitAsync(CancellationToken cancellationToken)
-    {
-        if (_stopping.IsCancellationRequested) return Task.FromResult(ServerError.Stopped);
-        Task<ServerError> round;
-        bool start = false;
-        lock (_lock)
-        {
-            _nextRound ??= new TaskCompletionSource<ServerError>(TaskCreationOptions.RunContinuationsAsynchronously);
-            round = _nextRound.Task;
-            if (!_roundRunning)
-            {
-                _roundRunning = true;
-                start = true;
-            }
-        }
-        if (start) _ = RunRoundsAsync();
-        return round.WaitAsync(cancellationToken);
-    }
-
-    private async Task RunRoundsAsync()
-    {
-        while (true)
-        {
-            TaskCompletionSource<ServerError>? round;
-            lock (_lock)
-            {
-                round = _nextRound;
-                _nextRound = null;
-                if (round is null)
-                {
-                    _roundRunning = false;
-                    return;
-                }
-            }
-            round.TrySetResult(await BarrierAsync().ConfigureAwait(false));
-        }
-    }
+    /// <summary>Waits until this member has applied everything committed before the call (rounds: <see cref="ReadRounds"/>).</summary>
+    public Task<ServerError> WaitAsync(CancellationToken cancellationToken) =>
+        _stopping.IsCancellationRequested ? Task.FromResult(ServerError.Stopped) : _rounds.WaitAsync(cancellationToken);
 
     /// <summary>
     /// One read round. A round that met a leader change is tried again until the request timeout (reads change
@@ -113,9 +78,13 @@ internal sealed partial class ReadIndex
     }
 
     /// <summary>
-    /// The leader's read barrier: a heartbeat round a quorum answers (DotNext's strong barrier), local apply of
-    /// everything the log held before it, then a confirmation round (<see cref="ConfirmLeadershipAsync"/>). Bound to this
-    /// leadership: a member that steps down meanwhile fails the read rather than trust another leader's unconfirmed index.
+    /// The leader's read barrier, etcd's ReadIndex: the commit index when the round starts is the read index; a majority
+    /// confirming this member as leader of its term after that (<see cref="ConfirmLeadershipAsync"/>) proves no newer
+    /// leader committed anything before it; the read waits for local apply up to the index. Until this leader has
+    /// committed an entry of its own term, its commit index may miss what earlier leaders committed (etcd defers reads
+    /// then): the first round of a term waits for DotNext's strong barrier (a heartbeat quorum and commit of everything
+    /// this leader's log holds) instead. Bound to this leadership: a member that steps down meanwhile fails the read.
+    /// Tests: FaultTests.PausedLeaderStepsDownAndServesNoStaleRead, the robustness runs' linearizability checker.
     /// </summary>
     private async Task<ServerError> LeaderBarrierAsync(DateTime deadline)
     {
@@ -127,11 +96,16 @@ internal sealed partial class ReadIndex
         timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         try
         {
-            await _cluster.ApplyReadBarrierAsync(ReadBarrierType.Strong, timeout.Token).ConfigureAwait(false);
+            bool established = Volatile.Read(ref _establishedTerm) == term;
+            long readIndex = _wal.LastCommittedEntryIndex;
+            Task<bool> confirmed = ConfirmLeadershipAsync(term, deadline);
+            if (established) await _wal.WaitForApplyAsync(readIndex, timeout.Token).ConfigureAwait(false);
+            else await _cluster.ApplyReadBarrierAsync(ReadBarrierType.Strong, timeout.Token).ConfigureAwait(false);
             await _restored().WaitAsync(timeout.Token).ConfigureAwait(false);
-            // Everything committed before the read is applied; now prove this member still led after the read arrived.
-            if (await ConfirmLeadershipAsync(term, deadline).ConfigureAwait(false) && _term() == term && !leadership.IsCancellationRequested)
+            // Everything committed before the read is applied; a majority confirmed this member still led after it arrived.
+            if (await confirmed.ConfigureAwait(false) && _term() == term && !leadership.IsCancellationRequested)
             {
+                if (!established) Volatile.Write(ref _establishedTerm, term);
                 return ServerError.None;
             }
             Log.LeadershipNotConfirmed(_logger, term);
