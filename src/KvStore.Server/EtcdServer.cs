@@ -153,7 +153,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             _voterReconciler.ReconcileNow, () => LeaderId, RequestTimeout, config.HeartbeatIntervalMs, _stopping.Token, _logger);
         _leaderTransfer = new LeaderTransfer(_membership, _cluster, _link, () => LeaderId, RequestTimeout, config.HeartbeatIntervalMs,
             _stopping.Token, _logger);
-        _leaseKeeper = new LeaseKeeper(_store.Lessor, _link, Header, ProposeAsync, _auth.Root, RequestTimeout, _stopping.Token, _logger);
+        _leaseKeeper = new LeaseKeeper(_store.Lessor, _link, Header, ProposeAsync, _auth.Root, token => _readIndex.WaitAsync(token),
+            RequestTimeout, _stopping.Token, _logger);
         _cluster.LeaderChanged += OnLeaderChanged;
     }
 

@@ -149,6 +149,59 @@ public sealed class FaultTests(ITestOutputHelper output)
             $"SIGSTOP leader {old.Name} for {pausedFor.TotalSeconds:F1} s (new leader {next.Name}), then SIGCONT");
     }
 
+    /// <summary>
+    /// etcd's LeaseRenew checks its leadership first (ensureLeadership, etcd 3.5): a leader paused while the others
+    /// revoked a lease must not answer a keep-alive for it once it wakes (the robustness runs' lease-resurrected).
+    /// </summary>
+    [Fact]
+    public async Task PausedLeaderKeepsNoRevokedLeaseAlive()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var client = new ClusterClient(cluster.Members, 0);
+        var grant = await client.CallAsync((m, d) => m.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 60 }, deadline: d).ResponseAsync,
+            Progress);
+        var old = await cluster.WaitForLeaderAsync();
+        Assert.Equal(60, await KeepAliveAsync(old, grant.ID));
+
+        TestCluster.Pause(old);
+        await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(60), notThis: old);
+        var survivors = new ClusterClient(cluster.Members.Where(m => m != old).ToList(), 0);
+        await survivors.CallAsync((m, d) => m.Lease.LeaseRevokeAsync(new LeaseRevokeRequest { ID = grant.ID }, deadline: d).ResponseAsync,
+            Progress);
+        Assert.True(await survivors.CallAsync((m, _) => KeepAliveAsync(m, grant.ID), Progress) <= 0, "the revoked lease is alive");
+        TestCluster.Resume(old);
+
+        // From the moment it wakes, the old leader answers "gone" or refuses, never a positive TTL.
+        int gone = 0, refused = 0;
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(4);
+        while (DateTime.UtcNow < until)
+        {
+            try
+            {
+                long ttl = await KeepAliveAsync(old, grant.ID);
+                Assert.True(ttl <= 0, $"{old.Name} kept the revoked lease alive after SIGCONT (TTL {ttl})\n{cluster.Logs(60)}");
+                gone++;
+            }
+            catch (RpcException e)
+            {
+                Assert.True(ClusterClient.IsRetriable(e), $"unexpected error from the old leader: {e.Status}");
+                refused++;
+            }
+        }
+        output.WriteLine($"old leader {old.Name} keep-alives after SIGCONT: {gone} answered gone, {refused} refused");
+        Assert.True(gone > 0, "the old leader never answered a keep-alive");
+    }
+
+    /// <summary>One keep-alive on <paramref name="member"/>'s own stream: the TTL it answers.</summary>
+    private static async Task<long> KeepAliveAsync(ClusterMember member, long id)
+    {
+        using var call = member.Lease.LeaseKeepAlive(deadline: DateTime.UtcNow.AddSeconds(20));
+        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id });
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None), $"{member.Name} ended the keep-alive stream");
+        await call.RequestStream.CompleteAsync();
+        return call.ResponseStream.Current.TTL;
+    }
+
     [Fact]
     public async Task CutOffMemberCannotCommitAndCatchesUpAfterHealing()
     {

@@ -25,6 +25,7 @@ internal sealed partial class LeaseKeeper
     private readonly Func<long, ResponseHeader> _header;
     private readonly Func<InternalRaftRequest, Caller, CancellationToken, Task<ProposeResult>> _propose;
     private readonly Func<Caller> _root;
+    private readonly Func<CancellationToken, Task<ServerError>> _readBarrier;
     private readonly TimeSpan _requestTimeout;
     private readonly CancellationToken _stopping;
     private readonly ILogger _logger;
@@ -34,18 +35,20 @@ internal sealed partial class LeaseKeeper
     /// <param name="header">A response header at a revision.</param>
     /// <param name="propose">Proposes a command through the log (the revokes).</param>
     /// <param name="root">Root, as the revokes propose while auth is enabled (etcd's authStore.WithRoot).</param>
+    /// <param name="readBarrier">A linearizable read round (everything committed before it applied here, the leader confirmed).</param>
     /// <param name="requestTimeout">etcd's request timeout.</param>
     /// <param name="stopping">Cancelled when the member stops.</param>
     /// <param name="logger">The member's logger.</param>
     public LeaseKeeper(Lessor lessor, LeaderLink link, Func<long, ResponseHeader> header,
-        Func<InternalRaftRequest, Caller, CancellationToken, Task<ProposeResult>> propose, Func<Caller> root, TimeSpan requestTimeout,
-        CancellationToken stopping, ILogger logger)
+        Func<InternalRaftRequest, Caller, CancellationToken, Task<ProposeResult>> propose, Func<Caller> root,
+        Func<CancellationToken, Task<ServerError>> readBarrier, TimeSpan requestTimeout, CancellationToken stopping, ILogger logger)
     {
         _lessor = lessor;
         _link = link;
         _header = header;
         _propose = propose;
         _root = root;
+        _readBarrier = readBarrier;
         _requestTimeout = requestTimeout;
         _stopping = stopping;
         _logger = logger;
@@ -78,12 +81,12 @@ internal sealed partial class LeaseKeeper
     /// <summary>Keep-alive on the leader's clock: here when leading, else on the leader.</summary>
     public Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> RenewAsync(long id,
         CancellationToken cancellationToken) =>
-        _link.IsLeader ? LocalRenew(id) : ForwardRenewAsync(id, cancellationToken);
+        ForwardRenewAsync(id, cancellationToken);
 
     /// <summary>Time-to-live on the leader's clock: here when leading, else on the leader.</summary>
     public Task<(LeaseTimeToLiveResponse? Response, MvccError MvccError, ServerError Error)> TimeToLiveAsync(
         LeaseTimeToLiveRequest request, CancellationToken cancellationToken) =>
-        _link.IsLeader ? LocalTimeToLive(request) : ForwardTimeToLiveAsync(request, cancellationToken);
+        ForwardTimeToLiveAsync(request, cancellationToken);
 
     // ---- leader side (the Forward service calls these) ----
 
@@ -91,7 +94,7 @@ internal sealed partial class LeaseKeeper
     public async Task<LeaseRenewResult> LeaderRenewAsync(long id)
     {
         if (!_link.IsLeader) return new LeaseRenewResult { ServerError = (int)ServerError.NotLeader };
-        var (response, mvccError, error) = await LocalRenew(id).ConfigureAwait(false);
+        var (response, mvccError, error) = await LocalRenewAsync(id, _stopping).ConfigureAwait(false);
         return new LeaseRenewResult { Response = response, MvccError = (int)mvccError, ServerError = (int)error };
     }
 
@@ -99,22 +102,41 @@ internal sealed partial class LeaseKeeper
     public async Task<LeaseTimeToLiveResult> LeaderTimeToLiveAsync(LeaseTimeToLiveRequest request)
     {
         if (!_link.IsLeader) return new LeaseTimeToLiveResult { ServerError = (int)ServerError.NotLeader };
-        var (response, mvccError, error) = await LocalTimeToLive(request).ConfigureAwait(false);
+        var (response, mvccError, error) = await LocalTimeToLiveAsync(request, _stopping).ConfigureAwait(false);
         return new LeaseTimeToLiveResult { Response = response, MvccError = (int)mvccError, ServerError = (int)error };
     }
 
-    private Task<(LeaseKeepAliveResponse?, MvccError, ServerError)> LocalRenew(long id)
+    /// <summary>
+    /// A keep-alive on this leader, after a read round (etcd's LeaseRenew: ensureLeadership, then waitAppliedIndex): a
+    /// majority still follows this member and its lessor holds every grant and revoke committed before the call. Without
+    /// the round, a leader that was paused while another one revoked the lease, or a new leader that had not applied the
+    /// grant yet, answered for a lease the cluster no longer (or already) had (the robustness runs' lease-resurrected).
+    /// "Not leader" once another member leads: the caller then asks that one.
+    /// </summary>
+    private async Task<(LeaseKeepAliveResponse?, MvccError, ServerError)> LocalRenewAsync(long id, CancellationToken token)
     {
+        if (await LeaderReadAsync(token).ConfigureAwait(false) is not ServerError.None and var error) return (null, MvccError.None, error);
         MvccResult<LeaseKeepAliveResponse> r = _lessor.Renew(id, Environment.TickCount64);
         if (r.Response is { } resp) resp.Header = _header(resp.Header.Revision);
-        return Task.FromResult((r.Response, r.Error, ServerError.None));
+        return (r.Response, r.Error, ServerError.None);
     }
 
-    private Task<(LeaseTimeToLiveResponse?, MvccError, ServerError)> LocalTimeToLive(LeaseTimeToLiveRequest request)
+    /// <summary>A time-to-live on this leader, after a read round as <see cref="LocalRenewAsync"/>.</summary>
+    private async Task<(LeaseTimeToLiveResponse?, MvccError, ServerError)> LocalTimeToLiveAsync(LeaseTimeToLiveRequest request,
+        CancellationToken token)
     {
+        if (await LeaderReadAsync(token).ConfigureAwait(false) is not ServerError.None and var error) return (null, MvccError.None, error);
         MvccResult<LeaseTimeToLiveResponse> r = _lessor.TimeToLive(request, Environment.TickCount64);
         if (r.Response is { } resp) resp.Header = _header(resp.Header.Revision);
-        return Task.FromResult((r.Response, r.Error, ServerError.None));
+        return (r.Response, r.Error, ServerError.None);
+    }
+
+    /// <summary>A read round, then whether this member still leads (its lessor is the primary one).</summary>
+    private async Task<ServerError> LeaderReadAsync(CancellationToken token)
+    {
+        ServerError error = await _readBarrier(token).ConfigureAwait(false);
+        if (error != ServerError.None) return error;
+        return _link.IsLeader ? ServerError.None : ServerError.NotLeader;
     }
 
     // ---- follower side ----
@@ -127,7 +149,7 @@ internal sealed partial class LeaseKeeper
                     cancellationToken: token).ConfigureAwait(false);
                 return (r.Response, (MvccError)r.MvccError, (ServerError)r.ServerError);
             },
-            () => LocalRenew(id), cancellationToken);
+            token => LocalRenewAsync(id, token), cancellationToken);
 
     private Task<(LeaseTimeToLiveResponse?, MvccError, ServerError)> ForwardTimeToLiveAsync(LeaseTimeToLiveRequest request,
         CancellationToken cancellationToken) =>
@@ -138,12 +160,12 @@ internal sealed partial class LeaseKeeper
                     .ConfigureAwait(false);
                 return (r.Response, (MvccError)r.MvccError, (ServerError)r.ServerError);
             },
-            () => LocalTimeToLive(request), cancellationToken);
+            token => LocalTimeToLiveAsync(request, token), cancellationToken);
 
     /// <summary>One lease call on the leader (or here, once this member leads), asked again of a new leader until the request timeout.</summary>
     private async Task<(T? Response, MvccError MvccError, ServerError Error)> ForwardAsync<T>(
         Func<Forward.ForwardClient, DateTime, CancellationToken, Task<(T?, MvccError, ServerError)>> call,
-        Func<Task<(T?, MvccError, ServerError)>> local, CancellationToken cancellationToken) where T : class
+        Func<CancellationToken, Task<(T?, MvccError, ServerError)>> local, CancellationToken cancellationToken) where T : class
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping);
         CancellationToken token = linked.Token;
@@ -154,7 +176,13 @@ internal sealed partial class LeaseKeeper
             while (DateTime.UtcNow < deadline)
             {
                 if (await _link.WaitForLeaderAsync(deadline, token).ConfigureAwait(false) is not { } leader) break;
-                if (!leader.IsRemote) return await local().ConfigureAwait(false);
+                if (!leader.IsRemote)
+                {
+                    var mine = await local(token).ConfigureAwait(false);
+                    if (mine.Item3 != ServerError.NotLeader) return mine;
+                    await _link.Watch.WaitAsync(_link.RetryInterval, token).ConfigureAwait(false); // stepped down: ask the next leader
+                    continue;
+                }
                 CancellationToken epoch = _link.Watch.Token;
                 if (!ReferenceEquals(_link.Leader, leader)) continue;
                 if (_link.Client(leader) is { } client)
