@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Grpc.Core;
+using KvStore.Server.Transport;
 using Kvstorepb;
 using Microsoft.Extensions.Logging;
 
@@ -22,6 +24,8 @@ internal sealed partial class ReadIndex
     private readonly CancellationToken _stopping;
     private readonly ILogger _logger;
     private readonly ReadRounds _rounds;
+    private readonly ConcurrentDictionary<Forward.ForwardClient, PeerStream<ConfirmLeaderRequest, ConfirmLeaderResponse>> _confirms = new();
+    private readonly ConcurrentDictionary<Forward.ForwardClient, PeerStream<ReadIndexRequest, ReadIndexResponse>> _readIndexes = new();
     private long _establishedTerm; // a term in which this leader's commit index reached an entry of its own term
 
     /// <param name="cluster">The Raft node (its read barrier and leadership token).</param>
@@ -147,26 +151,18 @@ internal sealed partial class ReadIndex
                 if (_link.Client(leader) is { } client)
                 {
                     using var call = CancellationTokenSource.CreateLinkedTokenSource(token, epoch);
-                    try
+                    TimeSpan left = deadline - DateTime.UtcNow;
+                    call.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+                    ReadIndexResponse? response = await ReadIndexes(client).AskAsync(new ReadIndexRequest(), deadline, call.Token)
+                        .ConfigureAwait(false);
+                    if (response?.ServerError == (int)ServerError.None)
                     {
-                        ReadIndexResponse response = await client.ReadIndexAsync(new ReadIndexRequest(), _link.Headers, deadline: deadline,
-                            cancellationToken: call.Token).ConfigureAwait(false);
-                        if (response.ServerError == (int)ServerError.None)
-                        {
-                            bool applied = await WaitAppliedAsync(response.Index, deadline, token).ConfigureAwait(false);
-                            return applied ? ServerError.None : ServerError.Timeout;
-                        }
-                        if (response.ServerError != (int)ServerError.NoLeader) return (ServerError)response.ServerError;
+                        bool applied = await WaitAppliedAsync(response.Index, deadline, token).ConfigureAwait(false);
+                        return applied ? ServerError.None : ServerError.Timeout;
                     }
-                    catch (RpcException) when (!token.IsCancellationRequested && epoch.IsCancellationRequested)
-                    {
-                        continue; // the leader changed: ask the new one
-                    }
-                    catch (RpcException e) when (!token.IsCancellationRequested)
-                    {
-                        Log.ReadIndexFailed(_logger, e.Status.StatusCode, e.Status.Detail);
-                        if (e.StatusCode == StatusCode.DeadlineExceeded) return ServerError.Timeout;
-                    }
+                    if (response is not null && response.ServerError != (int)ServerError.NoLeader) return (ServerError)response.ServerError;
+                    if (response is null && !token.IsCancellationRequested && epoch.IsCancellationRequested) continue; // ask the new leader
+                    if (response is null) Log.ReadIndexFailed(_logger, leader.EndPoint);
                 }
                 if (DateTime.UtcNow >= deadline) return ServerError.Timeout;
                 await _link.Watch.WaitAsync(_link.RetryInterval, token).ConfigureAwait(false);
@@ -230,27 +226,27 @@ internal sealed partial class ReadIndex
         List<RaftClusterMember> others = _link.Members.Where(m => m.IsRemote).ToList();
         int needed = (others.Count + 1) / 2; // a majority of all voters, minus this member
         if (needed == 0) return true;
-        int confirmed = 0, refused = 0;
+        int confirmed = 0, refused = 0, pending = others.Count;
         var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+        // Every question ends by the deadline; the questions' source is disposed by the last one to end. Once the round is
+        // decided the stragglers are given up after a heartbeat: a healthy member answers well before that.
+        var calls = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
         TimeSpan left = deadline - DateTime.UtcNow;
-        cancel.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        calls.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         foreach (RaftClusterMember member in others)
         {
             _ = AskAsync(member);
         }
+        bool result = await done.Task.ConfigureAwait(false);
         try
         {
-            return await done.Task.WaitAsync(cancel.Token).ConfigureAwait(false);
+            if (Volatile.Read(ref pending) > 0) calls.CancelAfter(_link.RetryInterval);
         }
-        catch (OperationCanceledException)
+        catch (ObjectDisposedException)
         {
-            return false;
+            // the last call ended meanwhile
         }
-        finally
-        {
-            await cancel.CancelAsync().ConfigureAwait(false); // the slow ones are not needed any more
-        }
+        return result;
 
         async Task AskAsync(RaftClusterMember member)
         {
@@ -259,9 +255,9 @@ internal sealed partial class ReadIndex
             {
                 if (_link.Client(member) is { } client)
                 {
-                    ConfirmLeaderResponse r = await client.ConfirmLeaderAsync(new ConfirmLeaderRequest { Term = term }, _link.Headers,
-                        deadline: deadline, cancellationToken: cancel.Token).ConfigureAwait(false);
-                    yes = r.Confirmed;
+                    ConfirmLeaderResponse? r = await Confirms(client).AskAsync(new ConfirmLeaderRequest { Term = term }, deadline, calls.Token)
+                        .ConfigureAwait(false);
+                    yes = r?.Confirmed == true;
                 }
             }
             catch (Exception e) when (e is RpcException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
@@ -271,8 +267,23 @@ internal sealed partial class ReadIndex
             {
                 done.TrySetResult(yes);
             }
+            if (Interlocked.Decrement(ref pending) == 0) calls.Dispose();
         }
     }
+
+    /// <summary>This leader's confirmation questions to the member <paramref name="client"/> reaches.</summary>
+    private PeerStream<ConfirmLeaderRequest, ConfirmLeaderResponse> Confirms(Forward.ForwardClient client) =>
+        _confirms.GetOrAdd(client, c => new(
+            (headers, token) => c.ConfirmLeaderStream(headers, cancellationToken: token),
+            (request, headers, deadline, token) => c.ConfirmLeaderAsync(request, headers, deadline, token),
+            () => _link.Headers, _stopping));
+
+    /// <summary>This follower's read index questions to the leader <paramref name="client"/> reaches.</summary>
+    private PeerStream<ReadIndexRequest, ReadIndexResponse> ReadIndexes(Forward.ForwardClient client) =>
+        _readIndexes.GetOrAdd(client, c => new(
+            (headers, token) => c.ReadIndexStream(headers, cancellationToken: token),
+            (request, headers, deadline, token) => c.ReadIndexAsync(request, headers, deadline, token),
+            () => _link.Headers, _stopping));
 
     private static partial class Log
     {
@@ -280,7 +291,7 @@ internal sealed partial class ReadIndex
             Message = "read round: a majority did not confirm this member as leader of term {Term}; retrying")]
         public static partial void LeadershipNotConfirmed(ILogger logger, long term);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "read index from the leader failed: {Code} {Detail}")]
-        public static partial void ReadIndexFailed(ILogger logger, StatusCode code, string detail);
+        [LoggerMessage(Level = LogLevel.Warning, Message = "read index from the leader at {Leader} failed: no answer")]
+        public static partial void ReadIndexFailed(ILogger logger, System.Net.EndPoint leader);
     }
 }

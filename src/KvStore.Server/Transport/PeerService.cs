@@ -34,6 +34,45 @@ internal sealed class PeerService(PeerHandlers handlers) : Forward.ForwardBase
         return handlers.ReadIndex.LeaderReadIndexAsync(context.CancellationToken);
     }
 
+    /// <summary>
+    /// Read indexes on one stream: each request's round runs on its own, so answers may come out of order (their seq
+    /// names the request); the call ends once every answer is written.
+    /// </summary>
+    public override async Task ReadIndexStream(IAsyncStreamReader<ReadIndexRequest> requestStream,
+        IServerStreamWriter<ReadIndexResponse> responseStream, ServerCallContext context)
+    {
+        CheckCaller(context);
+        using var writer = new SemaphoreSlim(1, 1);
+        var answering = new List<Task>();
+        try
+        {
+            while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+            {
+                answering.RemoveAll(t => t.IsCompleted);
+                answering.Add(AnswerAsync(requestStream.Current.Seq));
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(answering).ConfigureAwait(false);
+        }
+
+        async Task AnswerAsync(ulong seq)
+        {
+            ReadIndexResponse answer = await handlers.ReadIndex.LeaderReadIndexAsync(context.CancellationToken).ConfigureAwait(false);
+            answer.Seq = seq;
+            await writer.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+            try
+            {
+                await responseStream.WriteAsync(answer).ConfigureAwait(false);
+            }
+            finally
+            {
+                writer.Release();
+            }
+        }
+    }
+
     public override Task<LeaseRenewResult> LeaseRenew(LeaseKeepAliveRequest request, ServerCallContext context)
     {
         CheckCaller(context);
@@ -48,6 +87,19 @@ internal sealed class PeerService(PeerHandlers handlers) : Forward.ForwardBase
 
     public override Task<ConfirmLeaderResponse> ConfirmLeader(ConfirmLeaderRequest request, ServerCallContext context) =>
         Task.FromResult(handlers.ReadIndex.ConfirmLeader(request.Term, CheckCaller(context)));
+
+    public override async Task ConfirmLeaderStream(IAsyncStreamReader<ConfirmLeaderRequest> requestStream,
+        IServerStreamWriter<ConfirmLeaderResponse> responseStream, ServerCallContext context)
+    {
+        ulong caller = CheckCaller(context);
+        while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            ConfirmLeaderRequest request = requestStream.Current;
+            ConfirmLeaderResponse answer = handlers.ReadIndex.ConfirmLeader(request.Term, caller);
+            answer.Seq = request.Seq;
+            await responseStream.WriteAsync(answer).ConfigureAwait(false);
+        }
+    }
 
     public override Task<MembershipChangeResult> ChangeMembership(MembershipChange request, ServerCallContext context)
     {
