@@ -41,7 +41,7 @@ public sealed partial class MvccStore
         var record = new Auth.AuthRecord(enabled, revision,
             users.OrderBy(u => u.Name.ToStringUtf8(), StringComparer.Ordinal).ToList(),
             roles.OrderBy(r => r.Name.ToStringUtf8(), StringComparer.Ordinal).ToList());
-        _records.Upsert(RecordCodec.AuthKey, record.Encode());
+        _records.Upsert(Auth.AuthRecord.Key, record.Encode());
     }
 
     /// <summary>

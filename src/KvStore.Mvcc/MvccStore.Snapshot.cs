@@ -40,7 +40,7 @@ public sealed partial class MvccStore
                 hashing.WriteByte(TagLease);
                 WriteBytes(hashing, l.ToByteArray());
             }
-            if (_records.Read(RecordCodec.AuthKey) is { } auth)
+            if (_records.Read(Auth.AuthRecord.Key) is { } auth)
             {
                 hashing.WriteByte(TagAuth);
                 WriteBytes(hashing, auth);
@@ -71,7 +71,7 @@ public sealed partial class MvccStore
                 visitor.KeyValue(r.Main, r.Sub, record[0] == RecordCodec.KindTombstone, record.AsSpan(1));
             }
             foreach (Leasepb.Lease l in _lessor.Records()) visitor.Lease(l.ID, l.ToByteArray());
-            Auth.AuthRecord auth = Auth.AuthRecord.Decode(_records.Read(RecordCodec.AuthKey));
+            Auth.AuthRecord auth = Auth.AuthRecord.Decode(_records.Read(Auth.AuthRecord.Key));
             visitor.Auth(auth.Enabled, auth.Revision, auth.Users, auth.Roles);
         }
         finally
@@ -240,7 +240,7 @@ public sealed partial class MvccStore
                 _records.Upsert(RecordCodec.LeaseKey(pb.ID), record);
             }
 
-            if (authRecord is not null) _records.Upsert(RecordCodec.AuthKey, authRecord);
+            if (authRecord is not null) _records.Upsert(Auth.AuthRecord.Key, authRecord);
 
             _compactRev = compactRev;
             _compactSubCount = compactSubs;

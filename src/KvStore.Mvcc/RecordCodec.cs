@@ -17,7 +17,6 @@ internal static class RecordCodec
     public const byte KindTombstone = 1;
     public const long LeaseSpace = -1;
     public static readonly Revision MetaKey = new(-2, 0);
-    public static readonly Revision AuthKey = Auth.AuthRecord.Key;
 
     public static Revision LeaseKey(long id) => new(LeaseSpace, id);
 
