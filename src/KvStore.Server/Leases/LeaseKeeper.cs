@@ -81,12 +81,26 @@ internal sealed partial class LeaseKeeper
     /// <summary>Keep-alive on the leader's clock: here when leading, else on the leader.</summary>
     public Task<(LeaseKeepAliveResponse? Response, MvccError MvccError, ServerError Error)> RenewAsync(long id,
         CancellationToken cancellationToken) =>
-        ForwardRenewAsync(id, cancellationToken);
+        ForwardAsync<LeaseKeepAliveResponse>(
+            async (client, deadline, token) =>
+            {
+                LeaseRenewResult r = await client.LeaseRenewAsync(new LeaseKeepAliveRequest { ID = id }, _link.Headers, deadline: deadline,
+                    cancellationToken: token).ConfigureAwait(false);
+                return (r.Response, (MvccError)r.MvccError, (ServerError)r.ServerError);
+            },
+            token => LocalRenewAsync(id, token), cancellationToken);
 
     /// <summary>Time-to-live on the leader's clock: here when leading, else on the leader.</summary>
     public Task<(LeaseTimeToLiveResponse? Response, MvccError MvccError, ServerError Error)> TimeToLiveAsync(
         LeaseTimeToLiveRequest request, CancellationToken cancellationToken) =>
-        ForwardTimeToLiveAsync(request, cancellationToken);
+        ForwardAsync<LeaseTimeToLiveResponse>(
+            async (client, deadline, token) =>
+            {
+                LeaseTimeToLiveResult r = await client.LeaseTimeToLiveAsync(request, _link.Headers, deadline: deadline, cancellationToken: token)
+                    .ConfigureAwait(false);
+                return (r.Response, (MvccError)r.MvccError, (ServerError)r.ServerError);
+            },
+            token => LocalTimeToLiveAsync(request, token), cancellationToken);
 
     // ---- leader side (the Forward service calls these) ----
 
@@ -138,29 +152,6 @@ internal sealed partial class LeaseKeeper
         if (error != ServerError.None) return error;
         return _link.IsLeader ? ServerError.None : ServerError.NotLeader;
     }
-
-    // ---- follower side ----
-
-    private Task<(LeaseKeepAliveResponse?, MvccError, ServerError)> ForwardRenewAsync(long id, CancellationToken cancellationToken) =>
-        ForwardAsync<LeaseKeepAliveResponse>(
-            async (client, deadline, token) =>
-            {
-                LeaseRenewResult r = await client.LeaseRenewAsync(new LeaseKeepAliveRequest { ID = id }, _link.Headers, deadline: deadline,
-                    cancellationToken: token).ConfigureAwait(false);
-                return (r.Response, (MvccError)r.MvccError, (ServerError)r.ServerError);
-            },
-            token => LocalRenewAsync(id, token), cancellationToken);
-
-    private Task<(LeaseTimeToLiveResponse?, MvccError, ServerError)> ForwardTimeToLiveAsync(LeaseTimeToLiveRequest request,
-        CancellationToken cancellationToken) =>
-        ForwardAsync<LeaseTimeToLiveResponse>(
-            async (client, deadline, token) =>
-            {
-                LeaseTimeToLiveResult r = await client.LeaseTimeToLiveAsync(request, _link.Headers, deadline: deadline, cancellationToken: token)
-                    .ConfigureAwait(false);
-                return (r.Response, (MvccError)r.MvccError, (ServerError)r.ServerError);
-            },
-            token => LocalTimeToLiveAsync(request, token), cancellationToken);
 
     /// <summary>One lease call on the leader (or here, once this member leads), asked again of a new leader until the request timeout.</summary>
     private async Task<(T? Response, MvccError MvccError, ServerError Error)> ForwardAsync<T>(
