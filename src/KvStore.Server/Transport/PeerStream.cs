@@ -42,9 +42,10 @@ internal sealed class PeerStream<TRequest, TResponse>(
             var (self, seq) = ((PeerStream<TRequest, TResponse>, ulong))state!;
             if (self._open.TryRemove(seq, out var question)) question.TrySetResult(null);
         }, (this, seq));
-        AsyncDuplexStreamingCall<TRequest, TResponse> call = Call();
+        AsyncDuplexStreamingCall<TRequest, TResponse>? call = null;
         try
         {
+            call = Call();
             await _writer.WaitAsync(token).ConfigureAwait(false);
             try
             {
@@ -57,6 +58,11 @@ internal sealed class PeerStream<TRequest, TResponse>(
         }
         catch (Exception e) when (e is RpcException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
         {
+            if (call is null)
+            {
+                _open.TryRemove(seq, out _); // no call could be opened (the channel is gone): no answer
+                return null;
+            }
             if (!token.IsCancellationRequested) Broken(call);
         }
         return await answer.Task.ConfigureAwait(false);
