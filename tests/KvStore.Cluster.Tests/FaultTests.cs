@@ -161,14 +161,15 @@ public sealed class FaultTests(ITestOutputHelper output)
         var grant = await client.CallAsync((m, d) => m.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = 60 }, deadline: d).ResponseAsync,
             Progress);
         var old = await cluster.WaitForLeaderAsync();
-        Assert.Equal(60, await KeepAliveAsync(old, grant.ID));
+        Assert.Equal(60, (await old.KeepAliveOnceAsync(grant.ID, TimeSpan.FromSeconds(20))).TTL);
 
         TestCluster.Pause(old);
         await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(60), notThis: old);
         var survivors = new ClusterClient(cluster.Members.Where(m => m != old).ToList(), 0);
         await survivors.CallAsync((m, d) => m.Lease.LeaseRevokeAsync(new LeaseRevokeRequest { ID = grant.ID }, deadline: d).ResponseAsync,
             Progress);
-        Assert.True(await survivors.CallAsync((m, _) => KeepAliveAsync(m, grant.ID), Progress) <= 0, "the revoked lease is alive");
+        var afterRevoke = await survivors.CallAsync((m, _) => m.KeepAliveOnceAsync(grant.ID, TimeSpan.FromSeconds(20)), Progress);
+        Assert.True(afterRevoke.TTL <= 0, "the revoked lease is alive");
         TestCluster.Resume(old);
 
         // From the moment it wakes, the old leader answers "gone" or refuses, never a positive TTL.
@@ -178,7 +179,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         {
             try
             {
-                long ttl = await KeepAliveAsync(old, grant.ID);
+                long ttl = (await old.KeepAliveOnceAsync(grant.ID, TimeSpan.FromSeconds(20))).TTL;
                 Assert.True(ttl <= 0, $"{old.Name} kept the revoked lease alive after SIGCONT (TTL {ttl})\n{cluster.Logs(60)}");
                 gone++;
             }
@@ -190,16 +191,6 @@ public sealed class FaultTests(ITestOutputHelper output)
         }
         output.WriteLine($"old leader {old.Name} keep-alives after SIGCONT: {gone} answered gone, {refused} refused");
         Assert.True(gone > 0, "the old leader never answered a keep-alive");
-    }
-
-    /// <summary>One keep-alive on <paramref name="member"/>'s own stream: the TTL it answers.</summary>
-    private static async Task<long> KeepAliveAsync(ClusterMember member, long id)
-    {
-        using var call = member.Lease.LeaseKeepAlive(deadline: DateTime.UtcNow.AddSeconds(20));
-        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id });
-        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None), $"{member.Name} ended the keep-alive stream");
-        await call.RequestStream.CompleteAsync();
-        return call.ResponseStream.Current.TTL;
     }
 
     [Fact]

@@ -141,11 +141,7 @@ public abstract class KvWatchLeaseTests<TFixture>(TFixture fixture) where TFixtu
         foreach (var m in Cluster.Members)
         {
             // Straight to each member (no failover): a follower forwards the keep-alive to the leader.
-            using var call = m.Lease.LeaseKeepAlive(deadline: DateTime.UtcNow.AddSeconds(30));
-            await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = grant.ID });
-            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None), $"{m.Name} ended the keep-alive stream");
-            await call.RequestStream.CompleteAsync();
-            var kept = call.ResponseStream.Current;
+            var kept = await m.KeepAliveOnceAsync(grant.ID, TimeSpan.FromSeconds(30));
             Assert.Equal(grant.ID, kept.ID);
             Assert.Equal(30, kept.TTL);
         }

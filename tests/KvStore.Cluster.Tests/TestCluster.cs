@@ -321,6 +321,16 @@ internal sealed class ClusterMember : IDisposable
         }
     }
 
+    /// <summary>One keep-alive on this member's own stream (no failover: a follower passes it to the leader).</summary>
+    public async Task<LeaseKeepAliveResponse> KeepAliveOnceAsync(long id, TimeSpan timeout)
+    {
+        using var call = Lease.LeaseKeepAlive(deadline: DateTime.UtcNow + timeout);
+        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id });
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None), $"{Name} ended the keep-alive stream");
+        await call.RequestStream.CompleteAsync();
+        return call.ResponseStream.Current;
+    }
+
     public string Describe() => $"{Name}({(IsRunning ? IsPaused ? "paused" : "running" : "down")})";
 
     public override string ToString() => Name;
