@@ -74,7 +74,7 @@ public static class CrashChildProgram
             ApplyResult r = store.Apply(index, log.Entries[(int)index - 1]);
             if (r.Error == MvccError.AlreadyApplied) return Fail($"replayed index {index} reported AlreadyApplied");
         }
-        Say($"replayed {log.LastIndex - recovered}");
+        Say($"replayed {log.LastIndex - recovered} revision={store.CurrentRevision}");
 
         long next = log.LastIndex + 1;
         var generator = new CommandGenerator(seed);
