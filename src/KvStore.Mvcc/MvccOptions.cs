@@ -34,6 +34,9 @@ public sealed record MvccOptions
     /// <summary>Compact FASTER's log once it is larger than this and mostly dead records.</summary>
     public long LogCompactionMinBytes { get; init; } = 64L << 20;
 
+    /// <summary>Bytes of FASTER's log one step of log compaction covers, holding the write lock (docs/maintenance.md).</summary>
+    public long LogCompactionStepBytes { get; init; } = 1L << 20;
+
     /// <summary>The FASTER settings in effect: <see cref="Storage"/>, else the defaults in &lt;Directory&gt;/engine.</summary>
     public StorageOptions StorageOrDefault() =>
         Storage ?? new StorageOptions { Directory = Path.Combine(Directory, "engine") };
