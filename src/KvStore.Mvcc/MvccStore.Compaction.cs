@@ -42,6 +42,7 @@ public sealed partial class MvccStore
     {
         if (_compactionRunning || _compactRev <= _finishedCompactRev || _closing) return;
         _compactionRunning = true;
+        RecordStore.PrepareLogCompaction();
         _compactionTask = Task.Run(RunCompactionAsync);
     }
 

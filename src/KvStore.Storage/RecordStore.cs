@@ -83,11 +83,7 @@ public sealed partial class RecordStore : IDisposable
     public long UnflushedBytes => Math.Max(0, _store.Log.TailAddress - _store.Log.ReadOnlyAddress);
 
     /// <summary>Opens (and recovers, when a checkpoint exists) the store in <see cref="StorageOptions.Directory"/>.</summary>
-    public static RecordStore Open(StorageOptions options)
-    {
-        _ = CompactionWarmUp.Value;
-        return new(options);
-    }
+    public static RecordStore Open(StorageOptions options) => new(options);
 
     /// <summary>
     /// True when some log checkpoint's metadata was written completely (info.dat on device segment 0: a 4-byte

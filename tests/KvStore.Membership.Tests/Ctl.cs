@@ -27,8 +27,10 @@ public static class Ctl
         foreach (JsonElement e in doc.RootElement.EnumerateArray())
         {
             JsonElement status = e.GetProperty("Status");
+            // etcdctl leaves out a field that is 0: "leader" while no leader is known yet (a member just started)
             result.Add((e.GetProperty("Endpoint").GetString()!, status.GetProperty("header").GetProperty("member_id").GetUInt64(),
-                status.GetProperty("leader").GetUInt64(), status.TryGetProperty("raftIndex", out JsonElement ri) ? ri.GetUInt64() : 0));
+                status.TryGetProperty("leader", out JsonElement l) ? l.GetUInt64() : 0,
+                status.TryGetProperty("raftIndex", out JsonElement ri) ? ri.GetUInt64() : 0));
         }
         return result;
     }

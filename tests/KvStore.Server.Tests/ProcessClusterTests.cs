@@ -40,7 +40,9 @@ public class ProcessClusterTests
                 if (code == 0)
                 {
                     statuses = JsonDocument.Parse(output).RootElement.EnumerateArray().ToArray();
-                    if (statuses.Length == 3 && statuses.Select(s => s.GetProperty("Status").GetProperty("leader").GetUInt64()).Distinct().Count() == 1) break;
+                    // etcdctl leaves "leader" out while it is 0 (no leader known yet)
+                    ulong[] leaders = statuses.Select(s => s.GetProperty("Status").TryGetProperty("leader", out JsonElement l) ? l.GetUInt64() : 0).ToArray();
+                    if (statuses.Length == 3 && leaders[0] != 0 && leaders.Distinct().Count() == 1) break;
                 }
                 Assert.True(DateTime.UtcNow < deadline, $"endpoint status --cluster: {output}");
             }

@@ -188,7 +188,8 @@ public sealed class PeerTlsTests(PeerTlsTests.ClusterFixture fixture) : IClassFi
                 var r = Ctl(_cluster.ClientUrls[i], "endpoint", "status", "-w", "json");
                 if (r.Exit != 0) continue;
                 JsonElement s = JsonDocument.Parse(r.Out).RootElement[0].GetProperty("Status");
-                if (s.GetProperty("leader").GetUInt64() == s.GetProperty("header").GetProperty("member_id").GetUInt64()) return i;
+                // etcdctl leaves "leader" out while it is 0 (no leader known yet)
+                if (s.TryGetProperty("leader", out JsonElement l) && l.GetUInt64() == s.GetProperty("header").GetProperty("member_id").GetUInt64()) return i;
             }
             if (DateTime.UtcNow > deadline) throw new TimeoutException("no leader");
             Thread.Sleep(300);
