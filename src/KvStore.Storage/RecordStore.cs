@@ -132,7 +132,7 @@ public sealed partial class RecordStore : IDisposable
                 using (var reader = new StreamReader(new MemoryStream(metadata))) info.Initialize(reader);
                 if (info.version > newestVersion) (newest, newestVersion) = (token, info.version);
             }
-            catch (Exception e) when (e is FasterException or FormatException or IOException or ArgumentException)
+            catch (Exception e) when (e is FasterException or FormatException or OverflowException or IOException or ArgumentException)
             {
                 // a checkpoint whose metadata is torn or missing: FASTER's own choice skips it too
             }

@@ -41,8 +41,8 @@ public class ProcessClusterTests
                 {
                     statuses = JsonDocument.Parse(output).RootElement.EnumerateArray().ToArray();
                     // etcdctl leaves "leader" out while it is 0 (no leader known yet)
-                    ulong[] leaders = statuses.Select(s => s.GetProperty("Status").TryGetProperty("leader", out JsonElement l) ? l.GetUInt64() : 0).ToArray();
-                    if (statuses.Length == 3 && leaders[0] != 0 && leaders.Distinct().Count() == 1) break;
+                    ulong[] named = statuses.Select(s => s.GetProperty("Status").TryGetProperty("leader", out JsonElement l) ? l.GetUInt64() : 0).ToArray();
+                    if (statuses.Length == 3 && named[0] != 0 && named.Distinct().Count() == 1) break;
                 }
                 Assert.True(DateTime.UtcNow < deadline, $"endpoint status --cluster: {output}");
             }
