@@ -39,22 +39,10 @@ public sealed partial class RecordStore
     public long CompactableUntil => _store.Log.SafeReadOnlyAddress;
 
     /// <summary>
-    /// Copies the live records of the oldest part of the log (everything below the read-only boundary) to the
-    /// tail and moves the log's begin address past them. Segments below the new begin address are deleted at
-    /// the next checkpoint. Writer only. Returns the number of bytes of log released.
-    /// </summary>
-    public long CompactLog()
-    {
-        long released = 0;
-        long until = CompactableUntil;
-        while (CompactLogStep(until, long.MaxValue) is var step and > 0) released += step;
-        return released;
-    }
-
-    /// <summary>
     /// One step of log compaction: copies the live records among the first <paramref name="maxBytes"/> of the log
     /// (not beyond <paramref name="until"/> or the read-only boundary) to the tail and moves the begin address past
-    /// them. Writer only. Returns the bytes released, 0 when the begin address is at <paramref name="until"/>.
+    /// them; the log segments below the new begin address are deleted at the next checkpoint. Writer only. Returns the
+    /// bytes released, 0 when the begin address is at <paramref name="until"/>.
     /// FASTER's lookup compaction checks each record against the hash index, so a step's cost grows with the step's
     /// records only; its scan compaction reads the whole read-only log after the step too, every step
     /// (docs/maintenance.md).

@@ -44,11 +44,10 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output)
                 if (line.StartsWith("error", StringComparison.Ordinal)) Assert.Fail(Describe(child));
                 if (OpenLine().Match(line) is { Success: true } open)
                 {
-                    long ci = long.Parse(open.Groups[1].Value), logged = long.Parse(open.Groups[2].Value);
-                    restarts.Add((ci, logged, long.Parse(open.Groups[3].Value)));
+                    restarts.Add(Restart(open));
                     if (byProgress)
                     {
-                        killAt = logged + rng.Next(1, 500);
+                        killAt = restarts[^1].Logged + rng.Next(1, 500);
                         plan = $"at progress {killAt}";
                     }
                 }
@@ -76,7 +75,7 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output)
             string? open = child.Output.FirstOrDefault(l => l.StartsWith("open", StringComparison.Ordinal));
             if (open is not null && OpenLine().Match(open) is { Success: true } m)
             {
-                restarts.Add((long.Parse(m.Groups[1].Value), long.Parse(m.Groups[2].Value), long.Parse(m.Groups[3].Value)));
+                restarts.Add(Restart(m));
             }
             output.WriteLine($"final run: {child.Output.LastOrDefault(l => l.StartsWith("done", StringComparison.Ordinal))}");
         }
@@ -178,6 +177,10 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output)
 
     private static string Describe(CrashChildProcess child) =>
         $"child output:\n{string.Join('\n', child.Output.Where(l => !l.StartsWith("applied", StringComparison.Ordinal)).TakeLast(40))}";
+
+    /// <summary>A child's open line: the consistent index it recovered, the commands logged, the revision it recovered.</summary>
+    private static (long ConsistentIndex, long Logged, long Revision) Restart(Match open) =>
+        (long.Parse(open.Groups[1].Value), long.Parse(open.Groups[2].Value), long.Parse(open.Groups[3].Value));
 
     [GeneratedRegex(@"^open consistent_index=(\d+) logged=(\d+) revision=(\d+)")]
     private static partial Regex OpenLine();

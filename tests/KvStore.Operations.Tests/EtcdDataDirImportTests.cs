@@ -39,7 +39,7 @@ public sealed class EtcdDataDirImportTests(EtcdDataDirImportTests.StoppedEtcd st
     public async Task A_member_stopped_with_SIGTERM()
     {
         Launch etcd = stopped.Launch with { DataDir = Path.Combine(_root, "etcd") };
-        CopyDirectory(stopped.Launch.DataDir, etcd.DataDir);
+        Directories.Copy(stopped.Launch.DataDir, etcd.DataDir);
         await AssertKvStoreServesAsEtcdAsync(etcd, expectWalEntries: false);
     }
 
@@ -78,7 +78,7 @@ public sealed class EtcdDataDirImportTests(EtcdDataDirImportTests.StoppedEtcd st
                 "--initial-cluster", cluster, "--initial-advertise-peer-urls", l.PeerUrl], environment: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
             Assert.True(code == 0, err);
         }
-        for (int i = 0; i < 3; i++) CopyDirectory(kv[i].DataDir, etcd[i].DataDir);
+        for (int i = 0; i < 3; i++) Directories.Copy(kv[i].DataDir, etcd[i].DataDir);
 
         ChildProcess[] kvstores = kv.Select(l => l.Start("kvstore")).ToArray();
         // etcd's members dial the peer URLs their data dirs name (the same as kvstore's): the etcd cluster runs after
@@ -174,7 +174,7 @@ public sealed class EtcdDataDirImportTests(EtcdDataDirImportTests.StoppedEtcd st
     {
         string dataDir = kvLaunch.DataDir;
         string copy = dataDir + ".copy";
-        CopyDirectory(dataDir, copy);
+        Directories.Copy(dataDir, copy);
         var etcdLaunch = Launch.OnFreePorts(copy, kvLaunch.Name);
         using ChildProcess etcd = etcdLaunch.Start("etcd");
         using ChildProcess kvstore = kvLaunch.Start("kvstore");
@@ -222,12 +222,5 @@ public sealed class EtcdDataDirImportTests(EtcdDataDirImportTests.StoppedEtcd st
             json["members"] = new JsonArray(members.Select(m => (JsonNode)JsonNode.Parse(m!.ToJsonString())!).ToArray());
         }
         return $"{r.Exit}|{json.ToJsonString()}";
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        foreach (string dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(dir.Replace(from, to, StringComparison.Ordinal));
-        Directory.CreateDirectory(to);
-        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories)) File.Copy(file, file.Replace(from, to, StringComparison.Ordinal));
     }
 }

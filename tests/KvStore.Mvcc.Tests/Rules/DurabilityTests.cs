@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using KvStore.Server.Apply;
+using KvStore.TestSupport;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
 
 namespace KvStore.Mvcc.Tests.Rules;
@@ -220,25 +221,12 @@ public sealed class DurabilityTests
         await s.Store.CheckpointAsync();
         ApplyRange(s.Store, 8, 11);
         string crashDir = Path.Combine(s.Root, "crash");
-        CopyDirectory(s.Options.Directory, crashDir);
+        Directories.Copy(s.Options.Directory, crashDir);
 
         using var recovered = MvccStore.Open(OptionsFor(crashDir));
         Assert.Equal(7, recovered.ConsistentIndex);
         Assert.Equal(at7, State(recovered));
         for (int i = 1; i <= Log.Length; i++) _ = recovered.Apply(i, Log[i - 1], nowMs: 1000);
         Assert.Equal(Reference(), State(recovered));
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        foreach (string dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
-        {
-            Directory.CreateDirectory(dir.Replace(from, to, StringComparison.Ordinal));
-        }
-        Directory.CreateDirectory(to);
-        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-        {
-            File.Copy(file, file.Replace(from, to, StringComparison.Ordinal));
-        }
     }
 }
