@@ -9,8 +9,15 @@ public static class Ports
 {
     private static readonly HashSet<int> HandedOut = [];
 
+    /// <summary>
+    /// A loopback port for a server a test starts: <see cref="Stable"/>. A port from the kernel's ephemeral range
+    /// (bound to port 0, then released) was taken, between the choice and the server's bind, by the local end of some
+    /// outbound connection (AuthHostileInputTests: "address already in use").
+    /// </summary>
+    public static int Free() => Stable();
+
     /// <summary>A port the kernel just handed out for 127.0.0.1 (bound to port 0, then released).</summary>
-    public static int Free()
+    private static int KernelPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -43,7 +50,7 @@ public static class Ports
             {
             }
         }
-        return Free();
+        return KernelPort();
     }
 
     private static int EphemeralLow()

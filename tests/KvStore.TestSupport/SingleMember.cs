@@ -58,12 +58,29 @@ public sealed class SingleMember : IDisposable
     /// </summary>
     private static SingleMember Start(string name, bool tmpfs, string clientScheme, string peerScheme, Func<string[], string, ChildProcess> launch)
     {
+        // A port free when chosen can be taken before the server binds it (by another test's server, which picks from the
+        // same range): such a start is tried once more on other ports.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return StartOnce(name, tmpfs, clientScheme, peerScheme, launch);
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("address already in use", StringComparison.Ordinal))
+            {
+            }
+        }
+    }
+
+    private static SingleMember StartOnce(string name, bool tmpfs, string clientScheme, string peerScheme, Func<string[], string, ChildProcess> launch)
+    {
         string tmp = tmpfs && Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
         string root = Path.Combine(tmp, $"kvstore-tests-{name}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);
         string host = clientScheme is "unix" or "unixs" ? "localhost" : "127.0.0.1";
-        string clientUrl = $"{clientScheme}://{host}:{Ports.Free()}";
-        string peerUrl = $"{peerScheme}://127.0.0.1:{Ports.Free()}";
+        // below the kernel's ephemeral range, where no outbound connection takes the port between the choice and the bind
+        string clientUrl = $"{clientScheme}://{host}:{Ports.Stable()}";
+        string peerUrl = $"{peerScheme}://127.0.0.1:{Ports.Stable()}";
         string[] args =
         [
             "--data-dir", Path.Combine(root, "data"),
