@@ -4,16 +4,43 @@ using Mvccpb;
 namespace KvStore.Mvcc;
 
 /// <summary>
-/// Decodes a history record's <see cref="KeyValue"/> with its key and value wrapping the record's own bytes instead
-/// of copies. Safe because a record array comes fresh from the store (RecordStore copies it out) and nothing
-/// writes to it afterwards. Same fields as <c>KeyValue.Parser.ParseFrom</c> (KeyValueViewTests).
+/// A history record's fields as <see cref="KeyValueView.ReadFields"/> finds them: the numbers, and where the key and the
+/// value lie in the record (offsets from its first byte, the kind byte).
+/// </summary>
+internal readonly record struct KeyValueFields(
+    bool Tombstone, int KeyStart, int KeyLength, int ValueStart, int ValueLength,
+    long CreateRevision, long ModRevision, long Version, long Lease)
+{
+    public ReadOnlySpan<byte> Key(ReadOnlySpan<byte> record) => record.Slice(KeyStart, KeyLength);
+}
+
+/// <summary>
+/// Decodes a history record's <see cref="KeyValue"/> without copying its bytes: <see cref="Decode"/> wraps the record's
+/// own key and value, <see cref="ReadFields"/> (a recovery's rebuild, which needs no value) reads the numbers and where
+/// the key lies. Same fields as <c>KeyValue.Parser.ParseFrom</c> (KeyValueViewTests).
 /// </summary>
 internal static class KeyValueView
 {
+    /// <summary>
+    /// The record's <see cref="KeyValue"/>, its key and value wrapping the record's bytes. Safe because a record array
+    /// comes fresh from the store (RecordStore copies it out) and nothing writes to it afterwards.
+    /// </summary>
     public static KeyValue Decode(byte[] record, out bool tombstone)
     {
-        tombstone = record[0] == RecordCodec.KindTombstone;
-        var kv = new KeyValue();
+        KeyValueFields f = ReadFields(record);
+        tombstone = f.Tombstone;
+        var kv = new KeyValue { CreateRevision = f.CreateRevision, ModRevision = f.ModRevision, Version = f.Version, Lease = f.Lease };
+        if (f.KeyLength > 0) kv.Key = UnsafeByteOperations.UnsafeWrap(record.AsMemory(f.KeyStart, f.KeyLength));
+        if (f.ValueLength > 0) kv.Value = UnsafeByteOperations.UnsafeWrap(record.AsMemory(f.ValueStart, f.ValueLength));
+        return kv;
+    }
+
+    /// <summary>The record's fields; throws <see cref="InvalidDataException"/> for a record that is not one.</summary>
+    public static KeyValueFields ReadFields(ReadOnlySpan<byte> record)
+    {
+        bool tombstone = record[0] == RecordCodec.KindTombstone;
+        int keyStart = 0, keyLength = 0, valueStart = 0, valueLength = 0;
+        long create = 0, mod = 0, version = 0, lease = 0;
         int pos = 1;
         while (pos < record.Length)
         {
@@ -25,18 +52,17 @@ internal static class KeyValueView
                     long number = (long)ReadVarint(record, ref pos);
                     switch (field)
                     {
-                        case 2: kv.CreateRevision = number; break;
-                        case 3: kv.ModRevision = number; break;
-                        case 4: kv.Version = number; break;
-                        case 6: kv.Lease = number; break;
+                        case 2: create = number; break;
+                        case 3: mod = number; break;
+                        case 4: version = number; break;
+                        case 6: lease = number; break;
                     }
                     break;
                 case 2:
                     int length = checked((int)ReadVarint(record, ref pos));
                     if (length < 0 || length > record.Length - pos) throw new InvalidDataException("record's field runs past its end");
-                    var bytes = UnsafeByteOperations.UnsafeWrap(record.AsMemory(pos, length));
-                    if (field == 1) kv.Key = bytes;
-                    else if (field == 5) kv.Value = bytes;
+                    if (field == 1) (keyStart, keyLength) = (pos, length);
+                    else if (field == 5) (valueStart, valueLength) = (pos, length);
                     pos += length;
                     break;
                 case 1: pos += 8; break;
@@ -45,10 +71,10 @@ internal static class KeyValueView
             }
         }
         if (pos != record.Length) throw new InvalidDataException("record's last field runs past its end");
-        return kv;
+        return new KeyValueFields(tombstone, keyStart, keyLength, valueStart, valueLength, create, mod, version, lease);
     }
 
-    private static ulong ReadVarint(byte[] buffer, ref int pos)
+    private static ulong ReadVarint(ReadOnlySpan<byte> buffer, ref int pos)
     {
         ulong result = 0;
         for (int shift = 0; shift < 64; shift += 7)

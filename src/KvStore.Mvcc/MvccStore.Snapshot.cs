@@ -142,7 +142,7 @@ public sealed partial class MvccStore
     private void DropAllLocked()
     {
         var stale = new List<Revision>();
-        foreach ((Revision key, byte[] _) in _records.ScanLive()) stale.Add(key);
+        _records.ForEachLive((key, _) => stale.Add(key));
         foreach (Revision key in stale) _records.Delete(key);
         _index.Clear();
         _lessor.Reset();

@@ -122,46 +122,56 @@ public sealed partial class MvccStore : IDisposable
 
     /// <summary>
     /// Rebuilds the key index, lease table and revisions from the recovered records. The auth record stays as it is:
-    /// its owner reads it (<see cref="ReadRecord"/>).
+    /// its owner reads it (<see cref="ReadRecord"/>). A history record is read in place for what the index needs (its
+    /// key, create revision, version, lease and kind), never copied out with its value: the values stay in the log.
     /// </summary>
     private void RebuildFromRecords()
     {
-        var history = new List<(Revision Rev, byte[] Record)>();
+        var history = new List<RecoveredRevision>();
         var leaseRecords = new List<byte[]>();
-        foreach ((Revision key, byte[] value) in _records.ScanLive())
+        _records.ForEachLive((key, record) =>
         {
-            if (key.Main >= 0) history.Add((key, value));
-            else if (key.Main == RecordCodec.LeaseSpace) leaseRecords.Add(value);
-            else if (key == RecordCodec.MetaKey) (_compactRev, _compactSubCount, _finishedCompactRev) = RecordCodec.DecodeMeta(value);
-        }
+            if (key.Main >= 0)
+            {
+                KeyValueFields f = KeyValueView.ReadFields(record);
+                // each key's entry made now (in log order), its generations filled in below (in revision order)
+                history.Add(new RecoveredRevision(key, _index.GetOrAdd(f.Key(record)), f.CreateRevision, f.Version, f.Lease, f.Tombstone));
+            }
+            else if (key.Main == RecordCodec.LeaseSpace) leaseRecords.Add(record.ToArray());
+            else if (key == RecordCodec.MetaKey) (_compactRev, _compactSubCount, _finishedCompactRev) = RecordCodec.DecodeMeta(record.ToArray());
+        });
 
         _lessor.Recover(leaseRecords);
 
         history.Sort((a, b) => a.Rev.CompareTo(b.Rev));
-        foreach ((Revision rev, byte[] record) in history)
+        var emptied = new List<KeyIndex>();
+        foreach ((Revision rev, KeyIndex ki, long created, long version, long lease, bool tombstone) in history)
         {
-            KeyValue kv = RecordCodec.ReadKeyValue(record, out bool tombstone);
-            byte[] key = kv.Key.ToByteArray();
-            KeyIndex ki = _index.GetOrAdd(key);
-            key = ki.Key;
             if (tombstone)
             {
                 ki.Tombstone(rev); // false only for a tombstone whose generation was compacted away
-                _lessor.Detach(key);
-                if (ki.IsEmpty) _index.Remove(key);
+                _lessor.Detach(ki.Key);
+                if (ki.IsEmpty) emptied.Add(ki);
             }
             else
             {
                 if (ki.IsLive) ki.Put(rev);
-                else ki.Restore(new Revision(kv.CreateRevision, 0), rev, kv.Version);
-                _lessor.Detach(key);
-                if (kv.Lease != 0) _lessor.Attach(kv.Lease, key); // recovery re-attaches as the history replays
+                else ki.Restore(new Revision(created, 0), rev, version);
+                _lessor.Detach(ki.Key);
+                if (lease != 0) _lessor.Attach(lease, ki.Key); // recovery re-attaches as the history replays
             }
             _currentRev = Math.Max(_currentRev, rev.Main);
+        }
+        foreach (KeyIndex ki in emptied)
+        {
+            if (ki.IsEmpty) _index.Remove(ki.Key); // a key whose history is only a compacted generation's tombstone
         }
         _currentRev = Math.Max(_currentRev, _compactRev);
         ScheduleCompactionLocked(); // a compaction cut short resumes at start (etcd's restore)
     }
+
+    /// <summary>One history record as the rebuild needs it: its revision, its key's index entry and the fields it keeps.</summary>
+    private readonly record struct RecoveredRevision(Revision Rev, KeyIndex Index, long CreateRevision, long Version, long Lease, bool Tombstone);
 
     private ResponseHeader Header() => new() { Revision = _currentRev };
 

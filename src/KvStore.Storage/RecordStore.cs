@@ -187,14 +187,25 @@ public sealed partial class RecordStore : IDisposable
 
     private Session RentReader() => _readers.TryTake(out Session? s) ? s : NewSession();
 
-    /// <summary>Every live record, in no particular order (used to rebuild in-memory indexes after recovery).</summary>
-    public IEnumerable<(Revision Key, byte[] Value)> ScanLive()
+    /// <summary>A live record as <see cref="ForEachLive"/> shows it: the value's bytes are valid only during the call.</summary>
+    public delegate void RecordVisitor(Revision key, ReadOnlySpan<byte> value);
+
+    /// <summary>
+    /// Shows every live record, in no particular order, without copying its value (a recovery's rebuild reads only the
+    /// few fields its in-memory indexes need; the values stay in the log). Writer only.
+    /// </summary>
+    public void ForEachLive(RecordVisitor visit)
     {
         using var iterator = _writer.Iterate();
-        while (iterator.GetNext(out RecordInfo _))
-        {
-            yield return (iterator.GetKey(), iterator.GetValue().AsReadOnlySpan().ToArray());
-        }
+        while (iterator.GetNext(out RecordInfo _)) visit(iterator.GetKey(), iterator.GetValue().AsReadOnlySpan());
+    }
+
+    /// <summary>Every live record with a copy of its value, in no particular order. Writer only.</summary>
+    public List<(Revision Key, byte[] Value)> ScanLive()
+    {
+        var records = new List<(Revision, byte[])>();
+        ForEachLive((key, value) => records.Add((key, value.ToArray())));
+        return records;
     }
 
     public void Dispose()

@@ -26,6 +26,18 @@ public sealed class KeyValueViewTests
         Assert.Equal(parsedTombstone, viewedTombstone);
     }
 
+    [Theory]
+    [MemberData(nameof(Records))]
+    public void ReadsTheFieldsTheRebuildNeedsInPlace(KeyValue kv, bool tombstone)
+    {
+        byte[] record = [tombstone ? RecordCodec.KindTombstone : RecordCodec.KindPut, .. kv.ToByteArray()];
+        KeyValueFields f = KeyValueView.ReadFields(record);
+        Assert.Equal(tombstone, f.Tombstone);
+        Assert.Equal(kv.Key.ToByteArray(), f.Key(record).ToArray());
+        Assert.Equal(kv.Value.ToByteArray(), record.AsSpan(f.ValueStart, f.ValueLength).ToArray());
+        Assert.Equal((kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease), (f.CreateRevision, f.ModRevision, f.Version, f.Lease));
+    }
+
     [Fact]
     public void RejectsARecordCutShort()
     {

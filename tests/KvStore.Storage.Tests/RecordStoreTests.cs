@@ -85,7 +85,7 @@ public sealed class RecordStoreTests : IDisposable
         Assert.Equal(Value(99, 0), reopened.Read(new Revision(99, 0)));
         Assert.Null(reopened.Read(new Revision(100, 0)));
         Assert.DoesNotContain(reopened.ScanLive(), r => r.Key.Main == 100);
-        Assert.Equal(98, reopened.ScanLive().Count());
+        Assert.Equal(98, reopened.ScanLive().Count);
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public sealed class RecordStoreTests : IDisposable
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
         Assert.Equal(0, wrong);
-        Assert.Equal(count, store.ScanLive().Count());
+        Assert.Equal(count, store.ScanLive().Count);
     }
 
     [Fact]
@@ -240,7 +240,7 @@ public sealed class RecordStoreTests : IDisposable
         Assert.Equal(Value(2, 0), reopened.Read(new Revision(2, 0)));
         Assert.Equal(Value(3, 0), reopened.Read(new Revision(3, 0)));
         Assert.Null(reopened.Read(new Revision(4, 0)));
-        Assert.Equal(2, reopened.ScanLive().Count());
+        Assert.Equal(2, reopened.ScanLive().Count);
     }
 
     [Fact]
@@ -273,7 +273,7 @@ public sealed class RecordStoreTests : IDisposable
         Assert.Equal(2000, reopened.RecoveredIndex);
         Assert.Equal(Value(2001, 0, size: 200), reopened.Read(new Revision(2001, 0)));
         Assert.Null(reopened.Read(new Revision(2002, 0)));
-        Assert.Equal(2000, reopened.ScanLive().Count());
+        Assert.Equal(2000, reopened.ScanLive().Count);
     }
 
     [Fact]
@@ -304,7 +304,7 @@ public sealed class RecordStoreTests : IDisposable
         Assert.Equal(0, store.CompactLogStep(until, step));
         await CheckpointAsync(store, appliedIndex: 2);
         Assert.True(store.LogSizeBytes < sizeBefore / 4, $"log size {sizeBefore} -> {store.LogSizeBytes}");
-        Assert.Equal(count / 20, store.ScanLive().Count());
+        Assert.Equal(count / 20, store.ScanLive().Count);
         for (int i = 0; i < count; i += 20) Assert.Equal(Value(i + 2, 0, size: 200), store.Read(new Revision(i + 2, 0)));
         Assert.Null(store.Read(new Revision(3, 0)));
     }
@@ -346,7 +346,7 @@ public sealed class RecordStoreTests : IDisposable
 
         using var reopened = RecordStore.Open(options);
         Assert.Equal(2, reopened.RecoveredIndex);
-        Assert.Equal(count / 20, reopened.ScanLive().Count());
+        Assert.Equal(count / 20, reopened.ScanLive().Count);
         for (int i = 0; i < count; i += 20) Assert.Equal(Value(i + 2, 0, size: 200), reopened.Read(new Revision(i + 2, 0)));
         Assert.Null(reopened.Read(new Revision(3, 0)));
     }
