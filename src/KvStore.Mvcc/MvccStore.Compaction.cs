@@ -141,33 +141,34 @@ public sealed partial class MvccStore
     }
 
     /// <summary>
-    /// Reclaims FASTER log space in steps of <see cref="MvccOptions.LogCompactionStepBytes"/>, each under the write
-    /// lock (readers and the writer wait for it), with <see cref="MvccOptions.CompactionBatchInterval"/> between
-    /// steps; the checkpoint that truncates the log is asked for once, after the last step. Without the lock, a range
-    /// found a record missing while its copy moved (ModelTests seed 7); in one step over the whole log, a put waited
-    /// over a second (docs/maintenance.md).
+    /// Reclaims FASTER log space in steps of <see cref="MvccOptions.LogCompactionStepBytes"/>, with
+    /// <see cref="MvccOptions.CompactionBatchInterval"/> between steps, beside the writer and the readers (neither
+    /// waits for a step: <see cref="RecordStore.CompactLogStep"/>); the checkpoint that truncates the log is asked for
+    /// once, after the last step. Under the write lock a step held every put: one step of about 70 took 0.7-0.9 s
+    /// (docs/maintenance.md). A snapshot restore, whose scan of the records must not run beside a step, waits for the
+    /// step (<see cref="_logCompactionGate"/>).
     /// </summary>
     private async Task CompactLogAsync()
     {
         long until = _records.CompactableUntil;
         long total = 0;
-        while (true)
+        while (!_closing)
         {
             long released;
-            _lock.EnterWriteLock();
-            try
-            {
-                if (_closing) return;
-                released = _records.CompactLogStep(until, Options.LogCompactionStepBytes);
-                total += released;
-                if (released == 0 && total > 0) _bytesSinceCheckpoint = Math.Max(_bytesSinceCheckpoint, Options.CheckpointBytes);
-            }
-            finally
-            {
-                _lock.ExitWriteLock();
-            }
-            if (released == 0) return;
+            lock (_logCompactionGate) released = _records.CompactLogStep(until, Options.LogCompactionStepBytes);
+            if (released == 0) break;
+            total += released;
             await Task.Delay(Options.CompactionBatchInterval).ConfigureAwait(false);
+        }
+        if (total == 0) return;
+        _lock.EnterWriteLock();
+        try
+        {
+            _bytesSinceCheckpoint = Math.Max(_bytesSinceCheckpoint, Options.CheckpointBytes);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
         }
     }
 }

@@ -142,8 +142,11 @@ public sealed partial class MvccStore
     private void DropAllLocked()
     {
         var stale = new List<Revision>();
-        _records.ForEachLive((key, _) => stale.Add(key));
-        foreach (Revision key in stale) _records.Delete(key);
+        lock (_logCompactionGate) // a record a log compaction step moves could be missed by the scan, and stay
+        {
+            _records.ForEachLive((key, _) => stale.Add(key));
+            foreach (Revision key in stale) _records.Delete(key);
+        }
         _index.Clear();
         _lessor.Reset();
         _currentRev = 1;

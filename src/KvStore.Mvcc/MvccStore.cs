@@ -41,6 +41,7 @@ public sealed partial class MvccStore : IDisposable
     // Dropped from the index, records not deleted yet; deleted in the order dropped, so a generation's tombstone goes last.
     private readonly Queue<Revision> _compactDrops = new();
     private bool _compactionRunning; // a batch worker is scheduled; guarded by the write lock
+    private readonly Lock _logCompactionGate = new(); // held by a log compaction step, and by what must not run beside one
     private Task _compactionTask = Task.CompletedTask;
     private volatile bool _closing;
     private bool _disposed;
@@ -129,6 +130,7 @@ public sealed partial class MvccStore : IDisposable
     {
         var history = new List<RecoveredRevision>();
         var leaseRecords = new List<byte[]>();
+        using Lock.Scope gate = _logCompactionGate.EnterScope(); // a restore's rebuild: no log compaction step moves a record
         _records.ForEachLive((key, record) =>
         {
             if (key.Main >= 0)

@@ -1,5 +1,8 @@
 using FASTER.core;
 
+using Session = FASTER.core.ClientSession<
+    KvStore.Storage.Revision, FASTER.core.SpanByte, FASTER.core.SpanByte, byte[]?, FASTER.core.Empty, KvStore.Storage.RecordFunctions>;
+
 namespace KvStore.Storage;
 
 public sealed partial class RecordStore
@@ -41,18 +44,43 @@ public sealed partial class RecordStore
     /// <summary>
     /// One step of log compaction: copies the live records among the first <paramref name="maxBytes"/> of the log
     /// (not beyond <paramref name="until"/> or the read-only boundary) to the tail and moves the begin address past
-    /// them; the log segments below the new begin address are deleted at the next checkpoint. Writer only. Returns the
-    /// bytes released, 0 when the begin address is at <paramref name="until"/>.
+    /// them; the log segments below the new begin address are deleted at the next checkpoint. Returns the bytes
+    /// released, 0 when the begin address is at <paramref name="until"/>.
     /// FASTER's lookup compaction checks each record against the hash index, so a step's cost grows with the step's
     /// records only; its scan compaction reads the whole read-only log after the step too, every step
     /// (docs/maintenance.md).
+    /// A step runs beside the writer and the readers, in a FASTER session of its own: FASTER copies a record only when
+    /// no newer record of its key (a delete's tombstone included) was written meanwhile, and a read that misses a
+    /// record while a step moves it is read again (<see cref="Read"/>). One step at a time; not beside
+    /// <see cref="ForEachLive"/>, which could miss a record being moved.
     /// </summary>
     public long CompactLogStep(long until, long maxBytes)
     {
         long begin = _store.Log.BeginAddress;
         long stepUntil = Math.Min(Math.Min(until, CompactableUntil), begin + Math.Min(maxBytes, long.MaxValue - begin));
         if (stepUntil <= begin) return 0;
-        long newBegin = _writer.Compact(stepUntil, CompactionType.Lookup);
-        return newBegin - begin;
+        Interlocked.Increment(ref _compactionSteps); // odd while the step runs
+        try
+        {
+            using Session session = NewSession();
+            long newBegin = session.Compact(stepUntil, CompactionType.Lookup);
+            return newBegin - begin;
+        }
+        finally
+        {
+            Interlocked.Increment(ref _compactionSteps);
+        }
     }
+
+    /// <summary>
+    /// True when a read that began when the step count was <paramref name="steps"/> and found nothing may have missed a
+    /// record a compaction step moved. FASTER answers "not found" to a read whose record was on disk when the read
+    /// began and below the begin address when its disk read completed, though the record's copy is at the tail by then
+    /// (ContinuePendingRead checks only the begin address): the model tests once found a record missing that way. A
+    /// miss with no step running at its start or finished before its end is a true miss (a sequence lock).
+    /// </summary>
+    private bool StepOverlapped(long steps) => (steps & 1) != 0 || Interlocked.Read(ref _compactionSteps) != steps;
+
+    /// <summary>Before reading a missed record again: lets the step in progress go on.</summary>
+    private static void WaitBeforeRetry(ref SpinWait spin) => spin.SpinOnce(sleep1Threshold: 20);
 }

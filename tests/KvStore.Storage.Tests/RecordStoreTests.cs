@@ -310,6 +310,71 @@ public sealed class RecordStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task LogCompactionStepsBesideReadersAndTheWriterLoseNoRecordAndRestoreNoDeletedOne()
+    {
+        // Records mostly on disk (64 KB of log in memory), so that reads go to disk while steps move records.
+        StorageOptions options = Options(memoryBits: 16, pageBits: 12, segmentBits: 14);
+        const int count = 6000;
+        using var store = RecordStore.Open(options);
+        for (int i = 0; i < count; i++) store.Upsert(new Revision(i + 2, 0), Value(i + 2, 0, size: 200));
+        for (int i = 0; i < count; i++)
+        {
+            if (i % 4 != 0) store.Delete(new Revision(i + 2, 0));
+        }
+        await CheckpointAsync(store, appliedIndex: 1);
+        long until = store.CompactableUntil;
+
+        // Beside the steps: two readers of every live record (one by one and in batches), and the writer, which
+        // deletes every other live record (some while their copy moves) and writes new ones.
+        using var done = new CancellationTokenSource();
+        var missed = new List<string>();
+        Task Reader(bool many) => Task.Run(() =>
+        {
+            var keys = new Revision[25];
+            var records = new byte[]?[25];
+            for (int round = 0; !done.IsCancellationRequested; round++)
+            {
+                for (int i = 0; i < count; i += 4 * keys.Length)
+                {
+                    for (int k = 0; k < keys.Length; k++) keys[k] = new Revision(i + 4 * k + 2, 0);
+                    if (many) store.ReadMany(keys, records);
+                    else for (int k = 0; k < keys.Length; k++) records[k] = store.Read(keys[k]);
+                    for (int k = 0; k < keys.Length; k++)
+                    {
+                        // a record the writer deleted is gone; one it never deletes must always read back
+                        if (records[k] is null && (i + 4 * k) % 8 != 0) lock (missed) missed.Add($"{keys[k]} (round {round})");
+                    }
+                }
+            }
+        });
+        Task[] readers = [Reader(many: false), Reader(many: true)];
+        Task writer = Task.Run(() =>
+        {
+            for (int i = 0; i < count; i += 8)
+            {
+                store.Delete(new Revision(i + 2, 0));
+                store.Upsert(new Revision(count + i + 2, 0), Value(count + i + 2, 0, size: 200));
+                if (i % 400 == 0) Thread.Sleep(1);
+            }
+        });
+        int steps = 0;
+        while (store.CompactLogStep(until, 4 << 10) > 0) steps++;
+        await writer;
+        done.Cancel();
+        await Task.WhenAll(readers);
+
+        Assert.True(steps >= 64, $"only {steps} steps");
+        Assert.Empty(missed);
+        for (int i = 0; i < count; i += 4)
+        {
+            byte[]? expected = i % 8 == 0 ? null : Value(i + 2, 0, size: 200);
+            Assert.Equal(expected, store.Read(new Revision(i + 2, 0)));
+        }
+        for (int i = 0; i < count; i += 8) Assert.Equal(Value(count + i + 2, 0, size: 200), store.Read(new Revision(count + i + 2, 0)));
+        Assert.Equal(count / 8 + count / 8, store.ScanLive().Count);
+    }
+
+    [Fact]
     public async Task CompactLogReclaimsTheSpaceOfDeletedRecords()
     {
         StorageOptions options = Options(memoryBits: 16, pageBits: 12, segmentBits: 14);
