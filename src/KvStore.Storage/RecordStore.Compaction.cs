@@ -59,28 +59,22 @@ public sealed partial class RecordStore
         long begin = _store.Log.BeginAddress;
         long stepUntil = Math.Min(Math.Min(until, CompactableUntil), begin + Math.Min(maxBytes, long.MaxValue - begin));
         if (stepUntil <= begin) return 0;
-        Interlocked.Increment(ref _compactionSteps); // odd while the step runs
-        try
-        {
-            using Session session = NewSession();
-            long newBegin = session.Compact(stepUntil, CompactionType.Lookup);
-            return newBegin - begin;
-        }
-        finally
-        {
-            Interlocked.Increment(ref _compactionSteps);
-        }
+        using Session session = NewSession();
+        long newBegin = session.Compact(stepUntil, CompactionType.Lookup);
+        return newBegin - begin;
     }
 
     /// <summary>
-    /// True when a read that began when the step count was <paramref name="steps"/> and found nothing may have missed a
-    /// record a compaction step moved. FASTER answers "not found" to a read whose record was on disk when the read
-    /// began and below the begin address when its disk read completed, though the record's copy is at the tail by then
-    /// (ContinuePendingRead checks only the begin address): the model tests once found a record missing that way. A
-    /// miss with no step running at its start or finished before its end is a true miss (a sequence lock).
+    /// True when a read that began when the log's begin address was <paramref name="begin"/> and found nothing may have
+    /// missed a record a compaction step moved. FASTER answers "not found" to a read whose record was on disk when the
+    /// read began and below the begin address when its disk read completed, though the record's copy is at the tail by
+    /// then (ContinuePendingRead checks only the begin address): the model tests once found a record missing that way.
+    /// A step moves the begin address only after its copies are in place, so reading again finds the copy; a miss
+    /// while the begin address stood still is a true miss.
     /// </summary>
-    private bool StepOverlapped(long steps) => (steps & 1) != 0 || Interlocked.Read(ref _compactionSteps) != steps;
-
-    /// <summary>Before reading a missed record again: lets the step in progress go on.</summary>
-    private static void WaitBeforeRetry(ref SpinWait spin) => spin.SpinOnce(sleep1Threshold: 20);
+    private bool BeginMovedSince(long begin)
+    {
+        Interlocked.MemoryBarrier(); // the begin address read after the read's own reads
+        return _store.Log.BeginAddress != begin;
+    }
 }

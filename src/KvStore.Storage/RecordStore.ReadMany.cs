@@ -15,9 +15,9 @@ public sealed partial class RecordStore
     public void ReadMany(ReadOnlySpan<Revision> keys, Span<byte[]?> records)
     {
         if (records.Length < keys.Length) throw new ArgumentException("records is shorter than keys", nameof(records));
-        long steps = Interlocked.Read(ref _compactionSteps);
+        long begin = _store.Log.BeginAddress;
         ReadManyOnce(keys, records);
-        if (!StepOverlapped(steps)) return;
+        if (!BeginMovedSince(begin)) return;
         // a log compaction step ran beside: what was missed is read again, one record at a time (Read)
         for (int i = 0; i < keys.Length; i++) records[i] ??= Read(keys[i]);
     }

@@ -23,7 +23,6 @@ public sealed partial class RecordStore : IDisposable
     private readonly string _checkpointDir;
     private readonly DeviceWriteFailure _writeFailure = new();
     private Task? _checkpointTask; // the checkpoint being written, if any
-    private long _compactionSteps; // log compaction steps begun and ended: odd while one runs (StepOverlapped)
     private bool _disposed;
 
     private RecordStore(StorageOptions options)
@@ -160,13 +159,11 @@ public sealed partial class RecordStore : IDisposable
     /// <summary>Reads the record at <paramref name="key"/>; null when there is none. Any thread.</summary>
     public byte[]? Read(Revision key)
     {
-        var spin = new SpinWait();
         while (true)
         {
-            long steps = Interlocked.Read(ref _compactionSteps);
+            long begin = _store.Log.BeginAddress;
             byte[]? record = ReadOnce(key);
-            if (record is not null || !StepOverlapped(steps)) return record;
-            WaitBeforeRetry(ref spin);
+            if (record is not null || !BeginMovedSince(begin)) return record; // else a log compaction step moved it: again
         }
     }
 
