@@ -44,7 +44,7 @@ internal sealed class Quota(AlarmStore alarms, Func<long> dbSizeBytes, long quot
         long cost = Cost(request);
         if (cost == 0) return true;
         if (alarms.NoSpace || !diskRoom()) return false;
-        if (dbSizeBytes() + cost < quotaBytes) return true;
+        if (HasRoomFor(cost)) return true;
         RaiseNoSpace();
         return false;
     }
@@ -53,8 +53,11 @@ internal sealed class Quota(AlarmStore alarms, Func<long> dbSizeBytes, long quot
     public bool Available(InternalRaftRequest request)
     {
         long cost = Cost(request);
-        return cost == 0 || dbSizeBytes() + cost < quotaBytes;
+        return cost == 0 || HasRoomFor(cost);
     }
+
+    /// <summary>The db size plus <paramref name="cost"/> stays below the quota (the size is measured at most a second ago).</summary>
+    private bool HasRoomFor(long cost) => dbSizeBytes() + cost < quotaBytes;
 
     /// <summary>etcd's quotaAlarmer: proposes this member's NOSPACE alarm, once until that proposal ends.</summary>
     public void RaiseNoSpace()
