@@ -53,7 +53,10 @@ public sealed class LeaderChangeTests(ITestOutputHelper output)
         output.WriteLine($"paused leader {old.Name}; {next.Name} leads after {(DateTime.UtcNow - paused).TotalSeconds:F1} s; writing through {follower.Name}");
         string[] outcomes = await Task.WhenAll(stuck);
         output.WriteLine("calls sent while the leader was frozen: " + string.Join(", ", outcomes.GroupBy(o => o).Select(g => $"{g.Count()} {g.Key}")));
-        Assert.All(outcomes, o => Assert.True(o == "ok" || o.Contains("etcdserver: leader changed", StringComparison.Ordinal), o));
+        // Each answers at once when the leader changes: ok, "leader changed", or (a follower that knew of no leader for a
+        // while on a loaded machine: 2 of 14 once) "no leader"; never "request timed out" after the request timeout.
+        Assert.All(outcomes, o => Assert.True(o == "ok" || o.Contains("etcdserver: leader changed", StringComparison.Ordinal)
+            || o.Contains("etcdserver: no leader", StringComparison.Ordinal), o));
 
         var put = await follower.Kv.PutAsync(new PutRequest { Key = Key("after"), Value = Key("v") }, deadline: DateTime.UtcNow + RequestTimeout);
         var read = await follower.Kv.RangeAsync(new RangeRequest { Key = Key("after") }, deadline: DateTime.UtcNow + RequestTimeout);
