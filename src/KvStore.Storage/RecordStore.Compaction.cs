@@ -1,8 +1,5 @@
 using FASTER.core;
 
-using Session = FASTER.core.ClientSession<
-    KvStore.Storage.Revision, FASTER.core.SpanByte, FASTER.core.SpanByte, byte[]?, FASTER.core.Empty, KvStore.Storage.RecordFunctions>;
-
 namespace KvStore.Storage;
 
 public sealed partial class RecordStore

@@ -1,9 +1,10 @@
+// The FASTER session type every part of RecordStore uses (one writer, pooled readers, a compaction step's own).
+global using Session = FASTER.core.ClientSession<
+    KvStore.Storage.Revision, FASTER.core.SpanByte, FASTER.core.SpanByte, byte[]?, FASTER.core.Empty, KvStore.Storage.RecordFunctions>;
+
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using FASTER.core;
-
-using Session = FASTER.core.ClientSession<
-    KvStore.Storage.Revision, FASTER.core.SpanByte, FASTER.core.SpanByte, byte[]?, FASTER.core.Empty, KvStore.Storage.RecordFunctions>;
 
 namespace KvStore.Storage;
 
@@ -208,14 +209,6 @@ public sealed partial class RecordStore : IDisposable
     {
         using var iterator = _writer.Iterate();
         while (iterator.GetNext(out RecordInfo _)) visit(iterator.GetKey(), iterator.GetValue().AsReadOnlySpan());
-    }
-
-    /// <summary>Every live record with a copy of its value, in no particular order. Writer only.</summary>
-    public List<(Revision Key, byte[] Value)> ScanLive()
-    {
-        var records = new List<(Revision, byte[])>();
-        ForEachLive((key, value) => records.Add((key, value.ToArray())));
-        return records;
     }
 
     public void Dispose()

@@ -31,6 +31,28 @@ public sealed class RecordStoreTests : IDisposable
         return v;
     }
 
+    /// <summary>Every live record with a copy of its value, in no particular order.</summary>
+    private static List<(Revision Key, byte[] Value)> LiveRecords(RecordStore store)
+    {
+        var records = new List<(Revision, byte[])>();
+        store.ForEachLive((key, value) => records.Add((key, value.ToArray())));
+        return records;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="count"/> records of 200 bytes at revisions 2.. and deletes all but one in
+    /// <paramref name="keepOneIn"/> (the first of each run), as an MVCC compaction would, then checkpoints at index 1.
+    /// </summary>
+    private static async Task WriteThenDeleteMostAsync(RecordStore store, int count, int keepOneIn)
+    {
+        for (int i = 0; i < count; i++) store.Upsert(new Revision(i + 2, 0), Value(i + 2, 0, size: 200));
+        for (int i = 0; i < count; i++)
+        {
+            if (i % keepOneIn != 0) store.Delete(new Revision(i + 2, 0));
+        }
+        await CheckpointAsync(store, appliedIndex: 1);
+    }
+
     private static async Task CheckpointAsync(RecordStore store, long appliedIndex)
     {
         Task? task;
@@ -84,8 +106,8 @@ public sealed class RecordStoreTests : IDisposable
         Assert.Equal(2, reopened.RecoveredIndex);
         Assert.Equal(Value(99, 0), reopened.Read(new Revision(99, 0)));
         Assert.Null(reopened.Read(new Revision(100, 0)));
-        Assert.DoesNotContain(reopened.ScanLive(), r => r.Key.Main == 100);
-        Assert.Equal(98, reopened.ScanLive().Count);
+        Assert.DoesNotContain(LiveRecords(reopened), r => r.Key.Main == 100);
+        Assert.Equal(98, LiveRecords(reopened).Count);
     }
 
     [Fact]
@@ -139,7 +161,7 @@ public sealed class RecordStoreTests : IDisposable
 
         store.Delete(rev);
         Assert.Null(store.Read(rev));
-        Assert.Empty(store.ScanLive());
+        Assert.Empty(LiveRecords(store));
     }
 
     [Fact]
@@ -190,7 +212,7 @@ public sealed class RecordStoreTests : IDisposable
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
         Assert.Equal(0, wrong);
-        Assert.Equal(count, store.ScanLive().Count);
+        Assert.Equal(count, LiveRecords(store).Count);
     }
 
     [Fact]
@@ -215,7 +237,7 @@ public sealed class RecordStoreTests : IDisposable
         Assert.Equal(Value(-1, 7), reopened.Read(new Revision(-1, 7)));
         Assert.Null(reopened.Read(new Revision(10, 0)));
 
-        var live = reopened.ScanLive().ToDictionary(r => r.Key, r => r.Value);
+        var live = LiveRecords(reopened).ToDictionary(r => r.Key, r => r.Value);
         Assert.Equal(500 - 1 + 1 + 1, live.Count);
         Assert.Equal(Value(300, 0), live[new Revision(300, 0)]);
     }
@@ -240,7 +262,7 @@ public sealed class RecordStoreTests : IDisposable
         Assert.Equal(Value(2, 0), reopened.Read(new Revision(2, 0)));
         Assert.Equal(Value(3, 0), reopened.Read(new Revision(3, 0)));
         Assert.Null(reopened.Read(new Revision(4, 0)));
-        Assert.Equal(2, reopened.ScanLive().Count);
+        Assert.Equal(2, LiveRecords(reopened).Count);
     }
 
     [Fact]
@@ -273,7 +295,7 @@ public sealed class RecordStoreTests : IDisposable
         Assert.Equal(2000, reopened.RecoveredIndex);
         Assert.Equal(Value(2001, 0, size: 200), reopened.Read(new Revision(2001, 0)));
         Assert.Null(reopened.Read(new Revision(2002, 0)));
-        Assert.Equal(2000, reopened.ScanLive().Count);
+        Assert.Equal(2000, LiveRecords(reopened).Count);
     }
 
     [Fact]
@@ -282,12 +304,7 @@ public sealed class RecordStoreTests : IDisposable
         StorageOptions options = Options(memoryBits: 16, pageBits: 12, segmentBits: 14);
         const int count = 4000;
         using var store = RecordStore.Open(options);
-        for (int i = 0; i < count; i++) store.Upsert(new Revision(i + 2, 0), Value(i + 2, 0, size: 200));
-        for (int i = 0; i < count; i++)
-        {
-            if (i % 20 != 0) store.Delete(new Revision(i + 2, 0));
-        }
-        await CheckpointAsync(store, appliedIndex: 1);
+        await WriteThenDeleteMostAsync(store, count, keepOneIn: 20);
         long until = store.CompactableUntil;
         long sizeBefore = store.LogSizeBytes;
         const long step = 32 << 10;
@@ -304,7 +321,7 @@ public sealed class RecordStoreTests : IDisposable
         Assert.Equal(0, store.CompactLogStep(until, step));
         await CheckpointAsync(store, appliedIndex: 2);
         Assert.True(store.LogSizeBytes < sizeBefore / 4, $"log size {sizeBefore} -> {store.LogSizeBytes}");
-        Assert.Equal(count / 20, store.ScanLive().Count);
+        Assert.Equal(count / 20, LiveRecords(store).Count);
         for (int i = 0; i < count; i += 20) Assert.Equal(Value(i + 2, 0, size: 200), store.Read(new Revision(i + 2, 0)));
         Assert.Null(store.Read(new Revision(3, 0)));
     }
@@ -316,12 +333,7 @@ public sealed class RecordStoreTests : IDisposable
         StorageOptions options = Options(memoryBits: 16, pageBits: 12, segmentBits: 14);
         const int count = 6000;
         using var store = RecordStore.Open(options);
-        for (int i = 0; i < count; i++) store.Upsert(new Revision(i + 2, 0), Value(i + 2, 0, size: 200));
-        for (int i = 0; i < count; i++)
-        {
-            if (i % 4 != 0) store.Delete(new Revision(i + 2, 0));
-        }
-        await CheckpointAsync(store, appliedIndex: 1);
+        await WriteThenDeleteMostAsync(store, count, keepOneIn: 4);
         long until = store.CompactableUntil;
 
         // Beside the steps: two readers of every live record (one by one and in batches), and the writer, which
@@ -371,7 +383,7 @@ public sealed class RecordStoreTests : IDisposable
             Assert.Equal(expected, store.Read(new Revision(i + 2, 0)));
         }
         for (int i = 0; i < count; i += 8) Assert.Equal(Value(count + i + 2, 0, size: 200), store.Read(new Revision(count + i + 2, 0)));
-        Assert.Equal(count / 8 + count / 8, store.ScanLive().Count);
+        Assert.Equal(count / 8 + count / 8, LiveRecords(store).Count);
     }
 
     [Fact]
@@ -382,12 +394,7 @@ public sealed class RecordStoreTests : IDisposable
         long sizeBefore, filesBefore;
         using (var store = RecordStore.Open(options))
         {
-            for (int i = 0; i < count; i++) store.Upsert(new Revision(i + 2, 0), Value(i + 2, 0, size: 200));
-            for (int i = 0; i < count; i++)
-            {
-                if (i % 20 != 0) store.Delete(new Revision(i + 2, 0)); // keep 1 in 20, as an MVCC compaction would
-            }
-            await CheckpointAsync(store, appliedIndex: 1);
+            await WriteThenDeleteMostAsync(store, count, keepOneIn: 20);
             sizeBefore = store.LogSizeBytes;
             filesBefore = LogFileBytes();
 
@@ -411,7 +418,7 @@ public sealed class RecordStoreTests : IDisposable
 
         using var reopened = RecordStore.Open(options);
         Assert.Equal(2, reopened.RecoveredIndex);
-        Assert.Equal(count / 20, reopened.ScanLive().Count);
+        Assert.Equal(count / 20, LiveRecords(reopened).Count);
         for (int i = 0; i < count; i += 20) Assert.Equal(Value(i + 2, 0, size: 200), reopened.Read(new Revision(i + 2, 0)));
         Assert.Null(reopened.Read(new Revision(3, 0)));
     }
