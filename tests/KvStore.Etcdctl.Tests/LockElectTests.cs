@@ -20,13 +20,27 @@ public sealed partial class LockElectTests(PairFixture pair) : IClassFixture<Pai
             await using var holder = Ctl.Start(s.Url, ["lock", "lk-held"]);
             var held = await holder.WaitLinesAsync(1);
             await using var waiter = Ctl.Start(s.Url, ["lock", "lk-held"]);
+            // The waiter queues a key of its own behind the holder's; on a loaded machine etcdctl may take seconds to.
+            List<string> keys = await KeysAsync(s.Url, "lk-held", atLeast: 2);
             var waiting = await waiter.WaitLinesAsync(1, seconds: 2);
             Assert.Empty(waiting);
             await holder.StopAsync(); // its lease lingers (TTL 60 s), so the waiter keeps waiting
-            var keys = await Ctl.RunAsync(s.Url, "get", "lk-held", "--prefix", "--keys-only");
-            outputs.Add(string.Join('|', held.Select(Mask)) + "#" + string.Join('|', keys.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Mask)));
+            Assert.Empty(await waiter.WaitLinesAsync(1, seconds: 1));
+            keys = await KeysAsync(s.Url, "lk-held", atLeast: 0);
+            outputs.Add(string.Join('|', held.Select(Mask)) + "#" + string.Join('|', keys.Select(Mask)));
         }
         Assert.Equal(outputs[0], outputs[1]);
+    }
+
+    /// <summary>The keys under <paramref name="prefix"/>, once there are at least <paramref name="atLeast"/> (or after 30 s).</summary>
+    private static async Task<List<string>> KeysAsync(string url, string prefix, int atLeast)
+    {
+        for (DateTime deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(100))
+        {
+            var keys = (await Ctl.RunAsync(url, "get", prefix, "--prefix", "--keys-only")).Out
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+            if (keys.Count >= atLeast || DateTime.UtcNow >= deadline) return keys;
+        }
     }
 
     [Fact]
