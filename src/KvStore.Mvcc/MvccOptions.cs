@@ -37,6 +37,12 @@ public sealed record MvccOptions
     /// <summary>Bytes of FASTER's log one step of log compaction covers, holding the write lock (docs/maintenance.md).</summary>
     public long LogCompactionStepBytes { get; init; } = 1L << 20;
 
+    /// <summary>
+    /// Fewest records for which a range reads FASTER's whole log in one pass instead of record by record, when the log is
+    /// not much larger than they are and a fair part of it is only on disk (docs/performance.md, "Large ranges").
+    /// </summary>
+    public int RangeScanAtLeast { get; init; } = 16_384;
+
     /// <summary>The FASTER settings in effect: <see cref="Storage"/>, else the defaults in &lt;Directory&gt;/engine.</summary>
     public StorageOptions StorageOrDefault() =>
         Storage ?? new StorageOptions { Directory = Path.Combine(Directory, "engine") };

@@ -154,6 +154,9 @@ public sealed partial class MvccStore
     /// <summary>Records read per batch: their reads overlap; the batch bounds the records held beside the answer.</summary>
     private const int ReadBatch = 1024;
 
+    /// <summary>Most bytes of log a pass may read per record asked for (a record read alone from disk costs about as much).</summary>
+    private const long ScanBytesPerRecord = 4096;
+
     /// <summary>
     /// Appends the key-values at revs[0..n) to kvs in order, many records per store read; each key-value wraps its
     /// record's bytes, so the answer holds one copy of the values. (OnDiskRangeTests)
@@ -163,6 +166,11 @@ public sealed partial class MvccStore
         if (n == 1)
         {
             kvs.Add(ReadKeyValue(revs[0]));
+            return;
+        }
+        if (ScansTheLog(n))
+        {
+            ReadKeyValuesByScan(revs, n, kvs);
             return;
         }
         var records = new byte[]?[Math.Min(n, ReadBatch)];
@@ -176,6 +184,31 @@ public sealed partial class MvccStore
                 kvs.Add(KeyValueView.Decode(record, out _));
                 records[i] = null;
             }
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="n"/> records are read faster by one pass over the log: many of them, a log not much larger
+    /// than they are, and a fair part of it only on disk, where each record read alone is a disk read of its own.
+    /// Measured with tools/bigrange-vs-etcd.sh (docs/performance.md, "Large ranges").
+    /// </summary>
+    private bool ScansTheLog(int n)
+    {
+        long log = _records.LogSizeBytes;
+        return n >= Options.RangeScanAtLeast && log <= n * ScanBytesPerRecord && _records.OnDiskBytes >= log / 4;
+    }
+
+    /// <summary>The key-values at revs[0..n) by one pass over the log (<see cref="RecordStore.ReadManyByScan"/>).</summary>
+    private void ReadKeyValuesByScan(List<Revision> revs, int n, List<KeyValue> kvs)
+    {
+        var records = new byte[]?[n];
+        // a log compaction step could move a record past the pass
+        using (_logCompactionGate.EnterScope()) _records.ReadManyByScan(CollectionsMarshal.AsSpan(revs)[..n], records);
+        for (int i = 0; i < n; i++)
+        {
+            byte[] record = records[i] ?? throw new InvalidOperationException($"record {revs[i]} missing from storage");
+            kvs.Add(KeyValueView.Decode(record, out _));
+            records[i] = null;
         }
     }
 

@@ -75,6 +75,9 @@ public sealed partial class RecordStore : IDisposable
     /// <summary>Bytes of log between its begin and tail addresses (live and dead records).</summary>
     public long LogSizeBytes => _store.Log.TailAddress - _store.Log.BeginAddress;
 
+    /// <summary>Bytes of log only on disk (below FASTER's head address): a read of a record there waits for the disk.</summary>
+    public long OnDiskBytes => Math.Max(0, _store.Log.HeadAddress - _store.Log.BeginAddress);
+
     /// <summary>Bytes of the hash index a checkpoint writes (FASTER's ht.dat: 64 bytes per bucket), whatever the data's size.</summary>
     public long IndexCheckpointBytes => Options.IndexBuckets * 64;
 

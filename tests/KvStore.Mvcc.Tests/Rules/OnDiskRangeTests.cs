@@ -9,20 +9,26 @@ namespace KvStore.Mvcc.Tests.Rules;
 
 /// <summary>
 /// Ranges over records that sit in the log file (a 32 KB in-memory log under ~400 KB of records) answer as a
-/// single-key Get of each key does: the batched read of many records against the one-record read.
+/// single-key Get of each key does: the batched read of many records against the one-record read
+/// (<see cref="OnDiskRangeByScanTests"/>: the one pass over the log a range over many records takes).
 /// </summary>
-public sealed class OnDiskRangeTests : IDisposable
+public class OnDiskRangeTests : IDisposable
 {
     private const int KeyCount = 1200;
     private readonly TempDir _dir = new();
     private readonly MvccStore _store;
     private readonly long _midRev;
 
-    public OnDiskRangeTests()
+    public OnDiskRangeTests() : this(new MvccOptions { Directory = "" }.RangeScanAtLeast)
+    {
+    }
+
+    protected OnDiskRangeTests(int rangeScanAtLeast)
     {
         MvccOptions options = OptionsFor(Path.Combine(_dir.Path, "store"));
         _store = MvccStore.Open(options with
         {
+            RangeScanAtLeast = rangeScanAtLeast,
             Storage = new StorageOptions
             {
                 Directory = Path.Combine(options.Directory, "engine"),
@@ -43,6 +49,7 @@ public sealed class OnDiskRangeTests : IDisposable
     {
         _store.Dispose();
         _dir.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     private static string Key(int i) => $"k{i:D4}";
@@ -119,3 +126,6 @@ public sealed class OnDiskRangeTests : IDisposable
         Assert.Contains(OneByOne(_midRev), kv => kv.Lease == 1);
     }
 }
+
+/// <summary>The same ranges read by one pass over the log (MvccOptions.RangeScanAtLeast lowered below the test's key count).</summary>
+public sealed class OnDiskRangeByScanTests() : OnDiskRangeTests(rangeScanAtLeast: 100);
