@@ -15,7 +15,7 @@ internal readonly record struct KeyValueFields(
 }
 
 /// <summary>
-/// Decodes a history record's <see cref="KeyValue"/> without copying its bytes: <see cref="Decode"/> wraps the record's
+/// Decodes a history record's <see cref="KeyValue"/> without copying its bytes: <see cref="Decode(byte[], out bool)"/> wraps the record's
 /// own key and value, <see cref="ReadFields"/> (a recovery's rebuild, which needs no value) reads the numbers and where
 /// the key lies. Same fields as <c>KeyValue.Parser.ParseFrom</c> (KeyValueViewTests).
 /// </summary>
@@ -25,13 +25,16 @@ internal static class KeyValueView
     /// The record's <see cref="KeyValue"/>, its key and value wrapping the record's bytes. Safe because a record array
     /// comes fresh from the store (RecordStore copies it out) and nothing writes to it afterwards.
     /// </summary>
-    public static KeyValue Decode(byte[] record, out bool tombstone)
+    public static KeyValue Decode(byte[] record, out bool tombstone) => Decode(record.AsMemory(), out tombstone);
+
+    /// <summary>As <see cref="Decode(byte[], out bool)"/>, for a record in a part of an array no one writes to afterwards.</summary>
+    public static KeyValue Decode(ReadOnlyMemory<byte> record, out bool tombstone)
     {
-        KeyValueFields f = ReadFields(record);
+        KeyValueFields f = ReadFields(record.Span);
         tombstone = f.Tombstone;
         var kv = new KeyValue { CreateRevision = f.CreateRevision, ModRevision = f.ModRevision, Version = f.Version, Lease = f.Lease };
-        if (f.KeyLength > 0) kv.Key = UnsafeByteOperations.UnsafeWrap(record.AsMemory(f.KeyStart, f.KeyLength));
-        if (f.ValueLength > 0) kv.Value = UnsafeByteOperations.UnsafeWrap(record.AsMemory(f.ValueStart, f.ValueLength));
+        if (f.KeyLength > 0) kv.Key = UnsafeByteOperations.UnsafeWrap(record.Slice(f.KeyStart, f.KeyLength));
+        if (f.ValueLength > 0) kv.Value = UnsafeByteOperations.UnsafeWrap(record.Slice(f.ValueStart, f.ValueLength));
         return kv;
     }
 

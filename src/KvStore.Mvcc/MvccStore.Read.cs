@@ -201,14 +201,13 @@ public sealed partial class MvccStore
     /// <summary>The key-values at revs[0..n) by one pass over the log (<see cref="RecordStore.ReadManyByScan"/>).</summary>
     private void ReadKeyValuesByScan(List<Revision> revs, int n, List<KeyValue> kvs)
     {
-        var records = new byte[]?[n];
+        var records = new ReadOnlyMemory<byte>[n];
         // a log compaction step could move a record past the pass
         using (_logCompactionGate.EnterScope()) _records.ReadManyByScan(CollectionsMarshal.AsSpan(revs)[..n], records);
         for (int i = 0; i < n; i++)
         {
-            byte[] record = records[i] ?? throw new InvalidOperationException($"record {revs[i]} missing from storage");
-            kvs.Add(KeyValueView.Decode(record, out _));
-            records[i] = null;
+            if (records[i].IsEmpty) throw new InvalidOperationException($"record {revs[i]} missing from storage");
+            kvs.Add(KeyValueView.Decode(records[i], out _));
         }
     }
 

@@ -41,8 +41,16 @@ public sealed class RecordStoreReadManyTests : IDisposable
         keys.Add(new Revision(7, 0));
         keys.Add(new Revision(7, 1));
         var records = new byte[]?[keys.Count];
-        if (byScan) store.ReadManyByScan(keys.ToArray(), records);
-        else store.ReadMany(keys.ToArray(), records);
+        if (byScan)
+        {
+            var memory = new ReadOnlyMemory<byte>[keys.Count];
+            store.ReadManyByScan(keys.ToArray(), memory);
+            for (int i = 0; i < keys.Count; i++) records[i] = memory[i].IsEmpty ? null : memory[i].ToArray();
+        }
+        else
+        {
+            store.ReadMany(keys.ToArray(), records);
+        }
 
         int found = 0;
         for (int i = 0; i < keys.Count; i++)
