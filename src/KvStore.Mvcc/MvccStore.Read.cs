@@ -180,8 +180,7 @@ public sealed partial class MvccStore
             _records.ReadMany(batch, records);
             for (int i = 0; i < batch.Length; i++)
             {
-                byte[] record = records[i] ?? throw new InvalidOperationException($"record {batch[i]} missing from storage");
-                kvs.Add(KeyValueView.Decode(record, out _));
+                kvs.Add(Found(records[i], batch[i]));
                 records[i] = null;
             }
         }
@@ -206,14 +205,13 @@ public sealed partial class MvccStore
         using (_logCompactionGate.EnterScope()) _records.ReadManyByScan(CollectionsMarshal.AsSpan(revs)[..n], records);
         for (int i = 0; i < n; i++)
         {
-            if (records[i].IsEmpty) throw new InvalidOperationException($"record {revs[i]} missing from storage");
-            kvs.Add(KeyValueView.Decode(records[i], out _));
+            kvs.Add(Found(records[i], revs[i]));
         }
     }
 
-    private KeyValue ReadKeyValue(Revision rev)
-    {
-        byte[] record = _records.Read(rev) ?? throw new InvalidOperationException($"record {rev} missing from storage");
-        return KeyValueView.Decode(record, out _);
-    }
+    private KeyValue ReadKeyValue(Revision rev) => Found(_records.Read(rev), rev);
+
+    /// <summary>The key-value of the record read at <paramref name="rev"/>; none there (empty: a record never is) is a bug.</summary>
+    private static KeyValue Found(ReadOnlyMemory<byte> record, Revision rev) =>
+        record.IsEmpty ? throw new InvalidOperationException($"record {rev} missing from storage") : KeyValueView.Decode(record, out _);
 }

@@ -19,16 +19,17 @@ public class OnDiskRangeTests : IDisposable
     private readonly MvccStore _store;
     private readonly long _midRev;
 
-    public OnDiskRangeTests() : this(new MvccOptions { Directory = "" }.RangeScanAtLeast)
+    public OnDiskRangeTests() : this(rangeScanAtLeast: null)
     {
     }
 
-    protected OnDiskRangeTests(int rangeScanAtLeast)
+    /// <param name="rangeScanAtLeast">MvccOptions.RangeScanAtLeast; null keeps the default.</param>
+    protected OnDiskRangeTests(int? rangeScanAtLeast)
     {
         MvccOptions options = OptionsFor(Path.Combine(_dir.Path, "store"));
         _store = MvccStore.Open(options with
         {
-            RangeScanAtLeast = rangeScanAtLeast,
+            RangeScanAtLeast = rangeScanAtLeast ?? options.RangeScanAtLeast,
             Storage = new StorageOptions
             {
                 Directory = Path.Combine(options.Directory, "engine"),
