@@ -166,8 +166,17 @@ public sealed class FaultTests(ITestOutputHelper output)
         TestCluster.Pause(old);
         await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(60), notThis: old);
         var survivors = new ClusterClient(cluster.Members.Where(m => m != old).ToList(), 0);
-        await survivors.CallAsync((m, d) => m.Lease.LeaseRevokeAsync(new LeaseRevokeRequest { ID = grant.ID }, deadline: d).ResponseAsync,
-            Progress);
+        try
+        {
+            await survivors.CallAsync((m, d) => m.Lease.LeaseRevokeAsync(new LeaseRevokeRequest { ID = grant.ID }, deadline: d).ResponseAsync,
+                Progress);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && survivors.Failovers > 0)
+        {
+            // A revoke is not idempotent: an attempt that timed out during the election may have been applied, and the
+            // retry then finds no lease. The keep-alive below checks that it is gone.
+            output.WriteLine($"the revoke was retried after {survivors.Failovers} failed attempts and found the lease gone");
+        }
         var afterRevoke = await survivors.CallAsync((m, _) => m.KeepAliveOnceAsync(grant.ID, TimeSpan.FromSeconds(20)), Progress);
         Assert.True(afterRevoke.TTL <= 0, "the revoked lease is alive");
         TestCluster.Resume(old);
