@@ -13,11 +13,13 @@ namespace KvStore.Server.Transport;
 /// member's peer certificate and verifying the other's (etcd's rafthttp transport with the peer TLSInfo).
 /// <para>A connection the other end closed while idle is dropped (<see cref="DropClosedConnectionsAsync"/>): DotNext would
 /// count the failure of its next request, a (pre-)vote most often, as a refusal. Test: RaftDialerTests.</para>
-/// <para>A (pre-)vote unanswered after <c>voteDeadline</c> aborts its connection (<see cref="VoteDeadlineStream"/>).</para>
+/// <para>A (pre-)vote unanswered after <c>voteDeadline</c> aborts its connection, and so does the next other request to that
+/// member left unanswered as long (<see cref="VoteDeadlineStream"/>, <see cref="PeerSilence"/>).</para>
 /// </summary>
 internal sealed partial class RaftDialer(PeerAddresses peers, TimeSpan voteDeadline) : IConnectionFactory
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Socket, EndPoint> _dialed = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<EndPoint, PeerSilence> _silence = new();
 
     /// <summary>
     /// Every <paramref name="interval"/>, drops the connections the other member closed while they were idle, so the next
@@ -92,7 +94,9 @@ internal sealed partial class RaftDialer(PeerAddresses peers, TimeSpan voteDeadl
             stream = ssl;
         }
         _dialed[socket] = endpoint;
-        stream = new VoteDeadlineStream(stream, voteDeadline, () =>
+        // An unanswered vote makes the next request's deadline short for an election timeout (3 vote deadlines).
+        PeerSilence silence = _silence.GetOrAdd(endpoint, _ => new PeerSilence(3 * voteDeadline));
+        stream = new VoteDeadlineStream(stream, voteDeadline, silence, () =>
         {
             _dialed.TryRemove(socket, out _);
             socket.Dispose(); // the pending read fails: DotNext counts the member unavailable and dials anew next time

@@ -7,9 +7,10 @@ namespace KvStore.Server.Transport;
 /// nothing, so each round waited the whole request timeout (3/4 of the election timeout) and a paused leader was
 /// replaced only after et + 1.5 s. A vote is answered at once by a running member; an aborted one counts as unavailable.
 /// Requests and answers alternate on a connection: the first write after an answer starts a request, and its first
-/// byte is DotNext's message type. Test: RaftDialerTests.AnUnansweredVoteAbortsTheConnectionOtherRequestsWait.
+/// byte is DotNext's message type. The first other request after an unanswered vote gets the deadline too (<see cref="PeerSilence"/>).
+/// Test: RaftDialerTests.AnUnansweredVoteAbortsTheConnectionOtherRequestsWait.
 /// </summary>
-internal sealed class VoteDeadlineStream(Stream inner, TimeSpan deadline, Action abort) : Stream
+internal sealed class VoteDeadlineStream(Stream inner, TimeSpan deadline, PeerSilence silence, Action abort) : Stream
 {
     private const byte Vote = 0b0000_0001, PreVote = 0b0000_0111; // DotNext 6.12's MessageType
 
@@ -21,7 +22,8 @@ internal sealed class VoteDeadlineStream(Stream inner, TimeSpan deadline, Action
         if (!_awaitingAnswer && buffer.Length > 0)
         {
             _awaitingAnswer = true;
-            if (buffer.Span[0] is Vote or PreVote) Arm();
+            if (buffer.Span[0] is Vote or PreVote) Arm(vote: true);
+            else if (silence.TakeSuspicion()) Arm(vote: false);
         }
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
@@ -33,14 +35,21 @@ internal sealed class VoteDeadlineStream(Stream inner, TimeSpan deadline, Action
         {
             _awaitingAnswer = false;
             Disarm();
+            silence.Answered();
         }
         return read;
     }
 
-    private void Arm()
+    private void Arm(bool vote)
     {
         Disarm();
-        _timer = new Timer(static state => ((Action)state!)(), abort, deadline, Timeout.InfiniteTimeSpan);
+        _timer = new Timer(static state => ((Action)state!)(), vote ? VoteUnanswered : abort, deadline, Timeout.InfiniteTimeSpan);
+    }
+
+    private void VoteUnanswered()
+    {
+        silence.VoteUnanswered();
+        abort();
     }
 
     private void Disarm() => Interlocked.Exchange(ref _timer, null)?.Dispose();

@@ -72,6 +72,39 @@ public sealed class RaftDialerTests
         }
     }
 
+    /// <summary>
+    /// After a (pre-)vote the other end left unanswered, the next other request to it (a new leader's first heartbeat)
+    /// ends at the vote deadline too, once; the request after that waits for its answer, and an answer clears it all.
+    /// </summary>
+    [Fact]
+    public async Task AfterAnUnansweredVoteTheNextRequestHasTheVoteDeadlineOnce()
+    {
+        var deadline = TimeSpan.FromMilliseconds(400); // suspicion lasts 3 deadlines
+        await using var peer = new LoopbackPeer(deadline);
+        byte[] vote = [0b0000_0001, .. new byte[40]], appendEntries = [0b0000_0100, .. new byte[40]];
+
+        Assert.True(await EndsAsync(peer, vote), "an unanswered vote did not end");
+        Assert.True(await EndsAsync(peer, appendEntries), "the first request after an unanswered vote did not end at the deadline");
+        Assert.False(await EndsAsync(peer, appendEntries, 2.5 * deadline), "the second request after an unanswered vote ended");
+
+        // an answer in between: the next request waits
+        Assert.True(await EndsAsync(peer, vote));
+        var (answered, answering) = await peer.ConnectAsync();
+        await answered.Transport.Output.WriteAsync(vote);
+        answering.Send([1, 0, 0, 0]);
+        answered.Transport.Input.AdvanceTo((await answered.Transport.Input.ReadAsync()).Buffer.End);
+        Assert.False(await EndsAsync(peer, appendEntries, 2.5 * deadline), "a request after an answered vote ended");
+    }
+
+    /// <summary>Sends <paramref name="request"/> on a new connection that is never answered: whether its read ends (fails) within the time.</summary>
+    private static async Task<bool> EndsAsync(LoopbackPeer peer, byte[] request, TimeSpan? within = null)
+    {
+        var (client, _) = await peer.ConnectAsync();
+        await client.Transport.Output.WriteAsync(request);
+        var answer = client.Transport.Input.ReadAsync().AsTask();
+        return answer == await Task.WhenAny(answer, Task.Delay(within ?? TimeSpan.FromSeconds(30)));
+    }
+
     private static async Task<int> ReceiveAsync(Socket socket, int bytes)
     {
         var buffer = new byte[bytes];

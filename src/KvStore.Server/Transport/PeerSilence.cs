@@ -1,0 +1,30 @@
+namespace KvStore.Server.Transport;
+
+/// <summary>
+/// What this member's Raft client last saw of one other member: a (pre-)vote it left unanswered (a stopped process).
+/// The first request after that, within <c>window</c>, gets the vote deadline too: a new leader's first heartbeat round
+/// waits for every member when a follower refuses it (DotNext's first heartbeat names the leader's own no-op, which no
+/// follower has yet), and without this it waited the whole request timeout for the stopped one. Once only, so a slow
+/// member is not cut off again and again. Test: RaftDialerTests.AfterAnUnansweredVoteTheNextRequestHasTheVoteDeadlineOnce.
+/// </summary>
+internal sealed class PeerSilence(TimeSpan window)
+{
+    private long _voteUnansweredAtMs; // Environment.TickCount64; 0: answered since, or the suspicion was used
+
+    /// <summary>A (pre-)vote to the member got no answer within the vote deadline.</summary>
+    public void VoteUnanswered() => Volatile.Write(ref _voteUnansweredAtMs, Math.Max(1, Environment.TickCount64));
+
+    /// <summary>The member answered a request.</summary>
+    public void Answered()
+    {
+        if (Volatile.Read(ref _voteUnansweredAtMs) != 0) Volatile.Write(ref _voteUnansweredAtMs, 0);
+    }
+
+    /// <summary>Whether the next request (not a vote) gets the vote deadline: once after an unanswered vote, within the window.</summary>
+    public bool TakeSuspicion()
+    {
+        if (Volatile.Read(ref _voteUnansweredAtMs) == 0) return false;
+        long at = Interlocked.Exchange(ref _voteUnansweredAtMs, 0);
+        return at != 0 && Environment.TickCount64 - at <= (long)window.TotalMilliseconds;
+    }
+}
