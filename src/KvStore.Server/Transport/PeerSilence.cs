@@ -2,10 +2,15 @@ namespace KvStore.Server.Transport;
 
 /// <summary>
 /// What this member's Raft client last saw of one other member: a (pre-)vote it left unanswered (a stopped process).
-/// The first request after that, within <c>window</c>, gets the vote deadline too: a new leader's first heartbeat round
-/// waits for every member when a follower refuses it (DotNext's first heartbeat names the leader's own no-op, which no
-/// follower has yet), and without this it waited the whole request timeout for the stopped one. Once only, so a slow
-/// member is not cut off again and again. Test: RaftDialerTests.AfterAnUnansweredVoteTheNextRequestHasTheVoteDeadlineOnce.
+/// Within <c>window</c> after that, until it answers anything:
+/// <list type="bullet">
+/// <item>a (pre-)vote to it fails at once: DotNext's candidate counts its votes only once every member answered or failed,
+/// so the vote after an unanswered pre-vote waited the vote deadline a second time;</item>
+/// <item>the first other request gets the vote deadline too: a new leader's first heartbeat round waits for every member
+/// when a follower refuses it (DotNext's first heartbeat names the leader's own no-op, which no follower has yet), and
+/// waited the whole request timeout for the stopped one. Once only, so a slow member is not cut off again and again.</item>
+/// </list>
+/// Test: RaftDialerTests.AfterAnUnansweredVoteTheNextRequestHasTheVoteDeadlineOnce.
 /// </summary>
 internal sealed class PeerSilence(TimeSpan window)
 {
@@ -18,6 +23,16 @@ internal sealed class PeerSilence(TimeSpan window)
     public void Answered()
     {
         if (Volatile.Read(ref _voteUnansweredAtMs) != 0) Volatile.Write(ref _voteUnansweredAtMs, 0);
+    }
+
+    /// <summary>Whether a (pre-)vote was left unanswered within the window, with no answer since.</summary>
+    public bool Silent
+    {
+        get
+        {
+            long at = Volatile.Read(ref _voteUnansweredAtMs);
+            return at != 0 && Environment.TickCount64 - at <= (long)window.TotalMilliseconds;
+        }
     }
 
     /// <summary>Whether the next request (not a vote) gets the vote deadline: once after an unanswered vote, within the window.</summary>

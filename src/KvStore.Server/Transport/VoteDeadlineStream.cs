@@ -7,7 +7,8 @@ namespace KvStore.Server.Transport;
 /// nothing, so each round waited the whole request timeout (3/4 of the election timeout) and a paused leader was
 /// replaced only after et + 1.5 s. A vote is answered at once by a running member; an aborted one counts as unavailable.
 /// Requests and answers alternate on a connection: the first write after an answer starts a request, and its first
-/// byte is DotNext's message type. The first other request after an unanswered vote gets the deadline too (<see cref="PeerSilence"/>).
+/// byte is DotNext's message type. After an unanswered vote, the next votes fail at once and the first other request
+/// gets the deadline too (<see cref="PeerSilence"/>).
 /// Test: RaftDialerTests.AnUnansweredVoteAbortsTheConnectionOtherRequestsWait.
 /// </summary>
 internal sealed class VoteDeadlineStream(Stream inner, TimeSpan deadline, PeerSilence silence, Action abort) : Stream
@@ -19,13 +20,22 @@ internal sealed class VoteDeadlineStream(Stream inner, TimeSpan deadline, PeerSi
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        bool silent = false;
         if (!_awaitingAnswer && buffer.Length > 0)
         {
             _awaitingAnswer = true;
-            if (buffer.Span[0] is Vote or PreVote) Arm(vote: true);
-            else if (silence.TakeSuspicion()) Arm(vote: false);
+            if (buffer.Span[0] is Vote or PreVote)
+            {
+                silent = silence.Silent;
+                if (!silent) Arm(vote: true);
+            }
+            else if (silence.TakeSuspicion())
+            {
+                Arm(vote: false);
+            }
         }
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (silent) VoteUnanswered(); // at once, after the write: the answer's read fails as at the deadline
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)

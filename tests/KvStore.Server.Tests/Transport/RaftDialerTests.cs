@@ -73,27 +73,30 @@ public sealed class RaftDialerTests
     }
 
     /// <summary>
-    /// After a (pre-)vote the other end left unanswered, the next other request to it (a new leader's first heartbeat)
-    /// ends at the vote deadline too, once; the request after that waits for its answer, and an answer clears it all.
+    /// After a (pre-)vote the other end left unanswered, the next (pre-)votes to it fail at once and the next other
+    /// request (a new leader's first heartbeat) ends at the vote deadline too, once; the request after that waits for its
+    /// answer. An answer from the member in between clears it all.
     /// </summary>
     [Fact]
     public async Task AfterAnUnansweredVoteTheNextRequestHasTheVoteDeadlineOnce()
     {
         var deadline = TimeSpan.FromMilliseconds(400); // suspicion lasts 3 deadlines
         await using var peer = new LoopbackPeer(deadline);
-        byte[] vote = [0b0000_0001, .. new byte[40]], appendEntries = [0b0000_0100, .. new byte[40]];
+        byte[] vote = [0b0000_0001, .. new byte[40]], preVote = [0b0000_0111, .. new byte[40]], appendEntries = [0b0000_0100, .. new byte[40]];
 
-        Assert.True(await EndsAsync(peer, vote), "an unanswered vote did not end");
+        Assert.True(await EndsAsync(peer, preVote), "an unanswered pre-vote did not end");
+        Assert.True(await EndsAsync(peer, vote, deadline / 2), "a vote after an unanswered pre-vote did not fail at once");
         Assert.True(await EndsAsync(peer, appendEntries), "the first request after an unanswered vote did not end at the deadline");
         Assert.False(await EndsAsync(peer, appendEntries, 2.5 * deadline), "the second request after an unanswered vote ended");
 
-        // an answer in between: the next request waits
-        Assert.True(await EndsAsync(peer, vote));
+        // an answer in between (to a request sent before): the next vote has its deadline, the next request none
         var (answered, answering) = await peer.ConnectAsync();
-        await answered.Transport.Output.WriteAsync(vote);
+        await answered.Transport.Output.WriteAsync(appendEntries);
+        Assert.True(await EndsAsync(peer, vote));
         answering.Send([1, 0, 0, 0]);
         answered.Transport.Input.AdvanceTo((await answered.Transport.Input.ReadAsync()).Buffer.End);
-        Assert.False(await EndsAsync(peer, appendEntries, 2.5 * deadline), "a request after an answered vote ended");
+        Assert.False(await EndsAsync(peer, appendEntries, 2.5 * deadline), "a request after an answer ended");
+        Assert.False(await EndsAsync(peer, vote, deadline / 2), "a vote after an answer failed at once");
     }
 
     /// <summary>Sends <paramref name="request"/> on a new connection that is never answered: whether its read ends (fails) within the time.</summary>
