@@ -330,7 +330,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             Task.Run(() => _voterReconciler.RunAsync(token), token),
             Task.Run(() => _forwarder.RunAsync(token), token),
             Task.Run(() => _voterReconciler.FetchMetadataAsync(token), token),
-            Task.Run(() => VoterStickiness.RunAsync(_cluster, baseTimeout, () => IsLeader, _logger, token), token),
+            Task.Run(() => VoterStickiness.RunAsync(_cluster, baseTimeout, () => IsLeader, _raftDialer.MarkSilent, _logger, token), token),
             Task.Run(() => _raftDialer.DropClosedConnectionsAsync(_cluster, _link.RetryInterval, _logger, token), token),
         ];
     }

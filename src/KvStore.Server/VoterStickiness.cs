@@ -1,3 +1,4 @@
+using System.Net;
 using System.Runtime.CompilerServices;
 using DotNext.Diagnostics;
 using DotNext.Net.Cluster.Consensus.Raft;
@@ -15,9 +16,11 @@ internal static partial class VoterStickiness
 {
     /// <summary>
     /// Grants (pre-)votes from the base election timeout on, looking every tenth of it (so at most that much later),
-    /// while this member does not lead. Test: VoterStickinessTests.
+    /// while this member does not lead; tells <paramref name="leaderSilent"/> the leader it stopped hearing from (a
+    /// (pre-)vote to a stopped leader would only wait out its deadline). Test: VoterStickinessTests.
     /// </summary>
-    public static async Task RunAsync(RaftCluster cluster, TimeSpan baseTimeout, Func<bool> isLeader, ILogger logger, CancellationToken token)
+    public static async Task RunAsync(RaftCluster cluster, TimeSpan baseTimeout, Func<bool> isLeader, Action<EndPoint> leaderSilent,
+        ILogger logger, CancellationToken token)
     {
         if (!Supported(cluster))
         {
@@ -27,7 +30,9 @@ internal static partial class VoterStickiness
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(5, (int)baseTimeout.TotalMilliseconds / 10)));
         while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
         {
-            if (!isLeader() && Release(cluster, baseTimeout)) Log.VotesGranted(logger, baseTimeout.TotalMilliseconds);
+            if (isLeader() || !Release(cluster, baseTimeout)) continue;
+            Log.VotesGranted(logger, baseTimeout.TotalMilliseconds);
+            if (cluster.Leader is { IsRemote: true } leader) leaderSilent(leader.EndPoint);
         }
     }
 

@@ -1,8 +1,9 @@
 namespace KvStore.Server.Transport;
 
 /// <summary>
-/// What this member's Raft client last saw of one other member: a (pre-)vote it left unanswered (a stopped process).
-/// Within <c>window</c> after that, until it answers anything:
+/// What this member's Raft client last saw of one other member: a (pre-)vote it left unanswered (a stopped process), or,
+/// for the leader, an election timeout without a heartbeat (<see cref="VoterStickiness"/>). Within <c>window</c> after
+/// that, until it answers anything:
 /// <list type="bullet">
 /// <item>a (pre-)vote to it fails at once: DotNext's candidate counts its votes only once every member answered or failed,
 /// so the vote after an unanswered pre-vote waited the vote deadline a second time;</item>
@@ -16,8 +17,8 @@ internal sealed class PeerSilence(TimeSpan window)
 {
     private long _voteUnansweredAtMs; // Environment.TickCount64; 0: answered since, or the suspicion was used
 
-    /// <summary>A (pre-)vote to the member got no answer within the vote deadline.</summary>
-    public void VoteUnanswered() => Volatile.Write(ref _voteUnansweredAtMs, Math.Max(1, Environment.TickCount64));
+    /// <summary>A (pre-)vote to the member got no answer within the vote deadline, or, as leader, it sent no heartbeat for an election timeout.</summary>
+    public void MarkSilent() => Volatile.Write(ref _voteUnansweredAtMs, Math.Max(1, Environment.TickCount64));
 
     /// <summary>The member answered a request.</summary>
     public void Answered()

@@ -65,6 +65,15 @@ internal sealed partial class RaftDialer(PeerAddresses peers, TimeSpan voteDeadl
         return closed ?? (IReadOnlyList<EndPoint>)[];
     }
 
+    /// <summary>
+    /// The member at <paramref name="endpoint"/> is silent (the leader this member heard nothing from for an election timeout):
+    /// its next (pre-)votes fail at once, as after one it left unanswered (<see cref="PeerSilence"/>).
+    /// </summary>
+    public void MarkSilent(EndPoint endpoint) => Silence(endpoint).MarkSilent();
+
+    // An unanswered vote makes the next request's deadline short for an election timeout (3 vote deadlines).
+    private PeerSilence Silence(EndPoint endpoint) => _silence.GetOrAdd(endpoint, _ => new PeerSilence(3 * voteDeadline));
+
     public async ValueTask<ConnectionContext> ConnectAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -94,9 +103,7 @@ internal sealed partial class RaftDialer(PeerAddresses peers, TimeSpan voteDeadl
             stream = ssl;
         }
         _dialed[socket] = endpoint;
-        // An unanswered vote makes the next request's deadline short for an election timeout (3 vote deadlines).
-        PeerSilence silence = _silence.GetOrAdd(endpoint, _ => new PeerSilence(3 * voteDeadline));
-        stream = new VoteDeadlineStream(stream, voteDeadline, silence, () =>
+        stream = new VoteDeadlineStream(stream, voteDeadline, Silence(endpoint), () =>
         {
             _dialed.TryRemove(socket, out _);
             socket.Dispose(); // the pending read fails: DotNext counts the member unavailable and dials anew next time

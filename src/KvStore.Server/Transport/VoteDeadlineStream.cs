@@ -58,7 +58,7 @@ internal sealed class VoteDeadlineStream(Stream inner, TimeSpan deadline, PeerSi
 
     private void VoteUnanswered()
     {
-        silence.VoteUnanswered();
+        silence.MarkSilent();
         abort();
     }
 

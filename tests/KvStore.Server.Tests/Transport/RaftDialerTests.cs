@@ -99,6 +99,25 @@ public sealed class RaftDialerTests
         Assert.False(await EndsAsync(peer, vote, deadline / 2), "a vote after an answer failed at once");
     }
 
+    /// <summary>
+    /// A leader this member heard nothing from for an election timeout (VoterStickiness marks it) is as silent as one that
+    /// left a vote unanswered: a (pre-)vote to it fails at once, the first other request ends at the vote deadline.
+    /// </summary>
+    [Fact]
+    public async Task ALeaderMarkedSilentGetsNoVoteDeadlineToWaitOut()
+    {
+        var deadline = TimeSpan.FromMilliseconds(400);
+        byte[] preVote = [0b0000_0111, .. new byte[40]], appendEntries = [0b0000_0100, .. new byte[40]];
+        await using var unmarked = new LoopbackPeer(deadline);
+        Assert.False(await EndsAsync(unmarked, preVote, deadline / 2), "a pre-vote to a member not marked failed at once");
+
+        await using var marked = new LoopbackPeer(deadline);
+        marked.Dialer.MarkSilent(marked.EndPoint);
+        Assert.True(await EndsAsync(marked, preVote, deadline / 2), "a pre-vote to a member marked silent did not fail at once");
+        Assert.True(await EndsAsync(marked, appendEntries), "the first request to a member marked silent did not end at the deadline");
+        Assert.False(await EndsAsync(marked, appendEntries, 2.5 * deadline), "the second request to a member marked silent ended");
+    }
+
     /// <summary>Sends <paramref name="request"/> on a new connection that is never answered: whether its read ends (fails) within the time.</summary>
     private static async Task<bool> EndsAsync(LoopbackPeer peer, byte[] request, TimeSpan? within = null)
     {
