@@ -15,15 +15,18 @@ namespace KvStore.Server.Transport;
 /// </summary>
 internal sealed class PeerSilence(TimeSpan window)
 {
-    private long _voteUnansweredAtMs; // Environment.TickCount64; 0: answered since, or the suspicion was used
+    private long _silentSinceMs; // Environment.TickCount64 when it went silent; 0: answered since, or the suspicion was used
 
-    /// <summary>A (pre-)vote to the member got no answer within the vote deadline, or, as leader, it sent no heartbeat for an election timeout.</summary>
-    public void MarkSilent() => Volatile.Write(ref _voteUnansweredAtMs, Math.Max(1, Environment.TickCount64));
+    /// <summary>
+    /// A (pre-)vote to the member got no answer within the vote deadline, or, as leader, it sent no heartbeat for an
+    /// election timeout.
+    /// </summary>
+    public void MarkSilent() => Volatile.Write(ref _silentSinceMs, Math.Max(1, Environment.TickCount64));
 
     /// <summary>The member answered a request.</summary>
     public void Answered()
     {
-        if (Volatile.Read(ref _voteUnansweredAtMs) != 0) Volatile.Write(ref _voteUnansweredAtMs, 0);
+        if (Volatile.Read(ref _silentSinceMs) != 0) Volatile.Write(ref _silentSinceMs, 0);
     }
 
     /// <summary>Whether a (pre-)vote was left unanswered within the window, with no answer since.</summary>
@@ -31,7 +34,7 @@ internal sealed class PeerSilence(TimeSpan window)
     {
         get
         {
-            long at = Volatile.Read(ref _voteUnansweredAtMs);
+            long at = Volatile.Read(ref _silentSinceMs);
             return at != 0 && Environment.TickCount64 - at <= (long)window.TotalMilliseconds;
         }
     }
@@ -39,8 +42,8 @@ internal sealed class PeerSilence(TimeSpan window)
     /// <summary>Whether the next request (not a vote) gets the vote deadline: once after an unanswered vote, within the window.</summary>
     public bool TakeSuspicion()
     {
-        if (Volatile.Read(ref _voteUnansweredAtMs) == 0) return false;
-        long at = Interlocked.Exchange(ref _voteUnansweredAtMs, 0);
+        if (Volatile.Read(ref _silentSinceMs) == 0) return false;
+        long at = Interlocked.Exchange(ref _silentSinceMs, 0);
         return at != 0 && Environment.TickCount64 - at <= (long)window.TotalMilliseconds;
     }
 }

@@ -35,7 +35,9 @@ internal sealed class VoteDeadlineStream(Stream inner, TimeSpan deadline, PeerSi
             }
         }
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        if (silent) VoteUnanswered(); // at once, after the write: the answer's read fails as at the deadline
+        // At once, after the write: the answer's read fails as at the deadline. Not new evidence of silence, so the
+        // window still counts from the unanswered vote (or the leader's silence) that started it.
+        if (silent) abort();
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
