@@ -11,7 +11,7 @@ namespace KvStore.Server.Transport;
 /// when a follower refuses it (DotNext's first heartbeat names the leader's own no-op, which no follower has yet), and
 /// waited the whole request timeout for the stopped one. Once only, so a slow member is not cut off again and again.</item>
 /// </list>
-/// Test: RaftDialerTests.AfterAnUnansweredVoteTheNextRequestHasTheVoteDeadlineOnce.
+/// Tests: RaftDialerTests.AfterAnUnansweredVoteTheNextRequestHasTheVoteDeadlineOnce, ALeaderMarkedSilentGetsNoVoteDeadlineToWaitOut.
 /// </summary>
 internal sealed class PeerSilence(TimeSpan window)
 {
@@ -29,21 +29,11 @@ internal sealed class PeerSilence(TimeSpan window)
         if (Volatile.Read(ref _silentSinceMs) != 0) Volatile.Write(ref _silentSinceMs, 0);
     }
 
-    /// <summary>Whether a (pre-)vote was left unanswered within the window, with no answer since.</summary>
-    public bool Silent
-    {
-        get
-        {
-            long at = Volatile.Read(ref _silentSinceMs);
-            return at != 0 && Environment.TickCount64 - at <= (long)window.TotalMilliseconds;
-        }
-    }
+    /// <summary>Whether the member went silent within the window, with no answer since.</summary>
+    public bool Silent => Within(Volatile.Read(ref _silentSinceMs));
 
-    /// <summary>Whether the next request (not a vote) gets the vote deadline: once after an unanswered vote, within the window.</summary>
-    public bool TakeSuspicion()
-    {
-        if (Volatile.Read(ref _silentSinceMs) == 0) return false;
-        long at = Interlocked.Exchange(ref _silentSinceMs, 0);
-        return at != 0 && Environment.TickCount64 - at <= (long)window.TotalMilliseconds;
-    }
+    /// <summary>Whether the next request (not a vote) gets the vote deadline: once after the member went silent, within the window.</summary>
+    public bool TakeSuspicion() => Volatile.Read(ref _silentSinceMs) != 0 && Within(Interlocked.Exchange(ref _silentSinceMs, 0));
+
+    private bool Within(long silentSinceMs) => silentSinceMs != 0 && Environment.TickCount64 - silentSinceMs <= (long)window.TotalMilliseconds;
 }
