@@ -20,7 +20,7 @@ public sealed class QuotaApplierTests : IDisposable
         long dbSize = 0;
         int raised = 0;
         var alarms = new AlarmStore();
-        var quota = new Quota(alarms, () => dbSize, quotaBytes: 10_000, diskRoom: () => true,
+        var quota = new Quota(alarms, () => dbSize, quotaBytes: 10_000, diskRoom: _ => true,
             raiseNoSpace: () => { raised++; return Task.CompletedTask; }, TimeSpan.FromSeconds(1));
         var applier = new QuotaApplier(quota, new BackendApplier(store));
 

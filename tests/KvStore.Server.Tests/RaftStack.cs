@@ -16,7 +16,7 @@ internal sealed class RaftStack : IDisposable
         config ??= new ServerConfig { SnapshotCount = 10_000 };
         var alarms = new AlarmStore();
         var auth = new AuthStore(Store, config, NullLogger.Instance);
-        var quota = new Quota(alarms, () => 0, config.EffectiveQuotaBytes, () => true, () => Task.CompletedTask, TimeSpan.FromSeconds(1));
+        var quota = new Quota(alarms, () => 0, config.EffectiveQuotaBytes, _ => true, () => Task.CompletedTask, TimeSpan.FromSeconds(1));
         var callbacks = new MemberCallbacks(_ => { }, (_, _) => { }, _ => { }, () => new ClusterMembers(), () => 0, () => { }, () => { },
             (long _, out long free) => { free = long.MaxValue; return true; });
         Machine = new RaftStateMachine(ApplierChain.New(Store, alarms, auth, quota, revision => new ResponseHeader { Revision = revision }),

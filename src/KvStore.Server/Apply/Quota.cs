@@ -7,7 +7,7 @@ namespace KvStore.Server.Apply;
 /// quota; otherwise NOSPACE is raised (once, through the log) and the write refused. A disk without its reserve
 /// refuses as well, without the alarm (no room to log it). Tested by QuotaTests against etcd 3.4.
 /// </summary>
-internal sealed class Quota(AlarmStore alarms, Func<long> dbSizeBytes, long quotaBytes, Func<bool> diskRoom,
+internal sealed class Quota(AlarmStore alarms, Func<long> dbSizeBytes, long quotaBytes, Func<long, bool> diskRoom,
     Func<Task> raiseNoSpace, TimeSpan requestTimeout)
 {
     // etcd's estimates of what storing a key's metadata and a lease costs (etcdserver/quota.go).
@@ -43,7 +43,7 @@ internal sealed class Quota(AlarmStore alarms, Func<long> dbSizeBytes, long quot
     {
         long cost = Cost(request);
         if (cost == 0) return true;
-        if (alarms.NoSpace || !diskRoom()) return false;
+        if (alarms.NoSpace || !diskRoom(cost)) return false;
         if (HasRoomFor(cost)) return true;
         RaiseNoSpace();
         return false;
