@@ -239,7 +239,8 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
     }
 
     public ServerConfig Config { get; }
-    public MvccStore Store => _store;
+    /// <summary>The member's MVCC store: the server's own parts and tests read it; clients go through the server.</summary>
+    internal MvccStore Store => _store;
 
     public ulong LeaderId
     {
