@@ -26,6 +26,7 @@ public sealed partial class MvccStore
 
     private Task? BeginCheckpointLocked()
     {
+        if (_abandoned) return Task.FromException(Abandoned());
         Task? task = _records.BeginCheckpoint(_consistentIndex);
         if (task is not null)
         {

@@ -14,6 +14,7 @@ public sealed partial class MvccStore
     public TxnWrite BeginWrite(long index)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfAbandoned();
         _lock.EnterWriteLock();
         return new TxnWrite(this, _currentRev, index, ownsLock: true, alreadyApplied: IsAppliedLocked(index));
     }
@@ -34,6 +35,27 @@ public sealed partial class MvccStore
             _lock.ExitWriteLock();
         }
     }
+
+    /// <summary>
+    /// Releases the lock of a transaction left without its End: its changes are not published and the consistent index
+    /// stays. When it had started to write (<paramref name="wrote"/>: an exception in the command), the changes are in
+    /// the engine and the index all the same, so the store takes no more writes and makes no more checkpoints (a clean
+    /// close included): reopened, it recovers from its last checkpoint and the log applies the command again, as etcd's
+    /// backend after a panic in apply.
+    /// </summary>
+    internal void AbandonWrite(bool wrote)
+    {
+        if (wrote) _abandoned = true;
+        _lock.ExitWriteLock();
+    }
+
+    private void ThrowIfAbandoned()
+    {
+        if (_abandoned) throw Abandoned();
+    }
+
+    private static InvalidOperationException Abandoned() =>
+        new("a write transaction was left by a failed command: the store takes no more writes and checkpoints until it is reopened");
 
     /// <summary>
     /// Runs one command under the write lock: skipped when <paramref name="index"/> is at or below the

@@ -45,6 +45,7 @@ public sealed partial class MvccStore : IDisposable
     private Task _compactionTask = Task.CompletedTask;
     private volatile bool _closing;
     private bool _disposed;
+    private volatile bool _abandoned; // a write transaction was left by a failed command (AbandonWrite)
 
     private MvccStore(MvccOptions options)
     {
@@ -195,7 +196,7 @@ public sealed partial class MvccStore : IDisposable
         _watchers.CloseAll();
         // A clean close checkpoints what was applied, so the next open replays nothing.
         // A checkpoint that cannot be written within the storage's close timeout is given up: the caller's log replays it.
-        if (_bytesSinceCheckpoint > 0 || _consistentIndex != _checkpointIndex)
+        if (!_abandoned && (_bytesSinceCheckpoint > 0 || _consistentIndex != _checkpointIndex))
         {
             try
             {

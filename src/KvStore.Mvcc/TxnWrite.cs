@@ -10,6 +10,9 @@ namespace KvStore.Mvcc;
 /// <see cref="End"/>, under the engine's write lock. Every change gets main revision <see cref="Rev"/> and the next
 /// sub revision; reads inside see the transaction's own changes. A command at or below the consistent index was
 /// applied before a crash: <see cref="AlreadyApplied"/>, and nothing may be written (tested by DurabilityTests).
+/// Disposed without <see cref="End"/> (an exception in the command, or an early return), it only releases the lock:
+/// neither the revision nor the consistent index moves and no watcher hears of it, so a restart applies the command
+/// again (DurabilityTests.ATransactionLeftByAnExceptionPublishesNothing).
 /// </summary>
 public sealed class TxnWrite : IReadView, IDisposable
 {
@@ -17,6 +20,7 @@ public sealed class TxnWrite : IReadView, IDisposable
     private readonly long _index;
     private readonly bool _ownsLock;
     private bool _ended;
+    private bool _wrote; // a write was started: a transaction left without End may have changed the engine
 
     internal TxnWrite(MvccStore store, long beginRev, long index, bool ownsLock, bool alreadyApplied = false)
     {
@@ -55,6 +59,7 @@ public sealed class TxnWrite : IReadView, IDisposable
     public long Put(ByteString key, ByteString value, long lease)
     {
         ThrowIfAlreadyApplied();
+        _wrote = true;
         return _store.PutLocked(this, key.Span, key, value, lease);
     }
 
@@ -62,6 +67,7 @@ public sealed class TxnWrite : IReadView, IDisposable
     public long DeleteRange(ReadOnlySpan<byte> key, byte[]? end)
     {
         ThrowIfAlreadyApplied();
+        _wrote = true;
         return _store.DeleteRangeLocked(this, key, end);
     }
 
@@ -78,6 +84,7 @@ public sealed class TxnWrite : IReadView, IDisposable
     public void PutRecord(Revision key, byte[] record)
     {
         ThrowIfAlreadyApplied();
+        _wrote = true;
         _store.PutRecordLocked(key, record);
     }
 
@@ -85,6 +92,7 @@ public sealed class TxnWrite : IReadView, IDisposable
     internal void DeleteRecord(Revision key)
     {
         ThrowIfAlreadyApplied();
+        _wrote = true;
         _store.DeleteRecordLocked(key);
     }
 
@@ -105,6 +113,15 @@ public sealed class TxnWrite : IReadView, IDisposable
         if (_ownsLock) _store.EndWrite(this, _index);
     }
 
-    /// <summary>Ends the transaction (<see cref="End"/>).</summary>
-    public void Dispose() => End();
+    /// <summary>
+    /// Releases the lock of a transaction not ended (<see cref="End"/> was not reached: an exception, or nothing to do):
+    /// nothing is published, and the consistent index stays. One that had started to write leaves the store refusing
+    /// writes and checkpoints until it is reopened (<see cref="MvccStore.AbandonWrite"/>).
+    /// </summary>
+    public void Dispose()
+    {
+        if (_ended) return;
+        _ended = true;
+        if (_ownsLock) _store.AbandonWrite(_wrote);
+    }
 }

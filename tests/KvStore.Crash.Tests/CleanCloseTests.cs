@@ -18,7 +18,9 @@ public sealed class CleanCloseTests
     private static MvccResult<T> InTxn<T>(MvccStore store, long index, Func<TxnWrite, MvccResult<T>> command) where T : class
     {
         using TxnWrite tx = store.BeginWrite(index);
-        return command(tx);
+        MvccResult<T> result = command(tx);
+        tx.End();
+        return result;
     }
 
     [Fact]

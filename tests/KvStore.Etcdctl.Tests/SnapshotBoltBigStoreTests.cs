@@ -36,7 +36,11 @@ public sealed class SnapshotBoltBigStoreTests : IDisposable
         const int Small = 15_000, Big = 40;
         const long LeaseId = 0x7a11;
         using MvccStore store = MvccStore.Open(Path.Combine(_dir, "engine"));
-        using (TxnWrite tx = store.BeginWrite(0)) _ = store.Lessor.Grant(tx, new LeaseGrantRequest { ID = LeaseId, TTL = 3600 }, 0).Value;
+        using (TxnWrite tx = store.BeginWrite(0))
+        {
+            _ = store.Lessor.Grant(tx, new LeaseGrantRequest { ID = LeaseId, TTL = 3600 }, 0).Value;
+            tx.End();
+        }
         for (int i = 0; i < Small; i++) _ = KvApplier.Put(store, new PutRequest { Key = B($"big/k{i:D6}"), Value = B($"v{i}") }).Value;
         long compactAt = store.CurrentRevision;
         for (int i = 0; i < Small; i += 7) _ = KvApplier.Put(store, new PutRequest { Key = B($"big/k{i:D6}"), Value = B($"w{i}") }).Value;

@@ -79,7 +79,7 @@ internal sealed partial class AuthStore
     private MvccResult<T> Write<T>(long index, Func<AuthState, ResponseHeader, MvccResult<T>> apply) where T : class
     {
         using TxnWrite tx = _store.BeginWrite(index);
-        if (tx.AlreadyApplied) return MvccError.AlreadyApplied;
+        if (tx.AlreadyApplied) return MvccError.AlreadyApplied; // nothing written: the lock is all Dispose releases
         lock (_writeLock)
         {
             AuthState next = _state.Clone();
@@ -92,6 +92,7 @@ internal sealed partial class AuthStore
                 _record = record;
                 _state = next;
             }
+            tx.End();
             return result;
         }
     }

@@ -54,7 +54,9 @@ public sealed class BackendApplier : IApplier
     private ApplyResult Range(long index, RangeRequest range)
     {
         using TxnWrite tx = _store.BeginWrite(index);
-        return tx.AlreadyApplied ? new ApplyResult(null, MvccError.AlreadyApplied) : ApplyResult.From(tx.Range(range));
+        ApplyResult result = tx.AlreadyApplied ? new ApplyResult(null, MvccError.AlreadyApplied) : ApplyResult.From(tx.Range(range));
+        tx.End();
+        return result;
     }
 
     /// <summary>
@@ -64,11 +66,13 @@ public sealed class BackendApplier : IApplier
     private ApplyResult Lease(long index, InternalRaftRequest r, long nowMs)
     {
         using TxnWrite tx = _store.BeginWrite(index);
-        if (tx.AlreadyApplied) return new ApplyResult(null, MvccError.AlreadyApplied);
         Lessor lessor = _store.Lessor;
-        if (r.LeaseGrant is { } grant) return ApplyResult.From(lessor.Grant(tx, grant, nowMs));
-        if (r.LeaseRevoke is { } revoke) return ApplyResult.From(lessor.Revoke(tx, revoke.ID));
-        return ApplyResult.From(lessor.Checkpoint(tx, r.LeaseCheckpoint));
+        ApplyResult result = tx.AlreadyApplied ? new ApplyResult(null, MvccError.AlreadyApplied)
+            : r.LeaseGrant is { } grant ? ApplyResult.From(lessor.Grant(tx, grant, nowMs))
+            : r.LeaseRevoke is { } revoke ? ApplyResult.From(lessor.Revoke(tx, revoke.ID))
+            : ApplyResult.From(lessor.Checkpoint(tx, r.LeaseCheckpoint));
+        tx.End();
+        return result;
     }
 
     /// <summary>

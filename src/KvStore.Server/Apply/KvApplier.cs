@@ -16,7 +16,9 @@ public static class KvApplier
     public static MvccResult<PutResponse> Put(MvccStore store, PutRequest request, long index = 0)
     {
         using TxnWrite tx = store.BeginWrite(index);
-        return tx.AlreadyApplied ? MvccError.AlreadyApplied : Put(tx, request);
+        MvccResult<PutResponse> result = tx.AlreadyApplied ? MvccError.AlreadyApplied : Put(tx, request);
+        tx.End();
+        return result;
     }
 
     /// <summary>etcd's Put: the request checks, the lease must exist, then <see cref="PutOp"/>.</summary>
@@ -53,7 +55,9 @@ public static class KvApplier
     public static MvccResult<DeleteRangeResponse> DeleteRange(MvccStore store, DeleteRangeRequest request, long index = 0)
     {
         using TxnWrite tx = store.BeginWrite(index);
-        return tx.AlreadyApplied ? MvccError.AlreadyApplied : DeleteRange(tx, request);
+        MvccResult<DeleteRangeResponse> result = tx.AlreadyApplied ? MvccError.AlreadyApplied : DeleteRange(tx, request);
+        tx.End();
+        return result;
     }
 
     /// <summary>etcd's DeleteRange: one key or a range, the number deleted, prev_kv on request.</summary>

@@ -14,7 +14,9 @@ public static class TxnApplier
     public static MvccResult<TxnResponse> Txn(MvccStore store, TxnRequest request, long index = 0)
     {
         using TxnWrite tx = store.BeginWrite(index);
-        return tx.AlreadyApplied ? MvccError.AlreadyApplied : Txn(tx, request, store.Options.MaxTxnOps);
+        MvccResult<TxnResponse> result = tx.AlreadyApplied ? MvccError.AlreadyApplied : Txn(tx, request, store.Options.MaxTxnOps);
+        tx.End();
+        return result;
     }
 
     /// <summary>A txn whose ops are all ranges (etcd's isTxnReadonly), served locally in a read transaction.</summary>

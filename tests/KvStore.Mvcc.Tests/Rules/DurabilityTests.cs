@@ -1,4 +1,5 @@
 using Etcdserverpb;
+using KvStore.Mvcc.Watch;
 using KvStore.Server.Apply;
 using KvStore.TestSupport;
 using static KvStore.Mvcc.Tests.Rules.RuleStore;
@@ -154,6 +155,7 @@ public sealed class DurabilityTests
             Assert.False(tx.AlreadyApplied);
             Assert.Equal(rev + 1, tx.Put(B("n"), B("1"), 0));
             Assert.Equal(3, s.Store.ConsistentIndex); // moved by End, not before
+            tx.End();
         }
         Assert.Equal(4, s.Store.ConsistentIndex);
         Assert.Equal(rev + 1, s.Rev);
@@ -161,6 +163,55 @@ public sealed class DurabilityTests
         s.Store.BeginWrite(5).End(); // a transaction that wrote nothing moves the index, not the revision
         Assert.Equal(5, s.Store.ConsistentIndex);
         Assert.Equal(rev + 1, s.Rev);
+    }
+
+    [Fact]
+    public async Task ATransactionLeftByAnExceptionPublishesNothing()
+    {
+        // An exception in a command (a bug or a broken disk) stops the member's applier. The transaction it leaves must
+        // not move the revision or the consistent index, nor tell watchers, nor reach a checkpoint: after a restart the
+        // command is applied again.
+        using var s = new RuleStore();
+        ApplyRange(s.Store, 1, 3);
+        long rev = s.Rev;
+        string before = State(s.Store);
+        using WatchStream ws = s.Store.NewWatchStream();
+        _ = ws.Watch(B("\0").Span, B("\0").Span, 0).Value;
+
+        Assert.Throws<IOException>(FailingCommand);
+        Assert.Equal(3, s.Store.ConsistentIndex);
+        Assert.Equal(rev, s.Rev);
+        Assert.Equal(before, State(s.Store));
+        Assert.False(ws.TryRead(out _));
+
+        // the changes are in the engine all the same: no more writes, no checkpoint (a clean close included)
+        Assert.Throws<InvalidOperationException>(() => s.Store.BeginWrite(5));
+        await Assert.ThrowsAsync<InvalidOperationException>(s.Store.CheckpointAsync);
+
+        // restarted, the store is its last checkpoint; the log replays what came after it, then the command at 4
+        ws.Dispose();
+        s.Reopen();
+        Assert.True(s.Store.ConsistentIndex < 3);
+        ApplyRange(s.Store, (int)s.Store.ConsistentIndex + 1, 3);
+        Assert.Equal(before, State(s.Store));
+        using WatchStream after = s.Store.NewWatchStream();
+        _ = after.Watch(B("\0").Span, B("\0").Span, 0).Value;
+        using (TxnWrite tx = s.Store.BeginWrite(4))
+        {
+            Assert.False(tx.AlreadyApplied);
+            Assert.Equal(rev + 1, tx.Put(B("n"), B("2"), 0));
+            tx.End();
+        }
+        Assert.Equal(4, s.Store.ConsistentIndex);
+        Assert.True(after.TryRead(out WatchResponse resp));
+        Assert.Equal("2", Assert.Single(resp.Events).Kv.Value.ToStringUtf8());
+
+        void FailingCommand()
+        {
+            using TxnWrite tx = s.Store.BeginWrite(4);
+            tx.Put(B("n"), B("1"), 0);
+            throw new IOException("the engine's disk failed");
+        }
     }
 
     [Theory]
