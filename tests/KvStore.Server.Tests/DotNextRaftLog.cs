@@ -35,32 +35,23 @@ internal sealed class DotNextRaftLog(WriteAheadLog.Options options, IStateMachin
 
     Task IRaftLogView.InitializeAsync(CancellationToken token) => ((IAuditTrail)this).InitializeAsync(token);
 
-    private long _commitLimit = long.MaxValue;
+    private readonly FollowerCommitLimit _commitLimit = new();
 
     /// <summary>This member leads: its commits follow its own quorum, no AppendEntries limits them.</summary>
-    public void OnBecameLeader() => Volatile.Write(ref _commitLimit, long.MaxValue);
+    public void OnBecameLeader() => _commitLimit.Lift();
 
     ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntryImpl>(ILogEntryProducer<TEntryImpl> entries, long startIndex,
-        bool skipCommitted, CancellationToken token)
-    {
-        if (entries.RemainingCount > 0 && HasRoom?.Invoke() == false) return ValueTask.FromException(new IOException("no space left on device"));
-        Volatile.Write(ref _commitLimit, startIndex - 1 + entries.RemainingCount);
-        return AppendAsync(entries, startIndex, skipCommitted, token);
-    }
+        bool skipCommitted, CancellationToken token) =>
+        _commitLimit.OnAppendEntries(startIndex, entries.RemainingCount) is { } refused
+            ? ValueTask.FromException(refused)
+            : AppendAsync(entries, startIndex, skipCommitted, token);
 
-    /// <summary>
-    /// False while the disk cannot take more entries: a follower then refuses what the leader sends (it lags, as if
-    /// cut off, until space returns).
-    /// </summary>
-    public Func<bool>? HasRoom { get; set; }
+    /// <inheritdoc cref="IRaftLogView.HasRoom"/>
+    public Func<bool>? HasRoom { get => _commitLimit.HasRoom; set => _commitLimit.HasRoom = value; }
 
-    /// <summary>Called with (leader's commit index, the limit) when an AppendEntries asked for more than it carried.</summary>
-    public Action<long, long>? Clamped { get; set; }
+    /// <inheritdoc cref="IRaftLogView.Clamped"/>
+    public Action<long, long>? Clamped { get => _commitLimit.Clamped; set => _commitLimit.Clamped = value; }
 
-    ValueTask<long> IAuditTrail.CommitAsync(long endIndex, CancellationToken token)
-    {
-        long limit = Volatile.Read(ref _commitLimit);
-        if (endIndex > limit && limit < LastEntryIndex) Clamped?.Invoke(endIndex, limit); // only when it matters: entries past the limit
-        return CommitAsync(Math.Min(endIndex, limit), token);
-    }
+    ValueTask<long> IAuditTrail.CommitAsync(long endIndex, CancellationToken token) =>
+        CommitAsync(_commitLimit.Clamp(endIndex, LastEntryIndex), token);
 }

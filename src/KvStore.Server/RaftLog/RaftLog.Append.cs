@@ -42,15 +42,14 @@ internal sealed partial class RaftLog
     }
 
     /// <summary>
-    /// A follower's AppendEntries: refused while the disk is full (<see cref="HasRoom"/>), committed at most up to the
+    /// A follower's AppendEntries: refused while the disk is full (<see cref="FollowerCommitLimit"/>), committed at most up to the
     /// last entry carried (Raft's rule 5), etcd's findConflict, and durable before it returns (etcd persists before it
     /// answers). RaftStateMachineCoreTests.TheViewSeesTheCommitTheClusterClamped holds the limit.
     /// </summary>
     ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntry>(ILogEntryProducer<TEntry> entries, long startIndex, bool skipCommitted,
         CancellationToken token)
     {
-        if (entries.RemainingCount > 0 && HasRoom?.Invoke() == false) return ValueTask.FromException(new IOException("no space left on device"));
-        Volatile.Write(ref _commitLimit, startIndex - 1 + entries.RemainingCount);
+        if (_commitLimit.OnAppendEntries(startIndex, entries.RemainingCount) is { } refused) return ValueTask.FromException(refused);
         return AppendEntriesAsync(entries, startIndex, skipCommitted, token);
     }
 

@@ -12,9 +12,8 @@ internal sealed partial class RaftLog
     ValueTask<long> IAuditTrail.CommitAsync(long endIndex, CancellationToken token)
     {
         if (_failure is { } failure) return ValueTask.FromException<long>(Stopped(failure));
-        long limit = Volatile.Read(ref _commitLimit);
-        if (endIndex > limit && limit < _wal.LastIndex) Clamped?.Invoke(endIndex, limit); // only when it matters: entries past the limit
-        endIndex = Math.Min(Math.Min(endIndex, limit), _wal.LastIndex);
+        long last = _wal.LastIndex;
+        endIndex = Math.Min(_commitLimit.Clamp(endIndex, last), last);
         long before;
         lock (_commitLock)
         {

@@ -35,7 +35,7 @@ internal sealed partial class RaftLog : WriteAheadLog, IAuditTrail<IRaftLogEntry
     private long _commitTarget; // the cluster's commit, possibly past the durable index; _commitLock
     private long _applied;
     private long _compacted; // the snapshot index the log was last compacted to; applier only
-    private long _commitLimit = long.MaxValue;
+    private readonly FollowerCommitLimit _commitLimit = new();
     private volatile Exception? _failure;
 
     /// <param name="directory">The member's wal directory: the base keeps <c>state</c> there, our segments go in <c>log/</c>.</param>
@@ -69,13 +69,13 @@ internal sealed partial class RaftLog : WriteAheadLog, IAuditTrail<IRaftLogEntry
     long IRaftLogView.LastAppliedIndex => Volatile.Read(ref _applied);
 
     /// <inheritdoc cref="IRaftLogView.HasRoom"/>
-    public Func<bool>? HasRoom { get; set; }
+    public Func<bool>? HasRoom { get => _commitLimit.HasRoom; set => _commitLimit.HasRoom = value; }
 
     /// <inheritdoc cref="IRaftLogView.Clamped"/>
-    public Action<long, long>? Clamped { get; set; }
+    public Action<long, long>? Clamped { get => _commitLimit.Clamped; set => _commitLimit.Clamped = value; }
 
     /// <summary>This member leads: its commits follow its own quorum, no AppendEntries limits them.</summary>
-    public void OnBecameLeader() => Volatile.Write(ref _commitLimit, long.MaxValue);
+    public void OnBecameLeader() => _commitLimit.Lift();
 
     Task IRaftLogView.InitializeAsync(CancellationToken token) => InitializeAsync(token);
 
