@@ -14,7 +14,8 @@ fi
 KVSTORE="dotnet src/KvStore.Host/bin/Release/net10.0/kvstore.dll"
 BENCH="dotnet tools/apiserver-bench/bin/Release/net10.0/apiserver-bench.dll"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=lib/members.sh
+. tools/lib/members.sh
 pids=()
 dirs=()
 cleanup() {
@@ -36,9 +37,8 @@ run_member() {
   local dir client peer api
   dir=$(mktemp -d "$BENCH_DIR/apiserver-bench-member-XXXX"); dirs+=("$dir")
   client=$(free_port); peer=$(free_port); api=$(free_port)
-  $KVSTORE --data-dir "$dir/data" --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
-    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-    --initial-cluster "default=http://127.0.0.1:$peer" --apiserver-listen-url "http://127.0.0.1:$api" >"$dir/member.log" 2>&1 &
+  single_member_flags "$dir/data" "$client" "$peer"
+  $KVSTORE "${MEMBER_FLAGS[@]}" --apiserver-listen-url "http://127.0.0.1:$api" >"$dir/member.log" 2>&1 &
   local pid=$!; pids+=("$pid")
   wait_url "http://127.0.0.1:$api/readyz" "$dir/member.log"
   echo "== in-member facade (kvstore member, pid $pid: the store and the facade in one process)"
@@ -50,9 +50,8 @@ run_etcd() {
   local dir client peer api
   dir=$(mktemp -d "$BENCH_DIR/apiserver-bench-etcd-XXXX"); dirs+=("$dir")
   client=$(free_port); peer=$(free_port); api=$(free_port)
-  etcd --data-dir "$dir/data" --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
-    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-    --initial-cluster "default=http://127.0.0.1:$peer" >"$dir/etcd.log" 2>&1 &
+  single_member_flags "$dir/data" "$client" "$peer"
+  etcd "${MEMBER_FLAGS[@]}" >"$dir/etcd.log" 2>&1 &
   local etcd_pid=$!; pids+=("$etcd_pid")
   wait_url "http://127.0.0.1:$client/health" "$dir/etcd.log"
   $KVSTORE apiserver --etcd-servers "http://127.0.0.1:$client" --listen-url "http://127.0.0.1:$api" >"$dir/apiserver.log" 2>&1 &

@@ -11,6 +11,8 @@
 # The machine's load average is printed with every run: on a shared machine, compare runs taken together.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/members.sh
+. tools/lib/members.sh
 
 TOTAL=${TOTAL:-100000}
 CLIENTS=${CLIENTS:-100}
@@ -54,11 +56,7 @@ cleanup() {
   for pid in "${pids[@]}"; do
     kill "$pid" 2>/dev/null || true
   done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  for pid in "${pids[@]}"; do stop_pid "$pid"; done
   pids=()
   for d in "${dirs[@]}"; do rm -rf "$d"; done
   dirs=()
@@ -67,10 +65,6 @@ results=$(mktemp)
 run_out=$(mktemp)
 trap 'cleanup; rm -f "$results" "$run_out"' EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 
 # cpu_ticks PID: user+system clock ticks the process has used so far.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -84,18 +78,7 @@ start_member() {
   "$@" >"$log" 2>&1 &
   member_pid=$!
   pids+=("$member_pid")
-  for _ in $(seq 600); do
-    if grep -q "ready to serve client requests" "$log"; then return 0; fi
-    if ! kill -0 "$member_pid" 2>/dev/null; then
-      echo "$name exited before it was ready; its log:" >&2
-      tail -n 30 "$log" >&2
-      return 1
-    fi
-    sleep 0.1
-  done
-  echo "$name was not ready after 60 s; its log:" >&2
-  tail -n 30 "$log" >&2
-  return 1
+  wait_ready "$name" "$log" "$member_pid"
 }
 
 # workload_args WORKLOAD TOTAL: kvbench's command line for one workload.
@@ -163,10 +146,8 @@ run_etcd() {
   peer=$(free_port)
   echo "etcd $(etcd --version | head -n1 | awk '{print $3}') on 127.0.0.1:$client (data $data)"
   dirs+=("$data.log")
-  start_member etcd "$data.log" etcd --data-dir "$data" \
-    --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
-    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-    --initial-cluster "default=http://127.0.0.1:$peer" || return 1
+  single_member_flags "$data" "$client" "$peer"
+  start_member etcd "$data.log" etcd "${MEMBER_FLAGS[@]}" || return 1
   seed_range_key "http://127.0.0.1:$client" || echo "  could not write kvbench-range-key; the range workloads read a missing key" >&2
   bench etcd "http://127.0.0.1:$client"
   cleanup
@@ -184,10 +165,8 @@ run_kvstore() {
   peer=$(free_port)
   echo "kvstore on 127.0.0.1:$client (data $data)"
   dirs+=("$data.log")
-  start_member kvstore "$data.log" dotnet "$KVSTORE_DLL" --data-dir "$data" \
-    --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
-    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-    --initial-cluster "default=http://127.0.0.1:$peer" || return 1
+  single_member_flags "$data" "$client" "$peer"
+  start_member kvstore "$data.log" dotnet "$KVSTORE_DLL" "${MEMBER_FLAGS[@]}" || return 1
   seed_range_key "http://127.0.0.1:$client" || echo "  could not write kvbench-range-key; the range workloads read a missing key" >&2
   bench kvstore "http://127.0.0.1:$client"
   cleanup

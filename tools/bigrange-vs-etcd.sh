@@ -14,6 +14,8 @@
 # BENCH_DIR (parent of the data dirs; /tmp). The load average is printed with every line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/members.sh
+. tools/lib/members.sh
 
 KEYS=${KEYS:-500000}
 VAL_SIZE=${VAL_SIZE:-256}
@@ -44,10 +46,7 @@ dirs=()
 member_pid=""
 stop_member() {
   [ -n "$member_pid" ] || return 0
-  kill "$member_pid" 2>/dev/null || true
-  for _ in $(seq 300); do kill -0 "$member_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$member_pid" 2>/dev/null || true
-  wait "$member_pid" 2>/dev/null || true
+  stop_pid "$member_pid" 30
   member_pid=""
 }
 cleanup() {
@@ -58,9 +57,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 status_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; }
 
 # start NAME LOG COMMAND...: starts the member in the background and waits for its ready line.
@@ -70,13 +66,7 @@ start() {
   : >"$log"
   "$@" >>"$log" 2>&1 &
   member_pid=$!
-  for _ in $(seq 1200); do
-    if grep -q "ready to serve client requests" "$log"; then return 0; fi
-    kill -0 "$member_pid" 2>/dev/null || { echo "$name exited; its log:" >&2; tail -n 30 "$log" >&2; return 1; }
-    sleep 0.1
-  done
-  echo "$name was not ready after 120 s" >&2
-  return 1
+  wait_ready "$name" "$log" "$member_pid" 120
 }
 
 # measure NAME COMMAND...: fresh data dir, load, timed restart, one timed range. COMMAND gets the data dir and ports appended.
@@ -88,9 +78,8 @@ measure() {
   client=$(free_port)
   peer=$(free_port)
   ep="http://127.0.0.1:$client"
-  local args=(--data-dir "$data/d" --listen-client-urls "$ep" --advertise-client-urls "$ep"
-    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer"
-    --initial-cluster "default=http://127.0.0.1:$peer")
+  single_member_flags "$data/d" "$client" "$peer"
+  local args=("${MEMBER_FLAGS[@]}")
   start "$name" "$data/log" "$@" "${args[@]}"
   dotnet "$KVBENCH_DLL" --endpoints "$ep" --clients 100 --conns 10 put --total "$KEYS" --key-size 8 \
     --val-size "$VAL_SIZE" --key-space-size "$KEYS" --sequential-keys >/dev/null

@@ -5,6 +5,8 @@
 # each etcdctl command took to answer. Usage: tools/maintenance-stall.sh [--no-build] [--only etcd|kvstore]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/members.sh
+. tools/lib/members.sh
 
 KEYS=${KEYS:-300000}
 VAL_SIZE=${VAL_SIZE:-64}
@@ -36,10 +38,7 @@ member_pid=""
 data=""
 cleanup() {
   if [ -n "$member_pid" ]; then
-    kill "$member_pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$member_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$member_pid" 2>/dev/null || true
-    wait "$member_pid" 2>/dev/null || true
+    stop_pid "$member_pid" 10
     member_pid=""
   fi
   if [ -n "$data" ]; then rm -rf "$data" "$data.log"; data=""; fi
@@ -47,28 +46,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 start_member() {
   local name=$1
   shift
   data=$(mktemp -d "$BENCH_DIR/stall-$name.XXXXXX")
   client=$(free_port)
   peer=$(free_port)
-  "$@" --data-dir "$data" \
-    --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
-    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-    --initial-cluster "default=http://127.0.0.1:$peer" >"$data.log" 2>&1 &
+  single_member_flags "$data" "$client" "$peer"
+  "$@" "${MEMBER_FLAGS[@]}" >"$data.log" 2>&1 &
   member_pid=$!
-  for _ in $(seq 600); do
-    grep -q "ready to serve client requests" "$data.log" && return 0
-    kill -0 "$member_pid" 2>/dev/null || { tail -n 30 "$data.log" >&2; return 1; }
-    sleep 0.1
-  done
-  echo "$name was not ready after 60 s" >&2
-  return 1
+  wait_ready "$name" "$data.log" "$member_pid"
 }
 
 # Runs an etcdctl command and prints how long it took to answer, in ms.
