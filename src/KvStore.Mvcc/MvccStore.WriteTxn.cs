@@ -60,16 +60,27 @@ public sealed partial class MvccStore
     /// <summary>
     /// Runs one command under the write lock: skipped when <paramref name="index"/> is at or below the
     /// consistent index (a replay after a crash), else applied and the consistent index moved to it.
-    /// Index 0 means "not from a log": always applied, consistent index unchanged.
+    /// Index 0 means "not from a log": always applied, consistent index unchanged. A command that throws leaves the
+    /// store as an abandoned transaction does (<see cref="AbandonWrite"/>).
     /// </summary>
     private MvccResult<T> Write<T>(long index, Func<MvccResult<T>> apply) where T : class
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfAbandoned();
         _lock.EnterWriteLock();
         try
         {
             if (IsAppliedLocked(index)) return MvccError.AlreadyApplied;
-            MvccResult<T> result = apply();
+            MvccResult<T> result;
+            try
+            {
+                result = apply();
+            }
+            catch
+            {
+                _abandoned = true;
+                throw;
+            }
             EndCommandLocked(index);
             return result;
         }
@@ -86,6 +97,7 @@ public sealed partial class MvccStore
     public bool MarkApplied(long index)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfAbandoned();
         _lock.EnterWriteLock();
         try
         {

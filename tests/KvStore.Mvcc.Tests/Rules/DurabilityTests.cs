@@ -186,6 +186,8 @@ public sealed class DurabilityTests
 
         // the changes are in the engine all the same: no more writes, no checkpoint (a clean close included)
         Assert.Throws<InvalidOperationException>(() => s.Store.BeginWrite(5));
+        Assert.Throws<InvalidOperationException>(() => s.Store.MarkApplied(5));
+        Assert.Throws<InvalidOperationException>(() => s.Store.Apply(5, Log[7], nowMs: 1000)); // a compaction: MvccStore.Write
         await Assert.ThrowsAsync<InvalidOperationException>(s.Store.CheckpointAsync);
 
         // restarted, the store is its last checkpoint; the log replays what came after it, then the command at 4
