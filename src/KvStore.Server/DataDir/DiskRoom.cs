@@ -31,9 +31,8 @@ internal sealed partial class DiskRoom
     private readonly Func<string, long> _freeBytes;
     private readonly Lock _lock = new();
     private long _checkedAt; // TimeProvider timestamp of the last statvfs; _lock
-    private long _free; // free bytes then, less what was admitted since; _lock
+    private long _free; // free bytes then, less what was admitted since (0 before the first statvfs: below the reserve); _lock
     private long _admitted; // bytes admitted since; _lock
-    private bool _checked; // _lock
     private int _full; // 1 while writes are refused, so that the change is logged once each way
 
     /// <param name="freeBytes">The free bytes of the filesystem holding a directory (tests give their own).</param>
@@ -62,13 +61,11 @@ internal sealed partial class DiskRoom
         lock (_lock)
         {
             long now = _time.GetTimestamp();
-            if (!_checked || _admitted + bytes >= RecheckBytes || _free - bytes < ReserveBytes
-                || _time.GetElapsedTime(_checkedAt, now) >= RecheckInterval)
+            if (_admitted + bytes >= RecheckBytes || _free - bytes < ReserveBytes || _time.GetElapsedTime(_checkedAt, now) >= RecheckInterval)
             {
                 _free = Free();
                 _checkedAt = now;
                 _admitted = 0;
-                _checked = true;
             }
             measured = _free;
             free = _free - bytes;
