@@ -14,6 +14,7 @@ namespace KvStore.Grpc.Decoding;
 /// v3electionpb) get request marshallers that decide the bytes as etcd does (<see cref="GogoUnmarshal"/>) before
 /// Google.Protobuf parses them, and refuse with grpc-go's Internal "grpc: error unmarshalling request: ..."
 /// (<see cref="ErrorTable.Unmarshalling"/>). Tests: the protobuf rows of the hostile-input matrix and the decoding fuzz.
+/// KV.Range's answer is written in parts (<see cref="RangeResponseWriter"/>).
 /// </summary>
 internal sealed class EtcdRequestDecoding<TService> : IServiceMethodProvider<TService> where TService : class
 {
@@ -83,7 +84,7 @@ internal sealed class EtcdRequestDecoding<TService> : IServiceMethodProvider<TSe
                 ? new(method.Type, method.ServiceName, method.Name,
                     EtcdRequestMarshaller.For(method.RequestMarshaller,
                         streaming: method.Type is MethodType.ClientStreaming or MethodType.DuplexStreaming),
-                    method.ResponseMarshaller)
+                    RangeResponseWriter.For(method))
                 : method;
     }
 }
