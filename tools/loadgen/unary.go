@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"math/rand"
+	"os"
 	"sync"
 	"time"
 
@@ -17,11 +19,22 @@ func runUnary(cfg config, cs []*clientv3.Client) result {
 	}
 	var all totals
 	work := make(chan int, cfg.total)
-	for i := 0; i < cfg.total; i++ {
-		work <- i
-	}
-	close(work)
 	start := time.Now()
+	if cfg.rate > 0 {
+		// Request i is let go at start + i/rate (a client free by then takes it), so the rate holds while answers are fast.
+		go func() {
+			for i := 0; i < cfg.total; i++ {
+				time.Sleep(time.Until(start.Add(time.Duration(float64(i) / cfg.rate * float64(time.Second)))))
+				work <- i
+			}
+			close(work)
+		}()
+	} else {
+		for i := 0; i < cfg.total; i++ {
+			work <- i
+		}
+		close(work)
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < cfg.clients; w++ {
 		wg.Add(1)
@@ -36,7 +49,11 @@ func runUnary(cfg config, cs []*clientv3.Client) result {
 					k = r.Intn(cfg.keySpace)
 				}
 				t0 := time.Now()
-				t.done(t0, request(cfg, c, r, k))
+				err := request(cfg, c, r, k)
+				if took := time.Since(t0); cfg.slowMs > 0 && err == nil && ms(took) >= cfg.slowMs {
+					fmt.Fprintf(os.Stderr, "slow: sent %s, took %.1f ms\n", t0.UTC().Format("15:04:05.000"), ms(took))
+				}
+				t.done(t0, err)
 			}
 			all.merge(&t)
 		}(w)
