@@ -6,64 +6,19 @@ namespace KvStore.Storage;
 /// A FASTER device that reports every failed write to <see cref="DeviceWriteFailure"/> before FASTER sees it, and
 /// otherwise is the device it wraps.
 /// </summary>
-internal sealed class FailureReportingDevice(IDevice inner, DeviceWriteFailure failure) : IDevice
+internal sealed class FailureReportingDevice(IDevice inner, DeviceWriteFailure failure) : DeviceWrapper(inner)
 {
-    public uint SectorSize => inner.SectorSize;
-    public string FileName => inner.FileName;
-    public long Capacity => inner.Capacity;
-    public long SegmentSize => inner.SegmentSize;
-    public int StartSegment => inner.StartSegment;
-    public int EndSegment => inner.EndSegment;
-
-    public int ThrottleLimit
-    {
-        get => inner.ThrottleLimit;
-        set => inner.ThrottleLimit = value;
-    }
-
-    public void Initialize(long segmentSize, LightEpoch? epoch = null, bool omitSegmentIdFromFilename = false) =>
-        inner.Initialize(segmentSize, epoch, omitSegmentIdFromFilename);
-
-    public bool TryComplete() => inner.TryComplete();
-    public bool Throttle() => inner.Throttle();
-
-    public void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite,
+    public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite,
         DeviceIOCompletionCallback callback, object context) =>
-        inner.WriteAsync(sourceAddress, segmentId, destinationAddress, numBytesToWrite, Reporting(callback, numBytesToWrite), context);
+        Inner.WriteAsync(sourceAddress, segmentId, destinationAddress, numBytesToWrite, Reporting(callback, numBytesToWrite), context);
 
-    public void WriteAsync(IntPtr alignedSourceAddress, ulong alignedDestinationAddress, uint numBytesToWrite,
+    public override void WriteAsync(IntPtr alignedSourceAddress, ulong alignedDestinationAddress, uint numBytesToWrite,
         DeviceIOCompletionCallback callback, object context) =>
-        inner.WriteAsync(alignedSourceAddress, alignedDestinationAddress, numBytesToWrite, Reporting(callback, numBytesToWrite), context);
+        Inner.WriteAsync(alignedSourceAddress, alignedDestinationAddress, numBytesToWrite, Reporting(callback, numBytesToWrite), context);
 
     private DeviceIOCompletionCallback Reporting(DeviceIOCompletionCallback callback, uint bytes) => (errorCode, numBytes, context) =>
     {
-        if (errorCode != 0) failure.Report(inner.FileName, bytes, errorCode);
+        if (errorCode != 0) failure.Report(Inner.FileName, bytes, errorCode);
         callback(errorCode, numBytes, context);
     };
-
-    public void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength,
-        DeviceIOCompletionCallback callback, object context) =>
-        inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, callback, context);
-
-    public void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length,
-        DeviceIOCompletionCallback callback, object context) =>
-        inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, callback, context);
-
-    public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result) =>
-        inner.TruncateUntilAddressAsync(toAddress, callback, result);
-
-    public void TruncateUntilAddress(long toAddress) => inner.TruncateUntilAddress(toAddress);
-
-    public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result) =>
-        inner.TruncateUntilSegmentAsync(toSegment, callback, result);
-
-    public void TruncateUntilSegment(int toSegment) => inner.TruncateUntilSegment(toSegment);
-
-    public void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result) =>
-        inner.RemoveSegmentAsync(segment, callback, result);
-
-    public void RemoveSegment(int segment) => inner.RemoveSegment(segment);
-    public long GetFileSize(int segment) => inner.GetFileSize(segment);
-    public void Reset() => inner.Reset();
-    public void Dispose() => inner.Dispose();
 }

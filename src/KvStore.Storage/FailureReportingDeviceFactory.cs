@@ -3,7 +3,8 @@ using FASTER.core;
 namespace KvStore.Storage;
 
 /// <summary>
-/// FASTER's local checkpoint files (index, overflow buckets, metadata) on devices that report failed writes. After a
+/// FASTER's local checkpoint files (index, overflow buckets, metadata) on devices that report failed writes and write in
+/// chunks (<see cref="ChunkedWriteDevice"/>). After a
 /// failed write it deletes nothing: FASTER 2.6.5 commits a checkpoint whose index or metadata write failed and then
 /// removes the previous one, and that previous one is what a restart must recover from.
 /// </summary>
@@ -13,7 +14,7 @@ internal sealed class FailureReportingDeviceFactory(DeviceWriteFailure failure) 
 
     public void Initialize(string baseName) => _inner.Initialize(baseName);
 
-    public IDevice Get(FileDescriptor fileInfo) => new FailureReportingDevice(_inner.Get(fileInfo), failure);
+    public IDevice Get(FileDescriptor fileInfo) => new FailureReportingDevice(new ChunkedWriteDevice(_inner.Get(fileInfo)), failure);
 
     public IEnumerable<FileDescriptor> ListContents(string path) => _inner.ListContents(path);
 
