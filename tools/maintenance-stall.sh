@@ -3,6 +3,8 @@
 # KEYS keys written twice (2 x KEYS revisions), then 10 clients put at LOAD_RATE/s while `etcdctl compaction` of
 # every revision runs (and, on etcd, `etcdctl defrag`). Prints the put latency (p99, max) of that load and how long
 # each etcdctl command took to answer. Usage: tools/maintenance-stall.sh [--no-build] [--only etcd|kvstore]
+# Environment: KEYS, VAL_SIZE, LOAD_CLIENTS, LOAD_RATE, LOAD_SECONDS, BENCH_DIR, and KVSTORE_DLL (another build's
+# kvstore.dll, to compare builds; with --no-build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/members.sh
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
 done
 
 KVBENCH_DLL=tools/kvbench/bin/Release/net10.0/kvbench.dll
-KVSTORE_DLL=src/KvStore.Host/bin/Release/net10.0/kvstore.dll
+KVSTORE_DLL=${KVSTORE_DLL:-src/KvStore.Host/bin/Release/net10.0/kvstore.dll}
 if [ "$build" = 1 ]; then
   dotnet build tools/kvbench -c Release -nologo -clp:ErrorsOnly -v:q
   dotnet build src/KvStore.Host -c Release -nologo -clp:ErrorsOnly -v:q

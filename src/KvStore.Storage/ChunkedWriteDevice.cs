@@ -6,8 +6,9 @@ namespace KvStore.Storage;
 /// A FASTER device that writes a large write as consecutive writes of at most <see cref="ChunkBytes"/>, each issued
 /// when the one before completed, and completes the whole once the last did (or at the first failure, with the bytes
 /// written before it). FASTER's file device writes with O_SYNC, and a checkpoint writes the whole hash index (16 MB)
-/// and log pages (4 MB) in one write each: the Raft log's fdatasync queued behind such a write held every put for
-/// 20-70 ms. In chunks, it waits for one chunk at most (ChunkedWriteDeviceTests).
+/// in one write: the Raft log's fdatasync queued behind it held every put for 20-70 ms. In chunks, it waits for one
+/// chunk at most (ChunkedWriteDeviceTests). For the checkpoint files only: the log's own page writes (4 MB) stay
+/// whole, since a page flushed slower holds writers once FASTER's in-memory log is full.
 /// </summary>
 internal sealed class ChunkedWriteDevice(IDevice inner) : DeviceWrapper(inner)
 {

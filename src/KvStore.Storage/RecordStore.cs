@@ -33,8 +33,8 @@ public sealed partial class RecordStore : IDisposable
         _checkpointDir = Path.Combine(options.Directory, "checkpoints");
         var checkpoints = new DeviceLogCommitCheckpointManager(new FailureReportingDeviceFactory(_writeFailure),
             new DefaultCheckpointNamingScheme(new DirectoryInfo(_checkpointDir).FullName), removeOutdated: true);
-        _device = new FailureReportingDevice(new ChunkedWriteDevice(Devices.CreateLogDevice(Path.Combine(options.Directory, "log", "hlog"),
-            preallocateFile: false, deleteOnClose: false, recoverDevice: true)), _writeFailure);
+        _device = new FailureReportingDevice(Devices.CreateLogDevice(Path.Combine(options.Directory, "log", "hlog"),
+            preallocateFile: false, deleteOnClose: false, recoverDevice: true), _writeFailure);
         _store = new FasterKV<Revision, SpanByte>(
             options.IndexBuckets,
             new LogSettings
