@@ -43,7 +43,6 @@ public sealed partial class RecordStore : IDisposable
                 MemorySizeBits = options.MemorySizeBits,
                 PageSizeBits = options.PageSizeBits,
                 SegmentSizeBits = options.SegmentSizeBits,
-                MutableFraction = options.MutableFraction,
             },
             new CheckpointSettings { CheckpointManager = checkpoints },
             comparer: RevisionComparer.Instance);
