@@ -69,32 +69,16 @@ internal static class RangeResponseWriter
     private static int WriteMessage(PipeWriter pipe, int field, IMessage message)
     {
         int length = message.CalculateSize();
-        Span<byte> prefix = pipe.GetSpan(20);
-        int n = WriteVarint(prefix, (ulong)(field << 3 | 2));
-        n += WriteVarint(prefix[n..], (ulong)length);
-        pipe.Advance(n);
+        Varint.Write(pipe, (ulong)(field << 3 | 2));
+        Varint.Write(pipe, (ulong)length);
         message.WriteTo(pipe);
-        return n + length;
+        return CodedOutputStream.ComputeTagSize(field) + CodedOutputStream.ComputeLengthSize(length) + length;
     }
 
     private static void WriteVarintField(PipeWriter pipe, int field, ulong value)
     {
-        Span<byte> span = pipe.GetSpan(20);
-        int n = WriteVarint(span, (ulong)(field << 3));
-        n += WriteVarint(span[n..], value);
-        pipe.Advance(n);
-    }
-
-    private static int WriteVarint(Span<byte> span, ulong value)
-    {
-        int n = 0;
-        while (value >= 0x80)
-        {
-            span[n++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-        span[n++] = (byte)value;
-        return n;
+        Varint.Write(pipe, (ulong)(field << 3));
+        Varint.Write(pipe, value);
     }
 
     /// <summary>The size of the four fields <see cref="WriteInParts"/> writes.</summary>

@@ -4,9 +4,9 @@ namespace KvStore.Storage;
 
 /// <summary>
 /// FASTER's local checkpoint files (index, overflow buckets, metadata) on devices that report failed writes and write in
-/// chunks (<see cref="ChunkedWriteDevice"/>). After a
-/// failed write it deletes nothing: FASTER 2.6.5 commits a checkpoint whose index or metadata write failed and then
-/// removes the previous one, and that previous one is what a restart must recover from.
+/// chunks (<see cref="ChunkedWriteDevice"/>). After a failed write it deletes nothing: FASTER 2.6.5 commits a checkpoint
+/// whose index or metadata write failed and then removes the previous one, and that previous one is what a restart must
+/// recover from.
 /// </summary>
 internal sealed class FailureReportingDeviceFactory(DeviceWriteFailure failure) : INamedDeviceFactory
 {

@@ -199,27 +199,13 @@ public static class GogoUnmarshal
                         _ => null,
                     };
                     if (rewritten is null) break;
-                    WriteVarint(output, wire);
-                    WriteVarint(output, (ulong)rewritten.Length);
+                    KvStore.Grpc.Varint.Write(output, wire);
+                    KvStore.Grpc.Varint.Write(output, (ulong)rewritten.Length);
                     output.Write(rewritten);
                     continue;
             }
             output.Write(data[(int)start..(int)i]);
         }
-    }
-
-    private static void WriteVarint(ArrayBufferWriter<byte> output, ulong value)
-    {
-        Span<byte> bytes = stackalloc byte[10];
-        int n = 0;
-        do
-        {
-            byte b = (byte)(value & 0x7F);
-            value >>= 7;
-            bytes[n++] = value == 0 ? b : (byte)(b | 0x80);
-        }
-        while (value != 0);
-        output.Write(bytes[..n]);
     }
 
     /// <summary>gogo's varint loop: at most ten bytes (a longer one is an overflow), bits past 64 dropped.</summary>
