@@ -88,7 +88,8 @@ public sealed class FaultTests(ITestOutputHelper output)
         await using var load = new WriteLoad(cluster, FaultSettings.Writers);
         var key = ByteString.CopyFromUtf8("/pause/k");
         var client = new ClusterClient(cluster.Members, 0);
-        await client.PutAsync("/pause/k", "before");
+        var before = await client.PutAsync("/pause/k", "before");
+        int beforeFailovers = client.Failovers;
         Assert.True(await load.WaitForProgressAsync(10, Progress));
 
         var old = await cluster.WaitForLeaderAsync();
@@ -111,12 +112,19 @@ public sealed class FaultTests(ITestOutputHelper output)
             try
             {
                 var r = await old.Kv.RangeAsync(new RangeRequest { Key = key }, deadline: DateTime.UtcNow.AddSeconds(20));
-                string value = Assert.Single(r.Kvs).Value.ToStringUtf8();
+                var kv = Assert.Single(r.Kvs);
+                string value = kv.Value.ToStringUtf8();
                 if (value != "after")
                 {
                     var now = await old.TryStatusAsync();
-                    Assert.Fail($"stale read on {old.Name} after SIGCONT: '{value}' at revision {r.Header.Revision} term {r.Header.RaftTerm} " +
-                                $"(the new value is at revision {after.Header.Revision}, term {after.Header.RaftTerm}); status then: {now}\n{cluster.Logs(60)}");
+                    // What the others hold now tells a stale read (they have "after") from a late second write of "before" (an
+                    // attempt the client gave up on, applied later: they have it too, at a revision past "after").
+                    var elsewhere = await survivors.GetAsync("/pause/k");
+                    Assert.Fail($"stale read on {old.Name} after SIGCONT: '{value}' (mod revision {kv.ModRevision}, version {kv.Version}) at " +
+                                $"revision {r.Header.Revision} term {r.Header.RaftTerm}; 'before' was put at revision {before.Header.Revision} " +
+                                $"after {beforeFailovers} failovers, 'after' at revision {after.Header.Revision}, term {after.Header.RaftTerm}; " +
+                                $"the others now: {elsewhere.Kvs.SingleOrDefault()} at revision {elsewhere.Header.Revision}; " +
+                                $"status then: {now}\n{cluster.Logs(400)}");
                 }
                 Assert.True(r.Header.Revision >= after.Header.Revision, $"read at revision {r.Header.Revision} < {after.Header.Revision}");
                 served++;
