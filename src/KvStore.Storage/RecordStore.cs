@@ -43,6 +43,7 @@ public sealed partial class RecordStore : IDisposable
                 MemorySizeBits = options.MemorySizeBits,
                 PageSizeBits = options.PageSizeBits,
                 SegmentSizeBits = options.SegmentSizeBits,
+                MutableFraction = options.MutableFraction,
             },
             new CheckpointSettings { CheckpointManager = checkpoints },
             comparer: RevisionComparer.Instance);
