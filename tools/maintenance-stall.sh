@@ -3,8 +3,10 @@
 # KEYS keys written twice (2 x KEYS revisions), then 10 clients put at LOAD_RATE/s while `etcdctl compaction` of
 # every revision runs (and, on etcd, `etcdctl defrag`). Prints the put latency (p99, max) of that load and how long
 # each etcdctl command took to answer. Usage: tools/maintenance-stall.sh [--no-build] [--only etcd|kvstore]
-# Environment: KEYS, VAL_SIZE, LOAD_CLIENTS, LOAD_RATE, LOAD_SECONDS, BENCH_DIR, and KVSTORE_DLL (another build's
-# kvstore.dll, to compare builds; with --no-build).
+# Environment: KEYS, VAL_SIZE, LOAD_CLIENTS, LOAD_RATE, LOAD_SECONDS, BENCH_DIR, KVSTORE_DLL (another build's
+# kvstore.dll, to compare builds; with --no-build), LOADGEN (the Go clientv3 load generator that puts the measured load,
+# built by tools/loadgen/build.sh when not given) and SLOW_MS (each put of at least this many ms is listed with its send
+# time in BENCH_DIR/stall-NAME-slow.txt; 0: none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/members.sh
@@ -35,6 +37,11 @@ if [ "$build" = 1 ]; then
   dotnet build src/KvStore.Host -c Release -nologo -clp:ErrorsOnly -v:q
 fi
 command -v jq >/dev/null || { echo "jq is needed" >&2; exit 1; }
+# The measured load comes from the Go client (the one kube-apiserver uses): a .NET client's own pauses on these two
+# cores would count as the server's.
+LOADGEN=${LOADGEN:-}
+[ -n "$LOADGEN" ] || LOADGEN=$(bash tools/loadgen/build.sh)
+SLOW_MS=${SLOW_MS:-0}
 
 member_pid=""
 data=""
@@ -79,18 +86,22 @@ run() {
   rev=$(etcdctl --endpoints "127.0.0.1:$client" endpoint status -w json | jq '.[0].Status.header.revision')
   local out
   out=$(mktemp)
-  dotnet "$KVBENCH_DLL" --endpoints "http://127.0.0.1:$client" --clients "$LOAD_CLIENTS" --conns 2 --output json put \
-    --total $((LOAD_RATE * LOAD_SECONDS)) --rate "$LOAD_RATE" --key-size 8 --val-size "$VAL_SIZE" \
-    --key-space-size 1000 >"$out" &
+  "$LOADGEN" -endpoints "127.0.0.1:$client" -mode put -clients "$LOAD_CLIENTS" -conns 2 -json \
+    -total $((LOAD_RATE * LOAD_SECONDS)) -rate "$LOAD_RATE" -key-size 8 -val-size "$VAL_SIZE" -key-space 1000 \
+    -slow-ms "$SLOW_MS" >"$out" 2>"$BENCH_DIR/stall-$name-slow.txt" &
   local load=$!
   sleep 5
-  local compact defrag="-"
+  local compact defrag="-" sent
+  sent=$(date -u +%H:%M:%S.%3N)
   compact=$(timed compaction "$rev")
   if [ "$name" = etcd ]; then sleep 5; defrag=$(timed defrag); fi
   wait "$load"
   printf '| %s | %s | %s ms | %s ms | %s ms | %s ms |\n' "$name" "$rev" "$compact" "$defrag" \
-    "$(jq '.latencyMs.p99' "$out")" "$(jq '.latencyMs.max' "$out")"
+    "$(jq '.p99_ms' "$out")" "$(jq '.max_ms' "$out")"
   rm -f "$out"
+  if [ "$SLOW_MS" != 0 ]; then
+    echo "$name: compaction sent at $sent; puts of $SLOW_MS ms or more in $BENCH_DIR/stall-$name-slow.txt ($(grep -c slow "$BENCH_DIR/stall-$name-slow.txt"))"
+  fi
   cleanup
 }
 
