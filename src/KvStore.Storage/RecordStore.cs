@@ -56,6 +56,7 @@ public sealed partial class RecordStore : IDisposable
             Recovered = true;
         }
         _writer = NewSession();
+        ScheduleWarmUp();
     }
 
     public StorageOptions Options { get; }
