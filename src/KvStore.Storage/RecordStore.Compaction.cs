@@ -12,7 +12,7 @@ public sealed partial class RecordStore
     /// <summary>
     /// How long after the first store of a process opens the warm-up starts: past the member's start-up, and long before
     /// a compaction is likely. Started when the first MVCC compaction began, it compiled FASTER's compaction code on the
-    /// 2 cores the puts need, right then: puts waited 58-75 ms at the first compaction's start, 35 ms with the warm-up
+    /// 2 cores the puts need, right then: puts waited 62-75 ms at the first compaction's start, 35-43 ms with the warm-up
     /// done beforehand (tools/maintenance-stall.sh, docs/maintenance.md). It costs about 200 ms of CPU once.
     /// </summary>
     private static readonly TimeSpan WarmUpDelay = TimeSpan.FromSeconds(5);

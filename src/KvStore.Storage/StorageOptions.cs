@@ -16,10 +16,12 @@ public sealed record StorageOptions
     public int MemorySizeBits { get; init; } = 26;
 
     /// <summary>
-    /// The part of the in-memory log still open to in-place updates; pages past it are flushed as they leave it. Records
-    /// are never updated in place here (each revision is written once), so a small region costs nothing, and a
-    /// checkpoint, which flushes the whole region at once, has little to write: with FASTER's 0.9, the first checkpoint
-    /// after a burst of writes flushed tens of MB while the Raft log's fdatasync waited (a 700 ms put).
+    /// The part of the in-memory log still open to in-place updates; pages past it are flushed as they leave it. History
+    /// records are written once; only a few small ones (the meta record, leases, the auth record) are rewritten, and
+    /// past the region a rewrite appends a copy. So a small region costs little, and a checkpoint, which flushes the
+    /// whole region at once, has little to write: with FASTER's 0.9, the first checkpoint after a burst of writes
+    /// flushed tens of MB while the Raft log's fdatasync waited (a 700 ms put). FASTER moves the region's boundary in
+    /// whole pages, so a log under two pages behaves the same at any fraction (docs/maintenance.md).
     /// </summary>
     public double MutableFraction { get; init; } = 0.1;
 
