@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using Etcdserverpb;
 using KvStore.Mvcc.Index;
 using KvStore.Storage;
@@ -35,6 +37,33 @@ public sealed partial class MvccStore
         MarkDirty(Revision.EncodedSize);
         ScheduleCompactionLocked();
         return new CompactionResponse { Header = Header() };
+    }
+
+    private static int _compactionCodePrepared;
+
+    /// <summary>
+    /// Compiles, once per process and in the background, the compaction methods that first run under the write lock
+    /// (tiered compilation is off: a method is compiled fully at its first call, and puts waited for that at the first
+    /// compaction's start). Scheduled a few seconds after the first store opens, beside FASTER's own warm-up
+    /// (<see cref="RecordStore.PrepareLogCompaction"/>).
+    /// </summary>
+    private static void ScheduleCompactionCodeWarmUp()
+    {
+        if (Interlocked.Exchange(ref _compactionCodePrepared, 1) != 0) return;
+        _ = Task.Delay(TimeSpan.FromSeconds(5)).ContinueWith(_ => PrepareCompactionCode(), CancellationToken.None,
+            TaskContinuationOptions.None, TaskScheduler.Default);
+    }
+
+    /// <summary>Compiles the compaction methods that first run under the write lock (BatchedCompactionTests calls it).</summary>
+    internal static void PrepareCompactionCode()
+    {
+        const BindingFlags instance = BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public;
+        foreach (string name in new[] { nameof(CompactLocked), nameof(ScheduleCompactionLocked), nameof(CompactBatchLocked),
+                     nameof(CompactIndexBatchLocked), nameof(LogCompactionDueLocked) })
+        {
+            RuntimeHelpers.PrepareMethod(typeof(MvccStore).GetMethod(name, instance)!.MethodHandle);
+        }
+        RuntimeHelpers.PrepareMethod(typeof(KeyIndex).GetMethod(nameof(KeyIndex.Compact), instance)!.MethodHandle);
     }
 
     /// <summary>Starts the batch worker when a compaction is unfinished and none runs. Caller holds the write lock.</summary>

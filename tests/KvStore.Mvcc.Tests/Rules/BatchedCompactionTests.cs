@@ -34,6 +34,21 @@ public sealed class BatchedCompactionTests : IDisposable
 
     private static uint HashAt(MvccStore store, long rev) => store.HashKV(rev).Value.Hash;
 
+    /// <summary>
+    /// The warm-up that compiles the compaction methods before a compaction finds each of them by name: a method renamed
+    /// (nameof keeps up), overloaded or made static makes it throw here, where in the member it would fail unseen.
+    /// </summary>
+    [Fact]
+    public async Task TheCompactionCodeWarmUpFindsItsMethods_AndACompactionRunsAfterIt()
+    {
+        MvccStore.PrepareCompactionCode();
+        using var store = MvccStore.Open(OptionsFor(Path.Combine(_dir.Path, "warm")));
+        Fill(store);
+        _ = store.Compact(Keys + 5).Value;
+        await store.WaitForCompactionAsync();
+        Assert.Equal(Keys + 5, store.CompactRevision);
+    }
+
     [Fact]
     public async Task ReadsBelowTheCompactRevision_AreCompacted_WhileTheBatchesRun()
     {
