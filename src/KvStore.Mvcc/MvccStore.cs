@@ -56,7 +56,7 @@ public sealed partial class MvccStore : IDisposable
         _lessor = new Lessor(options.MinLeaseTtl, () => CurrentRevision);
         if (_records.Recovered) RebuildFromRecords();
         _lastCheckpointTicks = Environment.TickCount64;
-        ScheduleCompactionCodeWarmUp();
+        ScheduleCompactionWarmUp();
     }
 
     public MvccOptions Options { get; }

@@ -10,29 +10,11 @@ public sealed partial class RecordStore
     private static readonly Lazy<Task> CompactionWarmUp = new(() => Task.Run(WarmUpCompaction));
 
     /// <summary>
-    /// How long after the first store of a process opens the warm-up starts: past the member's start-up, and long before
-    /// a compaction is likely. Started when the first MVCC compaction began, it compiled FASTER's compaction code on the
-    /// 2 cores the puts need, right then: puts waited 62-75 ms at the first compaction's start, 35-43 ms with the warm-up
-    /// done beforehand (tools/maintenance-stall.sh, docs/maintenance.md). It costs about 200 ms of CPU once.
-    /// </summary>
-    private static readonly TimeSpan WarmUpDelay = TimeSpan.FromSeconds(5);
-
-    private static int _warmUpScheduled;
-
-    /// <summary>
     /// Starts the once-per-process warm-up of FASTER's log compaction in the background (a no-op after the first
-    /// call). Called when an MVCC compaction begins, whose batches run for a while before the log is compacted, in case
-    /// the warm-up <see cref="ScheduleWarmUp"/> set for after the open has not run yet.
+    /// call). The MVCC store asks for it a few seconds after it opens, and again when a compaction begins, whose batches
+    /// run for a while before the log is compacted (<c>MvccStore.ScheduleCompactionWarmUp</c>).
     /// </summary>
     public static void PrepareLogCompaction() => _ = CompactionWarmUp.Value;
-
-    /// <summary>Runs <see cref="PrepareLogCompaction"/> <see cref="WarmUpDelay"/> after the first store of the process opens.</summary>
-    private static void ScheduleWarmUp()
-    {
-        if (Interlocked.Exchange(ref _warmUpScheduled, 1) != 0) return;
-        _ = Task.Delay(WarmUpDelay).ContinueWith(_ => PrepareLogCompaction(), CancellationToken.None,
-            TaskContinuationOptions.None, TaskScheduler.Default);
-    }
 
     private static void WarmUpCompaction()
     {

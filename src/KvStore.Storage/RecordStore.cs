@@ -56,7 +56,6 @@ public sealed partial class RecordStore : IDisposable
             Recovered = true;
         }
         _writer = NewSession();
-        ScheduleWarmUp();
     }
 
     public StorageOptions Options { get; }
