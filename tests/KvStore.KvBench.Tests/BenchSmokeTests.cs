@@ -39,6 +39,7 @@ public sealed class BenchSmokeTests
                 // watch: 200 events at 1,000 watchers is still one put, delivered to every watcher
                 Assert.Equal(run.Workload == "watch-1000" ? 1000 : 200, run.Result.Ok);
                 Assert.True(run.ServerCpuSeconds > 0, run.ToString());
+                Assert.Equal(1, run.Leader); // the one member leads
             }
             Assert.True(new FileInfo(Path.Combine(output, "ratios.png")).Length > 5_000);
 

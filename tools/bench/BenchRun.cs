@@ -65,28 +65,33 @@ internal sealed class BenchRun(BenchOptions options, Loadgen loadgen, ResultStor
             foreach (Workload w in todo)
             {
                 task.Description = Markup.Escape($"{where}: {w.Name}");
-                Measure(members, round, system, w, endpoints, pids);
+                Measure(members, round, system, w, endpoints, pids, cluster);
                 task.Increment(1);
             }
         }
     }
 
-    private void Measure(int members, int round, string system, Workload w, string[] endpoints, int[] pids)
+    /// <summary>
+    /// One measured run. Which member leads is recorded: a 1-connection workload talks to the first member, and its
+    /// puts cost a forward to the leader when that member follows (docs/performance.md).
+    /// </summary>
+    private void Measure(int members, int round, string system, Workload w, string[] endpoints, int[] pids, KvStoreCluster cluster)
     {
         string where = $"{members} member(s), round {round}, {system}, {w.Name}";
         try
         {
             int warmup = options.WarmupFor(w);
             if (warmup > 0) loadgen.Run(w, endpoints, warmup);
+            int? leader = cluster.FindLeaderAsync().GetAwaiter().GetResult() is { } index ? index + 1 : null;
             double load = ServerCpu.LoadAverage();
             double before = ServerCpu.Seconds(pids);
             LoadgenResult result = loadgen.Run(w, endpoints, options.RequestsFor(w));
             double cpu = ServerCpu.Seconds(pids) - before;
-            var record = new RunRecord(system, members, round, w.Name, result, cpu, load, DateTimeOffset.UtcNow);
+            var record = new RunRecord(system, members, round, w.Name, result, cpu, load, DateTimeOffset.UtcNow, leader);
             store.Add(record);
             console.MarkupLine(Markup.Escape(
                 $"{where}: {result.RequestsPerSecond:#,0} req/s, p50 {result.P50Ms:0.##} / p99 {result.P99Ms:0.##} / p99.9 {result.P999Ms:0.##} ms, "
-                + $"server CPU {record.CpuMicrosPerRequest:0.#} µs/req (load {load:0.0})"));
+                + $"server CPU {record.CpuMicrosPerRequest:0.#} µs/req (load {load:0.0}, leader: member {leader?.ToString() ?? "?"})"));
             if (result.Errors > 0) Fail($"{where}: {result.Errors} requests failed, first: {result.FirstError}");
         }
         catch (Exception e) when (e is BenchException or IOException)

@@ -25,7 +25,8 @@ internal static class ResultsMarkdown
         md.AppendLine("Each system runs as a fresh cluster (new data dirs, free loopback ports, its defaults: etcd is never tuned down), "
             + "the systems alternating round by round (etcd, kvstore, etcd, kvstore...) per topology. The load is tools/loadgen "
             + "(Go clientv3 from etcd 3.4's source, 256-byte values, keys random in 100,000; a 1-connection workload talks to "
-            + "the first member, leader or not); each workload runs unmeasured requests first. A row holds each system's best "
+            + "the first member, leader or not: \"leader\" in the table of every run is the member that led as the run started, "
+            + "? where not recorded); each workload runs unmeasured requests first. A row holds each system's best "
             + "round (highest requests/s); kvstore/etcd is the ratio of those, with the range of the same-round ratios in brackets. "
             + "CPU is the utime + stime of all server processes during the run (/proc/PID/stat) per successful request. "
             + "watch-1000 counts events delivered to watchers (put sent to event received); lease-100 counts keep-alives.");
@@ -76,15 +77,15 @@ internal static class ResultsMarkdown
         md.AppendLine("## Every run");
         md.AppendLine();
         md.AppendLine("| members | round | system | workload | ok | errors | req/s | p50 ms | p99 ms | p99.9 ms | max ms "
-            + "| server CPU s | load (1 min) | at (UTC) |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            + "| server CPU s | load (1 min) | leader | at (UTC) |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (RunRecord r in runs.OrderBy(r => r.Members).ThenBy(r => r.Round).ThenBy(r => r.At))
         {
             LoadgenResult x = r.Result;
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"| {r.Members} | {r.Round} | {r.System} | {r.Workload} | {x.Ok} | {x.Errors} | {x.RequestsPerSecond:0} "
                 + $"| {x.P50Ms:0.##} | {x.P99Ms:0.##} | {x.P999Ms:0.##} | {x.MaxMs:0.##} | {r.ServerCpuSeconds:0.00} | {r.Load1:0.0} "
-                + $"| {r.At.UtcDateTime:yyyy-MM-dd HH:mm} |");
+                + $"| {(r.Leader is { } l ? l.ToString(CultureInfo.InvariantCulture) : "?")} | {r.At.UtcDateTime:yyyy-MM-dd HH:mm} |");
         }
         RunRecord[] failed = [.. runs.Where(r => r.Result.Errors > 0)];
         if (failed.Length > 0)
