@@ -59,6 +59,32 @@ public sealed partial class KvStoreCluster
         }
     }
 
+    /// <summary>
+    /// Makes member <paramref name="i"/> the leader (Maintenance.MoveLeader to the one that leads, as `etcdctl
+    /// move-leader` does) unless it leads already, and waits until it says it does; works on etcd and kvstore alike.
+    /// </summary>
+    public async Task MakeLeaderAsync(int i, TimeSpan? timeout = null)
+    {
+        DateTime deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        ulong target = (await TryStatusAsync(i))?.Header.MemberId ?? await MemberIdAsync(i);
+        while (true)
+        {
+            int leader = await WaitForLeaderAsync(deadline - DateTime.UtcNow);
+            if (leader == i) return;
+            try
+            {
+                await new Maintenance.MaintenanceClient(Channel(leader))
+                    .MoveLeaderAsync(new MoveLeaderRequest { TargetID = target }, deadline: DateTime.UtcNow.AddSeconds(10));
+            }
+            catch (RpcException) when (DateTime.UtcNow < deadline)
+            {
+                // the leader changed meanwhile, or the transfer timed out: ask whoever leads now
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"member {i} did not become the leader\n" + Logs());
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>The leader's index, waiting up to a minute for one.</summary>
     public int LeaderIndex() => WaitForLeaderAsync().GetAwaiter().GetResult();
 
