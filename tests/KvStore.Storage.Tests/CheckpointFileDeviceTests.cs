@@ -13,29 +13,6 @@ public sealed class CheckpointFileDeviceTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private sealed record Completion(uint Error, uint Bytes, bool OnPoolThread, string? ThreadName);
-
-    private static Task<Completion> WriteAsync(IDevice device, byte[] data, ulong destination, int segment = 0)
-    {
-        var done = new TaskCompletionSource<Completion>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var pin = GCHandle.Alloc(data, GCHandleType.Pinned);
-        device.WriteAsync(pin.AddrOfPinnedObject(), segment, destination, (uint)data.Length, (error, bytes, _) =>
-        {
-            pin.Free();
-            done.SetResult(new(error, bytes, Thread.CurrentThread.IsThreadPoolThread, Thread.CurrentThread.Name));
-        }, null!);
-        return done.Task;
-    }
-
-    private static async Task<(Completion Completion, byte[] Data)> ReadAsync(IDevice device, ulong source, int length, int segment = 0)
-    {
-        var data = GC.AllocateArray<byte>(length, pinned: true);
-        var done = new TaskCompletionSource<Completion>(TaskCreationOptions.RunContinuationsAsynchronously);
-        device.ReadAsync(segment, source, Marshal.UnsafeAddrOfPinnedArrayElement(data, 0), (uint)length, (error, bytes, _) =>
-            done.SetResult(new(error, bytes, Thread.CurrentThread.IsThreadPoolThread, Thread.CurrentThread.Name)), null!);
-        return (await done.Task, data);
-    }
-
     [Fact]
     public async Task WritesLandInTheSegmentFileFasterNamesAndReadBack_CompletedOffThePool()
     {
@@ -46,16 +23,16 @@ public sealed class CheckpointFileDeviceTests : IDisposable
         new Random(1).NextBytes(first);
         new Random(2).NextBytes(second);
 
-        Completion wrote = await WriteAsync(device, first, destination: 512);
-        Assert.Equal(new Completion(0, 4096, OnPoolThread: false, "faster-checkpoint-io"), wrote);
-        Completion wroteSecond = await WriteAsync(device, second, destination: 0, segment: 1);
-        Assert.Equal((0u, 1024u), (wroteSecond.Error, wroteSecond.Bytes));
+        DeviceCompletion wrote = await DeviceCalls.WriteAsync(device, first, destination: 512);
+        Assert.Equal(new DeviceCompletion(0, 4096, OnPoolThread: false, "faster-checkpoint-io"), wrote);
+        DeviceCompletion wroteSecond = await DeviceCalls.WriteAsync(device, second, destination: 0, segment: 1);
+        Assert.Equal((0u, 1024u), wroteSecond.Outcome);
 
         // FASTER's own device names segment files "<name>.<segment>"; a restart reads them with FASTER's device.
         Assert.Equal(first, File.ReadAllBytes(name + ".0").AsSpan(512).ToArray());
         Assert.Equal(second, File.ReadAllBytes(name + ".1"));
-        (Completion read, byte[] data) = await ReadAsync(device, 512, 4096);
-        Assert.Equal(new Completion(0, 4096, OnPoolThread: false, "faster-checkpoint-io"), read);
+        (DeviceCompletion read, byte[] data) = await DeviceCalls.ReadAsync(device, 512, 4096);
+        Assert.Equal(new DeviceCompletion(0, 4096, OnPoolThread: false, "faster-checkpoint-io"), read);
         Assert.Equal(first, data);
         Assert.Equal(512 + 4096, device.GetFileSize(0));
     }
@@ -80,7 +57,7 @@ public sealed class CheckpointFileDeviceTests : IDisposable
         }, null!);
         Assert.True(await waited.Task.WaitAsync(TimeSpan.FromSeconds(20)));
         pin.Free();
-        Assert.Equal(inner, (await ReadAsync(device, 512, 512)).Data);
+        Assert.Equal(inner, (await DeviceCalls.ReadAsync(device, 512, 512)).Data);
     }
 
     [Fact]
@@ -89,7 +66,7 @@ public sealed class CheckpointFileDeviceTests : IDisposable
         // A directory where the segment file should be: the open fails, the completion still comes, with an error.
         Directory.CreateDirectory(Path.Combine(_dir, "blocked.dat.0"));
         using var device = new CheckpointFileDevice(Path.Combine(_dir, "blocked.dat"));
-        Completion wrote = await WriteAsync(device, new byte[512], destination: 0).WaitAsync(TimeSpan.FromSeconds(20));
+        DeviceCompletion wrote = await DeviceCalls.WriteAsync(device, new byte[512], destination: 0).WaitAsync(TimeSpan.FromSeconds(20));
         Assert.NotEqual(0u, wrote.Error);
         Assert.Equal(0u, wrote.Bytes);
     }
@@ -99,7 +76,7 @@ public sealed class CheckpointFileDeviceTests : IDisposable
     {
         string name = Path.Combine(_dir, "ofb.dat");
         using var device = new CheckpointFileDevice(name);
-        Assert.Equal(0u, (await WriteAsync(device, new byte[512], destination: 0)).Error);
+        Assert.Equal(0u, (await DeviceCalls.WriteAsync(device, new byte[512], destination: 0)).Error);
         Assert.True(File.Exists(name + ".0"));
         var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         device.RemoveSegmentAsync(0, _ => removed.SetResult(), null!);

@@ -72,17 +72,16 @@ internal sealed class BenchRun(BenchOptions options, Loadgen loadgen, ResultStor
     }
 
     /// <summary>
-    /// One measured run. Which member leads is recorded: a 1-connection workload talks to the first member, and its
-    /// puts cost a forward to the leader when that member follows (docs/performance.md).
+    /// One measured run, with the member that leads as it starts. A 1-connection workload talks to the first member,
+    /// which is made the leader first, in both systems: etcd's first member usually wins the first election and
+    /// kvstore's often not, and through a follower a put costs a forward (docs/performance.md), so the same client
+    /// would otherwise be compared over different paths.
     /// </summary>
     private void Measure(int members, int round, string system, Workload w, string[] endpoints, int[] pids, KvStoreCluster cluster)
     {
         string where = $"{members} member(s), round {round}, {system}, {w.Name}";
         try
         {
-            // A 1-connection workload talks to the first member. It is made the leader first, in both systems: etcd's first
-            // member usually wins the first election and kvstore's often not, and through a follower a put costs a
-            // forward (docs/performance.md), so the same client would otherwise be compared over different paths.
             if (members > 1 && w.Conns == 1) cluster.MakeLeaderAsync(0, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
             int warmup = options.WarmupFor(w);
             if (warmup > 0) loadgen.Run(w, endpoints, warmup);

@@ -26,8 +26,9 @@ internal static class ResultsMarkdown
             + "the systems alternating round by round (etcd, kvstore, etcd, kvstore...) per topology. The load is tools/loadgen "
             + "(Go clientv3 from etcd 3.4's source, 256-byte values, keys random in 100,000; a 1-connection workload talks to "
             + "the first member, made the leader first with MoveLeader in both systems: \"leader\" in the table of every run is the "
-            + "member that led as the run started, ? where not recorded, from before the bench moved the leader); each workload runs unmeasured requests first. A row holds each system's best "
-            + "round (highest requests/s); kvstore/etcd is the ratio of those, with the range of the same-round ratios in brackets. "
+            + "member that led as the run started, ? where not recorded, from before the bench moved the leader); each workload "
+            + "runs unmeasured requests first. A row holds each system's best round (highest requests/s); kvstore/etcd is the "
+            + "ratio of those, with the range of the same-round ratios in brackets. "
             + "CPU is the utime + stime of all server processes during the run (/proc/PID/stat) per successful request. "
             + "watch-1000 counts events delivered to watchers (put sent to event received); lease-100 counts keep-alives.");
         md.AppendLine();
