@@ -137,6 +137,11 @@ internal static class KvStoreHost
 
     private static async Task<int> RunMemberAsync(HostSettings settings, ILoggerFactory loggers, ILogger log, StopSignals stopping)
     {
+        if (Failpoints.FromEnvironment(Environment.GetEnvironmentVariables()) is { } failpoints)
+        {
+            Log.FailpointsOn(log, Failpoints.EnvironmentVariable, string.Join(", ", Failpoints.Names));
+            settings = settings with { Server = settings.Server with { Failpoints = failpoints } };
+        }
         EtcdServer server;
         try
         {
@@ -265,6 +270,7 @@ internal static class KvStoreHost
 
         var app = builder.Build();
         app.MapEtcdHttpEndpoints();
+        if (settings.Server.Failpoints is { } failpoints) app.MapFailpoints(failpoints);
         app.MapKvStoreGrpc();
         app.MapKvStoreGateway();
         return app;

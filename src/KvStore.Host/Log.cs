@@ -11,6 +11,10 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "starting member {Name} in data dir {DataDir} (etcd {EtcdVersion} compatible)")]
     public static partial void Starting(ILogger logger, string name, string dataDir, string etcdVersion);
 
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "{Variable}=1: failpoints {Names} can be armed at /debug/failpoints/NAME on the client URLs; for tests only")]
+    public static partial void FailpointsOn(ILogger logger, string variable, string names);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "serving client traffic insecurely on {Address}; this is strongly discouraged!")]
     public static partial void ServingInsecurely(ILogger logger, string address);
 

@@ -85,7 +85,7 @@ public sealed partial class EtcdServer : IEtcdServer, IAsyncDisposable
             {
                 if (DotNextLogImport.Needed(walDir))
                     DotNextLogImport.RunAsync(walDir, _stateMachine, walLogger, CancellationToken.None).GetAwaiter().GetResult();
-                return new RaftLog(walDir, _stateMachine, walLogger, config.WalSegmentBytes);
+                return new RaftLog(walDir, _stateMachine, walLogger, config.WalSegmentBytes, config.Failpoints);
             }, "cannot open the Raft log at " + walDir);
         }
         catch

@@ -66,6 +66,9 @@ public sealed record ServerConfig
     /// </summary>
     public long WalSegmentBytes { get; init; } = KvStore.Wal.WalOptions.DefaultSegmentBytes;
 
+    /// <summary>Fault points armed at run time by tests (<see cref="Server.Failpoints"/>); null in production.</summary>
+    public Failpoints? Failpoints { get; init; }
+
     /// <summary>--heartbeat-interval in milliseconds.</summary>
     public int HeartbeatIntervalMs { get; init; } = 100;
 

@@ -19,9 +19,11 @@ internal sealed class TestCluster : IAsyncDisposable
     private readonly PeerProxy _proxy;
     private readonly string _initialCluster;
     private readonly string _token = "kvstore-test-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly IReadOnlyDictionary<string, string>? _environment;
 
-    private TestCluster(int size)
+    private TestCluster(int size, IReadOnlyDictionary<string, string>? environment)
     {
+        _environment = environment;
         Directory.CreateDirectory(_root);
         _proxy = new PeerProxy(() => (Members ?? []).Where(m => m.Process is { HasExited: false }).ToDictionary(m => m.Process!.Id, m => m.Name));
         var members = new List<ClusterMember>();
@@ -44,10 +46,10 @@ internal sealed class TestCluster : IAsyncDisposable
     /// <summary>Every client URL ("http://127.0.0.1:port").</summary>
     public IEnumerable<string> ClientUrls => Members.Select(m => m.ClientUrl);
 
-    /// <summary>Starts every member and waits until all serve and one of them leads.</summary>
-    public static async Task<TestCluster> StartAsync(int size)
+    /// <summary>Starts every member (with <paramref name="environment"/> added to theirs) and waits until all serve and one leads.</summary>
+    public static async Task<TestCluster> StartAsync(int size, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var cluster = new TestCluster(size);
+        var cluster = new TestCluster(size, environment);
         try
         {
             foreach (var m in cluster.Members)
@@ -220,7 +222,7 @@ internal sealed class TestCluster : IAsyncDisposable
             "--initial-cluster-token", _token,
             "--initial-cluster-state", state,
         ];
-        m.Process = ChildProcess.KvStore(args, m.Directory);
+        m.Process = ChildProcess.KvStore(args, m.Directory, _environment);
         m.IsPaused = false;
     }
 
@@ -257,6 +259,8 @@ internal sealed class TestCluster : IAsyncDisposable
 internal sealed class ClusterMember : IDisposable
 {
     private readonly GrpcChannel _channel;
+
+    private static readonly HttpClient FailpointHttp = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     public ClusterMember(string name, int index, int clientPort, int peerPort, int advertisedPeerPort, string directory)
     {
@@ -329,6 +333,16 @@ internal sealed class ClusterMember : IDisposable
         Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None), $"{Name} ended the keep-alive stream");
         await call.RequestStream.CompleteAsync();
         return call.ResponseStream.Current;
+    }
+
+    /// <summary>
+    /// Arms failpoint <paramref name="name"/> with <paramref name="term"/> ("off" disarms) on a member started with
+    /// KVSTORE_FAILPOINTS=1 (PUT /debug/failpoints/NAME).
+    /// </summary>
+    public async Task SetFailpointAsync(string name, string term)
+    {
+        using HttpResponseMessage response = await FailpointHttp.PutAsync($"{ClientUrl}/debug/failpoints/{name}", new StringContent(term));
+        Assert.True(response.IsSuccessStatusCode, $"{Name}: failpoint {name}={term}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
     public string Describe() => $"{Name}({(IsRunning ? IsPaused ? "paused" : "running" : "down")})";

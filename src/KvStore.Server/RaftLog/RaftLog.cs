@@ -40,15 +40,17 @@ internal sealed partial class RaftLog : WriteAheadLog, IAuditTrail<IRaftLogEntry
 
     /// <param name="directory">The member's wal directory: the base keeps <c>state</c> there, our segments go in <c>log/</c>.</param>
     /// <param name="segmentBytes">Each segment's preallocated size.</param>
+    /// <param name="faults">Fault points of tests (<see cref="Failpoints"/>), null in production.</param>
     public RaftLog(string directory, RaftStateMachine stateMachine, ILogger logger,
-        long segmentBytes = KvStore.Wal.WalOptions.DefaultSegmentBytes)
+        long segmentBytes = KvStore.Wal.WalOptions.DefaultSegmentBytes, KvStore.Wal.IWalFaults? faults = null)
         : base(new Options { Location = directory, ChunkSize = 4096 }, new LogShellStateMachine(stateMachine.Version))
     {
         _stateMachine = stateMachine;
         _logger = logger;
-        _wal = KvStore.Wal.Wal.Open(new KvStore.Wal.WalOptions(Path.Combine(directory, "log"), logger) 
+        _wal = KvStore.Wal.Wal.Open(new KvStore.Wal.WalOptions(Path.Combine(directory, "log"), logger)
         {
             SegmentBytes = segmentBytes,
+            Faults = faults,
             Synced = ServerMetrics.RecordWalFsync,
         });
         _wal.Durable += _ => AdvanceCommit();

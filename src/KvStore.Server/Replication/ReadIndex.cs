@@ -86,10 +86,13 @@ internal sealed partial class ReadIndex
     /// confirming this member as leader of its term after that (<see cref="ConfirmLeadershipAsync"/>) proves no newer
     /// leader committed anything before it; the read waits for local apply up to the index. Until this leader has
     /// committed an entry of its own term, its commit index may miss what earlier leaders committed (etcd defers reads
-    /// then): the first round of a term waits for DotNext's strong barrier (a heartbeat quorum and commit of everything
-    /// this leader's log holds) instead. Bound to this leadership: a member that steps down meanwhile fails the read.
+    /// then). Two guards, each enough alone: DotNext's leadership token stays cancelled until the term's no-op entry is
+    /// committed (the round answers "no leader" and is tried again), and the first round of a term waits for DotNext's
+    /// strong barrier (a heartbeat quorum and commit of everything this leader's log holds) instead of taking the commit
+    /// index as it stands. Bound to this leadership: a member that steps down meanwhile fails the read.
     /// Tests: FaultTests.PausedLeaderStepsDownAndServesNoStaleRead, LeaderChangeTests.ANewLeaderReadsWhatItsPredecessorCommitted,
-    /// the robustness runs' linearizability checker (none fails with only the first-round rule taken out).
+    /// LeaderChangeTests.ANewLeaderReadsOnlyAfterItsFirstCommit (fails with both guards taken out, not with one), the
+    /// robustness runs' linearizability checker.
     /// </summary>
     private async Task<ServerError> LeaderBarrierAsync(DateTime deadline)
     {

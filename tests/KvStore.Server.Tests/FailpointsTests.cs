@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using KvStore.Wal;
+
+namespace KvStore.Server.Tests;
+
+public class FailpointsTests
+{
+    [Fact]
+    public void OnlyTheVariableSetToOneTurnsThemOn()
+    {
+        Assert.NotNull(Failpoints.FromEnvironment(new Dictionary<string, string> { [Failpoints.EnvironmentVariable] = "1" }));
+        Assert.Null(Failpoints.FromEnvironment(new Dictionary<string, string> { [Failpoints.EnvironmentVariable] = "true" }));
+        Assert.Null(Failpoints.FromEnvironment(new Dictionary<string, string>()));
+    }
+
+    [Fact]
+    public void ArmedPointsAreListedAsGofailDoesAndDisarmed()
+    {
+        var points = new Failpoints();
+        Assert.Null(points.Arm("raftBeforeSave", " sleep(250)\n"));
+        Assert.Equal("raftBeforeSave=sleep(250)\n", points.List());
+        Assert.True(points.Disarm("raftBeforeSave"));
+        Assert.False(points.Disarm("raftBeforeSave"));
+        Assert.Equal("", points.List());
+        Assert.Null(points.Arm("raftBeforeSave", "sleep(1)"));
+        Assert.Null(points.Arm("raftBeforeSave", "off"));
+        Assert.Equal("", points.List());
+    }
+
+    [Theory]
+    [InlineData("raftAfterSave", "sleep(1)", "unknown failpoint raftAfterSave; known: raftBeforeSave")]
+    [InlineData("raftBeforeSave", "panic", "unsupported term 'panic': sleep(MILLISECONDS) or off")]
+    [InlineData("raftBeforeSave", "sleep(\"1s\")", "unsupported term 'sleep(\"1s\")': sleep(MILLISECONDS) or off")]
+    [InlineData("raftBeforeSave", "sleep(-5)", "unsupported term 'sleep(-5)': sleep(MILLISECONDS) or off")]
+    public void UnknownPointsAndTermsAreRefusedWithTheReason(string name, string term, string reason)
+    {
+        var points = new Failpoints();
+        Assert.Equal(reason, points.Arm(name, term));
+        Assert.Equal("", points.List());
+    }
+
+    [Fact]
+    public void RaftBeforeSaveHoldsTheLogWriterBeforeItsWriteOnly()
+    {
+        IWalFaults points = new Failpoints();
+        ((Failpoints)points).Arm("raftBeforeSave", "sleep(1000)");
+        var watch = Stopwatch.StartNew();
+        points.At(WalStep.AfterSync);
+        points.At(WalStep.AfterWrite);
+        Assert.True(watch.ElapsedMilliseconds < 500, $"{watch.ElapsedMilliseconds} ms at the other steps");
+        watch.Restart();
+        points.At(WalStep.BeforeWrite);
+        Assert.True(watch.ElapsedMilliseconds >= 990, $"{watch.ElapsedMilliseconds} ms before the write");
+    }
+}
