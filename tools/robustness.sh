@@ -4,7 +4,7 @@
 # --out and checked; the exit code is non-zero on a violation. See docs/robustness.md.
 #
 #   tools/robustness.sh [--no-build] run --target kvstore|etcd --members 3|5 --duration 60s --seed N \
-#                       --traffic etcd|kube --faults kill-leader,kill,pause,pause-leader,restart-snapshot --out DIR
+#                       --traffic etcd|kube --faults kill-leader,kill,pause,pause-leader,restart-snapshot,slow-save,crash-save --out DIR
 #   tools/robustness.sh [--no-build] check DIR/history.json
 #   tools/robustness.sh [--no-build] --help
 set -euo pipefail

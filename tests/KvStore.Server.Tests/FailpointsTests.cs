@@ -25,13 +25,16 @@ public class FailpointsTests
         Assert.Null(points.Arm("raftBeforeSave", "sleep(1)"));
         Assert.Null(points.Arm("raftBeforeSave", "off"));
         Assert.Equal("", points.List());
+        Assert.Null(points.Arm("raftAfterSave", "panic"));
+        Assert.Null(points.Arm("raftBeforeSave", "sleep(3)"));
+        Assert.Equal("raftAfterSave=panic\nraftBeforeSave=sleep(3)\n", points.List());
     }
 
     [Theory]
-    [InlineData("raftAfterSave", "sleep(1)", "unknown failpoint raftAfterSave; known: raftBeforeSave")]
-    [InlineData("raftBeforeSave", "panic", "unsupported term 'panic': sleep(MILLISECONDS) or off")]
-    [InlineData("raftBeforeSave", "sleep(\"1s\")", "unsupported term 'sleep(\"1s\")': sleep(MILLISECONDS) or off")]
-    [InlineData("raftBeforeSave", "sleep(-5)", "unsupported term 'sleep(-5)': sleep(MILLISECONDS) or off")]
+    [InlineData("raftBeforeApply", "sleep(1)", "unknown failpoint raftBeforeApply; known: raftBeforeSave, raftAfterSave")]
+    [InlineData("raftBeforeSave", "return", "unsupported term 'return': sleep(MILLISECONDS), panic or off")]
+    [InlineData("raftBeforeSave", "sleep(\"1s\")", "unsupported term 'sleep(\"1s\")': sleep(MILLISECONDS), panic or off")]
+    [InlineData("raftBeforeSave", "sleep(-5)", "unsupported term 'sleep(-5)': sleep(MILLISECONDS), panic or off")]
     public void UnknownPointsAndTermsAreRefusedWithTheReason(string name, string term, string reason)
     {
         var points = new Failpoints();
@@ -40,7 +43,7 @@ public class FailpointsTests
     }
 
     [Fact]
-    public void RaftBeforeSaveHoldsTheLogWriterBeforeItsWriteOnly()
+    public void RaftBeforeSaveHoldsTheLogWriterBeforeItsWriteOnlyAndRaftAfterSaveAfterItsSync()
     {
         IWalFaults points = new Failpoints();
         ((Failpoints)points).Arm("raftBeforeSave", "sleep(1000)");
@@ -51,5 +54,14 @@ public class FailpointsTests
         watch.Restart();
         points.At(WalStep.BeforeWrite);
         Assert.True(watch.ElapsedMilliseconds >= 990, $"{watch.ElapsedMilliseconds} ms before the write");
+        ((Failpoints)points).Disarm("raftBeforeSave");
+        ((Failpoints)points).Arm("raftAfterSave", "sleep(1000)");
+        watch.Restart();
+        points.At(WalStep.BeforeWrite);
+        points.At(WalStep.AfterWrite);
+        Assert.True(watch.ElapsedMilliseconds < 500, $"{watch.ElapsedMilliseconds} ms before the sync");
+        watch.Restart();
+        points.At(WalStep.AfterSync);
+        Assert.True(watch.ElapsedMilliseconds >= 990, $"{watch.ElapsedMilliseconds} ms after the sync");
     }
 }

@@ -36,6 +36,36 @@ public sealed partial class KvStoreCluster
     /// <summary>Holds Raft traffic to and from member <paramref name="i"/> for <paramref name="ms"/> milliseconds each way; 0 removes it.</summary>
     public void Delay(int i, int ms) => RequireProxy().Delay(Names[i], ms);
 
+    /// <summary>
+    /// Arms failpoint <paramref name="name"/> with <paramref name="term"/> ("off" disarms) on member <paramref name="i"/>, a kvstore
+    /// started with KVSTORE_FAILPOINTS=1 in <see cref="KvStoreClusterOptions.Environment"/> (PUT /debug/failpoints/NAME).
+    /// </summary>
+    /// <remarks>A member armed with "panic" may die before it answers: then this returns without an answer.</remarks>
+    public async Task SetFailpointAsync(int i, string name, string term)
+    {
+        using var content = new StringContent(term);
+        HttpResponseMessage response;
+        try
+        {
+            response = await FailpointHttp.PutAsync($"{ClientUrls[i]}/debug/failpoints/{name}", content).ConfigureAwait(false);
+        }
+        catch (HttpRequestException) when (term == "panic")
+        {
+            return;
+        }
+        using var answered = response;
+        if (!response.IsSuccessStatusCode)
+        {
+            string reason = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            throw new InvalidOperationException($"{Names[i]}: failpoint {name}={term}: {(int)response.StatusCode} {reason}");
+        }
+    }
+
+    /// <summary>Waits until member <paramref name="i"/>'s process has exited by itself; false when it still runs at <paramref name="timeout"/>.</summary>
+    public bool WaitForExit(int i, TimeSpan timeout) => _processes[i]?.WaitForExit(timeout) ?? true;
+
+    private static readonly HttpClient FailpointHttp = new() { Timeout = TimeSpan.FromSeconds(10) };
+
     private PeerProxy RequireProxy() =>
         _proxy ?? throw new InvalidOperationException("partitions and delays need KvStoreClusterOptions.ProxyPeers");
 }

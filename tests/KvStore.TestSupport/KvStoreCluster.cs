@@ -156,7 +156,7 @@ public sealed partial class KvStoreCluster : IDisposable
         ];
         _processes[i] = _options.Server == "etcd"
             ? new ChildProcess("etcd", args, workingDirectory: memberDir)
-            : ChildProcess.KvStore(args, memberDir);
+            : ChildProcess.KvStore(args, memberDir, _options.Environment);
         _paused[i] = false;
     }
 

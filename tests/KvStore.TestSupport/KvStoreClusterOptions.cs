@@ -24,4 +24,7 @@ public sealed record KvStoreClusterOptions
     /// 64 MiB for its first WAL segment, so it needs more than 64.
     /// </summary>
     public IReadOnlyDictionary<int, int> SmallDiskMegabytes { get; init; } = new Dictionary<int, int>();
+
+    /// <summary>Variables added to every kvstore member's environment (KVSTORE_FAILPOINTS=1 for <see cref="KvStoreCluster.SetFailpointAsync"/>).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 }

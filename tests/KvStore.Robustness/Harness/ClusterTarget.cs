@@ -24,9 +24,11 @@ public sealed class ClusterTarget : IAsyncDisposable
     }
 
     /// <summary>Starts <paramref name="size"/> members of <paramref name="server"/> (kvstore or etcd) and waits until each serves.</summary>
-    public static Task<ClusterTarget> StartAsync(string server, int size, IReadOnlyList<string> extraFlags, bool proxyPeers = false, bool smallDisks = false) =>
+    public static Task<ClusterTarget> StartAsync(string server, int size, IReadOnlyList<string> extraFlags, bool proxyPeers = false, bool smallDisks = false,
+        bool failpoints = false) =>
         Task.Run(() => new ClusterTarget(server, KvStoreCluster.Start(new KvStoreClusterOptions
         {
+            Environment = failpoints ? new Dictionary<string, string> { ["KVSTORE_FAILPOINTS"] = "1" } : new Dictionary<string, string>(),
             Server = server,
             Size = size,
             Extra = extraFlags,
@@ -88,6 +90,13 @@ public sealed class ClusterTarget : IAsyncDisposable
     public long FillDisk(int member) => (_cluster.Disk(member) ?? throw new InvalidOperationException("disk-full needs small disks")).Fill();
 
     public void FreeDisk(int member) => _cluster.Disk(member)?.Free();
+
+    /// <summary>Arms a failpoint of a kvstore member started with failpoints ("off" disarms).</summary>
+    public Task SetFailpointAsync(int member, string name, string term) => _cluster.SetFailpointAsync(member, name, term);
+
+    /// <summary>Waits until the member's process exits by itself (a panic failpoint); false at <paramref name="timeout"/>.</summary>
+    public Task<bool> WaitForExitAsync(int member, TimeSpan timeout) => Task.Factory.StartNew(() => _cluster.WaitForExit(member, timeout),
+        CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>The last log lines of every member, for a failure message.</summary>
     public string Logs(int lines = 20) => _cluster.Logs(lines);

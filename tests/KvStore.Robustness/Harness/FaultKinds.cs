@@ -33,8 +33,20 @@ public static class FaultKinds
     /// <summary>A random member's tmpfs data dir filled for a few seconds, then freed (restarted if it exited).</summary>
     public const string DiskFull = "disk-full";
 
+    /// <summary>A random member's Raft log writes each held 100 to 400 ms (the raftBeforeSave failpoint: a slow disk) for a few seconds. kvstore only.</summary>
+    public const string SlowSave = "slow-save";
+
+    /// <summary>
+    /// A random member dies at its next Raft log write, before writing (raftBeforeSave=panic) or after the sync and before
+    /// anyone is told (raftAfterSave=panic), then restarts on its data dir. kvstore only.
+    /// </summary>
+    public const string CrashSave = "crash-save";
+
     public static readonly IReadOnlyList<string> All =
-        [KillLeader, Kill, Pause, PauseLeader, RestartSnapshot, PartitionLeader, Partition, Delay, RemoveReadd, DiskFull];
+        [KillLeader, Kill, Pause, PauseLeader, RestartSnapshot, PartitionLeader, Partition, Delay, RemoveReadd, DiskFull, SlowSave, CrashSave];
+
+    /// <summary>Whether the run needs kvstore's failpoints (etcd 3.4 from apt is built without gofail's).</summary>
+    public static bool NeedFailpoints(IReadOnlyList<string> kinds) => kinds.Any(k => k is SlowSave or CrashSave);
 
     /// <summary>Whether the run needs the peer proxy (partitions and delays).</summary>
     public static bool NeedProxy(IReadOnlyList<string> kinds) => kinds.Any(k => k is PartitionLeader or Partition or Delay);

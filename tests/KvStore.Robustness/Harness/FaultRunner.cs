@@ -36,7 +36,8 @@ public sealed class FaultRunner(ClusterTarget target, IReadOnlyList<MemberChanne
             {
                 fault = await InjectAsync(kind).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or global::Grpc.Core.RpcException)
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or global::Grpc.Core.RpcException
+                or HttpRequestException)
             {
                 // A member that does not come back is a finding: recorded, and no further faults on a cluster short of it.
                 Failed = $"{kind} did not recover: {e.Message}";
@@ -92,6 +93,31 @@ public sealed class FaultRunner(ClusterTarget target, IReadOnlyList<MemberChanne
                 bool died = !target.IsRunning(member);
                 if (died) await target.RestartAsync(member).ConfigureAwait(false);
                 return new FaultRecord(kind, member, start, Clock.Now, $"{filled >> 20} MiB filler{(died ? "; the member exited and was restarted" : "")}") { RecoveryFrom = end };
+            }
+            case FaultKinds.SlowSave:
+            {
+                int delayMs = 100 + random.Next(300), ms = 2000 + random.Next(2000);
+                await target.SetFailpointAsync(member, "raftBeforeSave", $"sleep({delayMs})").ConfigureAwait(false);
+                await Task.Delay(ms).ConfigureAwait(false);
+                await target.SetFailpointAsync(member, "raftBeforeSave", "off").ConfigureAwait(false);
+                long ended = Clock.Now;
+                return new FaultRecord(kind, member, start, ended, $"each Raft log write held {delayMs} ms for {ms} ms") { RecoveryFrom = ended };
+            }
+            case FaultKinds.CrashSave:
+            {
+                string point = random.Next(2) == 0 ? "raftBeforeSave" : "raftAfterSave";
+                await target.SetFailpointAsync(member, point, "panic").ConfigureAwait(false);
+                // Every member writes its log while the traffic writes; a member that reached no write meanwhile is a finding.
+                if (!await target.WaitForExitAsync(member, TimeSpan.FromSeconds(20)).ConfigureAwait(false))
+                {
+                    throw new InvalidOperationException($"{target.MemberNames[member]} did not reach {point} within 20 s");
+                }
+                long died = Clock.Now;
+                int downMs = 200 + random.Next(1000);
+                await Task.Delay(downMs).ConfigureAwait(false);
+                await target.RestartAsync(member).ConfigureAwait(false);
+                return new FaultRecord(kind, member, start, Clock.Now,
+                    $"died at {point} {(died - start) / 1_000_000} ms after it was armed, down {downMs} ms, then restarted") { RecoveryFrom = died };
             }
             default:
             {

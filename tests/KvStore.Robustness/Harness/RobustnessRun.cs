@@ -28,9 +28,17 @@ public static class RobustnessRun
             ? ["--snapshot-count", FaultKinds.LowSnapshotCount.ToString(), "--experimental-snapshot-catchup-entries", FaultKinds.LowCatchUpEntries.ToString()]
             : ["--snapshot-count", FaultKinds.LowSnapshotCount.ToString()];
         string[] flags = [.. options.MemberFlags, .. options.Faults.Contains(FaultKinds.RestartSnapshot) ? lowSnapshots : []];
+        IReadOnlyList<string> kinds = options.Faults;
+        if (options.Target != "kvstore" && FaultKinds.NeedFailpoints(kinds))
+        {
+            kinds = kinds.Where(k => k is not (FaultKinds.SlowSave or FaultKinds.CrashSave)).ToList();
+            await log.WriteLineAsync($"{options.Target}: no {FaultKinds.SlowSave} or {FaultKinds.CrashSave} (they use kvstore's failpoints)")
+                .ConfigureAwait(false);
+        }
         await log.WriteLineAsync($"starting {options.Members} {options.Target} members").ConfigureAwait(false);
         await using ClusterTarget target = await ClusterTarget.StartAsync(options.Target, options.Members, flags,
-            proxyPeers: FaultKinds.NeedProxy(options.Faults), smallDisks: options.Faults.Contains(FaultKinds.DiskFull)).ConfigureAwait(false);
+            proxyPeers: FaultKinds.NeedProxy(kinds), smallDisks: kinds.Contains(FaultKinds.DiskFull), failpoints: FaultKinds.NeedFailpoints(kinds))
+            .ConfigureAwait(false);
         var members = target.ClientUrls.Select((url, i) => new MemberChannel(i, url)).ToList();
         try
         {
@@ -44,9 +52,9 @@ public static class RobustnessRun
             Task load = traffic.RunAsync(context, options.Clients, stop.Token);
             Task probes = new Prober(target, context).RunAsync(stop.Token);
             var faults = new FaultRunner(target, members, recorder, new Random(TrafficContext.SeedFor(options.Seed, -1)), log);
-            await faults.RunAsync(options.Faults, end).ConfigureAwait(false);
+            await faults.RunAsync(kinds, end).ConfigureAwait(false);
             // The last fault may end after the duration: traffic goes on a while after it, so its recovery is measured.
-            TimeSpan tail = options.Faults.Count == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(3 * target.ElectionTimeoutMs);
+            TimeSpan tail = kinds.Count == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(3 * target.ElectionTimeoutMs);
             TimeSpan left = (end > DateTime.UtcNow ? end - DateTime.UtcNow : TimeSpan.Zero) + tail;
             await Task.Delay(left).ConfigureAwait(false);
             await stop.CancelAsync().ConfigureAwait(false);

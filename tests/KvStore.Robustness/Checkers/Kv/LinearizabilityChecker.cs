@@ -29,7 +29,7 @@ internal static class LinearizabilityChecker
     /// <summary>Configurations one key's search may visit before it reports the key inconclusive.</summary>
     public const int Budget = 500_000;
 
-    private static readonly string[] RestartKinds = ["kill", "kill-leader", "restart-snapshot", "remove-readd"];
+    private static readonly string[] RestartKinds = ["kill", "kill-leader", "restart-snapshot", "remove-readd", "crash-save"];
 
     public static void Check(HistoryIndex index, List<Violation> violations)
     {
