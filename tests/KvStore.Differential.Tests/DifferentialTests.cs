@@ -479,6 +479,10 @@ public sealed class DifferentialTests(ITestOutputHelper output)
             {
                 string sa = WatchSummary(etcd.Streams[stream], id);
                 string sb = WatchSummary(kvstore.Streams[stream], id);
+                // etcd reads an event's prev_kv when its send loop gets to it (v3rpc/watch.go sendLoop: a Range at
+                // mod_revision - 1) and leaves it out when that revision was compacted meanwhile; kvstore keeps it from
+                // the write. Only there may etcd's event lack the prev_kv that kvstore's has (seen once on a loaded machine).
+                if (sa != sb) sb = WatchSummary(kvstore.Streams[stream], id, PrevKvEtcdCouldNotRead(etcd.Streams[stream], id));
                 if (sa != sb)
                 {
                     Assert.Fail($"seed {seed}: watch {id} {request}\n etcd:    {sa}\n kvstore: {sb}");
@@ -491,15 +495,40 @@ public sealed class DifferentialTests(ITestOutputHelper output)
             }
         }
 
-        private static string WatchSummary(WatchStream stream, long id)
+        /// <summary>
+        /// For each of etcd's events of watch <paramref name="id"/>, in order: true when it has no prev_kv although the
+        /// watch asked for them and its mod_revision - 1 was compacted by the end of the run.
+        /// </summary>
+        private List<bool> PrevKvEtcdCouldNotRead(WatchStream stream, long id)
+        {
+            var missing = new List<bool>();
+            if (!stream.Responses.TryGetValue(id, out var list)) return missing;
+            lock (list)
+            {
+                foreach (var e in list.SelectMany(r => r.Events))
+                {
+                    missing.Add(e.PrevKv is null && e.Kv is not null && e.Kv.ModRevision - 1 <= _compacted && e.Kv.ModRevision - 1 > 0);
+                }
+            }
+            return missing;
+        }
+
+        /// <param name="withoutPrevKv">Events (by position) whose prev_kv is left out of the summary.</param>
+        private static string WatchSummary(WatchStream stream, long id, List<bool>? withoutPrevKv = null)
         {
             if (!stream.Responses.TryGetValue(id, out var list)) return "no events";
             lock (list)
             {
                 var parts = new List<string>();
+                int n = 0;
                 foreach (var r in list)
                 {
-                    foreach (var e in r.Events) parts.Add(Json.Format(e));
+                    foreach (var e in r.Events)
+                    {
+                        bool drop = withoutPrevKv is not null && n < withoutPrevKv.Count && withoutPrevKv[n];
+                        n++;
+                        parts.Add(Json.Format(drop ? new Mvccpb.Event(e) { PrevKv = null } : e));
+                    }
                     if (r.Canceled) parts.Add($"canceled compact_revision={r.CompactRevision} reason=\"{r.CancelReason}\"");
                     if (r.Events.Count == 0 && !r.Canceled) parts.Add($"empty response compact_revision={r.CompactRevision}");
                 }
