@@ -97,15 +97,17 @@ public sealed class FaultRunner(ClusterTarget target, IReadOnlyList<MemberChanne
             case FaultKinds.SlowSave:
             {
                 int delayMs = 100 + random.Next(300), ms = 2000 + random.Next(2000);
+                string role = await RoleAsync(member).ConfigureAwait(false);
                 await target.SetFailpointAsync(member, "raftBeforeSave", $"sleep({delayMs})").ConfigureAwait(false);
                 await Task.Delay(ms).ConfigureAwait(false);
                 await target.SetFailpointAsync(member, "raftBeforeSave", "off").ConfigureAwait(false);
                 long ended = Clock.Now;
-                return new FaultRecord(kind, member, start, ended, $"each Raft log write held {delayMs} ms for {ms} ms") { RecoveryFrom = ended };
+                return new FaultRecord(kind, member, start, ended, $"{role}: each Raft log write held {delayMs} ms for {ms} ms") { RecoveryFrom = ended };
             }
             case FaultKinds.CrashSave:
             {
                 string point = random.Next(2) == 0 ? "raftBeforeSave" : "raftAfterSave";
+                string role = await RoleAsync(member).ConfigureAwait(false);
                 await target.SetFailpointAsync(member, point, "panic").ConfigureAwait(false);
                 // Every member writes its log while the traffic writes; a member that reached no write meanwhile is a finding.
                 if (!await target.WaitForExitAsync(member, TimeSpan.FromSeconds(20)).ConfigureAwait(false))
@@ -117,7 +119,7 @@ public sealed class FaultRunner(ClusterTarget target, IReadOnlyList<MemberChanne
                 await Task.Delay(downMs).ConfigureAwait(false);
                 await target.RestartAsync(member).ConfigureAwait(false);
                 return new FaultRecord(kind, member, start, Clock.Now,
-                    $"died at {point} {(died - start) / 1_000_000} ms after it was armed, down {downMs} ms, then restarted") { RecoveryFrom = died };
+                    $"{role}: died at {point} {(died - start) / 1_000_000} ms after it was armed, down {downMs} ms, then restarted") { RecoveryFrom = died };
             }
             default:
             {
@@ -140,6 +142,14 @@ public sealed class FaultRunner(ClusterTarget target, IReadOnlyList<MemberChanne
         long ended = Clock.Now;
         return new FaultRecord(kind, member, start, ended, detail) { RecoveryFrom = ended };
     }
+
+    /// <summary>"the leader" or "a follower": which <paramref name="member"/> was as a fault began ("no leader found" when none answered).</summary>
+    private async Task<string> RoleAsync(int member) => await ClusterProbe.LeaderAsync(target, members).ConfigureAwait(false) switch
+    {
+        null => "no leader found",
+        int l when l == member => "the leader",
+        _ => "a follower",
+    };
 
     /// <summary>The leader when asked for (a random member when none is found), else a random member (a follower if asked).</summary>
     private async Task<int> PickAsync(bool leader, bool follower)
