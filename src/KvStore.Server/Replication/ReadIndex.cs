@@ -72,12 +72,36 @@ internal sealed partial class ReadIndex
             if (DateTime.UtcNow >= deadline) return ServerError.Timeout;
             try
             {
-                await _link.Watch.WaitAsync(_link.RetryInterval, _stopping).ConfigureAwait(false);
+                if (error == ServerError.NoLeader && _link.IsLeader) await TermStartAsync(deadline).ConfigureAwait(false);
+                else await _link.Watch.WaitAsync(_link.RetryInterval, _stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return ServerError.Stopped;
             }
+        }
+    }
+
+    /// <summary>
+    /// This member leads but its round answered "no leader": DotNext's leadership token stays cancelled until the term's
+    /// first entry is committed. Waits until everything the log holds now (that entry included) is applied, the leader
+    /// changes, or <paramref name="deadline"/>, so that a read right after an election goes on when that entry commits,
+    /// not a retry interval later.
+    /// </summary>
+    private async Task TermStartAsync(DateTime deadline)
+    {
+        CancellationToken epoch = _link.Watch.Token;
+        if (!_link.IsLeader) return;
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(_stopping, epoch);
+        TimeSpan left = deadline - DateTime.UtcNow;
+        wait.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        try
+        {
+            await _wal.WaitForApplyAsync(_wal.LastEntryIndex, wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+        {
+            // the leader changed, or the deadline: the round loop decides
         }
     }
 
