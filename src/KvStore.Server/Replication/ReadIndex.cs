@@ -112,9 +112,9 @@ internal sealed partial class ReadIndex
     /// committed an entry of its own term, its commit index may miss what earlier leaders committed (etcd defers reads
     /// then). Two guards, each enough alone: DotNext's leadership token stays cancelled until the term's no-op entry is
     /// committed (the round answers "no leader" and is tried again once that entry is applied, <see cref="TermStartAsync"/>),
-    /// and the first round of a term waits for DotNext's
-    /// strong barrier (a heartbeat quorum and commit of everything this leader's log holds) instead of taking the commit
-    /// index as it stands. Bound to this leadership: a member that steps down meanwhile fails the read.
+    /// and the first round of a term waits for DotNext's strong barrier (a heartbeat quorum and commit of everything this
+    /// leader's log holds) instead of taking the commit index as it stands. Bound to this leadership: a member that steps
+    /// down meanwhile fails the read.
     /// Tests: FaultTests.PausedLeaderStepsDownAndServesNoStaleRead, LeaderChangeTests.ANewLeaderReadsWhatItsPredecessorCommitted,
     /// LeaderChangeTests.ANewLeaderReadsOnlyAfterItsFirstCommit (fails with both guards taken out, not with one), the
     /// robustness runs' linearizability checker.
