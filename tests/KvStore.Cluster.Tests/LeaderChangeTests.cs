@@ -83,29 +83,7 @@ public sealed class LeaderChangeTests(ITestOutputHelper output)
     public async Task ANewLeaderReadsWhatItsPredecessorCommitted()
     {
         await using var cluster = await TestCluster.StartAsync(3);
-        ByteString key = Key("first-read");
-        for (int round = 1; round <= 4; round++)
-        {
-            var leader = await cluster.WaitForLeaderAsync();
-            string value = $"v{round}";
-            // To the leader itself: a put forwarded by a follower makes the leader send its commit at once.
-            var put = await leader.Kv.PutAsync(new PutRequest { Key = key, Value = ByteString.CopyFromUtf8(value) },
-                deadline: DateTime.UtcNow + RequestTimeout);
-            TestCluster.Pause(leader);
-            var others = cluster.Members.Where(m => m != leader).ToList();
-            var reads = await Task.WhenAll(others.Select(m => ReadUntilAnsweredAsync(m, key)));
-            TestCluster.Resume(leader);
-            for (int i = 0; i < others.Count; i++)
-            {
-                RangeResponse r = reads[i];
-                string got = Assert.Single(r.Kvs).Value.ToStringUtf8();
-                output.WriteLine($"round {round}: {others[i].Name} read '{got}' at revision {r.Header.Revision} term {r.Header.RaftTerm}");
-                Assert.True(got == value, $"round {round}: {others[i].Name} read '{got}' (revision {r.Header.Revision}, term {r.Header.RaftTerm}) "
-                    + $"after '{value}' was acknowledged at revision {put.Header.Revision} (term {put.Header.RaftTerm}) by {leader.Name}");
-                Assert.True(r.Header.Revision >= put.Header.Revision);
-            }
-            await WaitUntilFollowingAsync(leader);
-        }
+        await ReadEachPutAfterItsLeaderFreezesAsync(cluster, Key("first-read"), rounds: 4);
     }
 
     /// <summary>
@@ -124,18 +102,34 @@ public sealed class LeaderChangeTests(ITestOutputHelper output)
     public async Task ANewLeaderReadsOnlyAfterItsFirstCommit()
     {
         await using var cluster = await TestCluster.StartAsync(3, new Dictionary<string, string> { ["KVSTORE_FAILPOINTS"] = "1" });
-        ByteString key = Key("term-start");
-        for (int round = 1; round <= 3; round++)
+        await ReadEachPutAfterItsLeaderFreezesAsync(cluster, Key("term-start"), rounds: 3,
+            whileFrozen: others => Task.WhenAll(others.Select(m => m.SetFailpointAsync("raftBeforeSave", $"sleep({SaveDelayMs})"))),
+            afterReads: others => Task.WhenAll(others.Select(m => m.SetFailpointAsync("raftBeforeSave", "off"))));
+    }
+
+    /// <summary>How long each Raft log write waits in <see cref="ANewLeaderReadsOnlyAfterItsFirstCommit"/>.</summary>
+    private const int SaveDelayMs = 600;
+
+    /// <summary>
+    /// <paramref name="rounds"/> times: a put to the leader, which is frozen (SIGSTOP) at once, before its next heartbeat;
+    /// <paramref name="whileFrozen"/> on the other members; a linearizable read on each of them, sent again until answered;
+    /// <paramref name="afterReads"/>, then SIGCONT. Every read must return the put's value, at its revision or later.
+    /// </summary>
+    private async Task ReadEachPutAfterItsLeaderFreezesAsync(TestCluster cluster, ByteString key, int rounds,
+        Func<List<ClusterMember>, Task>? whileFrozen = null, Func<List<ClusterMember>, Task>? afterReads = null)
+    {
+        for (int round = 1; round <= rounds; round++)
         {
             var leader = await cluster.WaitForLeaderAsync();
             string value = $"v{round}";
+            // To the leader itself: a put forwarded by a follower makes the leader send its commit at once.
             var put = await leader.Kv.PutAsync(new PutRequest { Key = key, Value = ByteString.CopyFromUtf8(value) },
                 deadline: DateTime.UtcNow + RequestTimeout);
             TestCluster.Pause(leader);
             var others = cluster.Members.Where(m => m != leader).ToList();
-            await Task.WhenAll(others.Select(m => m.SetFailpointAsync("raftBeforeSave", $"sleep({SaveDelayMs})")));
+            if (whileFrozen is not null) await whileFrozen(others);
             var reads = await Task.WhenAll(others.Select(m => ReadUntilAnsweredAsync(m, key)));
-            await Task.WhenAll(others.Select(m => m.SetFailpointAsync("raftBeforeSave", "off")));
+            if (afterReads is not null) await afterReads(others);
             TestCluster.Resume(leader);
             for (int i = 0; i < others.Count; i++)
             {
@@ -144,13 +138,11 @@ public sealed class LeaderChangeTests(ITestOutputHelper output)
                 output.WriteLine($"round {round}: {others[i].Name} read '{got}' at revision {r.Header.Revision} term {r.Header.RaftTerm}");
                 Assert.True(got == value, $"round {round}: {others[i].Name} read '{got}' (revision {r.Header.Revision}, term {r.Header.RaftTerm}) "
                     + $"after '{value}' was acknowledged at revision {put.Header.Revision} (term {put.Header.RaftTerm}) by {leader.Name}");
+                Assert.True(r.Header.Revision >= put.Header.Revision);
             }
             await WaitUntilFollowingAsync(leader);
         }
     }
-
-    /// <summary>How long each Raft log write waits in <see cref="ANewLeaderReadsOnlyAfterItsFirstCommit"/>.</summary>
-    private const int SaveDelayMs = 600;
 
     /// <summary>A linearizable read sent again at once after every retriable error, until one is answered.</summary>
     private static async Task<RangeResponse> ReadUntilAnsweredAsync(ClusterMember member, ByteString key)

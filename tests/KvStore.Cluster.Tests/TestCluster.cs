@@ -260,8 +260,6 @@ internal sealed class ClusterMember : IDisposable
 {
     private readonly GrpcChannel _channel;
 
-    private static readonly HttpClient FailpointHttp = new() { Timeout = TimeSpan.FromSeconds(10) };
-
     public ClusterMember(string name, int index, int clientPort, int peerPort, int advertisedPeerPort, string directory)
     {
         Name = name;
@@ -339,11 +337,7 @@ internal sealed class ClusterMember : IDisposable
     /// Arms failpoint <paramref name="name"/> with <paramref name="term"/> ("off" disarms) on a member started with
     /// KVSTORE_FAILPOINTS=1 (PUT /debug/failpoints/NAME).
     /// </summary>
-    public async Task SetFailpointAsync(string name, string term)
-    {
-        using HttpResponseMessage response = await FailpointHttp.PutAsync($"{ClientUrl}/debug/failpoints/{name}", new StringContent(term));
-        Assert.True(response.IsSuccessStatusCode, $"{Name}: failpoint {name}={term}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
+    public Task SetFailpointAsync(string name, string term) => FailpointClient.SetAsync(ClientUrl, Name, name, term);
 
     public string Describe() => $"{Name}({(IsRunning ? IsPaused ? "paused" : "running" : "down")})";
 

@@ -41,30 +41,10 @@ public sealed partial class KvStoreCluster
     /// started with KVSTORE_FAILPOINTS=1 in <see cref="KvStoreClusterOptions.Environment"/> (PUT /debug/failpoints/NAME).
     /// </summary>
     /// <remarks>A member armed with "panic" may die before it answers: then this returns without an answer.</remarks>
-    public async Task SetFailpointAsync(int i, string name, string term)
-    {
-        using var content = new StringContent(term);
-        HttpResponseMessage response;
-        try
-        {
-            response = await FailpointHttp.PutAsync($"{ClientUrls[i]}/debug/failpoints/{name}", content).ConfigureAwait(false);
-        }
-        catch (HttpRequestException) when (term == "panic")
-        {
-            return;
-        }
-        using var answered = response;
-        if (!response.IsSuccessStatusCode)
-        {
-            string reason = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
-            throw new InvalidOperationException($"{Names[i]}: failpoint {name}={term}: {(int)response.StatusCode} {reason}");
-        }
-    }
+    public Task SetFailpointAsync(int i, string name, string term) => FailpointClient.SetAsync(ClientUrls[i], Names[i], name, term);
 
     /// <summary>Waits until member <paramref name="i"/>'s process has exited by itself; false when it still runs at <paramref name="timeout"/>.</summary>
     public bool WaitForExit(int i, TimeSpan timeout) => _processes[i]?.WaitForExit(timeout) ?? true;
-
-    private static readonly HttpClient FailpointHttp = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     private PeerProxy RequireProxy() =>
         _proxy ?? throw new InvalidOperationException("partitions and delays need KvStoreClusterOptions.ProxyPeers");

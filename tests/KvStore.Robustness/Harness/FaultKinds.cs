@@ -46,7 +46,10 @@ public static class FaultKinds
         [KillLeader, Kill, Pause, PauseLeader, RestartSnapshot, PartitionLeader, Partition, Delay, RemoveReadd, DiskFull, SlowSave, CrashSave];
 
     /// <summary>Whether the run needs kvstore's failpoints (etcd 3.4 from apt is built without gofail's).</summary>
-    public static bool NeedFailpoints(IReadOnlyList<string> kinds) => kinds.Any(k => k is SlowSave or CrashSave);
+    public static bool NeedFailpoints(IReadOnlyList<string> kinds) => kinds.Any(UsesFailpoints);
+
+    /// <summary>Whether <paramref name="kind"/> is injected through kvstore's failpoints.</summary>
+    public static bool UsesFailpoints(string kind) => kind is SlowSave or CrashSave;
 
     /// <summary>Whether the run needs the peer proxy (partitions and delays).</summary>
     public static bool NeedProxy(IReadOnlyList<string> kinds) => kinds.Any(k => k is PartitionLeader or Partition or Delay);

@@ -98,11 +98,9 @@ public sealed class FaultRunner(ClusterTarget target, IReadOnlyList<MemberChanne
             {
                 int delayMs = 100 + random.Next(300), ms = 2000 + random.Next(2000);
                 string role = await RoleAsync(member).ConfigureAwait(false);
-                await target.SetFailpointAsync(member, "raftBeforeSave", $"sleep({delayMs})").ConfigureAwait(false);
-                await Task.Delay(ms).ConfigureAwait(false);
-                await target.SetFailpointAsync(member, "raftBeforeSave", "off").ConfigureAwait(false);
-                long ended = Clock.Now;
-                return new FaultRecord(kind, member, start, ended, $"{role}: each Raft log write held {delayMs} ms for {ms} ms") { RecoveryFrom = ended };
+                return await HoldAsync(kind, member, ms, () => target.SetFailpointAsync(member, "raftBeforeSave", $"sleep({delayMs})"),
+                    () => target.SetFailpointAsync(member, "raftBeforeSave", "off"), $"{role}: each Raft log write held {delayMs} ms for {ms} ms")
+                    .ConfigureAwait(false);
             }
             case FaultKinds.CrashSave:
             {
@@ -133,12 +131,23 @@ public sealed class FaultRunner(ClusterTarget target, IReadOnlyList<MemberChanne
     }
 
     /// <summary>A fault that lasts <paramref name="ms"/> from <paramref name="begin"/> to <paramref name="end"/>; recovery counts from its end.</summary>
-    private static async Task<FaultRecord> HoldAsync(string kind, int member, int ms, Action begin, Action end, string detail)
+    private static Task<FaultRecord> HoldAsync(string kind, int member, int ms, Action begin, Action end, string detail) =>
+        HoldAsync(kind, member, ms, () =>
+        {
+            begin();
+            return Task.CompletedTask;
+        }, () =>
+        {
+            end();
+            return Task.CompletedTask;
+        }, detail);
+
+    private static async Task<FaultRecord> HoldAsync(string kind, int member, int ms, Func<Task> begin, Func<Task> end, string detail)
     {
         long start = Clock.Now;
-        begin();
+        await begin().ConfigureAwait(false);
         await Task.Delay(ms).ConfigureAwait(false);
-        end();
+        await end().ConfigureAwait(false);
         long ended = Clock.Now;
         return new FaultRecord(kind, member, start, ended, detail) { RecoveryFrom = ended };
     }

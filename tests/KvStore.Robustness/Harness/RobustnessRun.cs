@@ -31,7 +31,7 @@ public static class RobustnessRun
         IReadOnlyList<string> kinds = options.Faults;
         if (options.Target != "kvstore" && FaultKinds.NeedFailpoints(kinds))
         {
-            kinds = kinds.Where(k => k is not (FaultKinds.SlowSave or FaultKinds.CrashSave)).ToList();
+            kinds = kinds.Where(k => !FaultKinds.UsesFailpoints(k)).ToList();
             await log.WriteLineAsync($"{options.Target}: no {FaultKinds.SlowSave} or {FaultKinds.CrashSave} (they use kvstore's failpoints)")
                 .ConfigureAwait(false);
         }
